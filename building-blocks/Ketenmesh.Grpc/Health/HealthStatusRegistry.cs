@@ -1,0 +1,49 @@
+using System.Collections.Concurrent;
+using System.Threading.Channels;
+using Grpc.Health.V1;
+using ServingStatus = Grpc.Health.V1.HealthCheckResponse.Types.ServingStatus;
+
+namespace Ketenmesh.Grpc.Health;
+
+/// <summary>
+/// Serving status per service name ("" is the whole server), as the gRPC health protocol defines;
+/// probes in k8s and load balancers read it through <c>grpc.health.v1.Health</c>.
+/// </summary>
+public sealed class HealthStatusRegistry
+{
+    private readonly ConcurrentDictionary<string, ServingStatus> _statuses = new() { [string.Empty] = ServingStatus.Serving };
+    private readonly ConcurrentDictionary<Channel<ServingStatus>, string> _watchers = new();
+
+    public void SetStatus(string service, ServingStatus status)
+    {
+        _statuses[service] = status;
+        foreach (var (channel, watched) in _watchers)
+        {
+            if (watched == service)
+            {
+                channel.Writer.TryWrite(status);
+            }
+        }
+    }
+
+    /// <summary>Marks everything NOT_SERVING, e.g. while the host drains on shutdown.</summary>
+    public void SetAllNotServing()
+    {
+        foreach (var service in _statuses.Keys)
+        {
+            SetStatus(service, ServingStatus.NotServing);
+        }
+    }
+
+    public ServingStatus? GetStatus(string service) => _statuses.TryGetValue(service, out var status) ? status : null;
+
+    internal Channel<ServingStatus> Watch(string service)
+    {
+        var channel = Channel.CreateBounded<ServingStatus>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropOldest });
+        _watchers[channel] = service;
+        channel.Writer.TryWrite(GetStatus(service) ?? ServingStatus.ServiceUnknown);
+        return channel;
+    }
+
+    internal void StopWatching(Channel<ServingStatus> channel) => _watchers.TryRemove(channel, out _);
+}

@@ -1,0 +1,153 @@
+using System.Diagnostics;
+using Google.Protobuf;
+using Google.Protobuf.Reflection;
+using Ketenmesh.Grpc.Protocol;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Server.Kestrel.Core.Features;
+using Microsoft.Extensions.Logging;
+
+namespace Ketenmesh.Grpc.Server;
+
+/// <summary>Serves one method: protocol checks, call context, status mapping. Subclasses add the call shape.</summary>
+internal abstract class ServerMethodHandler
+{
+    private readonly ILogger _logger;
+
+    protected ServerMethodHandler(MethodDescriptor method, GrpcServerOptions options, ILogger logger)
+    {
+        Method = method;
+        Options = options;
+        _logger = logger;
+        Path = $"/{method.Service.FullName}/{method.Name}";
+    }
+
+    public MethodDescriptor Method { get; }
+
+    public string Path { get; }
+
+    protected GrpcServerOptions Options { get; }
+
+    public async Task HandleAsync(HttpContext http)
+    {
+        if (!await ServerProtocolGuard.AcceptAsync(http).ConfigureAwait(false))
+        {
+            return;
+        }
+        HttpServerCallContext call;
+        try
+        {
+            call = HttpServerCallContext.Create(http, Path, Options);
+        }
+        catch (RpcException ex)
+        {
+            HttpServerCallContext.WriteStatus(http.Response, ex.Status, null);
+            return;
+        }
+        var activity = TraceContext.StartServerActivity(http, Path);
+        try
+        {
+            ServerCallContext.Current = call;
+            var status = Status.DefaultSuccess;
+            try
+            {
+                await InvokeAsync(http, call).ConfigureAwait(false);
+                status = call.Status;
+            }
+            catch (Exception ex)
+            {
+                status = ToStatus(ex, call, http);
+            }
+            await call.EndCallAsync(status).ConfigureAwait(false);
+        }
+        finally
+        {
+            ServerCallContext.Current = null;
+            await call.DisposeAsync().ConfigureAwait(false);
+            activity?.Stop();
+        }
+    }
+
+    protected abstract Task InvokeAsync(HttpContext http, HttpServerCallContext call);
+
+    /// <summary>Streams can live for hours: lift Kestrel's whole-body size and minimum data rate limits for them.</summary>
+    protected static void AllowLongLivedRequestBody(HttpContext http)
+    {
+        if (http.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } size)
+        {
+            size.MaxRequestBodySize = null;
+        }
+        if (http.Features.Get<IHttpMinRequestBodyDataRateFeature>() is { } rate)
+        {
+            rate.MinDataRate = null;
+        }
+    }
+
+    private Status ToStatus(Exception ex, HttpServerCallContext call, HttpContext http)
+    {
+        switch (ex)
+        {
+            case RpcException rpc:
+                foreach (var entry in rpc.Trailers)
+                {
+                    call.ResponseTrailers.Add(entry);
+                }
+                return rpc.Status;
+            case OperationCanceledException or IOException when call.DeadlineExceeded:
+                return new Status(StatusCode.DeadlineExceeded, "Deadline exceeded.");
+            case OperationCanceledException or IOException when http.RequestAborted.IsCancellationRequested:
+                return new Status(StatusCode.Cancelled, "The call was cancelled by the client.");
+            default:
+                _logger.LogError(ex, "Unhandled exception in gRPC method {Method}", Path);
+                return new Status(StatusCode.Unknown, Options.EnableDetailedErrors
+                    ? $"Exception was thrown by handler. {ex.GetType().Name}: {ex.Message}"
+                    : "Exception was thrown by handler.");
+        }
+    }
+}
+
+/// <summary>Serves a method of <typeparamref name="TService"/>, creating the service per call like ASP.NET controllers.</summary>
+internal abstract class ServerMethodHandler<TService, TRequest, TResponse> : ServerMethodHandler
+    where TService : class
+    where TRequest : class, IMessage<TRequest>
+    where TResponse : class, IMessage<TResponse>
+{
+    private static readonly Microsoft.Extensions.DependencyInjection.ObjectFactory<TService> Factory =
+        Microsoft.Extensions.DependencyInjection.ActivatorUtilities.CreateFactory<TService>(Type.EmptyTypes);
+
+    protected ServerMethodHandler(MethodDescriptor method, GrpcServerOptions options, ILogger logger)
+        : base(method, options, logger)
+    {
+        Parser = (MessageParser<TRequest>)method.InputType.Parser;
+    }
+
+    protected MessageParser<TRequest> Parser { get; }
+
+    protected override async Task InvokeAsync(HttpContext http, HttpServerCallContext call)
+    {
+        var services = http.RequestServices;
+        var registered = services.GetService(typeof(TService)) as TService;
+        var service = registered ?? Factory(services, null);
+        try
+        {
+            await InvokeAsync(service, http, call).ConfigureAwait(false);
+        }
+        finally
+        {
+            if (registered is null)
+            {
+                switch (service)
+                {
+                    case IAsyncDisposable asyncDisposable:
+                        await asyncDisposable.DisposeAsync().ConfigureAwait(false);
+                        break;
+                    case IDisposable disposable:
+                        disposable.Dispose();
+                        break;
+                }
+            }
+        }
+    }
+
+    protected abstract Task InvokeAsync(TService service, HttpContext http, HttpServerCallContext call);
+}
