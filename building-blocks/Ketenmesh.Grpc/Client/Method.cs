@@ -30,6 +30,13 @@ public sealed class Method<TRequest, TResponse>
 
     public MessageParser<TResponse> ResponseParser { get; }
 
+    /// <summary>A method known only by its path (e.g. a gateway forwarding, or a probe for what a server lacks).</summary>
+    public static Method<TRequest, TResponse> ForPath(string fullName, MethodType type = MethodType.Unary)
+    {
+        var parser = (MessageParser<TResponse>)typeof(TResponse).GetProperty("Parser")!.GetValue(null)!;
+        return new Method<TRequest, TResponse>(fullName, type, parser);
+    }
+
     public static Method<TRequest, TResponse> From(MethodDescriptor method)
     {
         if (method.InputType.ClrType != typeof(TRequest) || method.OutputType.ClrType != typeof(TResponse))

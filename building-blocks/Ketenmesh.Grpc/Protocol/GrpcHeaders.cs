@@ -13,11 +13,11 @@ internal static class GrpcHeaders
     public const string TraceParent = "traceparent";
     public const string TraceState = "tracestate";
 
-    /// <summary>Request headers that are protocol, not custom metadata, and so never reach service code.</summary>
+    /// <summary>Headers that are protocol, not custom metadata; the rich status details travel on as metadata.</summary>
     public static bool IsReserved(string name) =>
         name.Length == 0
         || name[0] == ':'
-        || name.StartsWith("grpc-", StringComparison.OrdinalIgnoreCase)
+        || (name.StartsWith("grpc-", StringComparison.OrdinalIgnoreCase) && !name.Equals(StatusDetails, StringComparison.OrdinalIgnoreCase))
         || name.Equals("content-type", StringComparison.OrdinalIgnoreCase)
         || name.Equals("te", StringComparison.OrdinalIgnoreCase)
         || name.Equals("host", StringComparison.OrdinalIgnoreCase)

@@ -25,6 +25,9 @@ internal sealed class HttpServerCallContext : ServerCallContext, IAsyncDisposabl
     private Task? _deadlineEnding;
     private bool _completed;
 
+    // Kestrel's HasStarted stays false while a unary response sits unflushed in the body writer.
+    private bool _responseStarted;
+
     private HttpServerCallContext(HttpContext http, string method, GrpcServerOptions options, string? requestEncoding, bool compressResponses, TimeSpan? timeout)
     {
         _http = http;
@@ -119,7 +122,7 @@ internal sealed class HttpServerCallContext : ServerCallContext, IAsyncDisposabl
         try
         {
             ThrowIfCompleted();
-            if (_http.Response.HasStarted)
+            if (_responseStarted)
             {
                 throw new InvalidOperationException("Response headers can only be sent once per call.");
             }
@@ -140,7 +143,7 @@ internal sealed class HttpServerCallContext : ServerCallContext, IAsyncDisposabl
         try
         {
             ThrowIfCompleted();
-            if (!_http.Response.HasStarted)
+            if (!_responseStarted)
             {
                 PrepareResponseHeaders();
             }
@@ -167,7 +170,7 @@ internal sealed class HttpServerCallContext : ServerCallContext, IAsyncDisposabl
                 return;
             }
             _completed = true;
-            WriteStatus(_http.Response, status, _responseTrailers);
+            WriteStatus(_http.Response, status, _responseTrailers, trailersOnly: !_responseStarted);
         }
         finally
         {
@@ -176,9 +179,9 @@ internal sealed class HttpServerCallContext : ServerCallContext, IAsyncDisposabl
     }
 
     /// <summary>Writes a status as trailers, or as headers when the response has not started (trailers-only).</summary>
-    public static void WriteStatus(HttpResponse response, Status status, Metadata? trailers)
+    public static void WriteStatus(HttpResponse response, Status status, Metadata? trailers, bool trailersOnly = true)
     {
-        if (!response.HasStarted)
+        if (trailersOnly)
         {
             var headers = response.Headers;
             headers.ContentType = GrpcHeaders.ContentType;
@@ -224,6 +227,7 @@ internal sealed class HttpServerCallContext : ServerCallContext, IAsyncDisposabl
 
     private void PrepareResponseHeaders()
     {
+        _responseStarted = true;
         var headers = _http.Response.Headers;
         headers.ContentType = GrpcHeaders.ContentType;
         headers[GrpcHeaders.AcceptEncoding] = MessageCompression.AcceptedEncodings;

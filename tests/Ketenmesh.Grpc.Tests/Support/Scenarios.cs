@@ -1,0 +1,314 @@
+using System.Diagnostics;
+using System.Text.Json.Nodes;
+using Google.Protobuf;
+using Google.Protobuf.WellKnownTypes;
+using Google.Rpc;
+using Ketenmesh.Grpc.Client;
+using Ketenmesh.Testing.V1;
+using Xunit;
+
+namespace Ketenmesh.Grpc.Tests.Support;
+
+/// <summary>
+/// The interop scenarios. Every client (ours, python's C core, grpc-js) reports what it observed as the
+/// same JSON shape, and <see cref="Verify"/> holds every observation to the protocol.
+/// </summary>
+public static class Scenarios
+{
+    public const int FourMegabytes = 4 * 1024 * 1024;
+    public const string UnicodeMessage = "Registratie van Zoë bestaat al — 登録済み ✓ 100%";
+    public const string EchoText = "Ketenmesh keten 1.0";
+    public static readonly byte[] EchoBinary = [0, 1, 2, 253, 254, 255];
+
+    public static readonly string[] Names =
+    [
+        "empty", "large_unary", "too_large_unary", "server_streaming", "client_streaming", "bidi",
+        "unicode_status", "rich_error", "unimplemented", "deadline", "cancel", "metadata", "gzip",
+    ];
+
+    public static TheoryData<string> All()
+    {
+        var data = new TheoryData<string>();
+        foreach (var name in Names)
+        {
+            data.Add(name);
+        }
+        return data;
+    }
+
+    public static void Verify(string scenario, JsonObject o)
+    {
+        try
+        {
+            VerifyCore(scenario, o);
+        }
+        catch (Exception ex) when (ex is Xunit.Sdk.XunitException or NullReferenceException or InvalidOperationException)
+        {
+            throw new Xunit.Sdk.XunitException($"Observed {o.ToJsonString()}{Environment.NewLine}{ex.Message}");
+        }
+    }
+
+    private static void VerifyCore(string scenario, JsonObject o)
+    {
+        var code = o["code"]?.GetValue<int>();
+        switch (scenario)
+        {
+            case "empty":
+                Assert.Equal(0, code);
+                break;
+            case "large_unary":
+                Assert.Equal(0, code);
+                Assert.Equal(FourMegabytes - 64, o["response_bytes"]!.GetValue<int>());
+                break;
+            case "too_large_unary":
+                Assert.Equal((int)StatusCode.ResourceExhausted, code);
+                break;
+            case "server_streaming":
+                Assert.Equal(0, code);
+                Assert.Equal([0, 1, 2, 3, 4], Ints(o["indexes"]));
+                Assert.All(Ints(o["sizes"]), size => Assert.Equal(16, size));
+                break;
+            case "client_streaming":
+                Assert.Equal(0, code);
+                Assert.Equal(7, o["count"]!.GetValue<int>());
+                Assert.Equal(210, o["total_bytes"]!.GetValue<long>());
+                break;
+            case "bidi":
+                Assert.Equal(0, code);
+                Assert.Equal([0, 1, 2, 3], Ints(o["indexes"]));
+                break;
+            case "unicode_status":
+                Assert.Equal((int)StatusCode.FailedPrecondition, code);
+                Assert.Equal(UnicodeMessage, o["message"]!.GetValue<string>());
+                break;
+            case "rich_error":
+                Assert.Equal((int)StatusCode.InvalidArgument, code);
+                Assert.Equal("signal is invalid", o["message"]!.GetValue<string>());
+                Assert.Equal((int)StatusCode.InvalidArgument, o["details_code"]!.GetValue<int>());
+                var violation = Assert.Single(o["violations"]!.AsArray())!;
+                Assert.Equal("observed_on", violation["field"]!.GetValue<string>());
+                Assert.Equal("must not be in the future", violation["description"]!.GetValue<string>());
+                break;
+            case "unimplemented":
+                Assert.Equal([12, 12], Ints(o["codes"]));
+                break;
+            case "deadline":
+                Assert.Equal((int)StatusCode.DeadlineExceeded, code);
+                Assert.InRange(o["elapsed_ms"]!.GetValue<double>(), 250, 4000);
+                break;
+            case "cancel":
+                Assert.Equal((int)StatusCode.Cancelled, code);
+                Assert.True(o["probe_seen"]!.GetValue<bool>(), "the server never saw the call");
+                Assert.True(o["probe_cancelled"]!.GetValue<bool>(), "the server's handler did not see the cancellation");
+                break;
+            case "metadata":
+                Assert.Equal(0, code);
+                foreach (var part in new[] { "headers", "trailers" })
+                {
+                    Assert.Equal(EchoText, o[part]!["x-echo-text"]!.GetValue<string>());
+                    Assert.Equal(EchoBinary, Convert.FromBase64String(o[part]!["x-echo-bin"]!.GetValue<string>()));
+                }
+                break;
+            case "gzip":
+                Assert.Equal(0, code);
+                Assert.Equal(100_000, o["response_bytes"]!.GetValue<int>());
+                Assert.True(o["payload_matches"]!.GetValue<bool>());
+                break;
+            default:
+                throw new ArgumentOutOfRangeException(nameof(scenario), scenario, "unknown scenario");
+        }
+    }
+
+    /// <summary>Runs a scenario with our own client against <paramref name="address"/>.</summary>
+    public static async Task<JsonObject> RunWithOurClientAsync(string scenario, Uri address)
+    {
+        using var channel = GrpcChannel.ForAddress(address, new GrpcChannelOptions { CompressRequests = scenario == "gzip" });
+        var client = new GrpcClient(channel);
+        var o = new JsonObject();
+        try
+        {
+            await RunAsync(scenario, client, o);
+            o["code"] ??= 0;
+        }
+        catch (RpcException ex)
+        {
+            o["code"] = (int)ex.StatusCode;
+            o["message"] = ex.Status.Detail;
+            if (ex.GetRpcStatus() is { } rich)
+            {
+                o["details_code"] = rich.Code;
+                o["violations"] = new JsonArray(rich.GetDetail<BadRequest>()!.FieldViolations
+                    .Select(v => (JsonNode)new JsonObject { ["field"] = v.Field, ["description"] = v.Description }).ToArray());
+            }
+        }
+        return o;
+    }
+
+    private static async Task RunAsync(string scenario, GrpcClient client, JsonObject o)
+    {
+        switch (scenario)
+        {
+            case "empty":
+                await client.UnaryCall(Methods.Empty, new Empty());
+                break;
+            case "large_unary":
+                var large = await client.UnaryCall(Methods.Echo, new EchoRequest { Payload = Bytes(FourMegabytes - 64), ResponseSize = FourMegabytes - 64 });
+                o["response_bytes"] = large.Payload.Length;
+                break;
+            case "too_large_unary":
+                await client.UnaryCall(Methods.Echo, new EchoRequest { Payload = Bytes(FourMegabytes + 1) });
+                break;
+            case "server_streaming":
+                using (var call = client.ServerStreamingCall(Methods.Count, new CountRequest { Count = 5, Size = 16 }))
+                {
+                    var indexes = new JsonArray();
+                    var sizes = new JsonArray();
+                    await foreach (var item in call.ResponseStream.ReadAllAsync())
+                    {
+                        indexes.Add(item.Index);
+                        sizes.Add(item.Payload.Length);
+                    }
+                    o["indexes"] = indexes;
+                    o["sizes"] = sizes;
+                }
+                break;
+            case "client_streaming":
+                using (var call = client.ClientStreamingCall(Methods.Collect))
+                {
+                    for (var i = 0; i < 7; i++)
+                    {
+                        await call.RequestStream.WriteAsync(new StreamItem { Index = i, Payload = Bytes(i * 10) });
+                    }
+                    await call.RequestStream.CompleteAsync();
+                    var collected = await call;
+                    o["count"] = collected.Count;
+                    o["total_bytes"] = collected.TotalBytes;
+                }
+                break;
+            case "bidi":
+                using (var call = client.DuplexStreamingCall(Methods.Converse))
+                {
+                    var indexes = new JsonArray();
+                    for (var i = 0; i < 4; i++)
+                    {
+                        await call.RequestStream.WriteAsync(new StreamItem { Index = i, Payload = Bytes(i + 1) });
+                        Assert.True(await call.ResponseStream.MoveNext(default));
+                        indexes.Add(call.ResponseStream.Current.Index);
+                    }
+                    await call.RequestStream.CompleteAsync();
+                    Assert.False(await call.ResponseStream.MoveNext(default));
+                    o["indexes"] = indexes;
+                }
+                break;
+            case "unicode_status":
+                await client.UnaryCall(Methods.Echo, new EchoRequest { Status = new StatusToReturn { Code = 9, Message = UnicodeMessage } });
+                break;
+            case "rich_error":
+                await client.UnaryCall(Methods.Echo, new EchoRequest { Status = new StatusToReturn { Code = 3, Message = "signal is invalid" }, RichError = true });
+                break;
+            case "unimplemented":
+                var codes = new JsonArray();
+                var messages = new JsonArray();
+                foreach (var path in new[] { "InteropTestService/NoSuchMethod", "NoSuchService/Echo" })
+                {
+                    try
+                    {
+                        await client.UnaryCall(Methods.Raw("/ketenmesh.testing.v1." + path), new Empty());
+                        codes.Add(0);
+                    }
+                    catch (RpcException ex)
+                    {
+                        codes.Add((int)ex.StatusCode);
+                        messages.Add(ex.Status.Detail);
+                    }
+                }
+                o["codes"] = codes;
+                o["messages"] = messages;
+                break;
+            case "deadline":
+                var watch = Stopwatch.StartNew();
+                try
+                {
+                    await client.UnaryCall(Methods.Echo, new EchoRequest { DelayMs = 5000 }, new CallOptions(Deadline: DateTime.UtcNow.AddMilliseconds(300)));
+                }
+                finally
+                {
+                    o["elapsed_ms"] = watch.Elapsed.TotalMilliseconds;
+                }
+                break;
+            case "cancel":
+                var probe = Guid.NewGuid().ToString("N");
+                using (var cts = new CancellationTokenSource(300))
+                {
+                    try
+                    {
+                        await client.UnaryCall(Methods.Echo, new EchoRequest { DelayMs = 5000, ProbeId = probe }, new CallOptions(CancellationToken: cts.Token));
+                    }
+                    catch (RpcException ex)
+                    {
+                        o["code"] = (int)ex.StatusCode;
+                    }
+                }
+                var result = new WasCancelledResponse();
+                for (var attempt = 0; attempt < 60 && !result.Cancelled; attempt++)
+                {
+                    result = await client.UnaryCall(Methods.WasCancelled, new WasCancelledRequest { ProbeId = probe });
+                    if (!result.Cancelled)
+                    {
+                        await Task.Delay(50);
+                    }
+                }
+                o["probe_seen"] = result.Seen;
+                o["probe_cancelled"] = result.Cancelled;
+                break;
+            case "metadata":
+                var headers = new Metadata { { "x-echo-text", EchoText }, { "x-echo-bin", EchoBinary } };
+                using (var call = client.UnaryCall(Methods.Echo, new EchoRequest { EchoMetadata = true }, new CallOptions(Headers: headers)))
+                {
+                    await call;
+                    o["headers"] = ToJson(await call.ResponseHeadersAsync);
+                    o["trailers"] = ToJson(call.GetTrailers());
+                }
+                break;
+            case "gzip":
+                var payload = ByteString.CopyFrom(Enumerable.Repeat((byte)'a', 100_000).ToArray());
+                var echoed = await client.UnaryCall(Methods.Echo, new EchoRequest { Payload = payload });
+                o["request_encoding"] = echoed.RequestEncoding;
+                o["response_bytes"] = echoed.Payload.Length;
+                o["payload_matches"] = echoed.Payload.Equals(payload);
+                break;
+            default:
+                throw new ArgumentOutOfRangeException(nameof(scenario), scenario, "unknown scenario");
+        }
+    }
+
+    private static JsonObject ToJson(Metadata metadata)
+    {
+        var json = new JsonObject();
+        foreach (var entry in metadata.Where(e => e.Key.StartsWith("x-echo-", StringComparison.Ordinal)))
+        {
+            json[entry.Key] = entry.IsBinary ? Convert.ToBase64String(entry.ValueBytes) : entry.Value;
+        }
+        return json;
+    }
+
+    private static int[] Ints(JsonNode? node) => node!.AsArray().Select(n => n!.GetValue<int>()).ToArray();
+
+    private static ByteString Bytes(int length) => ByteString.CopyFrom(new byte[length]);
+}
+
+/// <summary>The interop service's methods, from its descriptor.</summary>
+public static class Methods
+{
+    private static readonly Google.Protobuf.Reflection.ServiceDescriptor Service = InteropReflection.Descriptor.Services[0];
+
+    public static readonly Method<Empty, Empty> Empty = Method<Empty, Empty>.From(Service.FindMethodByName("Empty"));
+    public static readonly Method<EchoRequest, EchoResponse> Echo = Method<EchoRequest, EchoResponse>.From(Service.FindMethodByName("Echo"));
+    public static readonly Method<CountRequest, StreamItem> Count = Method<CountRequest, StreamItem>.From(Service.FindMethodByName("Count"));
+    public static readonly Method<StreamItem, CollectResponse> Collect = Method<StreamItem, CollectResponse>.From(Service.FindMethodByName("Collect"));
+    public static readonly Method<StreamItem, StreamItem> Converse = Method<StreamItem, StreamItem>.From(Service.FindMethodByName("Converse"));
+    public static readonly Method<WasCancelledRequest, WasCancelledResponse> WasCancelled = Method<WasCancelledRequest, WasCancelledResponse>.From(Service.FindMethodByName("WasCancelled"));
+
+    /// <summary>A unary method by path alone, for calling what the server may not have.</summary>
+    public static Method<Empty, Empty> Raw(string path) => Method<Empty, Empty>.ForPath(path);
+}
