@@ -19,6 +19,7 @@ internal sealed class ClientCall<TRequest, TResponse> : IDisposable
     private readonly CancellationTokenSource _cancellation;
     private readonly TaskCompletionSource<Metadata> _responseHeaders = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly bool _hasDeadline;
+    private readonly CancellationTokenSource? _deadlineTimer;
     private HttpResponseMessage? _response;
     private PipeMessageReader<TResponse>? _reader;
     private Status? _status;
@@ -34,17 +35,21 @@ internal sealed class ClientCall<TRequest, TResponse> : IDisposable
         {
             deadline = parent.Deadline;
         }
-        _cancellation = parent is null
-            ? CancellationTokenSource.CreateLinkedTokenSource(options.CancellationToken)
-            : CancellationTokenSource.CreateLinkedTokenSource(options.CancellationToken, parent.CancellationToken);
         Options = options;
         Deadline = deadline;
         _hasDeadline = deadline != DateTime.MaxValue;
+        var tokens = new List<CancellationToken>(3) { options.CancellationToken };
+        if (parent is not null)
+        {
+            tokens.Add(parent.CancellationToken);
+        }
         if (_hasDeadline)
         {
             var remaining = deadline - DateTime.UtcNow;
-            _cancellation.CancelAfter(remaining > TimeSpan.Zero ? remaining : TimeSpan.Zero);
+            _deadlineTimer = new CancellationTokenSource(remaining > TimeSpan.Zero ? remaining : TimeSpan.Zero);
+            tokens.Add(_deadlineTimer.Token);
         }
+        _cancellation = CancellationTokenSource.CreateLinkedTokenSource([.. tokens]);
     }
 
     public CallOptions Options { get; }
@@ -139,6 +144,7 @@ internal sealed class ClientCall<TRequest, TResponse> : IDisposable
         _cancellation.Cancel();
         _response?.Dispose();
         _cancellation.Dispose();
+        _deadlineTimer?.Dispose();
     }
 
     private CancellationToken Linked(CancellationToken cancellationToken) =>
@@ -257,7 +263,7 @@ internal sealed class ClientCall<TRequest, TResponse> : IDisposable
         }
         if (_cancellation.IsCancellationRequested)
         {
-            var deadlinePassed = _hasDeadline && DateTime.UtcNow >= Deadline;
+            var deadlinePassed = _deadlineTimer is { IsCancellationRequested: true };
             var userCancelled = Options.CancellationToken.IsCancellationRequested;
             return Finish(deadlinePassed && !userCancelled
                 ? new Status(StatusCode.DeadlineExceeded, "Deadline exceeded.")

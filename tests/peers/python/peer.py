@@ -250,8 +250,10 @@ def run_server(m):
     signal.signal(signal.SIGINT, on_signal)
 
     def watch_stdin():
+        # os.read, not sys.stdin: a daemon thread blocked inside the buffered reader makes
+        # interpreter shutdown abort.
         try:
-            while sys.stdin.buffer.read(4096):
+            while os.read(0, 4096):
                 pass
         except Exception:  # stdin unusable: treat like closed
             pass
@@ -267,7 +269,10 @@ def run_server(m):
         pass
     log("stopping")
     server.stop(0.5).wait(2)
-    return 0
+    sys.stdout.flush()
+    sys.stderr.flush()
+    # Skip interpreter teardown: the stdin watcher and gRPC threads may still be blocked.
+    os._exit(0)
 
 
 # --------------------------------------------------------------------------------------------
