@@ -41,7 +41,8 @@ public sealed class TestServer : IAsyncDisposable
         Action<IServiceCollection>? configureServices = null,
         Action<WebApplication>? map = null,
         bool withTls = false,
-        Action<GrpcServerOptions>? options = null)
+        Action<GrpcServerOptions>? options = null,
+        bool mapInteropService = true)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
@@ -71,7 +72,10 @@ public sealed class TestServer : IAsyncDisposable
             }
             return next(context);
         });
-        app.MapGrpcService<InteropTestService>(InteropReflection.Descriptor.Services[0]);
+        if (mapInteropService)
+        {
+            app.MapGrpcService<InteropTestService>(InteropReflection.Descriptor.Services[0]);
+        }
         map?.Invoke(app);
         app.MapGrpcHealthAndReflection();
         await app.StartAsync();
