@@ -14,6 +14,8 @@ public sealed class HealthStatusRegistry
     private readonly ConcurrentDictionary<string, ServingStatus> _statuses = new() { [string.Empty] = ServingStatus.Serving };
     private readonly ConcurrentDictionary<Channel<ServingStatus>, string> _watchers = new();
 
+    internal bool FollowsRegistry { get; set; }
+
     public void SetStatus(string service, ServingStatus status)
     {
         _statuses[service] = status;

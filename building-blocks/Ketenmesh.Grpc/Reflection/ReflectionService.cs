@@ -10,9 +10,7 @@ namespace Ketenmesh.Grpc.Reflection;
 /// </summary>
 internal sealed class ReflectionService(GrpcServiceRegistry registry)
 {
-    private DescriptorIndex? _index;
-
-    private DescriptorIndex Index => _index ??= new DescriptorIndex(registry.Services);
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<int, DescriptorIndex> _indexes = new();
 
     public async Task ServerReflectionInfo(
         IAsyncStreamReader<ServerReflectionRequest> requestStream,
@@ -21,33 +19,41 @@ internal sealed class ReflectionService(GrpcServiceRegistry registry)
     {
         // Per stream, each file is sent once: a client that already has a dependency need not get it again.
         var sent = new HashSet<string>(StringComparer.Ordinal);
+        var index = IndexFor(context);
         while (await requestStream.MoveNext(context.CancellationToken).ConfigureAwait(false))
         {
-            await responseStream.WriteAsync(Answer(requestStream.Current, sent)).ConfigureAwait(false);
+            await responseStream.WriteAsync(Answer(index, requestStream.Current, sent)).ConfigureAwait(false);
         }
     }
 
-    internal ServerReflectionResponse Answer(ServerReflectionRequest request, HashSet<string> sent)
+    /// <summary>What this port serves: in the embedded mesh each component's port shows only its own services.</summary>
+    internal DescriptorIndex IndexFor(ServerCallContext context)
+    {
+        var port = context is HttpServerCallContext call ? call.LocalPort : 0;
+        return _indexes.GetOrAdd(port, p => new DescriptorIndex(registry.ServicesOn(p == 0 ? null : p)));
+    }
+
+    internal static ServerReflectionResponse Answer(DescriptorIndex index, ServerReflectionRequest request, HashSet<string> sent)
     {
         var response = new ServerReflectionResponse { ValidHost = request.Host, OriginalRequest = request };
         switch (request.MessageRequestCase)
         {
             case ServerReflectionRequest.MessageRequestOneofCase.ListServices:
                 var list = new ListServiceResponse();
-                list.Service.AddRange(Index.Services.Select(name => new ServiceResponse { Name = name }));
+                list.Service.AddRange(index.Services.Select(name => new ServiceResponse { Name = name }));
                 response.ListServicesResponse = list;
                 break;
             case ServerReflectionRequest.MessageRequestOneofCase.FileByFilename:
-                Files(response, Index.FindFile(request.FileByFilename), sent, $"File '{request.FileByFilename}' is not known here.");
+                Files(response, index.FindFile(request.FileByFilename), sent, $"File '{request.FileByFilename}' is not known here.");
                 break;
             case ServerReflectionRequest.MessageRequestOneofCase.FileContainingSymbol:
-                Files(response, Index.FindSymbol(request.FileContainingSymbol), sent, $"Symbol '{request.FileContainingSymbol}' is not known here.");
+                Files(response, index.FindSymbol(request.FileContainingSymbol), sent, $"Symbol '{request.FileContainingSymbol}' is not known here.");
                 break;
             case ServerReflectionRequest.MessageRequestOneofCase.FileContainingExtension:
                 Error(response, StatusCode.NotFound, $"Extension {request.FileContainingExtension.ExtensionNumber} of '{request.FileContainingExtension.ContainingType}' is not known here.");
                 break;
             case ServerReflectionRequest.MessageRequestOneofCase.AllExtensionNumbersOfType:
-                if (Index.FindSymbol(request.AllExtensionNumbersOfType) is null)
+                if (index.FindSymbol(request.AllExtensionNumbersOfType) is null)
                 {
                     Error(response, StatusCode.NotFound, $"Type '{request.AllExtensionNumbersOfType}' is not known here.");
                 }
@@ -99,10 +105,11 @@ internal sealed class ReflectionAlphaService(ReflectionService reflection)
         ServerCallContext context)
     {
         var sent = new HashSet<string>(StringComparer.Ordinal);
+        var index = reflection.IndexFor(context);
         while (await requestStream.MoveNext(context.CancellationToken).ConfigureAwait(false))
         {
             var request = ServerReflectionRequest.Parser.ParseFrom(requestStream.Current.ToByteString());
-            var answer = reflection.Answer(request, sent);
+            var answer = ReflectionService.Answer(index, request, sent);
             await responseStream.WriteAsync(global::Grpc.Reflection.V1Alpha.ServerReflectionResponse.Parser.ParseFrom(answer.ToByteString())).ConfigureAwait(false);
         }
     }

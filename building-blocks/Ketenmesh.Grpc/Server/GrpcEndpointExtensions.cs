@@ -22,7 +22,7 @@ public static class GrpcEndpointExtensions
         var logger = provider.GetRequiredService<ILoggerFactory>().CreateLogger("Ketenmesh.Grpc.Server");
         var registry = provider.GetRequiredService<GrpcServiceRegistry>();
         var handlers = ServiceBinder.Bind(typeof(TService), service, options, logger);
-        registry.Add(service);
+        registry.Add(service, GrpcPortScope.PortOf(endpoints));
         MapUnimplementedFallback(endpoints, registry);
         var builders = handlers
             .Select(h => endpoints.MapMethods(h.Path, [HttpMethods.Post], h.HandleAsync).WithDisplayName($"gRPC {h.Path}"))

@@ -36,12 +36,17 @@ public static class GrpcServerExtensions
         var provider = endpoints.ServiceProvider;
         var registry = provider.GetRequiredService<GrpcServiceRegistry>();
         var health = provider.GetRequiredService<HealthStatusRegistry>();
-        foreach (var existing in registry.Services)
+        if (!health.FollowsRegistry)
         {
-            health.SetStatus(existing.FullName, HealthCheckResponse.Types.ServingStatus.Serving);
+            // Once per process, however many component ports map health.
+            health.FollowsRegistry = true;
+            foreach (var existing in registry.Services)
+            {
+                health.SetStatus(existing.FullName, HealthCheckResponse.Types.ServingStatus.Serving);
+            }
+            registry.ServiceAdded += service => health.SetStatus(service.FullName, HealthCheckResponse.Types.ServingStatus.Serving);
+            provider.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping.Register(health.SetAllNotServing);
         }
-        registry.ServiceAdded += service => health.SetStatus(service.FullName, HealthCheckResponse.Types.ServingStatus.Serving);
-        provider.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping.Register(health.SetAllNotServing);
 
         endpoints.MapGrpcService<HealthService>(HealthReflection.Descriptor.Services[0]);
         endpoints.MapGrpcService<ReflectionService>(global::Grpc.Reflection.V1.ReflectionReflection.Descriptor.Services[0]);

@@ -1,0 +1,44 @@
+using Microsoft.Extensions.Configuration;
+
+namespace Ketenmesh.Hosting;
+
+/// <summary>Where a component listens: section <c>Service</c> (or <c>Components:{name}:Service</c> in the embedded mesh).</summary>
+public sealed class EndpointOptions
+{
+    /// <summary>h2c port; 0 picks a free one (tests).</summary>
+    public int Port { get; init; }
+
+    /// <summary>127.0.0.1 locally; 0.0.0.0 in containers.</summary>
+    public string BindAddress { get; init; } = "127.0.0.1";
+
+    /// <summary>Optional TLS endpoint (HTTP/2 by ALPN, HTTP/1.1 answered with 426).</summary>
+    public int? TlsPort { get; init; }
+
+    public string? CertificatePath { get; init; }
+
+    public string? CertificatePassword { get; init; }
+
+    public static EndpointOptions For(IMeshComponent component, IConfiguration configuration)
+    {
+        var section = configuration.GetSection("Service");
+        var port = section.GetValue<int?>("Port") ?? component.DefaultPort;
+        if (port is < 0 or > 65535)
+        {
+            throw new InvalidOperationException($"Service:Port {port} for {component.Name} is not a TCP port.");
+        }
+        var tlsPort = section.GetValue<int?>("TlsPort");
+        var certificate = section["CertificatePath"];
+        if (tlsPort is not null && string.IsNullOrEmpty(certificate))
+        {
+            throw new InvalidOperationException($"Service:TlsPort is set for {component.Name} but Service:CertificatePath is not.");
+        }
+        return new EndpointOptions
+        {
+            Port = port,
+            BindAddress = section["BindAddress"] ?? "127.0.0.1",
+            TlsPort = tlsPort,
+            CertificatePath = certificate,
+            CertificatePassword = section["CertificatePassword"],
+        };
+    }
+}

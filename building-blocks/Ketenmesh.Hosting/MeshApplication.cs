@@ -1,0 +1,45 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace Ketenmesh.Hosting;
+
+/// <summary>A built mesh process and where each of its components listens.</summary>
+public sealed record MeshApplication(WebApplication App, IReadOnlyDictionary<IMeshComponent, EndpointOptions> Endpoints)
+{
+    /// <summary>Runs until Ctrl-C or SIGTERM; prints each endpoint once every component listens.</summary>
+    public async Task<int> RunAsync()
+    {
+        App.Lifetime.ApplicationStarted.Register(PrintEndpoints);
+        try
+        {
+            await App.RunAsync();
+            return 0;
+        }
+        catch (Exception ex) when (ex is IOException or InvalidOperationException)
+        {
+            // A port in use or a database that will not open: say so plainly and exit non-zero.
+            App.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Ketenmesh").LogCritical(ex, "The mesh could not start: {Reason}", ex.Message);
+            return 1;
+        }
+    }
+
+    /// <summary>Actual listening addresses (differs from configuration when port 0 was asked for).</summary>
+    public IReadOnlyList<Uri> Addresses =>
+        App.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses.Select(a => new Uri(a)).ToList() ?? [];
+
+    private void PrintEndpoints()
+    {
+        foreach (var (component, endpoint) in Endpoints.OrderBy(e => e.Value.Port))
+        {
+            Console.WriteLine($"  {component.Name,-16} h2c://{endpoint.BindAddress}:{endpoint.Port}");
+            if (endpoint.TlsPort is { } tls)
+            {
+                Console.WriteLine($"  {component.Name,-16} https://{endpoint.BindAddress}:{tls}");
+            }
+        }
+        Console.WriteLine("Ready. Ctrl-C stops the mesh.");
+    }
+}

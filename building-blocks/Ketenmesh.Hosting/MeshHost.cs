@@ -1,0 +1,92 @@
+using System.Net;
+using System.Security.Cryptography.X509Certificates;
+using Ketenmesh.Grpc.Server;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace Ketenmesh.Hosting;
+
+/// <summary>Hosts mesh components: one per process (real profile) or all in one process (embedded profile).</summary>
+public static class MeshHost
+{
+    /// <summary>Builds the host for one component as its own process.</summary>
+    public static MeshApplication Build(IMeshComponent component, string[] args, Action<IConfigurationBuilder>? configure = null)
+    {
+        var builder = CreateBuilder(args, configure);
+        var endpoint = EndpointOptions.For(component, builder.Configuration);
+        builder.WebHost.ConfigureKestrel(kestrel => Listen(kestrel, endpoint));
+        component.AddServices(builder.Services, builder.Configuration);
+        var app = builder.Build();
+        component.MapEndpoints(app);
+        app.MapGrpcHealthAndReflection();
+        return new MeshApplication(app, new Dictionary<IMeshComponent, EndpointOptions> { [component] = endpoint });
+    }
+
+    /// <summary>
+    /// Builds one process hosting every component, each on its own port and with its own configuration
+    /// view, sharing one DI container and so one in-process bus.
+    /// </summary>
+    public static MeshApplication BuildEmbedded(IReadOnlyList<IMeshComponent> components, string[] args, Action<IConfigurationBuilder>? configure = null)
+    {
+        var builder = CreateBuilder(args, configure);
+        var views = components.ToDictionary(c => c, c => ComponentConfiguration.ForEmbedded(builder.Configuration, c));
+        var endpoints = components.ToDictionary(c => c, c => EndpointOptions.For(c, views[c]));
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            foreach (var endpoint in endpoints.Values)
+            {
+                Listen(kestrel, endpoint);
+            }
+        });
+        foreach (var component in components)
+        {
+            component.AddServices(builder.Services, views[component]);
+        }
+        var app = builder.Build();
+        foreach (var component in components)
+        {
+            var port = app.MapGrpcPort(endpoints[component].Port);
+            component.MapEndpoints(port);
+            port.MapGrpcHealthAndReflection();
+        }
+        return new MeshApplication(app, endpoints);
+    }
+
+    private static WebApplicationBuilder CreateBuilder(string[] args, Action<IConfigurationBuilder>? configure)
+    {
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
+        configure?.Invoke(builder.Configuration);
+        builder.Logging.ClearProviders();
+        builder.Logging.AddSimpleConsole(o =>
+        {
+            o.SingleLine = true;
+            o.TimestampFormat = "HH:mm:ss ";
+        });
+        // Request logging would print partner metadata; the audit log is the place for who-called-what.
+        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(15));
+        builder.Services.AddGrpcServer(options => builder.Configuration.GetSection("Grpc").Bind(options));
+        return builder;
+    }
+
+    private static void Listen(KestrelServerOptions kestrel, EndpointOptions endpoint)
+    {
+        var address = IPAddress.Parse(endpoint.BindAddress);
+        kestrel.Listen(address, endpoint.Port, o => o.Protocols = HttpProtocols.Http2);
+        if (endpoint.TlsPort is { } tlsPort)
+        {
+            kestrel.Listen(address, tlsPort, o =>
+            {
+                o.Protocols = HttpProtocols.Http1AndHttp2;
+                o.UseHttps(X509CertificateLoader.LoadPkcs12FromFile(endpoint.CertificatePath!, endpoint.CertificatePassword));
+            });
+        }
+        // Large raids stream hundreds of signals on one connection; keep many calls in flight per connection.
+        kestrel.Limits.Http2.MaxStreamsPerConnection = 1000;
+    }
+}

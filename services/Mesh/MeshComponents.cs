@@ -1,0 +1,13 @@
+using Ketenmesh.Hosting;
+using Ketenmesh.Signals;
+
+namespace Ketenmesh.Mesh;
+
+/// <summary>Every component of the mesh, in start order. Ports: see README (gateway 8080 … returns 8105).</summary>
+public static class MeshComponents
+{
+    public static readonly IReadOnlyList<IMeshComponent> All =
+    [
+        new SignalsComponent(),
+    ];
+}

@@ -1,0 +1,4 @@
+using Ketenmesh.Hosting;
+using Ketenmesh.Mesh;
+
+return await MeshHost.BuildEmbedded(MeshComponents.All, args).RunAsync();

@@ -1,0 +1,160 @@
+using Chain.Common.V1;
+using Chain.Events.V1;
+using Chain.Signals.V1;
+using Google.Protobuf;
+using Google.Protobuf.WellKnownTypes;
+using Ketenmesh.Grpc;
+using Ketenmesh.Messaging.Outbox;
+using Ketenmesh.Signals.Persistence;
+using Microsoft.EntityFrameworkCore;
+
+namespace Ketenmesh.Signals.Domain;
+
+/// <summary>
+/// Accepting and reading back signals. Accepted means durable: the signal row and its SignalReceived
+/// event commit in one transaction, so the chain hears of every signal a partner was told we have.
+/// </summary>
+public sealed class SignalIntake(SignalsDbContext db, EventOutbox<SignalsDbContext> outbox, SignalStatusFeed feed, TimeProvider clock)
+{
+    public const int DefaultPageSize = 50;
+    public const int MaxPageSize = 500;
+
+    public async Task<(Signal Signal, bool Duplicate)> SubmitAsync(string partnerId, string clientRequestId, SignalObservation? observation, CancellationToken cancellationToken, string fieldPrefix = "")
+    {
+        var now = clock.GetUtcNow().UtcDateTime;
+        var problems = SignalValidator.Validate(clientRequestId, observation, DateOnly.FromDateTime(now), fieldPrefix);
+        if (problems.Count > 0)
+        {
+            throw RichErrors.InvalidArgument($"The signal is not valid: {problems.Count} problem(s), see the field violations.", problems);
+        }
+        var observationBytes = observation!.ToByteArray();
+        if (await FindByRequestAsync(partnerId, clientRequestId, cancellationToken) is { } existing)
+        {
+            return (Duplicate(existing, observationBytes), true);
+        }
+        var record = new SignalRecord
+        {
+            SignalId = $"sig-{Guid.CreateVersion7():N}",
+            ReporterPartnerId = partnerId,
+            ClientRequestId = clientRequestId,
+            Observation = observationBytes,
+            Status = (int)SignalStatus.Received,
+            ReceivedAt = now,
+            StatusChangedAt = now,
+            Version = 1,
+        };
+        db.Signals.Add(record);
+        outbox.Add(new SignalReceived
+        {
+            EventId = Guid.CreateVersion7().ToString(),
+            OccurredAt = Timestamp.FromDateTime(now),
+            SignalId = record.SignalId,
+            ReporterPartner = Partners.TypeOf(partnerId),
+            Channel = observation.Channel,
+        });
+        try
+        {
+            await db.SaveChangesAsync(cancellationToken);
+        }
+        catch (DbUpdateException)
+        {
+            // The same request raced in on another connection and won: answer as for any resubmission.
+            db.ChangeTracker.Clear();
+            var winner = await FindByRequestAsync(partnerId, clientRequestId, cancellationToken);
+            if (winner is null)
+            {
+                throw;
+            }
+            return (Duplicate(winner, observationBytes), true);
+        }
+        var signal = ToSignal(record);
+        feed.Publish(partnerId, new SignalStatusChange
+        {
+            SignalId = signal.SignalId,
+            ClientRequestId = signal.ClientRequestId,
+            NewStatus = SignalStatus.Received,
+            ChangedAt = signal.StatusChangedAt,
+        });
+        return (signal, false);
+    }
+
+    /// <summary>A partner reads its own signal; anyone else's is "not found", so existence does not leak.</summary>
+    public async Task<Signal> GetAsync(string partnerId, string signalId, CancellationToken cancellationToken)
+    {
+        if (string.IsNullOrEmpty(signalId))
+        {
+            throw RichErrors.InvalidArgument("signal_id is required.", [("signal_id", "is required")]);
+        }
+        var record = await db.Signals.AsNoTracking()
+            .FirstOrDefaultAsync(s => s.SignalId == signalId && s.ReporterPartnerId == partnerId, cancellationToken)
+            ?? throw new RpcException(new Status(StatusCode.NotFound, $"No signal '{signalId}' reported by partner '{partnerId}'."));
+        return ToSignal(record);
+    }
+
+    /// <summary>The caller's own signals, newest first, with their status: the feedback the chain never gave.</summary>
+    public async Task<ListMySignalsResponse> ListAsync(string partnerId, ListMySignalsRequest request, CancellationToken cancellationToken)
+    {
+        if (request.PageSize is < 0 or > MaxPageSize)
+        {
+            throw RichErrors.InvalidArgument("page_size is out of range.", [("page_size", $"must be 0 (default {DefaultPageSize}) to {MaxPageSize}")]);
+        }
+        var pageSize = request.PageSize == 0 ? DefaultPageSize : request.PageSize;
+        var query = db.Signals.AsNoTracking().Where(s => s.ReporterPartnerId == partnerId);
+        if (request.StatusFilter.Count > 0)
+        {
+            var statuses = request.StatusFilter.Select(s => (int)s).ToList();
+            query = query.Where(s => statuses.Contains(s.Status));
+        }
+        if (request.PageToken.Length > 0)
+        {
+            var (receivedAt, signalId) = PageToken.Parse(request.PageToken);
+            query = query.Where(s => s.ReceivedAt < receivedAt || (s.ReceivedAt == receivedAt && string.Compare(s.SignalId, signalId) < 0));
+        }
+        var page = await query.OrderByDescending(s => s.ReceivedAt).ThenByDescending(s => s.SignalId)
+            .Take(pageSize + 1).ToListAsync(cancellationToken);
+        var response = new ListMySignalsResponse();
+        response.Signals.AddRange(page.Take(pageSize).Select(ToSignal));
+        if (page.Count > pageSize)
+        {
+            var last = page[pageSize - 1];
+            response.NextPageToken = PageToken.Create(last.ReceivedAt, last.SignalId);
+        }
+        return response;
+    }
+
+    /// <summary>Signals of the partner whose status changed after <paramref name="since"/>, for resuming a watch.</summary>
+    public async Task<List<Signal>> ChangedSinceAsync(string partnerId, DateTime since, CancellationToken cancellationToken)
+    {
+        var records = await db.Signals.AsNoTracking()
+            .Where(s => s.ReporterPartnerId == partnerId && s.StatusChangedAt > since)
+            .OrderBy(s => s.StatusChangedAt).Take(MaxPageSize).ToListAsync(cancellationToken);
+        return records.Select(ToSignal).ToList();
+    }
+
+    private Task<SignalRecord?> FindByRequestAsync(string partnerId, string clientRequestId, CancellationToken cancellationToken) =>
+        db.Signals.AsNoTracking().FirstOrDefaultAsync(s => s.ReporterPartnerId == partnerId && s.ClientRequestId == clientRequestId, cancellationToken);
+
+    /// <summary>The same id with the same observation is a safe retry; with another observation it is a client bug.</summary>
+    private static Signal Duplicate(SignalRecord existing, byte[] observation)
+    {
+        if (!existing.Observation.AsSpan().SequenceEqual(observation))
+        {
+            throw new RpcException(new Status(StatusCode.AlreadyExists,
+                $"client_request_id '{existing.ClientRequestId}' was already used for a different signal ({existing.SignalId}); use a new id for a new signal."));
+        }
+        return ToSignal(existing);
+    }
+
+    internal static Signal ToSignal(SignalRecord record) => new()
+    {
+        SignalId = record.SignalId,
+        ClientRequestId = record.ClientRequestId,
+        ReporterPartner = Partners.TypeOf(record.ReporterPartnerId),
+        Observation = SignalObservation.Parser.ParseFrom(record.Observation),
+        Status = (SignalStatus)record.Status,
+        Outcome = record.Outcome is null ? null : SignalOutcome.Parser.ParseFrom(record.Outcome),
+        ReceivedAt = Timestamp.FromDateTime(DateTime.SpecifyKind(record.ReceivedAt, DateTimeKind.Utc)),
+        StatusChangedAt = Timestamp.FromDateTime(DateTime.SpecifyKind(record.StatusChangedAt, DateTimeKind.Utc)),
+        Version = record.Version,
+    };
+}

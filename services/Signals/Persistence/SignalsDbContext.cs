@@ -1,0 +1,29 @@
+using Ketenmesh.Messaging;
+using Microsoft.EntityFrameworkCore;
+
+namespace Ketenmesh.Signals.Persistence;
+
+public sealed class SignalsDbContext(DbContextOptions<SignalsDbContext> options) : DbContext(options)
+{
+    public DbSet<SignalRecord> Signals => Set<SignalRecord>();
+
+    protected override void OnModelCreating(ModelBuilder modelBuilder)
+    {
+        modelBuilder.Entity<SignalRecord>(entity =>
+        {
+            entity.ToTable("signals");
+            entity.HasKey(s => s.SignalId);
+            entity.Property(s => s.SignalId).HasColumnName("signal_id");
+            entity.Property(s => s.ReporterPartnerId).HasColumnName("reporter_partner_id");
+            entity.Property(s => s.ClientRequestId).HasColumnName("client_request_id");
+            entity.Property(s => s.Observation).HasColumnName("observation");
+            entity.Property(s => s.Status).HasColumnName("status");
+            entity.Property(s => s.Outcome).HasColumnName("outcome");
+            entity.Property(s => s.ReceivedAt).HasColumnName("received_at");
+            entity.Property(s => s.StatusChangedAt).HasColumnName("status_changed_at");
+            entity.Property(s => s.Version).HasColumnName("version").IsConcurrencyToken();
+            entity.HasIndex(s => new { s.ReporterPartnerId, s.ClientRequestId }).IsUnique();
+        });
+        modelBuilder.AddOutbox();
+    }
+}

@@ -1,0 +1,35 @@
+using Chain.Events.V1;
+using Chain.Signals.V1;
+using Ketenmesh.Grpc.Server;
+using Ketenmesh.Hosting;
+using Ketenmesh.Messaging;
+using Ketenmesh.Persistence;
+using Ketenmesh.Signals.Domain;
+using Ketenmesh.Signals.Grpc;
+using Ketenmesh.Signals.Persistence;
+
+namespace Ketenmesh.Signals;
+
+/// <summary>Signal intake: port 8101, its own database, publishes SignalReceived through its outbox.</summary>
+public sealed class SignalsComponent : IMeshComponent
+{
+    public string Name => "signals";
+
+    public int DefaultPort => 8101;
+
+    public void AddServices(IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddChainDbContext<SignalsDbContext>(configuration);
+        services.AddSchemaMigrations<SignalsDbContext>(SignalsSchema.Migrations);
+        services.AddChainMessaging(configuration)
+            .AddEvents(SignalsEventsReflection.Descriptor)
+            .AddOutbox<SignalsDbContext>();
+        services.AddSingleton(TimeProvider.System);
+        services.AddSingleton<SignalStatusFeed>();
+        services.AddScoped<SignalIntake>();
+        services.AddScoped<SignalIntakeService>();
+    }
+
+    public void MapEndpoints(IEndpointRouteBuilder endpoints) =>
+        endpoints.MapGrpcService<SignalIntakeService>(SignalsReflection.Descriptor.FindTypeByName<Google.Protobuf.Reflection.ServiceDescriptor>("SignalIntake"));
+}
