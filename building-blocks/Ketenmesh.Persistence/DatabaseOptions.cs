@@ -44,7 +44,7 @@ public sealed class DatabaseOptions
         {
             case DatabaseProvider.Sqlite:
                 EnsureSqliteDirectory(ConnectionString);
-                builder.UseSqlite(ConnectionString);
+                builder.UseSqlite(ConnectionString).AddInterceptors(SqliteConnectionTuning.Instance);
                 break;
             case DatabaseProvider.Postgres:
                 builder.UseNpgsql(ConnectionString);
