@@ -1,0 +1,85 @@
+using Google.Protobuf.Reflection;
+using Ketenmesh.Messaging.Outbox;
+using Ketenmesh.Messaging.Protobuf;
+using Ketenmesh.Persistence;
+using MassTransit;
+using MassTransit.Configuration;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
+
+namespace Ketenmesh.Messaging;
+
+/// <summary>
+/// What a component adds to the process's one bus. Every component of the embedded profile calls
+/// AddChainMessaging and gets this same builder, so their consumers end up on the shared bus.
+/// </summary>
+public sealed class ChainMessagingBuilder
+{
+    internal ChainMessagingBuilder(IServiceCollection services, EventRegistry events)
+    {
+        Services = services;
+        Events = events;
+    }
+
+    public IServiceCollection Services { get; }
+
+    public EventRegistry Events { get; }
+
+    /// <summary>Registers every message of a .proto file as an event (e.g. <c>ChainEventsReflection.Descriptor</c>).</summary>
+    public ChainMessagingBuilder AddEvents(FileDescriptor file)
+    {
+        Events.AddFile(file);
+        return this;
+    }
+
+    public ChainMessagingBuilder AddEvent(MessageDescriptor descriptor)
+    {
+        Events.Add(descriptor);
+        return this;
+    }
+
+    /// <summary>A consumer with its own queue (named after the consumer, behind the endpoint prefix).</summary>
+    public ChainMessagingBuilder AddConsumer<TConsumer>()
+        where TConsumer : class, IConsumer
+    {
+        // MassTransit's registrar outside AddMassTransit: lets components add consumers after the bus is set up.
+        Services.RegisterConsumer<TConsumer>();
+        return this;
+    }
+
+    /// <summary>
+    /// Gives <typeparamref name="TContext"/> an outbox: <see cref="EventOutbox{TContext}"/> for domain code,
+    /// a dispatcher that publishes after commit, and the table's migration. The context must call
+    /// <c>modelBuilder.AddOutbox()</c> and be registered with AddChainDbContext.
+    /// </summary>
+    public ChainMessagingBuilder AddOutbox<TContext>()
+        where TContext : DbContext
+    {
+        if (Services.Any(d => d.ServiceType == typeof(OutboxSignal<TContext>)))
+        {
+            return this;
+        }
+
+        Services.AddSingleton<OutboxSignal<TContext>>();
+        Services.AddSingleton<OutboxCommitInterceptor<TContext>>();
+        Services.AddScoped<EventOutbox<TContext>>();
+        Services.ConfigureDbContext<TContext>((provider, options) => options.AddInterceptors(provider.GetRequiredService<OutboxCommitInterceptor<TContext>>()));
+        // Added after AddMassTransit, so the host starts it after the bus and stops it before.
+        Services.AddSingleton<IHostedService, OutboxDispatcher<TContext>>();
+        Services.AddSchemaMigrations<TContext>(MessagingSchema.OutboxMigration);
+        return this;
+    }
+
+    /// <summary>
+    /// Creates the inbox table in <typeparamref name="TContext"/> for consumers derived from
+    /// <see cref="Inbox.InboxConsumer{TContext,TEvent}"/>; the context must call <c>modelBuilder.AddInbox()</c>.
+    /// </summary>
+    public ChainMessagingBuilder AddInbox<TContext>()
+        where TContext : DbContext
+    {
+        Services.AddSchemaMigrations<TContext>(MessagingSchema.InboxMigration);
+        return this;
+    }
+}

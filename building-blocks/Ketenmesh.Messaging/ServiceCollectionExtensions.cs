@@ -1,0 +1,114 @@
+using System.Reflection;
+using Ketenmesh.Messaging.Protobuf;
+using MassTransit;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Ketenmesh.Messaging;
+
+public static class ServiceCollectionExtensions
+{
+    static readonly MethodInfo SendAsProtobufMethod =
+        typeof(ServiceCollectionExtensions).GetMethod(nameof(SendAsProtobuf), BindingFlags.NonPublic | BindingFlags.Static)!;
+
+    /// <summary>
+    /// Sets up the process's bus from the <c>Messaging</c> section. Safe to call once per component:
+    /// the first call builds the bus, later calls return the same builder.
+    /// </summary>
+    public static ChainMessagingBuilder AddChainMessaging(this IServiceCollection services, IConfiguration configuration)
+    {
+        if (services.FirstOrDefault(d => d.ServiceType == typeof(ChainMessagingBuilder))?.ImplementationInstance is ChainMessagingBuilder existing)
+        {
+            return existing;
+        }
+
+        var section = configuration.GetSection(MessagingOptions.SectionName);
+        var options = section.Get<MessagingOptions>() ?? new MessagingOptions();
+        var events = new EventRegistry();
+        var builder = new ChainMessagingBuilder(services, events);
+        services.AddSingleton(builder);
+        services.AddSingleton(events);
+        services.Configure<MessagingOptions>(section);
+
+        services.AddMassTransit(bus =>
+        {
+            bus.SetEndpointNameFormatter(new KebabCaseEndpointNameFormatter(options.EndpointPrefix, includeNamespace: false));
+            bus.AddConfigureEndpointsCallback((_, queueName, endpoint) => ConfigureReceiveEndpoint(queueName, endpoint, options));
+            switch (options.Transport)
+            {
+                case MessagingTransport.InMemory:
+                    bus.UsingInMemory((context, factory) =>
+                    {
+                        ConfigureSerialization(factory, events);
+                        factory.ConfigureEndpoints(context);
+                    });
+                    break;
+                case MessagingTransport.RabbitMq:
+                    bus.UsingRabbitMq((context, factory) =>
+                    {
+                        var rabbit = options.RabbitMq;
+                        factory.Host(rabbit.Host, rabbit.Port, rabbit.VirtualHost, host =>
+                        {
+                            host.Username(rabbit.Username);
+                            host.Password(rabbit.Password);
+                        });
+                        ConfigureSerialization(factory, events);
+                        factory.ConfigureEndpoints(context);
+                    });
+                    break;
+                default:
+                    throw new NotSupportedException($"Messaging:Transport '{options.Transport}' is not supported.");
+            }
+        });
+
+        // A service should not report started while its consumers are not listening yet.
+        services.AddOptions<MassTransitHostOptions>().Configure(host => host.WaitUntilStarted = true);
+        return builder;
+    }
+
+    static void ConfigureSerialization(IBusFactoryConfigurator factory, EventRegistry events)
+    {
+        var protobuf = new ProtobufSerializerFactory(events);
+        // MassTransit's JSON stays the default for its own messages; events are switched to
+        // protobuf per type below, so no event ever travels as JSON.
+        factory.AddSerializer(protobuf, isSerializer: false);
+        factory.AddDeserializer(protobuf, isDefault: false);
+        factory.MessageTopology.SetEntityNameFormatter(new ProtobufEntityNameFormatter(factory.MessageTopology.EntityNameFormatter, events));
+        foreach (var descriptor in events.Events)
+        {
+            SendAsProtobufMethod.MakeGenericMethod(descriptor.ClrType).Invoke(null, [factory]);
+        }
+    }
+
+    static void SendAsProtobuf<T>(IBusFactoryConfigurator factory)
+        where T : class =>
+        factory.Send<T>(send => send.UseSerializer(ProtobufContent.ContentType));
+
+    static void ConfigureReceiveEndpoint(string queueName, IReceiveEndpointConfigurator endpoint, MessagingOptions options)
+    {
+        // Faults would be published as JSON copies of the event; the error queue keeps the original instead.
+        endpoint.PublishFaults = false;
+        endpoint.PrefetchCount = options.PrefetchCount;
+        var intervals = options.EffectiveRetryIntervals;
+        if (intervals.Length > 0)
+        {
+            endpoint.UseMessageRetry(retry => retry.Intervals(intervals));
+        }
+
+        if (endpoint is IRabbitMqReceiveEndpointConfigurator rabbit)
+        {
+            // Replicated and durable; quorum queues also count deliveries, which classic queues cannot.
+            rabbit.SetQuorumQueue();
+            rabbit.SetQueueArgument("x-delivery-limit", options.DeliveryLimit);
+            // Broker-side dead letters (delivery limit reached) land in the same <queue>_error queue
+            // MassTransit moves failed messages to: one place to look for everything not applied.
+            var errorQueue = $"{queueName}_error";
+            rabbit.BindDeadLetterQueue(errorQueue, errorQueue, deadLetter =>
+            {
+                deadLetter.SetQuorumQueue();
+                deadLetter.SetQueueArgument("x-delivery-limit", options.DeliveryLimit);
+                deadLetter.SetQueueArgument("x-dead-letter-exchange", errorQueue);
+            });
+        }
+    }
+}
