@@ -50,7 +50,7 @@ public sealed class SignalIntake(SignalsDbContext db, EventOutbox<SignalsDbConte
             OccurredAt = Timestamp.FromDateTime(now),
             SignalId = record.SignalId,
             ReporterPartner = Partners.TypeOf(partnerId),
-            Channel = observation.Channel,
+            Channel = observation!.Channel,
         });
         try
         {
