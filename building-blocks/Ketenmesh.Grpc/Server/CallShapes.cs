@@ -14,8 +14,8 @@ internal delegate Task<TResponse> ClientStreamingMethod<TService, TRequest, TRes
 internal delegate Task DuplexStreamingMethod<TService, TRequest, TResponse>(TService service, IAsyncStreamReader<TRequest> requestStream, IServerStreamWriter<TResponse> responseStream, ServerCallContext context);
 
 internal sealed class UnaryHandler<TService, TRequest, TResponse>(
-    MethodDescriptor method, GrpcServerOptions options, ILogger logger, UnaryMethod<TService, TRequest, TResponse> invoker)
-    : ServerMethodHandler<TService, TRequest, TResponse>(method, options, logger)
+    MethodDescriptor method, GrpcServerOptions options, ILogger logger, UnaryMethod<TService, TRequest, TResponse> invoker, object? singleton)
+    : ServerMethodHandler<TService, TRequest, TResponse>(method, options, logger, (TService?)singleton)
     where TService : class
     where TRequest : class, IMessage<TRequest>
     where TResponse : class, IMessage<TResponse>
@@ -30,8 +30,8 @@ internal sealed class UnaryHandler<TService, TRequest, TResponse>(
 }
 
 internal sealed class ServerStreamingHandler<TService, TRequest, TResponse>(
-    MethodDescriptor method, GrpcServerOptions options, ILogger logger, ServerStreamingMethod<TService, TRequest, TResponse> invoker)
-    : ServerMethodHandler<TService, TRequest, TResponse>(method, options, logger)
+    MethodDescriptor method, GrpcServerOptions options, ILogger logger, ServerStreamingMethod<TService, TRequest, TResponse> invoker, object? singleton)
+    : ServerMethodHandler<TService, TRequest, TResponse>(method, options, logger, (TService?)singleton)
     where TService : class
     where TRequest : class, IMessage<TRequest>
     where TResponse : class, IMessage<TResponse>
@@ -44,8 +44,8 @@ internal sealed class ServerStreamingHandler<TService, TRequest, TResponse>(
 }
 
 internal sealed class ClientStreamingHandler<TService, TRequest, TResponse>(
-    MethodDescriptor method, GrpcServerOptions options, ILogger logger, ClientStreamingMethod<TService, TRequest, TResponse> invoker)
-    : ServerMethodHandler<TService, TRequest, TResponse>(method, options, logger)
+    MethodDescriptor method, GrpcServerOptions options, ILogger logger, ClientStreamingMethod<TService, TRequest, TResponse> invoker, object? singleton)
+    : ServerMethodHandler<TService, TRequest, TResponse>(method, options, logger, (TService?)singleton)
     where TService : class
     where TRequest : class, IMessage<TRequest>
     where TResponse : class, IMessage<TResponse>
@@ -60,8 +60,8 @@ internal sealed class ClientStreamingHandler<TService, TRequest, TResponse>(
 }
 
 internal sealed class DuplexStreamingHandler<TService, TRequest, TResponse>(
-    MethodDescriptor method, GrpcServerOptions options, ILogger logger, DuplexStreamingMethod<TService, TRequest, TResponse> invoker)
-    : ServerMethodHandler<TService, TRequest, TResponse>(method, options, logger)
+    MethodDescriptor method, GrpcServerOptions options, ILogger logger, DuplexStreamingMethod<TService, TRequest, TResponse> invoker, object? singleton)
+    : ServerMethodHandler<TService, TRequest, TResponse>(method, options, logger, (TService?)singleton)
     where TService : class
     where TRequest : class, IMessage<TRequest>
     where TResponse : class, IMessage<TResponse>

@@ -21,7 +21,9 @@ public static class GrpcEndpointExtensions
         var options = provider.GetRequiredService<IOptions<GrpcServerOptions>>().Value;
         var logger = provider.GetRequiredService<ILoggerFactory>().CreateLogger("Ketenmesh.Grpc.Server");
         var registry = provider.GetRequiredService<GrpcServiceRegistry>();
-        var handlers = ServiceBinder.Bind(typeof(TService), service, options, logger);
+        // A singleton service is resolved once here rather than through a per-call DI scope.
+        var singleton = provider.GetRequiredService<ServiceLifetimes>().IsSingleton(typeof(TService)) ? provider.GetRequiredService<TService>() : null;
+        var handlers = ServiceBinder.Bind(typeof(TService), service, options, logger, singleton);
         registry.Add(service, GrpcPortScope.PortOf(endpoints));
         MapUnimplementedFallback(endpoints, registry);
         var builders = handlers

@@ -19,6 +19,7 @@ public static class GrpcServerExtensions
             options.Configure(configure);
         }
         services.AddRouting();
+        services.AddSingleton(new ServiceLifetimes(services));
         services.AddSingleton<GrpcServiceRegistry>();
         services.AddSingleton<HealthStatusRegistry>();
         services.AddSingleton<HealthService>();

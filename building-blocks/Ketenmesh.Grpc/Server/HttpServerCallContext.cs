@@ -15,7 +15,8 @@ internal sealed class HttpServerCallContext : ServerCallContext, IAsyncDisposabl
 {
     private readonly HttpContext _http;
     private readonly GrpcServerOptions _options;
-    private readonly SemaphoreSlim _responseGate = new(1, 1);
+    // Only a deadline can write to the response from another thread; without one, the call's own flow is the only writer.
+    private readonly SemaphoreSlim? _responseGate;
     private readonly CancellationTokenSource? _deadlineSource;
     private readonly string? _requestEncoding;
     private Metadata? _requestHeaders;
@@ -41,12 +42,11 @@ internal sealed class HttpServerCallContext : ServerCallContext, IAsyncDisposabl
             _deadlineSource = CancellationTokenSource.CreateLinkedTokenSource(http.RequestAborted);
             _deadlineRegistration = _deadlineSource.Token.UnsafeRegister(static state => ((HttpServerCallContext)state!).OnCancelled(), this);
             _deadlineSource.CancelAfter(t);
-            CancellationToken = _deadlineSource.Token;
+            _responseGate = new SemaphoreSlim(1, 1);
         }
         else
         {
             Deadline = DateTime.MaxValue;
-            CancellationToken = http.RequestAborted;
         }
     }
 
@@ -69,7 +69,11 @@ internal sealed class HttpServerCallContext : ServerCallContext, IAsyncDisposabl
 
     public override Metadata ResponseTrailers => _responseTrailers ??= new Metadata();
 
-    public override CancellationToken CancellationToken { get; }
+    /// <summary>Kestrel makes RequestAborted's token source on first use, so it is asked for only when the service wants it.</summary>
+    public override CancellationToken CancellationToken => _deadlineSource?.Token ?? _http.RequestAborted;
+
+    /// <summary>For our own reads and flushes: Kestrel already ends them when the stream is reset.</summary>
+    private CancellationToken IoToken => _deadlineSource?.Token ?? default;
 
     public override Status Status { get; set; } = Status.DefaultSuccess;
 
@@ -116,11 +120,11 @@ internal sealed class HttpServerCallContext : ServerCallContext, IAsyncDisposabl
 
     public PipeMessageReader<T> CreateRequestReader<T>(MessageParser<T> parser)
         where T : class, IMessage<T> =>
-        new(_http.Request.BodyReader, parser, _requestEncoding, _options.MaxReceiveMessageSize, StatusCode.InvalidArgument, CancellationToken);
+        new(_http.Request.BodyReader, parser, _requestEncoding, _options.MaxReceiveMessageSize, StatusCode.InvalidArgument, IoToken);
 
     public override async Task WriteResponseHeadersAsync(Metadata responseHeaders)
     {
-        await _responseGate.WaitAsync(CancellationToken).ConfigureAwait(false);
+        await EnterAsync(IoToken).ConfigureAwait(false);
         try
         {
             ThrowIfCompleted();
@@ -130,18 +134,18 @@ internal sealed class HttpServerCallContext : ServerCallContext, IAsyncDisposabl
             }
             MetadataCodec.WriteTo(responseHeaders, _http.Response.Headers);
             PrepareResponseHeaders();
-            await _http.Response.BodyWriter.FlushAsync(CancellationToken).ConfigureAwait(false);
+            await _http.Response.BodyWriter.FlushAsync(IoToken).ConfigureAwait(false);
         }
         finally
         {
-            _responseGate.Release();
+            _responseGate?.Release();
         }
     }
 
     /// <summary>Writes one message; streams flush each one so the peer sees it at once, unary leaves it for the trailers' flush.</summary>
     public async Task WriteMessageAsync(IMessage message, bool flush)
     {
-        await _responseGate.WaitAsync(CancellationToken).ConfigureAwait(false);
+        await EnterAsync(IoToken).ConfigureAwait(false);
         try
         {
             ThrowIfCompleted();
@@ -152,19 +156,19 @@ internal sealed class HttpServerCallContext : ServerCallContext, IAsyncDisposabl
             MessageFraming.WriteFrame(_http.Response.BodyWriter, message, CompressResponses, _options.MaxSendMessageSize);
             if (flush)
             {
-                await _http.Response.BodyWriter.FlushAsync(CancellationToken).ConfigureAwait(false);
+                await _http.Response.BodyWriter.FlushAsync(IoToken).ConfigureAwait(false);
             }
         }
         finally
         {
-            _responseGate.Release();
+            _responseGate?.Release();
         }
     }
 
     /// <summary>Sends the status: in trailers after messages, or alone in the headers (trailers-only) when nothing was sent.</summary>
     public async Task EndCallAsync(Status status)
     {
-        await _responseGate.WaitAsync().ConfigureAwait(false);
+        await EnterAsync(default).ConfigureAwait(false);
         try
         {
             if (_completed)
@@ -176,7 +180,7 @@ internal sealed class HttpServerCallContext : ServerCallContext, IAsyncDisposabl
         }
         finally
         {
-            _responseGate.Release();
+            _responseGate?.Release();
         }
     }
 
@@ -224,8 +228,10 @@ internal sealed class HttpServerCallContext : ServerCallContext, IAsyncDisposabl
             }
             _deadlineSource.Dispose();
         }
-        _responseGate.Dispose();
+        _responseGate?.Dispose();
     }
+
+    private Task EnterAsync(CancellationToken cancellationToken) => _responseGate?.WaitAsync(cancellationToken) ?? Task.CompletedTask;
 
     private void PrepareResponseHeaders()
     {

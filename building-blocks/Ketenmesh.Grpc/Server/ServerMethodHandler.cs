@@ -115,16 +115,24 @@ internal abstract class ServerMethodHandler<TService, TRequest, TResponse> : Ser
     private static readonly Microsoft.Extensions.DependencyInjection.ObjectFactory<TService> Factory =
         Microsoft.Extensions.DependencyInjection.ActivatorUtilities.CreateFactory<TService>(Type.EmptyTypes);
 
-    protected ServerMethodHandler(MethodDescriptor method, GrpcServerOptions options, ILogger logger)
+    private readonly TService? _singleton;
+
+    protected ServerMethodHandler(MethodDescriptor method, GrpcServerOptions options, ILogger logger, TService? singleton)
         : base(method, options, logger)
     {
         Parser = (MessageParser<TRequest>)method.InputType.Parser;
+        _singleton = singleton;
     }
 
     protected MessageParser<TRequest> Parser { get; }
 
     protected override async Task InvokeAsync(HttpContext http, HttpServerCallContext call)
     {
+        if (_singleton is not null)
+        {
+            await InvokeAsync(_singleton, http, call).ConfigureAwait(false);
+            return;
+        }
         var services = http.RequestServices;
         var registered = services.GetService(typeof(TService)) as TService;
         var service = registered ?? Factory(services, null);

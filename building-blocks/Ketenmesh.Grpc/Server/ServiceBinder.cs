@@ -10,7 +10,7 @@ namespace Ketenmesh.Grpc.Server;
 /// </summary>
 internal static class ServiceBinder
 {
-    public static IReadOnlyList<ServerMethodHandler> Bind(Type serviceType, ServiceDescriptor service, GrpcServerOptions options, ILogger logger)
+    public static IReadOnlyList<ServerMethodHandler> Bind(Type serviceType, ServiceDescriptor service, GrpcServerOptions options, ILogger logger, object? singleton)
     {
         var handlers = new List<ServerMethodHandler>();
         var problems = new List<string>();
@@ -26,7 +26,7 @@ internal static class ServiceBinder
                 continue;
             }
             var invoker = Delegate.CreateDelegate(delegateType, candidate);
-            handlers.Add((ServerMethodHandler)Activator.CreateInstance(handlerType, method, options, logger, invoker)!);
+            handlers.Add((ServerMethodHandler)Activator.CreateInstance(handlerType, method, options, logger, invoker, singleton)!);
         }
         if (problems.Count > 0)
         {
