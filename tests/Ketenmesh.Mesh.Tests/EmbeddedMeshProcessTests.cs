@@ -1,0 +1,132 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using Chain.Signals.V1;
+using Google.Protobuf.Reflection;
+using Grpc.Health.V1;
+using Grpc.Reflection.V1;
+using Ketenmesh.Grpc;
+using Ketenmesh.Grpc.Client;
+using Ketenmesh.Hosting;
+
+namespace Ketenmesh.Mesh.Tests;
+
+/// <summary>The embedded mesh as `./mesh up` runs it: a real process, stopped with SIGTERM.</summary>
+public sealed class EmbeddedMeshProcessTests : IAsyncLifetime
+{
+    private readonly string _dataDirectory = Directory.CreateTempSubdirectory("ketenmesh-mesh-").FullName;
+    private readonly StringBuilder _output = new();
+    private Process _process = null!;
+    private int _signalsPort;
+
+    public async Task InitializeAsync()
+    {
+        _signalsPort = FreePort();
+        var info = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "Ketenmesh.Mesh.dll"));
+        info.ArgumentList.Add($"--Mesh:DataDirectory={_dataDirectory}");
+        info.ArgumentList.Add($"--Components:signals:Service:Port={_signalsPort}");
+        _process = Process.Start(info)!;
+        _process.OutputDataReceived += (_, e) => { lock (_output) { _output.AppendLine(e.Data); } };
+        _process.ErrorDataReceived += (_, e) => { lock (_output) { _output.AppendLine(e.Data); } };
+        _process.BeginOutputReadLine();
+        _process.BeginErrorReadLine();
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (!Output.Contains("Ready.", StringComparison.Ordinal))
+        {
+            Assert.False(_process.HasExited, $"the mesh exited early:\n{Output}");
+            Assert.True(DateTime.UtcNow < deadline, $"the mesh did not become ready:\n{Output}");
+            await Task.Delay(100);
+        }
+    }
+
+    public async Task DisposeAsync()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: true);
+            await _process.WaitForExitAsync();
+        }
+        _process.Dispose();
+        Directory.Delete(_dataDirectory, recursive: true);
+    }
+
+    private string Output
+    {
+        get
+        {
+            lock (_output)
+            {
+                return _output.ToString();
+            }
+        }
+    }
+
+    [Fact]
+    public async Task Mesh_prints_each_endpoint_serves_health_and_stops_cleanly_on_sigterm()
+    {
+        Assert.Contains($"signals          h2c://127.0.0.1:{_signalsPort}", Output);
+
+        using var channel = GrpcChannel.ForAddress($"http://127.0.0.1:{_signalsPort}");
+        var client = new GrpcClient(channel);
+        var check = Method<HealthCheckRequest, HealthCheckResponse>.From(HealthReflection.Descriptor.Services[0].FindMethodByName("Check"));
+        var health = await client.UnaryCall(check, new HealthCheckRequest { Service = "chain.signals.v1.SignalIntake" });
+        Assert.Equal(HealthCheckResponse.Types.ServingStatus.Serving, health.Status);
+
+        var watch = Stopwatch.StartNew();
+        Assert.Equal(0, Interop.Kill(_process.Id, Interop.SigTerm));
+        Assert.True(_process.WaitForExit(TimeSpan.FromSeconds(20)), "the mesh did not stop within 20 s of SIGTERM");
+        Assert.Equal(0, _process.ExitCode);
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(20));
+    }
+
+    [Fact]
+    public async Task Each_component_keeps_its_data_in_its_own_sqlite_file_across_restarts()
+    {
+        using var channel = GrpcChannel.ForAddress($"http://127.0.0.1:{_signalsPort}");
+        var submit = Method<SubmitSignalRequest, SubmitSignalResponse>.From(SignalsReflection.Descriptor.Services[0].FindMethodByName("SubmitSignal"));
+        var headers = new Metadata { { CallerPartner.PartnerHeader, "police" } };
+        var response = await new GrpcClient(channel).UnaryCall(submit, new SubmitSignalRequest
+        {
+            ClientRequestId = "mesh-1",
+            Observation = new SignalObservation { Channel = SignalChannel.Police, ObservedIndicators = { Chain.Common.V1.Indicator.FreedomNoOwnIdPapers } },
+        }, new CallOptions(Headers: headers));
+        Assert.False(response.Duplicate);
+        Assert.True(File.Exists(Path.Combine(_dataDirectory, "signals.db")));
+    }
+
+    [Fact]
+    public async Task Reflection_on_a_components_port_lists_that_components_services()
+    {
+        using var channel = GrpcChannel.ForAddress($"http://127.0.0.1:{_signalsPort}");
+        var reflect = Method<ServerReflectionRequest, ServerReflectionResponse>.From(ReflectionReflection.Descriptor.Services[0].Methods[0]);
+        using var call = new GrpcClient(channel).DuplexStreamingCall(reflect);
+        await call.RequestStream.WriteAsync(new ServerReflectionRequest { ListServices = "" });
+        await call.RequestStream.CompleteAsync();
+        Assert.True(await call.ResponseStream.MoveNext(default));
+        var services = call.ResponseStream.Current.ListServicesResponse.Service.Select(s => s.Name).ToList();
+        Assert.Contains("chain.signals.v1.SignalIntake", services);
+        Assert.Contains("grpc.health.v1.Health", services);
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
+
+internal static class Interop
+{
+    public const int SigTerm = 15;
+
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "kill", SetLastError = true)]
+    public static extern int Kill(int pid, int signal);
+}
