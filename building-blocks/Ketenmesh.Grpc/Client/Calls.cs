@@ -3,52 +3,20 @@ using Google.Protobuf;
 
 namespace Ketenmesh.Grpc.Client;
 
-/// <summary>A unary call in flight; await it for the response.</summary>
-public sealed class AsyncUnaryCall<TResponse> : IDisposable
+/// <summary>What every call in flight offers: response headers, and status and trailers once it ends.</summary>
+public abstract class AsyncCall : IDisposable
 {
     private readonly IDisposable _call;
     private readonly Func<Status> _status;
     private readonly Func<Metadata> _trailers;
 
-    internal AsyncUnaryCall(Task<TResponse> response, Task<Metadata> headers, Func<Status> status, Func<Metadata> trailers, IDisposable call)
+    private protected AsyncCall(Task<Metadata> headers, Func<Status> status, Func<Metadata> trailers, IDisposable call)
     {
-        ResponseAsync = response;
         ResponseHeadersAsync = headers;
         _status = status;
         _trailers = trailers;
         _call = call;
     }
-
-    public Task<TResponse> ResponseAsync { get; }
-
-    public Task<Metadata> ResponseHeadersAsync { get; }
-
-    public Status GetStatus() => _status();
-
-    public Metadata GetTrailers() => _trailers();
-
-    public TaskAwaiter<TResponse> GetAwaiter() => ResponseAsync.GetAwaiter();
-
-    public void Dispose() => _call.Dispose();
-}
-
-/// <summary>A call whose responses arrive as a stream.</summary>
-public sealed class AsyncServerStreamingCall<TResponse> : IDisposable
-{
-    private readonly IDisposable _call;
-    private readonly Func<Status> _status;
-    private readonly Func<Metadata> _trailers;
-
-    internal AsyncServerStreamingCall(IAsyncStreamReader<TResponse> responses, Task<Metadata> headers, Func<Status> status, Func<Metadata> trailers, IDisposable call)
-    {
-        ResponseStream = responses;
-        ResponseHeadersAsync = headers;
-        _status = status;
-        _trailers = trailers;
-        _call = call;
-    }
-
-    public IAsyncStreamReader<TResponse> ResponseStream { get; }
 
     public Task<Metadata> ResponseHeadersAsync { get; }
 
@@ -60,66 +28,56 @@ public sealed class AsyncServerStreamingCall<TResponse> : IDisposable
     public void Dispose() => _call.Dispose();
 }
 
-/// <summary>A call whose requests go out as a stream and whose one response ends it.</summary>
-public sealed class AsyncClientStreamingCall<TRequest, TResponse> : IDisposable
+/// <summary>A unary call in flight; await it for the response.</summary>
+public sealed class AsyncUnaryCall<TResponse> : AsyncCall
 {
-    private readonly IDisposable _call;
-    private readonly Func<Status> _status;
-    private readonly Func<Metadata> _trailers;
+    internal AsyncUnaryCall(Task<TResponse> response, Task<Metadata> headers, Func<Status> status, Func<Metadata> trailers, IDisposable call)
+        : base(headers, status, trailers, call) => ResponseAsync = response;
 
+    public Task<TResponse> ResponseAsync { get; }
+
+    public TaskAwaiter<TResponse> GetAwaiter() => ResponseAsync.GetAwaiter();
+}
+
+/// <summary>A call whose responses arrive as a stream.</summary>
+public sealed class AsyncServerStreamingCall<TResponse> : AsyncCall
+{
+    internal AsyncServerStreamingCall(IAsyncStreamReader<TResponse> responses, Task<Metadata> headers, Func<Status> status, Func<Metadata> trailers, IDisposable call)
+        : base(headers, status, trailers, call) => ResponseStream = responses;
+
+    public IAsyncStreamReader<TResponse> ResponseStream { get; }
+}
+
+/// <summary>A call whose requests go out as a stream and whose one response ends it.</summary>
+public sealed class AsyncClientStreamingCall<TRequest, TResponse> : AsyncCall
+{
     internal AsyncClientStreamingCall(IClientStreamWriter<TRequest> requests, Task<TResponse> response, Task<Metadata> headers, Func<Status> status, Func<Metadata> trailers, IDisposable call)
+        : base(headers, status, trailers, call)
     {
         RequestStream = requests;
         ResponseAsync = response;
-        ResponseHeadersAsync = headers;
-        _status = status;
-        _trailers = trailers;
-        _call = call;
     }
 
     public IClientStreamWriter<TRequest> RequestStream { get; }
 
     public Task<TResponse> ResponseAsync { get; }
 
-    public Task<Metadata> ResponseHeadersAsync { get; }
-
-    public Status GetStatus() => _status();
-
-    public Metadata GetTrailers() => _trailers();
-
     public TaskAwaiter<TResponse> GetAwaiter() => ResponseAsync.GetAwaiter();
-
-    public void Dispose() => _call.Dispose();
 }
 
 /// <summary>A call with a stream each way, read and written independently.</summary>
-public sealed class AsyncDuplexStreamingCall<TRequest, TResponse> : IDisposable
+public sealed class AsyncDuplexStreamingCall<TRequest, TResponse> : AsyncCall
 {
-    private readonly IDisposable _call;
-    private readonly Func<Status> _status;
-    private readonly Func<Metadata> _trailers;
-
     internal AsyncDuplexStreamingCall(IClientStreamWriter<TRequest> requests, IAsyncStreamReader<TResponse> responses, Task<Metadata> headers, Func<Status> status, Func<Metadata> trailers, IDisposable call)
+        : base(headers, status, trailers, call)
     {
         RequestStream = requests;
         ResponseStream = responses;
-        ResponseHeadersAsync = headers;
-        _status = status;
-        _trailers = trailers;
-        _call = call;
     }
 
     public IClientStreamWriter<TRequest> RequestStream { get; }
 
     public IAsyncStreamReader<TResponse> ResponseStream { get; }
-
-    public Task<Metadata> ResponseHeadersAsync { get; }
-
-    public Status GetStatus() => _status();
-
-    public Metadata GetTrailers() => _trailers();
-
-    public void Dispose() => _call.Dispose();
 }
 
 /// <summary>Reads a response stream once the call's headers are in.</summary>

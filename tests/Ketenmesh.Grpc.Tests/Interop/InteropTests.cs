@@ -51,23 +51,19 @@ public sealed class NodeClientAgainstOurServer(TestServerFixture fixture) : ICla
     }
 }
 
-public sealed class PythonServerFixture : IAsyncLifetime
+/// <summary>An independent gRPC server process, started once for a test class.</summary>
+public abstract class PeerServerFixture(Peer peer) : IAsyncLifetime
 {
     public PeerServer Server { get; private set; } = null!;
 
-    public async Task InitializeAsync() => Server = await Peer.Python.StartServerAsync();
+    public async Task InitializeAsync() => Server = await peer.StartServerAsync();
 
     public async Task DisposeAsync() => await Server.DisposeAsync();
 }
 
-public sealed class NodeServerFixture : IAsyncLifetime
-{
-    public PeerServer Server { get; private set; } = null!;
+public sealed class PythonServerFixture() : PeerServerFixture(Peer.Python);
 
-    public async Task InitializeAsync() => Server = await Peer.Node.StartServerAsync();
-
-    public async Task DisposeAsync() => await Server.DisposeAsync();
-}
+public sealed class NodeServerFixture() : PeerServerFixture(Peer.Node);
 
 /// <summary>Our client calls python's C-core gRPC server.</summary>
 public sealed class OurClientAgainstPythonServer(PythonServerFixture fixture) : IClassFixture<PythonServerFixture>
