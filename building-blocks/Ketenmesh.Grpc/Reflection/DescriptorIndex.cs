@@ -16,6 +16,9 @@ internal sealed class DescriptorIndex
         {
             AddFile(service.File);
         }
+        // Not part of any service, but every error may carry them: tools need them to show rich error details.
+        AddFile(Google.Rpc.ErrorDetailsReflection.Descriptor);
+        AddFile(Google.Rpc.StatusReflection.Descriptor);
     }
 
     public IReadOnlyList<string> Services { get; }

@@ -105,7 +105,9 @@ public sealed class HealthAndReflectionTests : IAsyncLifetime
     [InlineData("ketenmesh.testing.v1.EchoRequest")]
     [InlineData("ketenmesh.testing.v1.InteropTestService")]
     [InlineData("grpc.health.v1.HealthCheckResponse.ServingStatus")]
-    public async Task Reflection_finds_the_file_of_messages_services_and_nested_enums(string symbol)
+    [InlineData("google.rpc.BadRequest")]
+    [InlineData("google.rpc.Status")]
+    public async Task Reflection_finds_the_file_of_messages_services_nested_enums_and_rich_error_details(string symbol)
     {
         var response = await AskAsync(new ServerReflectionRequest { FileContainingSymbol = symbol });
         Assert.NotEmpty(response.FileDescriptorResponse.FileDescriptorProto);
