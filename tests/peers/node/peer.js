@@ -452,7 +452,24 @@ const scenarios = {
   },
 };
 
+// "status:<code>": the server ends Echo with that code and a message with non-ASCII text.
+async function statusScenario(client, code) {
+  const { err } = await unary(client, 'Echo', { status: { code, message: `status ${code} für Zoë` } }, null, deadlineIn(30000));
+  return { code: errCode(err), message: errMessage(err) };
+}
+
 async function runClient(target, scenario) {
+  const statusMatch = /^status:(\d+)$/.exec(scenario);
+  if (statusMatch) {
+    const client = new InteropClient(target, grpc.credentials.createInsecure());
+    try {
+      const result = await statusScenario(client, Number(statusMatch[1]));
+      await new Promise((resolve) => process.stdout.write(JSON.stringify(result) + '\n', resolve));
+    } finally {
+      client.close();
+    }
+    return 0;
+  }
   if (!Object.prototype.hasOwnProperty.call(scenarios, scenario)) {
     log(`unknown scenario ${JSON.stringify(scenario)}; known: ${Object.keys(scenarios).join(', ')}`);
     return 2;

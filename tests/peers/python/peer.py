@@ -399,6 +399,15 @@ class Client:
         except grpc.RpcError as e:
             return {"code": code_of(e.code()), "message": e.details() or ""}
 
+    def status(self, code):
+        # "status:<code>": the server ends Echo with that code and a message with non-ASCII text.
+        req = self.m.EchoRequest(status=self.m.StatusToReturn(code=code, message="status %d für Zoë" % code))
+        try:
+            self.echo()(req, timeout=30)
+            return {"code": 0, "message": ""}
+        except grpc.RpcError as e:
+            return {"code": code_of(e.code()), "message": e.details() or ""}
+
     def rich_error(self):
         req = self.m.EchoRequest(status=self.m.StatusToReturn(code=3, message="signal is invalid"),
                                  rich_error=True)
@@ -503,6 +512,15 @@ SCENARIOS = ("empty", "large_unary", "too_large_unary", "server_streaming", "cli
 
 
 def run_client(m, target, scenario):
+    if scenario.startswith("status:") and scenario[7:].isdigit():
+        client = Client(target, m)
+        try:
+            result = client.status(int(scenario[7:]))
+        finally:
+            client.close()
+        sys.stdout.write(json.dumps(result) + "\n")
+        sys.stdout.flush()
+        return 0
     if scenario not in SCENARIOS:
         log("unknown scenario %r; known: %s" % (scenario, ", ".join(SCENARIOS)))
         return 2
