@@ -1,9 +1,9 @@
 using System.Diagnostics;
 
-namespace Ketenmesh.Messaging.Tests.Infrastructure;
+namespace Ketenmesh.Testing;
 
 /// <summary>The broker's own admin tool: creates test virtual hosts and breaks connections on purpose.</summary>
-static class Rabbitmqctl
+public static class Rabbitmqctl
 {
     public static async Task<string> RunAsync(params string[] arguments)
     {

@@ -1,9 +1,9 @@
 using Npgsql;
 
-namespace Ketenmesh.Messaging.Tests.Infrastructure;
+namespace Ketenmesh.Testing;
 
 /// <summary>A PostgreSQL database of its own per test and per service, dropped afterwards.</summary>
-sealed class TestDatabase : IAsyncDisposable
+public sealed class TestDatabase : IAsyncDisposable
 {
     readonly string _adminConnectionString;
 

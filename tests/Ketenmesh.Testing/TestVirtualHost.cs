@@ -1,9 +1,9 @@
 using RabbitMQ.Client;
 
-namespace Ketenmesh.Messaging.Tests.Infrastructure;
+namespace Ketenmesh.Testing;
 
 /// <summary>A virtual host of its own per test: queues, exchanges and connection kills stay inside it.</summary>
-sealed class TestVirtualHost : IAsyncDisposable
+public sealed class TestVirtualHost : IAsyncDisposable
 {
     readonly Uri _broker;
 

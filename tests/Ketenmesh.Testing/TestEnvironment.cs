@@ -1,10 +1,10 @@
-namespace Ketenmesh.Messaging.Tests.Infrastructure;
+namespace Ketenmesh.Testing;
 
 /// <summary>
 /// Where the integration tests find their real broker and database. Missing variables fail the
 /// test with instructions: a silent skip would report green without testing anything.
 /// </summary>
-static class TestEnvironment
+public static class TestEnvironment
 {
     public const string RabbitMqVariable = "KETENMESH_TEST_RABBITMQ";
     public const string PostgresVariable = "KETENMESH_TEST_POSTGRES";

@@ -1,0 +1,68 @@
+using Chain.Signals.V1;
+using Ketenmesh.Testing;
+using static Ketenmesh.Signals.Tests.SignalsHost;
+
+namespace Ketenmesh.Signals.Tests;
+
+/// <summary>Signal intake on the real profile: PostgreSQL for state and outbox, RabbitMQ (quorum queues) for events.</summary>
+public sealed class RealProfileTests : IAsyncLifetime
+{
+    private TestDatabase _database = null!;
+    private TestVirtualHost _broker = null!;
+
+    public async Task InitializeAsync()
+    {
+        _database = await TestDatabase.CreateAsync("signals");
+        _broker = await TestVirtualHost.CreateAsync();
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _broker.DisposeAsync();
+        await _database.DisposeAsync();
+    }
+
+    private Dictionary<string, string?> Settings() =>
+        _database.Settings("Database").Concat(_broker.MessagingSettings("signals-test")).ToDictionary();
+
+    [Fact]
+    public async Task Every_accepted_signal_reaches_a_listener_although_the_broker_connection_is_killed_midway()
+    {
+        await using var host = await StartAsync(Settings());
+        var accepted = new HashSet<string>();
+        for (var i = 0; i < 150; i++)
+        {
+            if (i == 50 || i == 100)
+            {
+                await _broker.CloseConnectionsAsync();
+            }
+            var response = await host.Client.UnaryCall(Submit, new SubmitSignalRequest { ClientRequestId = $"raid-{i}", Observation = Observations.LabourInspection(i) }, As("inspectorate"));
+            accepted.Add(response.Signal.SignalId);
+        }
+
+        var received = await host.Events.WaitForAsync(150, TimeSpan.FromSeconds(60));
+        Assert.Equal(accepted, received.Select(e => e.SignalId).ToHashSet());
+    }
+
+    [Fact]
+    public async Task Events_not_yet_published_when_the_service_stops_leave_after_it_restarts()
+    {
+        var events = new ReceivedEvents();
+        var accepted = new HashSet<string>();
+        await using (var first = await StartAsync(Settings(), events))
+        {
+            var submissions = Enumerable.Range(0, 80).Select(i => first.Client.UnaryCall(Submit,
+                new SubmitSignalRequest { ClientRequestId = $"stop-{i}", Observation = Observations.LabourInspection(i) }, As("inspectorate")).ResponseAsync);
+            foreach (var response in await Task.WhenAll(submissions))
+            {
+                accepted.Add(response.Signal.SignalId);
+            }
+        }
+
+        await using var second = await StartAsync(Settings(), events);
+        var received = await events.WaitForAsync(80, TimeSpan.FromSeconds(60));
+        Assert.Equal(accepted, received.Select(e => e.SignalId).ToHashSet());
+        var read = await second.Client.UnaryCall(List, new ListMySignalsRequest { PageSize = 100 }, As("inspectorate"));
+        Assert.Equal(80, read.Signals.Count);
+    }
+}
