@@ -16,7 +16,8 @@ public sealed record MeshApplication(WebApplication App, IReadOnlyDictionary<IMe
         try
         {
             await App.RunAsync();
-            return 0;
+            // Zero unless a component asked for another code (e.g. 75: restart me) before stopping.
+            return Environment.ExitCode;
         }
         catch (Exception ex) when (ex is IOException or InvalidOperationException)
         {

@@ -35,6 +35,12 @@ public sealed class MessagingOptions
 
     public int PrefetchCount { get; set; } = 32;
 
+    /// <summary>
+    /// How long the RabbitMQ bus may stay unhealthy before the process exits with code 75 for its
+    /// supervisor to restart it (see <see cref="Recovery.BusWatchdog"/>). Reconnects normally take seconds.
+    /// </summary>
+    public TimeSpan RecoveryTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
     public OutboxOptions Outbox { get; set; } = new();
 
     internal TimeSpan[] EffectiveRetryIntervals =>
@@ -52,6 +58,9 @@ public sealed class RabbitMqOptions
     public string Username { get; set; } = "guest";
 
     public string Password { get; set; } = "guest";
+
+    /// <summary>Shown by the broker for this process's connection, so operators see which service holds it.</summary>
+    public string? ConnectionName { get; set; }
 }
 
 public sealed class OutboxOptions

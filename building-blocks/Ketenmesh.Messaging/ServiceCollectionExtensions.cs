@@ -1,8 +1,10 @@
 using System.Reflection;
 using Ketenmesh.Messaging.Protobuf;
+using Ketenmesh.Messaging.Recovery;
 using MassTransit;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace Ketenmesh.Messaging;
 
@@ -51,6 +53,7 @@ public static class ServiceCollectionExtensions
                         {
                             host.Username(rabbit.Username);
                             host.Password(rabbit.Password);
+                            host.ConnectionName(rabbit.ConnectionName ?? options.EndpointPrefix ?? AppDomain.CurrentDomain.FriendlyName);
                         });
                         ConfigureSerialization(factory, events);
                         factory.ConfigureEndpoints(context);
@@ -63,6 +66,12 @@ public static class ServiceCollectionExtensions
 
         // A service should not report started while its consumers are not listening yet.
         services.AddOptions<MassTransitHostOptions>().Configure(host => host.WaitUntilStarted = true);
+        if (options.Transport == MessagingTransport.RabbitMq)
+        {
+            services.TryAddSingleton<IProcessExit, EnvironmentProcessExit>();
+            services.AddHostedService<BusWatchdog>();
+        }
+
         return builder;
     }
 

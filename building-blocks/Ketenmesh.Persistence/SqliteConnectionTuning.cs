@@ -13,9 +13,9 @@ sealed class SqliteConnectionTuning : DbConnectionInterceptor
 
     // busy_timeout: SQLite's own busy handler retries within milliseconds; without it
     // Microsoft.Data.Sqlite sleeps 150 ms per retry, which turns any write contention into latency.
-    // synchronous=NORMAL: with WAL the database stays consistent after a crash; only the last
-    // commits before a power cut can be lost, in exchange for no fsync on every commit.
-    const string Pragmas = "PRAGMA busy_timeout = 30000; PRAGMA synchronous = NORMAL;";
+    // synchronous=FULL: an accepted signal is answered only after its commit reached the disk, so
+    // not even a power cut right after the answer loses it (NORMAL in WAL mode could).
+    const string Pragmas = "PRAGMA busy_timeout = 30000; PRAGMA synchronous = FULL;";
 
     public override void ConnectionOpened(DbConnection connection, ConnectionEndEventData eventData)
     {

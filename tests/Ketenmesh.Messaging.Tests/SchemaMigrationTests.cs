@@ -117,7 +117,7 @@ public sealed class SchemaMigrationTests
 
         await host.StartAsync();
         Assert.Equal(2L, await ScalarAsync(host.Services, "SELECT COUNT(*) FROM schema_history"));
-        await host.StopAsync();
+        await host.ShutdownAsync();
     }
 
     static async Task ExecuteAsync(IServiceProvider services, string sql)

@@ -6,6 +6,7 @@ namespace Ketenmesh.Testing;
 public sealed class TestVirtualHost : IAsyncDisposable
 {
     readonly Uri _broker;
+    readonly List<string> _users = [];
 
     TestVirtualHost(Uri broker, string name)
     {
@@ -52,10 +53,55 @@ public sealed class TestVirtualHost : IAsyncDisposable
 
     public Task CloseConnectionsAsync() => Rabbitmqctl.RunAsync("-q", "close_all_connections", "-p", Name, "ketenmesh test: connection killed on purpose");
 
+    /// <summary>
+    /// A broker user of its own for one process, so the test can later end everything that process
+    /// holds on the broker, including connections it would open again (<see cref="RemoveUserAsync"/>).
+    /// </summary>
+    /// <returns>The settings that make a service connect as that user.</returns>
+    public async Task<Dictionary<string, string?>> AddUserAsync(string user)
+    {
+        var password = Guid.NewGuid().ToString("N");
+        await Rabbitmqctl.RunAsync("-q", "add_user", $"{Name}-{user}", password);
+        await Rabbitmqctl.RunAsync("-q", "set_permissions", "-p", Name, $"{Name}-{user}", ".*", ".*", ".*");
+        _users.Add($"{Name}-{user}");
+        return new()
+        {
+            ["Messaging:RabbitMq:Username"] = $"{Name}-{user}",
+            ["Messaging:RabbitMq:Password"] = password,
+            ["Messaging:RabbitMq:ConnectionName"] = user,
+        };
+    }
+
+    /// <summary>Deletes the user and closes its connections: whatever still runs under it can no longer reach the broker.</summary>
+    /// <returns>How many connections were still open.</returns>
+    public async Task<int> RemoveUserAsync(string user)
+    {
+        await Rabbitmqctl.RunAsync("-q", "delete_user", $"{Name}-{user}");
+        _users.Remove($"{Name}-{user}");
+        var closed = 0;
+        // One line per connection: its pid ("<rabbit@host.1.2.3>", the form close_connection takes), a tab, its user.
+        var listing = await Rabbitmqctl.RunAsync("-q", "--no-table-headers", "list_connections", "-p", Name, "pid", "user");
+        foreach (var fields in listing.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(line => line.Split('\t')))
+        {
+            if (fields.Length > 1 && fields[1].Trim() == $"{Name}-{user}")
+            {
+                await Rabbitmqctl.RunAsync("-q", "close_connection", fields[0], "ketenmesh test: process gone");
+                closed++;
+            }
+        }
+
+        return closed;
+    }
+
     public async ValueTask DisposeAsync()
     {
         try
         {
+            foreach (var user in _users.ToList())
+            {
+                await Rabbitmqctl.RunAsync("-q", "delete_user", user);
+            }
+
             await Rabbitmqctl.RunAsync("-q", "delete_vhost", Name);
         }
         catch (InvalidOperationException)

@@ -28,7 +28,7 @@ static class TestHosts
         return host;
     }
 
-    public static async Task StopAsync(this IHost host)
+    public static async Task ShutdownAsync(this IHost host)
     {
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
         await host.StopAsync(timeout.Token);

@@ -16,7 +16,7 @@ sealed class TestOutputLoggerProvider(ITestOutputHelper output, string hostName)
         public IDisposable? BeginScope<TState>(TState state)
             where TState : notnull => null;
 
-        public bool IsEnabled(LogLevel logLevel) => logLevel >= LogLevel.Warning;
+        public bool IsEnabled(LogLevel logLevel) => logLevel >= (category.StartsWith("MassTransit", StringComparison.Ordinal) && Environment.GetEnvironmentVariable("KETENMESH_TEST_BUS_DEBUG") == "1" ? LogLevel.Debug : LogLevel.Warning);
 
         public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
         {
@@ -27,7 +27,7 @@ sealed class TestOutputLoggerProvider(ITestOutputHelper output, string hostName)
 
             try
             {
-                output.WriteLine($"{DateTime.UtcNow:HH:mm:ss.fff} [{hostName}] {logLevel} {category}: {formatter(state, exception)}{(exception is null ? "" : " — " + exception.GetType().Name + ": " + exception.Message)}");
+                output.WriteLine($"{DateTime.UtcNow:HH:mm:ss.fff} [{hostName}] {logLevel} {category}: {formatter(state, exception)}{(exception is null ? "" : " — " + (Environment.GetEnvironmentVariable("KETENMESH_TEST_BUS_DEBUG") == "1" ? exception.ToString() : exception.GetType().Name + ": " + exception.Message))}");
             }
             catch (InvalidOperationException)
             {

@@ -1,0 +1,107 @@
+using System.Text;
+using System.Text.Json;
+using Ketenmesh.Messaging.Protobuf;
+using Ketenmesh.Messaging.Tests.Chain;
+using Ketenmesh.Messaging.Tests.Events;
+using Ketenmesh.Messaging.Tests.Infrastructure;
+using RabbitMQ.Client;
+
+namespace Ketenmesh.Messaging.Tests;
+
+/// <summary>What the messaging block leaves on a real broker: queue kinds, dead-lettering and the bytes of an event.</summary>
+public sealed class RabbitMqWireTests(ITestOutputHelper output) : IAsyncLifetime
+{
+    const string RegistrationQueue = "registry-signal-registration";
+
+    TestVirtualHost _broker = null!;
+    TestDatabase _intake = null!;
+    TestDatabase _registry = null!;
+
+    public async Task InitializeAsync()
+    {
+        _broker = await TestVirtualHost.CreateAsync();
+        _intake = await TestDatabase.CreateAsync("intake");
+        _registry = await TestDatabase.CreateAsync("registry");
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _registry.DisposeAsync();
+        await _intake.DisposeAsync();
+        await _broker.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task Consumer_queues_are_quorum_queues_that_dead_letter_into_their_error_queue()
+    {
+        var registry = await StartRegistryAsync();
+        try
+        {
+            var queues = await QueuesAsync();
+            var queue = Assert.Single(queues, q => q.Name == RegistrationQueue);
+            Assert.Equal("quorum", queue.Type);
+            Assert.Equal($"{RegistrationQueue}_error", queue.Arguments["x-dead-letter-exchange"].GetString());
+            Assert.True(queue.Arguments["x-delivery-limit"].GetInt32() > 0);
+            var error = Assert.Single(queues, q => q.Name == $"{RegistrationQueue}_error");
+            Assert.Equal("quorum", error.Type);
+        }
+        finally
+        {
+            await registry.ShutdownAsync();
+        }
+    }
+
+    [Fact]
+    public async Task An_event_the_consumer_cannot_apply_lands_in_the_error_queue_as_the_original_protobuf_bytes()
+    {
+        var registry = await StartRegistryAsync();
+        var intake = await TestHosts.StartAsync(output, "intake",
+            TestHosts.Merge(_broker.MessagingSettings("intake"), _intake.Settings(Components.IntakeDatabase)), Components.Intake);
+        try
+        {
+            await IntakeDesk.RecordAsync(intake.Services, "sig-poison", 1, SignalRegistration.PoisonPartner);
+
+            await using var connection = await _broker.ConnectAsync();
+            await using var channel = await connection.CreateChannelAsync();
+            BasicGetResult? dead = null;
+            var arrived = await TestHosts.WaitUntilAsync(
+                async () => (dead ??= await channel.BasicGetAsync($"{RegistrationQueue}_error", autoAck: true)) is not null,
+                TimeSpan.FromSeconds(30));
+
+            Assert.True(arrived, "the poison event never reached the error queue");
+            Assert.Equal(ProtobufContent.MediaType, dead!.BasicProperties.ContentType);
+            var messageType = Assert.IsType<byte[]>(dead.BasicProperties.Headers![ProtobufContent.MessageTypeHeader]);
+            Assert.Equal(SignalRecorded.Descriptor.FullName, Encoding.UTF8.GetString(messageType));
+            var @event = SignalRecorded.Parser.ParseFrom(dead.Body.Span);
+            Assert.Equal("sig-poison", @event.SignalId);
+            Assert.Equal(SignalRegistration.PoisonPartner, @event.Partner);
+            Assert.Equal(0, await EmbeddedProfileTests.CountAsync(registry.Services, Registration.Victim));
+        }
+        finally
+        {
+            await intake.ShutdownAsync();
+            await registry.ShutdownAsync();
+        }
+    }
+
+    Task<Microsoft.Extensions.Hosting.IHost> StartRegistryAsync() =>
+        TestHosts.StartAsync(output, "registry",
+            TestHosts.Merge(
+                _broker.MessagingSettings("registry"),
+                _registry.Settings(Components.RegistryDatabase),
+                [new("Messaging:RetryIntervals:0", "00:00:00.010")]),
+            Components.Registry);
+
+    async Task<List<QueueInfo>> QueuesAsync()
+    {
+        var json = await Rabbitmqctl.RunAsync("-q", "list_queues", "-p", _broker.Name, "name", "type", "arguments", "--formatter", "json");
+        // Each queue: {"name":…,"type":…,"arguments":[[key, AMQP type, value], …]}.
+        using var document = JsonDocument.Parse(json);
+        return document.RootElement.EnumerateArray().Select(queue => new QueueInfo(
+            queue.GetProperty("name").GetString()!,
+            queue.GetProperty("type").GetString()!,
+            queue.GetProperty("arguments").EnumerateArray().ToDictionary(a => a[0].GetString()!, a => a[2].Clone()))).ToList();
+    }
+
+    sealed record QueueInfo(string Name, string Type, Dictionary<string, JsonElement> Arguments);
+}
