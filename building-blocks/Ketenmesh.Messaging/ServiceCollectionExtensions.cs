@@ -30,6 +30,7 @@ public static class ServiceCollectionExtensions
         var builder = new ChainMessagingBuilder(services, events);
         services.AddSingleton(builder);
         services.AddSingleton(events);
+        services.AddSingleton<PublishHealth>();
         services.Configure<MessagingOptions>(section);
 
         services.AddMassTransit(bus =>

@@ -1,6 +1,7 @@
 using System.Runtime.ExceptionServices;
 using System.Text.Json;
 using Ketenmesh.Messaging.Protobuf;
+using Ketenmesh.Messaging.Recovery;
 using Ketenmesh.Persistence;
 using MassTransit;
 using Microsoft.EntityFrameworkCore;
@@ -21,6 +22,7 @@ sealed class OutboxDispatcher<TContext>(
     IBus bus,
     EventRegistry registry,
     OutboxSignal<TContext> signal,
+    PublishHealth health,
     IOptions<MessagingOptions> options,
     ILogger<OutboxDispatcher<TContext>> logger) : BackgroundService
     where TContext : DbContext
@@ -47,6 +49,7 @@ sealed class OutboxDispatcher<TContext>(
                 }
 
                 failures = 0;
+                health.Succeeded();
                 await DeleteExpiredAsync(stoppingToken);
                 await signal.WaitAsync(_options.PollInterval, stoppingToken);
             }
@@ -57,6 +60,7 @@ sealed class OutboxDispatcher<TContext>(
             catch (Exception exception)
             {
                 failures++;
+                health.Failed();
                 var delay = RetryDelay(failures);
                 logger.LogWarning(exception, "Outbox dispatch for {Context} failed (attempt {Attempt}); retrying in {Delay}", typeof(TContext).Name, failures, delay);
                 try

@@ -6,7 +6,8 @@ using Microsoft.Extensions.Options;
 namespace Ketenmesh.Messaging.Recovery;
 
 /// <summary>
-/// Ends the process when the bus stays unhealthy longer than <see cref="MessagingOptions.RecoveryTimeout"/>.
+/// Ends the process when the bus stays unhealthy, or publishing keeps failing, longer than
+/// <see cref="MessagingOptions.RecoveryTimeout"/>.
 /// MassTransit 8.4 on RabbitMQ.Client 7 can keep handing its receive transport a connection the
 /// broker already closed (a connection killed while a message was being handled); it then retries
 /// forever without consuming. A fresh process always reconnects, and the outbox and inbox make a
@@ -15,6 +16,7 @@ namespace Ketenmesh.Messaging.Recovery;
 /// </summary>
 sealed class BusWatchdog(
     IBusControl bus,
+    PublishHealth publishing,
     IProcessExit exit,
     IHostApplicationLifetime lifetime,
     IOptions<MessagingOptions> options,
@@ -35,28 +37,35 @@ sealed class BusWatchdog(
         while (await WaitAsync(timer, stoppingToken))
         {
             var health = bus.CheckHealth();
+            var now = _clock.GetUtcNow();
             if (health.Status == BusHealthStatus.Healthy)
             {
                 unhealthySince = null;
-                continue;
+            }
+            else
+            {
+                unhealthySince ??= now;
             }
 
-            var now = _clock.GetUtcNow();
-            unhealthySince ??= now;
-            if (now - unhealthySince.Value < timeout)
+            var since = Earliest(unhealthySince, publishing.FailingSince);
+            if (since is null || now - since.Value < timeout)
             {
                 continue;
             }
 
             var endpoints = string.Join(", ", health.Endpoints.Where(e => e.Value.Status != BusHealthStatus.Healthy).Select(e => e.Key));
             logger.LogCritical(
-                "The bus has not recovered for {Elapsed} ({Description}; endpoints: {Endpoints}); exiting with code {ExitCode} so the supervisor restarts this process",
-                now - unhealthySince.Value, health.Description, endpoints, ExitCode);
-            exit.Request(ExitCode, $"bus unhealthy since {unhealthySince.Value:O}");
+                "The bus has not recovered for {Elapsed} (bus {Status}: {Description}; endpoints down: {Endpoints}; publishing failing since {PublishFailingSince}); " +
+                "exiting with code {ExitCode} so the supervisor restarts this process",
+                now - since.Value, health.Status, health.Description, endpoints, publishing.FailingSince, ExitCode);
+            exit.Request(ExitCode, $"bus unhealthy since {since.Value:O}");
             lifetime.StopApplication();
             return;
         }
     }
+
+    static DateTimeOffset? Earliest(DateTimeOffset? a, DateTimeOffset? b) =>
+        a is null ? b : b is null ? a : a < b ? a : b;
 
     static async Task<bool> WaitAsync(PeriodicTimer timer, CancellationToken stoppingToken)
     {
