@@ -7,49 +7,55 @@ namespace Ketenmesh.Signals.Tests;
 /// <summary>Signal intake on the real profile: PostgreSQL for state and outbox, RabbitMQ (quorum queues) for events.</summary>
 public sealed class RealProfileTests : IAsyncLifetime
 {
+    private readonly ReceivedEvents _events = new();
     private TestDatabase _database = null!;
     private TestVirtualHost _broker = null!;
+    private Dictionary<string, string?> _serviceUser = null!;
+    private AmqpListener _listener = null!;
 
     public async Task InitializeAsync()
     {
         _database = await TestDatabase.CreateAsync("signals");
         _broker = await TestVirtualHost.CreateAsync();
+        _serviceUser = await _broker.AddUserAsync("signals");
+        _listener = await AmqpListener.StartAsync(_broker, _events);
     }
 
     public async Task DisposeAsync()
     {
+        await _listener.DisposeAsync();
         await _broker.DisposeAsync();
         await _database.DisposeAsync();
     }
 
     private Dictionary<string, string?> Settings() =>
-        _database.Settings("Database").Concat(_broker.MessagingSettings("signals-test")).ToDictionary();
+        _database.Settings("Database").Concat(_broker.MessagingSettings("signals-test")).Concat(_serviceUser)
+            .GroupBy(s => s.Key).ToDictionary(g => g.Key, g => g.Last().Value);
 
     [Fact]
     public async Task Every_accepted_signal_reaches_a_listener_although_the_broker_connection_is_killed_midway()
     {
-        await using var host = await StartAsync(Settings());
+        await using var host = await StartAsync(Settings(), _events, listenOnBus: false);
         var accepted = new HashSet<string>();
         for (var i = 0; i < 150; i++)
         {
             if (i == 50 || i == 100)
             {
-                await _broker.CloseConnectionsAsync();
+                Assert.Equal(1, await _broker.CloseConnectionsOfAsync("signals"));
             }
             var response = await host.Client.UnaryCall(Submit, new SubmitSignalRequest { ClientRequestId = $"raid-{i}", Observation = Observations.LabourInspection(i) }, As("inspectorate"));
             accepted.Add(response.Signal.SignalId);
         }
 
-        var received = await host.Events.WaitForAsync(150, TimeSpan.FromSeconds(60));
+        var received = await _events.WaitForAsync(150, TimeSpan.FromSeconds(60));
         Assert.Equal(accepted, received.Select(e => e.SignalId).ToHashSet());
     }
 
     [Fact]
     public async Task Events_not_yet_published_when_the_service_stops_leave_after_it_restarts()
     {
-        var events = new ReceivedEvents();
         var accepted = new HashSet<string>();
-        await using (var first = await StartAsync(Settings(), events))
+        await using (var first = await StartAsync(Settings(), _events, listenOnBus: false))
         {
             var submissions = Enumerable.Range(0, 80).Select(i => first.Client.UnaryCall(Submit,
                 new SubmitSignalRequest { ClientRequestId = $"stop-{i}", Observation = Observations.LabourInspection(i) }, As("inspectorate")).ResponseAsync);
@@ -59,8 +65,8 @@ public sealed class RealProfileTests : IAsyncLifetime
             }
         }
 
-        await using var second = await StartAsync(Settings(), events);
-        var received = await events.WaitForAsync(80, TimeSpan.FromSeconds(60));
+        await using var second = await StartAsync(Settings(), _events, listenOnBus: false);
+        var received = await _events.WaitForAsync(80, TimeSpan.FromSeconds(60));
         Assert.Equal(accepted, received.Select(e => e.SignalId).ToHashSet());
         var read = await second.Client.UnaryCall(List, new ListMySignalsRequest { PageSize = 100 }, As("inspectorate"));
         Assert.Equal(80, read.Signals.Count);

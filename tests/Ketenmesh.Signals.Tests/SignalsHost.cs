@@ -75,11 +75,13 @@ public sealed class SignalsHost : IAsyncDisposable
             ["Messaging:Transport"] = "InMemory",
         }, events);
 
-    public static async Task<SignalsHost> StartAsync(Dictionary<string, string?> settings, ReceivedEvents? events = null)
+    /// <param name="listenOnBus">False when the test listens from outside the process (real profile).</param>
+    public static async Task<SignalsHost> StartAsync(Dictionary<string, string?> settings, ReceivedEvents? events = null, bool listenOnBus = true)
     {
         events ??= new ReceivedEvents();
         settings["Service:Port"] = "0";
-        var mesh = MeshHost.Build(new WithDownstreamListener(events), [], configuration => configuration.AddInMemoryCollection(settings));
+        IMeshComponent component = listenOnBus ? new WithDownstreamListener(events) : new SignalsComponent();
+        var mesh = MeshHost.Build(component, [], configuration => configuration.AddInMemoryCollection(settings));
         await mesh.App.StartAsync();
         return new SignalsHost(mesh, events);
     }

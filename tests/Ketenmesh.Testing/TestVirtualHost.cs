@@ -78,6 +78,13 @@ public sealed class TestVirtualHost : IAsyncDisposable
     {
         await Rabbitmqctl.RunAsync("-q", "delete_user", $"{Name}-{user}");
         _users.Remove($"{Name}-{user}");
+        return await CloseConnectionsOfAsync(user);
+    }
+
+    /// <summary>Kills the connections of one user made with <see cref="AddUserAsync"/>, leaving everyone else's.</summary>
+    /// <returns>How many were closed.</returns>
+    public async Task<int> CloseConnectionsOfAsync(string user)
+    {
         var closed = 0;
         // One line per connection: its pid ("<rabbit@host.1.2.3>", the form close_connection takes), a tab, its user.
         var listing = await Rabbitmqctl.RunAsync("-q", "--no-table-headers", "list_connections", "-p", Name, "pid", "user");
@@ -85,7 +92,7 @@ public sealed class TestVirtualHost : IAsyncDisposable
         {
             if (fields.Length > 1 && fields[1].Trim() == $"{Name}-{user}")
             {
-                await Rabbitmqctl.RunAsync("-q", "close_connection", fields[0], "ketenmesh test: process gone");
+                await Rabbitmqctl.RunAsync("-q", "close_connection", fields[0], "ketenmesh test: connection killed on purpose");
                 closed++;
             }
         }
