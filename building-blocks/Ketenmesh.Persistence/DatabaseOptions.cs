@@ -1,6 +1,8 @@
+using System.Data.Common;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Configuration;
+using Npgsql;
 
 namespace Ketenmesh.Persistence;
 
@@ -47,11 +49,27 @@ public sealed class DatabaseOptions
                 builder.UseSqlite(ConnectionString).AddInterceptors(SqliteConnectionTuning.Instance);
                 break;
             case DatabaseProvider.Postgres:
-                builder.UseNpgsql(ConnectionString);
+                builder.UseNpgsql(WithBoundedPool(ConnectionString));
                 break;
             default:
                 throw new NotSupportedException(Provider.ToString());
         }
+    }
+
+    /// <summary>
+    /// Npgsql's default pool of 100 lets one busy service take every connection the server has; a
+    /// burst beyond the pool waits for a free connection instead. An explicit size in the string wins.
+    /// </summary>
+    public const int DefaultMaxPoolSize = 32;
+
+    static string WithBoundedPool(string connectionString)
+    {
+        var parsed = new DbConnectionStringBuilder { ConnectionString = connectionString };
+        var explicitSize = parsed.Keys.Cast<string>()
+            .Any(key => key.Replace(" ", "", StringComparison.Ordinal).ToLowerInvariant() is "maxpoolsize" or "maximumpoolsize");
+        return explicitSize
+            ? connectionString
+            : new NpgsqlConnectionStringBuilder(connectionString) { MaxPoolSize = DefaultMaxPoolSize }.ConnectionString;
     }
 
     // SQLite creates the file but not its directory; a fresh checkout would otherwise fail on "data/x.db".

@@ -32,13 +32,23 @@ read -r version name <<<"$cluster"
 port="$(pg_lsclusters -h | awk -v v="$version" -v n="$name" '$1==v && $2==n {print $3}')"
 
 # Debian's default listen_addresses is 'localhost'; the tests rely on that, so say it explicitly.
+# Test projects run in parallel, each service with its own connection pool: 100 connections is too few.
 conf="/etc/postgresql/$version/$name/conf.d/ketenmesh-loopback.conf"
-if [ ! -f "$conf" ]; then
-  echo "listen_addresses = 'localhost'" > "$conf"
+wanted="listen_addresses = 'localhost'
+max_connections = 400"
+changed=0
+if [ "$(cat "$conf" 2>/dev/null)" != "$wanted" ]; then
+  echo "$wanted" > "$conf"
+  changed=1
 fi
 
 if pg_lsclusters -h | awk -v v="$version" -v n="$name" '$1==v && $2==n {print $4}' | grep -q online; then
-  log "cluster $version/$name already running on port $port"
+  if [ "$changed" = 1 ]; then
+    log "restarting cluster $version/$name to apply $conf"
+    pg_ctlcluster "$version" "$name" restart >&2 || fail "pg_ctlcluster restart failed (see /var/log/postgresql/)"
+  else
+    log "cluster $version/$name already running on port $port"
+  fi
 else
   log "starting cluster $version/$name on port $port"
   pg_ctlcluster "$version" "$name" start >&2 || fail "pg_ctlcluster start failed (see /var/log/postgresql/)"
