@@ -70,7 +70,11 @@ public static class MeshHost
         // Request logging would print partner metadata; the audit log is the place for who-called-what.
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(15));
-        builder.Services.AddGrpcServer(options => builder.Configuration.GetSection("Grpc").Bind(options));
+        builder.Services.AddGrpcServer(options =>
+        {
+            builder.Configuration.GetSection("Grpc").Bind(options);
+            options.ExceptionMappers.Add(TransientFailures.ToStatus);
+        });
         return builder;
     }
 

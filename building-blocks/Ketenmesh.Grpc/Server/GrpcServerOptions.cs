@@ -14,4 +14,10 @@ public sealed class GrpcServerOptions
 
     /// <summary>Compress every response with this encoding when the caller accepts it; null mirrors the request's encoding.</summary>
     public string? ResponseCompression { get; set; }
+
+    /// <summary>
+    /// Turn exceptions a service does not catch into a status a caller can act on (first non-null
+    /// wins; otherwise UNKNOWN). grpc-dotnet's equivalent is an interceptor.
+    /// </summary>
+    public IList<Func<Exception, Status?>> ExceptionMappers { get; } = [];
 }

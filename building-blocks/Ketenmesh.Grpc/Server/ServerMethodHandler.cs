@@ -98,6 +98,15 @@ internal abstract class ServerMethodHandler
             case OperationCanceledException or IOException when http.RequestAborted.IsCancellationRequested:
                 return new Status(StatusCode.Cancelled, "The call was cancelled by the client.");
             default:
+                foreach (var mapper in Options.ExceptionMappers)
+                {
+                    if (mapper(ex) is { } mapped)
+                    {
+                        _logger.LogWarning(ex, "gRPC method {Method} failed with {StatusCode}", Path, mapped.StatusCode);
+                        return mapped;
+                    }
+                }
+
                 _logger.LogError(ex, "Unhandled exception in gRPC method {Method}", Path);
                 return new Status(StatusCode.Unknown, Options.EnableDetailedErrors
                     ? $"Exception was thrown by handler. {ex.GetType().Name}: {ex.Message}"

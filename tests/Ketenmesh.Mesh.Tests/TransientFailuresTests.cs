@@ -1,0 +1,29 @@
+using System.Data.Common;
+using Ketenmesh.Grpc;
+using Ketenmesh.Hosting;
+
+namespace Ketenmesh.Mesh.Tests;
+
+public sealed class TransientFailuresTests
+{
+    [Fact]
+    public void A_transient_database_failure_wrapped_by_ef_core_becomes_unavailable()
+    {
+        var wrapped = new InvalidOperationException("An exception has been raised that is likely due to a transient failure.", new FakeDbException(transient: true));
+        var status = TransientFailures.ToStatus(wrapped);
+        Assert.Equal(StatusCode.Unavailable, status?.StatusCode);
+        Assert.Contains("retry", status?.Detail);
+    }
+
+    [Fact]
+    public void A_permanent_database_failure_is_left_to_the_default_mapping()
+    {
+        Assert.Null(TransientFailures.ToStatus(new InvalidOperationException("boom", new FakeDbException(transient: false))));
+        Assert.Null(TransientFailures.ToStatus(new ArgumentException("a bug")));
+    }
+
+    private sealed class FakeDbException(bool transient) : DbException("database said no")
+    {
+        public override bool IsTransient => transient;
+    }
+}
