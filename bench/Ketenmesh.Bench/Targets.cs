@@ -56,7 +56,15 @@ public static class Targets
     }
 
     public static Task<Target> NodeAsync(string repoRoot) =>
-        PeerAsync("grpc-js", "@grpc/grpc-js 1.14.7 on Node " + Environment.Version.Major, "node", Path.Combine(repoRoot, "tests/peers/node/peer.js"));
+        PeerAsync("grpc-js", $"@grpc/grpc-js 1.14.7 on Node {Output("node", "--version").TrimStart('v')}", "node", Path.Combine(repoRoot, "tests/peers/node/peer.js"));
+
+    private static string Output(string command, string argument)
+    {
+        using var process = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo(command, argument) { RedirectStandardOutput = true })!;
+        var output = process.StandardOutput.ReadToEnd().Trim();
+        process.WaitForExit();
+        return output;
+    }
 
     public static Task<Target> PythonAsync(string repoRoot) =>
         PeerAsync("python3-grpcio", "python3-grpcio 1.51.1 (C core), 32 worker threads", "/usr/bin/python3", Path.Combine(repoRoot, "tests/peers/python/peer.py"));
