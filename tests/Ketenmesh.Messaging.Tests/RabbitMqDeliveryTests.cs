@@ -14,41 +14,21 @@ namespace Ketenmesh.Messaging.Tests;
 /// through a real RabbitMQ. Connections are killed and a consumer is restarted while events are in
 /// flight; afterwards every event must have been applied exactly once.
 /// </summary>
-public sealed class RabbitMqDeliveryTests(ITestOutputHelper output) : IAsyncLifetime
+public sealed class RabbitMqDeliveryTests(ITestOutputHelper output) : RealProfileFixture
 {
-    TestVirtualHost _broker = null!;
-    TestDatabase _intake = null!;
-    TestDatabase _registry = null!;
-
-    public async Task InitializeAsync()
-    {
-        _broker = await TestVirtualHost.CreateAsync();
-        _intake = await TestDatabase.CreateAsync("intake");
-        _registry = await TestDatabase.CreateAsync("registry");
-    }
-
-    public async Task DisposeAsync()
-    {
-        await _registry.DisposeAsync();
-        await _intake.DisposeAsync();
-        await _broker.DisposeAsync();
-    }
-
     // A bus still down after 10 s is taken for stuck: the process asks its supervisor for a restart.
     static readonly Dictionary<string, string?> Recovery = new() { ["Messaging:RecoveryTimeout"] = "00:00:10" };
 
-    Dictionary<string, string?> IntakeSettings() =>
-        TestHosts.Merge(_broker.MessagingSettings("intake"), _intake.Settings(Components.IntakeDatabase), Recovery);
+    Dictionary<string, string?> IntakeSettings() => IntakeSettings(Recovery);
 
-    Dictionary<string, string?> RegistrySettings() =>
-        TestHosts.Merge(_broker.MessagingSettings("registry"), _registry.Settings(Components.RegistryDatabase), Recovery);
+    Dictionary<string, string?> RegistrySettings() => RegistrySettings(Recovery);
 
     [Fact]
     public async Task Killed_connections_and_a_restarted_consumer_lose_nothing_and_apply_nothing_twice()
     {
         const int signals = 300;
-        await using var intake = await Supervisor.StartAsync(output, _broker, "intake", IntakeSettings(), Components.Intake);
-        await using var registry = await Supervisor.StartAsync(output, _broker, "registry", RegistrySettings(), Components.Registry);
+        await using var intake = await Supervisor.StartAsync(output, Broker, "intake", IntakeSettings(), Components.Intake);
+        await using var registry = await Supervisor.StartAsync(output, Broker, "registry", RegistrySettings(), Components.Registry);
         var duplicates = 0;
         var clock = Stopwatch.StartNew();
         for (var number = 1; number <= signals; number++)
@@ -56,7 +36,7 @@ public sealed class RabbitMqDeliveryTests(ITestOutputHelper output) : IAsyncLife
             if (number % 75 == 0)
             {
                 // Every connection of the virtual host: the publisher's and the consumer's.
-                await _broker.CloseConnectionsAsync();
+                await Broker.CloseConnectionsAsync();
             }
 
             if (number == 150)
@@ -81,7 +61,7 @@ public sealed class RabbitMqDeliveryTests(ITestOutputHelper output) : IAsyncLife
         if (!arrived)
         {
             output.WriteLine($"undispatched outbox rows: {await UndispatchedAsync(intake.Host)}; queues:\n" +
-                await Rabbitmqctl.RunAsync("-q", "list_queues", "-p", _broker.Name, "name", "messages_ready", "messages_unacknowledged", "consumers"));
+                await Rabbitmqctl.RunAsync("-q", "list_queues", "-p", Broker.Name, "name", "messages_ready", "messages_unacknowledged", "consumers"));
         }
 
         Assert.True(arrived, $"only {victims.Count} of {signals} registrations arrived");
@@ -104,7 +84,7 @@ public sealed class RabbitMqDeliveryTests(ITestOutputHelper output) : IAsyncLife
 
             // From now on the broker refuses the connection (its virtual host is gone), so nothing
             // inside the process can recover: only its supervisor can, by restarting it.
-            await Rabbitmqctl.RunAsync("-q", "delete_vhost", _broker.Name);
+            await Rabbitmqctl.RunAsync("-q", "delete_vhost", Broker.Name);
 
             Assert.Equal(BusWatchdog.ExitCode, await exit.Requested.WaitAsync(TimeSpan.FromSeconds(60)));
             await stopping.Task.WaitAsync(TimeSpan.FromSeconds(10));

@@ -9,27 +9,9 @@ using RabbitMQ.Client;
 namespace Ketenmesh.Messaging.Tests;
 
 /// <summary>What the messaging block leaves on a real broker: queue kinds, dead-lettering and the bytes of an event.</summary>
-public sealed class RabbitMqWireTests(ITestOutputHelper output) : IAsyncLifetime
+public sealed class RabbitMqWireTests(ITestOutputHelper output) : RealProfileFixture
 {
     const string RegistrationQueue = "registry-signal-registration";
-
-    TestVirtualHost _broker = null!;
-    TestDatabase _intake = null!;
-    TestDatabase _registry = null!;
-
-    public async Task InitializeAsync()
-    {
-        _broker = await TestVirtualHost.CreateAsync();
-        _intake = await TestDatabase.CreateAsync("intake");
-        _registry = await TestDatabase.CreateAsync("registry");
-    }
-
-    public async Task DisposeAsync()
-    {
-        await _registry.DisposeAsync();
-        await _intake.DisposeAsync();
-        await _broker.DisposeAsync();
-    }
 
     [Fact]
     public async Task Consumer_queues_are_quorum_queues_that_dead_letter_into_their_error_queue()
@@ -56,12 +38,12 @@ public sealed class RabbitMqWireTests(ITestOutputHelper output) : IAsyncLifetime
     {
         var registry = await StartRegistryAsync();
         var intake = await TestHosts.StartAsync(output, "intake",
-            TestHosts.Merge(_broker.MessagingSettings("intake"), _intake.Settings(Components.IntakeDatabase)), Components.Intake);
+            IntakeSettings(), Components.Intake);
         try
         {
             await IntakeDesk.RecordAsync(intake.Services, "sig-poison", 1, SignalRegistration.PoisonPartner);
 
-            await using var connection = await _broker.ConnectAsync();
+            await using var connection = await Broker.ConnectAsync();
             await using var channel = await connection.CreateChannelAsync();
             BasicGetResult? dead = null;
             var arrived = await TestHosts.WaitUntilAsync(
@@ -85,16 +67,11 @@ public sealed class RabbitMqWireTests(ITestOutputHelper output) : IAsyncLifetime
     }
 
     Task<Microsoft.Extensions.Hosting.IHost> StartRegistryAsync() =>
-        TestHosts.StartAsync(output, "registry",
-            TestHosts.Merge(
-                _broker.MessagingSettings("registry"),
-                _registry.Settings(Components.RegistryDatabase),
-                [new("Messaging:RetryIntervals:0", "00:00:00.010")]),
-            Components.Registry);
+        TestHosts.StartAsync(output, "registry", RegistrySettings(new Dictionary<string, string?> { ["Messaging:RetryIntervals:0"] = "00:00:00.010" }), Components.Registry);
 
     async Task<List<QueueInfo>> QueuesAsync()
     {
-        var json = await Rabbitmqctl.RunAsync("-q", "list_queues", "-p", _broker.Name, "name", "type", "arguments", "--formatter", "json");
+        var json = await Rabbitmqctl.RunAsync("-q", "list_queues", "-p", Broker.Name, "name", "type", "arguments", "--formatter", "json");
         // Each queue: {"name":…,"type":…,"arguments":[[key, AMQP type, value], …]}.
         using var document = JsonDocument.Parse(json);
         return document.RootElement.EnumerateArray().Select(queue => new QueueInfo(
