@@ -79,7 +79,13 @@ public sealed class ChainMessagingBuilder
     public ChainMessagingBuilder AddInbox<TContext>()
         where TContext : DbContext
     {
+        if (Services.Any(d => d.ImplementationType == typeof(Inbox.InboxCleanup<TContext>)))
+        {
+            return this;
+        }
+
         Services.AddSchemaMigrations<TContext>(MessagingSchema.InboxMigration);
+        Services.AddSingleton<IHostedService, Inbox.InboxCleanup<TContext>>();
         return this;
     }
 }

@@ -43,6 +43,8 @@ public sealed class MessagingOptions
 
     public OutboxOptions Outbox { get; set; } = new();
 
+    public InboxOptions Inbox { get; set; } = new();
+
     internal TimeSpan[] EffectiveRetryIntervals =>
         RetryIntervals ?? [TimeSpan.FromMilliseconds(100), TimeSpan.FromMilliseconds(500), TimeSpan.FromSeconds(2)];
 }
@@ -82,4 +84,12 @@ public sealed class OutboxOptions
 
     /// <summary>Dispatched rows are kept this long (for investigation), then deleted.</summary>
     public TimeSpan RetentionPeriod { get; set; } = TimeSpan.FromDays(1);
+}
+
+public sealed class InboxOptions
+{
+    /// <summary>How long the proof that a message was applied is kept; a copy arriving later would apply again.</summary>
+    public TimeSpan RetentionPeriod { get; set; } = TimeSpan.FromDays(7);
+
+    public TimeSpan CleanupInterval { get; set; } = TimeSpan.FromMinutes(10);
 }
