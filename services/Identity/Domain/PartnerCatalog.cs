@@ -1,0 +1,46 @@
+using Chain.Common.V1;
+
+namespace Ketenmesh.Identity.Domain;
+
+/// <summary>A partner system that may ask for tokens: who it is and for which purposes (doelen) it may act.</summary>
+public sealed record Partner(string Id, string Name, PartnerType Type, IReadOnlySet<Purpose> Purposes);
+
+/// <summary>
+/// The chain's partners and the purposes each may declare, from the brief's partner and purpose
+/// tables. A token never carries a purpose outside this set; grants narrow it further per method.
+/// </summary>
+public sealed class PartnerCatalog
+{
+    readonly Dictionary<string, Partner> _partners;
+
+    public PartnerCatalog(IEnumerable<Partner> partners) =>
+        _partners = partners.ToDictionary(p => p.Id, StringComparer.Ordinal);
+
+    public IReadOnlyCollection<Partner> All => _partners.Values;
+
+    public Partner? Find(string id) => _partners.GetValueOrDefault(id);
+
+    /// <summary>The seeded catalog of the local profile.</summary>
+    public static PartnerCatalog Seeded { get; } = new(
+    [
+        Of("police", "Police", PartnerType.Police, Purpose.Signalling, Purpose.CriminalInvestigation),
+        Of("kmar", "Royal Marechaussee", PartnerType.Kmar, Purpose.Signalling, Purpose.CriminalInvestigation),
+        Of("inspectorate", "Labour Inspectorate", PartnerType.Inspectorate, Purpose.Signalling, Purpose.CriminalInvestigation),
+        Of("prosecution", "Public Prosecution Service", PartnerType.Prosecution, Purpose.Signalling, Purpose.CriminalInvestigation),
+        Of("ind", "Immigration and Naturalisation Service", PartnerType.Ind, Purpose.Signalling, Purpose.Residence),
+        Of("dtv", "Repatriation and Departure Service", PartnerType.Dtv, Purpose.Signalling, Purpose.Return),
+        Of("coa", "Central Agency for the Reception of Asylum Seekers", PartnerType.Coa, Purpose.Signalling),
+        Of("comensha", "CoMensha", PartnerType.Comensha, Purpose.Signalling, Purpose.VictimCare),
+        Of("shelters", "Shelters (COSM and others)", PartnerType.Shelter, Purpose.Signalling, Purpose.VictimCare),
+        Of("municipality", "Municipalities", PartnerType.Municipality, Purpose.Signalling, Purpose.AdministrativeEnforcement),
+        Of("riec", "Regional information and expertise centres", PartnerType.Riec, Purpose.Signalling, Purpose.AdministrativeEnforcement),
+        Of("care", "Regional care coordinators", PartnerType.Care, Purpose.Signalling, Purpose.VictimCare),
+        Of("iom", "IOM", PartnerType.Iom, Purpose.Signalling, Purpose.Return),
+        Of("nidos", "Nidos (guardianship for unaccompanied minors)", PartnerType.Nidos, Purpose.Signalling, Purpose.VictimCare),
+        Of("rapporteur", "National Rapporteur", PartnerType.Rapporteur, Purpose.Statistics),
+        Of("anonymous", "Meld Misdaad Anoniem", PartnerType.Anonymous, Purpose.Signalling),
+    ]);
+
+    static Partner Of(string id, string name, PartnerType type, params Purpose[] purposes) =>
+        new(id, name, type, purposes.ToHashSet());
+}

@@ -1,0 +1,58 @@
+using Ketenmesh.Identity.Domain;
+using Microsoft.AspNetCore.Http;
+
+namespace Ketenmesh.Identity.Http;
+
+/// <summary>
+/// <c>POST /connect/token</c>: the client credentials grant (RFC 6749 §4.4) with private_key_jwt
+/// client authentication (RFC 7523). Errors are the RFC 6749 §5.2 JSON bodies.
+/// </summary>
+static class TokenEndpoint
+{
+    public const string Path = "/connect/token";
+
+    public static async Task<IResult> HandleAsync(HttpContext http, ClientRegistry clients, ClientAssertionValidator assertions, AccessTokenIssuer issuer)
+    {
+        http.Response.Headers.CacheControl = "no-store";
+        if (!http.Request.HasFormContentType)
+        {
+            return Error("invalid_request", "Send the request as application/x-www-form-urlencoded.");
+        }
+
+        var form = await http.Request.ReadFormAsync(http.RequestAborted);
+        if (form["grant_type"] != "client_credentials")
+        {
+            return Error("unsupported_grant_type", "Only grant_type=client_credentials is supported.");
+        }
+
+        if (form["client_assertion_type"] != ClientAssertionValidator.AssertionType || string.IsNullOrEmpty(form["client_assertion"]))
+        {
+            return Error("invalid_client", $"Authenticate with private_key_jwt: client_assertion_type={ClientAssertionValidator.AssertionType} and a client_assertion.", StatusCodes.Status401Unauthorized);
+        }
+
+        var claimedClientId = form["client_id"].ToString();
+        var authentication = await assertions.ValidateAsync(form["client_assertion"]!, claimedClientId.Length == 0 ? null : claimedClientId, id => clients.Find(id)?.PublicKey);
+        if (authentication.ClientId is null)
+        {
+            return Error("invalid_client", authentication.Error!, StatusCodes.Status401Unauthorized);
+        }
+
+        var client = clients.Find(authentication.ClientId)!;
+        if (ScopeRequest.Resolve(client.Partner, form["scope"], out var scopeError) is not { } purposes)
+        {
+            return Error("invalid_scope", scopeError!);
+        }
+
+        var token = issuer.Issue(client.Partner, client.ClientId, purposes);
+        return Results.Json(new Dictionary<string, object>
+        {
+            ["access_token"] = token.AccessToken,
+            ["token_type"] = "Bearer",
+            ["expires_in"] = (int)token.ExpiresIn.TotalSeconds,
+            ["scope"] = token.Scope,
+        });
+    }
+
+    static IResult Error(string error, string description, int status = StatusCodes.Status400BadRequest) =>
+        Results.Json(new Dictionary<string, string> { ["error"] = error, ["error_description"] = description }, statusCode: status);
+}

@@ -1,0 +1,42 @@
+using Ketenmesh.Hosting;
+using Ketenmesh.Identity.Domain;
+using Ketenmesh.Identity.Http;
+
+namespace Ketenmesh.Identity;
+
+/// <summary>
+/// Identity: port 8081, the OAuth 2.0 authorization server of the partner systems (docs/adr/0003).
+/// Not yet part of the embedded mesh: client registration for the local profile comes next.
+/// </summary>
+public sealed class IdentityComponent : IMeshComponent
+{
+    public string Name => "identity";
+
+    public int DefaultPort => 8081;
+
+    public void AddServices(IServiceCollection services, IConfiguration configuration)
+    {
+        var port = configuration["Service:Port"] ?? DefaultPort.ToString();
+        var options = new IssuerOptions
+        {
+            Issuer = configuration["Identity:Issuer"] ?? $"http://127.0.0.1:{port}",
+            Lifetime = configuration.GetValue("Identity:TokenLifetime", TimeSpan.FromMinutes(5)),
+        };
+        var keyFile = configuration["Identity:KeyFile"]
+            ?? Path.Combine(configuration["Mesh:DataDirectory"] ?? Path.Combine(".mesh", "data"), "identity-keys.json");
+        services.AddSingleton(options);
+        services.AddSingleton(TimeProvider.System);
+        services.AddSingleton(provider => SigningKeyStore.OpenOrCreate(keyFile, provider.GetRequiredService<TimeProvider>(), IssuerOptions.MaxLifetime));
+        services.AddSingleton(PartnerCatalog.Seeded);
+        services.AddSingleton<ClientRegistry>();
+        services.AddSingleton(provider => new ClientAssertionValidator(options.Issuer.TrimEnd('/') + TokenEndpoint.Path, provider.GetRequiredService<TimeProvider>()));
+        services.AddSingleton<AccessTokenIssuer>();
+    }
+
+    public void MapEndpoints(IEndpointRouteBuilder endpoints)
+    {
+        endpoints.MapGet(DiscoveryEndpoints.ConfigurationPath, DiscoveryEndpoints.Configuration);
+        endpoints.MapGet(DiscoveryEndpoints.JwksPath, DiscoveryEndpoints.Jwks);
+        endpoints.MapPost(TokenEndpoint.Path, TokenEndpoint.HandleAsync);
+    }
+}
