@@ -1,0 +1,168 @@
+using System.Text.Json;
+using Microsoft.IdentityModel.JsonWebTokens;
+using Microsoft.IdentityModel.Protocols;
+using Microsoft.IdentityModel.Protocols.OpenIdConnect;
+using Microsoft.IdentityModel.Tokens;
+
+namespace Ketenmesh.Security;
+
+public sealed class AccessTokenValidationOptions
+{
+    /// <summary>The issuer's base address; its metadata is read from <c>/.well-known/openid-configuration</c>.</summary>
+    public required Uri Authority { get; init; }
+
+    /// <summary>The <c>aud</c> a token must name to be accepted here.</summary>
+    public required string Audience { get; init; }
+
+    public TimeSpan ClockSkew { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>How long discovered metadata and keys are used before they are fetched again.</summary>
+    public TimeSpan MetadataLifetime { get; init; } = TimeSpan.FromHours(1);
+
+    /// <summary>Least time between two refetches caused by tokens with a key id the JWKS lacks.</summary>
+    public TimeSpan UnknownKeyRefreshInterval { get; init; } = TimeSpan.FromSeconds(10);
+}
+
+/// <summary>The outcome: a principal, or why the token was refused, worded for the partner's developer.</summary>
+public sealed record TokenValidation(PartnerPrincipal? Principal, string? Error);
+
+/// <summary>
+/// Validates JWT access tokens in the RFC 9068 profile against an authority found by discovery, so
+/// our identity service, Keycloak or Duende IdentityServer can issue them by configuration alone. Keys
+/// come from the discovered JWKS; an unknown key id makes it fetch the JWKS again (key rotation).
+/// </summary>
+public sealed class AccessTokenValidator
+{
+    static readonly JsonWebTokenHandler Handler = new();
+
+    readonly AccessTokenValidationOptions _options;
+    readonly string _metadataAddress;
+    readonly HttpDocumentRetriever _retriever;
+    readonly TimeProvider _clock;
+    readonly SemaphoreSlim _fetching = new(1, 1);
+    (OpenIdConnectConfiguration Configuration, DateTimeOffset FetchedAt)? _current;
+    DateTimeOffset _lastUnknownKeyRefresh = DateTimeOffset.MinValue;
+
+    public AccessTokenValidator(AccessTokenValidationOptions options, HttpClient http, TimeProvider? clock = null)
+    {
+        _options = options;
+        _clock = clock ?? TimeProvider.System;
+        _metadataAddress = new Uri(options.Authority, ".well-known/openid-configuration").ToString();
+        // Loopback development runs without TLS; anywhere else an http authority is a configuration error.
+        _retriever = new HttpDocumentRetriever(http) { RequireHttps = !options.Authority.IsLoopback };
+    }
+
+    public async Task<TokenValidation> ValidateAsync(string token, CancellationToken cancellationToken = default)
+    {
+        OpenIdConnectConfiguration configuration;
+        try
+        {
+            configuration = await ConfigurationAsync(forceRefresh: false, cancellationToken);
+            var result = await Handler.ValidateTokenAsync(token, Parameters(configuration));
+            if (result.Exception is SecurityTokenSignatureKeyNotFoundException && UnknownKeyMayRefresh())
+            {
+                // Signed with a key newer than our copy of the JWKS (the issuer rotated): fetch it again.
+                configuration = await ConfigurationAsync(forceRefresh: true, cancellationToken);
+                result = await Handler.ValidateTokenAsync(token, Parameters(configuration));
+            }
+
+            return Outcome(result);
+        }
+        catch (Exception exception) when (exception is InvalidOperationException or IOException or HttpRequestException)
+        {
+            return new TokenValidation(null, $"The token issuer's metadata could not be read ({exception.Message}).");
+        }
+    }
+
+    /// <summary>The discovered metadata and keys, fetched again after <see cref="AccessTokenValidationOptions.MetadataLifetime"/>.</summary>
+    async Task<OpenIdConnectConfiguration> ConfigurationAsync(bool forceRefresh, CancellationToken cancellationToken)
+    {
+        var current = _current;
+        if (!forceRefresh && current is { } fresh && _clock.GetUtcNow() - fresh.FetchedAt < _options.MetadataLifetime)
+        {
+            return fresh.Configuration;
+        }
+
+        await _fetching.WaitAsync(cancellationToken);
+        try
+        {
+            if (_current is { } other && !ReferenceEquals(other.Configuration, current?.Configuration))
+            {
+                return other.Configuration; // another caller fetched it while this one waited
+            }
+
+            var configuration = await OpenIdConnectConfigurationRetriever.GetAsync(_metadataAddress, _retriever, cancellationToken);
+            _current = (configuration, _clock.GetUtcNow());
+            return configuration;
+        }
+        finally
+        {
+            _fetching.Release();
+        }
+    }
+
+    /// <summary>Unknown key ids refetch at most every few seconds, so made-up kids cannot flood the issuer.</summary>
+    bool UnknownKeyMayRefresh()
+    {
+        var now = _clock.GetUtcNow();
+        if (now - _lastUnknownKeyRefresh < _options.UnknownKeyRefreshInterval)
+        {
+            return false;
+        }
+
+        _lastUnknownKeyRefresh = now;
+        return true;
+    }
+
+    static TokenValidation Outcome(TokenValidationResult result)
+    {
+        if (!result.IsValid)
+        {
+            return new TokenValidation(null, Reason(result.Exception));
+        }
+
+        var jwt = (JsonWebToken)result.SecurityToken;
+        if (!jwt.TryGetPayloadValue<string>("client_id", out var clientId) || string.IsNullOrEmpty(jwt.Subject) || string.IsNullOrEmpty(jwt.Id))
+        {
+            return new TokenValidation(null, "The access token lacks sub, client_id or jti (RFC 9068 §2.2).");
+        }
+
+        jwt.TryGetPayloadValue<string>("scope", out var scope);
+        jwt.TryGetPayloadValue<string>("partner_type", out var partnerType);
+        return new TokenValidation(new PartnerPrincipal(
+            jwt.Subject,
+            partnerType,
+            clientId,
+            (scope ?? "").Split(' ', StringSplitOptions.RemoveEmptyEntries).ToHashSet(StringComparer.Ordinal),
+            jwt.Id,
+            new DateTimeOffset(jwt.ValidTo, TimeSpan.Zero),
+            Thumbprint(jwt)), null);
+    }
+
+    TokenValidationParameters Parameters(OpenIdConnectConfiguration configuration) => new()
+    {
+        ValidIssuer = configuration.Issuer,
+        ValidAudience = _options.Audience,
+        IssuerSigningKeys = configuration.SigningKeys,
+        ValidTypes = ["at+jwt", "application/at+jwt"],
+        RequireExpirationTime = true,
+        RequireSignedTokens = true,
+        ClockSkew = _options.ClockSkew,
+    };
+
+    static string? Thumbprint(JsonWebToken jwt) =>
+        jwt.TryGetPayloadValue<JsonElement>("cnf", out var cnf) && cnf.ValueKind == JsonValueKind.Object && cnf.TryGetProperty("x5t#S256", out var value)
+            ? value.GetString()
+            : null;
+
+    static string Reason(Exception? exception) => exception switch
+    {
+        SecurityTokenExpiredException => "The access token has expired; request a new one.",
+        SecurityTokenInvalidAudienceException => $"The access token is not meant for this service (wrong aud).",
+        SecurityTokenInvalidIssuerException => "The access token comes from an issuer this service does not trust.",
+        SecurityTokenInvalidTypeException => "Not an access token: typ must be at+jwt (RFC 9068).",
+        SecurityTokenSignatureKeyNotFoundException or SecurityTokenInvalidSignatureException => "The access token's signature does not verify against the issuer's keys.",
+        SecurityTokenMalformedException => "The access token is not a well-formed JWT.",
+        _ => $"The access token was refused ({exception?.GetType().Name ?? "unknown reason"}).",
+    };
+}
