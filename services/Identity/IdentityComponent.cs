@@ -22,16 +22,28 @@ public sealed class IdentityComponent : IMeshComponent
             Issuer = configuration["Identity:Issuer"] ?? $"http://127.0.0.1:{port}",
             Lifetime = configuration.GetValue("Identity:TokenLifetime", TimeSpan.FromMinutes(5)),
         };
-        var keyFile = configuration["Identity:KeyFile"]
-            ?? Path.Combine(configuration["Mesh:DataDirectory"] ?? Path.Combine(".mesh", "data"), "identity-keys.json");
+        var keyFile = configuration["Identity:KeyFile"] ?? Path.Combine(DataDirectory(configuration), "identity-keys.json");
         services.AddSingleton(options);
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton(provider => SigningKeyStore.OpenOrCreate(keyFile, provider.GetRequiredService<TimeProvider>(), IssuerOptions.MaxLifetime));
         services.AddSingleton(PartnerCatalog.Seeded);
-        services.AddSingleton<ClientRegistry>();
+        services.AddSingleton(provider =>
+        {
+            var registry = new ClientRegistry();
+            if (configuration.GetValue("Identity:LocalClients", false))
+            {
+                LocalClients.Register(registry, provider.GetRequiredService<PartnerCatalog>(), DataDirectory(configuration));
+            }
+
+            return registry;
+        });
         services.AddSingleton(provider => new ClientAssertionValidator(options.Issuer.TrimEnd('/') + TokenEndpoint.Path, provider.GetRequiredService<TimeProvider>()));
         services.AddSingleton<AccessTokenIssuer>();
     }
+
+    /// <summary>Where keys live: <c>Mesh:DataDirectory</c>, else <c>.mesh/data</c> (what <c>./mesh up</c> uses).</summary>
+    public static string DataDirectory(IConfiguration configuration) =>
+        configuration["Mesh:DataDirectory"] ?? Path.Combine(".mesh", "data");
 
     public void MapEndpoints(IEndpointRouteBuilder endpoints)
     {

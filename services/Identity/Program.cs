@@ -1,4 +1,9 @@
 using Ketenmesh.Hosting;
 using Ketenmesh.Identity;
 
+if (args.FirstOrDefault() == "token")
+{
+    return await TokenCommand.RunAsync(args[1..], Console.Out, Console.Error);
+}
+
 return await MeshHost.Build(new IdentityComponent(), args).RunAsync();
