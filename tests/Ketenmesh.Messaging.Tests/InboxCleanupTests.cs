@@ -35,8 +35,9 @@ public sealed class InboxCleanupTests(ITestOutputHelper output) : IAsyncLifetime
                 await db.SaveChangesAsync();
             }
 
+            // The background round may get there first; either way only the recent row may be left.
             var cleanup = host.Services.GetServices<IHostedService>().OfType<InboxCleanup<RegistryDb>>().Single();
-            Assert.Equal(2, await cleanup.DeleteExpiredAsync(CancellationToken.None));
+            await cleanup.DeleteExpiredAsync(CancellationToken.None);
 
             await using var check = host.Services.CreateAsyncScope();
             var left = await check.ServiceProvider.GetRequiredService<RegistryDb>().Set<InboxMessage>().Select(m => m.MessageId).ToListAsync();
