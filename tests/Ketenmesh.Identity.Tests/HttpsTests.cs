@@ -1,0 +1,77 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Net.Sockets;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using System.Text.Json;
+using Ketenmesh.Hosting;
+using Microsoft.Extensions.Configuration;
+
+namespace Ketenmesh.Identity.Tests;
+
+/// <summary>OAuth clients speak HTTP/1.1 over TLS; the identity service's TLS port answers them.</summary>
+public sealed class HttpsTests : IAsyncLifetime
+{
+    readonly string _directory = Directory.CreateTempSubdirectory("ketenmesh-identity-tls-").FullName;
+    MeshApplication _mesh = null!;
+    int _tlsPort;
+
+    public async Task InitializeAsync()
+    {
+        var certificate = Path.Combine(_directory, "identity.pfx");
+        using (var key = ECDsa.Create(ECCurve.NamedCurves.nistP256))
+        {
+            var request = new CertificateRequest("CN=127.0.0.1", key, HashAlgorithmName.SHA256);
+            var names = new SubjectAlternativeNameBuilder();
+            names.AddIpAddress(IPAddress.Loopback);
+            request.CertificateExtensions.Add(names.Build());
+            using var self = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddDays(1));
+            await File.WriteAllBytesAsync(certificate, self.Export(X509ContentType.Pkcs12));
+        }
+
+        _tlsPort = FreePort();
+        _mesh = MeshHost.Build(new IdentityComponent(), [], configuration => configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Service:Port"] = "0",
+            ["Service:TlsPort"] = _tlsPort.ToString(),
+            ["Service:CertificatePath"] = certificate,
+            ["Identity:KeyFile"] = Path.Combine(_directory, "keys.json"),
+            ["Identity:Issuer"] = $"https://127.0.0.1:{_tlsPort}",
+        }));
+        await _mesh.App.StartAsync();
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _mesh.App.StopAsync();
+        await _mesh.App.DisposeAsync();
+        Directory.Delete(_directory, recursive: true);
+    }
+
+    [Fact]
+    public async Task Discovery_jwks_and_token_endpoint_answer_http_1_1_over_tls()
+    {
+        using var handler = new HttpClientHandler { ServerCertificateCustomValidationCallback = (_, _, _, _) => true };
+        using var http = new HttpClient(handler) { DefaultRequestVersion = HttpVersion.Version11, DefaultVersionPolicy = HttpVersionPolicy.RequestVersionExact };
+
+        using var discovery = await http.GetAsync($"https://127.0.0.1:{_tlsPort}/.well-known/openid-configuration");
+        Assert.Equal(HttpVersion.Version11, discovery.Version);
+        var document = await discovery.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal($"https://127.0.0.1:{_tlsPort}/connect/token", document.GetProperty("token_endpoint").GetString());
+
+        var jwks = await http.GetFromJsonAsync<JsonElement>(document.GetProperty("jwks_uri").GetString());
+        Assert.NotEmpty(jwks.GetProperty("keys").EnumerateArray());
+
+        using var token = await http.PostAsync(document.GetProperty("token_endpoint").GetString(),
+            new FormUrlEncodedContent(new Dictionary<string, string> { ["grant_type"] = "client_credentials" }));
+        Assert.Equal(HttpStatusCode.Unauthorized, token.StatusCode);
+        Assert.Equal("invalid_client", (await token.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("error").GetString());
+    }
+
+    static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
