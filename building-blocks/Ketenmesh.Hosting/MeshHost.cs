@@ -4,6 +4,7 @@ using Ketenmesh.Grpc.Server;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.AspNetCore.Server.Kestrel.Https;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -87,7 +88,14 @@ public static class MeshHost
             kestrel.Listen(address, tlsPort, o =>
             {
                 o.Protocols = HttpProtocols.Http1AndHttp2;
-                o.UseHttps(X509CertificateLoader.LoadPkcs12FromFile(endpoint.CertificatePath!, endpoint.CertificatePassword));
+                o.UseHttps(https =>
+                {
+                    https.ServerCertificate = X509CertificateLoader.LoadPkcs12FromFile(endpoint.CertificatePath!, endpoint.CertificatePassword);
+                    // A client certificate is optional and is not a credential here: tokens are bound to
+                    // it by thumbprint (RFC 8705 §3), so self-signed partner certificates are welcome.
+                    https.ClientCertificateMode = ClientCertificateMode.AllowCertificate;
+                    https.ClientCertificateValidation = (_, _, _) => true;
+                });
             });
         }
         // Large raids stream hundreds of signals on one connection; keep many calls in flight per connection.

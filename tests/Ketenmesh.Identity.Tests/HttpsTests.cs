@@ -5,7 +5,11 @@ using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using System.Text.Json;
 using Ketenmesh.Hosting;
+using Ketenmesh.Identity.Domain;
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.IdentityModel.JsonWebTokens;
+using Microsoft.IdentityModel.Tokens;
 
 namespace Ketenmesh.Identity.Tests;
 
@@ -66,6 +70,35 @@ public sealed class HttpsTests : IAsyncLifetime
             new FormUrlEncodedContent(new Dictionary<string, string> { ["grant_type"] = "client_credentials" }));
         Assert.Equal(HttpStatusCode.Unauthorized, token.StatusCode);
         Assert.Equal("invalid_client", (await token.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("error").GetString());
+    }
+
+    [Fact]
+    public async Task A_client_that_presents_a_tls_certificate_gets_a_token_bound_to_it()
+    {
+        var iom = new PartnerSystem("iom-system");
+        _mesh.App.Services.GetRequiredService<ClientRegistry>().Register(new Client(iom.ClientId, PartnerCatalog.Seeded.Find("iom")!, iom.PublicKey));
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        using var clientCertificate = new CertificateRequest("CN=iom-system", key, HashAlgorithmName.SHA256)
+            .CreateSelfSigned(DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddDays(1));
+        using var handler = new HttpClientHandler
+        {
+            ServerCertificateCustomValidationCallback = (_, _, _, _) => true,
+            ClientCertificateOptions = ClientCertificateOption.Manual,
+        };
+        handler.ClientCertificates.Add(clientCertificate);
+        using var http = new HttpClient(handler);
+
+        var endpoint = $"https://127.0.0.1:{_tlsPort}/connect/token";
+        using var response = await http.PostAsync(endpoint, new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["grant_type"] = "client_credentials",
+            ["client_assertion_type"] = ClientAssertionValidator.AssertionType,
+            ["client_assertion"] = iom.Assertion(endpoint),
+        }));
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var accessToken = (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("access_token").GetString()!;
+        var cnf = new JsonWebToken(accessToken).GetPayloadValue<Dictionary<string, object>>("cnf");
+        Assert.Equal(Base64UrlEncoder.Encode(SHA256.HashData(clientCertificate.RawData)), cnf["x5t#S256"].ToString());
     }
 
     static int FreePort()

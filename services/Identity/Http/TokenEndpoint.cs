@@ -1,5 +1,7 @@
 using Ketenmesh.Identity.Domain;
+using System.Security.Cryptography;
 using Microsoft.AspNetCore.Http;
+using Microsoft.IdentityModel.Tokens;
 
 namespace Ketenmesh.Identity.Http;
 
@@ -43,7 +45,10 @@ static class TokenEndpoint
             return Error("invalid_scope", scopeError!);
         }
 
-        var token = issuer.Issue(client.Partner, client.ClientId, purposes);
+        // Sender-constrained when the client came with a TLS certificate: the token names it (RFC 8705 §3.1).
+        var certificate = await http.Connection.GetClientCertificateAsync(http.RequestAborted);
+        var thumbprint = certificate is null ? null : Base64UrlEncoder.Encode(SHA256.HashData(certificate.RawData));
+        var token = issuer.Issue(client.Partner, client.ClientId, purposes, thumbprint);
         return Results.Json(new Dictionary<string, object>
         {
             ["access_token"] = token.AccessToken,
