@@ -2,30 +2,25 @@ using System.Diagnostics;
 using Ketenmesh.Messaging.Outbox;
 using Ketenmesh.Messaging.Tests.Chain;
 using Ketenmesh.Messaging.Tests.Infrastructure;
-using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Ketenmesh.Messaging.Tests;
 
 /// <summary>The embedded profile: InMemory transport and SQLite files, two components in one process.</summary>
-public sealed class EmbeddedProfileTests(ITestOutputHelper output) : IAsyncLifetime
+public sealed class EmbeddedProfileTests(ITestOutputHelper output) : IDisposable
 {
-    readonly string _directory = Path.Combine(Path.GetTempPath(), "ketenmesh-tests", $"embedded-{Guid.NewGuid():N}");
+    readonly SqliteFiles _files = new("embedded");
 
     [Fact]
     public async Task Signals_travel_two_hops_through_outboxes_and_inboxes_exactly_once()
     {
         const int signals = 300;
         const int paced = 100;
-        var settings = new Dictionary<string, string?>
-        {
-            ["Messaging:Transport"] = "InMemory",
-            [$"{Components.IntakeDatabase}:Provider"] = "Sqlite",
-            [$"{Components.IntakeDatabase}:ConnectionString"] = $"Data Source={Path.Combine(_directory, "intake.db")}",
-            [$"{Components.RegistryDatabase}:Provider"] = "Sqlite",
-            [$"{Components.RegistryDatabase}:ConnectionString"] = $"Data Source={Path.Combine(_directory, "registry.db")}",
-        };
+        var settings = TestHosts.Merge(
+            [new("Messaging:Transport", "InMemory")],
+            _files.Settings(Components.IntakeDatabase, "intake.db"),
+            _files.Settings(Components.RegistryDatabase, "registry.db"));
         var host = await TestHosts.StartAsync(output, "embedded", settings, Components.Intake, Components.Registry);
         try
         {
@@ -92,16 +87,5 @@ public sealed class EmbeddedProfileTests(ITestOutputHelper output) : IAsyncLifet
     internal static double Percentile(IReadOnlyList<TimeSpan> sorted, double percentile) =>
         sorted.Count == 0 ? double.NaN : sorted[Math.Min(sorted.Count - 1, (int)Math.Ceiling(percentile * sorted.Count) - 1)].TotalMilliseconds;
 
-    public Task InitializeAsync() => Task.CompletedTask;
-
-    public Task DisposeAsync()
-    {
-        SqliteConnection.ClearAllPools();
-        if (Directory.Exists(_directory))
-        {
-            Directory.Delete(_directory, recursive: true);
-        }
-
-        return Task.CompletedTask;
-    }
+    public void Dispose() => _files.Dispose();
 }

@@ -1,27 +1,23 @@
 using Ketenmesh.Messaging.Inbox;
 using Ketenmesh.Messaging.Tests.Chain;
 using Ketenmesh.Messaging.Tests.Infrastructure;
-using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 
 namespace Ketenmesh.Messaging.Tests;
 
-public sealed class InboxCleanupTests(ITestOutputHelper output) : IAsyncLifetime
+public sealed class InboxCleanupTests(ITestOutputHelper output) : IDisposable
 {
-    readonly string _directory = Path.Combine(Path.GetTempPath(), "ketenmesh-tests", $"inbox-{Guid.NewGuid():N}");
+    readonly SqliteFiles _files = new("inbox");
 
     [Fact]
     public async Task Inbox_rows_older_than_the_retention_period_are_purged_and_newer_ones_kept()
     {
-        var host = await TestHosts.StartAsync(output, "registry", new Dictionary<string, string?>
-        {
-            ["Messaging:Transport"] = "InMemory",
-            ["Messaging:Inbox:RetentionPeriod"] = "1.00:00:00",
-            [$"{Components.RegistryDatabase}:Provider"] = "Sqlite",
-            [$"{Components.RegistryDatabase}:ConnectionString"] = $"Data Source={Path.Combine(_directory, "registry.db")}",
-        }, Components.Registry);
+        var settings = TestHosts.Merge(
+            [new("Messaging:Transport", "InMemory"), new("Messaging:Inbox:RetentionPeriod", "1.00:00:00")],
+            _files.Settings(Components.RegistryDatabase, "registry.db"));
+        var host = await TestHosts.StartAsync(output, "registry", settings, Components.Registry);
         try
         {
             var recent = Guid.NewGuid();
@@ -49,16 +45,5 @@ public sealed class InboxCleanupTests(ITestOutputHelper output) : IAsyncLifetime
         }
     }
 
-    public Task InitializeAsync() => Task.CompletedTask;
-
-    public Task DisposeAsync()
-    {
-        SqliteConnection.ClearAllPools();
-        if (Directory.Exists(_directory))
-        {
-            Directory.Delete(_directory, recursive: true);
-        }
-
-        return Task.CompletedTask;
-    }
+    public void Dispose() => _files.Dispose();
 }
