@@ -10,6 +10,12 @@ namespace Ketenmesh.Messaging;
 
 public static class ServiceCollectionExtensions
 {
+    static readonly MethodInfo ExcludeFromTopologyMethod =
+        typeof(ServiceCollectionExtensions).GetMethod(nameof(ExcludeFromTopology), BindingFlags.NonPublic | BindingFlags.Static)!;
+
+    static readonly MethodInfo KeepUnroutedMethod =
+        typeof(ServiceCollectionExtensions).GetMethod(nameof(KeepUnrouted), BindingFlags.NonPublic | BindingFlags.Static)!;
+
     static readonly MethodInfo SendAsProtobufMethod =
         typeof(ServiceCollectionExtensions).GetMethod(nameof(SendAsProtobuf), BindingFlags.NonPublic | BindingFlags.Static)!;
 
@@ -32,6 +38,13 @@ public static class ServiceCollectionExtensions
         services.AddSingleton(events);
         services.AddSingleton<PublishHealth>();
         services.Configure<MessagingOptions>(section);
+
+        if (options.Transport == MessagingTransport.RabbitMq)
+        {
+            // Registered before the bus: hosted services start in order, so the exchange for
+            // unrouted events exists before anything is published.
+            services.AddHostedService<UnroutedEvents>();
+        }
 
         services.AddMassTransit(bus =>
         {
@@ -57,6 +70,11 @@ public static class ServiceCollectionExtensions
                             host.ConnectionName(rabbit.ConnectionName ?? options.EndpointPrefix ?? AppDomain.CurrentDomain.FriendlyName);
                         });
                         ConfigureSerialization(factory, events);
+                        foreach (var descriptor in events.Events)
+                        {
+                            KeepUnroutedMethod.MakeGenericMethod(descriptor.ClrType).Invoke(null, [factory]);
+                        }
+
                         factory.ConfigureEndpoints(context);
                     });
                     break;
@@ -87,8 +105,24 @@ public static class ServiceCollectionExtensions
         foreach (var descriptor in events.Events)
         {
             SendAsProtobufMethod.MakeGenericMethod(descriptor.ClrType).Invoke(null, [factory]);
+
+            // Generated messages implement IMessage, IMessage<T>, IBufferMessage, IDeepCloneable<T>. As
+            // publish topology those would add an exchange each, bound behind the event's exchange, and
+            // a message "routed" to them counts as delivered although no queue ever sees it.
+            foreach (var contract in descriptor.ClrType.GetInterfaces().Where(i => i.Namespace == typeof(Google.Protobuf.IMessage).Namespace))
+            {
+                ExcludeFromTopologyMethod.MakeGenericMethod(contract).Invoke(null, [factory]);
+            }
         }
     }
+
+    static void ExcludeFromTopology<T>(IBusFactoryConfigurator factory)
+        where T : class =>
+        factory.Publish<T>(publish => publish.Exclude = true);
+
+    static void KeepUnrouted<T>(IRabbitMqBusFactoryConfigurator factory)
+        where T : class =>
+        factory.Publish<T>(publish => publish.SetExchangeArgument("alternate-exchange", EventTopology.UnroutedEvents));
 
     static void SendAsProtobuf<T>(IBusFactoryConfigurator factory)
         where T : class =>

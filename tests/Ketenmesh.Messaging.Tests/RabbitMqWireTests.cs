@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.Json;
 using Ketenmesh.Messaging.Protobuf;
+using Ketenmesh.Messaging.Recovery;
 using Ketenmesh.Messaging.Tests.Chain;
 using Ketenmesh.Messaging.Tests.Events;
 using Ketenmesh.Messaging.Tests.Infrastructure;
@@ -63,6 +64,31 @@ public sealed class RabbitMqWireTests(ITestOutputHelper output) : RealProfileFix
         {
             await intake.ShutdownAsync();
             await registry.ShutdownAsync();
+        }
+    }
+
+    [Fact]
+    public async Task An_event_no_consumer_has_subscribed_to_yet_is_kept_not_dropped()
+    {
+        // Only the publisher runs: no queue is bound to the event's exchange.
+        var intake = await TestHosts.StartAsync(output, "intake", IntakeSettings(), Components.Intake);
+        try
+        {
+            await IntakeDesk.RecordAsync(intake.Services, "sig-before-any-consumer", 1);
+
+            await using var connection = await Broker.ConnectAsync();
+            await using var channel = await connection.CreateChannelAsync();
+            BasicGetResult? kept = null;
+            var arrived = await TestHosts.WaitUntilAsync(
+                async () => (kept ??= await channel.BasicGetAsync(EventTopology.UnroutedEvents, autoAck: true)) is not null,
+                TimeSpan.FromSeconds(30));
+
+            Assert.True(arrived, "the event was dropped by the broker");
+            Assert.Equal("sig-before-any-consumer", SignalRecorded.Parser.ParseFrom(kept!.Body.Span).SignalId);
+        }
+        finally
+        {
+            await intake.ShutdownAsync();
         }
     }
 

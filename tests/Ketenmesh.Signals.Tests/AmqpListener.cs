@@ -1,4 +1,5 @@
 using Chain.Events.V1;
+using Ketenmesh.Messaging.Recovery;
 using Ketenmesh.Testing;
 using RabbitMQ.Client;
 using RabbitMQ.Client.Events;
@@ -26,8 +27,8 @@ public sealed class AmqpListener : IAsyncDisposable
         var connection = await broker.ConnectAsync();
         var channel = await connection.CreateChannelAsync();
         var exchange = SignalReceived.Descriptor.FullName;
-        // The same declaration MassTransit makes for a published type: fanout, durable.
-        await channel.ExchangeDeclareAsync(exchange, ExchangeType.Fanout, durable: true, autoDelete: false);
+        // The same declaration the services make for an event: fanout, durable, with the unrouted-events safety net.
+        await channel.ExchangeDeclareAsync(exchange, ExchangeType.Fanout, durable: true, autoDelete: false, arguments: EventTopology.EventExchangeArguments);
         var queue = await channel.QueueDeclareAsync();
         await channel.QueueBindAsync(queue.QueueName, exchange, routingKey: "");
         var consumer = new AsyncEventingBasicConsumer(channel);
