@@ -16,10 +16,14 @@ public sealed class ReceivedEvents
 {
     public ConcurrentQueue<(Guid? MessageId, SignalReceived Event)> SignalsReceived { get; } = new();
 
+    /// <summary>
+    /// Waits until events about <paramref name="count"/> different signals arrived. The bus delivers at
+    /// least once: a service stopped between a publish and marking it sent publishes it again.
+    /// </summary>
     public async Task<List<SignalReceived>> WaitForAsync(int count, TimeSpan timeout)
     {
         var deadline = DateTime.UtcNow + timeout;
-        while (SignalsReceived.Count < count && DateTime.UtcNow < deadline)
+        while (SignalsReceived.Select(e => e.Event.SignalId).Distinct().Count() < count && DateTime.UtcNow < deadline)
         {
             await Task.Delay(20);
         }
