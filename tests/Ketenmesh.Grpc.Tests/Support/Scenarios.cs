@@ -238,11 +238,19 @@ public static class Scenarios
                 break;
             case "cancel":
                 var probe = Guid.NewGuid().ToString("N");
-                using (var cts = new CancellationTokenSource(300))
+                using (var cts = new CancellationTokenSource())
+                using (var pending = client.UnaryCall(Methods.Echo, new EchoRequest { DelayMs = 5000, ProbeId = probe }, new CallOptions(CancellationToken: cts.Token)))
                 {
+                    // Cancel once the server's handler is running, not after a guess at how long getting there takes.
+                    for (var attempt = 0; attempt < 250 && !(await client.UnaryCall(Methods.WasCancelled, new WasCancelledRequest { ProbeId = probe })).Seen; attempt++)
+                    {
+                        await Task.Delay(20);
+                    }
+
+                    await cts.CancelAsync();
                     try
                     {
-                        await client.UnaryCall(Methods.Echo, new EchoRequest { DelayMs = 5000, ProbeId = probe }, new CallOptions(CancellationToken: cts.Token));
+                        await pending.ResponseAsync;
                     }
                     catch (RpcException ex)
                     {

@@ -398,10 +398,19 @@ const scenarios = {
 
   async cancel(client) {
     const probe = 'node-' + crypto.randomBytes(16).toString('hex');
-    const result = await new Promise((resolve) => {
-      const call = client.Echo({ delay_ms: 5000, probe_id: probe }, deadlineIn(30000), (err) => resolve(err));
-      setTimeout(() => call.cancel(), 300);
+    let call;
+    const done = new Promise((resolve) => {
+      call = client.Echo({ delay_ms: 5000, probe_id: probe }, deadlineIn(30000), (err) => resolve(err));
     });
+    // Cancel once the server's handler runs, not after a guess at how long connecting takes.
+    const readyBy = Date.now() + 5000;
+    while (Date.now() < readyBy) {
+      const { err, resp } = await unary(client, 'WasCancelled', { probe_id: probe }, null, deadlineIn(5000));
+      if (err || resp.seen) break;
+      await sleep(20);
+    }
+    call.cancel();
+    const result = await done;
     let seen = false;
     let cancelled = false;
     let probeError = null;

@@ -457,11 +457,19 @@ class Client:
     def cancel(self):
         probe = "py-" + uuid.uuid4().hex
         fut = self.echo().future(self.m.EchoRequest(delay_ms=5000, probe_id=probe), timeout=30)
-        time.sleep(0.3)
+        was = self.uu("WasCancelled", self.m.WasCancelledResponse)
+        # Cancel once the server's handler runs, not after a guess at how long connecting takes.
+        ready_by = time.monotonic() + 5.0
+        while time.monotonic() < ready_by:
+            try:
+                if was(self.m.WasCancelledRequest(probe_id=probe), timeout=5).seen:
+                    break
+            except grpc.RpcError:
+                break
+            time.sleep(0.02)
         fut.cancel()
         code = code_of(fut.code())
         message = fut.details() or ""
-        was = self.uu("WasCancelled", self.m.WasCancelledResponse)
         seen = cancelled = False
         until = time.monotonic() + 3.0
         probe_error = None
