@@ -122,7 +122,7 @@ public static class ServiceCollectionExtensions
 
     static void KeepUnrouted<T>(IRabbitMqBusFactoryConfigurator factory)
         where T : class =>
-        factory.Publish<T>(publish => publish.SetExchangeArgument("alternate-exchange", EventTopology.UnroutedEvents));
+        factory.Publish<T>(publish => publish.SetExchangeArgument(EventTopology.AlternateExchangeArgument, EventTopology.UnroutedEvents));
 
     static void SendAsProtobuf<T>(IBusFactoryConfigurator factory)
         where T : class =>

@@ -17,8 +17,11 @@ public static class EventTopology
     /// <summary>Alternate exchange of every event exchange, with a quorum queue of the same name behind it.</summary>
     public const string UnroutedEvents = "ketenmesh.unrouted";
 
+    /// <summary>The RabbitMQ exchange argument that names where unroutable messages go.</summary>
+    public const string AlternateExchangeArgument = "alternate-exchange";
+
     /// <summary>The arguments every event exchange is declared with.</summary>
-    public static IDictionary<string, object?> EventExchangeArguments => new Dictionary<string, object?> { ["alternate-exchange"] = UnroutedEvents };
+    public static IDictionary<string, object?> EventExchangeArguments => new Dictionary<string, object?> { [AlternateExchangeArgument] = UnroutedEvents };
 }
 
 sealed class UnroutedEvents(IOptions<MessagingOptions> options, ILogger<UnroutedEvents> logger) : IHostedService

@@ -22,6 +22,7 @@ public sealed class ClientAssertionValidator(string tokenEndpoint, TimeProvider 
     static readonly JsonWebTokenHandler Handler = new();
 
     readonly ConcurrentDictionary<(string Client, string Jti), DateTimeOffset> _used = new();
+    DateTimeOffset _nextSweep = DateTimeOffset.MinValue;
 
     /// <param name="clientKey">The registered public key of a client id, or null for an unknown client.</param>
     /// <returns>The authenticated client id, or the reason to answer <c>invalid_client</c>.</returns>
@@ -93,6 +94,13 @@ public sealed class ClientAssertionValidator(string tokenEndpoint, TimeProvider 
 
     void Forget(DateTimeOffset now)
     {
+        // A sweep walks every remembered jti; once a minute is enough to keep the set small.
+        if (now < _nextSweep)
+        {
+            return;
+        }
+
+        _nextSweep = now + TimeSpan.FromMinutes(1);
         foreach (var (key, until) in _used)
         {
             if (until < now)

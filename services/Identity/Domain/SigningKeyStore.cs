@@ -16,6 +16,7 @@ public sealed class SigningKeyStore
     readonly TimeSpan _maxTokenLifetime;
     readonly object _gate = new();
     List<StoredKey> _keys;
+    SigningCredentials? _current;
 
     SigningKeyStore(string path, TimeProvider clock, TimeSpan maxTokenLifetime, List<StoredKey> keys)
     {
@@ -40,7 +41,7 @@ public sealed class SigningKeyStore
         return store;
     }
 
-    /// <summary>What new tokens are signed with.</summary>
+    /// <summary>What new tokens are signed with; parsed once per key, not once per token.</summary>
     public SigningCredentials Current
     {
         get
@@ -48,7 +49,12 @@ public sealed class SigningKeyStore
             lock (_gate)
             {
                 var key = _keys.Last(k => k.RetiredAt is null);
-                return new SigningCredentials(PrivateKey(key), SecurityAlgorithms.EcdsaSha256);
+                if (_current?.Key.KeyId != key.KeyId)
+                {
+                    _current = new SigningCredentials(PrivateKey(key), SecurityAlgorithms.EcdsaSha256);
+                }
+
+                return _current;
             }
         }
     }
