@@ -1,3 +1,4 @@
+using Ketenmesh.Policy;
 using Chain.Common.V1;
 
 namespace Ketenmesh.Identity.Domain;

@@ -1,3 +1,4 @@
+using Ketenmesh.Policy;
 using Ketenmesh.Identity.Domain;
 using Microsoft.AspNetCore.Http;
 

@@ -1,7 +1,7 @@
 using Chain.Common.V1;
 using Google.Protobuf.Reflection;
 
-namespace Ketenmesh.Identity.Domain;
+namespace Ketenmesh.Policy;
 
 /// <summary>
 /// Purposes as OAuth scope values: the brief's names (<c>criminal_investigation</c>), which are also

@@ -1,0 +1,56 @@
+using Google.Protobuf.Reflection;
+
+namespace Ketenmesh.Policy;
+
+/// <summary>
+/// Every method partners can call through the gateway, by its full name
+/// (<c>chain.signals.v1.SignalIntake/SubmitSignal</c>), with the service that owns it.
+/// </summary>
+public sealed class MethodCatalog
+{
+    /// <summary>
+    /// Methods that answer with aggregates only, never individual records: the only ones a
+    /// <c>statistics</c> grant may name (the Rapporteur's "aggregated statistics only").
+    /// </summary>
+    private static readonly HashSet<string> AggregateMethods = new(StringComparer.Ordinal)
+    {
+        "chain.registry.v1.VictimRegistry/GetStatistics",
+    };
+
+    private readonly Dictionary<string, MethodDescriptor> _methods = new(StringComparer.Ordinal);
+
+    public MethodCatalog(IEnumerable<ServiceDescriptor> services)
+    {
+        Services = services.ToList();
+        foreach (var service in Services)
+        {
+            foreach (var method in service.Methods)
+            {
+                _methods[NameOf(method)] = method;
+            }
+        }
+    }
+
+    /// <summary>The chain's partner-facing services.</summary>
+    public static MethodCatalog Chain { get; } = new(
+    [
+        Service(global::Chain.Signals.V1.SignalsReflection.Descriptor, "SignalIntake"),
+        Service(global::Chain.Registry.V1.RegistryReflection.Descriptor, "VictimRegistry"),
+        Service(global::Chain.Risk.V1.RiskReflection.Descriptor, "RiskAssessment"),
+        Service(global::Chain.Shelter.V1.ShelterReflection.Descriptor, "ShelterCapacity"),
+        Service(global::Chain.Returns.V1.ReturnsReflection.Descriptor, "ReturnCoordination"),
+    ]);
+
+    public IReadOnlyList<ServiceDescriptor> Services { get; }
+
+    public IEnumerable<MethodDescriptor> Methods => _methods.Values;
+
+    public MethodDescriptor? Find(string fullName) => _methods.GetValueOrDefault(fullName);
+
+    public static string NameOf(MethodDescriptor method) => $"{method.Service.FullName}/{method.Name}";
+
+    public static bool IsAggregate(string fullName) => AggregateMethods.Contains(fullName);
+
+    private static ServiceDescriptor Service(FileDescriptor file, string name) =>
+        file.FindTypeByName<ServiceDescriptor>(name) ?? throw new InvalidOperationException($"{file.Name} declares no service {name}.");
+}
