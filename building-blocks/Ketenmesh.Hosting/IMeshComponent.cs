@@ -22,4 +22,7 @@ public interface IMeshComponent
 
     /// <summary>Maps its gRPC services; health and reflection are mapped by the host.</summary>
     void MapEndpoints(IEndpointRouteBuilder endpoints);
+
+    /// <summary>True when the component answers health and reflection itself (the gateway answers per caller).</summary>
+    bool MapsOwnHealthAndReflection => false;
 }

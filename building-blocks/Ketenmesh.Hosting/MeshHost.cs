@@ -24,7 +24,10 @@ public static class MeshHost
         component.AddServices(builder.Services, builder.Configuration);
         var app = builder.Build();
         component.MapEndpoints(app);
-        app.MapGrpcHealthAndReflection();
+        if (!component.MapsOwnHealthAndReflection)
+        {
+            app.MapGrpcHealthAndReflection();
+        }
         return new MeshApplication(app, new Dictionary<IMeshComponent, EndpointOptions> { [component] = endpoint });
     }
 
@@ -53,7 +56,10 @@ public static class MeshHost
         {
             var port = app.MapGrpcPort(endpoints[component].Port);
             component.MapEndpoints(port);
-            port.MapGrpcHealthAndReflection();
+            if (!component.MapsOwnHealthAndReflection)
+            {
+                port.MapGrpcHealthAndReflection();
+            }
         }
         return new MeshApplication(app, endpoints);
     }

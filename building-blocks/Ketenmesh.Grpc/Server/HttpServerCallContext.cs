@@ -89,6 +89,8 @@ internal sealed class HttpServerCallContext : ServerCallContext, IAsyncDisposabl
 
     internal int LocalPort => _http.Connection.LocalPort;
 
+    internal HttpContext HttpContext => _http;
+
     /// <summary>Reads the call's protocol headers; a header we cannot honour ends the call before the service runs.</summary>
     public static HttpServerCallContext Create(HttpContext http, string method, GrpcServerOptions options)
     {

@@ -1,0 +1,21 @@
+using Ketenmesh.Policy.Decisions;
+
+namespace Ketenmesh.Gateway.Access;
+
+/// <summary>One gateway decision, as the audit log keeps it: identifiers and pseudonyms, never a payload.</summary>
+public sealed record Decision(
+    DateTimeOffset Time,
+    string PartnerId,
+    string Purpose,
+    string Method,
+    bool Allowed,
+    string Reason,
+    EnforcedGrant? Grant,
+    string TraceId,
+    string? SubjectPseudonym);
+
+/// <summary>Where decisions go. <see cref="RecordAsync"/> completes once the record is durable.</summary>
+public interface IDecisionAudit
+{
+    ValueTask RecordAsync(Decision decision, CancellationToken cancellationToken);
+}

@@ -1,0 +1,67 @@
+using Grpc.Health.V1;
+using Ketenmesh.Gateway.Proxy;
+using Ketenmesh.Grpc;
+using Ketenmesh.Grpc.Client;
+using ServingStatus = Grpc.Health.V1.HealthCheckResponse.Types.ServingStatus;
+
+namespace Ketenmesh.Gateway.Discovery;
+
+/// <summary>
+/// grpc.health.v1 at the gateway. The empty service name is the gateway itself and needs no token (load
+/// balancers probe it); a named service answers only to a caller that may call it, with the owning
+/// service's own health.
+/// </summary>
+internal sealed class GatewayHealth(VisibleServices visible, UpstreamRoutes routes)
+{
+    private static readonly Method<HealthCheckRequest, HealthCheckResponse> UpstreamCheck =
+        Method<HealthCheckRequest, HealthCheckResponse>.From(HealthReflection.Descriptor.Services[0].FindMethodByName("Check"));
+
+    public async Task<HealthCheckResponse> Check(HealthCheckRequest request, ServerCallContext context) =>
+        new() { Status = await StatusAsync(request.Service, context) };
+
+    public async Task Watch(HealthCheckRequest request, IServerStreamWriter<HealthCheckResponse> responseStream, ServerCallContext context)
+    {
+        ServingStatus? last = null;
+        try
+        {
+            while (!context.CancellationToken.IsCancellationRequested)
+            {
+                var status = await StatusAsync(request.Service, context);
+                if (status != last)
+                {
+                    await responseStream.WriteAsync(new HealthCheckResponse { Status = status });
+                    last = status;
+                }
+                await Task.Delay(TimeSpan.FromSeconds(2), context.CancellationToken);
+            }
+        }
+        catch (OperationCanceledException) when (context.CancellationToken.IsCancellationRequested)
+        {
+            // The watcher hung up.
+        }
+    }
+
+    private async Task<ServingStatus> StatusAsync(string service, ServerCallContext context)
+    {
+        if (service.Length == 0)
+        {
+            return ServingStatus.Serving;
+        }
+        var descriptor = (await visible.ForAsync(context)).FirstOrDefault(s => s.FullName == service)
+            ?? throw new RpcException(new Status(StatusCode.NotFound, $"Health of service '{service}' is unknown here."));
+        if (routes.Find(descriptor.Methods[0]) is not { } upstream)
+        {
+            return ServingStatus.ServiceUnknown;
+        }
+        try
+        {
+            var answer = await new GrpcClient(routes.Channel(upstream)).UnaryCall(UpstreamCheck, new HealthCheckRequest { Service = service },
+                new CallOptions(Deadline: DateTime.UtcNow.AddSeconds(2), CancellationToken: context.CancellationToken));
+            return answer.Status;
+        }
+        catch (RpcException)
+        {
+            return ServingStatus.NotServing;
+        }
+    }
+}

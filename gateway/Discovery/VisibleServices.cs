@@ -1,0 +1,32 @@
+using ServiceDescriptor = Google.Protobuf.Reflection.ServiceDescriptor;
+using Ketenmesh.Gateway.Access;
+using Ketenmesh.Grpc;
+using Ketenmesh.Grpc.Server;
+
+namespace Ketenmesh.Gateway.Discovery;
+
+/// <summary>
+/// What a caller may see through the gateway's health and reflection: only services with a method
+/// that one of its grants (for a purpose its token carries) lets it call. The rest does not exist for it.
+/// </summary>
+public sealed class VisibleServices(CallerAuthenticator authenticator, CurrentPolicy policy, TimeProvider clock)
+{
+    public async Task<IReadOnlyList<ServiceDescriptor>> ForAsync(ServerCallContext context)
+    {
+        var http = ((HttpServerCallContext)context).HttpContext;
+        var (caller, error) = await authenticator.AuthenticateAsync(http);
+        if (caller is null)
+        {
+            throw new RpcException(new Status(StatusCode.Unauthenticated, error!));
+        }
+        var now = clock.GetUtcNow();
+        var current = policy.Value;
+        var methods = current.Grants
+            .Where(g => g.Grant.PartnerId == caller.Principal.PartnerId && caller.Principal.Purposes.Contains(g.Purpose) && g.InactiveReason(now) is null)
+            .SelectMany(g => g.MethodNames)
+            .ToHashSet(StringComparer.Ordinal);
+        return current.Catalog.Services
+            .Where(s => s.Methods.Any(m => methods.Contains(Policy.MethodCatalog.NameOf(m))))
+            .ToList();
+    }
+}

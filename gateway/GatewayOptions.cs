@@ -1,0 +1,33 @@
+namespace Ketenmesh.Gateway;
+
+/// <summary>Section <c>Gateway</c>.</summary>
+public sealed class GatewayOptions
+{
+    /// <summary>The token issuer, found through its discovery document (our identity service, Keycloak, Duende…).</summary>
+    public Uri Authority { get; set; } = new("http://127.0.0.1:8081");
+
+    /// <summary>The <c>aud</c> a partner's token must carry.</summary>
+    public string Audience { get; set; } = "ketenmesh-gateway";
+
+    /// <summary>The sharing-policy service whose published policy the gateway enforces.</summary>
+    public Uri PolicyAddress { get; set; } = new("http://127.0.0.1:8082");
+
+    /// <summary>Package (<c>chain.signals.v1</c>) → the address of the service that owns it.</summary>
+    public Dictionary<string, Uri> Routes { get; set; } = new(StringComparer.Ordinal)
+    {
+        ["chain.signals.v1"] = new("http://127.0.0.1:8101"),
+        ["chain.registry.v1"] = new("http://127.0.0.1:8102"),
+        ["chain.risk.v1"] = new("http://127.0.0.1:8103"),
+        ["chain.shelter.v1"] = new("http://127.0.0.1:8104"),
+        ["chain.returns.v1"] = new("http://127.0.0.1:8105"),
+    };
+
+    /// <summary>Calls per second each partner may make on average.</summary>
+    public int RateLimitPerSecond { get; set; } = 2000;
+
+    /// <summary>Calls a partner may make at once above the average before it is slowed down.</summary>
+    public int RateLimitBurst { get; set; } = 4000;
+
+    /// <summary>Largest message the gateway relays either way.</summary>
+    public int MaxMessageSize { get; set; } = 16 * 1024 * 1024;
+}

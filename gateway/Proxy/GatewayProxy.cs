@@ -1,0 +1,212 @@
+using System.Net;
+using Google.Protobuf.Reflection;
+using Ketenmesh.Gateway.Access;
+using Ketenmesh.Grpc;
+using Ketenmesh.Grpc.Protocol;
+using Ketenmesh.Grpc.Server;
+using Ketenmesh.Policy;
+using Ketenmesh.Policy.Decisions;
+using Microsoft.Extensions.Options;
+
+namespace Ketenmesh.Gateway.Proxy;
+
+/// <summary>
+/// Every partner call: authenticate, rate-limit, decide on purpose and grant, audit, then relay to the
+/// owning service and minimise each response message on the way back. Nothing leaves before its
+/// audit record is durable; anything the gateway cannot check is refused.
+/// </summary>
+public sealed class GatewayProxy(
+    CallerAuthenticator authenticator,
+    PartnerRateLimiter rateLimiter,
+    CurrentPolicy policy,
+    UpstreamRoutes routes,
+    IDecisionAudit audit,
+    TimeProvider clock,
+    IOptions<GatewayOptions> options,
+    ILogger<GatewayProxy> logger)
+{
+    private readonly int _maxLength = options.Value.MaxMessageSize;
+
+    public async Task HandleAsync(HttpContext http)
+    {
+        if (!await ServerProtocolGuard.AcceptAsync(http))
+        {
+            return;
+        }
+        var path = http.Request.Path.Value ?? "";
+        var methodName = path.TrimStart('/');
+        var now = clock.GetUtcNow();
+        var traceParent = TrustedHeaders.TraceParent(http.Request.Headers);
+        string? purpose = http.Request.Headers[TrustedHeaders.Purpose];
+        var call = new CallFacts(methodName, purpose ?? "", TrustedHeaders.TraceId(traceParent));
+
+        TimeSpan? timeout = null;
+        if (http.Request.Headers.TryGetValue(GrpcHeaders.Timeout, out var timeoutHeader))
+        {
+            if (!GrpcTimeout.TryParse(timeoutHeader, out var parsed))
+            {
+                Refuse(http, new Status(StatusCode.Internal, $"Malformed grpc-timeout '{timeoutHeader}'."));
+                return;
+            }
+            timeout = parsed;
+        }
+
+        var (caller, authError) = await authenticator.AuthenticateAsync(http);
+        if (caller is null)
+        {
+            await DenyAsync(http, call with { PartnerId = "unauthenticated" }, StatusCode.Unauthenticated, authError!, null, now);
+            return;
+        }
+        call = call with { PartnerId = caller.Principal.PartnerId };
+        if (!rateLimiter.TryAcquire(caller.Principal.PartnerId))
+        {
+            await DenyAsync(http, call, StatusCode.ResourceExhausted, $"Partner '{call.PartnerId}' exceeded its rate limit of {rateLimiter.Describe}; retry after a short pause.", null, now);
+            return;
+        }
+
+        var verdict = policy.Value.Decide(new AccessRequest(caller.Principal.PartnerId, caller.Principal.Purposes, purpose, methodName, caller.CertificateBound), now);
+        var method = policy.Value.Catalog.Find(methodName);
+        Frame? single = null;
+        if (verdict.Allowed && !method!.IsClientStreaming)
+        {
+            // One request message: read it first, for the grant's preconditions and the subject the audit names.
+            (single, var problem) = await ReadSingleRequestAsync(http);
+            if (single is null)
+            {
+                Refuse(http, new Status(StatusCode.Internal, problem!));
+                return;
+            }
+            var plain = FrameReader.Plain(single.Value, _maxLength);
+            call = call with { Subject = SubjectPseudonym.Find(method.InputType, plain) };
+            if (verdict.Access!.CheckRequest(plain) is { } unmet)
+            {
+                verdict = AccessVerdict.Deny(unmet, verdict.Grant);
+            }
+        }
+        if (!verdict.Allowed)
+        {
+            var code = verdict.Denial == Denial.Unauthenticated ? StatusCode.Unauthenticated : StatusCode.PermissionDenied;
+            await DenyAsync(http, call, code, verdict.Reason, verdict.Grant, now);
+            return;
+        }
+        var upstream = routes.Find(method!);
+        if (upstream is null)
+        {
+            await DenyAsync(http, call, StatusCode.Unavailable, $"No service is configured for package {method!.File.Package}.", verdict.Grant, now);
+            return;
+        }
+        // Recorded while the call travels; awaited before the first byte of the answer goes back.
+        var recorded = audit.RecordAsync(call.Decision(now, allowed: true, verdict.Reason, verdict.Grant), http.RequestAborted).AsTask();
+        await RelayAsync(http, call, method!, verdict, caller, upstream, single, traceParent, timeout, recorded);
+    }
+
+    private async Task RelayAsync(HttpContext http, CallFacts call, MethodDescriptor method, AccessVerdict verdict, Caller caller,
+        Uri upstream, Frame? single, string traceParent, TimeSpan? timeout, Task recorded)
+    {
+        using var cancellation = CancellationTokenSource.CreateLinkedTokenSource(http.RequestAborted);
+        if (timeout is { } t)
+        {
+            cancellation.CancelAfter(t);
+        }
+        var streamed = single is null ? RequestBody.Streamed(http.Request.BodyReader, verdict.Access!, _maxLength) : null;
+        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(upstream, "/" + call.Method))
+        {
+            Version = HttpVersion.Version20,
+            VersionPolicy = HttpVersionPolicy.RequestVersionExact,
+            Content = single is { } frame ? RequestBody.Single(frame) : streamed,
+        };
+        TrustedHeaders.Apply(http.Request.Headers, request, caller.Principal.PartnerId, call.Purpose, verdict.Grant!.GrantId, traceParent);
+        if (timeout is { } remaining)
+        {
+            request.Headers.TryAddWithoutValidation(GrpcHeaders.Timeout, GrpcTimeout.Format(remaining));
+        }
+
+        var relay = new ResponseRelay(http, verdict.Access!.ResponseMask, _maxLength);
+        try
+        {
+            using var response = await routes.Invoker.SendAsync(request, cancellation.Token);
+            await recorded;
+            await relay.RelayAsync(response, cancellation.Token);
+        }
+        catch (Exception e) when (http.RequestAborted.IsCancellationRequested)
+        {
+            logger.LogDebug(e, "Caller left {Method} before it finished.", call.Method);
+        }
+        catch (Exception) when (streamed?.Refusal is { } refusal)
+        {
+            await recorded;
+            await audit.RecordAsync(call.Decision(clock.GetUtcNow(), allowed: false, refusal, verdict.Grant), CancellationToken.None);
+            relay.End(new Status(StatusCode.PermissionDenied, refusal));
+        }
+        catch (OperationCanceledException) when (cancellation.IsCancellationRequested)
+        {
+            await recorded;
+            relay.End(new Status(StatusCode.DeadlineExceeded, "Deadline exceeded at the gateway."));
+        }
+        catch (HttpRequestException e) when (!relay.Started)
+        {
+            await recorded;
+            logger.LogWarning("{Package} is unreachable: {Error}", method.File.Package, e.Message);
+            relay.End(new Status(StatusCode.Unavailable, $"The service for {method.File.Package} is not reachable; try again."));
+        }
+        catch (Exception e) when (e is HttpRequestException or IOException or HttpProtocolException)
+        {
+            await recorded;
+            relay.End(ResponseRelay.StatusOfBrokenStream(e));
+        }
+        catch (RpcException e)
+        {
+            await recorded;
+            relay.End(e.Status);
+        }
+        catch (InvalidDataException)
+        {
+            // The upstream answer is not the contract's message: never pass on what could not be minimised.
+            await recorded;
+            relay.End(new Status(StatusCode.Internal, "The service's answer could not be minimised, so it was withheld."));
+        }
+    }
+
+    /// <summary>The single message of a unary or server-streaming request, or why there is not exactly one.</summary>
+    private async Task<(Frame?, string?)> ReadSingleRequestAsync(HttpContext http)
+    {
+        var reader = http.Request.BodyReader;
+        try
+        {
+            var frame = await FrameReader.ReadAsync(reader, _maxLength, http.RequestAborted);
+            if (frame is null)
+            {
+                return (null, "The request ended without a message; this method takes exactly one.");
+            }
+            if (await FrameReader.ReadAsync(reader, _maxLength, http.RequestAborted) is not null)
+            {
+                return (null, "The request carried more than one message; this method takes exactly one.");
+            }
+            return (frame, null);
+        }
+        catch (RpcException e)
+        {
+            return (null, e.Status.Detail);
+        }
+    }
+
+    private async Task DenyAsync(HttpContext http, CallFacts call, StatusCode code, string reason, EnforcedGrant? grant, DateTimeOffset now)
+    {
+        await audit.RecordAsync(call.Decision(now, allowed: false, $"{code}: {reason}", grant), CancellationToken.None);
+        Refuse(http, new Status(code, reason));
+    }
+
+    private static void Refuse(HttpContext http, Status status) =>
+        HttpServerCallContext.WriteStatus(http.Response, status, null, trailersOnly: true);
+
+    /// <summary>What the audit needs to know about a call, filled in as the gateway learns it.</summary>
+    private sealed record CallFacts(string Method, string Purpose, string TraceId)
+    {
+        public string PartnerId { get; init; } = "";
+
+        public string? Subject { get; init; }
+
+        public Decision Decision(DateTimeOffset time, bool allowed, string reason, EnforcedGrant? grant) =>
+            new(time, PartnerId, Purpose, Method, allowed, reason, grant, TraceId, Subject);
+    }
+}

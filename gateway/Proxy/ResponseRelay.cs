@@ -1,0 +1,110 @@
+using System.IO.Pipelines;
+using System.Net;
+using System.Net.Http.Headers;
+using Ketenmesh.Grpc;
+using Ketenmesh.Grpc.Protocol;
+using Ketenmesh.Grpc.Server;
+using Ketenmesh.Policy.Masks;
+
+namespace Ketenmesh.Gateway.Proxy;
+
+/// <summary>
+/// Carries an upstream answer back to the caller: headers, then each message minimised by the
+/// grant's mask and flushed on its own (a stream is never held whole), then the trailers.
+/// </summary>
+internal sealed class ResponseRelay(HttpContext http, ResponseMask mask, int maxLength)
+{
+    public bool Started { get; private set; }
+
+    private bool _ended;
+
+    public async Task RelayAsync(HttpResponseMessage response, CancellationToken cancellationToken)
+    {
+        if (response.StatusCode != HttpStatusCode.OK)
+        {
+            End(new Status(FromHttpStatus(response.StatusCode), $"The service answered HTTP {(int)response.StatusCode} instead of gRPC."));
+            return;
+        }
+        if (StatusOf(response.Headers) is { } trailersOnly)
+        {
+            // Trailers-only: relay it as such, with its metadata (rich error details included).
+            TrustedHeaders.CopyResponse(response.Headers, http.Response.Headers);
+            End(trailersOnly);
+            return;
+        }
+        TrustedHeaders.CopyResponse(response.Headers, http.Response.Headers);
+        http.Response.ContentType = GrpcHeaders.ContentType;
+        await http.Response.StartAsync(cancellationToken);
+        Started = true;
+
+        var body = PipeReader.Create(await response.Content.ReadAsStreamAsync(cancellationToken));
+        var output = http.Response.BodyWriter;
+        while (await FrameReader.ReadAsync(body, maxLength, cancellationToken) is { } frame)
+        {
+            var masked = mask.Apply(FrameReader.Plain(frame, maxLength));
+            await output.WriteAsync(FrameReader.Encode(false, masked), cancellationToken);
+        }
+        if (StatusOf(response.TrailingHeaders) is not { } status)
+        {
+            End(new Status(StatusCode.Internal, "The service ended the call without a status."));
+            return;
+        }
+        foreach (var (name, values) in response.TrailingHeaders)
+        {
+            if (TrustedHeaders.IsForwardable(name))
+            {
+                foreach (var value in values)
+                {
+                    http.Response.AppendTrailer(name, value);
+                }
+            }
+        }
+        End(status);
+    }
+
+    /// <summary>Ends the call with <paramref name="status"/>: trailers-only when nothing was sent yet.</summary>
+    public void End(Status status)
+    {
+        if (_ended)
+        {
+            return;
+        }
+        _ended = true;
+        HttpServerCallContext.WriteStatus(http.Response, status, null, trailersOnly: !Started);
+    }
+
+    private static Status? StatusOf(HttpHeaders headers)
+    {
+        if (!headers.TryGetValues(GrpcHeaders.Status, out var codes))
+        {
+            return null;
+        }
+        var code = int.TryParse(codes.FirstOrDefault(), out var number) && number is >= 0 and <= 16 ? (StatusCode)number : StatusCode.Unknown;
+        var message = headers.TryGetValues(GrpcHeaders.Message, out var messages) ? StatusMessageEncoding.Decode(messages.First()) : "";
+        return new Status(code, message);
+    }
+
+    /// <summary>The gRPC protocol's mapping of HTTP status codes for a peer that did not answer in gRPC.</summary>
+    private static StatusCode FromHttpStatus(HttpStatusCode code) => code switch
+    {
+        HttpStatusCode.BadRequest => StatusCode.Internal,
+        HttpStatusCode.Unauthorized => StatusCode.Unauthenticated,
+        HttpStatusCode.Forbidden => StatusCode.PermissionDenied,
+        HttpStatusCode.NotFound => StatusCode.Unimplemented,
+        HttpStatusCode.TooManyRequests or HttpStatusCode.BadGateway or HttpStatusCode.ServiceUnavailable or HttpStatusCode.GatewayTimeout => StatusCode.Unavailable,
+        _ => StatusCode.Unknown,
+    };
+
+    /// <summary>An upstream stream that broke mid-call: RST_STREAM codes map as the gRPC protocol says.</summary>
+    public static Status StatusOfBrokenStream(Exception e)
+    {
+        var protocol = e as HttpProtocolException ?? e.InnerException as HttpProtocolException;
+        return protocol?.ErrorCode switch
+        {
+            0x8 => new Status(StatusCode.Cancelled, "The service cancelled the call."),
+            0x7 => new Status(StatusCode.Unavailable, "The service refused the call; try again."),
+            0xb => new Status(StatusCode.ResourceExhausted, "The service is overloaded (ENHANCE_YOUR_CALM)."),
+            _ => new Status(StatusCode.Unavailable, "The connection to the service broke during the call."),
+        };
+    }
+}

@@ -1,0 +1,75 @@
+using System.Diagnostics;
+using Ketenmesh.Grpc.Protocol;
+using Ketenmesh.Hosting;
+using Microsoft.Extensions.Primitives;
+
+namespace Ketenmesh.Gateway.Proxy;
+
+/// <summary>
+/// What crosses the gateway as metadata. Services trust x-chain-* because only the gateway sets them:
+/// any inbound copy is dropped, and so is the partner's token, which is for the gateway alone.
+/// </summary>
+internal static class TrustedHeaders
+{
+    public const string Purpose = "x-purpose";
+
+    public static bool IsForwardable(string name) =>
+        !GrpcHeaders.IsReserved(name)
+        && !name.StartsWith("x-chain-", StringComparison.OrdinalIgnoreCase)
+        && !name.Equals("authorization", StringComparison.OrdinalIgnoreCase)
+        && !name.Equals(Purpose, StringComparison.OrdinalIgnoreCase)
+        && !name.Equals("connection", StringComparison.OrdinalIgnoreCase)
+        && !name.Equals("keep-alive", StringComparison.OrdinalIgnoreCase)
+        && !name.Equals("transfer-encoding", StringComparison.OrdinalIgnoreCase)
+        && !name.Equals("upgrade", StringComparison.OrdinalIgnoreCase)
+        && !name.Equals("proxy-connection", StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>Copies the caller's custom metadata and sets what the decision vouches for.</summary>
+    public static void Apply(IHeaderDictionary inbound, HttpRequestMessage outbound, string partnerId, string purpose, string grantId, string traceParent)
+    {
+        foreach (var (name, values) in inbound)
+        {
+            if (IsForwardable(name) && !name.Equals(GrpcHeaders.TraceParent, StringComparison.OrdinalIgnoreCase))
+            {
+                outbound.Headers.TryAddWithoutValidation(name, (IEnumerable<string?>)values);
+            }
+        }
+        outbound.Headers.TryAddWithoutValidation(CallerPartner.PartnerHeader, partnerId);
+        outbound.Headers.TryAddWithoutValidation(CallerPartner.PurposeHeader, purpose);
+        outbound.Headers.TryAddWithoutValidation(CallerPartner.GrantHeader, grantId);
+        outbound.Headers.TryAddWithoutValidation(GrpcHeaders.TraceParent, traceParent);
+        outbound.Headers.TryAddWithoutValidation("te", "trailers");
+        // Minimisation needs plain protobuf from upstream; compression back to the caller is not worth a second pass.
+        outbound.Headers.TryAddWithoutValidation(GrpcHeaders.AcceptEncoding, "identity");
+        if (inbound.TryGetValue(GrpcHeaders.Encoding, out var encoding))
+        {
+            outbound.Headers.TryAddWithoutValidation(GrpcHeaders.Encoding, (IEnumerable<string?>)encoding);
+        }
+    }
+
+    /// <summary>The caller's W3C trace context when it sent a valid one, else a new trace started here.</summary>
+    public static string TraceParent(IHeaderDictionary inbound)
+    {
+        string? value = inbound[GrpcHeaders.TraceParent];
+        if (value is not null && ActivityContext.TryParse(value, inbound[GrpcHeaders.TraceState], out var parent))
+        {
+            // We are a hop of our own: same trace, new span.
+            return $"00-{parent.TraceId}-{ActivitySpanId.CreateRandom()}-{(parent.TraceFlags.HasFlag(ActivityTraceFlags.Recorded) ? "01" : "00")}";
+        }
+        return $"00-{ActivityTraceId.CreateRandom()}-{ActivitySpanId.CreateRandom()}-01";
+    }
+
+    public static string TraceId(string traceParent) => traceParent.Substring(3, 32);
+
+    /// <summary>Copies upstream response metadata (not protocol headers) to the caller.</summary>
+    public static void CopyResponse(IEnumerable<KeyValuePair<string, IEnumerable<string>>> upstream, IHeaderDictionary target)
+    {
+        foreach (var (name, values) in upstream)
+        {
+            if (IsForwardable(name) || name.Equals(GrpcHeaders.StatusDetails, StringComparison.OrdinalIgnoreCase))
+            {
+                target[name] = new StringValues(values.ToArray());
+            }
+        }
+    }
+}

@@ -1,0 +1,153 @@
+using Chain.Common.V1;
+using Chain.Signals.V1;
+using Ketenmesh.Gateway.Tests.Support;
+using Google.Protobuf;
+using Ketenmesh.Grpc;
+
+namespace Ketenmesh.Gateway.Tests;
+
+/// <summary>Who gets through, and what they are told when they do not.</summary>
+public sealed class GatewayAccessTests : IAsyncLifetime
+{
+    private GatewayMesh _mesh = null!;
+
+    public async Task InitializeAsync() => _mesh = await GatewayMesh.StartAsync();
+
+    public async Task DisposeAsync() => await _mesh.DisposeAsync();
+
+    [Fact]
+    public async Task Police_submits_a_signal_and_the_service_sees_police_not_a_claimed_identity()
+    {
+        var metadata = _mesh.As("police", "signalling");
+        metadata["x-chain-partner-id"] = "comensha"; // a forged trusted header must not survive the gateway
+        var response = await _mesh.Client.UnaryCall(SignalCalls.Submit, SignalCalls.Request(), GatewayMesh.Options(metadata));
+
+        Assert.Equal(PartnerType.Police, response.Signal.ReporterPartner);
+        var decision = Assert.Single(_mesh.Audit.Decisions);
+        Assert.True(decision.Allowed);
+        Assert.Equal(("police", "signalling", "chain.signals.v1.SignalIntake/SubmitSignal", "police-signalling"),
+            (decision.PartnerId, decision.Purpose, decision.Method, decision.Grant?.GrantId));
+    }
+
+    [Fact]
+    public async Task Call_without_token_is_unauthenticated_and_says_how_to_get_one()
+    {
+        var error = await Assert.ThrowsAsync<RpcException>(() =>
+            _mesh.Client.UnaryCall(SignalCalls.Submit, SignalCalls.Request(), GatewayMesh.Options(new() { ["x-purpose"] = "signalling" })).ResponseAsync);
+
+        Assert.Equal(StatusCode.Unauthenticated, error.StatusCode);
+        Assert.Contains("authorization: Bearer", error.Status.Detail);
+        Assert.False(Assert.Single(_mesh.Audit.Decisions).Allowed);
+    }
+
+    [Fact]
+    public async Task Garbage_token_is_unauthenticated()
+    {
+        var error = await Assert.ThrowsAsync<RpcException>(() => _mesh.Client.UnaryCall(SignalCalls.Submit, SignalCalls.Request(),
+            GatewayMesh.Options(new() { ["authorization"] = "Bearer not.a.token", ["x-purpose"] = "signalling" })).ResponseAsync);
+
+        Assert.Equal(StatusCode.Unauthenticated, error.StatusCode);
+        Assert.StartsWith("The access token was refused", error.Status.Detail);
+    }
+
+    [Fact]
+    public async Task Call_without_purpose_is_denied_and_lists_the_tokens_purposes()
+    {
+        var error = await Assert.ThrowsAsync<RpcException>(() =>
+            _mesh.Client.UnaryCall(SignalCalls.Submit, SignalCalls.Request(), GatewayMesh.Options(_mesh.As("police", purpose: null))).ResponseAsync);
+
+        Assert.Equal(StatusCode.PermissionDenied, error.StatusCode);
+        Assert.Contains("x-purpose", error.Status.Detail);
+        Assert.Contains("criminal_investigation, signalling", error.Status.Detail);
+    }
+
+    [Fact]
+    public async Task Purpose_outside_the_token_is_denied_even_when_a_grant_exists()
+    {
+        // Police holds a criminal_investigation grant for GetSignal, but this token carries signalling only.
+        var metadata = _mesh.As("police", "criminal_investigation", Purpose.Signalling);
+        var result = await _mesh.Raw.CallAsync("chain.signals.v1.SignalIntake/GetSignal", [new GetSignalRequest { SignalId = "x" }.ToByteArray()], metadata);
+
+        Assert.Equal((int)StatusCode.PermissionDenied, result.Status);
+        Assert.Contains("does not carry purpose 'criminal_investigation'", result.Message);
+    }
+
+    [Fact]
+    public async Task Unknown_purpose_is_denied_without_echoing_control_characters()
+    {
+        var metadata = _mesh.As("police", "fishing\u0007expedition");
+        var result = await _mesh.Raw.CallAsync("chain.signals.v1.SignalIntake/SubmitSignal", [SignalCalls.Request().ToByteArray()], metadata);
+
+        Assert.Equal((int)StatusCode.PermissionDenied, result.Status);
+        Assert.Contains("is not a chain purpose", result.Message);
+        Assert.DoesNotContain("\u0007", result.Message);
+    }
+
+    [Fact]
+    public async Task Care_partner_may_not_read_investigation_data()
+    {
+        // The layered case meeting: care brings signals in, but risk assessments stay with investigation.
+        var result = await _mesh.Raw.CallAsync("chain.risk.v1.RiskAssessment/GetAssessment", [[]], _mesh.As("care", "victim_care"));
+
+        Assert.Equal((int)StatusCode.PermissionDenied, result.Status);
+        Assert.Contains("No grant lets partner 'care' call chain.risk.v1.RiskAssessment/GetAssessment for purpose 'victim_care'", result.Message);
+        Assert.Empty(_mesh.Upstream.Calls);
+    }
+
+    [Fact]
+    public async Task Denial_names_the_purposes_under_which_the_partner_could_call()
+    {
+        var denied = await _mesh.Raw.CallAsync("chain.risk.v1.RiskAssessment/GetAssessment", [[]], _mesh.As("municipality", "signalling"));
+        Assert.Equal((int)StatusCode.PermissionDenied, denied.Status);
+        Assert.Contains("Your grants allow it for: administrative_enforcement", denied.Message);
+    }
+
+    [Fact]
+    public async Task Rapporteur_gets_statistics_and_nothing_else()
+    {
+        var statistics = await _mesh.Raw.CallAsync("chain.registry.v1.VictimRegistry/GetStatistics", [[]], _mesh.As("rapporteur", "statistics"));
+        var registration = await _mesh.Raw.CallAsync("chain.registry.v1.VictimRegistry/GetRegistration", [[]], _mesh.As("rapporteur", "statistics"));
+
+        Assert.Equal((int)StatusCode.OK, statistics.Status);
+        Assert.Equal((int)StatusCode.PermissionDenied, registration.Status);
+    }
+
+    [Fact]
+    public async Task Iom_shares_a_return_with_comensha_only_with_recorded_consent()
+    {
+        const string method = "chain.returns.v1.ReturnCoordination/ShareReturnWithCoMensha";
+        var without = await _mesh.Raw.CallAsync(method, [new Chain.Returns.V1.ShareReturnWithCoMenshaRequest { ReturnCaseId = "rc-1" }.ToByteArray()], _mesh.As("iom", "return"));
+        var with = await _mesh.Raw.CallAsync(method, [new Chain.Returns.V1.ShareReturnWithCoMenshaRequest { ReturnCaseId = "rc-1", ConsentId = "consent-9" }.ToByteArray()], _mesh.As("iom", "return"));
+
+        Assert.Equal((int)StatusCode.PermissionDenied, without.Status);
+        Assert.Contains("consent_id", without.Message);
+        Assert.Equal((int)StatusCode.OK, with.Status);
+        Assert.Single(_mesh.Upstream.Calls);
+        Assert.Equal("return_case_id:rc-1", _mesh.Audit.Decisions.Last().SubjectPseudonym);
+    }
+
+    [Fact]
+    public async Task Trusted_headers_come_from_the_decision_and_the_token_stays_at_the_gateway()
+    {
+        var metadata = _mesh.As("ind", "residence");
+        metadata["x-chain-grant-id"] = "forged";
+        metadata["x-chain-purpose"] = "criminal_investigation";
+        metadata["x-correlation"] = "kept";
+        metadata["traceparent"] = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
+        var result = await _mesh.Raw.CallAsync("chain.registry.v1.VictimRegistry/GetRegistration", [new Chain.Registry.V1.GetRegistrationRequest { RegistrationId = "reg-7" }.ToByteArray()], metadata);
+
+        Assert.Equal((int)StatusCode.OK, result.Status);
+        var (_, headers) = Assert.Single(_mesh.Upstream.Calls);
+        Assert.Equal("ind", headers["x-chain-partner-id"]);
+        Assert.Equal("residence", headers["x-chain-purpose"]);
+        Assert.Equal("ind-residence", headers["x-chain-grant-id"]);
+        Assert.Equal("kept", headers["x-correlation"]);
+        Assert.False(headers.ContainsKey("authorization"));
+        Assert.False(headers.ContainsKey("x-purpose"));
+        Assert.StartsWith("00-0af7651916cd43dd8448eb211c80319c-", headers["traceparent"].ToString());
+        Assert.NotEqual("00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01", headers["traceparent"].ToString());
+        var decision = _mesh.Audit.Decisions.Last();
+        Assert.Equal("0af7651916cd43dd8448eb211c80319c", decision.TraceId);
+        Assert.Equal("registration_id:reg-7", decision.SubjectPseudonym);
+    }
+}

@@ -1,0 +1,104 @@
+using System.Buffers.Binary;
+using System.Collections.Concurrent;
+using System.Net;
+using Ketenmesh.Policy;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.Logging;
+
+namespace Ketenmesh.Gateway.Tests.Support;
+
+/// <summary>
+/// Stands in for the chain services that are not built yet: a plain HTTP/2 gRPC server (not our gRPC
+/// layer) that answers any chain method with messages whose every field is set, plus a field the
+/// contracts do not know. It echoes the metadata it received as response headers (echo-…), and
+/// holds a call as long as x-test-delay-ms says, noting calls the caller cancelled.
+/// </summary>
+sealed class ContractUpstream : IAsyncDisposable
+{
+    public const int StreamLength = 3;
+
+    private readonly WebApplication _app;
+
+    private ContractUpstream(WebApplication app, int port)
+    {
+        _app = app;
+        Address = new Uri($"http://127.0.0.1:{port}");
+    }
+
+    public Uri Address { get; }
+
+    /// <summary>Methods whose call ended because the caller went away.</summary>
+    public ConcurrentQueue<string> Cancelled { get; } = new();
+
+    /// <summary>Every call that arrived, with the headers it carried.</summary>
+    public ConcurrentQueue<(string Method, IHeaderDictionary Headers)> Calls { get; } = new();
+
+    public static async Task<ContractUpstream> StartAsync()
+    {
+        var port = FreePorts.Next();
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, port, o => o.Protocols = HttpProtocols.Http2));
+        var app = builder.Build();
+        var upstream = new ContractUpstream(app, port);
+        app.MapPost("{service}/{method}", upstream.HandleAsync);
+        await app.StartAsync();
+        return upstream;
+    }
+
+    private async Task HandleAsync(HttpContext http, string service, string method)
+    {
+        var name = $"{service}/{method}";
+        Calls.Enqueue((name, new HeaderDictionary(http.Request.Headers.ToDictionary(h => h.Key, h => h.Value))));
+        var descriptor = MethodCatalog.Chain.Find(name);
+        http.Response.ContentType = "application/grpc";
+        if (descriptor is null)
+        {
+            http.Response.Headers["grpc-status"] = "12";
+            return;
+        }
+        foreach (var (key, value) in http.Request.Headers)
+        {
+            if (key.StartsWith("x-", StringComparison.OrdinalIgnoreCase) || key is "authorization" or "traceparent")
+            {
+                http.Response.Headers["echo-" + key] = value;
+            }
+        }
+        // Drain the request so client streams complete.
+        await http.Request.Body.CopyToAsync(Stream.Null);
+        if (int.TryParse(http.Request.Headers["x-test-delay-ms"], out var delay))
+        {
+            try
+            {
+                await Task.Delay(delay, http.RequestAborted);
+            }
+            catch (OperationCanceledException)
+            {
+                Cancelled.Enqueue(name);
+                return;
+            }
+        }
+        var message = SampleMessages.Full(descriptor.OutputType);
+        var count = descriptor.IsServerStreaming ? StreamLength : 1;
+        await http.Response.StartAsync();
+        for (var i = 0; i < count; i++)
+        {
+            var frame = new byte[5 + message.Length];
+            BinaryPrimitives.WriteUInt32BigEndian(frame.AsSpan(1), (uint)message.Length);
+            message.CopyTo(frame, 5);
+            await http.Response.Body.WriteAsync(frame);
+            await http.Response.Body.FlushAsync();
+        }
+        http.Response.AppendTrailer("grpc-status", "0");
+        http.Response.AppendTrailer("echo-trailer", "kept");
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+    }
+}

@@ -1,0 +1,167 @@
+using Chain.Common.V1;
+using Chain.Policy.V1;
+using Ketenmesh.Gateway.Access;
+using Ketenmesh.Grpc;
+using Ketenmesh.Grpc.Client;
+using Ketenmesh.Hosting;
+using Ketenmesh.Identity;
+using Ketenmesh.Identity.Domain;
+using Ketenmesh.Policy;
+using Ketenmesh.Policy.Seed;
+using Ketenmesh.Signals;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Ketenmesh.Gateway.Tests.Support;
+
+/// <summary>
+/// Identity, signal intake, the policy distribution and the gateway in one process, each on its own
+/// loopback port and talking over real HTTP/2; the services not built yet are a <see cref="ContractUpstream"/>.
+/// </summary>
+sealed class GatewayMesh : IAsyncDisposable
+{
+    private readonly MeshApplication _mesh;
+    private readonly string _directory;
+    private readonly GrpcChannel _channel;
+
+    private GatewayMesh(MeshApplication mesh, string directory, Uri gateway, ContractUpstream upstream, PublishedPolicy policy, RecordingAudit audit)
+    {
+        _mesh = mesh;
+        _directory = directory;
+        Gateway = gateway;
+        Upstream = upstream;
+        Policy = policy;
+        Audit = audit;
+        _channel = GrpcChannel.ForAddress(gateway);
+        Client = new GrpcClient(_channel);
+        Raw = new RawGrpc(gateway);
+    }
+
+    public Uri Gateway { get; }
+
+    public ContractUpstream Upstream { get; }
+
+    public PublishedPolicy Policy { get; }
+
+    public RecordingAudit Audit { get; }
+
+    public GrpcClient Client { get; }
+
+    public RawGrpc Raw { get; }
+
+    public IServiceProvider Services => _mesh.App.Services;
+
+    public static async Task<GatewayMesh> StartAsync(PolicySnapshot? policy = null, Dictionary<string, string?>? settings = null)
+    {
+        var directory = Directory.CreateTempSubdirectory("ketenmesh-gateway-").FullName;
+        var upstream = await ContractUpstream.StartAsync();
+        int identity = FreePorts.Next(), signals = FreePorts.Next(), policyPort = FreePorts.Next(), gateway = FreePorts.Next();
+        var configuration = new Dictionary<string, string?>
+        {
+            ["Mesh:DataDirectory"] = directory,
+            ["Components:identity:Service:Port"] = identity.ToString(),
+            ["Components:signals:Service:Port"] = signals.ToString(),
+            ["Components:policy:Service:Port"] = policyPort.ToString(),
+            ["Components:gateway:Service:Port"] = gateway.ToString(),
+            ["Identity:Issuer"] = $"http://127.0.0.1:{identity}",
+            ["Gateway:Authority"] = $"http://127.0.0.1:{identity}",
+            ["Gateway:PolicyAddress"] = $"http://127.0.0.1:{policyPort}",
+            ["Gateway:Routes:chain.signals.v1"] = $"http://127.0.0.1:{signals}",
+            ["Gateway:Routes:chain.registry.v1"] = upstream.Address.ToString(),
+            ["Gateway:Routes:chain.risk.v1"] = upstream.Address.ToString(),
+            ["Gateway:Routes:chain.shelter.v1"] = upstream.Address.ToString(),
+            ["Gateway:Routes:chain.returns.v1"] = upstream.Address.ToString(),
+        };
+        foreach (var (key, value) in settings ?? [])
+        {
+            configuration[key] = value;
+        }
+        var published = new PublishedPolicy(policy ?? DefaultPolicy.Snapshot(DateTimeOffset.UtcNow));
+        var audit = new RecordingAudit();
+        var mesh = MeshHost.BuildEmbedded(
+            [new IdentityComponent(), new SignalsComponent(), new PublishedPolicy.Component(published), new AuditedGateway(audit)],
+            [],
+            c => c.AddInMemoryCollection(configuration));
+        await mesh.App.StartAsync();
+        var result = new GatewayMesh(mesh, directory, new Uri($"http://127.0.0.1:{gateway}"), upstream, published, audit);
+        await result.WaitForPolicyAsync(published.Current.Revision);
+        return result;
+    }
+
+    /// <summary>Waits until the gateway enforces <paramref name="revision"/>; returns how long that took.</summary>
+    public async Task<TimeSpan> WaitForPolicyAsync(long revision, TimeSpan? timeout = null)
+    {
+        var current = Services.GetRequiredService<CurrentPolicy>();
+        var started = System.Diagnostics.Stopwatch.StartNew();
+        while (current.Value.Revision != revision && started.Elapsed < (timeout ?? TimeSpan.FromSeconds(10)))
+        {
+            await Task.Delay(5);
+        }
+        return started.Elapsed;
+    }
+
+    /// <summary>An access token as the identity service issues it, for a seeded partner.</summary>
+    public string Token(string partnerId, params Purpose[] purposes)
+    {
+        var partner = PartnerCatalog.Seeded.Find(partnerId) ?? throw new ArgumentException($"No seeded partner '{partnerId}'.");
+        var issuer = Services.GetRequiredService<AccessTokenIssuer>();
+        return issuer.Issue(partner, partnerId, purposes.Length == 0 ? partner.Purposes : purposes.ToHashSet()).AccessToken;
+    }
+
+    /// <summary>Metadata of a partner's call: its token and the purpose it declares.</summary>
+    public Dictionary<string, string> As(string partnerId, string? purpose, params Purpose[] tokenPurposes)
+    {
+        var metadata = new Dictionary<string, string> { ["authorization"] = "Bearer " + Token(partnerId, tokenPurposes) };
+        if (purpose is not null)
+        {
+            metadata["x-purpose"] = purpose;
+        }
+        return metadata;
+    }
+
+    public static CallOptions Options(Dictionary<string, string> metadata, DateTime? deadline = null)
+    {
+        var headers = new Metadata();
+        foreach (var (key, value) in metadata)
+        {
+            headers.Add(key, value);
+        }
+        return new CallOptions(headers, deadline);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Raw.Dispose();
+        _channel.Dispose();
+        await _mesh.App.StopAsync();
+        await _mesh.App.DisposeAsync();
+        await Upstream.DisposeAsync();
+        try
+        {
+            Directory.Delete(_directory, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+
+    private sealed class AuditedGateway(RecordingAudit audit) : IMeshComponent
+    {
+        private readonly GatewayComponent _gateway = new();
+
+        public string Name => _gateway.Name;
+
+        public int DefaultPort => _gateway.DefaultPort;
+
+        public bool MapsOwnHealthAndReflection => true;
+
+        public void AddServices(IServiceCollection services, IConfiguration configuration)
+        {
+            _gateway.AddServices(services, configuration);
+            services.AddSingleton<IDecisionAudit>(audit);
+        }
+
+        public void MapEndpoints(Microsoft.AspNetCore.Routing.IEndpointRouteBuilder endpoints) => _gateway.MapEndpoints(endpoints);
+    }
+}

@@ -1,0 +1,56 @@
+using System.Buffers.Binary;
+using System.Net;
+using System.Net.Http.Headers;
+
+namespace Ketenmesh.Gateway.Tests.Support;
+
+/// <summary>The outcome of one raw call: status, the messages' bytes, headers and trailers.</summary>
+sealed record RawCallResult(int Status, string Message, IReadOnlyList<byte[]> Messages, HttpResponseHeaders Headers, HttpResponseHeaders Trailers);
+
+/// <summary>
+/// A gRPC client made from nothing but HttpClient, independent of our own client: it sends framed
+/// bytes and reads frames, status and metadata back, for any method without its C# types.
+/// </summary>
+sealed class RawGrpc(Uri address) : IDisposable
+{
+    private readonly HttpMessageInvoker _http = new(new SocketsHttpHandler { EnableMultipleHttp2Connections = true });
+
+    public async Task<RawCallResult> CallAsync(string method, IEnumerable<byte[]> requests, IDictionary<string, string>? metadata = null, CancellationToken cancellationToken = default)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(address, "/" + method))
+        {
+            Version = HttpVersion.Version20,
+            VersionPolicy = HttpVersionPolicy.RequestVersionExact,
+            Content = new ByteArrayContent(requests.SelectMany(Frame).ToArray()),
+        };
+        request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/grpc");
+        request.Headers.TryAddWithoutValidation("te", "trailers");
+        foreach (var (key, value) in metadata ?? new Dictionary<string, string>())
+        {
+            request.Headers.TryAddWithoutValidation(key, value);
+        }
+        using var response = await _http.SendAsync(request, cancellationToken);
+        var body = await response.Content.ReadAsByteArrayAsync(cancellationToken);
+        var messages = new List<byte[]>();
+        for (var offset = 0; offset < body.Length;)
+        {
+            var length = (int)BinaryPrimitives.ReadUInt32BigEndian(body.AsSpan(offset + 1));
+            messages.Add(body.AsSpan(offset + 5, length).ToArray());
+            offset += 5 + length;
+        }
+        var statusSource = response.Headers.Contains("grpc-status") ? response.Headers : response.TrailingHeaders;
+        var status = statusSource.TryGetValues("grpc-status", out var codes) ? int.Parse(codes.First()) : -1;
+        var text = statusSource.TryGetValues("grpc-message", out var texts) ? Uri.UnescapeDataString(texts.First()) : "";
+        return new RawCallResult(status, text, messages, response.Headers, response.TrailingHeaders);
+    }
+
+    private static byte[] Frame(byte[] message)
+    {
+        var frame = new byte[5 + message.Length];
+        BinaryPrimitives.WriteUInt32BigEndian(frame.AsSpan(1), (uint)message.Length);
+        message.CopyTo(frame, 5);
+        return frame;
+    }
+
+    public void Dispose() => _http.Dispose();
+}
