@@ -52,7 +52,7 @@ sealed class ContractUpstream : IAsyncDisposable
     private async Task HandleAsync(HttpContext http, string service, string method)
     {
         var name = $"{service}/{method}";
-        Calls.Enqueue((name, new HeaderDictionary(http.Request.Headers.ToDictionary(h => h.Key, h => h.Value))));
+        Calls.Enqueue((name, new HeaderDictionary(http.Request.Headers.ToDictionary(h => h.Key, h => h.Value, StringComparer.OrdinalIgnoreCase))));
         var descriptor = MethodCatalog.Chain.Find(name);
         http.Response.ContentType = "application/grpc";
         if (descriptor is null)

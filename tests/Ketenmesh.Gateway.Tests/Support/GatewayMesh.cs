@@ -52,7 +52,8 @@ sealed class GatewayMesh : IAsyncDisposable
 
     public IServiceProvider Services => _mesh.App.Services;
 
-    public static async Task<GatewayMesh> StartAsync(PolicySnapshot? policy = null, Dictionary<string, string?>? settings = null)
+    /// <param name="allToContractUpstream">Signal intake too is answered by the contract upstream (leakage and matrix tests).</param>
+    public static async Task<GatewayMesh> StartAsync(PolicySnapshot? policy = null, Dictionary<string, string?>? settings = null, bool allToContractUpstream = false)
     {
         var directory = Directory.CreateTempSubdirectory("ketenmesh-gateway-").FullName;
         var upstream = await ContractUpstream.StartAsync();
@@ -67,7 +68,7 @@ sealed class GatewayMesh : IAsyncDisposable
             ["Identity:Issuer"] = $"http://127.0.0.1:{identity}",
             ["Gateway:Authority"] = $"http://127.0.0.1:{identity}",
             ["Gateway:PolicyAddress"] = $"http://127.0.0.1:{policyPort}",
-            ["Gateway:Routes:chain.signals.v1"] = $"http://127.0.0.1:{signals}",
+            ["Gateway:Routes:chain.signals.v1"] = allToContractUpstream ? upstream.Address.ToString() : $"http://127.0.0.1:{signals}",
             ["Gateway:Routes:chain.registry.v1"] = upstream.Address.ToString(),
             ["Gateway:Routes:chain.risk.v1"] = upstream.Address.ToString(),
             ["Gateway:Routes:chain.shelter.v1"] = upstream.Address.ToString(),
