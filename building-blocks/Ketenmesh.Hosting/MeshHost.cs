@@ -54,7 +54,7 @@ public static class MeshHost
         var app = builder.Build();
         foreach (var component in components)
         {
-            var port = app.MapGrpcPort(endpoints[component].Port);
+            var port = app.MapGrpcPort(endpoints[component].Port, endpoints[component].TlsPort);
             component.MapEndpoints(port);
             if (!component.MapsOwnHealthAndReflection)
             {

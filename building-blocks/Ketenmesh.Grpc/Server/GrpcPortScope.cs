@@ -12,9 +12,10 @@ public static class GrpcPortScope
 {
     private static readonly ConditionalWeakTable<IEndpointRouteBuilder, StrongBox<int>> Ports = new();
 
-    public static IEndpointRouteBuilder MapGrpcPort(this IEndpointRouteBuilder endpoints, int port)
+    /// <param name="tlsPort">The component's TLS port, which answers the same endpoints.</param>
+    public static IEndpointRouteBuilder MapGrpcPort(this IEndpointRouteBuilder endpoints, int port, int? tlsPort = null)
     {
-        var group = endpoints.MapGroup(string.Empty).RequireHost($"*:{port}");
+        var group = endpoints.MapGroup(string.Empty).RequireHost(tlsPort is { } tls ? [$"*:{port}", $"*:{tls}"] : [$"*:{port}"]);
         Ports.Add(group, new StrongBox<int>(port));
         return group;
     }

@@ -11,9 +11,21 @@ sealed record RawCallResult(int Status, string Message, IReadOnlyList<byte[]> Me
 /// A gRPC client made from nothing but HttpClient, independent of our own client: it sends framed
 /// bytes and reads frames, status and metadata back, for any method without its C# types.
 /// </summary>
-sealed class RawGrpc(Uri address) : IDisposable
+sealed class RawGrpc(Uri address, SocketsHttpHandler? handler = null) : IDisposable
 {
-    private readonly HttpMessageInvoker _http = new(new SocketsHttpHandler { EnableMultipleHttp2Connections = true });
+    private readonly HttpMessageInvoker _http = new(handler ?? new SocketsHttpHandler { EnableMultipleHttp2Connections = true });
+
+    /// <summary>Over TLS (h2 by ALPN) to a self-signed server, presenting <paramref name="certificate"/> when given.</summary>
+    public static RawGrpc Tls(Uri address, System.Security.Cryptography.X509Certificates.X509Certificate2? certificate)
+    {
+        var handler = new SocketsHttpHandler();
+        handler.SslOptions.RemoteCertificateValidationCallback = (_, _, _, _) => true;
+        if (certificate is not null)
+        {
+            handler.SslOptions.ClientCertificates = [certificate];
+        }
+        return new RawGrpc(address, handler);
+    }
 
     public async Task<RawCallResult> CallAsync(string method, IEnumerable<byte[]> requests, IDictionary<string, string>? metadata = null, CancellationToken cancellationToken = default)
     {
