@@ -12,13 +12,13 @@ public sealed record LoadResult(double RequestsPerSecond, double P50Milliseconds
 /// <summary>Drives h2load (nghttp2) and reads its per-request log for percentiles.</summary>
 public static partial class H2Load
 {
-    public static async Task<LoadResult> RunAsync(Uri target, string path, string requestFile, LoadProfile profile)
+    public static async Task<LoadResult> RunAsync(Uri target, string path, string requestFile, LoadProfile profile, IReadOnlyDictionary<string, string>? headers = null)
     {
-        await RunProcessAsync(Arguments(target, path, requestFile, profile with { Seconds = profile.WarmupSeconds }, logFile: null));
+        await RunProcessAsync(Arguments(target, path, requestFile, profile with { Seconds = profile.WarmupSeconds }, logFile: null, headers));
         var log = Path.GetTempFileName();
         try
         {
-            var output = await RunProcessAsync(Arguments(target, path, requestFile, profile, log));
+            var output = await RunProcessAsync(Arguments(target, path, requestFile, profile, log, headers));
             var rate = double.Parse(RateLine().Match(output).Groups[1].Value, CultureInfo.InvariantCulture);
             var requests = RequestsLine().Match(output);
             var succeeded = long.Parse(requests.Groups[1].Value, CultureInfo.InvariantCulture);
@@ -37,7 +37,7 @@ public static partial class H2Load
         }
     }
 
-    private static List<string> Arguments(Uri target, string path, string requestFile, LoadProfile profile, string? logFile)
+    private static List<string> Arguments(Uri target, string path, string requestFile, LoadProfile profile, string? logFile, IReadOnlyDictionary<string, string>? headers)
     {
         var arguments = new List<string>
         {
@@ -49,6 +49,11 @@ public static partial class H2Load
             "-H", "te: trailers",
             "-d", requestFile,
         };
+        foreach (var (name, value) in headers ?? new Dictionary<string, string>())
+        {
+            arguments.Add("-H");
+            arguments.Add($"{name}: {value}");
+        }
         if (logFile is not null)
         {
             arguments.Add($"--log-file={logFile}");
