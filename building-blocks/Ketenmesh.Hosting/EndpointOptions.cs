@@ -18,6 +18,9 @@ public sealed class EndpointOptions
 
     public string? CertificatePassword { get; init; }
 
+    /// <summary>The certificate is the local profile's own, made at first run (see <see cref="DevelopmentCertificate"/>).</summary>
+    public bool IsDevelopmentCertificate { get; init; }
+
     public static EndpointOptions For(IMeshComponent component, IConfiguration configuration)
     {
         var section = configuration.GetSection("Service");
@@ -28,9 +31,15 @@ public sealed class EndpointOptions
         }
         var tlsPort = section.GetValue<int?>("TlsPort");
         var certificate = section["CertificatePath"];
+        var development = false;
         if (tlsPort is not null && string.IsNullOrEmpty(certificate))
         {
-            throw new InvalidOperationException($"Service:TlsPort is set for {component.Name} but Service:CertificatePath is not.");
+            if (!section.GetValue("DevelopmentCertificate", false))
+            {
+                throw new InvalidOperationException($"Service:TlsPort is set for {component.Name} but neither Service:CertificatePath nor Service:DevelopmentCertificate is.");
+            }
+            certificate = Path.Combine(configuration["Mesh:DataDirectory"] ?? Path.Combine(".mesh", "data"), $"{component.Name}-development-tls.pfx");
+            development = true;
         }
         return new EndpointOptions
         {
@@ -38,6 +47,7 @@ public sealed class EndpointOptions
             BindAddress = section["BindAddress"] ?? "127.0.0.1",
             TlsPort = tlsPort,
             CertificatePath = certificate,
+            IsDevelopmentCertificate = development,
             CertificatePassword = section["CertificatePassword"],
         };
     }

@@ -96,7 +96,9 @@ public static class MeshHost
                 o.Protocols = HttpProtocols.Http1AndHttp2;
                 o.UseHttps(https =>
                 {
-                    https.ServerCertificate = X509CertificateLoader.LoadPkcs12FromFile(endpoint.CertificatePath!, endpoint.CertificatePassword);
+                    https.ServerCertificate = endpoint.IsDevelopmentCertificate
+                        ? DevelopmentCertificate.LoadOrCreate(endpoint.CertificatePath!)
+                        : X509CertificateLoader.LoadPkcs12FromFile(endpoint.CertificatePath!, endpoint.CertificatePassword);
                     // A client certificate is optional and is not a credential here: tokens are bound to
                     // it by thumbprint (RFC 8705 §3), so self-signed partner certificates are welcome.
                     https.ClientCertificateMode = ClientCertificateMode.AllowCertificate;
