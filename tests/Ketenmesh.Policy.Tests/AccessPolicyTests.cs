@@ -1,0 +1,72 @@
+using Chain.Policy.V1;
+using Google.Protobuf.WellKnownTypes;
+using Ketenmesh.Policy.Decisions;
+using Ketenmesh.Policy.Seed;
+
+namespace Ketenmesh.Policy.Tests;
+
+public sealed class AccessPolicyTests
+{
+    private static readonly DateTimeOffset Now = new(2026, 11, 25, 12, 0, 0, TimeSpan.Zero);
+    private static readonly HashSet<string> CarePurposes = ["signalling", "victim_care"];
+
+    [Fact]
+    public void Only_published_versions_are_enforced()
+    {
+        var snapshot = DefaultPolicy.Snapshot(Now);
+        foreach (var version in snapshot.Grants.Where(g => g.Grant.PartnerId == "care"))
+        {
+            version.State = GrantState.Approved;
+        }
+
+        var verdict = new AccessPolicy(snapshot, MethodCatalog.Chain).Decide(Request("victim_care", "chain.shelter.v1.ShelterCapacity/ListShelters"), Now);
+
+        Assert.False(verdict.Allowed);
+    }
+
+    [Fact]
+    public void Allowed_call_names_its_grant_and_mask()
+    {
+        var verdict = new AccessPolicy(DefaultPolicy.Snapshot(Now), MethodCatalog.Chain).Decide(Request("victim_care", "chain.registry.v1.VictimRegistry/GetRegistration"), Now);
+
+        Assert.True(verdict.Allowed);
+        Assert.Equal("care-victim-care", verdict.Grant!.GrantId);
+        Assert.Contains("registration.status", verdict.Access!.ResponseMask.Paths);
+    }
+
+    [Fact]
+    public void Grant_ends_exactly_at_valid_until()
+    {
+        var snapshot = DefaultPolicy.Snapshot(Now);
+        snapshot.Grants.Single(g => g.Grant.GrantId == "care-victim-care").Grant.ValidUntil = Timestamp.FromDateTimeOffset(Now);
+        var policy = new AccessPolicy(snapshot, MethodCatalog.Chain);
+        var request = Request("victim_care", "chain.shelter.v1.ShelterCapacity/ListShelters");
+
+        Assert.True(policy.Decide(request, Now.AddTicks(-1)).Allowed);
+        Assert.False(policy.Decide(request, Now).Allowed);
+    }
+
+    [Fact]
+    public void Method_outside_the_chain_is_denied_as_such()
+    {
+        var verdict = new AccessPolicy(DefaultPolicy.Snapshot(Now), MethodCatalog.Chain).Decide(Request("victim_care", "chain.policy.v1.SharingPolicyAdmin/PublishPolicy"), Now);
+
+        Assert.False(verdict.Allowed);
+        Assert.Contains("not a method partners can call", verdict.Reason);
+    }
+
+    [Fact]
+    public void Unmet_request_precondition_names_the_missing_field()
+    {
+        var verdict = new AccessPolicy(DefaultPolicy.Snapshot(Now), MethodCatalog.Chain).Decide(
+            new AccessRequest("iom", new HashSet<string> { "return" }, "return", "chain.returns.v1.ReturnCoordination/ShareReturnWithCoMensha", false), Now);
+        var empty = new Chain.Returns.V1.ShareReturnWithCoMenshaRequest { ReturnCaseId = "rc-1", ConsentId = "" };
+        var consented = new Chain.Returns.V1.ShareReturnWithCoMenshaRequest { ReturnCaseId = "rc-1", ConsentId = "c-1" };
+
+        Assert.True(verdict.Allowed);
+        Assert.Contains("consent_id", verdict.Access!.CheckRequest(Google.Protobuf.MessageExtensions.ToByteArray(empty)));
+        Assert.Null(verdict.Access.CheckRequest(Google.Protobuf.MessageExtensions.ToByteArray(consented)));
+    }
+
+    private static AccessRequest Request(string purpose, string method) => new("care", CarePurposes, purpose, method, false);
+}
