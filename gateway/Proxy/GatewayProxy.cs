@@ -38,7 +38,8 @@ public sealed class GatewayProxy(
         var now = clock.GetUtcNow();
         var traceParent = TrustedHeaders.TraceParent(http.Request.Headers);
         string? purpose = http.Request.Headers[TrustedHeaders.Purpose];
-        var call = new CallFacts(methodName, purpose ?? "", TrustedHeaders.TraceId(traceParent));
+        // Both come from the caller and end up in the audit log: bounded, whatever was sent.
+        var call = new CallFacts(Bounded(methodName, 200), Bounded(purpose ?? "", 64), TrustedHeaders.TraceId(traceParent));
 
         TimeSpan? timeout = null;
         if (http.Request.Headers.TryGetValue(GrpcHeaders.Timeout, out var timeoutHeader))
@@ -73,7 +74,7 @@ public sealed class GatewayProxy(
             (single, var problem) = await ReadSingleRequestAsync(http);
             if (single is null)
             {
-                Refuse(http, new Status(StatusCode.Internal, problem!));
+                await DenyAsync(http, call, StatusCode.Internal, problem!, verdict.Grant, now);
                 return;
             }
             var plain = FrameReader.Plain(single.Value, _maxLength);
@@ -195,6 +196,8 @@ public sealed class GatewayProxy(
         await audit.RecordAsync(call.Decision(now, allowed: false, $"{code}: {reason}", grant), CancellationToken.None);
         Refuse(http, new Status(code, reason));
     }
+
+    private static string Bounded(string value, int length) => value.Length <= length ? value : value[..length];
 
     private static void Refuse(HttpContext http, Status status) =>
         HttpServerCallContext.WriteStatus(http.Response, status, null, trailersOnly: true);
