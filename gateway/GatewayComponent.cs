@@ -1,3 +1,4 @@
+using Ketenmesh.Audit;
 using Ketenmesh.Gateway.Access;
 using Ketenmesh.Gateway.Discovery;
 using Ketenmesh.Gateway.Proxy;
@@ -26,6 +27,8 @@ public sealed class GatewayComponent : IMeshComponent
         services.AddHostedService<PolicyFollower>();
         services.AddSingleton<UpstreamRoutes>();
         services.AddSingleton<GatewayProxy>();
+        services.AddAuditLog(configuration);
+        services.AddSingleton<IDecisionAudit, AuditedDecisions>();
         services.AddSingleton<VisibleServices>();
         services.AddSingleton<GatewayHealth>();
         services.AddSingleton<GatewayReflection>();

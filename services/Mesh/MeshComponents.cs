@@ -1,4 +1,6 @@
+using Ketenmesh.Gateway;
 using Ketenmesh.Hosting;
+using Ketenmesh.Identity;
 using Ketenmesh.Signals;
 
 namespace Ketenmesh.Mesh;
@@ -8,6 +10,8 @@ public static class MeshComponents
 {
     public static readonly IReadOnlyList<IMeshComponent> All =
     [
+        new IdentityComponent(),
         new SignalsComponent(),
+        new GatewayComponent(),
     ];
 }

@@ -49,7 +49,7 @@ public sealed class DecisionMatrixTests : IAsyncLifetime
         Assert.Empty(wrong);
         Assert.Equal(cases.Count, 16 * 7 * MethodCatalog.Chain.Methods.Count());
         Assert.Equal(SeedFile.Rules().Count, allowed);
-        Assert.Equal(cases.Count, _mesh.Audit.Decisions.Count);
+        Assert.Equal(cases.Count, (await _mesh.AuditAsync()).Count);
         Assert.Equal(allowed, _mesh.Upstream.Calls.Count);
     }
 

@@ -23,10 +23,12 @@ public sealed class GatewayAccessTests : IAsyncLifetime
         var response = await _mesh.Client.UnaryCall(SignalCalls.Submit, SignalCalls.Request(), GatewayMesh.Options(metadata));
 
         Assert.Equal(PartnerType.Police, response.Signal.ReporterPartner);
-        var decision = Assert.Single(_mesh.Audit.Decisions);
-        Assert.True(decision.Allowed);
+        var decision = Assert.Single(await _mesh.AuditAsync());
+        Assert.Equal(Ketenmesh.Audit.AuditDecision.Allowed, decision.Decision);
         Assert.Equal(("police", "signalling", "chain.signals.v1.SignalIntake/SubmitSignal", "police-signalling"),
-            (decision.PartnerId, decision.Purpose, decision.Method, decision.Grant?.GrantId));
+            (decision.PartnerId, decision.Purpose, decision.Method, decision.GrantId));
+        Assert.Matches("^[0-9a-f]{64}$", decision.GrantVersionHash);
+        Assert.Contains("AVG", decision.LegalBasis);
     }
 
     [Fact]
@@ -37,7 +39,7 @@ public sealed class GatewayAccessTests : IAsyncLifetime
 
         Assert.Equal(StatusCode.Unauthenticated, error.StatusCode);
         Assert.Contains("authorization: Bearer", error.Status.Detail);
-        Assert.False(Assert.Single(_mesh.Audit.Decisions).Allowed);
+        Assert.Equal(Ketenmesh.Audit.AuditDecision.Denied, Assert.Single(await _mesh.AuditAsync()).Decision);
     }
 
     [Fact]
@@ -123,7 +125,7 @@ public sealed class GatewayAccessTests : IAsyncLifetime
         Assert.Contains("consent_id", without.Message);
         Assert.Equal((int)StatusCode.OK, with.Status);
         Assert.Single(_mesh.Upstream.Calls);
-        Assert.Equal("return_case_id:rc-1", _mesh.Audit.Decisions.Last().SubjectPseudonym);
+        Assert.Equal("return_case_id:rc-1", (await _mesh.AuditAsync()).Last().SubjectPseudonym);
     }
 
     [Fact]
@@ -146,7 +148,7 @@ public sealed class GatewayAccessTests : IAsyncLifetime
         Assert.False(headers.ContainsKey("x-purpose"));
         Assert.StartsWith("00-0af7651916cd43dd8448eb211c80319c-", headers["traceparent"].ToString());
         Assert.NotEqual("00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01", headers["traceparent"].ToString());
-        var decision = _mesh.Audit.Decisions.Last();
+        var decision = (await _mesh.AuditAsync()).Last();
         Assert.Equal("0af7651916cd43dd8448eb211c80319c", decision.TraceId);
         Assert.Equal("registration_id:reg-7", decision.SubjectPseudonym);
     }

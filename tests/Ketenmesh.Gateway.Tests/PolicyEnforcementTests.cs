@@ -85,6 +85,6 @@ public sealed class PolicyEnforcementTests
         Assert.Contains((int)StatusCode.ResourceExhausted, results);
         Assert.True(results.Count(r => r == (int)StatusCode.OK) >= 10, string.Join(",", results));
         Assert.Equal((int)StatusCode.OK, shelters.Status);
-        Assert.Contains(mesh.Audit.Decisions, d => !d.Allowed && d.Reason.StartsWith("ResourceExhausted", StringComparison.Ordinal));
+        Assert.Contains(await mesh.AuditAsync(), d => d.Decision == Ketenmesh.Audit.AuditDecision.Denied && d.Reason.StartsWith("ResourceExhausted", StringComparison.Ordinal));
     }
 }

@@ -79,7 +79,7 @@ public sealed class RelayTests : IAsyncLifetime
 
         Assert.Equal((int)StatusCode.Unavailable, result.Status);
         Assert.Contains("chain.registry.v1 is not reachable", result.Message);
-        Assert.True(_mesh.Audit.Decisions.Single().Allowed);
+        Assert.Equal(Ketenmesh.Audit.AuditDecision.Allowed, Assert.Single(await _mesh.AuditAsync()).Decision);
     }
 
     [Fact]

@@ -32,6 +32,12 @@ public sealed class EmbeddedMeshProcessTests : IAsyncLifetime
         info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "Ketenmesh.Mesh.dll"));
         info.ArgumentList.Add($"--Mesh:DataDirectory={_dataDirectory}");
         info.ArgumentList.Add($"--Components:signals:Service:Port={_signalsPort}");
+        // The other components' fixed ports may be taken on a test machine.
+        var identity = FreePort();
+        info.ArgumentList.Add($"--Components:identity:Service:Port={identity}");
+        info.ArgumentList.Add($"--Components:gateway:Service:Port={FreePort()}");
+        info.ArgumentList.Add($"--Components:gateway:Service:TlsPort={FreePort()}");
+        info.ArgumentList.Add($"--Gateway:Authority=http://127.0.0.1:{identity}");
         _process = Process.Start(info)!;
         _process.OutputDataReceived += (_, e) => { lock (_output) { _output.AppendLine(e.Data); } };
         _process.ErrorDataReceived += (_, e) => { lock (_output) { _output.AppendLine(e.Data); } };

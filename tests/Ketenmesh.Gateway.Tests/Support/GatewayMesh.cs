@@ -25,14 +25,13 @@ sealed class GatewayMesh : IAsyncDisposable
     private readonly string _directory;
     private readonly GrpcChannel _channel;
 
-    private GatewayMesh(MeshApplication mesh, string directory, Uri gateway, ContractUpstream upstream, PublishedPolicy policy, RecordingAudit audit)
+    private GatewayMesh(MeshApplication mesh, string directory, Uri gateway, ContractUpstream upstream, PublishedPolicy policy)
     {
         _mesh = mesh;
         _directory = directory;
         Gateway = gateway;
         Upstream = upstream;
         Policy = policy;
-        Audit = audit;
         _channel = GrpcChannel.ForAddress(gateway);
         Client = new GrpcClient(_channel);
         Raw = new RawGrpc(gateway);
@@ -43,8 +42,6 @@ sealed class GatewayMesh : IAsyncDisposable
     public ContractUpstream Upstream { get; }
 
     public PublishedPolicy Policy { get; }
-
-    public RecordingAudit Audit { get; }
 
     public GrpcClient Client { get; }
 
@@ -79,13 +76,12 @@ sealed class GatewayMesh : IAsyncDisposable
             configuration[key] = value;
         }
         var published = new PublishedPolicy(policy ?? DefaultPolicy.Snapshot(DateTimeOffset.UtcNow));
-        var audit = new RecordingAudit();
         var mesh = MeshHost.BuildEmbedded(
-            [new IdentityComponent(), new SignalsComponent(), new PublishedPolicy.Component(published), new AuditedGateway(audit)],
+            [new IdentityComponent(), new SignalsComponent(), new PublishedPolicy.Component(published), new GatewayComponent()],
             [],
             c => c.AddInMemoryCollection(configuration));
         await mesh.App.StartAsync();
-        var result = new GatewayMesh(mesh, directory, new Uri($"http://127.0.0.1:{gateway}"), upstream, published, audit);
+        var result = new GatewayMesh(mesh, directory, new Uri($"http://127.0.0.1:{gateway}"), upstream, published);
         await result.WaitForPolicyAsync(published.Current.Revision);
         return result;
     }
@@ -100,6 +96,14 @@ sealed class GatewayMesh : IAsyncDisposable
             await Task.Delay(5);
         }
         return started.Elapsed;
+    }
+
+    /// <summary>The gateway's audit log as committed to its database, in chain order.</summary>
+    public async Task<List<Ketenmesh.Audit.AuditEntry>> AuditAsync()
+    {
+        await using var scope = Services.CreateAsyncScope();
+        var reader = scope.ServiceProvider.GetRequiredService<Ketenmesh.Audit.Reading.AuditReader>();
+        return (await reader.RangeAsync(1, 10_000)).Select(e => e.Entry).ToList();
     }
 
     /// <summary>An access token as the identity service issues it, for a seeded partner.</summary>
@@ -145,24 +149,5 @@ sealed class GatewayMesh : IAsyncDisposable
         catch (IOException)
         {
         }
-    }
-
-    private sealed class AuditedGateway(RecordingAudit audit) : IMeshComponent
-    {
-        private readonly GatewayComponent _gateway = new();
-
-        public string Name => _gateway.Name;
-
-        public int DefaultPort => _gateway.DefaultPort;
-
-        public bool MapsOwnHealthAndReflection => true;
-
-        public void AddServices(IServiceCollection services, IConfiguration configuration)
-        {
-            _gateway.AddServices(services, configuration);
-            services.AddSingleton<IDecisionAudit>(audit);
-        }
-
-        public void MapEndpoints(Microsoft.AspNetCore.Routing.IEndpointRouteBuilder endpoints) => _gateway.MapEndpoints(endpoints);
     }
 }

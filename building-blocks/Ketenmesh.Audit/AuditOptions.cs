@@ -1,0 +1,23 @@
+namespace Ketenmesh.Audit;
+
+/// <summary>Section <c>Audit</c>. The log's database is the component's own <c>Database</c> section.</summary>
+public sealed class AuditOptions
+{
+    /// <summary>The checkpoint signing key; default <c>{Mesh:DataDirectory}/audit-checkpoint-key.pkcs8</c>.</summary>
+    public string? KeyFile { get; set; }
+
+    /// <summary>A signed checkpoint after this many records…</summary>
+    public int CheckpointInterval { get; set; } = 1000;
+
+    /// <summary>…or this long after the last one, whichever comes first (and when the log stops).</summary>
+    public TimeSpan CheckpointPeriod { get; set; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>Most records committed in one transaction.</summary>
+    public int MaxBatch { get; set; } = 512;
+
+    /// <summary>How long ordinary access records are kept before their content is purged.</summary>
+    public TimeSpan AccessRetention { get; set; } = TimeSpan.FromDays(5 * 365);
+
+    /// <summary>How long confidential (investigation) records are kept.</summary>
+    public TimeSpan ConfidentialRetention { get; set; } = TimeSpan.FromDays(10 * 365);
+}

@@ -1,0 +1,74 @@
+using Ketenmesh.Audit.Storage;
+using Microsoft.EntityFrameworkCore;
+
+namespace Ketenmesh.Audit.Reading;
+
+/// <summary>One line of a data-subject access report: who accessed the subject, when, and for what.</summary>
+public sealed record SubjectAccess(long Sequence, DateTimeOffset Time, string PartnerId, string Purpose, string Method, AuditDecision Decision);
+
+/// <summary>
+/// Which partners accessed a subject. Confidential (investigation) records are withheld, only
+/// counted, until a privacy officer releases them: telling a suspect about an investigation early
+/// would harm it.
+/// </summary>
+public sealed record SubjectAccessReport(string SubjectPseudonym, IReadOnlyList<SubjectAccess> Accesses, int Withheld);
+
+/// <summary>The read side of the log, for partners (their own records) and privacy officers.</summary>
+public sealed class AuditReader(AuditDbContext db, TimeProvider clock)
+{
+    /// <summary>A partner's own records, oldest first, never another partner's.</summary>
+    public async Task<IReadOnlyList<StoredAuditEntry>> ForPartnerAsync(string partnerId, DateTimeOffset from, DateTimeOffset to, int limit, CancellationToken cancellationToken = default)
+    {
+        long fromMs = from.ToUnixTimeMilliseconds(), toMs = to.ToUnixTimeMilliseconds();
+        var rows = await db.Records.AsNoTracking()
+            .Where(r => r.PartnerId == partnerId && r.TimeMs >= fromMs && r.TimeMs < toMs)
+            .OrderBy(r => r.Sequence)
+            .Take(Math.Clamp(limit, 1, 1000))
+            .ToListAsync(cancellationToken);
+        return rows.Select(r => new StoredAuditEntry(r.Sequence, r.ToEntry()!, Convert.ToHexStringLower(r.Hash))).ToList();
+    }
+
+    /// <summary>Records in chain order from <paramref name="fromSequence"/>, for privacy officers and exports; purged records are left out.</summary>
+    public async Task<IReadOnlyList<StoredAuditEntry>> RangeAsync(long fromSequence, int limit, CancellationToken cancellationToken = default)
+    {
+        var rows = await db.Records.AsNoTracking()
+            .Where(r => r.Sequence >= fromSequence && r.PurgedAtMs == null)
+            .OrderBy(r => r.Sequence)
+            .Take(Math.Clamp(limit, 1, 10_000))
+            .ToListAsync(cancellationToken);
+        return rows.Select(r => new StoredAuditEntry(r.Sequence, r.ToEntry()!, Convert.ToHexStringLower(r.Hash))).ToList();
+    }
+
+    public async Task<SubjectAccessReport> SubjectAccessReportAsync(string subjectPseudonym, CancellationToken cancellationToken = default)
+    {
+        var rows = await db.Records.AsNoTracking().Where(r => r.SubjectPseudonym == subjectPseudonym).OrderBy(r => r.Sequence).ToListAsync(cancellationToken);
+        var sequences = rows.Select(r => r.Sequence).ToList();
+        var released = (await db.Releases.AsNoTracking().Where(r => sequences.Contains(r.Sequence)).Select(r => r.Sequence).ToListAsync(cancellationToken)).ToHashSet();
+        var accesses = new List<SubjectAccess>();
+        var withheld = 0;
+        foreach (var row in rows)
+        {
+            if (row.RecordClass == (int)AuditRecordClass.Confidential && !released.Contains(row.Sequence))
+            {
+                withheld++;
+                continue;
+            }
+            var entry = row.ToEntry()!;
+            accesses.Add(new SubjectAccess(row.Sequence, entry.Time, entry.PartnerId, entry.Purpose, entry.Method, entry.Decision));
+        }
+        return new SubjectAccessReport(subjectPseudonym, accesses, withheld);
+    }
+
+    /// <summary>Releases a confidential record for subject access reports; recorded beside the chain, which is never edited.</summary>
+    public async Task ReleaseAsync(long sequence, string releasedBy, string reason, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(releasedBy);
+        ArgumentException.ThrowIfNullOrWhiteSpace(reason);
+        if (!await db.Records.AnyAsync(r => r.Sequence == sequence && r.RecordClass == (int)AuditRecordClass.Confidential, cancellationToken))
+        {
+            throw new KeyNotFoundException($"There is no confidential audit record {sequence}.");
+        }
+        db.Releases.Add(new AuditReleaseRow { Sequence = sequence, ReleasedBy = releasedBy, Reason = reason, ReleasedAtMs = clock.GetUtcNow().ToUnixTimeMilliseconds() });
+        await db.SaveChangesAsync(cancellationToken);
+    }
+}

@@ -1,0 +1,77 @@
+namespace Ketenmesh.Audit.Storage;
+
+/// <summary>
+/// One chained record. The content columns are nullable only for purging: a purged record keeps its
+/// sequence, digest and hash (a tombstone), so the chain still verifies across it.
+/// </summary>
+internal sealed class AuditRecordRow
+{
+    public long Sequence { get; set; }
+    /// <summary>Unix milliseconds: compares and sorts alike on SQLite and PostgreSQL.</summary>
+    public long? TimeMs { get; set; }
+    public string? PartnerId { get; set; }
+    public string? Purpose { get; set; }
+    public string? Method { get; set; }
+    public int? Decision { get; set; }
+    public string? Reason { get; set; }
+    public string? GrantId { get; set; }
+    public string? GrantVersionHash { get; set; }
+    public string? LegalBasis { get; set; }
+    public string? TraceId { get; set; }
+    public string? SubjectPseudonym { get; set; }
+    public int RecordClass { get; set; }
+    public byte[] Digest { get; set; } = [];
+    public byte[] Hash { get; set; } = [];
+    public long? PurgedAtMs { get; set; }
+
+    public static AuditRecordRow From(long sequence, AuditEntry entry, byte[] digest, byte[] hash) => new()
+    {
+        Sequence = sequence,
+        TimeMs = entry.Time.ToUnixTimeMilliseconds(),
+        PartnerId = entry.PartnerId,
+        Purpose = entry.Purpose,
+        Method = entry.Method,
+        Decision = (int)entry.Decision,
+        Reason = entry.Reason,
+        GrantId = entry.GrantId,
+        GrantVersionHash = entry.GrantVersionHash,
+        LegalBasis = entry.LegalBasis,
+        TraceId = entry.TraceId,
+        SubjectPseudonym = entry.SubjectPseudonym,
+        RecordClass = (int)entry.RecordClass,
+        Digest = digest,
+        Hash = hash,
+    };
+
+    /// <summary>The entry as stored; null once purged.</summary>
+    public AuditEntry? ToEntry() => PurgedAtMs is not null || TimeMs is null
+        ? null
+        : new AuditEntry(DateTimeOffset.FromUnixTimeMilliseconds(TimeMs.Value), PartnerId!, Purpose!, Method!, (AuditDecision)Decision!.Value, Reason!, GrantId, GrantVersionHash, LegalBasis, TraceId, SubjectPseudonym, (AuditRecordClass)RecordClass);
+}
+
+/// <summary>The chain's head, one row, locked by each appending transaction so that writers on several gateways take turns.</summary>
+internal sealed class AuditHeadRow
+{
+    public int Id { get; set; } = 1;
+    public long LastSequence { get; set; }
+    public byte[] LastHash { get; set; } = [];
+}
+
+internal sealed class AuditCheckpointRow
+{
+    public long Sequence { get; set; }
+    public byte[] Hash { get; set; } = [];
+    public long CreatedAtMs { get; set; }
+    public string KeyId { get; set; } = "";
+    public byte[] Signature { get; set; } = [];
+}
+
+/// <summary>A privacy officer's release of a confidential record for data-subject access reports; appended, never edited.</summary>
+internal sealed class AuditReleaseRow
+{
+    public long Id { get; set; }
+    public long Sequence { get; set; }
+    public string ReleasedBy { get; set; } = "";
+    public string Reason { get; set; } = "";
+    public long ReleasedAtMs { get; set; }
+}
