@@ -16,7 +16,7 @@ namespace Ketenmesh.Audit;
 /// and only then tells every caller its entry is durable. A failed commit fails every entry of the
 /// batch, so nothing is ever reported durable that is not.
 /// </summary>
-public sealed class AuditLog : BackgroundService, IAuditLog
+public sealed class AuditLog : IHostedService, IAuditLog
 {
     private readonly Channel<Pending> _queue = Channel.CreateUnbounded<Pending>(new UnboundedChannelOptions { SingleReader = true });
     private readonly IServiceScopeFactory _scopes;
@@ -27,6 +27,7 @@ public sealed class AuditLog : BackgroundService, IAuditLog
     private long _lastCheckpointSequence = -1;
     private DateTimeOffset _lastCheckpointAt;
     private long _transactions;
+    private Task _writer = Task.CompletedTask;
 
     public AuditLog(IServiceScopeFactory scopes, CheckpointSigner signer, IOptions<AuditOptions> options, TimeProvider clock, ILogger<AuditLog> logger)
     {
@@ -51,10 +52,26 @@ public sealed class AuditLog : BackgroundService, IAuditLog
         return new ValueTask<long>(pending.Done.Task.WaitAsync(cancellationToken));
     }
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    /// <summary>
+    /// Starts the writer. Not a BackgroundService: one stopped right after starting may never run its
+    /// loop, and then entries already accepted would wait forever.
+    /// </summary>
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        _writer = Task.Run(WriteAsync, CancellationToken.None);
+        return Task.CompletedTask;
+    }
+
+    /// <summary>Accepts nothing more, then waits until every accepted entry is written (or the host gives up).</summary>
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        _queue.Writer.TryComplete();
+        await _writer.WaitAsync(cancellationToken);
+    }
+
+    private async Task WriteAsync()
     {
         var batch = new List<Pending>(_options.MaxBatch);
-        // Not stoppingToken: on stop the queue is completed and drained, so every accepted entry is written.
         while (await _queue.Reader.WaitToReadAsync(CancellationToken.None))
         {
             while (batch.Count < _options.MaxBatch && _queue.Reader.TryRead(out var next))
@@ -66,12 +83,6 @@ public sealed class AuditLog : BackgroundService, IAuditLog
             await CheckpointIfDueAsync(force: false);
         }
         await CheckpointIfDueAsync(force: true);
-    }
-
-    public override async Task StopAsync(CancellationToken cancellationToken)
-    {
-        _queue.Writer.TryComplete();
-        await base.StopAsync(cancellationToken);
     }
 
     private async Task CommitAsync(List<Pending> batch)

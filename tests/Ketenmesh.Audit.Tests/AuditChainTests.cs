@@ -1,0 +1,143 @@
+using Ketenmesh.Audit.Chain;
+using Xunit.Abstractions;
+
+namespace Ketenmesh.Audit.Tests;
+
+public sealed class AuditChainTests(ITestOutputHelper output)
+{
+    public static TheoryData<string> Providers => ["Sqlite", "Postgres"];
+
+    [Theory]
+    [MemberData(nameof(Providers))]
+    public async Task Concurrent_appends_share_transactions_and_the_chain_verifies(string provider)
+    {
+        await using var host = await AuditHost.StartAsync(provider);
+        var started = System.Diagnostics.Stopwatch.StartNew();
+
+        var sequences = await Task.WhenAll(Enumerable.Range(1, 2000).Select(n => host.Log.AppendAsync(AuditHost.Entry(n)).AsTask()));
+
+        var elapsed = started.Elapsed;
+        output.WriteLine($"{provider}: 2000 concurrent appends in {elapsed.TotalMilliseconds:N0} ms, {host.Log.Transactions} transactions");
+        Assert.Equal(Enumerable.Range(1, 2000).Select(n => (long)n), sequences.Order());
+        Assert.True(host.Log.Transactions < 500, $"{host.Log.Transactions} transactions for 2000 records in {elapsed.TotalMilliseconds:N0} ms");
+        var verification = await host.VerifyAsync();
+        Assert.True(verification.Intact, string.Join("; ", verification.Problems));
+        Assert.Equal(2000, verification.RecordsChecked);
+    }
+
+    [Theory]
+    [MemberData(nameof(Providers))]
+    public async Task Changed_record_is_detected_at_its_sequence(string provider)
+    {
+        await using var host = await WrittenAsync(provider, 20);
+
+        await host.TamperAsync("UPDATE audit_records SET reason = 'nothing to see' WHERE sequence = 7");
+
+        var problem = Assert.Single((await host.VerifyAsync()).Problems);
+        Assert.Equal((7L, AuditProblemKind.Changed), (problem.Sequence, problem.Kind));
+    }
+
+    [Theory]
+    [MemberData(nameof(Providers))]
+    public async Task Deleted_record_is_detected_as_missing(string provider)
+    {
+        await using var host = await WrittenAsync(provider, 20);
+
+        await host.TamperAsync("DELETE FROM audit_records WHERE sequence = 12");
+
+        var problems = (await host.VerifyAsync()).Problems;
+        Assert.Contains(problems, p => p.Sequence == 12 && p.Kind == AuditProblemKind.Missing);
+    }
+
+    [Theory]
+    [MemberData(nameof(Providers))]
+    public async Task Swapped_records_are_detected_as_reordered(string provider)
+    {
+        await using var host = await WrittenAsync(provider, 20);
+
+        // Move whole rows, digests and hashes included: every row is self-consistent, only the order is wrong.
+        await host.TamperAsync("UPDATE audit_records SET sequence = -5 WHERE sequence = 5");
+        await host.TamperAsync("UPDATE audit_records SET sequence = 5 WHERE sequence = 6");
+        await host.TamperAsync("UPDATE audit_records SET sequence = 6 WHERE sequence = -5");
+
+        var problems = (await host.VerifyAsync()).Problems;
+        Assert.Contains(problems, p => p.Sequence == 5 && p.Kind == AuditProblemKind.Reordered);
+        Assert.DoesNotContain(problems, p => p.Kind == AuditProblemKind.Changed);
+    }
+
+    [Theory]
+    [MemberData(nameof(Providers))]
+    public async Task Cutting_off_the_newest_records_is_detected_by_the_checkpoint(string provider)
+    {
+        await using var host = await WrittenAsync(provider, 20);
+
+        await host.TamperAsync("DELETE FROM audit_records WHERE sequence > 17");
+        await host.TamperAsync("UPDATE audit_head SET last_sequence = 17");
+
+        var problems = (await host.VerifyAsync()).Problems;
+        Assert.Contains(problems, p => p.Sequence == 20 && p.Kind == AuditProblemKind.Missing);
+    }
+
+    [Theory]
+    [MemberData(nameof(Providers))]
+    public async Task Forged_checkpoint_is_detected(string provider)
+    {
+        await using var host = await WrittenAsync(provider, 20);
+
+        // Point the checkpoint at another hash without the signing key: the signature no longer fits.
+        await host.TamperAsync("UPDATE audit_checkpoints SET hash = (SELECT digest FROM audit_records WHERE sequence = 3)");
+
+        var problem = Assert.Single((await host.VerifyAsync()).Problems);
+        Assert.Equal(AuditProblemKind.BadCheckpointSignature, problem.Kind);
+    }
+
+    [Theory]
+    [MemberData(nameof(Providers))]
+    public async Task Untouched_log_has_no_problems_and_a_checkpoint_at_every_interval(string provider)
+    {
+        await using var host = await WrittenAsync(provider, 25, interval: 10);
+
+        var verification = await host.VerifyAsync();
+
+        Assert.True(verification.Intact, string.Join("; ", verification.Problems));
+        Assert.True(verification.CheckpointsChecked >= 3, $"{verification.CheckpointsChecked} checkpoints");
+    }
+
+    [Theory]
+    [MemberData(nameof(Providers))]
+    public async Task Nothing_can_be_appended_after_the_log_stopped(string provider)
+    {
+        await using var host = await AuditHost.StartAsync(provider);
+        var accepted = host.Log.AppendAsync(AuditHost.Entry(1));
+
+        await host.StopAsync();
+
+        Assert.Equal(1, await accepted);
+        await Assert.ThrowsAsync<InvalidOperationException>(() => host.Log.AppendAsync(AuditHost.Entry(2)).AsTask());
+    }
+
+    [Theory]
+    [MemberData(nameof(Providers))]
+    public async Task A_failed_commit_fails_every_waiting_caller(string provider)
+    {
+        await using var host = await AuditHost.StartAsync(provider);
+        await host.Log.AppendAsync(AuditHost.Entry(1));
+        await host.TamperAsync("DROP TABLE audit_records");
+
+        var error = await Assert.ThrowsAsync<AuditUnavailableException>(() => host.Log.AppendAsync(AuditHost.Entry(4)).AsTask());
+
+        Assert.NotNull(error.InnerException);
+    }
+
+    /// <summary>A log with <paramref name="count"/> records, stopped so its last checkpoint is written.</summary>
+    private static async Task<AuditHost> WrittenAsync(string provider, int count, int interval = 1000)
+    {
+        var host = await AuditHost.StartAsync(provider, new() { ["Audit:CheckpointInterval"] = interval.ToString() });
+        for (var n = 1; n <= count; n++)
+        {
+            await host.Log.AppendAsync(AuditHost.Entry(n));
+        }
+        await host.StopAsync();
+        return host;
+    }
+}

@@ -1,0 +1,92 @@
+using Ketenmesh.Audit.Chain;
+using Ketenmesh.Audit.Reading;
+using Ketenmesh.Audit.Storage;
+using Ketenmesh.Testing;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace Ketenmesh.Audit.Tests;
+
+/// <summary>The audit log hosted for real on SQLite (a file) or PostgreSQL (a database of its own).</summary>
+public sealed class AuditHost : IAsyncDisposable
+{
+    private readonly IHost _host;
+    private readonly string _directory;
+    private readonly TestDatabase? _database;
+
+    private AuditHost(IHost host, string directory, TestDatabase? database)
+    {
+        _host = host;
+        _directory = directory;
+        _database = database;
+    }
+
+    public AuditLog Log => _host.Services.GetRequiredService<AuditLog>();
+
+    public static async Task<AuditHost> StartAsync(string provider, Dictionary<string, string?>? settings = null)
+    {
+        var directory = Directory.CreateTempSubdirectory("ketenmesh-audit-").FullName;
+        var database = provider == "Postgres" ? await TestDatabase.CreateAsync("audit") : null;
+        var configuration = new Dictionary<string, string?>
+        {
+            ["Mesh:DataDirectory"] = directory,
+            ["Database:Provider"] = provider,
+            ["Database:ConnectionString"] = database?.ConnectionString ?? $"Data Source={Path.Combine(directory, "audit.db")}",
+        };
+        foreach (var (key, value) in settings ?? [])
+        {
+            configuration[key] = value;
+        }
+        var builder = Host.CreateApplicationBuilder();
+        builder.Logging.ClearProviders();
+        builder.Configuration.AddInMemoryCollection(configuration);
+        builder.Services.AddAuditLog(builder.Configuration);
+        var host = builder.Build();
+        await host.StartAsync();
+        return new AuditHost(host, directory, database);
+    }
+
+    public async Task<T> WithScopeAsync<T>(Func<IServiceProvider, Task<T>> action)
+    {
+        await using var scope = _host.Services.CreateAsyncScope();
+        return await action(scope.ServiceProvider);
+    }
+
+    public Task<AuditVerification> VerifyAsync() => WithScopeAsync(s => s.GetRequiredService<AuditVerifier>().VerifyAsync());
+
+    public Task<AuditReader> Reader() => Task.FromResult(_host.Services.CreateScope().ServiceProvider.GetRequiredService<AuditReader>());
+
+    /// <summary>Tampering as someone with database access would: plain SQL, behind the log's back.</summary>
+    public Task<int> TamperAsync(string sql) => WithScopeAsync(s => s.GetRequiredService<AuditDbContext>().Database.ExecuteSqlRawAsync(sql));
+
+    public async Task StopAsync() => await _host.StopAsync();
+
+    public async ValueTask DisposeAsync()
+    {
+        await _host.StopAsync();
+        _host.Dispose();
+        if (_database is not null)
+        {
+            await _database.DisposeAsync();
+        }
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        Directory.Delete(_directory, recursive: true);
+    }
+
+    public static AuditEntry Entry(int n, string partner = "police", string? subject = null, AuditRecordClass recordClass = AuditRecordClass.Access, DateTimeOffset? time = null) => new(
+        time ?? DateTimeOffset.UtcNow,
+        partner,
+        "criminal_investigation",
+        "chain.registry.v1.VictimRegistry/GetRegistration",
+        n % 7 == 0 ? AuditDecision.Denied : AuditDecision.Allowed,
+        $"decision {n}",
+        "police-criminal-investigation",
+        "ab12",
+        "Wpg art. 8",
+        $"{n:x32}",
+        subject,
+        recordClass);
+}
