@@ -27,10 +27,16 @@ public static class TokenCommand
         new IdentityComponent().AddServices(services, configuration);
         await using var provider = services.BuildServiceProvider();
 
+        if (PrivacyOfficers.IsOfficer(positional[0]))
+        {
+            await output.WriteLineAsync(provider.GetRequiredService<AccessTokenIssuer>().IssueForOfficer(positional[0]).AccessToken);
+            return 0;
+        }
+
         var catalog = provider.GetRequiredService<PartnerCatalog>();
         if (catalog.Find(positional[0]) is not { } partner)
         {
-            await error.WriteLineAsync($"Unknown partner '{positional[0]}'. Seeded partners: {string.Join(", ", catalog.All.Select(p => p.Id).Order())}.");
+            await error.WriteLineAsync($"Unknown partner '{positional[0]}'. Seeded partners: {string.Join(", ", catalog.All.Select(p => p.Id).Order())}; privacy officers: {string.Join(", ", PrivacyOfficers.Seeded)}.");
             return 2;
         }
 

@@ -1,6 +1,7 @@
 using Ketenmesh.Gateway;
 using Ketenmesh.Hosting;
 using Ketenmesh.Identity;
+using Ketenmesh.SharingPolicy;
 using Ketenmesh.Signals;
 
 namespace Ketenmesh.Mesh;
@@ -11,6 +12,7 @@ public static class MeshComponents
     public static readonly IReadOnlyList<IMeshComponent> All =
     [
         new IdentityComponent(),
+        new SharingPolicyComponent(),
         new SignalsComponent(),
         new GatewayComponent(),
     ];

@@ -38,6 +38,10 @@ public sealed class EmbeddedMeshProcessTests : IAsyncLifetime
         info.ArgumentList.Add($"--Components:gateway:Service:Port={FreePort()}");
         info.ArgumentList.Add($"--Components:gateway:Service:TlsPort={FreePort()}");
         info.ArgumentList.Add($"--Gateway:Authority=http://127.0.0.1:{identity}");
+        var policy = FreePort();
+        info.ArgumentList.Add($"--Components:policy:Service:Port={policy}");
+        info.ArgumentList.Add($"--Gateway:PolicyAddress=http://127.0.0.1:{policy}");
+        info.ArgumentList.Add($"--SharingPolicy:Authority=http://127.0.0.1:{identity}");
         _process = Process.Start(info)!;
         _process.OutputDataReceived += (_, e) => { lock (_output) { _output.AppendLine(e.Data); } };
         _process.ErrorDataReceived += (_, e) => { lock (_output) { _output.AppendLine(e.Data); } };

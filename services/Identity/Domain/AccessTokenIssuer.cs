@@ -54,6 +54,39 @@ public sealed class AccessTokenIssuer(SigningKeyStore keys, TimeProvider clock, 
             claims["cnf"] = new Dictionary<string, object> { ["x5t#S256"] = certificateThumbprint };
         }
 
+        return Sign(claims, scope);
+    }
+
+    /// <summary>
+    /// A privacy officer's token for the sharing-policy administration: scope <c>policy_admin</c> only,
+    /// no purposes, so it opens nothing at the gateway. The subject is the officer, which four-eyes
+    /// approval compares.
+    /// </summary>
+    public IssuedToken IssueForOfficer(string officerId)
+    {
+        if (!PrivacyOfficers.IsOfficer(officerId))
+        {
+            throw new ArgumentException($"'{officerId}' is not a registered privacy officer.", nameof(officerId));
+        }
+        var claims = new Dictionary<string, object>
+        {
+            [JwtRegisteredClaimNames.Sub] = officerId,
+            [JwtRegisteredClaimNames.Jti] = Guid.NewGuid().ToString("N"),
+            ["client_id"] = officerId,
+            ["scope"] = PrivacyOfficers.Scope,
+            ["partner_type"] = "privacy_officer",
+        };
+        return Sign(claims, PrivacyOfficers.Scope);
+    }
+
+    IssuedToken Sign(Dictionary<string, object> claims, string scope)
+    {
+        if (options.Lifetime <= TimeSpan.Zero || options.Lifetime > IssuerOptions.MaxLifetime)
+        {
+            throw new InvalidOperationException($"Token lifetime {options.Lifetime} is outside (0, {IssuerOptions.MaxLifetime}].");
+        }
+
+        var now = clock.GetUtcNow().UtcDateTime;
         var token = Handler.CreateToken(new SecurityTokenDescriptor
         {
             Issuer = options.Issuer,

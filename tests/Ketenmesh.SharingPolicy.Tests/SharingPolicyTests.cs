@@ -1,0 +1,169 @@
+using System.Diagnostics;
+using Chain.Common.V1;
+using Chain.Policy.V1;
+using Google.Protobuf.WellKnownTypes;
+using Google.Rpc;
+using Ketenmesh.Grpc;
+using Ketenmesh.Policy;
+using Status = Ketenmesh.Grpc.Status;
+using StatusCode = Ketenmesh.Grpc.StatusCode;
+
+namespace Ketenmesh.SharingPolicy.Tests;
+
+public sealed class SharingPolicyTests
+{
+    public static TheoryData<string> Providers => ["Sqlite", "Postgres"];
+
+    private static Grant CareGrant(string id = "care-shelter-lookup") => new()
+    {
+        GrantId = id,
+        PartnerId = "care",
+        Purpose = Purpose.VictimCare,
+        LegalBasis = "AVG art. 6(1)(e); Wmo 2015",
+        CovenantReference = "Regional care covenant 2026",
+        ValidFrom = Timestamp.FromDateTimeOffset(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero)),
+        Methods = { new MethodRule { Method = "chain.shelter.v1.ShelterCapacity/ListWaitingList", ResponseMask = new FieldMask { Paths = { "*" } } } },
+    };
+
+    [Theory]
+    [MemberData(nameof(Providers))]
+    public async Task The_author_cannot_approve_but_a_second_officer_can(string provider)
+    {
+        await using var mesh = await PolicyMesh.StartAsync(provider);
+        var draft = (await mesh.AdminAsync<DraftGrantRequest, DraftGrantResponse>("DraftGrant", new() { Grant = CareGrant() }, mesh.As("privacy-officer-1"))).Version;
+
+        var own = await Assert.ThrowsAsync<RpcException>(() => mesh.AdminAsync<ApproveGrantRequest, ApproveGrantResponse>("ApproveGrant", new() { VersionHash = draft.VersionHash }, mesh.As("privacy-officer-1")));
+        var approved = (await mesh.AdminAsync<ApproveGrantRequest, ApproveGrantResponse>("ApproveGrant", new() { VersionHash = draft.VersionHash }, mesh.As("privacy-officer-2"))).Version;
+
+        Assert.Equal(StatusCode.PermissionDenied, own.StatusCode);
+        Assert.Contains("Four eyes", own.Status.Detail);
+        Assert.Equal(GrantState.Approved, approved.State);
+        Assert.Equal(("privacy-officer-1", "privacy-officer-2"), (approved.DraftedBy, approved.ApprovedBy));
+    }
+
+    [Theory]
+    [MemberData(nameof(Providers))]
+    public async Task The_same_content_is_the_same_version_named_by_its_hash(string provider)
+    {
+        await using var mesh = await PolicyMesh.StartAsync(provider);
+
+        var first = (await mesh.AdminAsync<DraftGrantRequest, DraftGrantResponse>("DraftGrant", new() { Grant = CareGrant() }, mesh.As("privacy-officer-1"))).Version;
+        var again = (await mesh.AdminAsync<DraftGrantRequest, DraftGrantResponse>("DraftGrant", new() { Grant = CareGrant() }, mesh.As("privacy-officer-2"))).Version;
+        var history = await mesh.AdminAsync<GetGrantRequest, GetGrantResponse>("GetGrant", new() { GrantId = "care-shelter-lookup" }, mesh.As("privacy-officer-1"));
+
+        Assert.Equal(GrantVersionHash.Compute(CareGrant()), first.VersionHash);
+        Assert.Equal(first.VersionHash, again.VersionHash);
+        Assert.Equal("privacy-officer-1", again.DraftedBy);
+        Assert.Single(history.Versions);
+    }
+
+    [Theory]
+    [MemberData(nameof(Providers))]
+    public async Task A_published_grant_reaches_the_gateway_and_a_revocation_ends_it_within_two_seconds(string provider)
+    {
+        await using var mesh = await PolicyMesh.StartAsync(provider);
+        await WaitAsync(() => mesh.GatewayPolicy.Value.Revision == 1, TimeSpan.FromSeconds(10));
+        var draft = (await mesh.AdminAsync<DraftGrantRequest, DraftGrantResponse>("DraftGrant", new() { Grant = CareGrant() }, mesh.As("privacy-officer-1"))).Version;
+        await mesh.AdminAsync<ApproveGrantRequest, ApproveGrantResponse>("ApproveGrant", new() { VersionHash = draft.VersionHash }, mesh.As("privacy-officer-2"));
+
+        var published = (await mesh.AdminAsync<PublishPolicyRequest, PublishPolicyResponse>("PublishPolicy", new(), mesh.As("privacy-officer-1"))).Snapshot;
+        var applied = await WaitAsync(() => mesh.GatewayPolicy.Value.Grants.Any(g => g.GrantId == "care-shelter-lookup"), TimeSpan.FromSeconds(5));
+        await mesh.AdminAsync<RevokeGrantRequest, RevokeGrantResponse>("RevokeGrant", new() { GrantId = "care-shelter-lookup", Reason = "covenant ended" }, mesh.As("privacy-officer-2"));
+        var afterRevoke = (await mesh.AdminAsync<PublishPolicyRequest, PublishPolicyResponse>("PublishPolicy", new(), mesh.As("privacy-officer-2"))).Snapshot;
+        var revoked = await WaitAsync(() => mesh.GatewayPolicy.Value.Grants.All(g => g.GrantId != "care-shelter-lookup"), TimeSpan.FromSeconds(5));
+
+        Assert.Equal(2, published.Revision);
+        Assert.Contains(published.Grants, g => g.Grant.GrantId == "care-shelter-lookup" && g.State == GrantState.Published);
+        Assert.DoesNotContain(afterRevoke.Grants, g => g.Grant.GrantId == "care-shelter-lookup");
+        Assert.True(applied < TimeSpan.FromSeconds(2), $"publication applied after {applied}");
+        Assert.True(revoked < TimeSpan.FromSeconds(2), $"revocation applied after {revoked}");
+        Assert.Equal(29, afterRevoke.Grants.Count);
+    }
+
+    [Theory]
+    [MemberData(nameof(Providers))]
+    public async Task Simulation_tells_what_a_partner_would_receive(string provider)
+    {
+        await using var mesh = await PolicyMesh.StartAsync(provider);
+        var officer = mesh.As("privacy-officer-1");
+
+        var care = await mesh.AdminAsync<SimulateAccessRequest, SimulateAccessResponse>("SimulateAccess",
+            new() { PartnerId = "care", Purpose = Purpose.VictimCare, Method = "chain.registry.v1.VictimRegistry/GetRegistration" }, officer);
+        var rapporteur = await mesh.AdminAsync<SimulateAccessRequest, SimulateAccessResponse>("SimulateAccess",
+            new() { PartnerId = "rapporteur", Purpose = Purpose.Statistics, Method = "chain.registry.v1.VictimRegistry/GetRegistration" }, officer);
+
+        Assert.Equal(AccessDecision.Allowed, care.Decision);
+        Assert.Equal("care-victim-care", care.GrantId);
+        Assert.Contains("registration.status", care.KeptFields);
+        Assert.Contains("registration.link_keys", care.RemovedFields);
+        Assert.Contains("registration.aangifte_status", care.RemovedFields);
+        Assert.Equal(AccessDecision.Denied, rapporteur.Decision);
+        Assert.Empty(rapporteur.KeptFields);
+    }
+
+    [Theory]
+    [MemberData(nameof(Providers))]
+    public async Task Simulation_with_a_candidate_shows_its_effect_before_it_is_published(string provider)
+    {
+        await using var mesh = await PolicyMesh.StartAsync(provider);
+        var draft = (await mesh.AdminAsync<DraftGrantRequest, DraftGrantResponse>("DraftGrant", new() { Grant = CareGrant() }, mesh.As("privacy-officer-1"))).Version;
+        var request = new SimulateAccessRequest { PartnerId = "care", Purpose = Purpose.VictimCare, Method = "chain.shelter.v1.ShelterCapacity/ListWaitingList" };
+
+        var now = await mesh.AdminAsync<SimulateAccessRequest, SimulateAccessResponse>("SimulateAccess", request, mesh.As("privacy-officer-2"));
+        request.CandidateVersionHash = draft.VersionHash;
+        var with = await mesh.AdminAsync<SimulateAccessRequest, SimulateAccessResponse>("SimulateAccess", request, mesh.As("privacy-officer-2"));
+
+        Assert.Equal(AccessDecision.Denied, now.Decision);
+        Assert.Equal(AccessDecision.Allowed, with.Decision);
+        Assert.Equal(draft.VersionHash, with.VersionHash);
+    }
+
+    [Theory]
+    [MemberData(nameof(Providers))]
+    public async Task The_default_policy_is_seeded_once_and_survives_a_restart(string provider)
+    {
+        var mesh = await PolicyMesh.StartAsync(provider);
+        var directory = mesh.Directory;
+        var database = mesh.Database;
+        var first = await mesh.AdminAsync<ListGrantsRequest, ListGrantsResponse>("ListGrants", new() { State = GrantState.Published }, mesh.As("privacy-officer-1"));
+        await mesh.StopAsync();
+
+        await using var restarted = await PolicyMesh.StartAsync(provider, directory, database);
+        var second = await restarted.AdminAsync<ListGrantsRequest, ListGrantsResponse>("ListGrants", new(), restarted.As("privacy-officer-1"));
+        using var call = restarted.Client.ServerStreamingCall(PolicyMesh.Watch, new WatchPolicyRequest());
+        Assert.True(await call.ResponseStream.MoveNext(CancellationToken.None));
+
+        Assert.Equal(29, first.Versions.Count);
+        Assert.Equal(29, second.Versions.Count);
+        Assert.Equal(1, call.ResponseStream.Current.Snapshot.Revision);
+    }
+
+    [Theory]
+    [MemberData(nameof(Providers))]
+    public async Task Watchers_receive_a_publication_as_it_happens(string provider)
+    {
+        await using var mesh = await PolicyMesh.StartAsync(provider);
+        using var call = mesh.Client.ServerStreamingCall(PolicyMesh.Watch, new WatchPolicyRequest { KnownRevision = 1 });
+        var next = call.ResponseStream.MoveNext(CancellationToken.None);
+        await Task.Delay(200);
+        Assert.False(next.IsCompleted, "a watcher that knows revision 1 must not get it again");
+
+        var started = Stopwatch.StartNew();
+        await mesh.AdminAsync<PublishPolicyRequest, PublishPolicyResponse>("PublishPolicy", new(), mesh.As("privacy-officer-1"));
+        Assert.True(await next);
+
+        Assert.Equal(2, call.ResponseStream.Current.Snapshot.Revision);
+        Assert.True(started.Elapsed < TimeSpan.FromSeconds(2), $"took {started.Elapsed}");
+    }
+
+    private static async Task<TimeSpan> WaitAsync(Func<bool> condition, TimeSpan timeout)
+    {
+        var started = Stopwatch.StartNew();
+        while (!condition())
+        {
+            Assert.True(started.Elapsed < timeout, $"not within {timeout}");
+            await Task.Delay(5);
+        }
+        return started.Elapsed;
+    }
+}
