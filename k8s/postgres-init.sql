@@ -1,2 +1,4 @@
 -- One database per component: each service owns its data.
 CREATE DATABASE ketenmesh_signals OWNER ketenmesh;
+CREATE DATABASE ketenmesh_policy OWNER ketenmesh;
+CREATE DATABASE ketenmesh_gateway OWNER ketenmesh;

@@ -6,7 +6,6 @@ namespace Ketenmesh.Identity;
 
 /// <summary>
 /// Identity: port 8081, the OAuth 2.0 authorization server of the partner systems (docs/adr/0003).
-/// Not yet part of the embedded mesh: client registration for the local profile comes next.
 /// </summary>
 public sealed class IdentityComponent : IMeshComponent
 {
@@ -16,13 +15,14 @@ public sealed class IdentityComponent : IMeshComponent
 
     public void AddServices(IServiceCollection services, IConfiguration configuration)
     {
+        var settings = configuration.GetSection("Identity").Get<IdentitySettings>() ?? new IdentitySettings();
         var port = configuration["Service:Port"] ?? DefaultPort.ToString();
         var options = new IssuerOptions
         {
-            Issuer = configuration["Identity:Issuer"] ?? $"http://127.0.0.1:{port}",
-            Lifetime = configuration.GetValue("Identity:TokenLifetime", TimeSpan.FromMinutes(5)),
+            Issuer = settings.Issuer ?? $"http://127.0.0.1:{port}",
+            Lifetime = settings.TokenLifetime,
         };
-        var keyFile = configuration["Identity:KeyFile"] ?? Path.Combine(DataDirectory(configuration), "identity-keys.json");
+        var keyFile = settings.KeyFile ?? Path.Combine(DataDirectory(configuration), "identity-keys.json");
         services.AddSingleton(options);
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton(provider => SigningKeyStore.OpenOrCreate(keyFile, provider.GetRequiredService<TimeProvider>(), IssuerOptions.MaxLifetime));
@@ -30,7 +30,7 @@ public sealed class IdentityComponent : IMeshComponent
         services.AddSingleton(provider =>
         {
             var registry = new ClientRegistry();
-            if (configuration.GetValue("Identity:LocalClients", false))
+            if (settings.LocalClients)
             {
                 LocalClients.Register(registry, provider.GetRequiredService<PartnerCatalog>(), DataDirectory(configuration));
             }

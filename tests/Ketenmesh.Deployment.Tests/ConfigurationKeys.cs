@@ -15,11 +15,20 @@ public static class ConfigurationKeys
         (DatabaseOptions.SectionName, typeof(DatabaseOptions)),
         (MessagingOptions.SectionName, typeof(MessagingOptions)),
         ("Grpc", typeof(GrpcServerOptions)),
+        ("Identity", typeof(Ketenmesh.Identity.IdentitySettings)),
+        ("Gateway", typeof(Ketenmesh.Gateway.GatewayOptions)),
+        ("SharingPolicy", typeof(Ketenmesh.SharingPolicy.Grpc.SharingPolicyOptions)),
+        ("Audit", typeof(Ketenmesh.Audit.AuditOptions)),
     ];
 
-    public static IReadOnlySet<string> Known { get; } = Sections
-        .SelectMany(s => KeysOf(s.Options, s.Section))
-        .ToHashSet(StringComparer.OrdinalIgnoreCase);
+    /// <summary>Keys outside any options type: where keys and files live.</summary>
+    private static readonly string[] Loose = ["Mesh:DataDirectory"];
+
+    public static IReadOnlySet<string> Known { get; } = Sections.SelectMany(s => KeysOf(s.Options, s.Section)).Concat(Loose).ToHashSet(StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>True for a key the code reads; <c>Section:Name:*</c> stands for any key below a dictionary section.</summary>
+    public static bool IsKnown(string key) =>
+        Known.Contains(key) || Known.Any(k => k.EndsWith(":*", StringComparison.Ordinal) && key.StartsWith(k[..^1], StringComparison.OrdinalIgnoreCase));
 
     /// <summary>Environment variable name (<c>Database__Provider</c>) to configuration key (<c>Database:Provider</c>).</summary>
     public static string FromEnvironment(string variable) => variable.Replace("__", ":", StringComparison.Ordinal);
@@ -30,7 +39,12 @@ public static class ConfigurationKeys
         {
             var key = $"{prefix}:{property.Name}";
             var propertyType = Nullable.GetUnderlyingType(property.PropertyType) ?? property.PropertyType;
-            if (propertyType.IsClass && propertyType != typeof(string) && !propertyType.IsArray)
+            if (propertyType.IsGenericType && propertyType.GetGenericTypeDefinition() == typeof(Dictionary<,>))
+            {
+                // A dictionary section takes any key below it (Gateway:Routes:chain.signals.v1).
+                yield return key + ":*";
+            }
+            else if (propertyType.IsClass && propertyType != typeof(Uri) && propertyType != typeof(string) && !propertyType.IsArray)
             {
                 foreach (var nested in KeysOf(propertyType, key))
                 {
@@ -44,3 +58,4 @@ public static class ConfigurationKeys
         }
     }
 }
+

@@ -32,9 +32,10 @@ public sealed class DeploymentManifestTests
         Assert.Equal($"ketenmesh/{name}:dev", Text(service, "image"));
         var ports = service.Seq("ports").Select(p => ((YamlScalarNode)p).Value).ToList();
         Assert.Contains($"{component.DefaultPort}:{component.DefaultPort}", ports);
-        var build = service.Map("build");
-        Assert.True(File.Exists(Path.Combine(RepoRoot, $"services/{Text(build.Map("args"), "COMPONENT")}/Ketenmesh.{Text(build.Map("args"), "COMPONENT")}.csproj")),
-            "the build arg must name a service project");
+        var args = service.Map("build").Map("args");
+        var projectDirectory = Text(args, "PROJECT_DIR") ?? $"services/{Text(args, "COMPONENT")}";
+        Assert.True(File.Exists(Path.Combine(RepoRoot, projectDirectory, $"Ketenmesh.{Text(args, "COMPONENT")}.csproj")),
+            "the build args must name the component's project (Dockerfile: PROJECT_DIR/Ketenmesh.COMPONENT.csproj)");
     }
 
     [Theory]
@@ -43,23 +44,41 @@ public sealed class DeploymentManifestTests
     {
         var compose = Compose();
         var environment = Scalars(compose.Map("services").Map(name).Map("environment"));
-        Assert.All(environment.Keys, key => Assert.Contains(ConfigurationKeys.FromEnvironment(key), ConfigurationKeys.Known));
+        Assert.All(environment.Keys, key => Assert.True(ConfigurationKeys.IsKnown(ConfigurationKeys.FromEnvironment(key)), $"{key} is not read by the code"));
 
         var configuration = ToConfiguration(environment);
         var endpoint = EndpointOptions.For(Component(name), configuration);
         Assert.Equal(Component(name).DefaultPort, endpoint.Port);
         Assert.Equal("0.0.0.0", endpoint.BindAddress);
 
-        var database = DatabaseOptions.FromConfiguration(configuration.GetSection(DatabaseOptions.SectionName), name);
-        Assert.Equal(DatabaseProvider.Postgres, database.Provider);
-        Assert.Contains($"Database=ketenmesh_{name}", database.ConnectionString);
-        Assert.Contains($"ketenmesh_{name}", File.ReadAllText(Path.Combine(RepoRoot, "k8s/postgres-init.sql")));
+        var needs = Needs.Of(Component(name));
+        if (needs.Database)
+        {
+            var database = DatabaseOptions.FromConfiguration(configuration.GetSection(DatabaseOptions.SectionName), name);
+            Assert.Equal(DatabaseProvider.Postgres, database.Provider);
+            Assert.Contains($"Database=ketenmesh_{name}", database.ConnectionString);
+            Assert.Contains($"ketenmesh_{name}", File.ReadAllText(Path.Combine(RepoRoot, "k8s/postgres-init.sql")));
+            var host = new Npgsql.NpgsqlConnectionStringBuilder(database.ConnectionString).Host!;
+            Assert.True(compose.Map("services").Has(host), $"{host} is not a compose service");
+        }
+        else
+        {
+            Assert.DoesNotContain("Database:Provider", environment.Keys.Select(ConfigurationKeys.FromEnvironment));
+        }
 
-        var messaging = configuration.GetSection(MessagingOptions.SectionName).Get<MessagingOptions>()!;
-        Assert.Equal(MessagingTransport.RabbitMq, messaging.Transport);
-        Assert.True(compose.Map("services").Has(messaging.RabbitMq.Host), $"{messaging.RabbitMq.Host} is not a compose service");
-        var host = new Npgsql.NpgsqlConnectionStringBuilder(database.ConnectionString).Host!;
-        Assert.True(compose.Map("services").Has(host), $"{host} is not a compose service");
+        if (needs.Bus)
+        {
+            var messaging = configuration.GetSection(MessagingOptions.SectionName).Get<MessagingOptions>()!;
+            Assert.Equal(MessagingTransport.RabbitMq, messaging.Transport);
+            Assert.True(compose.Map("services").Has(messaging.RabbitMq.Host), $"{messaging.RabbitMq.Host} is not a compose service");
+        }
+
+        // Every component that names another by address must name a compose service.
+        foreach (var address in environment.Values.Where(v => v.StartsWith("http://", StringComparison.Ordinal)))
+        {
+            var target = new Uri(address).Host;
+            Assert.True(compose.Map("services").Has(target), $"{address}: {target} is not a compose service");
+        }
     }
 
     [Theory]
@@ -86,12 +105,15 @@ public sealed class DeploymentManifestTests
         Assert.Equal(name, Text(service.Map("spec").Map("selector"), "app.kubernetes.io/name"));
 
         var data = Scalars(configMap.Map("data"));
-        var secretNames = container.Seq("env").Select(e => Text((YamlMappingNode)e, "name")!).ToList();
-        Assert.All(data.Keys.Concat(secretNames), key => Assert.Contains(ConfigurationKeys.FromEnvironment(key), ConfigurationKeys.Known));
+        var secretNames = container.Has("env") ? container.Seq("env").Select(e => Text((YamlMappingNode)e, "name")!).ToList() : [];
+        Assert.All(data.Keys.Concat(secretNames), key => Assert.True(ConfigurationKeys.IsKnown(ConfigurationKeys.FromEnvironment(key)), $"{key} is not read by the code"));
         var configuration = ToConfiguration(data);
         Assert.Equal(containerPort, EndpointOptions.For(component, configuration).Port);
-        Assert.Equal("Postgres", configuration["Database:Provider"]);
-        Assert.Contains("Database__ConnectionString", secretNames);
+        if (Needs.Of(component).Database)
+        {
+            Assert.Equal("Postgres", configuration["Database:Provider"]);
+            Assert.Contains("Database__ConnectionString", secretNames);
+        }
     }
 
     [Fact]

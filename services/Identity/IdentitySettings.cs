@@ -1,0 +1,17 @@
+namespace Ketenmesh.Identity;
+
+/// <summary>Section <c>Identity</c>.</summary>
+public sealed class IdentitySettings
+{
+    /// <summary>The <c>iss</c> of every token and the base of discovery; default <c>http://127.0.0.1:{Service:Port}</c>.</summary>
+    public string? Issuer { get; set; }
+
+    /// <summary>Access token lifetime, at most 10 minutes.</summary>
+    public TimeSpan TokenLifetime { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>The signing keys; default <c>{Mesh:DataDirectory}/identity-keys.json</c>.</summary>
+    public string? KeyFile { get; set; }
+
+    /// <summary>Register a local client (key made at first use) for every seeded partner: the local profile only.</summary>
+    public bool LocalClients { get; set; }
+}
