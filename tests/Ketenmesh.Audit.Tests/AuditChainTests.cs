@@ -129,6 +129,25 @@ public sealed class AuditChainTests(ITestOutputHelper output)
         Assert.NotNull(error.InnerException);
     }
 
+    [Theory]
+    [MemberData(nameof(Providers))]
+    public async Task The_database_refuses_edits_and_deletes_of_records_and_checkpoints(string provider)
+    {
+        await using var host = await WrittenAsync(provider, 5);
+
+        foreach (var sql in new[]
+        {
+            "UPDATE audit_records SET reason = 'x' WHERE sequence = 2",
+            "DELETE FROM audit_records WHERE sequence = 5",
+            "UPDATE audit_checkpoints SET hash = hash",
+            "DELETE FROM audit_checkpoints",
+        })
+        {
+            await Assert.ThrowsAnyAsync<Exception>(() => host.EditAsync(sql));
+        }
+        Assert.True((await host.VerifyAsync()).Intact);
+    }
+
     /// <summary>A log with <paramref name="count"/> records, stopped so its last checkpoint is written.</summary>
     private static async Task<AuditHost> WrittenAsync(string provider, int count, int interval = 1000)
     {

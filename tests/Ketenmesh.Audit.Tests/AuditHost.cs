@@ -59,8 +59,29 @@ public sealed class AuditHost : IAsyncDisposable
 
     public Task<AuditReader> Reader() => Task.FromResult(_host.Services.CreateScope().ServiceProvider.GetRequiredService<AuditReader>());
 
-    /// <summary>Tampering as someone with database access would: plain SQL, behind the log's back.</summary>
-    public Task<int> TamperAsync(string sql) => WithScopeAsync(s => s.GetRequiredService<AuditDbContext>().Database.ExecuteSqlRawAsync(sql));
+    /// <summary>
+    /// Tampering as the table owner could: switch the append-only triggers off, then plain SQL behind
+    /// the log's back. What remains to catch it is the hash chain.
+    /// </summary>
+    public Task<int> TamperAsync(string sql) => WithScopeAsync(async s =>
+    {
+        var database = s.GetRequiredService<AuditDbContext>().Database;
+        if (database.IsNpgsql())
+        {
+            await database.ExecuteSqlRawAsync("ALTER TABLE audit_records DISABLE TRIGGER USER; ALTER TABLE audit_checkpoints DISABLE TRIGGER USER; ALTER TABLE audit_releases DISABLE TRIGGER USER");
+        }
+        else
+        {
+            await database.ExecuteSqlRawAsync(
+                "DROP TRIGGER IF EXISTS audit_records_no_delete; DROP TRIGGER IF EXISTS audit_records_purge_only; " +
+                "DROP TRIGGER IF EXISTS audit_checkpoints_no_delete; DROP TRIGGER IF EXISTS audit_checkpoints_no_update; " +
+                "DROP TRIGGER IF EXISTS audit_releases_no_delete; DROP TRIGGER IF EXISTS audit_releases_no_update;");
+        }
+        return await database.ExecuteSqlRawAsync(sql);
+    });
+
+    /// <summary>An edit as an ordinary database user would try it, with the triggers in place.</summary>
+    public Task<int> EditAsync(string sql) => WithScopeAsync(s => s.GetRequiredService<AuditDbContext>().Database.ExecuteSqlRawAsync(sql));
 
     public async Task StopAsync() => await _host.StopAsync();
 

@@ -43,5 +43,46 @@ internal static class AuditSchema
                 CREATE TABLE audit_checkpoints (sequence bigint PRIMARY KEY, hash bytea NOT NULL, created_at_ms bigint NOT NULL, key_id text NOT NULL, signature bytea NOT NULL);
                 CREATE TABLE audit_releases (id bigserial PRIMARY KEY, sequence bigint NOT NULL, released_by text NOT NULL, reason text NOT NULL, released_at_ms bigint NOT NULL);
                 """),
+        // Append-only in the database too, not only in our code: rows are never deleted, checkpoints and
+        // releases never change, and a record may only be emptied (purged) with its chain fields intact.
+        // The table owner can still switch this off; the hash chain is what detects that.
+        SchemaMigration.Sql(
+            "audit-0002-append-only",
+            sqlite: """
+                CREATE TRIGGER audit_records_no_delete BEFORE DELETE ON audit_records
+                BEGIN SELECT RAISE(ABORT, 'audit_records is append-only'); END;
+                CREATE TRIGGER audit_records_purge_only BEFORE UPDATE ON audit_records
+                WHEN NEW.sequence IS NOT OLD.sequence OR NEW.record_class IS NOT OLD.record_class OR NEW.digest IS NOT OLD.digest
+                  OR NEW.hash IS NOT OLD.hash OR NEW.purged_at_ms IS NULL OR NEW.time_ms IS NOT NULL OR NEW.partner_id IS NOT NULL OR NEW.purpose IS NOT NULL OR NEW.method IS NOT NULL OR NEW.decision IS NOT NULL OR NEW.reason IS NOT NULL OR NEW.grant_id IS NOT NULL OR NEW.grant_version_hash IS NOT NULL OR NEW.legal_basis IS NOT NULL OR NEW.trace_id IS NOT NULL OR NEW.subject_pseudonym IS NOT NULL
+                BEGIN SELECT RAISE(ABORT, 'audit_records is append-only; only a purge may empty a record'); END;
+                CREATE TRIGGER audit_checkpoints_no_delete BEFORE DELETE ON audit_checkpoints
+                BEGIN SELECT RAISE(ABORT, 'audit_checkpoints is append-only'); END;
+                CREATE TRIGGER audit_checkpoints_no_update BEFORE UPDATE ON audit_checkpoints
+                BEGIN SELECT RAISE(ABORT, 'audit_checkpoints is append-only'); END;
+                CREATE TRIGGER audit_releases_no_delete BEFORE DELETE ON audit_releases
+                BEGIN SELECT RAISE(ABORT, 'audit_releases is append-only'); END;
+                CREATE TRIGGER audit_releases_no_update BEFORE UPDATE ON audit_releases
+                BEGIN SELECT RAISE(ABORT, 'audit_releases is append-only'); END;
+                """,
+            postgres: """
+                CREATE FUNCTION audit_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+                BEGIN
+                    RAISE EXCEPTION '% is append-only', TG_TABLE_NAME;
+                END $$;
+                CREATE FUNCTION audit_records_purge_only() RETURNS trigger LANGUAGE plpgsql AS $$
+                BEGIN
+                    IF NEW.sequence IS DISTINCT FROM OLD.sequence OR NEW.record_class IS DISTINCT FROM OLD.record_class
+                       OR NEW.digest IS DISTINCT FROM OLD.digest OR NEW.hash IS DISTINCT FROM OLD.hash OR NEW.purged_at_ms IS NULL
+                       OR NEW.time_ms IS NOT NULL OR NEW.partner_id IS NOT NULL OR NEW.purpose IS NOT NULL OR NEW.method IS NOT NULL OR NEW.decision IS NOT NULL OR NEW.reason IS NOT NULL OR NEW.grant_id IS NOT NULL OR NEW.grant_version_hash IS NOT NULL OR NEW.legal_basis IS NOT NULL OR NEW.trace_id IS NOT NULL OR NEW.subject_pseudonym IS NOT NULL THEN
+                        RAISE EXCEPTION 'audit_records is append-only; only a purge may empty a record';
+                    END IF;
+                    RETURN NEW;
+                END $$;
+                CREATE TRIGGER audit_records_no_delete BEFORE DELETE ON audit_records FOR EACH ROW EXECUTE FUNCTION audit_append_only();
+                CREATE TRIGGER audit_records_purge_only BEFORE UPDATE ON audit_records FOR EACH ROW EXECUTE FUNCTION audit_records_purge_only();
+                CREATE TRIGGER audit_records_no_truncate BEFORE TRUNCATE ON audit_records FOR EACH STATEMENT EXECUTE FUNCTION audit_append_only();
+                CREATE TRIGGER audit_checkpoints_no_change BEFORE UPDATE OR DELETE ON audit_checkpoints FOR EACH ROW EXECUTE FUNCTION audit_append_only();
+                CREATE TRIGGER audit_releases_no_change BEFORE UPDATE OR DELETE ON audit_releases FOR EACH ROW EXECUTE FUNCTION audit_append_only();
+                """),
     ];
 }
