@@ -6,7 +6,7 @@ using Ketenmesh.Bench;
 using Ketenmesh.Grpc.Client;
 using Ketenmesh.Testing.V1;
 
-// ./mesh bench [--seconds N] [--rounds N] [--only name,name] [--out docs/benchmarks.md]
+// ./mesh bench [--suite grpc|gateway|all] [--seconds N] [--rounds N] [--only name,name] [--out docs/benchmarks.md]
 var seconds = args.SkipWhile(a => a != "--seconds").Skip(1).Select(int.Parse).FirstOrDefault(10);
 var repoRoot = FindRepoRoot();
 var outFile = args.SkipWhile(a => a != "--out").Skip(1).FirstOrDefault() ?? Path.Combine(repoRoot, "docs/benchmarks.md");
@@ -29,6 +29,17 @@ var starters = new (string Name, Func<Task<Target>> Start)[]
 };
 
 var rounds = args.SkipWhile(a => a != "--rounds").Skip(1).Select(int.Parse).FirstOrDefault(3);
+var suite = args.SkipWhile(a => a != "--suite").Skip(1).FirstOrDefault() ?? "all";
+if (suite == "gateway")
+{
+    var gatewayRequest = Path.GetTempFileName();
+    await File.WriteAllBytesAsync(gatewayRequest, GatewayOverhead.RequestFrame());
+    var section = await GatewayOverhead.RunAsync(gatewayRequest, profiles, rounds);
+    File.Delete(gatewayRequest);
+    await File.WriteAllTextAsync(outFile, WithSection(File.Exists(outFile) ? await File.ReadAllTextAsync(outFile) : "# Benchmarks\n\n## Machine\n", section));
+    Console.WriteLine($"Wrote {outFile}");
+    return 0;
+}
 var only = args.SkipWhile(a => a != "--only").Skip(1).FirstOrDefault()?.Split(',');
 var targets = new List<Target>();
 foreach (var (name, start) in starters.Where(s => only is null || only.Contains(s.Name)))
@@ -69,7 +80,15 @@ if (only is not null)
 {
     return 0;
 }
-await File.WriteAllTextAsync(outFile, Report(results, descriptions, profiles, seconds, rounds, PayloadBytes));
+var report = Report(results, descriptions, profiles, seconds, rounds, PayloadBytes);
+if (suite == "all")
+{
+    var gatewayRequest = Path.GetTempFileName();
+    await File.WriteAllBytesAsync(gatewayRequest, GatewayOverhead.RequestFrame());
+    report = WithSection(report, await GatewayOverhead.RunAsync(gatewayRequest, profiles, rounds));
+    File.Delete(gatewayRequest);
+}
+await File.WriteAllTextAsync(outFile, report);
 Console.WriteLine($"Wrote {outFile}");
 return 0;
 
@@ -127,6 +146,20 @@ static string Report(Dictionary<(string Target, string Profile), LoadResult> res
     text.AppendLine(CultureInfo.InvariantCulture, $"- .NET: {RuntimeInformation.FrameworkDescription}, server GC");
     text.AppendLine(CultureInfo.InvariantCulture, $"- Run: {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC");
     return text.ToString();
+}
+
+// Puts the gateway section before "## Machine", replacing an earlier one.
+static string WithSection(string report, string section)
+{
+    const string Heading = "## Gateway overhead";
+    var start = report.IndexOf(Heading, StringComparison.Ordinal);
+    if (start >= 0)
+    {
+        var end = report.IndexOf("\n## ", start + Heading.Length, StringComparison.Ordinal);
+        report = report.Remove(start, (end < 0 ? report.Length : end + 1) - start);
+    }
+    var machine = report.IndexOf("## Machine", StringComparison.Ordinal);
+    return machine < 0 ? report + "\n" + section : report.Insert(machine, section);
 }
 
 static string CpuModel() =>

@@ -122,7 +122,7 @@ public sealed class GatewayProxy(
             request.Headers.TryAddWithoutValidation(GrpcHeaders.Timeout, GrpcTimeout.Format(remaining));
         }
 
-        var relay = new ResponseRelay(http, verdict.Access!.ResponseMask, _maxLength);
+        var relay = new ResponseRelay(http, verdict.Access!.ResponseMask, _maxLength, method.IsServerStreaming);
         try
         {
             using var response = await routes.Invoker.SendAsync(request, cancellation.Token);

@@ -12,7 +12,7 @@ namespace Ketenmesh.Gateway.Proxy;
 /// Carries an upstream answer back to the caller: headers, then each message minimised by the
 /// grant's mask and flushed on its own (a stream is never held whole), then the trailers.
 /// </summary>
-internal sealed class ResponseRelay(HttpContext http, ResponseMask mask, int maxLength)
+internal sealed class ResponseRelay(HttpContext http, ResponseMask mask, int maxLength, bool streaming)
 {
     public bool Started { get; private set; }
 
@@ -34,7 +34,12 @@ internal sealed class ResponseRelay(HttpContext http, ResponseMask mask, int max
         }
         TrustedHeaders.CopyResponse(response.Headers, http.Response.Headers);
         http.Response.ContentType = GrpcHeaders.ContentType;
-        await http.Response.StartAsync(cancellationToken);
+        if (streaming)
+        {
+            // A stream's caller may wait long for its first message: give it the headers now. A unary
+            // answer sends them with its message, one write fewer.
+            await http.Response.StartAsync(cancellationToken);
+        }
         Started = true;
 
         var body = PipeReader.Create(await response.Content.ReadAsStreamAsync(cancellationToken));

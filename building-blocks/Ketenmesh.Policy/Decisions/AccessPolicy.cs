@@ -47,29 +47,27 @@ public sealed class AccessPolicy
         {
             return AccessVerdict.Deny("The gateway has no published sharing policy, so nothing is allowed. Try again once the policy service has published one.");
         }
-        var granted = string.Join(", ", request.TokenPurposes.Order(StringComparer.Ordinal));
         if (string.IsNullOrEmpty(request.DeclaredPurpose))
         {
-            return AccessVerdict.Deny($"The call declares no purpose. Send metadata x-purpose with one of your token's purposes: {granted}.");
+            return AccessVerdict.Deny($"The call declares no purpose. Send metadata x-purpose with one of your token's purposes: {Granted(request)}.");
         }
         if (!PurposeNames.TryParse(request.DeclaredPurpose, out _))
         {
-            return AccessVerdict.Deny($"x-purpose '{Printable(request.DeclaredPurpose)}' is not a chain purpose; use one of your token's purposes: {granted}.");
+            return AccessVerdict.Deny($"x-purpose '{Printable(request.DeclaredPurpose)}' is not a chain purpose; use one of your token's purposes: {Granted(request)}.");
         }
         if (!request.TokenPurposes.Contains(request.DeclaredPurpose))
         {
-            return AccessVerdict.Deny($"Your token does not carry purpose '{request.DeclaredPurpose}'; it carries: {granted}. Ask for a token with that scope if your organisation may act for it.");
+            return AccessVerdict.Deny($"Your token does not carry purpose '{request.DeclaredPurpose}'; it carries: {Granted(request)}. Ask for a token with that scope if your organisation may act for it.");
         }
-        var candidates = _grants.GetValueOrDefault((request.PartnerId, request.DeclaredPurpose), [])
-            .Where(g => g.Find(request.Method) is not null)
-            .ToList();
-        if (candidates.Count == 0)
-        {
-            return AccessVerdict.Deny(NoGrantReason(request));
-        }
+        EnforcedGrant? first = null;
         string? inactive = null;
-        foreach (var grant in candidates)
+        foreach (var grant in _grants.GetValueOrDefault((request.PartnerId, request.DeclaredPurpose), []))
         {
+            if (grant.Find(request.Method) is null)
+            {
+                continue;
+            }
+            first ??= grant;
             inactive = grant.InactiveReason(now);
             if (inactive is not null)
             {
@@ -81,8 +79,10 @@ public sealed class AccessPolicy
             }
             return AccessVerdict.Allow(grant, grant.Find(request.Method)!);
         }
-        return AccessVerdict.Deny(inactive!, candidates[0]);
+        return first is null ? AccessVerdict.Deny(NoGrantReason(request)) : AccessVerdict.Deny(inactive!, first);
     }
+
+    private static string Granted(AccessRequest request) => string.Join(", ", request.TokenPurposes.Order(StringComparer.Ordinal));
 
     private string NoGrantReason(AccessRequest request)
     {
