@@ -1,30 +1,79 @@
 using Ketenmesh.Audit;
 using Ketenmesh.Audit.Chain;
+using Ketenmesh.Audit.Reading;
 
 namespace Ketenmesh.Gateway;
 
 /// <summary>
-/// <c>Ketenmesh.Gateway audit verify</c> (behind <c>./mesh audit verify</c>): recomputes the gateway's
-/// audit chain and checks its signed checkpoints. Exit 0 intact, 1 tampered, 2 usage.
+/// <c>Ketenmesh.Gateway audit …</c> (behind <c>./mesh audit</c>), for privacy officers on the gateway's
+/// audit database: <c>verify</c> recomputes the chain and checks its signed checkpoints (exit 0 intact,
+/// 1 tampered); <c>partner</c> lists one partner's own records; <c>subject</c> makes a data-subject
+/// access report; <c>release</c> releases a confidential record for such reports; <c>purge</c> applies
+/// retention. Exit 2 on a usage error.
 /// </summary>
 public static class AuditCommand
 {
+    private const string Usage = """
+        usage: audit verify                                  check the chain and its signed checkpoints
+               audit partner <partner-id>                    that partner's own records (last 30 days)
+               audit subject <pseudonym>                     data-subject access report, e.g. registration_id:reg-1
+               audit release <sequence> <officer> <reason>   release a confidential record for subject reports
+               audit purge                                   apply retention (content of old records to tombstones)
+        options: --Database:Provider=Postgres --Database:ConnectionString=... --Audit:KeyFile=...
+        """;
+
     public static async Task<int> RunAsync(string[] args, TextWriter output, TextWriter error)
     {
-        if (args.FirstOrDefault() != "verify")
+        var positional = args.Where(a => !a.StartsWith("--", StringComparison.Ordinal)).ToList();
+        var valid = (positional.FirstOrDefault(), positional.Count) is ("verify" or "purge", 1) or ("partner" or "subject", 2) or ("release", 4);
+        if (!valid)
         {
-            await error.WriteLineAsync("usage: audit verify [--Database:Provider=Postgres --Database:ConnectionString=...] [--Audit:KeyFile=...]");
+            await error.WriteLineAsync(Usage);
             return 2;
         }
         var configuration = new ConfigurationBuilder()
             .AddEnvironmentVariables()
-            .AddCommandLine(args.Skip(1).ToArray())
+            .AddCommandLine(args.Where(a => a.StartsWith("--", StringComparison.Ordinal)).ToArray())
             .Build();
         var services = new ServiceCollection();
         services.AddLogging();
         services.AddAuditLog(configuration);
         await using var provider = services.BuildServiceProvider();
         await using var scope = provider.CreateAsyncScope();
+        var reader = scope.ServiceProvider.GetRequiredService<AuditReader>();
+        switch (positional[0])
+        {
+            case "partner":
+                var now = DateTimeOffset.UtcNow;
+                foreach (var record in await reader.ForPartnerAsync(positional[1], now.AddDays(-30), now.AddMinutes(1), 1000))
+                {
+                    var e = record.Entry;
+                    await output.WriteLineAsync($"{record.Sequence,8} {e.Time:u} {e.Decision,-7} {e.Purpose,-26} {e.Method} {e.GrantId} {e.SubjectPseudonym}");
+                }
+                return 0;
+            case "subject":
+                var report = await reader.SubjectAccessReportAsync(positional[1]);
+                await output.WriteLineAsync($"Accesses to {report.SubjectPseudonym}:");
+                foreach (var access in report.Accesses)
+                {
+                    await output.WriteLineAsync($"  {access.Time:u} {access.PartnerId,-14} {access.Purpose,-26} {access.Method} ({access.Decision})");
+                }
+                await output.WriteLineAsync($"{report.Withheld} confidential (investigation) record(s) withheld until released.");
+                return 0;
+            case "release":
+                if (!long.TryParse(positional[1], out var sequence))
+                {
+                    await error.WriteLineAsync($"'{positional[1]}' is not a record sequence number.");
+                    return 2;
+                }
+                await reader.ReleaseAsync(sequence, positional[2], positional[3]);
+                await output.WriteLineAsync($"Record {sequence} released by {positional[2]}.");
+                return 0;
+            case "purge":
+                var purged = await scope.ServiceProvider.GetRequiredService<AuditRetention>().PurgeAsync(DateTimeOffset.UtcNow);
+                await output.WriteLineAsync($"{purged} record(s) purged to tombstones.");
+                return 0;
+        }
         var result = await scope.ServiceProvider.GetRequiredService<AuditVerifier>().VerifyAsync();
         await output.WriteLineAsync($"{result.RecordsChecked} records ({result.Purged} purged to tombstones), {result.CheckpointsChecked} signed checkpoints checked.");
         foreach (var problem in result.Problems)

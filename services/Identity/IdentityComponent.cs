@@ -24,6 +24,7 @@ public sealed class IdentityComponent : IMeshComponent
         };
         var keyFile = settings.KeyFile ?? Path.Combine(DataDirectory(configuration), "identity-keys.json");
         services.AddSingleton(options);
+        services.AddSingleton(settings);
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton(provider => SigningKeyStore.OpenOrCreate(keyFile, provider.GetRequiredService<TimeProvider>(), IssuerOptions.MaxLifetime));
         services.AddSingleton(PartnerCatalog.Seeded);
@@ -32,7 +33,7 @@ public sealed class IdentityComponent : IMeshComponent
             var registry = new ClientRegistry();
             if (settings.LocalClients)
             {
-                LocalClients.Register(registry, provider.GetRequiredService<PartnerCatalog>(), DataDirectory(configuration));
+                LocalClients.Register(registry, provider.GetRequiredService<PartnerCatalog>(), DataDirectory(configuration), settings.AllowClientSecrets);
             }
 
             return registry;

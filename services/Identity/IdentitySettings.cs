@@ -14,4 +14,10 @@ public sealed class IdentitySettings
 
     /// <summary>Register a local client (key made at first use) for every seeded partner: the local profile only.</summary>
     public bool LocalClients { get; set; }
+
+    /// <summary>
+    /// Accept client secrets (client_secret_basic and client_secret_post) besides private_key_jwt: for
+    /// the local profile only, so a developer can try the token endpoint with curl.
+    /// </summary>
+    public bool AllowClientSecrets { get; set; }
 }

@@ -3,8 +3,11 @@ using Microsoft.IdentityModel.Tokens;
 
 namespace Ketenmesh.Identity.Domain;
 
-/// <summary>A partner system registered to ask for tokens: its client id, partner and public key.</summary>
-public sealed record Client(string ClientId, Partner Partner, SecurityKey PublicKey);
+/// <summary>
+/// A partner system registered to ask for tokens: its client id, partner and public key, and in the
+/// local profile only, the SHA-256 of a client secret.
+/// </summary>
+public sealed record Client(string ClientId, Partner Partner, SecurityKey PublicKey, byte[]? SecretHash = null);
 
 /// <summary>The registered clients; a client id unknown here cannot authenticate.</summary>
 public sealed class ClientRegistry

@@ -12,14 +12,32 @@ public static class LocalClients
 {
     public static string ClientId(Partner partner) => $"{partner.Id}-local";
 
-    public static void Register(ClientRegistry registry, PartnerCatalog catalog, string dataDirectory)
+    /// <param name="withSecrets">Also give each a client secret (development only; see <see cref="LoadOrCreateSecret"/>).</param>
+    public static void Register(ClientRegistry registry, PartnerCatalog catalog, string dataDirectory, bool withSecrets = false)
     {
         foreach (var partner in catalog.All)
         {
             using var key = LoadOrCreateKey(dataDirectory, partner);
             var publicKey = new ECDsaSecurityKey(ECDsa.Create(key.ExportParameters(includePrivateParameters: false))) { KeyId = ClientId(partner) };
-            registry.Register(new Client(ClientId(partner), partner, publicKey));
+            var secretHash = withSecrets ? SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(LoadOrCreateSecret(dataDirectory, partner))) : null;
+            registry.Register(new Client(ClientId(partner), partner, publicKey, secretHash));
         }
+    }
+
+    /// <summary>
+    /// The partner's local client secret, made at first use next to its key (owner-only file). Only for
+    /// trying the token endpoint by hand in the local profile; partner systems use private_key_jwt.
+    /// </summary>
+    public static string LoadOrCreateSecret(string dataDirectory, Partner partner)
+    {
+        var path = Path.Combine(dataDirectory, "local-clients", $"{partner.Id}.secret");
+        if (File.Exists(path))
+        {
+            return File.ReadAllText(path).Trim();
+        }
+        var secret = Base64UrlEncoder.Encode(RandomNumberGenerator.GetBytes(32));
+        WriteOwnerOnly(path, secret);
+        return secret;
     }
 
     /// <summary>The partner's local private key; created (readable by the owner only) when missing.</summary>
@@ -33,6 +51,12 @@ public static class LocalClients
             return key;
         }
 
+        WriteOwnerOnly(path, Convert.ToBase64String(key.ExportPkcs8PrivateKey()));
+        return key;
+    }
+
+    static void WriteOwnerOnly(string path, string content)
+    {
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
         var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
         if (!OperatingSystem.IsWindows())
@@ -40,11 +64,7 @@ public static class LocalClients
             options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
         }
 
-        using (var writer = new StreamWriter(new FileStream(path, options)))
-        {
-            writer.Write(Convert.ToBase64String(key.ExportPkcs8PrivateKey()));
-        }
-
-        return key;
+        using var writer = new StreamWriter(new FileStream(path, options));
+        writer.Write(content);
     }
 }

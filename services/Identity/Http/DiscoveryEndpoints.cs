@@ -13,13 +13,15 @@ static class DiscoveryEndpoints
     public const string ConfigurationPath = "/.well-known/openid-configuration";
     public const string JwksPath = "/.well-known/jwks.json";
 
-    public static IResult Configuration(IssuerOptions options) => Results.Json(new Dictionary<string, object>
+    public static IResult Configuration(IssuerOptions options, IdentitySettings settings) => Results.Json(new Dictionary<string, object>
     {
         ["issuer"] = options.Issuer,
         ["token_endpoint"] = options.Issuer.TrimEnd('/') + TokenEndpoint.Path,
         ["jwks_uri"] = options.Issuer.TrimEnd('/') + JwksPath,
         ["grant_types_supported"] = new[] { "client_credentials" },
-        ["token_endpoint_auth_methods_supported"] = new[] { "private_key_jwt" },
+        ["token_endpoint_auth_methods_supported"] = settings.AllowClientSecrets
+            ? new[] { "private_key_jwt", "client_secret_basic", "client_secret_post" }
+            : new[] { "private_key_jwt" },
         ["token_endpoint_auth_signing_alg_values_supported"] = new[] { "ES256", "RS256", "PS256" },
         ["scopes_supported"] = Enum.GetValues<Chain.Common.V1.Purpose>().Where(p => p != Chain.Common.V1.Purpose.Unspecified).Select(PurposeNames.ToScope).ToArray(),
         ["response_types_supported"] = Array.Empty<string>(),

@@ -7,13 +7,14 @@ namespace Ketenmesh.Identity.Http;
 
 /// <summary>
 /// <c>POST /connect/token</c>: the client credentials grant (RFC 6749 §4.4) with private_key_jwt
-/// client authentication (RFC 7523). Errors are the RFC 6749 §5.2 JSON bodies.
+/// client authentication (RFC 7523), and client secrets in the local profile only. Errors are the
+/// RFC 6749 §5.2 JSON bodies.
 /// </summary>
 static class TokenEndpoint
 {
     public const string Path = "/connect/token";
 
-    public static async Task<IResult> HandleAsync(HttpContext http, ClientRegistry clients, ClientAssertionValidator assertions, AccessTokenIssuer issuer)
+    public static async Task<IResult> HandleAsync(HttpContext http, ClientRegistry clients, ClientAssertionValidator assertions, AccessTokenIssuer issuer, IdentitySettings settings)
     {
         http.Response.Headers.CacheControl = "no-store";
         if (!http.Request.HasFormContentType)
@@ -27,19 +28,32 @@ static class TokenEndpoint
             return Error("unsupported_grant_type", "Only grant_type=client_credentials is supported.");
         }
 
-        if (form["client_assertion_type"] != ClientAssertionValidator.AssertionType || string.IsNullOrEmpty(form["client_assertion"]))
+        Client client;
+        if (ClientSecretAuthentication.IsAttempted(http.Request, form))
         {
-            return Error("invalid_client", $"Authenticate with private_key_jwt: client_assertion_type={ClientAssertionValidator.AssertionType} and a client_assertion.", StatusCodes.Status401Unauthorized);
+            var (secretClient, secretError) = ClientSecretAuthentication.Authenticate(http.Request, form, clients, settings);
+            if (secretClient is null)
+            {
+                return Error("invalid_client", secretError!, StatusCodes.Status401Unauthorized);
+            }
+            client = secretClient;
         }
-
-        var claimedClientId = form["client_id"].ToString();
-        var authentication = await assertions.ValidateAsync(form["client_assertion"]!, claimedClientId.Length == 0 ? null : claimedClientId, id => clients.Find(id)?.PublicKey);
-        if (authentication.ClientId is null)
+        else
         {
-            return Error("invalid_client", authentication.Error!, StatusCodes.Status401Unauthorized);
-        }
+            if (form["client_assertion_type"] != ClientAssertionValidator.AssertionType || string.IsNullOrEmpty(form["client_assertion"]))
+            {
+                return Error("invalid_client", $"Authenticate with private_key_jwt: client_assertion_type={ClientAssertionValidator.AssertionType} and a client_assertion.", StatusCodes.Status401Unauthorized);
+            }
 
-        var client = clients.Find(authentication.ClientId)!;
+            var claimedClientId = form["client_id"].ToString();
+            var authentication = await assertions.ValidateAsync(form["client_assertion"]!, claimedClientId.Length == 0 ? null : claimedClientId, id => clients.Find(id)?.PublicKey);
+            if (authentication.ClientId is null)
+            {
+                return Error("invalid_client", authentication.Error!, StatusCodes.Status401Unauthorized);
+            }
+
+            client = clients.Find(authentication.ClientId)!;
+        }
         if (ScopeRequest.Resolve(client.Partner, form["scope"], out var scopeError) is not { } purposes)
         {
             return Error("invalid_scope", scopeError!);

@@ -39,6 +39,9 @@ sealed class GatewayMesh : IAsyncDisposable
 
     public Uri Gateway { get; }
 
+    /// <summary>Where the components keep their files, the gateway's audit database (gateway.db) among them.</summary>
+    public string DataDirectory => _directory;
+
     public ContractUpstream Upstream { get; }
 
     public PublishedPolicy Policy { get; }

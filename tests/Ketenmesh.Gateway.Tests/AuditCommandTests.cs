@@ -1,0 +1,93 @@
+using Google.Protobuf;
+using Ketenmesh.Gateway.Tests.Support;
+using Microsoft.Data.Sqlite;
+
+namespace Ketenmesh.Gateway.Tests;
+
+/// <summary>`./mesh audit …` on the audit log a running gateway wrote.</summary>
+public sealed class AuditCommandTests : IAsyncLifetime
+{
+    private GatewayMesh _mesh = null!;
+
+    public async Task InitializeAsync()
+    {
+        _mesh = await GatewayMesh.StartAsync(allToContractUpstream: true);
+        var request = new Chain.Registry.V1.GetRegistrationRequest { RegistrationId = "reg-42" }.ToByteArray();
+        await _mesh.Raw.CallAsync("chain.registry.v1.VictimRegistry/GetRegistration", [request], _mesh.As("care", "victim_care"));
+        await _mesh.Raw.CallAsync("chain.registry.v1.VictimRegistry/GetRegistration", [request], _mesh.As("police", "criminal_investigation"));
+        await _mesh.Raw.CallAsync("chain.registry.v1.VictimRegistry/GetRegistration", [request], _mesh.As("rapporteur", "statistics"));
+    }
+
+    public async Task DisposeAsync() => await _mesh.DisposeAsync();
+
+    private async Task<(int Exit, string Output)> RunAsync(params string[] args)
+    {
+        var output = new StringWriter();
+        var exit = await AuditCommand.RunAsync(
+            [.. args, $"--Mesh:DataDirectory={_mesh.DataDirectory}", $"--Database:ConnectionString=Data Source={Path.Combine(_mesh.DataDirectory, "gateway.db")}"],
+            output, output);
+        return (exit, output.ToString());
+    }
+
+    [Fact]
+    public async Task Verify_finds_the_gateways_log_intact()
+    {
+        var (exit, output) = await RunAsync("verify");
+
+        Assert.Equal(0, exit);
+        Assert.Contains("3 records", output);
+        Assert.Contains("intact", output);
+    }
+
+    [Fact]
+    public async Task Verify_fails_once_a_record_is_rewritten_behind_the_logs_back()
+    {
+        await using (var connection = new SqliteConnection($"Data Source={Path.Combine(_mesh.DataDirectory, "gateway.db")}"))
+        {
+            await connection.OpenAsync();
+            await using var command = connection.CreateCommand();
+            command.CommandText = "DROP TRIGGER audit_records_purge_only; UPDATE audit_records SET partner_id = 'municipality' WHERE sequence = 2";
+            await command.ExecuteNonQueryAsync();
+        }
+
+        var (exit, output) = await RunAsync("verify");
+
+        Assert.Equal(1, exit);
+        Assert.Contains("record 2: Changed", output);
+    }
+
+    [Fact]
+    public async Task Subject_report_names_care_and_withholds_the_investigation_until_released()
+    {
+        var (exit, before) = await RunAsync("subject", "registration_id:reg-42");
+        var police = (await _mesh.AuditAsync()).FindIndex(e => e.PartnerId == "police") + 1;
+        var (released, _) = await RunAsync("release", police.ToString(), "privacy-officer-1", "investigation closed");
+        var (_, after) = await RunAsync("subject", "registration_id:reg-42");
+
+        Assert.Equal(0, exit);
+        Assert.Contains("care", before);
+        Assert.DoesNotContain("police", before);
+        Assert.Contains("1 confidential (investigation) record(s) withheld", before);
+        Assert.Equal(0, released);
+        Assert.Contains("police", after);
+    }
+
+    [Fact]
+    public async Task A_partner_listing_shows_its_own_records_only()
+    {
+        var (exit, output) = await RunAsync("partner", "care");
+
+        Assert.Equal(0, exit);
+        Assert.Contains("care-victim-care", output);
+        Assert.DoesNotContain("police-criminal-investigation", output);
+    }
+
+    [Fact]
+    public async Task Unknown_command_prints_usage_and_exits_2()
+    {
+        var (exit, output) = await RunAsync("shred");
+
+        Assert.Equal(2, exit);
+        Assert.Contains("usage: audit verify", output);
+    }
+}
