@@ -22,7 +22,7 @@ internal sealed class ResponseRelay(HttpContext http, ResponseMask mask, int max
     {
         if (response.StatusCode != HttpStatusCode.OK)
         {
-            End(new Status(FromHttpStatus(response.StatusCode), $"The service answered HTTP {(int)response.StatusCode} instead of gRPC."));
+            End(new Status(HttpStatusMapping.ToStatusCode(response.StatusCode), $"The service answered HTTP {(int)response.StatusCode} instead of gRPC."));
             return;
         }
         if (StatusOf(response.Headers) is { } trailersOnly)
@@ -88,17 +88,6 @@ internal sealed class ResponseRelay(HttpContext http, ResponseMask mask, int max
         var message = headers.TryGetValues(GrpcHeaders.Message, out var messages) ? StatusMessageEncoding.Decode(messages.First()) : "";
         return new Status(code, message);
     }
-
-    /// <summary>The gRPC protocol's mapping of HTTP status codes for a peer that did not answer in gRPC.</summary>
-    private static StatusCode FromHttpStatus(HttpStatusCode code) => code switch
-    {
-        HttpStatusCode.BadRequest => StatusCode.Internal,
-        HttpStatusCode.Unauthorized => StatusCode.Unauthenticated,
-        HttpStatusCode.Forbidden => StatusCode.PermissionDenied,
-        HttpStatusCode.NotFound => StatusCode.Unimplemented,
-        HttpStatusCode.TooManyRequests or HttpStatusCode.BadGateway or HttpStatusCode.ServiceUnavailable or HttpStatusCode.GatewayTimeout => StatusCode.Unavailable,
-        _ => StatusCode.Unknown,
-    };
 
     /// <summary>An upstream stream that broke mid-call: RST_STREAM codes map as the gRPC protocol says.</summary>
     public static Status StatusOfBrokenStream(Exception e)

@@ -80,7 +80,7 @@ public sealed class DiscoveryTests : IAsyncLifetime
 
     private static async Task<(int Exit, string Output, string Error)> RunBufAsync(params string[] arguments)
     {
-        var info = new ProcessStartInfo(Path.Combine(RepoRoot(), "tests/peers/node_modules/.bin/buf"))
+        var info = new ProcessStartInfo(Path.Combine(Repository.Root, "tests/peers/node_modules/.bin/buf"))
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
@@ -95,15 +95,5 @@ public sealed class DiscoveryTests : IAsyncLifetime
         var error = process.StandardError.ReadToEndAsync();
         await process.WaitForExitAsync();
         return (process.ExitCode, await output, await error);
-    }
-
-    private static string RepoRoot()
-    {
-        var directory = new DirectoryInfo(AppContext.BaseDirectory);
-        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "Ketenmesh.slnx")))
-        {
-            directory = directory.Parent;
-        }
-        return directory!.FullName;
     }
 }

@@ -53,7 +53,7 @@ public sealed class PeerTests : IAsyncLifetime
 
     private async Task<(int Code, string Details, List<byte[]> Responses)> CallAsync(string peer, string kind, string method, byte[] request, Dictionary<string, string> metadata)
     {
-        var root = RepoRoot();
+        var root = Repository.Root;
         var info = peer == "python"
             ? new ProcessStartInfo("/usr/bin/python3") { ArgumentList = { Path.Combine(root, "tests/peers/python/raw_call.py") } }
             : new ProcessStartInfo("node") { ArgumentList = { Path.Combine(root, "tests/peers/node/raw_call.js") } };
@@ -73,15 +73,5 @@ public sealed class PeerTests : IAsyncLifetime
         var root2 = json.RootElement;
         return (root2.GetProperty("code").GetInt32(), root2.GetProperty("details").GetString()!,
             root2.GetProperty("responses").EnumerateArray().Select(r => Convert.FromBase64String(r.GetString()!)).ToList());
-    }
-
-    private static string RepoRoot()
-    {
-        var directory = new DirectoryInfo(AppContext.BaseDirectory);
-        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "Ketenmesh.slnx")))
-        {
-            directory = directory.Parent;
-        }
-        return directory!.FullName;
     }
 }

@@ -190,7 +190,7 @@ internal sealed class ClientCall<TRequest, TResponse> : IDisposable
         }
         if (response.StatusCode != HttpStatusCode.OK)
         {
-            status = new Status(FromHttpStatus(response.StatusCode), $"The server answered HTTP {(int)response.StatusCode} without a gRPC status.");
+            status = new Status(HttpStatusMapping.ToStatusCode(response.StatusCode), $"The server answered HTTP {(int)response.StatusCode} without a gRPC status.");
             return true;
         }
         var contentType = response.Content.Headers.ContentType?.ToString();
@@ -202,17 +202,6 @@ internal sealed class ClientCall<TRequest, TResponse> : IDisposable
         status = default;
         return false;
     }
-
-    /// <summary>The HTTP status to gRPC status mapping the protocol gives for answers without grpc-status.</summary>
-    private static StatusCode FromHttpStatus(HttpStatusCode code) => code switch
-    {
-        HttpStatusCode.BadRequest => StatusCode.Internal,
-        HttpStatusCode.Unauthorized => StatusCode.Unauthenticated,
-        HttpStatusCode.Forbidden => StatusCode.PermissionDenied,
-        HttpStatusCode.NotFound => StatusCode.Unimplemented,
-        HttpStatusCode.TooManyRequests or HttpStatusCode.BadGateway or HttpStatusCode.ServiceUnavailable or HttpStatusCode.GatewayTimeout => StatusCode.Unavailable,
-        _ => StatusCode.Unknown,
-    };
 
     private static Status ParseStatus(string? code, string? message)
     {

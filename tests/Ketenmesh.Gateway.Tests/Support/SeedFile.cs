@@ -13,7 +13,7 @@ static class SeedFile
 {
     public static IReadOnlyList<SeededRule> Rules()
     {
-        var path = Path.Combine(RepoRoot(), "building-blocks", "Ketenmesh.Policy", "Seed", "default-policy.json");
+        var path = Path.Combine(Repository.Root, "building-blocks", "Ketenmesh.Policy", "Seed", "default-policy.json");
         using var document = JsonDocument.Parse(File.ReadAllText(path));
         var rules = new List<SeededRule>();
         foreach (var grant in document.RootElement.GetProperty("grants").EnumerateArray())
@@ -32,14 +32,4 @@ static class SeedFile
 
     private static string Snake(string camelPath) =>
         string.Concat(camelPath.Select(c => char.IsUpper(c) ? "_" + char.ToLowerInvariant(c) : c.ToString()));
-
-    private static string RepoRoot()
-    {
-        var directory = new DirectoryInfo(AppContext.BaseDirectory);
-        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "Ketenmesh.slnx")))
-        {
-            directory = directory.Parent;
-        }
-        return directory?.FullName ?? throw new InvalidOperationException("Not inside the repository.");
-    }
 }
