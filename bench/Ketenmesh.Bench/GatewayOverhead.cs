@@ -136,7 +136,7 @@ public static class GatewayOverhead
         var text = new StringBuilder();
         text.AppendLine("## Gateway overhead");
         text.AppendLine();
-        text.AppendLine(CultureInfo.InvariantCulture, $"Unary `{Path}` answered by the same service (our gRPC layer, fixed answer), called directly and through the gateway of the embedded mesh (`./mesh up`): token validation (ES256, validated tokens cached until exp), purpose and published grant, the municipality's field mask (4 of 8 assessment fields leave), trusted headers, and a durable audit record before the answer is released (SQLite, synchronous=FULL, group commit). {rounds} rounds alternating direct and gateway; the median round shown.");
+        text.AppendLine(CultureInfo.InvariantCulture, $"Unary `{Path}` answered by the same service (our gRPC layer, fixed answer), called directly and through the gateway of the embedded mesh (`./mesh up`): token validation (ES256, validated tokens cached until exp), purpose and published grant, the municipality's field mask (4 of 8 assessment fields leave), trusted headers, and a durable audit record before the call is forwarded (SQLite, synchronous=FULL, group commit). {rounds} rounds alternating direct and gateway; the median round shown.");
         text.AppendLine();
         text.AppendLine("| load | route | requests/s | p50 ms | p99 ms | failed |");
         text.AppendLine("|---|---|---:|---:|---:|---:|");

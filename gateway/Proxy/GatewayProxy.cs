@@ -1,5 +1,6 @@
 using System.Net;
 using Google.Protobuf.Reflection;
+using Ketenmesh.Audit;
 using Ketenmesh.Gateway.Access;
 using Ketenmesh.Grpc;
 using Ketenmesh.Grpc.Protocol;
@@ -12,8 +13,8 @@ namespace Ketenmesh.Gateway.Proxy;
 
 /// <summary>
 /// Every partner call: authenticate, rate-limit, decide on purpose and grant, audit, then relay to the
-/// owning service and minimise each response message on the way back. Nothing leaves before its
-/// audit record is durable; anything the gateway cannot check is refused.
+/// owning service and minimise each response message on the way back. Nothing reaches a service or
+/// leaves the gateway before its audit record is durable; anything the gateway cannot check is refused.
 /// </summary>
 public sealed class GatewayProxy(
     CallerAuthenticator authenticator,
@@ -28,6 +29,23 @@ public sealed class GatewayProxy(
     private readonly int _maxLength = options.Value.MaxMessageSize;
 
     public async Task HandleAsync(HttpContext http)
+    {
+        try
+        {
+            await DecideAndRelayAsync(http);
+        }
+        catch (AuditUnavailableException e)
+        {
+            // No record, no decision: whatever was decided, nothing goes ahead without its audit record.
+            logger.LogError(e.InnerException, "The audit log is unavailable; refusing the call.");
+            if (!http.Response.HasStarted)
+            {
+                Refuse(http, new Status(StatusCode.Unavailable, "The gateway cannot record decisions right now, so it decides nothing; try again shortly."));
+            }
+        }
+    }
+
+    private async Task DecideAndRelayAsync(HttpContext http)
     {
         if (!await ServerProtocolGuard.AcceptAsync(http))
         {
@@ -96,13 +114,13 @@ public sealed class GatewayProxy(
             await DenyAsync(http, call, StatusCode.Unavailable, $"No service is configured for package {method!.File.Package}.", verdict.Grant, now);
             return;
         }
-        // Recorded while the call travels; awaited before the first byte of the answer goes back.
-        var recorded = audit.RecordAsync(call.Decision(now, allowed: true, verdict.Reason, verdict.Grant), http.RequestAborted).AsTask();
-        await RelayAsync(http, call, method!, verdict, caller, upstream, single, traceParent, timeout, recorded);
+        // On record before the service sees the call: no service acts, and no answer leaves, on an unrecorded decision.
+        await audit.RecordAsync(call.Decision(now, allowed: true, verdict.Reason, verdict.Grant), CancellationToken.None);
+        await RelayAsync(http, call, method!, verdict, caller, upstream, single, traceParent, timeout);
     }
 
     private async Task RelayAsync(HttpContext http, CallFacts call, MethodDescriptor method, AccessVerdict verdict, Caller caller,
-        Uri upstream, Frame? single, string traceParent, TimeSpan? timeout, Task recorded)
+        Uri upstream, Frame? single, string traceParent, TimeSpan? timeout)
     {
         using var cancellation = CancellationTokenSource.CreateLinkedTokenSource(http.RequestAborted);
         if (timeout is { } t)
@@ -126,7 +144,6 @@ public sealed class GatewayProxy(
         try
         {
             using var response = await routes.Invoker.SendAsync(request, cancellation.Token);
-            await recorded;
             await relay.RelayAsync(response, cancellation.Token);
         }
         catch (Exception e) when (http.RequestAborted.IsCancellationRequested)
@@ -135,35 +152,29 @@ public sealed class GatewayProxy(
         }
         catch (Exception) when (streamed?.Refusal is { } refusal)
         {
-            await recorded;
             await audit.RecordAsync(call.Decision(clock.GetUtcNow(), allowed: false, refusal, verdict.Grant), CancellationToken.None);
             relay.End(new Status(StatusCode.PermissionDenied, refusal));
         }
         catch (OperationCanceledException) when (cancellation.IsCancellationRequested)
         {
-            await recorded;
             relay.End(new Status(StatusCode.DeadlineExceeded, "Deadline exceeded at the gateway."));
         }
         catch (HttpRequestException e) when (!relay.Started)
         {
-            await recorded;
             logger.LogWarning("{Package} is unreachable: {Error}", method.File.Package, e.Message);
             relay.End(new Status(StatusCode.Unavailable, $"The service for {method.File.Package} is not reachable; try again."));
         }
         catch (Exception e) when (e is HttpRequestException or IOException or HttpProtocolException)
         {
-            await recorded;
             relay.End(ResponseRelay.StatusOfBrokenStream(e));
         }
         catch (RpcException e)
         {
-            await recorded;
             relay.End(e.Status);
         }
         catch (InvalidDataException)
         {
             // The upstream answer is not the contract's message: never pass on what could not be minimised.
-            await recorded;
             relay.End(new Status(StatusCode.Internal, "The service's answer could not be minimised, so it was withheld."));
         }
     }

@@ -91,3 +91,31 @@ public sealed class AuditCommandTests : IAsyncLifetime
         Assert.Contains("usage: audit verify", output);
     }
 }
+
+/// <summary>No record, no decision: when the audit log cannot write, the gateway refuses everything.</summary>
+public sealed class AuditUnavailableTests : IAsyncLifetime
+{
+    private GatewayMesh _mesh = null!;
+
+    public async Task InitializeAsync() => _mesh = await GatewayMesh.StartAsync(allToContractUpstream: true);
+
+    public async Task DisposeAsync() => await _mesh.DisposeAsync();
+
+    [Fact]
+    public async Task Without_a_writable_audit_log_calls_are_refused_and_never_reach_the_service()
+    {
+        await using (var connection = new SqliteConnection($"Data Source={Path.Combine(_mesh.DataDirectory, "gateway.db")}"))
+        {
+            await connection.OpenAsync();
+            await using var command = connection.CreateCommand();
+            command.CommandText = "DROP TABLE audit_records";
+            await command.ExecuteNonQueryAsync();
+        }
+
+        var result = await _mesh.Raw.CallAsync("chain.registry.v1.VictimRegistry/GetRegistration", [[]], _mesh.As("police", "criminal_investigation"));
+
+        Assert.Equal((int)Ketenmesh.Grpc.StatusCode.Unavailable, result.Status);
+        Assert.Contains("cannot record decisions", result.Message);
+        Assert.Empty(_mesh.Upstream.Calls);
+    }
+}
