@@ -130,13 +130,9 @@ public sealed class AuditLog : IHostedService, IAuditLog
     private static async Task<AuditHeadRow> LockHeadAsync(AuditDbContext db)
     {
         var sql = db.Database.IsNpgsql() ? "SELECT * FROM audit_head WHERE id = 1 FOR UPDATE" : "SELECT * FROM audit_head WHERE id = 1";
-        var head = await db.Head.FromSqlRaw(sql).SingleOrDefaultAsync();
-        if (head is null)
-        {
-            head = new AuditHeadRow { Id = 1, LastSequence = 0, LastHash = CanonicalEntry.Genesis };
-            db.Head.Add(head);
-        }
-        return head;
+        // The first migration seeds this row with the genesis hash; without it there is no chain to extend.
+        return await db.Head.FromSqlRaw(sql).SingleOrDefaultAsync()
+            ?? throw new InvalidOperationException("The audit log has no head row; its schema was not migrated.");
     }
 
     private async Task CheckpointIfDueAsync(bool force)

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
+using Ketenmesh.Persistence;
 
 namespace Ketenmesh.Hosting;
 
@@ -32,23 +33,7 @@ public static class DevelopmentCertificate
         request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid("1.3.6.1.5.5.7.3.1")], critical: false));
         using var created = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddYears(1));
         var bytes = created.Export(X509ContentType.Pkcs12);
-        Write(path, bytes);
+        OwnerOnlyFile.Write(path, bytes);
         return X509CertificateLoader.LoadPkcs12(bytes, null);
-    }
-
-    private static void Write(string path, byte[] bytes)
-    {
-        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
-        var temporary = path + ".tmp";
-        var options = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write };
-        if (!OperatingSystem.IsWindows())
-        {
-            options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
-        }
-        using (var stream = new FileStream(temporary, options))
-        {
-            stream.Write(bytes);
-        }
-        File.Move(temporary, path, overwrite: true);
     }
 }

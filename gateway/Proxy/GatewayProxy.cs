@@ -83,8 +83,10 @@ public sealed class GatewayProxy(
             return;
         }
 
-        var verdict = policy.Value.Decide(new AccessRequest(caller.Principal.PartnerId, caller.Principal.Purposes, purpose, methodName, caller.CertificateBound), now);
-        var method = policy.Value.Catalog.Find(methodName);
+        // One snapshot for the whole call: a publication landing mid-call must not mix two policies.
+        var current = policy.Value;
+        var verdict = current.Decide(new AccessRequest(caller.Principal.PartnerId, caller.Principal.Purposes, purpose, methodName, caller.CertificateBound), now);
+        var method = current.Catalog.Find(methodName);
         Frame? single = null;
         if (verdict.Allowed && !method!.IsClientStreaming)
         {

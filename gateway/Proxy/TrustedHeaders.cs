@@ -66,7 +66,7 @@ internal static class TrustedHeaders
     {
         foreach (var (name, values) in upstream)
         {
-            if (IsForwardable(name) || name.Equals(GrpcHeaders.StatusDetails, StringComparison.OrdinalIgnoreCase))
+            if (IsForwardable(name))
             {
                 target[name] = new StringValues(values.ToArray());
             }

@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Security.Cryptography;
+using Ketenmesh.Persistence;
 
 namespace Ketenmesh.Audit.Chain;
 
@@ -28,16 +29,7 @@ public sealed class CheckpointSigner : IDisposable
             key.ImportPkcs8PrivateKey(Convert.FromBase64String(File.ReadAllText(path)), out _);
             return new CheckpointSigner(key);
         }
-        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
-        var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
-        if (!OperatingSystem.IsWindows())
-        {
-            options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
-        }
-        using (var writer = new StreamWriter(new FileStream(path, options)))
-        {
-            writer.Write(Convert.ToBase64String(key.ExportPkcs8PrivateKey()));
-        }
+        OwnerOnlyFile.WriteText(path, Convert.ToBase64String(key.ExportPkcs8PrivateKey()));
         return new CheckpointSigner(key);
     }
 

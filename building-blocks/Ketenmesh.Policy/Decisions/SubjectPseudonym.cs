@@ -11,17 +11,13 @@ public static class SubjectPseudonym
 {
     private static readonly string[] SubjectFields = ["registration_id", "signal_id", "return_case_id", "placement_id", "assessment_id"];
 
+    // Per request type, once: this runs on every call through the gateway.
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<MessageDescriptor, Dictionary<int, string>> Fields = new();
+
     /// <summary>The first subject field the request sets, as <c>field:value</c>; null when it names none.</summary>
     public static string? Find(MessageDescriptor requestType, ReadOnlySpan<byte> request)
     {
-        var numbers = new Dictionary<int, string>();
-        foreach (var name in SubjectFields)
-        {
-            if (requestType.FindFieldByName(name) is { FieldType: FieldType.String } field)
-            {
-                numbers[field.FieldNumber] = name;
-            }
-        }
+        var numbers = Fields.GetOrAdd(requestType, SubjectFieldsOf);
         if (numbers.Count == 0)
         {
             return null;
@@ -36,5 +32,18 @@ public static class SubjectPseudonym
             }
         }
         return null;
+    }
+
+    private static Dictionary<int, string> SubjectFieldsOf(MessageDescriptor requestType)
+    {
+        var numbers = new Dictionary<int, string>();
+        foreach (var name in SubjectFields)
+        {
+            if (requestType.FindFieldByName(name) is { FieldType: FieldType.String } field)
+            {
+                numbers[field.FieldNumber] = name;
+            }
+        }
+        return numbers;
     }
 }

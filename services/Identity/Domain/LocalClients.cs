@@ -1,3 +1,4 @@
+using Ketenmesh.Persistence;
 using System.Security.Cryptography;
 using Microsoft.IdentityModel.Tokens;
 
@@ -36,7 +37,7 @@ public static class LocalClients
             return File.ReadAllText(path).Trim();
         }
         var secret = Base64UrlEncoder.Encode(RandomNumberGenerator.GetBytes(32));
-        WriteOwnerOnly(path, secret);
+        OwnerOnlyFile.WriteText(path, secret);
         return secret;
     }
 
@@ -51,20 +52,7 @@ public static class LocalClients
             return key;
         }
 
-        WriteOwnerOnly(path, Convert.ToBase64String(key.ExportPkcs8PrivateKey()));
+        OwnerOnlyFile.WriteText(path, Convert.ToBase64String(key.ExportPkcs8PrivateKey()));
         return key;
-    }
-
-    static void WriteOwnerOnly(string path, string content)
-    {
-        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-        var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
-        if (!OperatingSystem.IsWindows())
-        {
-            options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
-        }
-
-        using var writer = new StreamWriter(new FileStream(path, options));
-        writer.Write(content);
     }
 }

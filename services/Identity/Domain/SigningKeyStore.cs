@@ -1,3 +1,4 @@
+using Ketenmesh.Persistence;
 using System.Security.Cryptography;
 using System.Text.Json;
 using Microsoft.IdentityModel.Tokens;
@@ -97,20 +98,7 @@ public sealed class SigningKeyStore
 
     void Save(List<StoredKey> keys)
     {
-        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(_path))!);
-        var temporary = _path + ".tmp";
-        var options = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write };
-        if (!OperatingSystem.IsWindows())
-        {
-            options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
-        }
-
-        using (var stream = new FileStream(temporary, options))
-        {
-            JsonSerializer.Serialize(stream, keys);
-        }
-
-        File.Move(temporary, _path, overwrite: true);
+        OwnerOnlyFile.Write(_path, JsonSerializer.SerializeToUtf8Bytes(keys));
     }
 
     static ECDsaSecurityKey PrivateKey(StoredKey key)
