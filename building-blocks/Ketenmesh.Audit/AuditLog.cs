@@ -3,7 +3,6 @@ using Ketenmesh.Audit.Chain;
 using Ketenmesh.Audit.Storage;
 using Ketenmesh.Persistence;
 using Microsoft.EntityFrameworkCore;
-using Microsoft.EntityFrameworkCore.Storage;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -13,7 +12,7 @@ namespace Ketenmesh.Audit;
 
 /// <summary>
 /// The append side of the log, with group commit: callers queue entries; one writer takes whatever
-/// is waiting, links it onto the chain inside a transaction that locks the head row, commits once,
+/// is waiting, links it onto the chain in one transaction that claims the head row, commits once,
 /// and only then tells every caller its entry is durable. A failed commit fails every entry of the
 /// batch, so nothing is ever reported durable that is not.
 /// </summary>
@@ -30,6 +29,7 @@ public sealed class AuditLog : IHostedService, IAuditLog
     private long _transactions;
     private long _uncheckpointed;
     private Task _writer = Task.CompletedTask;
+    private ChainAppender? _appender;
 
     public AuditLog(IServiceScopeFactory scopes, CheckpointSigner signer, IOptions<AuditOptions> options, TimeProvider clock, ILogger<AuditLog> logger)
     {
@@ -84,6 +84,7 @@ public sealed class AuditLog : IHostedService, IAuditLog
             batch.Clear();
             await CheckpointIfDueAsync(force: false);
         }
+        await CloseAppenderAsync();
         await CheckpointIfDueAsync(force: true);
     }
 
@@ -91,24 +92,8 @@ public sealed class AuditLog : IHostedService, IAuditLog
     {
         try
         {
-            await using var scope = _scopes.CreateAsyncScope();
-            var db = scope.ServiceProvider.GetRequiredService<AuditDbContext>();
-            await using var transaction = await db.Database.BeginTransactionAsync();
-            var head = await LockHeadAsync(db);
-            var sequences = new long[batch.Count];
-            var rows = new List<AuditRecordRow>(batch.Count);
-            for (var i = 0; i < batch.Count; i++)
-            {
-                var digest = CanonicalEntry.Digest(batch[i].Entry);
-                var hash = CanonicalEntry.Link(head.LastHash, digest);
-                head.LastSequence++;
-                head.LastHash = hash;
-                sequences[i] = head.LastSequence;
-                rows.Add(AuditRecordRow.From(head.LastSequence, batch[i].Entry, digest, hash));
-            }
-            await RecordBatch.InsertAsync(db.Database.GetDbConnection(), transaction.GetDbTransaction(), rows);
-            await db.SaveChangesAsync();
-            await transaction.CommitAsync();
+            _appender ??= await ChainAppender.OpenAsync(_scopes);
+            var sequences = await _appender.AppendAsync(batch.ConvertAll(p => p.Entry));
             _uncheckpointed += batch.Count;
             Interlocked.Increment(ref _transactions);
             for (var i = 0; i < batch.Count; i++)
@@ -119,6 +104,8 @@ public sealed class AuditLog : IHostedService, IAuditLog
         catch (Exception e)
         {
             _logger.LogError(e, "Could not commit {Count} audit records; the calls waiting on them are refused.", batch.Count);
+            // The next batch starts over on a fresh connection and reads the head again.
+            await CloseAppenderAsync();
             foreach (var pending in batch)
             {
                 pending.Done.TrySetException(new AuditUnavailableException(e));
@@ -126,13 +113,20 @@ public sealed class AuditLog : IHostedService, IAuditLog
         }
     }
 
-    /// <summary>The head row, locked for this transaction on PostgreSQL (SQLite transactions already take turns).</summary>
-    private static async Task<AuditHeadRow> LockHeadAsync(AuditDbContext db)
+    private async Task CloseAppenderAsync()
     {
-        var sql = db.Database.IsNpgsql() ? "SELECT * FROM audit_head WHERE id = 1 FOR UPDATE" : "SELECT * FROM audit_head WHERE id = 1";
-        // The first migration seeds this row with the genesis hash; without it there is no chain to extend.
-        return await db.Head.FromSqlRaw(sql).SingleOrDefaultAsync()
-            ?? throw new InvalidOperationException("The audit log has no head row; its schema was not migrated.");
+        if (_appender is not null)
+        {
+            try
+            {
+                await _appender.DisposeAsync();
+            }
+            catch (Exception e)
+            {
+                _logger.LogDebug(e, "Closing the audit connection after a failure failed too.");
+            }
+            _appender = null;
+        }
     }
 
     private async Task CheckpointIfDueAsync(bool force)

@@ -27,6 +27,27 @@ public sealed class AuditChainTests(ITestOutputHelper output)
 
     [Theory]
     [MemberData(nameof(Providers))]
+    public async Task Two_gateways_on_one_log_take_turns_and_the_chain_stays_whole(string provider)
+    {
+        await using var first = await AuditHost.StartAsync(provider);
+        await using var second = await first.StartBesideAsync();
+
+        // Each writer learns the head once and must notice every time the other one moved it.
+        var sequences = new List<long>();
+        for (var round = 0; round < 20; round++)
+        {
+            var writes = Enumerable.Range(0, 10).Select(n => (n % 2 == 0 ? first : second).Log.AppendAsync(AuditHost.Entry(round * 10 + n)).AsTask());
+            sequences.AddRange(await Task.WhenAll(writes));
+        }
+
+        Assert.Equal(Enumerable.Range(1, 200).Select(n => (long)n), sequences.Order());
+        var verification = await first.VerifyAsync();
+        Assert.True(verification.Intact, string.Join("; ", verification.Problems));
+        Assert.Equal(200, verification.RecordsChecked);
+    }
+
+    [Theory]
+    [MemberData(nameof(Providers))]
     public async Task Changed_record_is_detected_at_its_sequence(string provider)
     {
         await using var host = await WrittenAsync(provider, 20);

@@ -16,12 +16,16 @@ public sealed class AuditHost : IAsyncDisposable
     private readonly IHost _host;
     private readonly string _directory;
     private readonly TestDatabase? _database;
+    private readonly Dictionary<string, string?> _configuration;
+    private readonly bool _ownsStorage;
 
-    private AuditHost(IHost host, string directory, TestDatabase? database)
+    private AuditHost(IHost host, string directory, TestDatabase? database, Dictionary<string, string?> configuration, bool ownsStorage)
     {
         _host = host;
         _directory = directory;
         _database = database;
+        _configuration = configuration;
+        _ownsStorage = ownsStorage;
     }
 
     public AuditLog Log => _host.Services.GetRequiredService<AuditLog>();
@@ -40,13 +44,22 @@ public sealed class AuditHost : IAsyncDisposable
         {
             configuration[key] = value;
         }
+        return new AuditHost(await StartHostAsync(configuration), directory, database, configuration, ownsStorage: true);
+    }
+
+    /// <summary>A second log writer on this one's database and key, as a second gateway would be.</summary>
+    public async Task<AuditHost> StartBesideAsync() =>
+        new(await StartHostAsync(_configuration), _directory, _database, _configuration, ownsStorage: false);
+
+    private static async Task<IHost> StartHostAsync(Dictionary<string, string?> configuration)
+    {
         var builder = Host.CreateApplicationBuilder();
         builder.Logging.ClearProviders();
         builder.Configuration.AddInMemoryCollection(configuration);
         builder.Services.AddAuditLog(builder.Configuration);
         var host = builder.Build();
         await host.StartAsync();
-        return new AuditHost(host, directory, database);
+        return host;
     }
 
     public async Task<T> WithScopeAsync<T>(Func<IServiceProvider, Task<T>> action)
@@ -89,6 +102,10 @@ public sealed class AuditHost : IAsyncDisposable
     {
         await _host.StopAsync();
         _host.Dispose();
+        if (!_ownsStorage)
+        {
+            return;
+        }
         if (_database is not null)
         {
             await _database.DisposeAsync();

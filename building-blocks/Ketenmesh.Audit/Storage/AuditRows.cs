@@ -49,7 +49,7 @@ internal sealed class AuditRecordRow
         : new AuditEntry(DateTimeOffset.FromUnixTimeMilliseconds(TimeMs.Value), PartnerId!, Purpose!, Method!, (AuditDecision)Decision!.Value, Reason!, GrantId, GrantVersionHash, LegalBasis, TraceId, SubjectPseudonym, (AuditRecordClass)RecordClass);
 }
 
-/// <summary>The chain's head, one row, locked by each appending transaction so that writers on several gateways take turns.</summary>
+/// <summary>The chain's head, one row, claimed by each appending transaction with a conditional update, so that writers on several gateways take turns.</summary>
 internal sealed class AuditHeadRow
 {
     public int Id { get; set; } = 1;

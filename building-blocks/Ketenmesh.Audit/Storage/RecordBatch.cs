@@ -4,8 +4,8 @@ using System.Text;
 namespace Ketenmesh.Audit.Storage;
 
 /// <summary>
-/// Writes a batch of chained records with multi-row INSERTs on the transaction's own connection:
-/// the commit path runs once per batch for every waiting call, so it skips change tracking.
+/// Writes chained records on the appender's own connection, without change tracking: the commit path
+/// runs once per batch while every waiting call waits on it.
 /// </summary>
 internal static class RecordBatch
 {
@@ -17,23 +17,19 @@ internal static class RecordBatch
         "grant_version_hash", "legal_basis", "trace_id", "subject_pseudonym", "record_class", "digest", "hash",
     ];
 
+    /// <summary>Multi-row INSERTs: one round trip per 200 records.</summary>
     public static async Task InsertAsync(DbConnection connection, DbTransaction transaction, IReadOnlyList<AuditRecordRow> rows)
     {
         for (var offset = 0; offset < rows.Count; offset += RowsPerStatement)
         {
-            var chunk = rows.Skip(offset).Take(RowsPerStatement).ToList();
+            var count = Math.Min(RowsPerStatement, rows.Count - offset);
             await using var command = connection.CreateCommand();
             command.Transaction = transaction;
             var sql = new StringBuilder("INSERT INTO audit_records (").AppendJoin(", ", Columns).Append(") VALUES ");
-            for (var r = 0; r < chunk.Count; r++)
+            for (var r = 0; r < count; r++)
             {
                 sql.Append(r == 0 ? "(" : ", (");
-                object?[] values =
-                [
-                    chunk[r].Sequence, chunk[r].TimeMs, chunk[r].PartnerId, chunk[r].Purpose, chunk[r].Method, chunk[r].Decision,
-                    chunk[r].Reason, chunk[r].GrantId, chunk[r].GrantVersionHash, chunk[r].LegalBasis, chunk[r].TraceId,
-                    chunk[r].SubjectPseudonym, chunk[r].RecordClass, chunk[r].Digest, chunk[r].Hash,
-                ];
+                var values = Values(rows[offset + r]);
                 for (var c = 0; c < values.Length; c++)
                 {
                     var name = $"@p{r}_{c}";
@@ -49,4 +45,34 @@ internal static class RecordBatch
             await command.ExecuteNonQueryAsync();
         }
     }
+
+    /// <summary>A one-row INSERT to prepare once and run per record with <see cref="Bind"/>.</summary>
+    public static DbCommand PrepareSingleRow(DbConnection connection)
+    {
+        var command = connection.CreateCommand();
+        command.CommandText = $"INSERT INTO audit_records ({string.Join(", ", Columns)}) VALUES ({string.Join(", ", Columns.Select((_, c) => $"@p{c}"))})";
+        for (var c = 0; c < Columns.Length; c++)
+        {
+            var parameter = command.CreateParameter();
+            parameter.ParameterName = $"@p{c}";
+            command.Parameters.Add(parameter);
+        }
+        return command;
+    }
+
+    public static void Bind(DbCommand command, AuditRecordRow row)
+    {
+        var values = Values(row);
+        for (var c = 0; c < values.Length; c++)
+        {
+            command.Parameters[c].Value = values[c] ?? DBNull.Value;
+        }
+    }
+
+    private static object?[] Values(AuditRecordRow row) =>
+    [
+        row.Sequence, row.TimeMs, row.PartnerId, row.Purpose, row.Method, row.Decision,
+        row.Reason, row.GrantId, row.GrantVersionHash, row.LegalBasis, row.TraceId,
+        row.SubjectPseudonym, row.RecordClass, row.Digest, row.Hash,
+    ];
 }

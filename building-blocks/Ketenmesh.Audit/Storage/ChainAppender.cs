@@ -1,0 +1,156 @@
+using System.Data;
+using System.Data.Common;
+using Ketenmesh.Audit.Chain;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Ketenmesh.Audit.Storage;
+
+/// <summary>
+/// The writer's own open connection to the log, kept for as long as it works: every call waits on the
+/// commit path, so a batch costs one transaction and nothing else (no scope, no change tracking, no
+/// head query). The head is remembered between batches and claimed with a conditional update; when
+/// another gateway on the same log moved it, the update finds no row, and the batch is linked again
+/// onto the head as it now is.
+/// </summary>
+internal sealed class ChainAppender : IAsyncDisposable
+{
+    private const int MaxClaims = 8;
+
+    private readonly AsyncServiceScope _scope;
+    private readonly DbConnection _connection;
+    private readonly bool _postgres;
+    private DbCommand? _insertOne;
+    private long _headSequence = -1;
+    private byte[] _headHash = [];
+
+    private ChainAppender(AsyncServiceScope scope, DbConnection connection, bool postgres)
+    {
+        _scope = scope;
+        _connection = connection;
+        _postgres = postgres;
+    }
+
+    public static async Task<ChainAppender> OpenAsync(IServiceScopeFactory scopes)
+    {
+        var scope = scopes.CreateAsyncScope();
+        try
+        {
+            var db = scope.ServiceProvider.GetRequiredService<AuditDbContext>();
+            await db.Database.OpenConnectionAsync();
+            return new ChainAppender(scope, db.Database.GetDbConnection(), db.Database.IsNpgsql());
+        }
+        catch
+        {
+            await scope.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <summary>Links the entries onto the chain and commits them; returns their sequence numbers.</summary>
+    public async Task<long[]> AppendAsync(IReadOnlyList<AuditEntry> entries)
+    {
+        var digests = new byte[entries.Count][];
+        for (var i = 0; i < entries.Count; i++)
+        {
+            digests[i] = CanonicalEntry.Digest(entries[i]);
+        }
+        for (var claim = 0; claim < MaxClaims; claim++)
+        {
+            if (_headSequence < 0)
+            {
+                await ReadHeadAsync();
+            }
+            var rows = Link(entries, digests);
+            await using var transaction = await _connection.BeginTransactionAsync();
+            if (!await ClaimHeadAsync(transaction, rows[^1]))
+            {
+                await transaction.RollbackAsync();
+                _headSequence = -1;
+                continue;
+            }
+            await InsertAsync(transaction, rows);
+            await transaction.CommitAsync();
+            _headSequence = rows[^1].Sequence;
+            _headHash = rows[^1].Hash;
+            return rows.Select(r => r.Sequence).ToArray();
+        }
+        throw new DBConcurrencyException($"The audit head moved under {MaxClaims} attempts in a row to append.");
+    }
+
+    private List<AuditRecordRow> Link(IReadOnlyList<AuditEntry> entries, byte[][] digests)
+    {
+        var rows = new List<AuditRecordRow>(entries.Count);
+        var sequence = _headSequence;
+        var hash = _headHash;
+        for (var i = 0; i < entries.Count; i++)
+        {
+            sequence++;
+            hash = CanonicalEntry.Link(hash, digests[i]);
+            rows.Add(AuditRecordRow.From(sequence, entries[i], digests[i], hash));
+        }
+        return rows;
+    }
+
+    // Outside any transaction: a stale answer only costs a failed claim, never a wrong link.
+    private async Task ReadHeadAsync()
+    {
+        await using var command = _connection.CreateCommand();
+        command.CommandText = "SELECT last_sequence, last_hash FROM audit_head WHERE id = 1";
+        await using var reader = await command.ExecuteReaderAsync();
+        // The first migration seeds this row with the genesis hash; without it there is no chain to extend.
+        if (!await reader.ReadAsync())
+        {
+            throw new InvalidOperationException("The audit log has no head row; its schema was not migrated.");
+        }
+        _headSequence = reader.GetInt64(0);
+        _headHash = (byte[])reader.GetValue(1);
+    }
+
+    /// <summary>Moves the head from where we last saw it to the batch's last record; false when it had moved.</summary>
+    private async Task<bool> ClaimHeadAsync(DbTransaction transaction, AuditRecordRow last)
+    {
+        await using var command = _connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = "UPDATE audit_head SET last_sequence = @next, last_hash = @hash WHERE id = 1 AND last_sequence = @seen";
+        Add(command, "@next", last.Sequence);
+        Add(command, "@hash", last.Hash);
+        Add(command, "@seen", _headSequence);
+        return await command.ExecuteNonQueryAsync() == 1;
+    }
+
+    private async Task InsertAsync(DbTransaction transaction, List<AuditRecordRow> rows)
+    {
+        if (_postgres)
+        {
+            // One round trip per batch matters more than statement reuse over a network.
+            await RecordBatch.InsertAsync(_connection, transaction, rows);
+            return;
+        }
+        // In-process SQLite has no round trips; one prepared statement run per row skips parsing.
+        var insert = _insertOne ??= RecordBatch.PrepareSingleRow(_connection);
+        insert.Transaction = transaction;
+        foreach (var row in rows)
+        {
+            RecordBatch.Bind(insert, row);
+            await insert.ExecuteNonQueryAsync();
+        }
+    }
+
+    private static void Add(DbCommand command, string name, object value)
+    {
+        var parameter = command.CreateParameter();
+        parameter.ParameterName = name;
+        parameter.Value = value;
+        command.Parameters.Add(parameter);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_insertOne is not null)
+        {
+            await _insertOne.DisposeAsync();
+        }
+        await _scope.DisposeAsync();
+    }
+}
