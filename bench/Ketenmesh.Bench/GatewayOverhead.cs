@@ -1,7 +1,9 @@
 using System.Globalization;
 using System.Net;
 using System.Text;
+using Chain.Common.V1;
 using Chain.Risk.V1;
+using Chain.Signals.V1;
 using Google.Protobuf;
 using Ketenmesh.Gateway.Access;
 using Ketenmesh.Grpc;
@@ -21,29 +23,33 @@ namespace Ketenmesh.Bench;
 
 /// <summary>
 /// The same unary call, direct to the service and through the gateway (token validation, purpose and
-/// grant, field mask, durable audit record), side by side in one run. The service is risk assessment
-/// on our gRPC layer answering a fixed assessment; the caller is a municipality under
-/// administrative_enforcement, whose grant masks the assessment down to four fields.
+/// grant, field mask, durable audit record), side by side in one run, for two services: a stand-in
+/// that answers a fixed assessment (so the figures are the gateway's cost alone), and the real signal
+/// intake reading a stored signal from its database (so they show what a partner notices).
 /// </summary>
 public static class GatewayOverhead
 {
-    private const string Path = "/chain.risk.v1.RiskAssessment/GetAssessment";
+    private sealed record Scenario(string Name, string Path, byte[] Request, Uri Direct, Dictionary<string, string> DirectHeaders, Dictionary<string, string> GatewayHeaders, string Answer);
 
-    public static async Task<string> RunAsync(string requestFile, LoadProfile[] profiles, int rounds)
+    public static async Task<string> RunAsync(LoadProfile[] profiles, int rounds)
     {
         var data = Directory.CreateTempSubdirectory("ketenmesh-bench-gateway-").FullName;
         var upstream = await StartUpstreamAsync();
         var gatewayPort = FreePort();
+        var signalsPort = FreePort();
         var mesh = MeshHost.BuildEmbedded(MeshComponents.All, [], c => c.AddInMemoryCollection(new Dictionary<string, string?>
         {
             ["Mesh:DataDirectory"] = data,
             ["Logging:LogLevel:Default"] = "Warning",
             ["Gateway:Routes:chain.risk.v1"] = upstream.Address.ToString(),
+            ["Gateway:Routes:chain.signals.v1"] = $"http://127.0.0.1:{signalsPort}",
             ["Gateway:RateLimitPerSecond"] = "10000000",
             ["Gateway:RateLimitBurst"] = "10000000",
             ["Components:gateway:Service:Port"] = gatewayPort.ToString(CultureInfo.InvariantCulture),
+            ["Components:signals:Service:Port"] = signalsPort.ToString(CultureInfo.InvariantCulture),
         }));
         await mesh.App.StartAsync();
+        var files = new List<string>();
         try
         {
             var policy = mesh.App.Services.GetRequiredService<CurrentPolicy>();
@@ -51,63 +57,123 @@ public static class GatewayOverhead
             {
                 await Task.Delay(50);
             }
-            var partner = PartnerCatalog.Seeded.Find("municipality")!;
-            var token = mesh.App.Services.GetRequiredService<AccessTokenIssuer>().Issue(partner, "municipality-local", partner.Purposes).AccessToken;
             var gateway = new Uri($"http://127.0.0.1:{gatewayPort}");
-            var throughGateway = new Dictionary<string, string> { ["authorization"] = "Bearer " + token, ["x-purpose"] = "administrative_enforcement" };
-            var direct = new Dictionary<string, string> { ["x-chain-partner-id"] = "municipality", ["x-chain-purpose"] = "administrative_enforcement", ["x-chain-grant-id"] = "municipality-administrative-enforcement" };
-            var masked = await CheckAsync(gateway, throughGateway);
+            Scenario[] scenarios =
+            [
+                await StandInScenarioAsync(mesh, gateway, upstream.Address),
+                await SignalScenarioAsync(mesh, gateway, new Uri($"http://127.0.0.1:{signalsPort}")),
+            ];
 
-            var runs = new Dictionary<(string Route, string Profile), List<LoadResult>>();
+            foreach (var scenario in scenarios)
+            {
+                files.Add(Path.GetTempFileName());
+                await File.WriteAllBytesAsync(files[^1], Frame(scenario.Request));
+            }
+
+            var runs = new Dictionary<(string Scenario, string Route, string Profile), List<LoadResult>>();
             for (var round = 1; round <= rounds; round++)
             {
-                foreach (var profile in profiles)
+                foreach (var (scenario, requestFile) in scenarios.Zip(files))
                 {
-                    foreach (var (route, address, headers) in new[] { ("direct", upstream.Address, direct), ("gateway", gateway, throughGateway) })
+                    foreach (var profile in profiles)
                     {
-                        var result = await H2Load.RunAsync(address, Path, requestFile, profile, headers);
-                        Console.WriteLine($"round {round}  {route,-8} {profile.Name,-40} {result.RequestsPerSecond,10:N0} req/s  p50 {result.P50Milliseconds:N2} ms  p99 {result.P99Milliseconds:N2} ms  failed {result.Failed}");
-                        (runs.TryGetValue((route, profile.Name), out var list) ? list : runs[(route, profile.Name)] = []).Add(result);
+                        foreach (var (route, address, headers) in new[] { ("direct", scenario.Direct, scenario.DirectHeaders), ("gateway", gateway, scenario.GatewayHeaders) })
+                        {
+                            var result = await H2Load.RunAsync(address, scenario.Path, requestFile, profile, headers);
+                            Console.WriteLine($"round {round}  {scenario.Name,-10} {route,-8} {profile.Name,-40} {result.RequestsPerSecond,10:N0} req/s  p50 {result.P50Milliseconds:N2} ms  p99 {result.P99Milliseconds:N2} ms  failed {result.Failed}");
+                            (runs.TryGetValue((scenario.Name, route, profile.Name), out var list) ? list : runs[(scenario.Name, route, profile.Name)] = []).Add(result);
+                        }
                     }
                 }
             }
             var median = runs.ToDictionary(r => r.Key, r => r.Value.OrderBy(x => x.RequestsPerSecond).ElementAt(r.Value.Count / 2));
-            return Report(median, profiles, rounds, masked);
+            return Report(median, scenarios, profiles, rounds);
         }
         finally
         {
             await mesh.App.StopAsync();
             await mesh.App.DisposeAsync();
             await upstream.StopAsync();
+            files.ForEach(File.Delete);
             Directory.Delete(data, recursive: true);
         }
     }
 
-    public static byte[] RequestFrame()
+    /// <summary>The municipality under administrative_enforcement, whose grant masks the assessment down to four fields.</summary>
+    private static async Task<Scenario> StandInScenarioAsync(MeshApplication mesh, Uri gateway, Uri direct)
     {
-        var body = new GetAssessmentRequest { SignalId = "sg-0001" }.ToByteArray();
+        var through = Through(mesh, "municipality", "administrative_enforcement");
+        var request = new GetAssessmentRequest { SignalId = "sg-0001" };
+        var response = await CallAsync<GetAssessmentRequest, GetAssessmentResponse>(gateway, RiskReflection.Descriptor.Services[0], "GetAssessment", request, through);
+        // One real call through the gateway first: it must be allowed and masked, or the figures mean nothing.
+        if (response.Assessment.Score != 0 || response.Assessment.Band == RiskBand.Unspecified)
+        {
+            throw new InvalidOperationException($"The gateway did not apply the grant's mask: {response}");
+        }
+        return new Scenario("stand-in", "/chain.risk.v1.RiskAssessment/GetAssessment", request.ToByteArray(), direct,
+            Trusted("municipality", "administrative_enforcement", "municipality-administrative-enforcement"), through, response.ToString());
+    }
+
+    /// <summary>The police reading back a signal it submitted, from the signal intake's SQLite database.</summary>
+    private static async Task<Scenario> SignalScenarioAsync(MeshApplication mesh, Uri gateway, Uri direct)
+    {
+        var through = Through(mesh, "police", "signalling");
+        var intake = SignalsReflection.Descriptor.Services[0];
+        var submitted = await CallAsync<SubmitSignalRequest, SubmitSignalResponse>(gateway, intake, "SubmitSignal", new SubmitSignalRequest
+        {
+            ClientRequestId = "bench-1",
+            Observation = new SignalObservation
+            {
+                Channel = SignalChannel.Police,
+                ReporterType = ReporterType.Professional,
+                ObservedIndicators = { Indicator.IntegrityThreatsOrViolence, Indicator.FreedomNoControlOfEarnings },
+                SuspectedForm = FormOfExploitation.Sexual,
+                Sector = Sector.SexIndustry,
+                LocationType = LocationType.PrivateHome,
+                ObservedOn = new Date { Year = 2026, Month = 11, Day = 2 },
+                Municipality = new Municipality { Code = "GM0363", Name = "Amsterdam" },
+            },
+        }, through);
+        var request = new GetSignalRequest { SignalId = submitted.Signal.SignalId };
+        var response = await CallAsync<GetSignalRequest, GetSignalResponse>(gateway, intake, "GetSignal", request, through);
+        if (response.Signal.SignalId != request.SignalId)
+        {
+            throw new InvalidOperationException($"The gateway did not return the stored signal: {response}");
+        }
+        return new Scenario("signal", "/chain.signals.v1.SignalIntake/GetSignal", request.ToByteArray(), direct,
+            Trusted("police", "signalling", "police-signalling"), through, response.ToString());
+    }
+
+    private static Dictionary<string, string> Through(MeshApplication mesh, string partnerId, string purpose)
+    {
+        var partner = PartnerCatalog.Seeded.Find(partnerId)!;
+        var token = mesh.App.Services.GetRequiredService<AccessTokenIssuer>().Issue(partner, $"{partnerId}-local", partner.Purposes).AccessToken;
+        return new Dictionary<string, string> { ["authorization"] = "Bearer " + token, ["x-purpose"] = purpose };
+    }
+
+    /// <summary>The headers the gateway would have set: the service trusts them because only the gateway reaches it.</summary>
+    private static Dictionary<string, string> Trusted(string partner, string purpose, string grant) =>
+        new() { ["x-chain-partner-id"] = partner, ["x-chain-purpose"] = purpose, ["x-chain-grant-id"] = grant };
+
+    private static byte[] Frame(byte[] body)
+    {
         var frame = new byte[5 + body.Length];
         System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(frame.AsSpan(1), (uint)body.Length);
         body.CopyTo(frame, 5);
         return frame;
     }
 
-    /// <summary>One real call through the gateway first: it must be allowed and masked, or the figures mean nothing.</summary>
-    private static async Task<GetAssessmentResponse> CheckAsync(Uri gateway, Dictionary<string, string> headers)
+    private static async Task<TResponse> CallAsync<TRequest, TResponse>(Uri gateway, Google.Protobuf.Reflection.ServiceDescriptor service, string name, TRequest request, Dictionary<string, string> headers)
+        where TRequest : class, IMessage<TRequest>, new()
+        where TResponse : class, IMessage<TResponse>, new()
     {
         using var channel = GrpcChannel.ForAddress(gateway);
-        var method = Method<GetAssessmentRequest, GetAssessmentResponse>.From(RiskReflection.Descriptor.Services[0].FindMethodByName("GetAssessment"));
         var metadata = new Metadata();
         foreach (var (key, value) in headers)
         {
             metadata.Add(key, value);
         }
-        var response = await new GrpcClient(channel).UnaryCall(method, new GetAssessmentRequest { SignalId = "sg-0001" }, new CallOptions(metadata));
-        if (response.Assessment.Score != 0 || response.Assessment.Band == RiskBand.Unspecified)
-        {
-            throw new InvalidOperationException($"The gateway did not apply the grant's mask: {response}");
-        }
-        return response;
+        return await new GrpcClient(channel).UnaryCall(Method<TRequest, TResponse>.From(service.FindMethodByName(name)), request, new CallOptions(metadata));
     }
 
     private static async Task<Target> StartUpstreamAsync()
@@ -131,32 +197,46 @@ public static class GatewayOverhead
         });
     }
 
-    private static string Report(Dictionary<(string Route, string Profile), LoadResult> results, LoadProfile[] profiles, int rounds, GetAssessmentResponse masked)
+    private static string Report(Dictionary<(string Scenario, string Route, string Profile), LoadResult> results, Scenario[] scenarios, LoadProfile[] profiles, int rounds)
     {
         var text = new StringBuilder();
         text.AppendLine("## Gateway overhead");
         text.AppendLine();
-        text.AppendLine(CultureInfo.InvariantCulture, $"Unary `{Path}` answered by the same service (our gRPC layer, fixed answer), called directly and through the gateway of the embedded mesh (`./mesh up`): token validation (ES256, validated tokens cached until exp), purpose and published grant, the municipality's field mask (4 of 8 assessment fields leave), trusted headers, and a durable audit record before the call is forwarded (SQLite, synchronous=FULL, group commit). {rounds} rounds alternating direct and gateway; the median round shown.");
+        text.AppendLine(CultureInfo.InvariantCulture, $"The same unary call, directly to the service and through the gateway of the embedded mesh (`./mesh up`). Through the gateway the call gets token validation (ES256, validated tokens cached until exp), purpose and published grant, the grant's field mask, trusted headers, and a durable audit record before the call is forwarded (SQLite, synchronous=FULL, group commit). Directly, the call carries the trusted headers the gateway would have set. {rounds} rounds alternating direct and gateway; the median round shown. Two services:");
         text.AppendLine();
-        text.AppendLine("| load | route | requests/s | p50 ms | p99 ms | failed |");
-        text.AppendLine("|---|---|---:|---:|---:|---:|");
-        foreach (var profile in profiles)
+        text.AppendLine("- **stand-in**: `/chain.risk.v1.RiskAssessment/GetAssessment` on our gRPC layer, answering a fixed assessment: the service does no work, so the difference is the gateway's cost alone. The municipality's grant lets 4 of 8 fields leave.");
+        text.AppendLine("- **signal**: `/chain.signals.v1.SignalIntake/GetSignal` on the real signal intake of the same mesh, reading a stored signal from its SQLite database: the police reading back its own signal (grant `police-signalling`).");
+        text.AppendLine();
+        text.AppendLine("| service | load | route | requests/s | p50 ms | p99 ms | failed |");
+        text.AppendLine("|---|---|---|---:|---:|---:|---:|");
+        foreach (var scenario in scenarios)
         {
-            foreach (var route in new[] { "direct", "gateway" })
+            foreach (var profile in profiles)
             {
-                var r = results[(route, profile.Name)];
-                text.AppendLine(CultureInfo.InvariantCulture, $"| {profile.Name} | {route} | {r.RequestsPerSecond:N0} | {r.P50Milliseconds:N2} | {r.P99Milliseconds:N2} | {r.Failed} |");
+                foreach (var route in new[] { "direct", "gateway" })
+                {
+                    var r = results[(scenario.Name, route, profile.Name)];
+                    text.AppendLine(CultureInfo.InvariantCulture, $"| {scenario.Name} | {profile.Name} | {route} | {r.RequestsPerSecond:N0} | {r.P50Milliseconds:N2} | {r.P99Milliseconds:N2} | {r.Failed} |");
+                }
             }
         }
         text.AppendLine();
-        foreach (var profile in profiles)
+        foreach (var scenario in scenarios)
         {
-            var direct = results[("direct", profile.Name)];
-            var gateway = results[("gateway", profile.Name)];
-            text.AppendLine(CultureInfo.InvariantCulture, $"- {profile.Name}: gateway throughput = {gateway.RequestsPerSecond / direct.RequestsPerSecond:P0} of direct (aim ≥ 70%); gateway p50 = {gateway.P50Milliseconds / direct.P50Milliseconds:N2}× direct (aim ≤ 1.25×).");
+            foreach (var profile in profiles)
+            {
+                var direct = results[(scenario.Name, "direct", profile.Name)];
+                var gateway = results[(scenario.Name, "gateway", profile.Name)];
+                text.AppendLine(CultureInfo.InvariantCulture, $"- {scenario.Name}, {profile.Name}: gateway throughput = {gateway.RequestsPerSecond / direct.RequestsPerSecond:P0} of direct (aim ≥ 70%); gateway p50 = {gateway.P50Milliseconds / direct.P50Milliseconds:N2}× direct (aim ≤ 1.25×); the gateway adds {gateway.P50Milliseconds - direct.P50Milliseconds:N2} ms at p50.");
+            }
         }
         text.AppendLine();
-        text.AppendLine(CultureInfo.InvariantCulture, $"The answer through the gateway, checked before the run: `{masked}`.");
+        text.AppendLine("The answers through the gateway, checked before the run:");
+        text.AppendLine();
+        foreach (var scenario in scenarios)
+        {
+            text.AppendLine(CultureInfo.InvariantCulture, $"- {scenario.Name}: `{scenario.Answer}`");
+        }
         text.AppendLine();
         return text.ToString();
     }

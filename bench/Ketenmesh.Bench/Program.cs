@@ -32,10 +32,7 @@ var rounds = args.SkipWhile(a => a != "--rounds").Skip(1).Select(int.Parse).Firs
 var suite = args.SkipWhile(a => a != "--suite").Skip(1).FirstOrDefault() ?? "all";
 if (suite == "gateway")
 {
-    var gatewayRequest = Path.GetTempFileName();
-    await File.WriteAllBytesAsync(gatewayRequest, GatewayOverhead.RequestFrame());
-    var section = await GatewayOverhead.RunAsync(gatewayRequest, profiles, rounds);
-    File.Delete(gatewayRequest);
+    var section = await GatewayOverhead.RunAsync(profiles, rounds);
     await File.WriteAllTextAsync(outFile, WithSection(File.Exists(outFile) ? await File.ReadAllTextAsync(outFile) : "# Benchmarks\n\n## Machine\n", section));
     Console.WriteLine($"Wrote {outFile}");
     return 0;
@@ -83,10 +80,7 @@ if (only is not null)
 var report = Report(results, descriptions, profiles, seconds, rounds, PayloadBytes);
 if (suite == "all")
 {
-    var gatewayRequest = Path.GetTempFileName();
-    await File.WriteAllBytesAsync(gatewayRequest, GatewayOverhead.RequestFrame());
-    report = WithSection(report, await GatewayOverhead.RunAsync(gatewayRequest, profiles, rounds));
-    File.Delete(gatewayRequest);
+    report = WithSection(report, await GatewayOverhead.RunAsync(profiles, rounds));
 }
 await File.WriteAllTextAsync(outFile, report);
 Console.WriteLine($"Wrote {outFile}");

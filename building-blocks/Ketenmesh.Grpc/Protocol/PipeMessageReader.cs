@@ -50,7 +50,15 @@ internal sealed class PipeMessageReader<T> : IAsyncStreamReader<T>
         var token = cancellationToken.CanBeCanceled ? cancellationToken : _callToken;
         while (true)
         {
-            var result = await _reader.ReadAsync(token).ConfigureAwait(false);
+            ReadResult result;
+            try
+            {
+                result = await _reader.ReadAsync(token).ConfigureAwait(false);
+            }
+            catch (IOException e)
+            {
+                throw new StreamBrokenException(e);
+            }
             var buffer = result.Buffer;
             T? message = null;
             try
@@ -90,3 +98,9 @@ internal sealed class PipeMessageReader<T> : IAsyncStreamReader<T>
         }
     }
 }
+
+/// <summary>
+/// The peer reset or broke the stream while we were reading it: the other side went away, which is a
+/// cancellation, not a failure of ours. (Kestrel raises this before it signals RequestAborted.)
+/// </summary>
+internal sealed class StreamBrokenException(IOException inner) : IOException(inner.Message, inner);

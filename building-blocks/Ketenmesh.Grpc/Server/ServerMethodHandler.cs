@@ -96,6 +96,7 @@ internal abstract class ServerMethodHandler
             case OperationCanceledException or IOException when call.DeadlineExceeded:
                 return new Status(StatusCode.DeadlineExceeded, "Deadline exceeded.");
             case OperationCanceledException or IOException when http.RequestAborted.IsCancellationRequested:
+            case StreamBrokenException:
                 return new Status(StatusCode.Cancelled, "The call was cancelled by the client.");
             default:
                 foreach (var mapper in Options.ExceptionMappers)

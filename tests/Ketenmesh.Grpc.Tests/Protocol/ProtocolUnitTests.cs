@@ -105,3 +105,19 @@ public sealed class MetadataTests
     public void Binary_header_values_decode_padded_or_not(string header, byte[] expected) =>
         Assert.Equal(expected, MetadataCodec.DecodeBase64(header));
 }
+
+public sealed class BrokenStreamTests
+{
+    [Fact]
+    public async Task A_stream_the_peer_reset_reads_as_broken_so_the_server_answers_cancelled_not_unknown()
+    {
+        var pipe = new System.IO.Pipelines.Pipe();
+        // What Kestrel does on RST_STREAM, before it gets round to signalling RequestAborted.
+        await pipe.Writer.CompleteAsync(new IOException("The client reset the request stream."));
+        var reader = new PipeMessageReader<Ketenmesh.Testing.V1.EchoRequest>(pipe.Reader, Ketenmesh.Testing.V1.EchoRequest.Parser, null, 1024, Grpc.StatusCode.Internal, CancellationToken.None);
+
+        var error = await Assert.ThrowsAsync<StreamBrokenException>(() => reader.MoveNext(CancellationToken.None));
+
+        Assert.Contains("reset", error.Message);
+    }
+}
