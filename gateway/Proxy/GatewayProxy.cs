@@ -24,6 +24,7 @@ public sealed class GatewayProxy(
     IDecisionAudit audit,
     TimeProvider clock,
     IOptions<GatewayOptions> options,
+    IHostApplicationLifetime lifetime,
     ILogger<GatewayProxy> logger)
 {
     private readonly int _maxLength = options.Value.MaxMessageSize;
@@ -124,7 +125,9 @@ public sealed class GatewayProxy(
     private async Task RelayAsync(HttpContext http, CallFacts call, MethodDescriptor method, AccessVerdict verdict, Caller caller,
         Uri upstream, Frame? single, string traceParent, TimeSpan? timeout)
     {
-        using var cancellation = CancellationTokenSource.CreateLinkedTokenSource(http.RequestAborted);
+        // Streams can outlive any shutdown wait, so they also end when the gateway stops; a unary call is let finish.
+        var stopping = method.IsServerStreaming || method.IsClientStreaming ? lifetime.ApplicationStopping : CancellationToken.None;
+        using var cancellation = CancellationTokenSource.CreateLinkedTokenSource(http.RequestAborted, stopping);
         if (timeout is { } t)
         {
             cancellation.CancelAfter(t);
@@ -156,6 +159,10 @@ public sealed class GatewayProxy(
         {
             await audit.RecordAsync(call.Decision(clock.GetUtcNow(), allowed: false, refusal, verdict.Grant), CancellationToken.None);
             relay.End(new Status(StatusCode.PermissionDenied, refusal));
+        }
+        catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+        {
+            relay.End(new Status(StatusCode.Unavailable, "The gateway is shutting down; call again to resume."));
         }
         catch (OperationCanceledException) when (cancellation.IsCancellationRequested)
         {

@@ -18,6 +18,9 @@ internal sealed class HttpServerCallContext : ServerCallContext, IAsyncDisposabl
     // Only a deadline can write to the response from another thread; without one, the call's own flow is the only writer.
     private readonly SemaphoreSlim? _responseGate;
     private readonly CancellationTokenSource? _deadlineSource;
+    // Streams can outlive any sensible shutdown wait: for them the call also ends when the server stops.
+    private readonly CancellationTokenSource? _callSource;
+    private readonly CancellationToken _serverStopping;
     private readonly string? _requestEncoding;
     private Metadata? _requestHeaders;
     private Metadata? _responseTrailers;
@@ -29,7 +32,7 @@ internal sealed class HttpServerCallContext : ServerCallContext, IAsyncDisposabl
     // Kestrel's HasStarted stays false while a unary response sits unflushed in the body writer.
     private bool _responseStarted;
 
-    private HttpServerCallContext(HttpContext http, string method, GrpcServerOptions options, string? requestEncoding, bool compressResponses, TimeSpan? timeout)
+    private HttpServerCallContext(HttpContext http, string method, GrpcServerOptions options, string? requestEncoding, bool compressResponses, TimeSpan? timeout, CancellationToken serverStopping)
     {
         _http = http;
         _options = options;
@@ -47,6 +50,11 @@ internal sealed class HttpServerCallContext : ServerCallContext, IAsyncDisposabl
         else
         {
             Deadline = DateTime.MaxValue;
+        }
+        if (serverStopping.CanBeCanceled)
+        {
+            _serverStopping = serverStopping;
+            _callSource = CancellationTokenSource.CreateLinkedTokenSource(_deadlineSource?.Token ?? http.RequestAborted, serverStopping);
         }
     }
 
@@ -70,7 +78,7 @@ internal sealed class HttpServerCallContext : ServerCallContext, IAsyncDisposabl
     public override Metadata ResponseTrailers => _responseTrailers ??= new Metadata();
 
     /// <summary>Kestrel makes RequestAborted's token source on first use, so it is asked for only when the service wants it.</summary>
-    public override CancellationToken CancellationToken => _deadlineSource?.Token ?? _http.RequestAborted;
+    public override CancellationToken CancellationToken => _callSource?.Token ?? _deadlineSource?.Token ?? _http.RequestAborted;
 
     /// <summary>For our own reads and flushes: Kestrel already ends them when the stream is reset.</summary>
     private CancellationToken IoToken => _deadlineSource?.Token ?? default;
@@ -85,6 +93,9 @@ internal sealed class HttpServerCallContext : ServerCallContext, IAsyncDisposabl
 
     internal bool DeadlineExceeded => _deadlineSource is { IsCancellationRequested: true } && !_http.RequestAborted.IsCancellationRequested;
 
+    /// <summary>The call was cut short because the server is stopping, not by the client or its deadline.</summary>
+    internal bool ServerStopping => _serverStopping.IsCancellationRequested && !_http.RequestAborted.IsCancellationRequested && !DeadlineExceeded;
+
     internal GrpcServerOptions Options => _options;
 
     internal int LocalPort => _http.Connection.LocalPort;
@@ -92,7 +103,8 @@ internal sealed class HttpServerCallContext : ServerCallContext, IAsyncDisposabl
     internal HttpContext HttpContext => _http;
 
     /// <summary>Reads the call's protocol headers; a header we cannot honour ends the call before the service runs.</summary>
-    public static HttpServerCallContext Create(HttpContext http, string method, GrpcServerOptions options)
+    /// <param name="serverStopping">Ends the call's token when the server stops; for streams only, which may never end by themselves.</param>
+    public static HttpServerCallContext Create(HttpContext http, string method, GrpcServerOptions options, CancellationToken serverStopping = default)
     {
         var headers = http.Request.Headers;
         string? encoding = headers[GrpcHeaders.Encoding];
@@ -117,7 +129,7 @@ internal sealed class HttpServerCallContext : ServerCallContext, IAsyncDisposabl
             ?? (encoding is not null && encoding.Equals(MessageCompression.Gzip, StringComparison.OrdinalIgnoreCase) ? MessageCompression.Gzip : null);
         var compress = wanted is not null && wanted.Equals(MessageCompression.Gzip, StringComparison.OrdinalIgnoreCase)
             && MessageCompression.AcceptsGzip(accepted);
-        return new HttpServerCallContext(http, method, options, encoding, compress, timeout);
+        return new HttpServerCallContext(http, method, options, encoding, compress, timeout, serverStopping);
     }
 
     public PipeMessageReader<T> CreateRequestReader<T>(MessageParser<T> parser)
@@ -221,6 +233,7 @@ internal sealed class HttpServerCallContext : ServerCallContext, IAsyncDisposabl
     /// <summary>Waits for a deadline's early end to finish: the response must not be touched after the request delegate returns.</summary>
     public async ValueTask DisposeAsync()
     {
+        _callSource?.Dispose();
         if (_deadlineSource is not null)
         {
             _deadlineRegistration.Dispose();

@@ -37,7 +37,7 @@ internal abstract class ServerMethodHandler
         HttpServerCallContext call;
         try
         {
-            call = HttpServerCallContext.Create(http, Path, Options);
+            call = HttpServerCallContext.Create(http, Path, Options, Method.IsClientStreaming || Method.IsServerStreaming ? ServerStopping(http) : default);
         }
         catch (RpcException ex)
         {
@@ -52,7 +52,8 @@ internal abstract class ServerMethodHandler
             try
             {
                 await InvokeAsync(http, call).ConfigureAwait(false);
-                status = call.Status;
+                // A stream the server cut short did not complete, however quietly its handler returned.
+                status = call.ServerStopping && call.Status.StatusCode == StatusCode.OK ? ShuttingDown : call.Status;
             }
             catch (Exception ex)
             {
@@ -69,6 +70,14 @@ internal abstract class ServerMethodHandler
     }
 
     protected abstract Task InvokeAsync(HttpContext http, HttpServerCallContext call);
+
+    /// <summary>UNAVAILABLE is what clients retry: the stream resumes on another instance, or on this one after its restart.</summary>
+    private static readonly Status ShuttingDown = new(StatusCode.Unavailable, "The server is shutting down; call again to resume.");
+
+    private static CancellationToken ServerStopping(HttpContext http) =>
+        http.RequestServices.GetService(typeof(Microsoft.Extensions.Hosting.IHostApplicationLifetime)) is Microsoft.Extensions.Hosting.IHostApplicationLifetime lifetime
+            ? lifetime.ApplicationStopping
+            : default;
 
     /// <summary>Streams can live for hours: lift Kestrel's whole-body size and minimum data rate limits for them.</summary>
     protected static void AllowLongLivedRequestBody(HttpContext http)
@@ -93,6 +102,8 @@ internal abstract class ServerMethodHandler
                     call.ResponseTrailers.Add(entry);
                 }
                 return rpc.Status;
+            case OperationCanceledException when call.ServerStopping:
+                return ShuttingDown;
             case OperationCanceledException or IOException when call.DeadlineExceeded:
                 return new Status(StatusCode.DeadlineExceeded, "Deadline exceeded.");
             case OperationCanceledException or IOException when http.RequestAborted.IsCancellationRequested:

@@ -5,26 +5,26 @@ using Ketenmesh.SharingPolicy.Domain;
 namespace Ketenmesh.SharingPolicy.Grpc;
 
 /// <summary>chain.policy.v1.PolicyDistribution: how gateways learn the published policy (internal; not behind the gateway).</summary>
-public sealed class PolicyDistributionService(PublishedPolicies published, IHostApplicationLifetime lifetime)
+public sealed class PolicyDistributionService(PublishedPolicies published)
 {
     public async Task<GetPolicyResponse> GetPolicy(GetPolicyRequest request, ServerCallContext context) =>
         new() { Snapshot = await published.CurrentAsync(context.CancellationToken) };
 
     public async Task WatchPolicy(WatchPolicyRequest request, IServerStreamWriter<WatchPolicyResponse> responses, ServerCallContext context)
     {
-        // A watch lasts as long as the gateway; it must end when this service stops, or shutdown waits on it.
-        using var ended = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken, lifetime.ApplicationStopping);
+        // A watch lasts as long as the gateway; the gRPC layer ends its token when this service stops, too.
+        var ended = context.CancellationToken;
         var updates = published.Subscribe(out var unsubscribe);
         try
         {
-            var current = await published.CurrentAsync(ended.Token);
+            var current = await published.CurrentAsync(ended);
             var sent = request.KnownRevision;
             if (current.Revision != sent)
             {
                 await responses.WriteAsync(new WatchPolicyResponse { Snapshot = current });
                 sent = current.Revision;
             }
-            await foreach (var snapshot in updates.ReadAllAsync(ended.Token))
+            await foreach (var snapshot in updates.ReadAllAsync(ended))
             {
                 if (snapshot.Revision > sent)
                 {

@@ -15,9 +15,6 @@ namespace Ketenmesh.Gateway.Tests.Support;
 /// </summary>
 sealed class PublishedPolicy(PolicySnapshot initial)
 {
-    /// <summary>Ends watches when the host stops, as a long-lived stream must, or shutdown waits for them.</summary>
-    public CancellationToken Stopping { get; set; }
-
     private readonly object _gate = new();
     private readonly List<Channel<PolicySnapshot>> _watchers = [];
 
@@ -49,10 +46,10 @@ sealed class PublishedPolicy(PolicySnapshot initial)
                 channel.Writer.TryWrite(Current);
             }
         }
-        using var ended = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken, Stopping);
         try
         {
-            await foreach (var snapshot in channel.Reader.ReadAllAsync(ended.Token))
+            // The gRPC layer ends this token when the host stops, too.
+            await foreach (var snapshot in channel.Reader.ReadAllAsync(context.CancellationToken))
             {
                 await responses.WriteAsync(new WatchPolicyResponse { Snapshot = snapshot });
             }
@@ -79,7 +76,6 @@ sealed class PublishedPolicy(PolicySnapshot initial)
 
         public void MapEndpoints(IEndpointRouteBuilder endpoints)
         {
-            policy.Stopping = endpoints.ServiceProvider.GetRequiredService<Microsoft.Extensions.Hosting.IHostApplicationLifetime>().ApplicationStopping;
             endpoints.MapGrpcService<PublishedPolicy>(PolicyReflection.Descriptor.FindTypeByName<Google.Protobuf.Reflection.ServiceDescriptor>("PolicyDistribution"));
         }
     }
