@@ -2,6 +2,7 @@ using Ketenmesh.Audit;
 using Ketenmesh.Gateway.Access;
 using Ketenmesh.Gateway.Discovery;
 using Ketenmesh.Gateway.Proxy;
+using Ketenmesh.Gateway.Trail;
 using Ketenmesh.Grpc.Server;
 using Ketenmesh.Hosting;
 
@@ -40,6 +41,8 @@ public sealed class GatewayComponent : IMeshComponent
         endpoints.MapGrpcService<GatewayHealth>(global::Grpc.Health.V1.HealthReflection.Descriptor.Services[0]);
         endpoints.MapGrpcService<GatewayReflection>(global::Grpc.Reflection.V1.ReflectionReflection.Descriptor.Services[0]);
         endpoints.MapGrpcService<GatewayReflectionAlpha>(global::Grpc.Reflection.V1Alpha.ReflectionReflection.Descriptor.Services[0]);
+        // The gateway's own service: exact paths win over the relay's pattern.
+        endpoints.MapGrpcService<AuditTrailService>(global::Chain.Audit.V1.AuditReflection.Descriptor.Services[0]);
         var proxy = endpoints.ServiceProvider.GetRequiredService<GatewayProxy>();
         endpoints.MapMethods("{service}/{method}", [HttpMethods.Post], proxy.HandleAsync).WithDisplayName("gateway relay");
     }

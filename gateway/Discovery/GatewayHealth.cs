@@ -49,6 +49,10 @@ internal sealed class GatewayHealth(VisibleServices visible, UpstreamRoutes rout
         }
         var descriptor = (await visible.ForAsync(context)).FirstOrDefault(s => s.FullName == service)
             ?? throw new RpcException(new Status(StatusCode.NotFound, $"Health of service '{service}' is unknown here."));
+        if (descriptor == VisibleServices.Own)
+        {
+            return ServingStatus.Serving;
+        }
         if (routes.Find(descriptor.Methods[0]) is not { } upstream)
         {
             return ServingStatus.ServiceUnknown;

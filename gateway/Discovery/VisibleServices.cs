@@ -7,7 +7,8 @@ namespace Ketenmesh.Gateway.Discovery;
 
 /// <summary>
 /// What a caller may see through the gateway's health and reflection: only services with a method
-/// that one of its grants (for a purpose its token carries) lets it call. The rest does not exist for it.
+/// that one of its grants (for a purpose its token carries) lets it call, and the gateway's own audit
+/// trail, where every partner reads its own decisions. The rest does not exist for it.
 /// </summary>
 public sealed class VisibleServices(CallerAuthenticator authenticator, CurrentPolicy policy, TimeProvider clock)
 {
@@ -27,6 +28,10 @@ public sealed class VisibleServices(CallerAuthenticator authenticator, CurrentPo
             .ToHashSet(StringComparer.Ordinal);
         return current.Catalog.Services
             .Where(s => s.Methods.Any(m => methods.Contains(Policy.MethodCatalog.NameOf(m))))
+            .Append(Own)
             .ToList();
     }
+
+    /// <summary>Served by the gateway itself, so it is as healthy as the gateway answering.</summary>
+    public static ServiceDescriptor Own { get; } = global::Chain.Audit.V1.AuditReflection.Descriptor.Services[0];
 }

@@ -24,8 +24,8 @@ public sealed class DiscoveryTests : IAsyncLifetime
         var rapporteur = await BufCurlAsync("--list-services", _mesh.Token("rapporteur"));
         var police = await BufCurlAsync("--list-services", _mesh.Token("police"));
 
-        Assert.Equal(["chain.registry.v1.VictimRegistry"], Lines(rapporteur));
-        Assert.Equal(["chain.registry.v1.VictimRegistry", "chain.risk.v1.RiskAssessment", "chain.shelter.v1.ShelterCapacity", "chain.signals.v1.SignalIntake"], Lines(police).Order());
+        Assert.Equal(["chain.audit.v1.AuditTrail", "chain.registry.v1.VictimRegistry"], Lines(rapporteur).Order());
+        Assert.Equal(["chain.audit.v1.AuditTrail", "chain.registry.v1.VictimRegistry", "chain.risk.v1.RiskAssessment", "chain.shelter.v1.ShelterCapacity", "chain.signals.v1.SignalIntake"], Lines(police).Order());
     }
 
     [Fact]
@@ -35,6 +35,23 @@ public sealed class DiscoveryTests : IAsyncLifetime
 
         Assert.NotEqual(0, exit);
         Assert.Contains("not authenticated", error);
+    }
+
+    [Fact]
+    public async Task Buf_curl_reads_the_partners_own_audit_trail_through_reflection()
+    {
+        var token = _mesh.Token("care");
+        await RunBufAsync("curl", "--protocol", "grpc", "--http2-prior-knowledge", "-H", "authorization: Bearer " + token, "-H", "x-purpose: signalling",
+            "--reflect-header", "authorization: Bearer " + token, "-d", "{}", new Uri(_mesh.Gateway, "chain.signals.v1.SignalIntake/ListMySignals").ToString());
+
+        var (exit, output, error) = await RunBufAsync("curl", "--protocol", "grpc", "--http2-prior-knowledge",
+            "-H", "authorization: Bearer " + token, "--reflect-header", "authorization: Bearer " + token,
+            "-d", "{}", new Uri(_mesh.Gateway, "chain.audit.v1.AuditTrail/ListMyDecisions").ToString());
+
+        Assert.True(exit == 0, error);
+        Assert.Contains("\"method\": \"chain.signals.v1.SignalIntake/ListMySignals\"", output);
+        Assert.Contains("\"partnerId\": \"care\"", output);
+        Assert.DoesNotContain("\"partnerId\": \"police\"", output);
     }
 
     [Fact]

@@ -17,11 +17,11 @@ public sealed record SubjectAccessReport(string SubjectPseudonym, IReadOnlyList<
 public sealed class AuditReader(AuditDbContext db, TimeProvider clock)
 {
     /// <summary>A partner's own records, oldest first, never another partner's.</summary>
-    public async Task<IReadOnlyList<StoredAuditEntry>> ForPartnerAsync(string partnerId, DateTimeOffset from, DateTimeOffset to, int limit, CancellationToken cancellationToken = default)
+    public async Task<IReadOnlyList<StoredAuditEntry>> ForPartnerAsync(string partnerId, DateTimeOffset from, DateTimeOffset to, int limit, long afterSequence = 0, CancellationToken cancellationToken = default)
     {
         long fromMs = from.ToUnixTimeMilliseconds(), toMs = to.ToUnixTimeMilliseconds();
         var rows = await db.Records.AsNoTracking()
-            .Where(r => r.PartnerId == partnerId && r.TimeMs >= fromMs && r.TimeMs < toMs)
+            .Where(r => r.PartnerId == partnerId && r.Sequence > afterSequence && r.TimeMs >= fromMs && r.TimeMs < toMs)
             .OrderBy(r => r.Sequence)
             .Take(Math.Clamp(limit, 1, 1000))
             .ToListAsync(cancellationToken);

@@ -117,6 +117,10 @@ sealed class GatewayMesh : IAsyncDisposable
         return issuer.Issue(partner, partnerId, purposes.Length == 0 ? partner.Purposes : purposes.ToHashSet()).AccessToken;
     }
 
+    /// <summary>Metadata of a privacy officer's call.</summary>
+    public Dictionary<string, string> AsOfficer(string officerId = "privacy-officer-1") =>
+        new() { ["authorization"] = "Bearer " + Services.GetRequiredService<AccessTokenIssuer>().IssueForOfficer(officerId).AccessToken };
+
     /// <summary>Metadata of a partner's call: its token and the purpose it declares.</summary>
     public Dictionary<string, string> As(string partnerId, string? purpose, params Purpose[] tokenPurposes)
     {

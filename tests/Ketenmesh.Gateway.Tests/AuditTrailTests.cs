@@ -1,0 +1,118 @@
+using Chain.Audit.V1;
+using Google.Protobuf;
+using Ketenmesh.Gateway.Tests.Support;
+using Ketenmesh.Grpc;
+using Ketenmesh.Grpc.Client;
+
+namespace Ketenmesh.Gateway.Tests;
+
+/// <summary>chain.audit.v1.AuditTrail on the running gateway: partners read their own decisions, officers report on subjects.</summary>
+public sealed class AuditTrailTests : IAsyncLifetime
+{
+    private static readonly Google.Protobuf.Reflection.ServiceDescriptor Trail = AuditReflection.Descriptor.Services[0];
+    private static readonly Method<ListMyDecisionsRequest, ListMyDecisionsResponse> ListMine = Method<ListMyDecisionsRequest, ListMyDecisionsResponse>.From(Trail.FindMethodByName("ListMyDecisions"));
+    private static readonly Method<GetSubjectAccessReportRequest, GetSubjectAccessReportResponse> Report = Method<GetSubjectAccessReportRequest, GetSubjectAccessReportResponse>.From(Trail.FindMethodByName("GetSubjectAccessReport"));
+    private static readonly Method<ReleaseDecisionRequest, ReleaseDecisionResponse> Release = Method<ReleaseDecisionRequest, ReleaseDecisionResponse>.From(Trail.FindMethodByName("ReleaseDecision"));
+
+    private GatewayMesh _mesh = null!;
+
+    public async Task InitializeAsync()
+    {
+        _mesh = await GatewayMesh.StartAsync(allToContractUpstream: true);
+        var request = new Chain.Registry.V1.GetRegistrationRequest { RegistrationId = "reg-42" }.ToByteArray();
+        await _mesh.Raw.CallAsync("chain.registry.v1.VictimRegistry/GetRegistration", [request], _mesh.As("care", "victim_care"));
+        await _mesh.Raw.CallAsync("chain.registry.v1.VictimRegistry/GetRegistration", [request], _mesh.As("police", "criminal_investigation"));
+        await _mesh.Raw.CallAsync("chain.registry.v1.VictimRegistry/GetRegistration", [request], _mesh.As("police", "statistics"));
+        await _mesh.Raw.CallAsync("chain.registry.v1.VictimRegistry/GetRegistration", [request], _mesh.As("rapporteur", "statistics"));
+    }
+
+    public async Task DisposeAsync() => await _mesh.DisposeAsync();
+
+    private Task<TResponse> CallAsync<TRequest, TResponse>(Method<TRequest, TResponse> method, TRequest request, Dictionary<string, string> metadata)
+        where TRequest : class, IMessage<TRequest>
+        where TResponse : class, IMessage<TResponse> =>
+        _mesh.Client.UnaryCall(method, request, GatewayMesh.Options(metadata)).ResponseAsync;
+
+    [Fact]
+    public async Task A_partner_reads_its_own_decisions_allowed_and_denied_and_nobody_elses()
+    {
+        var mine = await CallAsync(ListMine, new ListMyDecisionsRequest(), _mesh.As("police", null));
+
+        var registry = mine.Decisions.Where(d => d.Method.StartsWith("chain.registry.v1", StringComparison.Ordinal)).ToList();
+        Assert.All(mine.Decisions, d => Assert.Equal("police", d.PartnerId));
+        Assert.Equal(2, registry.Count);
+        // A refused call's request is never read, so only the allowed one names its subject.
+        Assert.Contains(registry, d => d.Allowed && d.GrantId == "police-criminal-investigation" && d.SubjectPseudonym == "registration_id:reg-42");
+        Assert.Contains(registry, d => !d.Allowed && d.Purpose == "statistics");
+    }
+
+    [Fact]
+    public async Task Pages_follow_each_other_without_overlap()
+    {
+        var first = await CallAsync(ListMine, new ListMyDecisionsRequest { PageSize = 1 }, _mesh.As("police", null));
+        var second = await CallAsync(ListMine, new ListMyDecisionsRequest { PageSize = 1, AfterSequence = first.NextAfterSequence }, _mesh.As("police", null));
+
+        Assert.NotEqual(0, first.NextAfterSequence);
+        Assert.True(second.Decisions.Single().Sequence > first.Decisions.Single().Sequence);
+    }
+
+    [Fact]
+    public async Task Reading_the_trail_is_itself_on_record()
+    {
+        await CallAsync(ListMine, new ListMyDecisionsRequest(), _mesh.As("care", null));
+
+        var audit = await _mesh.AuditAsync();
+        Assert.Contains(audit, e => e.PartnerId == "care" && e.Method == "chain.audit.v1.AuditTrail/ListMyDecisions");
+    }
+
+    [Fact]
+    public async Task An_officers_subject_report_withholds_the_investigation_until_released()
+    {
+        var before = await CallAsync(Report, new GetSubjectAccessReportRequest { SubjectPseudonym = "registration_id:reg-42" }, _mesh.AsOfficer());
+        var investigation = (await _mesh.AuditAsync()).FindIndex(e => e.GrantId == "police-criminal-investigation") + 1;
+        await CallAsync(Release, new ReleaseDecisionRequest { Sequence = investigation, Reason = "investigation closed" }, _mesh.AsOfficer("privacy-officer-2"));
+        var after = await CallAsync(Report, new GetSubjectAccessReportRequest { SubjectPseudonym = "registration_id:reg-42" }, _mesh.AsOfficer());
+
+        Assert.Contains(before.Accesses, a => a.PartnerId == "care" && a.Allowed);
+        Assert.DoesNotContain(before.Accesses, a => a.Sequence == investigation);
+        Assert.Equal(1, before.Withheld);
+        Assert.Contains(after.Accesses, a => a.Sequence == investigation && a.PartnerId == "police");
+        Assert.Equal(0, after.Withheld);
+    }
+
+    [Fact]
+    public async Task A_partner_cannot_have_a_subject_report_or_release_anything()
+    {
+        var report = await Assert.ThrowsAsync<RpcException>(() => CallAsync(Report, new GetSubjectAccessReportRequest { SubjectPseudonym = "registration_id:reg-42" }, _mesh.As("police", null)));
+        var release = await Assert.ThrowsAsync<RpcException>(() => CallAsync(Release, new ReleaseDecisionRequest { Sequence = 2, Reason = "x" }, _mesh.As("police", null)));
+
+        Assert.Equal(StatusCode.PermissionDenied, report.StatusCode);
+        Assert.Contains("privacy officers", report.Status.Detail);
+        Assert.Equal(StatusCode.PermissionDenied, release.StatusCode);
+    }
+
+    [Fact]
+    public async Task Without_a_token_nothing_is_read()
+    {
+        var error = await Assert.ThrowsAsync<RpcException>(() => CallAsync(ListMine, new ListMyDecisionsRequest(), []));
+
+        Assert.Equal(StatusCode.Unauthenticated, error.StatusCode);
+    }
+
+    [Fact]
+    public async Task Bad_requests_name_the_field()
+    {
+        var page = await Assert.ThrowsAsync<RpcException>(() => CallAsync(ListMine, new ListMyDecisionsRequest { PageSize = 5000 }, _mesh.As("police", null)));
+        var subject = await Assert.ThrowsAsync<RpcException>(() => CallAsync(Report, new GetSubjectAccessReportRequest { SubjectPseudonym = "reg-42" }, _mesh.AsOfficer()));
+        var release = await Assert.ThrowsAsync<RpcException>(() => CallAsync(Release, new ReleaseDecisionRequest { Sequence = 1, Reason = "" }, _mesh.AsOfficer()));
+        var missing = await Assert.ThrowsAsync<RpcException>(() => CallAsync(Release, new ReleaseDecisionRequest { Sequence = 1, Reason = "care record, not confidential" }, _mesh.AsOfficer()));
+
+        Assert.Equal(StatusCode.InvalidArgument, page.StatusCode);
+        Assert.Contains("page_size", page.Status.Detail);
+        Assert.Equal(StatusCode.InvalidArgument, subject.StatusCode);
+        Assert.Contains("subject_pseudonym", subject.Status.Detail);
+        Assert.Equal(StatusCode.InvalidArgument, release.StatusCode);
+        Assert.Contains("reason", release.Status.Detail);
+        Assert.Equal(StatusCode.NotFound, missing.StatusCode);
+    }
+}
