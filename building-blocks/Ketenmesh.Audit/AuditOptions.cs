@@ -18,6 +18,9 @@ public sealed class AuditOptions
     /// <summary>How long ordinary access records are kept before their content is purged.</summary>
     public TimeSpan AccessRetention { get; set; } = TimeSpan.FromDays(5 * 365);
 
+    /// <summary>How often the retention purge runs (and once at start); zero switches it off.</summary>
+    public TimeSpan PurgeInterval { get; set; } = TimeSpan.FromDays(1);
+
     /// <summary>How long confidential (investigation) records are kept.</summary>
     public TimeSpan ConfidentialRetention { get; set; } = TimeSpan.FromDays(10 * 365);
 }

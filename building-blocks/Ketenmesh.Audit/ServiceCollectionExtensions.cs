@@ -28,6 +28,7 @@ public static class ServiceCollectionExtensions
         services.AddScoped<AuditVerifier>();
         services.AddScoped<AuditReader>();
         services.AddScoped<AuditRetention>();
+        services.AddHostedService<ScheduledPurge>();
         return services;
     }
 

@@ -69,6 +69,8 @@ public sealed class AuditReadingTests
             ["Audit:AccessRetention"] = "30.00:00:00",
             ["Audit:ConfidentialRetention"] = "365.00:00:00",
             ["Audit:CheckpointInterval"] = "2",
+            // Purged here by hand, not by the schedule.
+            ["Audit:PurgeInterval"] = "00:00:00",
         });
         var now = DateTimeOffset.UtcNow;
         await host.Log.AppendAsync(AuditHost.Entry(1, time: now.AddDays(-60)));
@@ -84,5 +86,31 @@ public sealed class AuditReadingTests
         Assert.Equal([2L, 3L], remaining.Select(e => e.Sequence));
         Assert.True(verification.Intact, string.Join("; ", verification.Problems));
         Assert.Equal(1, verification.Purged);
+    }
+
+    [Theory]
+    [MemberData(nameof(Providers))]
+    public async Task The_purge_runs_by_itself_on_schedule(string provider)
+    {
+        await using var host = await AuditHost.StartAsync(provider, new()
+        {
+            ["Audit:AccessRetention"] = "30.00:00:00",
+            ["Audit:PurgeInterval"] = "00:00:00.200",
+        });
+        await host.Log.AppendAsync(AuditHost.Entry(1, time: DateTimeOffset.UtcNow.AddDays(-60)));
+        await host.Log.AppendAsync(AuditHost.Entry(2));
+
+        IReadOnlyList<StoredAuditEntry> remaining = [];
+        for (var i = 0; i < 100; i++)
+        {
+            remaining = await host.WithScopeAsync(s => s.GetRequiredService<AuditReader>().RangeAsync(1, 100));
+            if (remaining.Count == 1)
+            {
+                break;
+            }
+            await Task.Delay(100);
+        }
+
+        Assert.Equal([2L], remaining.Select(e => e.Sequence));
     }
 }
