@@ -22,6 +22,8 @@ public sealed class UpstreamRoutes : IDisposable
             UseCookies = false,
             UseProxy = false,
             ConnectTimeout = TimeSpan.FromSeconds(5),
+            // TrustedHeaders sets traceparent from the caller's; the handler must not replace it with its own.
+            ActivityHeadersPropagator = null,
         };
         Invoker = new HttpMessageInvoker(_handler, disposeHandler: false);
     }
