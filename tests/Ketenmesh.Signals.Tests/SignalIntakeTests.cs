@@ -192,6 +192,25 @@ public sealed class SignalIntakeTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task SignalReceived_carries_what_assessment_and_linkage_need_and_never_the_note()
+    {
+        var observation = Observations.LabourInspection(7);
+        observation.MinorSuspected = true;
+        var response = await Client.UnaryCall(Submit, new SubmitSignalRequest { ClientRequestId = "insp-facts-1", Observation = observation }, As("inspectorate"));
+
+        var received = (await _host.Events.WaitForAsync(e => e.SignalId == response.Signal.SignalId, TimeSpan.FromSeconds(10)));
+
+        Assert.Equal(observation.ObservedIndicators, received.ObservedIndicators);
+        Assert.Equal(observation.SuspectedForm, received.SuspectedForm);
+        Assert.Equal(observation.Sector, received.Sector);
+        Assert.Equal(observation.LocationType, received.LocationType);
+        Assert.True(received.MinorSuspected);
+        Assert.Equal(observation.PersonLinkKeys, received.PersonLinkKeys);
+        // Classifications and pseudonyms only: the free text stays with the signal, behind the gateway.
+        Assert.DoesNotContain("paspoort", received.ToString(), StringComparison.OrdinalIgnoreCase);
+    }
+
+    [Fact]
     public async Task Batch_answers_each_item_as_it_goes_with_running_progress()
     {
         using var call = Client.DuplexStreamingCall(Batch, As("inspectorate"));

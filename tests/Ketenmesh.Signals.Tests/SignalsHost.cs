@@ -29,6 +29,20 @@ public sealed class ReceivedEvents
         }
         return SignalsReceived.Select(e => e.Event).ToList();
     }
+
+    public async Task<SignalReceived> WaitForAsync(Func<SignalReceived, bool> match, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (DateTime.UtcNow < deadline)
+        {
+            if (SignalsReceived.Select(e => e.Event).FirstOrDefault(match) is { } found)
+            {
+                return found;
+            }
+            await Task.Delay(20);
+        }
+        throw new TimeoutException("The awaited SignalReceived did not arrive.");
+    }
 }
 
 /// <summary>Stands in for a downstream service (risk assessment) listening for new signals.</summary>

@@ -51,6 +51,12 @@ public sealed class SignalIntake(SignalsDbContext db, EventOutbox<SignalsDbConte
             SignalId = record.SignalId,
             ReporterPartner = Partners.TypeOf(partnerId),
             Channel = observation!.Channel,
+            ObservedIndicators = { observation.ObservedIndicators },
+            SuspectedForm = observation.SuspectedForm,
+            Sector = observation.Sector,
+            LocationType = observation.LocationType,
+            MinorSuspected = observation.MinorSuspected,
+            PersonLinkKeys = { observation.PersonLinkKeys },
         });
         try
         {
