@@ -1,6 +1,7 @@
 using Ketenmesh.Gateway;
 using Ketenmesh.Hosting;
 using Ketenmesh.Identity;
+using Ketenmesh.Risk;
 using Ketenmesh.SharingPolicy;
 using Ketenmesh.Signals;
 
@@ -14,6 +15,7 @@ public static class MeshComponents
         new IdentityComponent(),
         new SharingPolicyComponent(),
         new SignalsComponent(),
+        new RiskComponent(),
         new GatewayComponent(),
     ];
 }

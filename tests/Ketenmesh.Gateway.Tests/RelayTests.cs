@@ -46,7 +46,7 @@ public sealed class RelayTests : IAsyncLifetime
         var started = System.Diagnostics.Stopwatch.StartNew();
 
         var error = await Assert.ThrowsAsync<RpcException>(() =>
-            _mesh.Client.UnaryCall(Risk.Get, new Chain.Risk.V1.GetAssessmentRequest(), options).ResponseAsync);
+            _mesh.Client.UnaryCall(RiskCalls.Get, new Chain.Risk.V1.GetAssessmentRequest(), options).ResponseAsync);
 
         Assert.Equal(StatusCode.DeadlineExceeded, error.StatusCode);
         Assert.True(started.Elapsed < TimeSpan.FromSeconds(5), $"took {started.Elapsed}");
@@ -61,7 +61,7 @@ public sealed class RelayTests : IAsyncLifetime
         var metadata = _mesh.As("police", "criminal_investigation");
         metadata["x-test-delay-ms"] = "10000";
         using var cancel = new CancellationTokenSource();
-        var call = _mesh.Client.UnaryCall(Risk.Get, new Chain.Risk.V1.GetAssessmentRequest(), GatewayMesh.Options(metadata) with { CancellationToken = cancel.Token });
+        var call = _mesh.Client.UnaryCall(RiskCalls.Get, new Chain.Risk.V1.GetAssessmentRequest(), GatewayMesh.Options(metadata) with { CancellationToken = cancel.Token });
         await WaitUntilAsync(() => !_mesh.Upstream.Calls.IsEmpty);
 
         cancel.Cancel();
@@ -111,11 +111,4 @@ public sealed class RelayTests : IAsyncLifetime
         }
         Assert.True(condition(), "the condition did not hold within 10 s");
     }
-}
-
-static class Risk
-{
-    public static readonly Ketenmesh.Grpc.Client.Method<Chain.Risk.V1.GetAssessmentRequest, Chain.Risk.V1.GetAssessmentResponse> Get =
-        Ketenmesh.Grpc.Client.Method<Chain.Risk.V1.GetAssessmentRequest, Chain.Risk.V1.GetAssessmentResponse>.From(
-            Chain.Risk.V1.RiskReflection.Descriptor.FindTypeByName<Google.Protobuf.Reflection.ServiceDescriptor>("RiskAssessment").FindMethodByName("GetAssessment"));
 }

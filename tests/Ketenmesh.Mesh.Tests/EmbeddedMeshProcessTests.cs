@@ -36,6 +36,9 @@ public sealed class EmbeddedMeshProcessTests : IAsyncLifetime
         var identity = FreePort();
         info.ArgumentList.Add($"--Components:identity:Service:Port={identity}");
         info.ArgumentList.Add($"--Components:gateway:Service:Port={FreePort()}");
+        var risk = FreePort();
+        info.ArgumentList.Add($"--Components:risk:Service:Port={risk}");
+        info.ArgumentList.Add($"--Gateway:Routes:chain.risk.v1=http://127.0.0.1:{risk}");
         info.ArgumentList.Add($"--Components:gateway:Service:TlsPort={FreePort()}");
         info.ArgumentList.Add($"--Gateway:Authority=http://127.0.0.1:{identity}");
         var policy = FreePort();

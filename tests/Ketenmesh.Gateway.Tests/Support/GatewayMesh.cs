@@ -8,6 +8,7 @@ using Ketenmesh.Identity;
 using Ketenmesh.Identity.Domain;
 using Ketenmesh.Policy;
 using Ketenmesh.Policy.Seed;
+using Ketenmesh.Risk;
 using Ketenmesh.Signals;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Configuration;
@@ -53,11 +54,12 @@ sealed class GatewayMesh : IAsyncDisposable
     public IServiceProvider Services => _mesh.App.Services;
 
     /// <param name="allToContractUpstream">Signal intake too is answered by the contract upstream (leakage and matrix tests).</param>
-    public static async Task<GatewayMesh> StartAsync(PolicySnapshot? policy = null, Dictionary<string, string?>? settings = null, bool allToContractUpstream = false)
+    /// <param name="withRisk">Run the real risk assessment behind the gateway instead of the contract stand-in.</param>
+    public static async Task<GatewayMesh> StartAsync(PolicySnapshot? policy = null, Dictionary<string, string?>? settings = null, bool allToContractUpstream = false, bool withRisk = false)
     {
         var directory = Directory.CreateTempSubdirectory("ketenmesh-gateway-").FullName;
         var upstream = await ContractUpstream.StartAsync();
-        int identity = FreePorts.Next(), signals = FreePorts.Next(), policyPort = FreePorts.Next(), gateway = FreePorts.Next();
+        int identity = FreePorts.Next(), signals = FreePorts.Next(), policyPort = FreePorts.Next(), gateway = FreePorts.Next(), risk = FreePorts.Next();
         var configuration = new Dictionary<string, string?>
         {
             ["Mesh:DataDirectory"] = directory,
@@ -70,7 +72,8 @@ sealed class GatewayMesh : IAsyncDisposable
             ["Gateway:PolicyAddress"] = $"http://127.0.0.1:{policyPort}",
             ["Gateway:Routes:chain.signals.v1"] = allToContractUpstream ? upstream.Address.ToString() : $"http://127.0.0.1:{signals}",
             ["Gateway:Routes:chain.registry.v1"] = upstream.Address.ToString(),
-            ["Gateway:Routes:chain.risk.v1"] = upstream.Address.ToString(),
+            ["Components:risk:Service:Port"] = risk.ToString(),
+            ["Gateway:Routes:chain.risk.v1"] = withRisk ? $"http://127.0.0.1:{risk}" : upstream.Address.ToString(),
             ["Gateway:Routes:chain.shelter.v1"] = upstream.Address.ToString(),
             ["Gateway:Routes:chain.returns.v1"] = upstream.Address.ToString(),
         };
@@ -79,8 +82,11 @@ sealed class GatewayMesh : IAsyncDisposable
             configuration[key] = value;
         }
         var published = new PublishedPolicy(policy ?? DefaultPolicy.Snapshot(DateTimeOffset.UtcNow));
+        IMeshComponent[] components = withRisk
+            ? [new IdentityComponent(), new SignalsComponent(), new RiskComponent(), new PublishedPolicy.Component(published), new GatewayComponent()]
+            : [new IdentityComponent(), new SignalsComponent(), new PublishedPolicy.Component(published), new GatewayComponent()];
         var mesh = MeshHost.BuildEmbedded(
-            [new IdentityComponent(), new SignalsComponent(), new PublishedPolicy.Component(published), new GatewayComponent()],
+            components,
             [],
             c => c.AddInMemoryCollection(configuration));
         await mesh.App.StartAsync();

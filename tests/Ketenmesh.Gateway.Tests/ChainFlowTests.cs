@@ -1,0 +1,61 @@
+using Chain.Common.V1;
+using Chain.Risk.V1;
+using Ketenmesh.Gateway.Tests.Support;
+using Ketenmesh.Grpc;
+
+namespace Ketenmesh.Gateway.Tests;
+
+/// <summary>The chain's flow through the gateway on the embedded mesh: a signal goes in, the bus carries it, and partners read the outcome within their grants.</summary>
+public sealed class ChainFlowTests : IAsyncLifetime
+{
+    private GatewayMesh _mesh = null!;
+
+    public async Task InitializeAsync() => _mesh = await GatewayMesh.StartAsync(withRisk: true);
+
+    public async Task DisposeAsync() => await _mesh.DisposeAsync();
+
+    private async Task<GetAssessmentResponse> AssessmentAsync(string signalId, string partner, string purpose)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (true)
+        {
+            try
+            {
+                return await _mesh.Client.UnaryCall(RiskCalls.Get, new GetAssessmentRequest { SignalId = signalId }, GatewayMesh.Options(_mesh.As(partner, purpose))).ResponseAsync;
+            }
+            catch (RpcException e) when (e.StatusCode == StatusCode.NotFound && DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(25);
+            }
+        }
+    }
+
+    [Fact]
+    public async Task A_signal_is_assessed_and_each_partner_reads_the_assessment_its_grant_allows()
+    {
+        var request = SignalCalls.Request();
+        var submitted = await _mesh.Client.UnaryCall(SignalCalls.Submit, request, GatewayMesh.Options(_mesh.As("police", "signalling"))).ResponseAsync;
+        var signalId = submitted.Signal.SignalId;
+
+        var police = await AssessmentAsync(signalId, "police", "criminal_investigation");
+        var municipality = await AssessmentAsync(signalId, "municipality", "administrative_enforcement");
+        var explained = await _mesh.Client.UnaryCall(RiskCalls.Explain, new ExplainAssessmentRequest { AssessmentId = police.Assessment.AssessmentId },
+            GatewayMesh.Options(_mesh.As("police", "criminal_investigation"))).ResponseAsync;
+        var care = await Assert.ThrowsAsync<RpcException>(() =>
+            _mesh.Client.UnaryCall(RiskCalls.Get, new GetAssessmentRequest { SignalId = signalId }, GatewayMesh.Options(_mesh.As("care", "victim_care"))).ResponseAsync);
+
+        // Threats make it acute danger: critical whatever the score.
+        Assert.Equal(RiskBand.Critical, police.Assessment.Band);
+        Assert.Contains(EscalationFlag.AcuteDanger, police.Assessment.EscalationFlags);
+        Assert.Equal("2026.1", police.Assessment.RuleSetVersion);
+        Assert.True(police.Assessment.Score > 0);
+        Assert.Equal(["MUN-113", "MUN-131"], explained.Contributions.Select(c => c.RuleId).Order());
+        // The municipality sees where the case goes, not how it was scored.
+        Assert.Equal(police.Assessment.Band, municipality.Assessment.Band);
+        Assert.Equal(police.Assessment.RecommendedTrack, municipality.Assessment.RecommendedTrack);
+        Assert.Equal(0, municipality.Assessment.Score);
+        Assert.Empty(municipality.Assessment.RuleSetVersion);
+        Assert.Empty(municipality.Assessment.EscalationFlags);
+        Assert.Equal(StatusCode.PermissionDenied, care.StatusCode);
+    }
+}
