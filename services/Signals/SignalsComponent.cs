@@ -4,13 +4,14 @@ using Ketenmesh.Grpc.Server;
 using Ketenmesh.Hosting;
 using Ketenmesh.Messaging;
 using Ketenmesh.Persistence;
+using Ketenmesh.Signals.Consumers;
 using Ketenmesh.Signals.Domain;
 using Ketenmesh.Signals.Grpc;
 using Ketenmesh.Signals.Persistence;
 
 namespace Ketenmesh.Signals;
 
-/// <summary>Signal intake: port 8101, its own database, publishes SignalReceived through its outbox.</summary>
+/// <summary>Signal intake: port 8101, its own database; publishes SignalReceived through its outbox and writes RiskAssessed and VictimRegistered back onto the signals (inbox).</summary>
 public sealed class SignalsComponent : IMeshComponent
 {
     public string Name => "signals";
@@ -23,10 +24,16 @@ public sealed class SignalsComponent : IMeshComponent
         services.AddSchemaMigrations<SignalsDbContext>(SignalsSchema.Migrations);
         services.AddChainMessaging(configuration)
             .AddEvents(SignalsEventsReflection.Descriptor)
-            .AddOutbox<SignalsDbContext>();
+            .AddEvents(RiskEventsReflection.Descriptor)
+            .AddEvents(RegistryEventsReflection.Descriptor)
+            .AddOutbox<SignalsDbContext>()
+            .AddInbox<SignalsDbContext>()
+            .AddConsumer<RiskAssessedConsumer>()
+            .AddConsumer<VictimRegisteredConsumer>();
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton<SignalStatusFeed>();
         services.AddScoped<SignalIntake>();
+        services.AddScoped<SignalFeedback>();
         services.AddScoped<SignalIntakeService>();
     }
 

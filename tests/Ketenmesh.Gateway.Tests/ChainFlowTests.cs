@@ -30,6 +30,22 @@ public sealed class ChainFlowTests : IAsyncLifetime
         }
     }
 
+    /// <summary>The police's own signal through the gateway, once it satisfies <paramref name="until"/> (or after 10 s).</summary>
+    private async Task<Chain.Signals.V1.Signal> SignalOnceAsync(string signalId, Func<Chain.Signals.V1.Signal, bool> until)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (true)
+        {
+            var signal = (await _mesh.Client.UnaryCall(SignalCalls.Get, new Chain.Signals.V1.GetSignalRequest { SignalId = signalId },
+                GatewayMesh.Options(_mesh.As("police", "signalling"))).ResponseAsync).Signal;
+            if (until(signal) || DateTime.UtcNow > deadline)
+            {
+                return signal;
+            }
+            await Task.Delay(25);
+        }
+    }
+
     [Fact]
     public async Task A_signal_is_assessed_and_each_partner_reads_the_assessment_its_grant_allows()
     {
@@ -57,5 +73,17 @@ public sealed class ChainFlowTests : IAsyncLifetime
         Assert.Empty(municipality.Assessment.RuleSetVersion);
         Assert.Empty(municipality.Assessment.EscalationFlags);
         Assert.Equal(StatusCode.PermissionDenied, care.StatusCode);
+    }
+
+    [Fact]
+    public async Task The_signaller_hears_back_that_its_signal_was_assessed_and_where_it_goes()
+    {
+        var submitted = await _mesh.Client.UnaryCall(SignalCalls.Submit, SignalCalls.Request(), GatewayMesh.Options(_mesh.As("police", "signalling"))).ResponseAsync;
+        var assessment = await AssessmentAsync(submitted.Signal.SignalId, "police", "criminal_investigation");
+
+        var signal = await SignalOnceAsync(submitted.Signal.SignalId, s => s.Status != Chain.Signals.V1.SignalStatus.Received);
+
+        Assert.Equal(Chain.Signals.V1.SignalStatus.Assessed, signal.Status);
+        Assert.Equal(assessment.Assessment.RecommendedTrack, signal.Outcome.Track);
     }
 }

@@ -242,7 +242,7 @@ public sealed class SignalIntakeTests : IAsyncLifetime
     public async Task Watch_streams_the_callers_new_signals_and_not_other_partners()
     {
         using var watch = Client.ServerStreamingCall(Watch, new WatchMySignalsRequest(), As("police"));
-        await Task.Delay(300);
+        await watch.ResponseHeadersAsync;
         await Client.UnaryCall(Submit, new SubmitSignalRequest { ClientRequestId = "kmar-1", Observation = Observations.PoliceCheck() }, As("kmar"));
         var mine = await Client.UnaryCall(Submit, new SubmitSignalRequest { ClientRequestId = "pol-w", Observation = Observations.PoliceCheck() }, As("police"));
 

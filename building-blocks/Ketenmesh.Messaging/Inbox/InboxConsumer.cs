@@ -26,6 +26,9 @@ public abstract class InboxConsumer<TContext, TEvent>(TContext context, ILogger?
     /// <summary>The state change. No SaveChanges needed: the base saves and commits after it returns.</summary>
     protected abstract Task ApplyAsync(TEvent @event, ConsumeContext<TEvent> consumeContext);
 
+    /// <summary>Called once the change is committed: the place for in-process notifications that must not run ahead of the data.</summary>
+    protected virtual Task OnAppliedAsync(ConsumeContext<TEvent> consumeContext) => Task.CompletedTask;
+
     /// <summary>Called when a message was recognised as already applied.</summary>
     protected virtual Task OnDuplicateAsync(ConsumeContext<TEvent> consumeContext) => Task.CompletedTask;
 
@@ -59,7 +62,10 @@ public abstract class InboxConsumer<TContext, TEvent>(TContext context, ILogger?
         {
             _logger.LogInformation("{Consumer} skipped {MessageType} {MessageId}: already applied", ConsumerName, typeof(TEvent).Name, messageId);
             await OnDuplicateAsync(consumeContext);
+            return;
         }
+
+        await OnAppliedAsync(consumeContext);
     }
 
     async Task<bool> ApplyOnceAsync(Guid messageId, ConsumeContext<TEvent> consumeContext, CancellationToken cancellationToken)

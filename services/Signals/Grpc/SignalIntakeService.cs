@@ -70,6 +70,8 @@ public sealed class SignalIntakeService(SignalIntake intake, SignalStatusFeed fe
         var channel = feed.Subscribe(partner);
         try
         {
+            // Headers now tell the client the watch is live: every change after this reaches it.
+            await context.WriteResponseHeadersAsync(new Metadata());
             if (request.ResumeToken.Length > 0)
             {
                 foreach (var signal in await intake.ChangedSinceAsync(partner, ParseResumeToken(request.ResumeToken), context.CancellationToken))

@@ -25,5 +25,6 @@ public sealed class SignalsDbContext(DbContextOptions<SignalsDbContext> options)
             entity.HasIndex(s => new { s.ReporterPartnerId, s.ClientRequestId }).IsUnique();
         });
         modelBuilder.AddOutbox();
+        modelBuilder.AddInbox();
     }
 }

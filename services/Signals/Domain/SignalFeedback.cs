@@ -1,0 +1,53 @@
+using Chain.Common.V1;
+using Chain.Signals.V1;
+using Google.Protobuf;
+using Google.Protobuf.WellKnownTypes;
+using Ketenmesh.Signals.Persistence;
+
+namespace Ketenmesh.Signals.Domain;
+
+/// <summary>
+/// What the chain did with a signal, written back onto it so the signaller hears back (the feedback
+/// the brief says signallers never get). A status only moves forward: news that arrives late
+/// (an assessment after the registration) fills in the outcome but never sets the status back.
+/// </summary>
+public sealed class SignalFeedback(SignalsDbContext db, TimeProvider clock)
+{
+    /// <summary>Records the change; null when the signal is unknown here. Saved by the caller.</summary>
+    public async Task<(string ReporterPartnerId, SignalStatusChange Change)?> ApplyAsync(string signalId, SignalStatus status, Action<SignalOutcome> outcome, CancellationToken cancellationToken)
+    {
+        var record = await db.Signals.FindAsync([signalId], cancellationToken);
+        if (record is null)
+        {
+            return null;
+        }
+        var previous = (SignalStatus)record.Status;
+        var updated = record.Outcome is null ? new SignalOutcome() : SignalOutcome.Parser.ParseFrom(record.Outcome);
+        outcome(updated);
+        var now = clock.GetUtcNow().UtcDateTime;
+        if (status > previous && previous != SignalStatus.Closed)
+        {
+            record.Status = (int)status;
+        }
+        record.Outcome = updated.ToByteArray();
+        record.StatusChangedAt = now;
+        record.Version++;
+        return (record.ReporterPartnerId, new SignalStatusChange
+        {
+            SignalId = record.SignalId,
+            ClientRequestId = record.ClientRequestId,
+            PreviousStatus = previous,
+            NewStatus = (SignalStatus)record.Status,
+            Outcome = updated,
+            ChangedAt = Timestamp.FromDateTime(now),
+        });
+    }
+
+    public static Action<SignalOutcome> Track(Track track) => outcome => outcome.Track = track;
+
+    public static Action<SignalOutcome> Registration(string registrationId) => outcome =>
+    {
+        outcome.RegistrationId = registrationId;
+        outcome.ReferredTo = PartnerType.Comensha;
+    };
+}

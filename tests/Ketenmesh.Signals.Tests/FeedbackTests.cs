@@ -1,0 +1,123 @@
+using Chain.Common.V1;
+using Chain.Events.V1;
+using Chain.Signals.V1;
+using Ketenmesh.Grpc.Client;
+using MassTransit;
+using Microsoft.Extensions.DependencyInjection;
+using static Ketenmesh.Signals.Tests.SignalsHost;
+
+namespace Ketenmesh.Signals.Tests;
+
+/// <summary>The signaller hears back: what the chain did with a signal comes off the bus and onto the signal.</summary>
+public sealed class FeedbackTests : IAsyncLifetime
+{
+    private readonly string _dataDirectory = Directory.CreateTempSubdirectory("ketenmesh-signals-").FullName;
+    private SignalsHost _host = null!;
+
+    private GrpcClient Client => _host.Client;
+
+    public async Task InitializeAsync() => _host = await StartEmbeddedAsync(_dataDirectory);
+
+    public async Task DisposeAsync()
+    {
+        await _host.DisposeAsync();
+        Directory.Delete(_dataDirectory, recursive: true);
+    }
+
+    private async Task<Signal> SubmitAsync(string partner, string requestId) =>
+        (await Client.UnaryCall(Submit, new SubmitSignalRequest { ClientRequestId = requestId, Observation = Observations.LabourInspection() }, As(partner))).Signal;
+
+    private Task PublishAsync<T>(T message, Guid? messageId = null) where T : class =>
+        _host.Services.GetRequiredService<IBus>().Publish(message, c => c.MessageId = messageId ?? Guid.NewGuid());
+
+    private static RiskAssessed Assessed(string signalId, Track track) =>
+        new() { EventId = Guid.NewGuid().ToString(), SignalId = signalId, AssessmentId = "as-1", RecommendedTrack = track, Band = Chain.Risk.V1.RiskBand.High };
+
+    private static VictimRegistered Registered(string registrationId, params string[] signalIds) =>
+        new() { EventId = Guid.NewGuid().ToString(), RegistrationId = registrationId, SourceSignalIds = { signalIds } };
+
+    private async Task<Signal> WaitForAsync(string partner, string signalId, Func<Signal, bool> until)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (true)
+        {
+            var signal = (await Client.UnaryCall(Get, new GetSignalRequest { SignalId = signalId }, As(partner))).Signal;
+            if (until(signal) || DateTime.UtcNow > deadline)
+            {
+                return signal;
+            }
+            await Task.Delay(25);
+        }
+    }
+
+    [Fact]
+    public async Task An_assessment_then_a_registration_reach_the_signal_and_its_watcher()
+    {
+        var signal = await SubmitAsync("inspectorate", "fb-1");
+        using var watch = Client.ServerStreamingCall(Watch, new WatchMySignalsRequest(), As("inspectorate"));
+        // The service answers with headers once the watch is in place: nothing after that is missed.
+        await watch.ResponseHeadersAsync;
+
+        await PublishAsync(Assessed(signal.SignalId, Track.CriminalInvestigation));
+        var assessed = await WaitForAsync("inspectorate", signal.SignalId, s => s.Status == SignalStatus.Assessed);
+        await PublishAsync(Registered("reg-7", signal.SignalId));
+        var registered = await WaitForAsync("inspectorate", signal.SignalId, s => s.Status == SignalStatus.Registered);
+        var changes = new List<SignalStatusChange>();
+        while (changes.Count < 2 && await watch.ResponseStream.MoveNext(new CancellationTokenSource(TimeSpan.FromSeconds(10)).Token))
+        {
+            changes.Add(watch.ResponseStream.Current.Change);
+        }
+
+        Assert.Equal(SignalStatus.Assessed, assessed.Status);
+        Assert.Equal(Track.CriminalInvestigation, assessed.Outcome.Track);
+        Assert.Equal(SignalStatus.Registered, registered.Status);
+        Assert.Equal("reg-7", registered.Outcome.RegistrationId);
+        Assert.Equal(PartnerType.Comensha, registered.Outcome.ReferredTo);
+        Assert.Equal(Track.CriminalInvestigation, registered.Outcome.Track);
+        Assert.Equal([SignalStatus.Assessed, SignalStatus.Registered], changes.Select(c => c.NewStatus));
+        Assert.Equal(SignalStatus.Received, changes[0].PreviousStatus);
+    }
+
+    [Fact]
+    public async Task Late_news_fills_in_the_outcome_but_never_sets_the_status_back()
+    {
+        var signal = await SubmitAsync("police", "fb-2");
+
+        await PublishAsync(Registered("reg-8", signal.SignalId));
+        await WaitForAsync("police", signal.SignalId, s => s.Status == SignalStatus.Registered);
+        await PublishAsync(Assessed(signal.SignalId, Track.Care));
+        var after = await WaitForAsync("police", signal.SignalId, s => s.Outcome?.Track == Track.Care);
+
+        Assert.Equal(SignalStatus.Registered, after.Status);
+        Assert.Equal(Track.Care, after.Outcome.Track);
+        Assert.Equal("reg-8", after.Outcome.RegistrationId);
+    }
+
+    [Fact]
+    public async Task A_redelivered_event_changes_the_signal_once()
+    {
+        var signal = await SubmitAsync("police", "fb-3");
+        var messageId = Guid.NewGuid();
+
+        await PublishAsync(Assessed(signal.SignalId, Track.Administrative), messageId);
+        await PublishAsync(Assessed(signal.SignalId, Track.Administrative), messageId);
+        var after = await WaitForAsync("police", signal.SignalId, s => s.Status == SignalStatus.Assessed);
+        await Task.Delay(300);
+        var settled = (await Client.UnaryCall(Get, new GetSignalRequest { SignalId = signal.SignalId }, As("police"))).Signal;
+
+        Assert.Equal(SignalStatus.Assessed, after.Status);
+        Assert.Equal(signal.Version + 1, settled.Version);
+    }
+
+    [Fact]
+    public async Task One_registration_from_several_signals_tells_each_signaller()
+    {
+        var police = await SubmitAsync("police", "fb-4");
+        var inspection = await SubmitAsync("inspectorate", "fb-5");
+
+        await PublishAsync(Registered("reg-9", police.SignalId, inspection.SignalId));
+
+        Assert.Equal("reg-9", (await WaitForAsync("police", police.SignalId, s => s.Status == SignalStatus.Registered)).Outcome.RegistrationId);
+        Assert.Equal("reg-9", (await WaitForAsync("inspectorate", inspection.SignalId, s => s.Status == SignalStatus.Registered)).Outcome.RegistrationId);
+    }
+}
