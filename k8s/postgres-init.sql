@@ -1,5 +1,6 @@
 -- One database per component: each service owns its data.
 CREATE DATABASE ketenmesh_signals OWNER ketenmesh;
 CREATE DATABASE ketenmesh_risk OWNER ketenmesh;
+CREATE DATABASE ketenmesh_registry OWNER ketenmesh;
 CREATE DATABASE ketenmesh_policy OWNER ketenmesh;
 CREATE DATABASE ketenmesh_gateway OWNER ketenmesh;

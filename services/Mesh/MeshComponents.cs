@@ -1,6 +1,7 @@
 using Ketenmesh.Gateway;
 using Ketenmesh.Hosting;
 using Ketenmesh.Identity;
+using Ketenmesh.Registry;
 using Ketenmesh.Risk;
 using Ketenmesh.SharingPolicy;
 using Ketenmesh.Signals;
@@ -16,6 +17,7 @@ public static class MeshComponents
         new SharingPolicyComponent(),
         new SignalsComponent(),
         new RiskComponent(),
+        new RegistryComponent(),
         new GatewayComponent(),
     ];
 }

@@ -29,7 +29,8 @@ public sealed class SignalsComponent : IMeshComponent
             .AddOutbox<SignalsDbContext>()
             .AddInbox<SignalsDbContext>()
             .AddConsumer<RiskAssessedConsumer>()
-            .AddConsumer<VictimRegisteredConsumer>();
+            .AddConsumer<VictimRegisteredConsumer>()
+            .AddConsumer<SignalLinkedConsumer>();
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton<SignalStatusFeed>();
         services.AddScoped<SignalIntake>();

@@ -39,6 +39,9 @@ public sealed class EmbeddedMeshProcessTests : IAsyncLifetime
         var risk = FreePort();
         info.ArgumentList.Add($"--Components:risk:Service:Port={risk}");
         info.ArgumentList.Add($"--Gateway:Routes:chain.risk.v1=http://127.0.0.1:{risk}");
+        var registry = FreePort();
+        info.ArgumentList.Add($"--Components:registry:Service:Port={registry}");
+        info.ArgumentList.Add($"--Gateway:Routes:chain.registry.v1=http://127.0.0.1:{registry}");
         info.ArgumentList.Add($"--Components:gateway:Service:TlsPort={FreePort()}");
         info.ArgumentList.Add($"--Gateway:Authority=http://127.0.0.1:{identity}");
         var policy = FreePort();

@@ -57,3 +57,11 @@ public sealed class VictimRegisteredConsumer(SignalsDbContext db, SignalFeedback
     protected override IEnumerable<(string, SignalStatus, Action<SignalOutcome>)> Updates(VictimRegistered @event) =>
         @event.SourceSignalIds.Select(id => (id, SignalStatus.Registered, SignalFeedback.Registration(@event.RegistrationId)));
 }
+
+/// <summary>The signal was about a person CoMensha had registered already: REGISTERED, with that registration.</summary>
+public sealed class SignalLinkedConsumer(SignalsDbContext db, SignalFeedback feedback, SignalStatusFeed feed, ILogger<SignalLinkedConsumer> logger)
+    : FeedbackConsumer<SignalLinked>(db, feedback, feed, logger)
+{
+    protected override IEnumerable<(string, SignalStatus, Action<SignalOutcome>)> Updates(SignalLinked @event) =>
+        [(@event.SignalId, SignalStatus.Registered, SignalFeedback.Registration(@event.RegistrationId))];
+}

@@ -3,6 +3,7 @@ using Chain.Events.V1;
 using Chain.Signals.V1;
 using Google.Protobuf;
 using Google.Protobuf.WellKnownTypes;
+using Ketenmesh.Contracts;
 using Ketenmesh.Grpc;
 using Ketenmesh.Messaging.Outbox;
 using Ketenmesh.Signals.Persistence;
@@ -49,7 +50,7 @@ public sealed class SignalIntake(SignalsDbContext db, EventOutbox<SignalsDbConte
             EventId = Guid.CreateVersion7().ToString(),
             OccurredAt = Timestamp.FromDateTime(now),
             SignalId = record.SignalId,
-            ReporterPartner = Partners.TypeOf(partnerId),
+            ReporterPartner = PartnerTypes.Of(partnerId),
             Channel = observation!.Channel,
             ObservedIndicators = { observation.ObservedIndicators },
             SuspectedForm = observation.SuspectedForm,
@@ -155,7 +156,7 @@ public sealed class SignalIntake(SignalsDbContext db, EventOutbox<SignalsDbConte
     {
         SignalId = record.SignalId,
         ClientRequestId = record.ClientRequestId,
-        ReporterPartner = Partners.TypeOf(record.ReporterPartnerId),
+        ReporterPartner = PartnerTypes.Of(record.ReporterPartnerId),
         Observation = SignalObservation.Parser.ParseFrom(record.Observation),
         Status = (SignalStatus)record.Status,
         Outcome = record.Outcome is null ? null : SignalOutcome.Parser.ParseFrom(record.Outcome),

@@ -8,6 +8,7 @@ using Ketenmesh.Identity;
 using Ketenmesh.Identity.Domain;
 using Ketenmesh.Policy;
 using Ketenmesh.Policy.Seed;
+using Ketenmesh.Registry;
 using Ketenmesh.Risk;
 using Ketenmesh.Signals;
 using Microsoft.AspNetCore.Builder;
@@ -54,12 +55,12 @@ sealed class GatewayMesh : IAsyncDisposable
     public IServiceProvider Services => _mesh.App.Services;
 
     /// <param name="allToContractUpstream">Signal intake too is answered by the contract upstream (leakage and matrix tests).</param>
-    /// <param name="withRisk">Run the real risk assessment behind the gateway instead of the contract stand-in.</param>
-    public static async Task<GatewayMesh> StartAsync(PolicySnapshot? policy = null, Dictionary<string, string?>? settings = null, bool allToContractUpstream = false, bool withRisk = false)
+    /// <param name="withChainFlow">Run the real risk assessment and victim registry behind the gateway instead of the contract stand-in.</param>
+    public static async Task<GatewayMesh> StartAsync(PolicySnapshot? policy = null, Dictionary<string, string?>? settings = null, bool allToContractUpstream = false, bool withChainFlow = false)
     {
         var directory = Directory.CreateTempSubdirectory("ketenmesh-gateway-").FullName;
         var upstream = await ContractUpstream.StartAsync();
-        int identity = FreePorts.Next(), signals = FreePorts.Next(), policyPort = FreePorts.Next(), gateway = FreePorts.Next(), risk = FreePorts.Next();
+        int identity = FreePorts.Next(), signals = FreePorts.Next(), policyPort = FreePorts.Next(), gateway = FreePorts.Next(), risk = FreePorts.Next(), registry = FreePorts.Next();
         var configuration = new Dictionary<string, string?>
         {
             ["Mesh:DataDirectory"] = directory,
@@ -71,9 +72,10 @@ sealed class GatewayMesh : IAsyncDisposable
             ["Gateway:Authority"] = $"http://127.0.0.1:{identity}",
             ["Gateway:PolicyAddress"] = $"http://127.0.0.1:{policyPort}",
             ["Gateway:Routes:chain.signals.v1"] = allToContractUpstream ? upstream.Address.ToString() : $"http://127.0.0.1:{signals}",
-            ["Gateway:Routes:chain.registry.v1"] = upstream.Address.ToString(),
+            ["Components:registry:Service:Port"] = registry.ToString(),
+            ["Gateway:Routes:chain.registry.v1"] = withChainFlow ? $"http://127.0.0.1:{registry}" : upstream.Address.ToString(),
             ["Components:risk:Service:Port"] = risk.ToString(),
-            ["Gateway:Routes:chain.risk.v1"] = withRisk ? $"http://127.0.0.1:{risk}" : upstream.Address.ToString(),
+            ["Gateway:Routes:chain.risk.v1"] = withChainFlow ? $"http://127.0.0.1:{risk}" : upstream.Address.ToString(),
             ["Gateway:Routes:chain.shelter.v1"] = upstream.Address.ToString(),
             ["Gateway:Routes:chain.returns.v1"] = upstream.Address.ToString(),
         };
@@ -82,8 +84,8 @@ sealed class GatewayMesh : IAsyncDisposable
             configuration[key] = value;
         }
         var published = new PublishedPolicy(policy ?? DefaultPolicy.Snapshot(DateTimeOffset.UtcNow));
-        IMeshComponent[] components = withRisk
-            ? [new IdentityComponent(), new SignalsComponent(), new RiskComponent(), new PublishedPolicy.Component(published), new GatewayComponent()]
+        IMeshComponent[] components = withChainFlow
+            ? [new IdentityComponent(), new SignalsComponent(), new RiskComponent(), new RegistryComponent(), new PublishedPolicy.Component(published), new GatewayComponent()]
             : [new IdentityComponent(), new SignalsComponent(), new PublishedPolicy.Component(published), new GatewayComponent()];
         var mesh = MeshHost.BuildEmbedded(
             components,

@@ -1,11 +1,11 @@
 using Chain.Common.V1;
 
-namespace Ketenmesh.Signals.Domain;
+namespace Ketenmesh.Contracts;
 
-/// <summary>Partner catalog ids (as the gateway names callers) to the contract's partner types.</summary>
-public static class Partners
+/// <summary>Partner catalog ids (as the gateway names callers, e.g. <c>police</c>) to the contracts' partner types.</summary>
+public static class PartnerTypes
 {
-    public static PartnerType TypeOf(string partnerId) =>
+    public static PartnerType Of(string partnerId) =>
         Enum.TryParse<PartnerType>(partnerId.Replace("_", string.Empty, StringComparison.Ordinal), ignoreCase: true, out var type) && type != PartnerType.Unspecified
             ? type
             : PartnerType.Unspecified;

@@ -1,0 +1,254 @@
+using Chain.Common.V1;
+using Chain.Events.V1;
+using Chain.Registry.V1;
+using Chain.Risk.V1;
+using Google.Protobuf;
+using Google.Protobuf.WellKnownTypes;
+using Ketenmesh.Contracts;
+using Ketenmesh.Grpc;
+using Ketenmesh.Messaging.Outbox;
+using Ketenmesh.Registry.Persistence;
+using Microsoft.EntityFrameworkCore;
+
+namespace Ketenmesh.Registry.Domain;
+
+/// <summary>
+/// CoMensha's registration of (possible) victims. A person is registered once: a signal or a direct
+/// registration whose pseudonymous link keys match an open registration is linked to it instead.
+/// Every change and its event are saved together (outbox).
+/// </summary>
+public sealed class Registrations(RegistryDbContext db, EventOutbox<RegistryDbContext> outbox, TimeProvider clock)
+{
+    /// <summary>Signals below this band are kept on file, not registered.</summary>
+    public const RiskBand RegistrationBand = RiskBand.Medium;
+
+    public async Task<RegisterVictimResponse> RegisterAsync(string partnerId, RegisterVictimRequest request, CancellationToken cancellationToken)
+    {
+        var problems = new List<(string, string)>();
+        if (string.IsNullOrWhiteSpace(request.ClientRequestId) || request.ClientRequestId.Length > 128)
+        {
+            problems.Add(("client_request_id", "is required (up to 128 characters) so a retry registers nothing twice."));
+        }
+        if (request.InitialStatus is not (VictimStatus.Signalled or VictimStatus.Possible))
+        {
+            problems.Add(("initial_status", "must be SIGNALLED or POSSIBLE; later statuses are reached with ChangeStatus."));
+        }
+        problems.AddRange(LinkKeyProblems(request.LinkKeys, "link_keys"));
+        if (problems.Count > 0)
+        {
+            throw RichErrors.InvalidArgument("The registration is not valid.", problems);
+        }
+        var existing = await db.Registrations.AsNoTracking().FirstOrDefaultAsync(r => r.ReporterPartnerId == partnerId && r.ClientRequestId == request.ClientRequestId, cancellationToken);
+        if (existing is not null)
+        {
+            return new RegisterVictimResponse { Registration = Registration.Parser.ParseFrom(existing.Data), Duplicate = true };
+        }
+        var matches = await FindAsync(request.LinkKeys, cancellationToken);
+        var registration = New(request.InitialStatus, PartnerTypes.Of(partnerId), request.ReporterType, request.Person, request.Exploitation, request.LinkKeys,
+            request.SourceSignalIds.Select(id => new RecordReference { Kind = RecordKind.Signal, RecordId = id }));
+        Add(registration, partnerId, request.ClientRequestId);
+        Registered(registration, request.SourceSignalIds);
+        await db.SaveChangesAsync(cancellationToken);
+        return new RegisterVictimResponse { Registration = registration, PossibleMatches = { matches } };
+    }
+
+    /// <summary>
+    /// A signal's observation or assessment arrived; once both are here, the signal is registered,
+    /// linked to the registration its link keys match, or kept on file when its band is too low.
+    /// Saved by the caller.
+    /// </summary>
+    public async Task OnSignalNewsAsync(string signalId, SignalReceived? received, RiskAssessed? assessed, CancellationToken cancellationToken)
+    {
+        var pending = await db.PendingSignals.FindAsync([signalId], cancellationToken);
+        if (pending is null)
+        {
+            pending = new PendingSignalRow { SignalId = signalId };
+            db.PendingSignals.Add(pending);
+        }
+        if (pending.Decided)
+        {
+            return;
+        }
+        pending.Received ??= received?.ToByteArray();
+        // The newest assessment counts: a re-assessment may lift a signal into registration.
+        pending.Assessed = assessed?.ToByteArray() ?? pending.Assessed;
+        if (pending.Received is null || pending.Assessed is null)
+        {
+            return;
+        }
+        var facts = SignalReceived.Parser.ParseFrom(pending.Received);
+        var assessment = RiskAssessed.Parser.ParseFrom(pending.Assessed);
+        if (assessment.Band < RegistrationBand && assessment.EscalationFlags.Count == 0)
+        {
+            return;
+        }
+        pending.Decided = true;
+        var signal = new RecordReference { Kind = RecordKind.Signal, Holder = facts.ReporterPartner, RecordId = signalId };
+        if ((await FindAsync(facts.PersonLinkKeys, cancellationToken)).FirstOrDefault() is { } match)
+        {
+            var row = await db.Registrations.SingleAsync(r => r.RegistrationId == match.RegistrationId, cancellationToken);
+            var registration = Registration.Parser.ParseFrom(row.Data);
+            registration.LinkedRecords.Add(signal);
+            foreach (var key in facts.PersonLinkKeys.Where(k => !registration.LinkKeys.Contains(k)))
+            {
+                registration.LinkKeys.Add(key);
+                db.LinkKeys.Add(KeyRow(registration.RegistrationId, key));
+            }
+            Save(row, registration);
+            outbox.Add(new SignalLinked { EventId = Guid.CreateVersion7().ToString(), OccurredAt = Now(), RegistrationId = registration.RegistrationId, SignalId = signalId });
+            return;
+        }
+        var created = New(
+            assessment.Band >= RiskBand.High ? VictimStatus.Possible : VictimStatus.Signalled,
+            facts.ReporterPartner,
+            ReporterType.Unspecified,
+            new PersonProfile { Minor = facts.MinorSuspected || assessment.EscalationFlags.Contains(EscalationFlag.Minor) },
+            new ExploitationProfile { Form = facts.SuspectedForm, Sector = facts.Sector, LocationType = facts.LocationType },
+            facts.PersonLinkKeys,
+            [signal]);
+        Add(created, null, null);
+        Registered(created, [signalId]);
+    }
+
+    public async Task<Registration> GetAsync(string registrationId, CancellationToken cancellationToken)
+    {
+        var row = await db.Registrations.AsNoTracking().FirstOrDefaultAsync(r => r.RegistrationId == registrationId, cancellationToken)
+            ?? throw new RpcException(new Status(StatusCode.NotFound, $"There is no registration '{registrationId}'."));
+        return Registration.Parser.ParseFrom(row.Data);
+    }
+
+    public async Task<Registration> ChangeStatusAsync(string partnerId, ChangeStatusRequest request, CancellationToken cancellationToken)
+    {
+        var row = await db.Registrations.FirstOrDefaultAsync(r => r.RegistrationId == request.RegistrationId, cancellationToken)
+            ?? throw new RpcException(new Status(StatusCode.NotFound, $"There is no registration '{request.RegistrationId}'."));
+        if (request.ExpectedVersion != 0 && request.ExpectedVersion != row.Version)
+        {
+            throw new RpcException(new Status(StatusCode.Aborted, $"The registration changed since you read it (version {row.Version}, you had {request.ExpectedVersion}); read it again."));
+        }
+        var registration = Registration.Parser.ParseFrom(row.Data);
+        if (StatusRules.Refusal(registration.Status, request.NewStatus, request.ClosureReason, partnerId) is { } refusal)
+        {
+            throw new RpcException(new Status(refusal.Forbidden ? StatusCode.PermissionDenied : StatusCode.FailedPrecondition, refusal.Reason));
+        }
+        var previous = registration.Status;
+        registration.Status = request.NewStatus;
+        registration.ClosureReason = request.ClosureReason;
+        registration.StatusChangedAt = Now();
+        Save(row, registration);
+        outbox.Add(new VictimStatusChanged
+        {
+            EventId = Guid.CreateVersion7().ToString(),
+            OccurredAt = registration.StatusChangedAt,
+            RegistrationId = registration.RegistrationId,
+            PreviousStatus = previous,
+            NewStatus = registration.Status,
+            ClosureReason = registration.ClosureReason,
+        });
+        await db.SaveChangesAsync(cancellationToken);
+        return registration;
+    }
+
+    /// <summary>Registrations holding any of the keys, the most matching kinds first.</summary>
+    public async Task<List<LinkMatch>> FindAsync(IEnumerable<PersonLinkKey> keys, CancellationToken cancellationToken)
+    {
+        var matches = new Dictionary<string, HashSet<LinkKeyKind>>();
+        foreach (var key in keys)
+        {
+            var hash = key.KeyedHash.ToByteArray();
+            var holders = await db.LinkKeys.AsNoTracking()
+                .Where(k => k.KeyId == key.KeyId && k.Kind == (int)key.Kind && k.KeyedHash == hash)
+                .Select(k => k.RegistrationId).Distinct().ToListAsync(cancellationToken);
+            foreach (var holder in holders)
+            {
+                (matches.TryGetValue(holder, out var kinds) ? kinds : matches[holder] = []).Add(key.Kind);
+            }
+        }
+        if (matches.Count == 0)
+        {
+            return [];
+        }
+        var ids = matches.Keys.ToList();
+        var rows = await db.Registrations.AsNoTracking().Where(r => ids.Contains(r.RegistrationId)).ToListAsync(cancellationToken);
+        return rows
+            .Where(r => r.Status != (int)VictimStatus.Closed)
+            .Select(r => new LinkMatch { RegistrationId = r.RegistrationId, Status = (VictimStatus)r.Status, MatchedKinds = { matches[r.RegistrationId].Order() } })
+            .OrderByDescending(m => m.MatchedKinds.Count).ThenBy(m => m.RegistrationId, StringComparer.Ordinal)
+            .ToList();
+    }
+
+    public static IEnumerable<(string Field, string Description)> LinkKeyProblems(IEnumerable<PersonLinkKey> keys, string field)
+    {
+        var i = 0;
+        foreach (var key in keys)
+        {
+            if (key.Kind == LinkKeyKind.Unspecified || key.KeyedHash.Length is < 16 or > 64 || string.IsNullOrWhiteSpace(key.KeyId))
+            {
+                yield return ($"{field}[{i}]", "needs a kind, a keyed hash of 16 to 64 bytes and the key id it was made with; never the attribute itself.");
+            }
+            i++;
+        }
+    }
+
+    private Registration New(VictimStatus status, PartnerType reporter, ReporterType reporterType, PersonProfile? person, ExploitationProfile? exploitation,
+        IEnumerable<PersonLinkKey> keys, IEnumerable<RecordReference> records)
+    {
+        var now = Now();
+        var registration = new Registration
+        {
+            RegistrationId = $"reg-{Guid.CreateVersion7():N}",
+            Version = 1,
+            Status = status,
+            ReporterPartner = reporter,
+            ReporterType = reporterType,
+            Person = person ?? new PersonProfile(),
+            Exploitation = exploitation ?? new ExploitationProfile(),
+            LinkedRecords = { records },
+            LinkKeys = { keys.Distinct() },
+            RegisteredAt = now,
+            StatusChangedAt = now,
+        };
+        return registration;
+    }
+
+    private void Add(Registration registration, string? partnerId, string? clientRequestId)
+    {
+        db.Registrations.Add(new RegistrationRow
+        {
+            RegistrationId = registration.RegistrationId,
+            ReporterPartnerId = partnerId,
+            ClientRequestId = clientRequestId,
+            Status = (int)registration.Status,
+            Version = registration.Version,
+            Data = registration.ToByteArray(),
+            RegisteredAt = registration.RegisteredAt.ToDateTime(),
+        });
+        foreach (var key in registration.LinkKeys)
+        {
+            db.LinkKeys.Add(KeyRow(registration.RegistrationId, key));
+        }
+    }
+
+    private static LinkKeyRow KeyRow(string registrationId, PersonLinkKey key) =>
+        new() { RegistrationId = registrationId, Kind = (int)key.Kind, KeyId = key.KeyId, KeyedHash = key.KeyedHash.ToByteArray() };
+
+    private static void Save(RegistrationRow row, Registration registration)
+    {
+        registration.Version = row.Version + 1;
+        row.Version = registration.Version;
+        row.Status = (int)registration.Status;
+        row.Data = registration.ToByteArray();
+    }
+
+    private void Registered(Registration registration, IEnumerable<string> signalIds) =>
+        outbox.Add(new VictimRegistered
+        {
+            EventId = Guid.CreateVersion7().ToString(),
+            OccurredAt = registration.RegisteredAt,
+            RegistrationId = registration.RegistrationId,
+            Status = registration.Status,
+            ReporterPartner = registration.ReporterPartner,
+            SourceSignalIds = { signalIds },
+        });
+
+    private Timestamp Now() => Timestamp.FromDateTimeOffset(clock.GetUtcNow());
+}

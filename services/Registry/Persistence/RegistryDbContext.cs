@@ -1,0 +1,51 @@
+using Ketenmesh.Messaging;
+using Microsoft.EntityFrameworkCore;
+
+namespace Ketenmesh.Registry.Persistence;
+
+public sealed class RegistryDbContext(DbContextOptions<RegistryDbContext> options) : DbContext(options)
+{
+    public DbSet<RegistrationRow> Registrations => Set<RegistrationRow>();
+
+    public DbSet<LinkKeyRow> LinkKeys => Set<LinkKeyRow>();
+
+    public DbSet<PendingSignalRow> PendingSignals => Set<PendingSignalRow>();
+
+    protected override void OnModelCreating(ModelBuilder modelBuilder)
+    {
+        modelBuilder.Entity<RegistrationRow>(e =>
+        {
+            e.ToTable("registrations");
+            e.HasKey(r => r.RegistrationId);
+            e.Property(r => r.RegistrationId).HasColumnName("registration_id");
+            e.Property(r => r.ReporterPartnerId).HasColumnName("reporter_partner_id");
+            e.Property(r => r.ClientRequestId).HasColumnName("client_request_id");
+            e.Property(r => r.Status).HasColumnName("status");
+            e.Property(r => r.Version).HasColumnName("version").IsConcurrencyToken();
+            e.Property(r => r.Data).HasColumnName("data");
+            e.Property(r => r.RegisteredAt).HasColumnName("registered_at");
+            e.HasIndex(r => new { r.ReporterPartnerId, r.ClientRequestId }).IsUnique();
+        });
+        modelBuilder.Entity<LinkKeyRow>(e =>
+        {
+            e.ToTable("registration_link_keys");
+            e.HasKey(k => k.Id);
+            e.Property(k => k.Id).HasColumnName("id").ValueGeneratedOnAdd();
+            e.Property(k => k.RegistrationId).HasColumnName("registration_id");
+            e.Property(k => k.Kind).HasColumnName("kind");
+            e.Property(k => k.KeyId).HasColumnName("key_id");
+            e.Property(k => k.KeyedHash).HasColumnName("keyed_hash");
+        });
+        modelBuilder.Entity<PendingSignalRow>(e =>
+        {
+            e.ToTable("pending_signals");
+            e.HasKey(p => p.SignalId);
+            e.Property(p => p.SignalId).HasColumnName("signal_id");
+            e.Property(p => p.Received).HasColumnName("received");
+            e.Property(p => p.Assessed).HasColumnName("assessed");
+            e.Property(p => p.Decided).HasColumnName("decided");
+        });
+        modelBuilder.AddOutbox();
+        modelBuilder.AddInbox();
+    }
+}

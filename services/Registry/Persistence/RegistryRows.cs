@@ -1,0 +1,38 @@
+namespace Ketenmesh.Registry.Persistence;
+
+/// <summary>One registration; the full record is the protobuf in <see cref="Data"/>, the columns are what queries need.</summary>
+public sealed class RegistrationRow
+{
+    public string RegistrationId { get; set; } = "";
+    /// <summary>Who registered it directly, with their idempotency key; null for registrations made from signals.</summary>
+    public string? ReporterPartnerId { get; set; }
+    public string? ClientRequestId { get; set; }
+    public int Status { get; set; }
+    public long Version { get; set; }
+    /// <summary>chain.registry.v1.Registration, protobuf bytes.</summary>
+    public byte[] Data { get; set; } = [];
+    public DateTime RegisteredAt { get; set; }
+}
+
+/// <summary>A pseudonymous link key held by a registration: the index record linkage looks in.</summary>
+public sealed class LinkKeyRow
+{
+    public long Id { get; set; }
+    public string RegistrationId { get; set; } = "";
+    public int Kind { get; set; }
+    public string KeyId { get; set; } = "";
+    public byte[] KeyedHash { get; set; } = [];
+}
+
+/// <summary>
+/// A signal the registry has heard of, waiting for both halves of what it needs: what was observed
+/// (SignalReceived) and how it was assessed (RiskAssessed), which may arrive in either order.
+/// </summary>
+public sealed class PendingSignalRow
+{
+    public string SignalId { get; set; } = "";
+    public byte[]? Received { get; set; }
+    public byte[]? Assessed { get; set; }
+    /// <summary>Set once decided (registered, linked or not registered), so a late copy changes nothing.</summary>
+    public bool Decided { get; set; }
+}

@@ -1,0 +1,40 @@
+using Chain.Events.V1;
+using Chain.Registry.V1;
+using Ketenmesh.Grpc.Server;
+using Ketenmesh.Hosting;
+using Ketenmesh.Messaging;
+using Ketenmesh.Persistence;
+using Ketenmesh.Registry.Consumers;
+using Ketenmesh.Registry.Domain;
+using Ketenmesh.Registry.Grpc;
+using Ketenmesh.Registry.Persistence;
+
+namespace Ketenmesh.Registry;
+
+/// <summary>Victim registry: port 8102, its own database; registers assessed signals (inbox) and publishes through its outbox.</summary>
+public sealed class RegistryComponent : IMeshComponent
+{
+    public string Name => "registry";
+
+    public int DefaultPort => 8102;
+
+    public void AddServices(IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddChainDbContext<RegistryDbContext>(configuration);
+        services.AddSchemaMigrations<RegistryDbContext>(RegistrySchema.Migrations);
+        services.AddChainMessaging(configuration)
+            .AddEvents(SignalsEventsReflection.Descriptor)
+            .AddEvents(RiskEventsReflection.Descriptor)
+            .AddEvents(RegistryEventsReflection.Descriptor)
+            .AddOutbox<RegistryDbContext>()
+            .AddInbox<RegistryDbContext>()
+            .AddConsumer<SignalReceivedConsumer>()
+            .AddConsumer<RiskAssessedConsumer>();
+        services.AddSingleton(TimeProvider.System);
+        services.AddScoped<Registrations>();
+        services.AddScoped<VictimRegistryService>();
+    }
+
+    public void MapEndpoints(IEndpointRouteBuilder endpoints) =>
+        endpoints.MapGrpcService<VictimRegistryService>(RegistryReflection.Descriptor.FindTypeByName<Google.Protobuf.Reflection.ServiceDescriptor>("VictimRegistry"));
+}
