@@ -36,7 +36,7 @@ public sealed class Registrations(RegistryDbContext db, EventOutbox<RegistryDbCo
         problems.AddRange(LinkKeyProblems(request.LinkKeys, "link_keys"));
         if (problems.Count > 0)
         {
-            throw RichErrors.InvalidArgument("The registration is not valid.", problems);
+            throw RichErrors.InvalidArgument(Describe(problems), problems);
         }
         var existing = await db.Registrations.AsNoTracking().FirstOrDefaultAsync(r => r.ReporterPartnerId == partnerId && r.ClientRequestId == request.ClientRequestId, cancellationToken);
         if (existing is not null)
@@ -175,6 +175,10 @@ public sealed class Registrations(RegistryDbContext db, EventOutbox<RegistryDbCo
             .OrderByDescending(m => m.MatchedKinds.Count).ThenBy(m => m.RegistrationId, StringComparer.Ordinal)
             .ToList();
     }
+
+    /// <summary>The field violations in the status message too, for clients that show only the message.</summary>
+    public static string Describe(IEnumerable<(string Field, string Description)> problems) =>
+        string.Join("; ", problems.Select(p => $"{p.Field} {p.Description}"));
 
     public static IEnumerable<(string Field, string Description)> LinkKeyProblems(IEnumerable<PersonLinkKey> keys, string field)
     {

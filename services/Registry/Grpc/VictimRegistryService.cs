@@ -45,7 +45,7 @@ public sealed class VictimRegistryService(Registrations registrations)
         }
         if (problems.Count > 0)
         {
-            throw RichErrors.InvalidArgument("The lookup is not valid.", problems);
+            throw RichErrors.InvalidArgument(Registrations.Describe(problems), problems);
         }
         return new FindByLinkKeysResponse { Matches = { await registrations.FindAsync(request.LinkKeys, context.CancellationToken) } };
     }

@@ -1,0 +1,185 @@
+using Chain.Common.V1;
+using Chain.Events.V1;
+using Chain.Registry.V1;
+using Chain.Risk.V1;
+using Google.Protobuf;
+using Ketenmesh.Grpc;
+using static Ketenmesh.Registry.Tests.RegistryHost;
+
+namespace Ketenmesh.Registry.Tests;
+
+/// <summary>The registry on the embedded profile: registrations from assessed signals and directly, linkage, status.</summary>
+public sealed class RegistryServiceTests : IAsyncLifetime
+{
+    private RegistryHost _host = null!;
+
+    public async Task InitializeAsync() => _host = await StartEmbeddedAsync();
+
+    public async Task DisposeAsync() => await _host.DisposeAsync();
+
+    private static PersonLinkKey Key(LinkKeyKind kind = LinkKeyKind.TravelDocument) =>
+        new() { Kind = kind, KeyedHash = ByteString.CopyFrom(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32)), KeyId = "chain-2026-1" };
+
+    private static SignalReceived Received(string signalId, params PersonLinkKey[] keys) => new()
+    {
+        EventId = Guid.NewGuid().ToString(),
+        SignalId = signalId,
+        ReporterPartner = PartnerType.Police,
+        SuspectedForm = FormOfExploitation.Sexual,
+        Sector = Sector.SexIndustry,
+        PersonLinkKeys = { keys },
+    };
+
+    private static RiskAssessed Assessed(string signalId, RiskBand band, params EscalationFlag[] flags) =>
+        new() { EventId = Guid.NewGuid().ToString(), SignalId = signalId, AssessmentId = $"as-{signalId}", Band = band, EscalationFlags = { flags } };
+
+    private async Task<T> EventuallyAsync<T>(Func<T?> find) where T : class
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (find() is not { } found)
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the awaited event did not come");
+            await Task.Delay(25);
+        }
+        return find()!;
+    }
+
+    [Fact]
+    public async Task An_assessed_signal_is_registered_once_whichever_half_arrives_first()
+    {
+        var key = Key();
+        await _host.PublishAsync(Assessed("sig-a", RiskBand.High));
+        await _host.PublishAsync(Received("sig-a", key));
+
+        var registered = await EventuallyAsync(() => _host.Events.Registered.FirstOrDefault(e => e.SourceSignalIds.Contains("sig-a")));
+        var registration = (await _host.Client.UnaryCall(Get, new GetRegistrationRequest { RegistrationId = registered.RegistrationId }, As("comensha"))).Registration;
+
+        Assert.Equal(VictimStatus.Possible, registration.Status);
+        Assert.Equal(PartnerType.Police, registration.ReporterPartner);
+        Assert.Equal(FormOfExploitation.Sexual, registration.Exploitation.Form);
+        Assert.Equal([key], registration.LinkKeys);
+        Assert.Equal("sig-a", Assert.Single(registration.LinkedRecords).RecordId);
+    }
+
+    [Fact]
+    public async Task A_second_signal_about_the_same_person_is_linked_not_counted_again()
+    {
+        var passport = Key();
+        var phone = Key(LinkKeyKind.PhoneNumber);
+        await _host.PublishAsync(Received("sig-b1", passport));
+        await _host.PublishAsync(Assessed("sig-b1", RiskBand.Medium));
+        var first = await EventuallyAsync(() => _host.Events.Registered.FirstOrDefault(e => e.SourceSignalIds.Contains("sig-b1")));
+
+        await _host.PublishAsync(Received("sig-b2", passport, phone));
+        await _host.PublishAsync(Assessed("sig-b2", RiskBand.Critical, EscalationFlag.AcuteDanger));
+        var linked = await EventuallyAsync(() => _host.Events.Linked.FirstOrDefault(e => e.SignalId == "sig-b2"));
+        var byPhone = await _host.Client.UnaryCall(Find, new FindByLinkKeysRequest { LinkKeys = { phone } }, As("police"));
+
+        Assert.Equal(first.RegistrationId, linked.RegistrationId);
+        Assert.DoesNotContain(_host.Events.Registered, e => e.SourceSignalIds.Contains("sig-b2"));
+        Assert.Equal(first.RegistrationId, Assert.Single(byPhone.Matches).RegistrationId);
+    }
+
+    [Fact]
+    public async Task Different_people_stay_apart_and_a_low_band_signal_is_not_registered()
+    {
+        await _host.PublishAsync(Received("sig-c1", Key()));
+        await _host.PublishAsync(Assessed("sig-c1", RiskBand.Medium));
+        await _host.PublishAsync(Received("sig-c2", Key()));
+        await _host.PublishAsync(Assessed("sig-c2", RiskBand.Medium));
+        await _host.PublishAsync(Received("sig-c3", Key()));
+        await _host.PublishAsync(Assessed("sig-c3", RiskBand.Low));
+
+        var one = await EventuallyAsync(() => _host.Events.Registered.FirstOrDefault(e => e.SourceSignalIds.Contains("sig-c1")));
+        var two = await EventuallyAsync(() => _host.Events.Registered.FirstOrDefault(e => e.SourceSignalIds.Contains("sig-c2")));
+        await Task.Delay(300);
+
+        Assert.NotEqual(one.RegistrationId, two.RegistrationId);
+        Assert.Equal(VictimStatus.Signalled, one.Status);
+        Assert.DoesNotContain(_host.Events.Registered, e => e.SourceSignalIds.Contains("sig-c3"));
+    }
+
+    [Fact]
+    public async Task A_minor_is_registered_even_in_a_low_band()
+    {
+        await _host.PublishAsync(Received("sig-d", Key()));
+        await _host.PublishAsync(Assessed("sig-d", RiskBand.Low, EscalationFlag.Minor));
+
+        var registered = await EventuallyAsync(() => _host.Events.Registered.FirstOrDefault(e => e.SourceSignalIds.Contains("sig-d")));
+        var registration = (await _host.Client.UnaryCall(Get, new GetRegistrationRequest { RegistrationId = registered.RegistrationId }, As("comensha"))).Registration;
+
+        Assert.True(registration.Person.Minor);
+    }
+
+    [Fact]
+    public async Task A_redelivered_assessment_registers_nothing_twice()
+    {
+        var messageId = Guid.NewGuid();
+        await _host.PublishAsync(Received("sig-e", Key()));
+        await _host.PublishAsync(Assessed("sig-e", RiskBand.High), messageId);
+        await _host.PublishAsync(Assessed("sig-e", RiskBand.High), messageId);
+        await _host.PublishAsync(Assessed("sig-e", RiskBand.Critical));
+
+        await EventuallyAsync(() => _host.Events.Registered.FirstOrDefault(e => e.SourceSignalIds.Contains("sig-e")));
+        await Task.Delay(300);
+
+        Assert.Single(_host.Events.Registered, e => e.SourceSignalIds.Contains("sig-e"));
+    }
+
+    [Fact]
+    public async Task Direct_registration_is_idempotent_and_names_possible_duplicates()
+    {
+        var key = Key();
+        var request = new RegisterVictimRequest { ClientRequestId = "cm-1", InitialStatus = VictimStatus.Possible, LinkKeys = { key }, Person = new PersonProfile { AgeAtRegistration = 19, AgeAtExploitationStart = 16 } };
+        var first = await _host.Client.UnaryCall(Register, request, As("comensha"));
+        var again = await _host.Client.UnaryCall(Register, request, As("comensha"));
+        var other = await _host.Client.UnaryCall(Register, new RegisterVictimRequest { ClientRequestId = "pol-1", InitialStatus = VictimStatus.Signalled, LinkKeys = { key } }, As("police"));
+
+        Assert.False(first.Duplicate);
+        Assert.True(again.Duplicate);
+        Assert.Equal(first.Registration.RegistrationId, again.Registration.RegistrationId);
+        Assert.Equal(16, first.Registration.Person.AgeAtExploitationStart);
+        Assert.Equal(first.Registration.RegistrationId, Assert.Single(other.PossibleMatches).RegistrationId);
+    }
+
+    [Fact]
+    public async Task Status_moves_forward_identification_needs_an_investigator_and_stale_versions_are_refused()
+    {
+        var registration = (await _host.Client.UnaryCall(Register, new RegisterVictimRequest { ClientRequestId = "cm-2", InitialStatus = VictimStatus.Signalled, LinkKeys = { Key() } }, As("comensha"))).Registration;
+
+        var presumed = (await _host.Client.UnaryCall(Change, new ChangeStatusRequest { RegistrationId = registration.RegistrationId, NewStatus = VictimStatus.Presumed, ExpectedVersion = registration.Version }, As("comensha"))).Registration;
+        var stale = await Assert.ThrowsAsync<RpcException>(() => _host.Client.UnaryCall(Change, new ChangeStatusRequest { RegistrationId = registration.RegistrationId, NewStatus = VictimStatus.Identified, ExpectedVersion = registration.Version }, As("police")).ResponseAsync);
+        var byCare = await Assert.ThrowsAsync<RpcException>(() => _host.Client.UnaryCall(Change, new ChangeStatusRequest { RegistrationId = registration.RegistrationId, NewStatus = VictimStatus.Identified }, As("comensha")).ResponseAsync);
+        var back = await Assert.ThrowsAsync<RpcException>(() => _host.Client.UnaryCall(Change, new ChangeStatusRequest { RegistrationId = registration.RegistrationId, NewStatus = VictimStatus.Possible }, As("comensha")).ResponseAsync);
+        var identified = (await _host.Client.UnaryCall(Change, new ChangeStatusRequest { RegistrationId = registration.RegistrationId, NewStatus = VictimStatus.Identified, ExpectedVersion = presumed.Version }, As("police"))).Registration;
+        var closed = (await _host.Client.UnaryCall(Change, new ChangeStatusRequest { RegistrationId = registration.RegistrationId, NewStatus = VictimStatus.Closed, ClosureReason = RegistrationClosureReason.CareCompleted }, As("comensha"))).Registration;
+        var afterClose = await Assert.ThrowsAsync<RpcException>(() => _host.Client.UnaryCall(Change, new ChangeStatusRequest { RegistrationId = registration.RegistrationId, NewStatus = VictimStatus.Identified }, As("police")).ResponseAsync);
+
+        Assert.Equal(VictimStatus.Presumed, presumed.Status);
+        Assert.Equal(registration.Version + 1, presumed.Version);
+        Assert.Equal(StatusCode.Aborted, stale.StatusCode);
+        Assert.Equal(StatusCode.PermissionDenied, byCare.StatusCode);
+        Assert.Equal(StatusCode.FailedPrecondition, back.StatusCode);
+        Assert.Equal(VictimStatus.Identified, identified.Status);
+        Assert.Equal(RegistrationClosureReason.CareCompleted, closed.ClosureReason);
+        Assert.Equal(StatusCode.FailedPrecondition, afterClose.StatusCode);
+    }
+
+    [Fact]
+    public async Task Bad_requests_say_which_field_and_what_is_not_built_says_so()
+    {
+        var noKey = await Assert.ThrowsAsync<RpcException>(() => _host.Client.UnaryCall(Register, new RegisterVictimRequest { ClientRequestId = "x", InitialStatus = VictimStatus.Identified, LinkKeys = { new PersonLinkKey { Kind = LinkKeyKind.TravelDocument, KeyedHash = ByteString.CopyFromUtf8("NL1234567"), KeyId = "k" } } }, As("comensha")).ResponseAsync);
+        var missing = await Assert.ThrowsAsync<RpcException>(() => _host.Client.UnaryCall(Get, new GetRegistrationRequest { RegistrationId = "reg-none" }, As("comensha")).ResponseAsync);
+        var empty = await Assert.ThrowsAsync<RpcException>(() => _host.Client.UnaryCall(Find, new FindByLinkKeysRequest(), As("police")).ResponseAsync);
+        var statistics = await Assert.ThrowsAsync<RpcException>(() => _host.Client.UnaryCall(Statistics, new GetStatisticsRequest(), As("rapporteur")).ResponseAsync);
+        var nobody = await Assert.ThrowsAsync<RpcException>(() => _host.Client.UnaryCall(Get, new GetRegistrationRequest { RegistrationId = "reg-none" }).ResponseAsync);
+
+        Assert.Equal(StatusCode.InvalidArgument, noKey.StatusCode);
+        Assert.Contains("initial_status", noKey.Status.Detail);
+        Assert.Contains("link_keys[0]", noKey.Status.Detail);
+        Assert.Equal(StatusCode.NotFound, missing.StatusCode);
+        Assert.Equal(StatusCode.InvalidArgument, empty.StatusCode);
+        Assert.Equal(StatusCode.Unimplemented, statistics.StatusCode);
+        Assert.Equal(StatusCode.Unauthenticated, nobody.StatusCode);
+    }
+}
