@@ -3,10 +3,8 @@ using Chain.Events.V1;
 using Chain.Registry.V1;
 using Ketenmesh.Grpc;
 using Ketenmesh.Grpc.Client;
-using Ketenmesh.Hosting;
-using Ketenmesh.Messaging;
+using Ketenmesh.Testing;
 using MassTransit;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Ketenmesh.Registry.Tests;
@@ -45,68 +43,32 @@ public sealed class RegistryHost : IAsyncDisposable
     public static readonly Method<FindByLinkKeysRequest, FindByLinkKeysResponse> Find = Method<FindByLinkKeysRequest, FindByLinkKeysResponse>.From(Service.FindMethodByName("FindByLinkKeys"));
     public static readonly Method<GetStatisticsRequest, GetStatisticsResponse> Statistics = Method<GetStatisticsRequest, GetStatisticsResponse>.From(Service.FindMethodByName("GetStatistics"));
 
-    private readonly MeshApplication _mesh;
-    private readonly GrpcChannel _channel;
-    private readonly string _directory;
+    private readonly ComponentHost _host;
 
-    private RegistryHost(MeshApplication mesh, RegistryEvents events, string directory)
+    private RegistryHost(ComponentHost host, RegistryEvents events)
     {
-        _mesh = mesh;
+        _host = host;
         Events = events;
-        _directory = directory;
-        _channel = GrpcChannel.ForAddress(mesh.Addresses.First());
-        Client = new GrpcClient(_channel);
     }
 
-    public GrpcClient Client { get; }
+    public GrpcClient Client => _host.Client;
 
     public RegistryEvents Events { get; }
 
     public static async Task<RegistryHost> StartEmbeddedAsync()
     {
-        var directory = Directory.CreateTempSubdirectory("ketenmesh-registry-").FullName;
         var events = new RegistryEvents();
-        var settings = new Dictionary<string, string?>
+        var host = await ComponentHost.StartEmbeddedAsync(new RegistryComponent(), (services, bus) =>
         {
-            ["Database:Provider"] = "Sqlite",
-            ["Database:ConnectionString"] = $"Data Source={Path.Combine(directory, "registry.db")}",
-            ["Messaging:Transport"] = "InMemory",
-            ["Service:Port"] = "0",
-        };
-        var mesh = MeshHost.Build(new WithListener(events), [], configuration => configuration.AddInMemoryCollection(settings));
-        await mesh.App.StartAsync();
-        return new RegistryHost(mesh, events, directory);
-    }
-
-    public static CallOptions As(string partner) => new(Headers: new Metadata { { CallerPartner.PartnerHeader, partner } });
-
-    public Task PublishAsync<T>(T message, Guid? messageId = null) where T : class =>
-        _mesh.App.Services.GetRequiredService<IBus>().Publish(message, c => c.MessageId = messageId ?? Guid.NewGuid());
-
-    public async ValueTask DisposeAsync()
-    {
-        _channel.Dispose();
-        await _mesh.App.StopAsync();
-        await _mesh.App.DisposeAsync();
-        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
-        Directory.Delete(_directory, recursive: true);
-    }
-
-    private sealed class WithListener(RegistryEvents events) : IMeshComponent
-    {
-        private readonly RegistryComponent _registry = new();
-
-        public string Name => _registry.Name;
-
-        public int DefaultPort => _registry.DefaultPort;
-
-        public void AddServices(IServiceCollection services, IConfiguration configuration)
-        {
-            _registry.AddServices(services, configuration);
             services.AddSingleton(events);
-            services.AddChainMessaging(configuration).AddConsumer<RegistryEventsProbe>();
-        }
-
-        public void MapEndpoints(Microsoft.AspNetCore.Routing.IEndpointRouteBuilder endpoints) => _registry.MapEndpoints(endpoints);
+            bus.AddConsumer<RegistryEventsProbe>();
+        });
+        return new RegistryHost(host, events);
     }
+
+    public static CallOptions As(string partner) => ComponentHost.As(partner);
+
+    public Task PublishAsync<T>(T message, Guid? messageId = null) where T : class => _host.PublishAsync(message, messageId);
+
+    public ValueTask DisposeAsync() => _host.DisposeAsync();
 }

@@ -1,12 +1,10 @@
 using Chain.Common.V1;
 using Chain.Signals.V1;
 using Ketenmesh.Grpc.Client;
-using Ketenmesh.Hosting;
 using Ketenmesh.Risk.Persistence;
 using Ketenmesh.Signals;
 using Ketenmesh.Testing;
 using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Ketenmesh.Risk.Tests;
@@ -46,12 +44,10 @@ public sealed class RealProfileTests : IAsyncLifetime
     [Fact]
     public async Task Every_accepted_signal_is_assessed_once_although_the_broker_drops_and_the_assessor_restarts()
     {
-        var signalsSettings = Merge(_signalsDb.Settings("Database"), _broker.MessagingSettings("signals"), _signalsUser, new() { ["Service:Port"] = "0" });
-        var signals = MeshHost.Build(new SignalsComponent(), [], c => c.AddInMemoryCollection(signalsSettings));
-        await signals.App.StartAsync();
+        var signalsSettings = Merge(_signalsDb.Settings("Database"), _broker.MessagingSettings("signals"), _signalsUser);
+        await using var signals = await ComponentHost.StartAsync(new SignalsComponent(), signalsSettings);
         var risk = await RiskHost.StartAsync(RiskSettings(await _broker.AddUserAsync("risk-1")));
-        using var channel = GrpcChannel.ForAddress(signals.Addresses.First());
-        var client = new GrpcClient(channel);
+        var client = signals.Client;
         var submit = Method<SubmitSignalRequest, SubmitSignalResponse>.From(SignalsReflection.Descriptor.Services[0].FindMethodByName("SubmitSignal"));
         var accepted = new List<string>();
         try
@@ -103,8 +99,6 @@ public sealed class RealProfileTests : IAsyncLifetime
         finally
         {
             await risk.DisposeAsync();
-            await signals.App.StopAsync();
-            await signals.App.DisposeAsync();
         }
     }
 

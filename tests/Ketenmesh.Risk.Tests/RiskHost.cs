@@ -4,10 +4,9 @@ using Chain.Events.V1;
 using Chain.Risk.V1;
 using Ketenmesh.Grpc;
 using Ketenmesh.Grpc.Client;
-using Ketenmesh.Hosting;
 using Ketenmesh.Messaging;
+using Ketenmesh.Testing;
 using MassTransit;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Ketenmesh.Risk.Tests;
@@ -37,41 +36,38 @@ public sealed class RiskHost : IAsyncDisposable
     public static readonly Method<ListRuleSetsRequest, ListRuleSetsResponse> ListRuleSets = Method<ListRuleSetsRequest, ListRuleSetsResponse>.From(Service.FindMethodByName("ListRuleSets"));
     public static readonly Method<ReassessOpenSignalsRequest, ReassessOpenSignalsResponse> Reassess = Method<ReassessOpenSignalsRequest, ReassessOpenSignalsResponse>.From(Service.FindMethodByName("ReassessOpenSignals"));
 
-    private readonly MeshApplication _mesh;
-    private readonly GrpcChannel _channel;
+    private readonly ComponentHost _host;
 
-    private RiskHost(MeshApplication mesh, AssessedEvents events)
+    private RiskHost(ComponentHost host, AssessedEvents events)
     {
-        _mesh = mesh;
+        _host = host;
         Events = events;
-        _channel = GrpcChannel.ForAddress(mesh.Addresses.First());
-        Client = new GrpcClient(_channel);
     }
 
-    public GrpcClient Client { get; }
+    public GrpcClient Client => _host.Client;
 
     public AssessedEvents Events { get; }
 
-    public IServiceProvider Services => _mesh.App.Services;
+    public IServiceProvider Services => _host.Services;
 
-    public static Task<RiskHost> StartEmbeddedAsync(string dataDirectory) =>
-        StartAsync(new Dictionary<string, string?>
-        {
-            ["Database:Provider"] = "Sqlite",
-            ["Database:ConnectionString"] = $"Data Source={Path.Combine(dataDirectory, "risk.db")}",
-            ["Messaging:Transport"] = "InMemory",
-        });
+    public static Task<RiskHost> StartEmbeddedAsync() => StartAsync(null);
 
-    public static async Task<RiskHost> StartAsync(Dictionary<string, string?> settings)
+    /// <param name="settings">The real profile's settings; null for the embedded profile.</param>
+    public static async Task<RiskHost> StartAsync(Dictionary<string, string?>? settings)
     {
         var events = new AssessedEvents();
-        settings["Service:Port"] = "0";
-        var mesh = MeshHost.Build(new WithListener(events), [], configuration => configuration.AddInMemoryCollection(settings));
-        await mesh.App.StartAsync();
-        return new RiskHost(mesh, events);
+        void Listen(IServiceCollection services, ChainMessagingBuilder bus)
+        {
+            services.AddSingleton(events);
+            bus.AddConsumer<RiskAssessedProbe>();
+        }
+        var host = settings is null
+            ? await ComponentHost.StartEmbeddedAsync(new RiskComponent(), Listen)
+            : await ComponentHost.StartAsync(new RiskComponent(), settings, Listen);
+        return new RiskHost(host, events);
     }
 
-    public static CallOptions As(string partner) => new(Headers: new Metadata { { CallerPartner.PartnerHeader, partner } });
+    public static CallOptions As(string partner) => ComponentHost.As(partner);
 
     /// <summary>Publishes a signal as signal intake would; the same message id makes it a redelivery.</summary>
     public async Task<SignalReceived> PublishSignalAsync(string signalId, bool minor = false, Guid? messageId = null, params Indicator[] indicators)
@@ -85,7 +81,7 @@ public sealed class RiskHost : IAsyncDisposable
             SuspectedForm = FormOfExploitation.Labour,
             MinorSuspected = minor,
         };
-        await Services.GetRequiredService<IBus>().Publish(received, c => c.MessageId = messageId ?? Guid.NewGuid());
+        await _host.PublishAsync(received, messageId);
         return received;
     }
 
@@ -106,28 +102,5 @@ public sealed class RiskHost : IAsyncDisposable
         }
     }
 
-    public async ValueTask DisposeAsync()
-    {
-        _channel.Dispose();
-        await _mesh.App.StopAsync();
-        await _mesh.App.DisposeAsync();
-    }
-
-    private sealed class WithListener(AssessedEvents events) : IMeshComponent
-    {
-        private readonly RiskComponent _risk = new();
-
-        public string Name => _risk.Name;
-
-        public int DefaultPort => _risk.DefaultPort;
-
-        public void AddServices(IServiceCollection services, IConfiguration configuration)
-        {
-            _risk.AddServices(services, configuration);
-            services.AddSingleton(events);
-            services.AddChainMessaging(configuration).AddConsumer<RiskAssessedProbe>();
-        }
-
-        public void MapEndpoints(Microsoft.AspNetCore.Routing.IEndpointRouteBuilder endpoints) => _risk.MapEndpoints(endpoints);
-    }
+    public ValueTask DisposeAsync() => _host.DisposeAsync();
 }

@@ -11,17 +11,11 @@ namespace Ketenmesh.Risk.Tests;
 /// <summary>The risk service on the embedded profile: SQLite and the in-process bus, as `./mesh up` runs it.</summary>
 public sealed class RiskServiceTests : IAsyncLifetime
 {
-    private readonly string _directory = Directory.CreateTempSubdirectory("ketenmesh-risk-").FullName;
     private RiskHost _host = null!;
 
-    public async Task InitializeAsync() => _host = await StartEmbeddedAsync(_directory);
+    public async Task InitializeAsync() => _host = await StartEmbeddedAsync();
 
-    public async Task DisposeAsync()
-    {
-        await _host.DisposeAsync();
-        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
-        Directory.Delete(_directory, recursive: true);
-    }
+    public async Task DisposeAsync() => await _host.DisposeAsync();
 
     private async Task<int> AssessmentRowsAsync(string signalId)
     {

@@ -3,10 +3,8 @@ using Chain.Events.V1;
 using Chain.Signals.V1;
 using Ketenmesh.Grpc;
 using Ketenmesh.Grpc.Client;
-using Ketenmesh.Hosting;
-using Ketenmesh.Messaging;
+using Ketenmesh.Testing;
 using MassTransit;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Ketenmesh.Signals.Tests;
@@ -67,67 +65,39 @@ public sealed class SignalsHost : IAsyncDisposable
     public static readonly Method<SubmitSignalBatchRequest, SubmitSignalBatchResponse> Batch = Method<SubmitSignalBatchRequest, SubmitSignalBatchResponse>.From(Service.FindMethodByName("SubmitSignalBatch"));
     public static readonly Method<WatchMySignalsRequest, WatchMySignalsResponse> Watch = Method<WatchMySignalsRequest, WatchMySignalsResponse>.From(Service.FindMethodByName("WatchMySignals"));
 
-    private readonly MeshApplication _mesh;
-    private readonly GrpcChannel _channel;
+    private readonly ComponentHost _host;
 
-    private SignalsHost(MeshApplication mesh, ReceivedEvents events)
+    private SignalsHost(ComponentHost host, ReceivedEvents events)
     {
-        _mesh = mesh;
+        _host = host;
         Events = events;
-        _channel = GrpcChannel.ForAddress(mesh.Addresses.First());
-        Client = new GrpcClient(_channel);
     }
 
-    public GrpcClient Client { get; }
+    public GrpcClient Client => _host.Client;
 
     public ReceivedEvents Events { get; }
 
-    public IServiceProvider Services => _mesh.App.Services;
+    public IServiceProvider Services => _host.Services;
 
-    /// <summary>Embedded profile: SQLite file in a fresh directory and the in-process bus.</summary>
+    /// <summary>Embedded profile: SQLite file in the given directory (kept, so a restart finds it) and the in-process bus.</summary>
     public static Task<SignalsHost> StartEmbeddedAsync(string dataDirectory, ReceivedEvents? events = null) =>
-        StartAsync(new Dictionary<string, string?>
-        {
-            ["Database:Provider"] = "Sqlite",
-            ["Database:ConnectionString"] = $"Data Source={Path.Combine(dataDirectory, "signals.db")}",
-            ["Messaging:Transport"] = "InMemory",
-        }, events);
+        StartAsync(ComponentHost.EmbeddedSettings(new SignalsComponent(), dataDirectory), events);
 
     /// <param name="listenOnBus">False when the test listens from outside the process (real profile).</param>
     public static async Task<SignalsHost> StartAsync(Dictionary<string, string?> settings, ReceivedEvents? events = null, bool listenOnBus = true)
     {
         events ??= new ReceivedEvents();
-        settings["Service:Port"] = "0";
-        IMeshComponent component = listenOnBus ? new WithDownstreamListener(events) : new SignalsComponent();
-        var mesh = MeshHost.Build(component, [], configuration => configuration.AddInMemoryCollection(settings));
-        await mesh.App.StartAsync();
-        return new SignalsHost(mesh, events);
+        var host = await ComponentHost.StartAsync(new SignalsComponent(), settings, listenOnBus
+            ? (services, bus) =>
+            {
+                services.AddSingleton(events);
+                bus.AddConsumer<SignalReceivedProbe>();
+            }
+            : null);
+        return new SignalsHost(host, events);
     }
 
-    public static CallOptions As(string partner) => new(Headers: new Metadata { { CallerPartner.PartnerHeader, partner } });
+    public static CallOptions As(string partner) => ComponentHost.As(partner);
 
-    public async ValueTask DisposeAsync()
-    {
-        _channel.Dispose();
-        await _mesh.App.StopAsync();
-        await _mesh.App.DisposeAsync();
-    }
-
-    private sealed class WithDownstreamListener(ReceivedEvents events) : IMeshComponent
-    {
-        private readonly SignalsComponent _signals = new();
-
-        public string Name => _signals.Name;
-
-        public int DefaultPort => _signals.DefaultPort;
-
-        public void AddServices(IServiceCollection services, IConfiguration configuration)
-        {
-            _signals.AddServices(services, configuration);
-            services.AddSingleton(events);
-            services.AddChainMessaging(configuration).AddConsumer<SignalReceivedProbe>();
-        }
-
-        public void MapEndpoints(Microsoft.AspNetCore.Routing.IEndpointRouteBuilder endpoints) => _signals.MapEndpoints(endpoints);
-    }
+    public ValueTask DisposeAsync() => _host.DisposeAsync();
 }
