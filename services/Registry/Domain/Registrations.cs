@@ -83,6 +83,8 @@ public sealed class Registrations(RegistryDbContext db, EventOutbox<RegistryDbCo
             return;
         }
         pending.Decided = true;
+        // Two signals about one person decided at once must not both find nothing and both register.
+        await LockKeysAsync(facts.PersonLinkKeys, cancellationToken);
         var signal = new RecordReference { Kind = RecordKind.Signal, Holder = facts.ReporterPartner, RecordId = signalId };
         if ((await FindAsync(facts.PersonLinkKeys, cancellationToken)).FirstOrDefault() is { } match)
         {
@@ -146,6 +148,30 @@ public sealed class Registrations(RegistryDbContext db, EventOutbox<RegistryDbCo
         });
         await db.SaveChangesAsync(cancellationToken);
         return registration;
+    }
+
+    /// <summary>
+    /// Holds each key for the rest of the transaction (PostgreSQL advisory locks, taken in one order so
+    /// two holders cannot deadlock). SQLite needs none: it lets one writer through at a time, and a
+    /// writer that read before another's commit fails and is retried.
+    /// </summary>
+    private async Task LockKeysAsync(IEnumerable<PersonLinkKey> keys, CancellationToken cancellationToken)
+    {
+        if (!db.Database.IsNpgsql())
+        {
+            return;
+        }
+        foreach (var lockId in keys.Select(LockIdOf).Distinct().Order())
+        {
+            await db.Database.ExecuteSqlRawAsync("SELECT pg_advisory_xact_lock({0})", [lockId], cancellationToken);
+        }
+    }
+
+    private static long LockIdOf(PersonLinkKey key)
+    {
+        var bytes = System.Security.Cryptography.SHA256.HashData(
+            System.Text.Encoding.UTF8.GetBytes($"{key.KeyId}/{(int)key.Kind}/").Concat(key.KeyedHash.ToByteArray()).ToArray());
+        return BitConverter.ToInt64(bytes, 0);
     }
 
     /// <summary>Registrations holding any of the keys, the most matching kinds first.</summary>
