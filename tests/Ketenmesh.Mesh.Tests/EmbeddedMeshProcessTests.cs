@@ -19,6 +19,8 @@ public sealed class EmbeddedMeshProcessTests : IAsyncLifetime
     private readonly StringBuilder _output = new();
     private Process _process = null!;
     private int _signalsPort;
+    private int _gatewayPort;
+    private int _identityPort;
 
     public async Task InitializeAsync()
     {
@@ -32,10 +34,12 @@ public sealed class EmbeddedMeshProcessTests : IAsyncLifetime
         info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "Ketenmesh.Mesh.dll"));
         info.ArgumentList.Add($"--Mesh:DataDirectory={_dataDirectory}");
         info.ArgumentList.Add($"--Components:signals:Service:Port={_signalsPort}");
+        info.ArgumentList.Add($"--Gateway:Routes:chain.signals.v1=http://127.0.0.1:{_signalsPort}");
         // The other components' fixed ports may be taken on a test machine.
-        var identity = FreePort();
+        var identity = _identityPort = FreePort();
         info.ArgumentList.Add($"--Components:identity:Service:Port={identity}");
-        info.ArgumentList.Add($"--Components:gateway:Service:Port={FreePort()}");
+        _gatewayPort = FreePort();
+        info.ArgumentList.Add($"--Components:gateway:Service:Port={_gatewayPort}");
         var risk = FreePort();
         info.ArgumentList.Add($"--Components:risk:Service:Port={risk}");
         info.ArgumentList.Add($"--Gateway:Routes:chain.risk.v1=http://127.0.0.1:{risk}");
@@ -82,6 +86,29 @@ public sealed class EmbeddedMeshProcessTests : IAsyncLifetime
                 return _output.ToString();
             }
         }
+    }
+
+    [Fact]
+    public async Task The_demo_plays_the_chain_through_the_gateway_and_shows_each_partner_what_its_grant_allows()
+    {
+        var output = new StringWriter();
+        var error = new StringWriter();
+
+        var exit = await Ketenmesh.Mesh.Demo.DemoCommand.RunAsync(
+            ["demo", "--gateway", $"http://127.0.0.1:{_gatewayPort}", "--identity", $"http://127.0.0.1:{_identityPort}", $"--Mesh:DataDirectory={_dataDirectory}"], output, error);
+
+        var text = output.ToString();
+        Assert.True(exit == 0, $"{error}\n{text}\n{Output}");
+        Assert.Contains("band Critical", text);
+        Assert.Contains("MUN-131 +20", text);
+        Assert.Contains("(the same: True)", text);
+        Assert.Contains("reporter identity stored: none", text);
+        Assert.Contains("PermissionDenied: Your token does not carry purpose 'criminal_investigation'", text);
+        // The municipality's mask: band and track, never the score or the rules.
+        var municipality = text.Split('\n').Single(l => l.Contains("[municipality]", StringComparison.Ordinal));
+        Assert.Contains("RISK_BAND_CRITICAL", municipality);
+        Assert.DoesNotContain("score", municipality);
+        Assert.Equal(3, text.Split('\n').Count(l => l.Contains("worker-", StringComparison.Ordinal) && l.Contains("Registered", StringComparison.Ordinal)));
     }
 
     [Fact]

@@ -1,0 +1,185 @@
+using Chain.Common.V1;
+using Chain.Registry.V1;
+using Chain.Risk.V1;
+using Chain.Signals.V1;
+using Google.Protobuf;
+using ServiceDescriptor = Google.Protobuf.Reflection.ServiceDescriptor;
+using Ketenmesh.Grpc;
+using Ketenmesh.Grpc.Client;
+
+namespace Ketenmesh.Mesh.Demo;
+
+/// <summary>
+/// <c>./mesh demo</c>: a scripted day in the chain, played through the gateway of a running mesh, printing
+/// what each partner sees. Every call is a real partner call: token, declared purpose, grant, mask, audit.
+/// </summary>
+public sealed class ChainDemo(GrpcClient gateway, Func<string, Task<PartnerSession>> signIn, TextWriter output)
+{
+    private static readonly ServiceDescriptor Intake = SignalsReflection.Descriptor.FindTypeByName<ServiceDescriptor>("SignalIntake");
+    private static readonly ServiceDescriptor Risk = RiskReflection.Descriptor.FindTypeByName<ServiceDescriptor>("RiskAssessment");
+    private static readonly ServiceDescriptor Registry = RegistryReflection.Descriptor.FindTypeByName<ServiceDescriptor>("VictimRegistry");
+    private static readonly Method<SubmitSignalRequest, SubmitSignalResponse> Submit = Method<SubmitSignalRequest, SubmitSignalResponse>.From(Intake.FindMethodByName("SubmitSignal"));
+    private static readonly Method<SubmitSignalBatchRequest, SubmitSignalBatchResponse> Batch = Method<SubmitSignalBatchRequest, SubmitSignalBatchResponse>.From(Intake.FindMethodByName("SubmitSignalBatch"));
+    private static readonly Method<GetSignalRequest, GetSignalResponse> GetSignal = Method<GetSignalRequest, GetSignalResponse>.From(Intake.FindMethodByName("GetSignal"));
+    private static readonly Method<ListMySignalsRequest, ListMySignalsResponse> ListSignals = Method<ListMySignalsRequest, ListMySignalsResponse>.From(Intake.FindMethodByName("ListMySignals"));
+    private static readonly Method<GetAssessmentRequest, GetAssessmentResponse> GetAssessment = Method<GetAssessmentRequest, GetAssessmentResponse>.From(Risk.FindMethodByName("GetAssessment"));
+    private static readonly Method<ExplainAssessmentRequest, ExplainAssessmentResponse> Explain = Method<ExplainAssessmentRequest, ExplainAssessmentResponse>.From(Risk.FindMethodByName("ExplainAssessment"));
+    private static readonly Method<GetRegistrationRequest, GetRegistrationResponse> GetRegistration = Method<GetRegistrationRequest, GetRegistrationResponse>.From(Registry.FindMethodByName("GetRegistration"));
+
+    private static readonly JsonFormatter Json = new(JsonFormatter.Settings.Default);
+
+    // A pseudonymous link key as a partner would make it: a keyed hash of a travel document number, never the number.
+    private static readonly PersonLinkKey Anna = LinkKey(LinkKeyKind.TravelDocument, "demo-person-anna");
+
+    public async Task RunAsync()
+    {
+        var police = await signIn("police");
+        var inspectorate = await signIn("inspectorate");
+        var anonymous = await signIn("anonymous");
+        var kmar = await signIn("kmar");
+        var municipality = await signIn("municipality");
+        var comensha = await signIn("comensha");
+        var care = await signIn("care");
+        var run = Guid.NewGuid().ToString("N")[..8];
+
+        Step("1. The police signal a woman in a private home: threats, no control of her earnings.");
+        var policeSignal = (await gateway.UnaryCall(Submit, new SubmitSignalRequest
+        {
+            ClientRequestId = $"demo-{run}-police",
+            Observation = Observation(SignalChannel.Police, FormOfExploitation.Sexual, Sector.SexIndustry, LocationType.PrivateHome, [Anna],
+                Indicator.IntegrityThreatsOrViolence, Indicator.FreedomNoControlOfEarnings, Indicator.SexualThirdPartyArrangesBookings),
+        }, police.For("signalling"))).Signal;
+        Saw("police", $"signal {policeSignal.SignalId}: {policeSignal.Status}");
+
+        Step("2. The labour inspectorate reports an inspection at a greenhouse: three workers, one bulk stream.");
+        using (var call = gateway.DuplexStreamingCall(Batch, inspectorate.For("signalling")))
+        {
+            for (var worker = 1; worker <= 3; worker++)
+            {
+                await call.RequestStream.WriteAsync(new SubmitSignalBatchRequest
+                {
+                    ClientRequestId = $"demo-{run}-worker-{worker}",
+                    Observation = Observation(SignalChannel.Inspectorate, FormOfExploitation.Labour, Sector.AgricultureHorticulture, LocationType.Unknown,
+                        [LinkKey(LinkKeyKind.TravelDocument, $"demo-worker-{worker}")],
+                        Indicator.LabourDocumentsConfiscated, Indicator.LabourHousingFromEmployer, Indicator.LabourTravelDebt, Indicator.LabourSevenDayLongWeeks),
+                });
+                await call.ResponseStream.MoveNext(CancellationToken.None);
+                var answer = call.ResponseStream.Current;
+                Saw("inspectorate", $"worker {worker}: {answer.Outcome}, {answer.ItemsAccepted} accepted so far");
+            }
+            await call.RequestStream.CompleteAsync();
+            while (await call.ResponseStream.MoveNext(CancellationToken.None))
+            {
+            }
+        }
+
+        Step("3. An anonymous tip on the crime line: signs of forced prostitution, no reporter identity.");
+        var tip = (await gateway.UnaryCall(Submit, new SubmitSignalRequest
+        {
+            ClientRequestId = $"demo-{run}-tip",
+            Observation = Observation(SignalChannel.AnonymousLine, FormOfExploitation.Sexual, Sector.SexIndustry, LocationType.Window, [],
+                Indicator.ProstitutionFear, Indicator.ProstitutionHandsOverEarnings, Indicator.ProstitutionNoFreedomOfMovement),
+        }, anonymous.For("signalling"))).Signal;
+        Saw("anonymous", $"tip {tip.SignalId} accepted; reporter identity stored: {(tip.ReporterPartner == PartnerType.Unspecified ? "none" : tip.ReporterPartner)}");
+
+        Step("4. Risk assessment scored the police signal; the police read why, the municipality reads only where it goes.");
+        var assessment = await EventuallyAsync(() => gateway.UnaryCall(GetAssessment, new GetAssessmentRequest { SignalId = policeSignal.SignalId }, police.For("criminal_investigation")).ResponseAsync);
+        var explained = await gateway.UnaryCall(Explain, new ExplainAssessmentRequest { AssessmentId = assessment.Assessment.AssessmentId }, police.For("criminal_investigation"));
+        Saw("police", $"score {assessment.Assessment.Score}, band {assessment.Assessment.Band}, track {assessment.Assessment.RecommendedTrack}, rules {assessment.Assessment.RuleSetVersion}");
+        foreach (var contribution in explained.Contributions)
+        {
+            Saw("police", $"  {contribution.RuleId} +{contribution.Weight}: {contribution.Explanation}");
+        }
+        var masked = await gateway.UnaryCall(GetAssessment, new GetAssessmentRequest { SignalId = policeSignal.SignalId }, municipality.For("administrative_enforcement"));
+        Saw("municipality", Json.Format(masked));
+
+        Step("5. CoMensha's registry registered her; the police hear back on their own signal.");
+        var registered = await EventuallyAsync(async () =>
+        {
+            var signal = (await gateway.UnaryCall(GetSignal, new GetSignalRequest { SignalId = policeSignal.SignalId }, police.For("signalling"))).Signal;
+            return signal.Status == SignalStatus.Registered ? signal : throw new RpcException(new Status(StatusCode.NotFound, "not registered yet"));
+        });
+        Saw("police", $"signal {registered.SignalId}: {registered.Status}, registration {registered.Outcome.RegistrationId}, track {registered.Outcome.Track}");
+
+        Step("6. The marechaussee signals the same woman at Schiphol: linked to her registration, not counted twice.");
+        var kmarSignal = (await gateway.UnaryCall(Submit, new SubmitSignalRequest
+        {
+            ClientRequestId = $"demo-{run}-kmar",
+            Observation = Observation(SignalChannel.PartnerDirect, FormOfExploitation.Sexual, Sector.SexIndustry, LocationType.Unknown, [Anna],
+                Indicator.FreedomNoOwnIdPapers, Indicator.SexualFrequentMoves),
+        }, kmar.For("signalling"))).Signal;
+        var linked = await EventuallyAsync(async () =>
+        {
+            var signal = (await gateway.UnaryCall(GetSignal, new GetSignalRequest { SignalId = kmarSignal.SignalId }, kmar.For("signalling"))).Signal;
+            return signal.Status == SignalStatus.Registered ? signal : throw new RpcException(new Status(StatusCode.NotFound, "not registered yet"));
+        });
+        Saw("kmar", $"signal {linked.SignalId}: {linked.Status}, registration {linked.Outcome.RegistrationId} (the same: {linked.Outcome.RegistrationId == registered.Outcome.RegistrationId})");
+        var full = await gateway.UnaryCall(GetRegistration, new GetRegistrationRequest { RegistrationId = registered.Outcome.RegistrationId }, comensha.For("victim_care"));
+        Saw("comensha", $"registration {full.Registration.RegistrationId}: {full.Registration.Status}, {full.Registration.LinkedRecords.Count} signals, {full.Registration.LinkKeys.Count} link key(s)");
+        var careView = await gateway.UnaryCall(GetRegistration, new GetRegistrationRequest { RegistrationId = registered.Outcome.RegistrationId }, care.For("victim_care"));
+        Saw("care", Json.Format(careView));
+
+        Step("7. The inspectorate reads its feedback: what became of each worker's signal.");
+        await Task.Delay(500);
+        var mine = await gateway.UnaryCall(ListSignals, new ListMySignalsRequest(), inspectorate.For("signalling"));
+        foreach (var signal in mine.Signals.Where(s => s.ClientRequestId.StartsWith($"demo-{run}", StringComparison.Ordinal)))
+        {
+            Saw("inspectorate", $"{signal.ClientRequestId}: {signal.Status}{(signal.Outcome is { } o ? $", track {o.Track}" + (o.RegistrationId.Length > 0 ? $", registration {o.RegistrationId}" : "") : "")}");
+        }
+
+        Step("8. A care partner asks for the investigation's assessment: refused, and told why.");
+        try
+        {
+            await gateway.UnaryCall(GetAssessment, new GetAssessmentRequest { SignalId = policeSignal.SignalId }, care.For("criminal_investigation"));
+            Saw("care", "allowed (this should not happen)");
+        }
+        catch (RpcException e)
+        {
+            Saw("care", $"{e.StatusCode}: {e.Status.Detail}");
+        }
+    }
+
+    private void Step(string text) => output.WriteLine($"\n{text}");
+
+    private void Saw(string partner, string text) => output.WriteLine($"  [{partner,-12}] {text}");
+
+    private static async Task<T> EventuallyAsync<T>(Func<Task<T>> call)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(15);
+        while (true)
+        {
+            try
+            {
+                return await call();
+            }
+            catch (RpcException e) when (e.StatusCode == StatusCode.NotFound && DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(100);
+            }
+        }
+    }
+
+    private static SignalObservation Observation(SignalChannel channel, FormOfExploitation form, Sector sector, LocationType location, PersonLinkKey[] keys, params Indicator[] indicators)
+    {
+        var today = DateTime.UtcNow;
+        return new SignalObservation
+        {
+            Channel = channel,
+            ReporterType = channel == SignalChannel.AnonymousLine ? ReporterType.Citizen : ReporterType.Professional,
+            ObservedIndicators = { indicators },
+            SuspectedForm = form,
+            Sector = sector,
+            LocationType = location,
+            ObservedOn = new Date { Year = today.Year, Month = today.Month, Day = today.Day },
+            Municipality = new Municipality { Code = "GM0363", Name = "Amsterdam" },
+            PersonLinkKeys = { keys },
+        };
+    }
+
+    private static PersonLinkKey LinkKey(LinkKeyKind kind, string who) => new()
+    {
+        Kind = kind,
+        KeyedHash = ByteString.CopyFrom(System.Security.Cryptography.HMACSHA256.HashData("demo-chain-key"u8, System.Text.Encoding.UTF8.GetBytes(who))),
+        KeyId = "chain-demo",
+    };
+}
