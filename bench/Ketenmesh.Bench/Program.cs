@@ -6,7 +6,7 @@ using Ketenmesh.Bench;
 using Ketenmesh.Grpc.Client;
 using Ketenmesh.Testing.V1;
 
-// ./mesh bench [--suite grpc|gateway|all] [--seconds N] [--rounds N] [--only name,name] [--out docs/benchmarks.md]
+// ./mesh bench [--suite grpc|gateway|flow|all] [--seconds N] [--rounds N] [--only name,name] [--out docs/benchmarks.md]
 var seconds = args.SkipWhile(a => a != "--seconds").Skip(1).Select(int.Parse).FirstOrDefault(10);
 var repoRoot = FindRepoRoot();
 var outFile = args.SkipWhile(a => a != "--out").Skip(1).FirstOrDefault() ?? Path.Combine(repoRoot, "docs/benchmarks.md");
@@ -30,6 +30,13 @@ var starters = new (string Name, Func<Task<Target>> Start)[]
 
 var rounds = args.SkipWhile(a => a != "--rounds").Skip(1).Select(int.Parse).FirstOrDefault(3);
 var suite = args.SkipWhile(a => a != "--suite").Skip(1).FirstOrDefault() ?? "all";
+if (suite == "flow")
+{
+    var section = await ChainFlowBenchmark.RunAsync(sequential: 200, bulk: 1000);
+    await File.WriteAllTextAsync(outFile, WithSection(File.Exists(outFile) ? await File.ReadAllTextAsync(outFile) : "# Benchmarks\n\n## Machine\n", section));
+    Console.WriteLine($"Wrote {outFile}");
+    return 0;
+}
 if (suite == "gateway")
 {
     var section = await GatewayOverhead.RunAsync(profiles, rounds);
@@ -81,6 +88,7 @@ var report = Report(results, descriptions, profiles, seconds, rounds, PayloadByt
 if (suite == "all")
 {
     report = WithSection(report, await GatewayOverhead.RunAsync(profiles, rounds));
+    report = WithSection(report, await ChainFlowBenchmark.RunAsync(sequential: 200, bulk: 1000));
 }
 await File.WriteAllTextAsync(outFile, report);
 Console.WriteLine($"Wrote {outFile}");
@@ -143,13 +151,14 @@ static string Report(Dictionary<(string Target, string Profile), LoadResult> res
 }
 
 // Puts the gateway section before "## Machine", replacing an earlier one.
+// Replaces the section with the same heading (its first line), or adds it before the machine facts.
 static string WithSection(string report, string section)
 {
-    const string Heading = "## Gateway overhead";
-    var start = report.IndexOf(Heading, StringComparison.Ordinal);
+    var heading = section.Split('\n', 2)[0];
+    var start = report.IndexOf(heading, StringComparison.Ordinal);
     if (start >= 0)
     {
-        var end = report.IndexOf("\n## ", start + Heading.Length, StringComparison.Ordinal);
+        var end = report.IndexOf("\n## ", start + heading.Length, StringComparison.Ordinal);
         report = report.Remove(start, (end < 0 ? report.Length : end + 1) - start);
     }
     var machine = report.IndexOf("## Machine", StringComparison.Ordinal);

@@ -239,6 +239,52 @@ public sealed class SignalIntakeTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Batch_written_all_at_once_is_committed_in_groups_with_every_item_answered_in_order_and_published_once()
+    {
+        using var call = Client.DuplexStreamingCall(Batch, As("inspectorate"));
+        const int Items = 250;
+        for (var i = 0; i < Items; i++)
+        {
+            // Within one stream: 120 repeats 10 (a safe retry), 121 reuses 11's id for another observation, 130 is invalid.
+            var (id, observation) = i switch
+            {
+                120 => ("bulk-10", Observations.LabourInspection(10)),
+                121 => ("bulk-11", Observations.LabourInspection(9999)),
+                _ => ($"bulk-{i}", Observations.LabourInspection(i)),
+            };
+            if (i == 130)
+            {
+                observation.ObservedIndicators.Add((Indicator)4242);
+            }
+            await call.RequestStream.WriteAsync(new SubmitSignalBatchRequest { ClientRequestId = id, Observation = observation });
+        }
+        await call.RequestStream.CompleteAsync();
+        var answers = new List<SubmitSignalBatchResponse>();
+        while (await call.ResponseStream.MoveNext(default))
+        {
+            answers.Add(call.ResponseStream.Current);
+        }
+
+        Assert.Equal(Enumerable.Range(1, Items), answers.Select(a => a.ItemsReceived));
+        Assert.Equal(BatchItemOutcome.Duplicate, answers[120].Outcome);
+        Assert.Equal(answers[10].SignalId, answers[120].SignalId);
+        Assert.Equal(BatchItemOutcome.Rejected, answers[121].Outcome);
+        Assert.Contains("already used", answers[121].RejectionReason);
+        Assert.Equal(BatchItemOutcome.Rejected, answers[130].Outcome);
+        Assert.Equal(Items - 2, answers[^1].ItemsAccepted);
+        var stored = answers.Where(a => a.Outcome == BatchItemOutcome.Accepted).Select(a => a.SignalId).ToList();
+        Assert.Equal(Items - 3, stored.Distinct().Count());
+
+        await _host.Events.WaitForAsync(stored.Count, TimeSpan.FromSeconds(10));
+        await Task.Delay(200);
+        Assert.Equal(stored.Order(), _host.Events.SignalsReceived.Select(e => e.Event.SignalId).Order());
+        foreach (var id in stored.Take(5).Append(stored[^1]))
+        {
+            Assert.Equal(id, (await Client.UnaryCall(Get, new GetSignalRequest { SignalId = id }, As("inspectorate"))).Signal.SignalId);
+        }
+    }
+
+    [Fact]
     public async Task Watch_streams_the_callers_new_signals_and_not_other_partners()
     {
         using var watch = Client.ServerStreamingCall(Watch, new WatchMySignalsRequest(), As("police"));

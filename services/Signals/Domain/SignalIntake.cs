@@ -20,19 +20,83 @@ public sealed class SignalIntake(SignalsDbContext db, EventOutbox<SignalsDbConte
     public const int DefaultPageSize = 50;
     public const int MaxPageSize = 500;
 
-    public async Task<(Signal Signal, bool Duplicate)> SubmitAsync(string partnerId, string clientRequestId, SignalObservation? observation, CancellationToken cancellationToken, string fieldPrefix = "")
+    public async Task<(Signal Signal, bool Duplicate)> SubmitAsync(string partnerId, string clientRequestId, SignalObservation? observation, CancellationToken cancellationToken)
+    {
+        var result = (await SubmitManyAsync(partnerId, [new SubmitSignalBatchRequest { ClientRequestId = clientRequestId, Observation = observation }], cancellationToken))[0];
+        return result.Refusal is { } refusal ? throw refusal : (result.Signal!, result.Duplicate);
+    }
+
+    /// <summary>
+    /// Accepts a group of signals in one transaction (one durable commit for all), so a bulk stream pays
+    /// the disk's sync once per group instead of once per signal. Each item has its own result: a bad
+    /// item is refused without holding up the others.
+    /// </summary>
+    public async Task<IReadOnlyList<SubmitResult>> SubmitManyAsync(string partnerId, IReadOnlyList<SubmitSignalBatchRequest> items, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await TrySubmitManyAsync(partnerId, items, cancellationToken);
+        }
+        catch (DbUpdateException)
+        {
+            // A request of this group raced in on another connection and won: with that winner stored,
+            // the group's second pass answers it as for any resubmission.
+            db.ChangeTracker.Clear();
+            return await TrySubmitManyAsync(partnerId, items, cancellationToken);
+        }
+    }
+
+    private async Task<IReadOnlyList<SubmitResult>> TrySubmitManyAsync(string partnerId, IReadOnlyList<SubmitSignalBatchRequest> items, CancellationToken cancellationToken)
     {
         var now = clock.GetUtcNow().UtcDateTime;
-        var problems = SignalValidator.Validate(clientRequestId, observation, DateOnly.FromDateTime(now), fieldPrefix);
-        if (problems.Count > 0)
+        var results = new SubmitResult[items.Count];
+        var requestIds = items.Select(i => i.ClientRequestId).Where(id => id.Length > 0).Distinct().ToList();
+        var known = await db.Signals.AsNoTracking()
+            .Where(s => s.ReporterPartnerId == partnerId && requestIds.Contains(s.ClientRequestId))
+            .ToDictionaryAsync(s => s.ClientRequestId, StringComparer.Ordinal, cancellationToken);
+        var staged = new List<SignalRecord>();
+        for (var i = 0; i < items.Count; i++)
         {
-            throw RichErrors.InvalidArgument($"The signal is not valid: {problems.Count} problem(s), see the field violations.", problems);
+            var (clientRequestId, observation) = (items[i].ClientRequestId, items[i].Observation);
+            var problems = SignalValidator.Validate(clientRequestId, observation, DateOnly.FromDateTime(now));
+            if (problems.Count > 0)
+            {
+                results[i] = new(null, false, RichErrors.InvalidArgument($"The signal is not valid: {problems.Count} problem(s), see the field violations.", problems));
+                continue;
+            }
+            var observationBytes = observation!.ToByteArray();
+            if (known.TryGetValue(clientRequestId, out var existing))
+            {
+                results[i] = Duplicate(existing, observationBytes);
+                continue;
+            }
+            var record = Stage(partnerId, clientRequestId, observation, observationBytes, now);
+            known[clientRequestId] = record;
+            staged.Add(record);
+            results[i] = new(ToSignal(record), false, null);
         }
-        var observationBytes = observation!.ToByteArray();
-        if (await FindByRequestAsync(partnerId, clientRequestId, cancellationToken) is { } existing)
+        if (staged.Count > 0)
         {
-            return (Duplicate(existing, observationBytes), true);
+            await db.SaveChangesAsync(cancellationToken);
+            // A long bulk stream reuses this context: tracking what is committed would only slow it down.
+            db.ChangeTracker.Clear();
         }
+        foreach (var record in staged)
+        {
+            feed.Publish(partnerId, new SignalStatusChange
+            {
+                SignalId = record.SignalId,
+                ClientRequestId = record.ClientRequestId,
+                NewStatus = SignalStatus.Received,
+                ChangedAt = Timestamp.FromDateTime(DateTime.SpecifyKind(record.StatusChangedAt, DateTimeKind.Utc)),
+            });
+        }
+        return results;
+    }
+
+    /// <summary>Stages the signal and its SignalReceived event in the same unit of work.</summary>
+    private SignalRecord Stage(string partnerId, string clientRequestId, SignalObservation observation, byte[] observationBytes, DateTime now)
+    {
         var record = new SignalRecord
         {
             SignalId = $"sig-{Guid.CreateVersion7():N}",
@@ -51,7 +115,7 @@ public sealed class SignalIntake(SignalsDbContext db, EventOutbox<SignalsDbConte
             OccurredAt = Timestamp.FromDateTime(now),
             SignalId = record.SignalId,
             ReporterPartner = PartnerTypes.Of(partnerId),
-            Channel = observation!.Channel,
+            Channel = observation.Channel,
             ObservedIndicators = { observation.ObservedIndicators },
             SuspectedForm = observation.SuspectedForm,
             Sector = observation.Sector,
@@ -59,30 +123,7 @@ public sealed class SignalIntake(SignalsDbContext db, EventOutbox<SignalsDbConte
             MinorSuspected = observation.MinorSuspected,
             PersonLinkKeys = { observation.PersonLinkKeys },
         });
-        try
-        {
-            await db.SaveChangesAsync(cancellationToken);
-        }
-        catch (DbUpdateException)
-        {
-            // The same request raced in on another connection and won: answer as for any resubmission.
-            db.ChangeTracker.Clear();
-            var winner = await FindByRequestAsync(partnerId, clientRequestId, cancellationToken);
-            if (winner is null)
-            {
-                throw;
-            }
-            return (Duplicate(winner, observationBytes), true);
-        }
-        var signal = ToSignal(record);
-        feed.Publish(partnerId, new SignalStatusChange
-        {
-            SignalId = signal.SignalId,
-            ClientRequestId = signal.ClientRequestId,
-            NewStatus = SignalStatus.Received,
-            ChangedAt = signal.StatusChangedAt,
-        });
-        return (signal, false);
+        return record;
     }
 
     /// <summary>A partner reads its own signal; anyone else's is "not found", so existence does not leak.</summary>
@@ -138,19 +179,12 @@ public sealed class SignalIntake(SignalsDbContext db, EventOutbox<SignalsDbConte
         return records.Select(ToSignal).ToList();
     }
 
-    private Task<SignalRecord?> FindByRequestAsync(string partnerId, string clientRequestId, CancellationToken cancellationToken) =>
-        db.Signals.AsNoTracking().FirstOrDefaultAsync(s => s.ReporterPartnerId == partnerId && s.ClientRequestId == clientRequestId, cancellationToken);
-
     /// <summary>The same id with the same observation is a safe retry; with another observation it is a client bug.</summary>
-    private static Signal Duplicate(SignalRecord existing, byte[] observation)
-    {
-        if (!existing.Observation.AsSpan().SequenceEqual(observation))
-        {
-            throw new RpcException(new Status(StatusCode.AlreadyExists,
-                $"client_request_id '{existing.ClientRequestId}' was already used for a different signal ({existing.SignalId}); use a new id for a new signal."));
-        }
-        return ToSignal(existing);
-    }
+    private static SubmitResult Duplicate(SignalRecord existing, byte[] observation) =>
+        existing.Observation.AsSpan().SequenceEqual(observation)
+            ? new(ToSignal(existing), true, null)
+            : new(null, false, new RpcException(new Status(StatusCode.AlreadyExists,
+                $"client_request_id '{existing.ClientRequestId}' was already used for a different signal ({existing.SignalId}); use a new id for a new signal.")));
 
     internal static Signal ToSignal(SignalRecord record) => new()
     {
@@ -165,3 +199,6 @@ public sealed class SignalIntake(SignalsDbContext db, EventOutbox<SignalsDbConte
         Version = record.Version,
     };
 }
+
+/// <summary>One submitted signal's outcome: the stored signal (new or a duplicate), or why it was refused.</summary>
+public sealed record SubmitResult(Signal? Signal, bool Duplicate, RpcException? Refusal);

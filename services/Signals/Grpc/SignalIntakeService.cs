@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Threading.Channels;
 using Chain.Signals.V1;
 using Google.Protobuf.WellKnownTypes;
 using Google.Rpc;
@@ -28,8 +29,9 @@ public sealed class SignalIntakeService(SignalIntake intake, SignalStatusFeed fe
         intake.ListAsync(CallerPartner.Require(context), request, context.CancellationToken);
 
     /// <summary>
-    /// Bulk intake for large actions: each item is answered as soon as it is stored (or refused), with
-    /// running totals, so a raid's hundreds of signals show progress and a broken stream resumes safely.
+    /// Bulk intake for large actions: each item is answered once it is stored (or refused), with running
+    /// totals, so a raid's hundreds of signals show progress and a broken stream resumes safely. Items
+    /// that arrive while a group is being committed form the next group: one durable commit per group.
     /// </summary>
     public async Task SubmitSignalBatch(
         IAsyncStreamReader<SubmitSignalBatchRequest> requestStream,
@@ -37,28 +39,58 @@ public sealed class SignalIntakeService(SignalIntake intake, SignalStatusFeed fe
         ServerCallContext context)
     {
         var partner = CallerPartner.Require(context);
+        var arrived = Channel.CreateBounded<SubmitSignalBatchRequest>(new BoundedChannelOptions(MaxGroup * 2) { SingleReader = true, SingleWriter = true });
+        var reading = ReadAllAsync(requestStream, arrived.Writer, context.CancellationToken);
         int received = 0, accepted = 0, rejected = 0;
-        await foreach (var item in requestStream.ReadAllAsync(context.CancellationToken))
+        var group = new List<SubmitSignalBatchRequest>(MaxGroup);
+        while (await arrived.Reader.WaitToReadAsync(context.CancellationToken))
         {
-            received++;
-            var response = new SubmitSignalBatchResponse { ClientRequestId = item.ClientRequestId };
-            try
+            while (group.Count < MaxGroup && arrived.Reader.TryRead(out var item))
             {
-                var (signal, duplicate) = await intake.SubmitAsync(partner, item.ClientRequestId, item.Observation, context.CancellationToken);
-                response.Outcome = duplicate ? BatchItemOutcome.Duplicate : BatchItemOutcome.Accepted;
-                response.SignalId = signal.SignalId;
-                accepted++;
+                group.Add(item);
             }
-            catch (RpcException ex) when (ex.StatusCode is StatusCode.InvalidArgument or StatusCode.AlreadyExists)
+            var results = await intake.SubmitManyAsync(partner, group, context.CancellationToken);
+            for (var i = 0; i < group.Count; i++)
             {
-                response.Outcome = BatchItemOutcome.Rejected;
-                response.RejectionReason = Describe(ex);
-                rejected++;
+                var (signal, duplicate, refusal) = results[i];
+                var response = new SubmitSignalBatchResponse { ClientRequestId = group[i].ClientRequestId, ItemsReceived = ++received };
+                if (refusal is null)
+                {
+                    response.Outcome = duplicate ? BatchItemOutcome.Duplicate : BatchItemOutcome.Accepted;
+                    response.SignalId = signal!.SignalId;
+                    accepted++;
+                }
+                else
+                {
+                    response.Outcome = BatchItemOutcome.Rejected;
+                    response.RejectionReason = Describe(refusal);
+                    rejected++;
+                }
+                response.ItemsAccepted = accepted;
+                response.ItemsRejected = rejected;
+                await responseStream.WriteAsync(response);
             }
-            response.ItemsReceived = received;
-            response.ItemsAccepted = accepted;
-            response.ItemsRejected = rejected;
-            await responseStream.WriteAsync(response);
+            group.Clear();
+        }
+        await reading;
+    }
+
+    /// <summary>Most signals committed together; bounds the work lost to one failed commit and the wait for the first answer.</summary>
+    internal const int MaxGroup = 100;
+
+    private static async Task ReadAllAsync(IAsyncStreamReader<SubmitSignalBatchRequest> requestStream, ChannelWriter<SubmitSignalBatchRequest> arrived, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await foreach (var item in requestStream.ReadAllAsync(cancellationToken))
+            {
+                await arrived.WriteAsync(item, cancellationToken);
+            }
+            arrived.Complete();
+        }
+        catch (Exception ex)
+        {
+            arrived.Complete(ex);
         }
     }
 
