@@ -6,7 +6,9 @@ namespace Ketenmesh.Contracts;
 public static class PartnerTypes
 {
     public static PartnerType Of(string partnerId) =>
-        Enum.TryParse<PartnerType>(partnerId.Replace("_", string.Empty, StringComparison.Ordinal), ignoreCase: true, out var type) && type != PartnerType.Unspecified
+        // The catalog names the shelters as a group; the contracts call the type SHELTER.
+        partnerId == "shelters" ? PartnerType.Shelter
+        : Enum.TryParse<PartnerType>(partnerId.Replace("_", string.Empty, StringComparison.Ordinal), ignoreCase: true, out var type) && type != PartnerType.Unspecified
             ? type
             : PartnerType.Unspecified;
 }

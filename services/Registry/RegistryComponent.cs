@@ -31,7 +31,15 @@ public sealed class RegistryComponent : IMeshComponent
             .AddConsumer<SignalReceivedConsumer>()
             .AddConsumer<RiskAssessedConsumer>();
         services.AddSingleton(TimeProvider.System);
+        services.AddScoped<RegistrationStore>();
         services.AddScoped<Registrations>();
+        services.AddScoped<ReflectionAndResidence>();
+        services.AddScoped<ReflectionReminders>();
+        services.AddScoped<Linkage>();
+        services.AddScoped<Consents>();
+        services.AddScoped<Statistics>();
+        services.Configure<ReflectionOptions>(configuration.GetSection("Registry:ReflectionPeriod"));
+        services.AddHostedService<ReflectionPeriodWatch>();
         services.AddScoped<VictimRegistryService>();
     }
 

@@ -14,6 +14,15 @@ public sealed class CatalogAndScopeTests
     }
 
     [Fact]
+    public void Services_read_each_partner_id_as_the_type_the_catalog_gives_it()
+    {
+        foreach (var partner in PartnerCatalog.Seeded.All)
+        {
+            Assert.Equal(partner.Type, Ketenmesh.Contracts.PartnerTypes.Of(partner.Id));
+        }
+    }
+
+    [Fact]
     public void The_rapporteur_may_act_only_for_statistics_and_the_anonymous_line_only_for_signalling()
     {
         Assert.Equal([Purpose.Statistics], PartnerCatalog.Seeded.Find("rapporteur")!.Purposes);

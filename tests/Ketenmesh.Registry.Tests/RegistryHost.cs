@@ -15,10 +15,35 @@ public sealed class RegistryEvents
     public ConcurrentQueue<VictimRegistered> Registered { get; } = new();
 
     public ConcurrentQueue<SignalLinked> Linked { get; } = new();
+
+    public ConcurrentQueue<ReflectionPeriodEnding> ReflectionEnding { get; } = new();
+
+    public ConcurrentQueue<RegistrationsMerged> Merged { get; } = new();
+
+    public ConcurrentQueue<VictimStatusChanged> StatusChanged { get; } = new();
 }
 
-public sealed class RegistryEventsProbe(RegistryEvents events) : IConsumer<VictimRegistered>, IConsumer<SignalLinked>
+public sealed class RegistryEventsProbe(RegistryEvents events) : IConsumer<VictimRegistered>, IConsumer<SignalLinked>,
+    IConsumer<ReflectionPeriodEnding>, IConsumer<RegistrationsMerged>, IConsumer<VictimStatusChanged>
 {
+    public Task Consume(ConsumeContext<ReflectionPeriodEnding> context)
+    {
+        events.ReflectionEnding.Enqueue(context.Message);
+        return Task.CompletedTask;
+    }
+
+    public Task Consume(ConsumeContext<RegistrationsMerged> context)
+    {
+        events.Merged.Enqueue(context.Message);
+        return Task.CompletedTask;
+    }
+
+    public Task Consume(ConsumeContext<VictimStatusChanged> context)
+    {
+        events.StatusChanged.Enqueue(context.Message);
+        return Task.CompletedTask;
+    }
+
     public Task Consume(ConsumeContext<VictimRegistered> context)
     {
         events.Registered.Enqueue(context.Message);
@@ -42,6 +67,13 @@ public sealed class RegistryHost : IAsyncDisposable
     public static readonly Method<ChangeStatusRequest, ChangeStatusResponse> Change = Method<ChangeStatusRequest, ChangeStatusResponse>.From(Service.FindMethodByName("ChangeStatus"));
     public static readonly Method<FindByLinkKeysRequest, FindByLinkKeysResponse> Find = Method<FindByLinkKeysRequest, FindByLinkKeysResponse>.From(Service.FindMethodByName("FindByLinkKeys"));
     public static readonly Method<GetStatisticsRequest, GetStatisticsResponse> Statistics = Method<GetStatisticsRequest, GetStatisticsResponse>.From(Service.FindMethodByName("GetStatistics"));
+    public static readonly Method<StartReflectionPeriodRequest, StartReflectionPeriodResponse> StartReflection = Method<StartReflectionPeriodRequest, StartReflectionPeriodResponse>.From(Service.FindMethodByName("StartReflectionPeriod"));
+    public static readonly Method<RecordAangifteStatusRequest, RecordAangifteStatusResponse> Aangifte = Method<RecordAangifteStatusRequest, RecordAangifteStatusResponse>.From(Service.FindMethodByName("RecordAangifteStatus"));
+    public static readonly Method<RecordResidenceStatusRequest, RecordResidenceStatusResponse> Residence = Method<RecordResidenceStatusRequest, RecordResidenceStatusResponse>.From(Service.FindMethodByName("RecordResidenceStatus"));
+    public static readonly Method<LinkRecordsRequest, LinkRecordsResponse> Link = Method<LinkRecordsRequest, LinkRecordsResponse>.From(Service.FindMethodByName("LinkRecords"));
+    public static readonly Method<MergeRegistrationsRequest, MergeRegistrationsResponse> Merge = Method<MergeRegistrationsRequest, MergeRegistrationsResponse>.From(Service.FindMethodByName("MergeRegistrations"));
+    public static readonly Method<RecordConsentRequest, RecordConsentResponse> RecordConsent = Method<RecordConsentRequest, RecordConsentResponse>.From(Service.FindMethodByName("RecordConsent"));
+    public static readonly Method<ListConsentsRequest, ListConsentsResponse> ListConsents = Method<ListConsentsRequest, ListConsentsResponse>.From(Service.FindMethodByName("ListConsents"));
 
     private readonly ComponentHost _host;
 
@@ -55,15 +87,36 @@ public sealed class RegistryHost : IAsyncDisposable
 
     public RegistryEvents Events { get; }
 
-    public static async Task<RegistryHost> StartEmbeddedAsync()
+    /// <param name="clock">The registry's clock; the system clock when left out.</param>
+    public static async Task<RegistryHost> StartEmbeddedAsync(TimeProvider? clock = null)
     {
         var events = new RegistryEvents();
-        var host = await ComponentHost.StartEmbeddedAsync(new RegistryComponent(), (services, bus) =>
+        var directory = Directory.CreateTempSubdirectory("ketenmesh-registry-").FullName;
+        var component = new RegistryComponent();
+        var settings = ComponentHost.EmbeddedSettings(component, directory);
+        // Looks at reflection periods often, so a moved clock is noticed within a test.
+        settings["Registry:ReflectionPeriod:CheckInterval"] = "00:00:00.100";
+        var host = await ComponentHost.StartAsync(component, settings, (services, bus) =>
         {
             services.AddSingleton(events);
+            if (clock is not null)
+            {
+                services.AddSingleton(clock);
+            }
             bus.AddConsumer<RegistryEventsProbe>();
-        });
+        }, directory);
         return new RegistryHost(host, events);
+    }
+
+    public static async Task<T> EventuallyAsync<T>(Func<T?> find) where T : class
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (find() is not { } found)
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the awaited event did not come");
+            await Task.Delay(25);
+        }
+        return find()!;
     }
 
     public static CallOptions As(string partner) => ComponentHost.As(partner);
@@ -71,4 +124,14 @@ public sealed class RegistryHost : IAsyncDisposable
     public Task PublishAsync<T>(T message, Guid? messageId = null) where T : class => _host.PublishAsync(message, messageId);
 
     public ValueTask DisposeAsync() => _host.DisposeAsync();
+}
+
+/// <summary>A clock the test moves: the registry's idea of today.</summary>
+public sealed class MovableClock(DateTimeOffset start) : TimeProvider
+{
+    private long _ticks = start.UtcTicks;
+
+    public override DateTimeOffset GetUtcNow() => new(Interlocked.Read(ref _ticks), TimeSpan.Zero);
+
+    public void Advance(TimeSpan by) => Interlocked.Add(ref _ticks, by.Ticks);
 }

@@ -17,7 +17,7 @@ namespace Ketenmesh.Registry.Domain;
 /// registration whose pseudonymous link keys match an open registration is linked to it instead.
 /// Every change and its event are saved together (outbox).
 /// </summary>
-public sealed class Registrations(RegistryDbContext db, EventOutbox<RegistryDbContext> outbox, TimeProvider clock)
+public sealed class Registrations(RegistryDbContext db, RegistrationStore store, EventOutbox<RegistryDbContext> outbox)
 {
     /// <summary>Signals below this band are kept on file, not registered.</summary>
     public const RiskBand RegistrationBand = RiskBand.Medium;
@@ -34,6 +34,7 @@ public sealed class Registrations(RegistryDbContext db, EventOutbox<RegistryDbCo
             problems.Add(("initial_status", "must be SIGNALLED or POSSIBLE; later statuses are reached with ChangeStatus."));
         }
         problems.AddRange(LinkKeyProblems(request.LinkKeys, "link_keys"));
+        problems.AddRange(PersonRules.Problems(request.Person, "person"));
         if (problems.Count > 0)
         {
             throw RichErrors.InvalidArgument(Describe(problems), problems);
@@ -46,7 +47,7 @@ public sealed class Registrations(RegistryDbContext db, EventOutbox<RegistryDbCo
         var matches = await FindAsync(request.LinkKeys, cancellationToken);
         var registration = New(request.InitialStatus, PartnerTypes.Of(partnerId), request.ReporterType, request.Person, request.Exploitation, request.LinkKeys,
             request.SourceSignalIds.Select(id => new RecordReference { Kind = RecordKind.Signal, RecordId = id }));
-        Add(registration, partnerId, request.ClientRequestId);
+        store.Add(registration, partnerId, request.ClientRequestId);
         Registered(registration, request.SourceSignalIds);
         await db.SaveChangesAsync(cancellationToken);
         return new RegisterVictimResponse { Registration = registration, PossibleMatches = { matches } };
@@ -84,7 +85,7 @@ public sealed class Registrations(RegistryDbContext db, EventOutbox<RegistryDbCo
         }
         pending.Decided = true;
         // Two signals about one person decided at once must not both find nothing and both register.
-        await LockKeysAsync(facts.PersonLinkKeys, cancellationToken);
+        await store.LockKeysAsync(facts.PersonLinkKeys, cancellationToken);
         var signal = new RecordReference { Kind = RecordKind.Signal, Holder = facts.ReporterPartner, RecordId = signalId };
         if ((await FindAsync(facts.PersonLinkKeys, cancellationToken)).FirstOrDefault() is { } match)
         {
@@ -94,9 +95,9 @@ public sealed class Registrations(RegistryDbContext db, EventOutbox<RegistryDbCo
             foreach (var key in facts.PersonLinkKeys.Where(k => !registration.LinkKeys.Contains(k)))
             {
                 registration.LinkKeys.Add(key);
-                db.LinkKeys.Add(KeyRow(registration.RegistrationId, key));
+                store.AddKey(registration.RegistrationId, key);
             }
-            Save(row, registration);
+            store.Save(row, registration);
             outbox.Add(new SignalLinked { EventId = Guid.CreateVersion7().ToString(), OccurredAt = Now(), RegistrationId = registration.RegistrationId, SignalId = signalId });
             return;
         }
@@ -108,26 +109,16 @@ public sealed class Registrations(RegistryDbContext db, EventOutbox<RegistryDbCo
             new ExploitationProfile { Form = facts.SuspectedForm, Sector = facts.Sector, LocationType = facts.LocationType },
             facts.PersonLinkKeys,
             [signal]);
-        Add(created, null, null);
+        store.Add(created, null, null);
         Registered(created, [signalId]);
     }
 
-    public async Task<Registration> GetAsync(string registrationId, CancellationToken cancellationToken)
-    {
-        var row = await db.Registrations.AsNoTracking().FirstOrDefaultAsync(r => r.RegistrationId == registrationId, cancellationToken)
-            ?? throw new RpcException(new Status(StatusCode.NotFound, $"There is no registration '{registrationId}'."));
-        return Registration.Parser.ParseFrom(row.Data);
-    }
+    public Task<Registration> GetAsync(string registrationId, CancellationToken cancellationToken) => store.ReadAsync(registrationId, cancellationToken);
 
     public async Task<Registration> ChangeStatusAsync(string partnerId, ChangeStatusRequest request, CancellationToken cancellationToken)
     {
-        var row = await db.Registrations.FirstOrDefaultAsync(r => r.RegistrationId == request.RegistrationId, cancellationToken)
-            ?? throw new RpcException(new Status(StatusCode.NotFound, $"There is no registration '{request.RegistrationId}'."));
-        if (request.ExpectedVersion != 0 && request.ExpectedVersion != row.Version)
-        {
-            throw new RpcException(new Status(StatusCode.Aborted, $"The registration changed since you read it (version {row.Version}, you had {request.ExpectedVersion}); read it again."));
-        }
-        var registration = Registration.Parser.ParseFrom(row.Data);
+        // Closed ones too: the status rules say why a closed registration stays closed.
+        var (row, registration) = await store.LoadForChangeAsync(request.RegistrationId, request.ExpectedVersion, cancellationToken, allowClosed: true);
         if (StatusRules.Refusal(registration.Status, request.NewStatus, request.ClosureReason, partnerId) is { } refusal)
         {
             throw new RpcException(new Status(refusal.Forbidden ? StatusCode.PermissionDenied : StatusCode.FailedPrecondition, refusal.Reason));
@@ -136,7 +127,7 @@ public sealed class Registrations(RegistryDbContext db, EventOutbox<RegistryDbCo
         registration.Status = request.NewStatus;
         registration.ClosureReason = request.ClosureReason;
         registration.StatusChangedAt = Now();
-        Save(row, registration);
+        store.Save(row, registration);
         outbox.Add(new VictimStatusChanged
         {
             EventId = Guid.CreateVersion7().ToString(),
@@ -148,30 +139,6 @@ public sealed class Registrations(RegistryDbContext db, EventOutbox<RegistryDbCo
         });
         await db.SaveChangesAsync(cancellationToken);
         return registration;
-    }
-
-    /// <summary>
-    /// Holds each key for the rest of the transaction (PostgreSQL advisory locks, taken in one order so
-    /// two holders cannot deadlock). SQLite needs none: it lets one writer through at a time, and a
-    /// writer that read before another's commit fails and is retried.
-    /// </summary>
-    private async Task LockKeysAsync(IEnumerable<PersonLinkKey> keys, CancellationToken cancellationToken)
-    {
-        if (!db.Database.IsNpgsql())
-        {
-            return;
-        }
-        foreach (var lockId in keys.Select(LockIdOf).Distinct().Order())
-        {
-            await db.Database.ExecuteSqlRawAsync("SELECT pg_advisory_xact_lock({0})", [lockId], cancellationToken);
-        }
-    }
-
-    private static long LockIdOf(PersonLinkKey key)
-    {
-        var bytes = System.Security.Cryptography.SHA256.HashData(
-            System.Text.Encoding.UTF8.GetBytes($"{key.KeyId}/{(int)key.Kind}/").Concat(key.KeyedHash.ToByteArray()).ToArray());
-        return BitConverter.ToInt64(bytes, 0);
     }
 
     /// <summary>Registrations holding any of the keys, the most matching kinds first.</summary>
@@ -230,7 +197,7 @@ public sealed class Registrations(RegistryDbContext db, EventOutbox<RegistryDbCo
             Status = status,
             ReporterPartner = reporter,
             ReporterType = reporterType,
-            Person = person ?? new PersonProfile(),
+            Person = PersonRules.Normalised(person),
             Exploitation = exploitation ?? new ExploitationProfile(),
             LinkedRecords = { records },
             LinkKeys = { keys.Distinct() },
@@ -238,35 +205,6 @@ public sealed class Registrations(RegistryDbContext db, EventOutbox<RegistryDbCo
             StatusChangedAt = now,
         };
         return registration;
-    }
-
-    private void Add(Registration registration, string? partnerId, string? clientRequestId)
-    {
-        db.Registrations.Add(new RegistrationRow
-        {
-            RegistrationId = registration.RegistrationId,
-            ReporterPartnerId = partnerId,
-            ClientRequestId = clientRequestId,
-            Status = (int)registration.Status,
-            Version = registration.Version,
-            Data = registration.ToByteArray(),
-            RegisteredAt = registration.RegisteredAt.ToDateTime(),
-        });
-        foreach (var key in registration.LinkKeys)
-        {
-            db.LinkKeys.Add(KeyRow(registration.RegistrationId, key));
-        }
-    }
-
-    private static LinkKeyRow KeyRow(string registrationId, PersonLinkKey key) =>
-        new() { RegistrationId = registrationId, Kind = (int)key.Kind, KeyId = key.KeyId, KeyedHash = key.KeyedHash.ToByteArray() };
-
-    private static void Save(RegistrationRow row, Registration registration)
-    {
-        registration.Version = row.Version + 1;
-        row.Version = registration.Version;
-        row.Status = (int)registration.Status;
-        row.Data = registration.ToByteArray();
     }
 
     private void Registered(Registration registration, IEnumerable<string> signalIds) =>
@@ -280,5 +218,5 @@ public sealed class Registrations(RegistryDbContext db, EventOutbox<RegistryDbCo
             SourceSignalIds = { signalIds },
         });
 
-    private Timestamp Now() => Timestamp.FromDateTimeOffset(clock.GetUtcNow());
+    private Timestamp Now() => store.Now();
 }

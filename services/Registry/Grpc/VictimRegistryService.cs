@@ -5,12 +5,8 @@ using Ketenmesh.Registry.Domain;
 
 namespace Ketenmesh.Registry.Grpc;
 
-/// <summary>
-/// chain.registry.v1.VictimRegistry. Registration, reading, status and linkage are here; reflection
-/// period, aangifte and residence status, merging, consent and statistics are not built yet and
-/// answer UNIMPLEMENTED through the contract.
-/// </summary>
-public sealed class VictimRegistryService(Registrations registrations)
+/// <summary>chain.registry.v1.VictimRegistry: the contract's methods over the registry's domain.</summary>
+public sealed class VictimRegistryService(Registrations registrations, ReflectionAndResidence legalPath, Linkage linkage, Consents consents, Statistics statistics)
 {
     public Task<RegisterVictimResponse> RegisterVictim(RegisterVictimRequest request, ServerCallContext context) =>
         registrations.RegisterAsync(CallerPartner.Require(context), request, context.CancellationToken);
@@ -50,23 +46,46 @@ public sealed class VictimRegistryService(Registrations registrations)
         return new FindByLinkKeysResponse { Matches = { await registrations.FindAsync(request.LinkKeys, context.CancellationToken) } };
     }
 
-    // Not built yet (issue 4 continues): refused plainly rather than answered wrongly.
-    public Task<StartReflectionPeriodResponse> StartReflectionPeriod(StartReflectionPeriodRequest request, ServerCallContext context) => throw NotYet("StartReflectionPeriod");
+    public async Task<StartReflectionPeriodResponse> StartReflectionPeriod(StartReflectionPeriodRequest request, ServerCallContext context)
+    {
+        CallerPartner.Require(context);
+        return new StartReflectionPeriodResponse { Registration = await legalPath.StartReflectionPeriodAsync(request, context.CancellationToken) };
+    }
 
-    public Task<RecordAangifteStatusResponse> RecordAangifteStatus(RecordAangifteStatusRequest request, ServerCallContext context) => throw NotYet("RecordAangifteStatus");
+    public async Task<RecordAangifteStatusResponse> RecordAangifteStatus(RecordAangifteStatusRequest request, ServerCallContext context)
+    {
+        CallerPartner.Require(context);
+        return new RecordAangifteStatusResponse { Registration = await legalPath.RecordAangifteStatusAsync(request, context.CancellationToken) };
+    }
 
-    public Task<RecordResidenceStatusResponse> RecordResidenceStatus(RecordResidenceStatusRequest request, ServerCallContext context) => throw NotYet("RecordResidenceStatus");
+    public async Task<RecordResidenceStatusResponse> RecordResidenceStatus(RecordResidenceStatusRequest request, ServerCallContext context)
+    {
+        CallerPartner.Require(context);
+        return new RecordResidenceStatusResponse { Registration = await legalPath.RecordResidenceStatusAsync(request, context.CancellationToken) };
+    }
 
-    public Task<LinkRecordsResponse> LinkRecords(LinkRecordsRequest request, ServerCallContext context) => throw NotYet("LinkRecords");
+    public async Task<LinkRecordsResponse> LinkRecords(LinkRecordsRequest request, ServerCallContext context)
+    {
+        CallerPartner.Require(context);
+        return new LinkRecordsResponse { Registration = await linkage.LinkRecordsAsync(request, context.CancellationToken) };
+    }
 
-    public Task<MergeRegistrationsResponse> MergeRegistrations(MergeRegistrationsRequest request, ServerCallContext context) => throw NotYet("MergeRegistrations");
+    public Task<MergeRegistrationsResponse> MergeRegistrations(MergeRegistrationsRequest request, ServerCallContext context) =>
+        linkage.MergeAsync(CallerPartner.Require(context), request, context.CancellationToken);
 
-    public Task<RecordConsentResponse> RecordConsent(RecordConsentRequest request, ServerCallContext context) => throw NotYet("RecordConsent");
+    public async Task<RecordConsentResponse> RecordConsent(RecordConsentRequest request, ServerCallContext context) =>
+        new() { Consent = await consents.RecordAsync(CallerPartner.Require(context), request, context.CancellationToken) };
 
-    public Task<ListConsentsResponse> ListConsents(ListConsentsRequest request, ServerCallContext context) => throw NotYet("ListConsents");
+    public Task<ListConsentsResponse> ListConsents(ListConsentsRequest request, ServerCallContext context)
+    {
+        CallerPartner.Require(context);
+        return consents.ListAsync(request, context.CancellationToken);
+    }
 
-    public Task<GetStatisticsResponse> GetStatistics(GetStatisticsRequest request, ServerCallContext context) => throw NotYet("GetStatistics");
-
-    private static RpcException NotYet(string method) =>
-        new(new Status(StatusCode.Unimplemented, $"VictimRegistry/{method} is not available yet; registration, reading, status changes and linkage lookups are."));
+    /// <summary>Counts only, with small cells withheld: the statistics path never returns a registration.</summary>
+    public Task<GetStatisticsResponse> GetStatistics(GetStatisticsRequest request, ServerCallContext context)
+    {
+        CallerPartner.Require(context);
+        return statistics.GetAsync(request, context.CancellationToken);
+    }
 }

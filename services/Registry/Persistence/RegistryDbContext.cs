@@ -11,6 +11,10 @@ public sealed class RegistryDbContext(DbContextOptions<RegistryDbContext> option
 
     public DbSet<PendingSignalRow> PendingSignals => Set<PendingSignalRow>();
 
+    public DbSet<MergeRow> Merges => Set<MergeRow>();
+
+    public DbSet<ConsentRow> Consents => Set<ConsentRow>();
+
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
         modelBuilder.Entity<RegistrationRow>(e =>
@@ -24,6 +28,8 @@ public sealed class RegistryDbContext(DbContextOptions<RegistryDbContext> option
             e.Property(r => r.Version).HasColumnName("version").IsConcurrencyToken();
             e.Property(r => r.Data).HasColumnName("data");
             e.Property(r => r.RegisteredAt).HasColumnName("registered_at");
+            e.Property(r => r.ReflectionEndsOn).HasColumnName("reflection_ends_on");
+            e.Property(r => r.ReflectionReminded).HasColumnName("reflection_reminded");
             e.HasIndex(r => new { r.ReporterPartnerId, r.ClientRequestId }).IsUnique();
         });
         modelBuilder.Entity<LinkKeyRow>(e =>
@@ -44,6 +50,31 @@ public sealed class RegistryDbContext(DbContextOptions<RegistryDbContext> option
             e.Property(p => p.Received).HasColumnName("received");
             e.Property(p => p.Assessed).HasColumnName("assessed");
             e.Property(p => p.Decided).HasColumnName("decided");
+        });
+        modelBuilder.Entity<MergeRow>(e =>
+        {
+            e.ToTable("registration_merges");
+            e.HasKey(m => m.MergeId);
+            e.Property(m => m.MergeId).HasColumnName("merge_id");
+            e.Property(m => m.PartnerId).HasColumnName("partner_id");
+            e.Property(m => m.ClientRequestId).HasColumnName("client_request_id");
+            e.Property(m => m.SurvivingRegistrationId).HasColumnName("surviving_registration_id");
+            e.Property(m => m.Data).HasColumnName("data");
+            e.Property(m => m.MergedAt).HasColumnName("merged_at");
+            e.HasIndex(m => new { m.PartnerId, m.ClientRequestId }).IsUnique();
+        });
+        modelBuilder.Entity<ConsentRow>(e =>
+        {
+            e.ToTable("consents");
+            e.HasKey(c => c.ConsentId);
+            e.Property(c => c.ConsentId).HasColumnName("consent_id");
+            e.Property(c => c.RegistrationId).HasColumnName("registration_id");
+            e.Property(c => c.PartnerId).HasColumnName("partner_id");
+            e.Property(c => c.ClientRequestId).HasColumnName("client_request_id");
+            e.Property(c => c.Version).HasColumnName("version").IsConcurrencyToken();
+            e.Property(c => c.Data).HasColumnName("data");
+            e.Property(c => c.RecordedAt).HasColumnName("recorded_at");
+            e.HasIndex(c => new { c.PartnerId, c.ClientRequestId }).IsUnique();
         });
         modelBuilder.AddOutbox();
         modelBuilder.AddInbox();

@@ -12,6 +12,10 @@ public sealed class RegistrationRow
     /// <summary>chain.registry.v1.Registration, protobuf bytes.</summary>
     public byte[] Data { get; set; } = [];
     public DateTime RegisteredAt { get; set; }
+    /// <summary>Last day of a running reflection period; null when none runs. What the reminder watch looks for.</summary>
+    public DateOnly? ReflectionEndsOn { get; set; }
+    /// <summary>Set once ReflectionPeriodEnding was raised for the running period.</summary>
+    public bool ReflectionReminded { get; set; }
 }
 
 /// <summary>A pseudonymous link key held by a registration: the index record linkage looks in.</summary>
@@ -35,4 +39,30 @@ public sealed class PendingSignalRow
     public byte[]? Assessed { get; set; }
     /// <summary>Set once decided (registered, linked or not registered), so a late copy changes nothing.</summary>
     public bool Decided { get; set; }
+}
+
+/// <summary>A merge as it was answered, so a retried MergeRegistrations returns the same merge.</summary>
+public sealed class MergeRow
+{
+    public string MergeId { get; set; } = "";
+    public string PartnerId { get; set; } = "";
+    public string ClientRequestId { get; set; } = "";
+    public string SurvivingRegistrationId { get; set; } = "";
+    /// <summary>chain.registry.v1.MergeRecord, protobuf bytes.</summary>
+    public byte[] Data { get; set; } = [];
+    public DateTime MergedAt { get; set; }
+}
+
+/// <summary>A consent; the full record is the protobuf in <see cref="Data"/>.</summary>
+public sealed class ConsentRow
+{
+    public string ConsentId { get; set; } = "";
+    public string RegistrationId { get; set; } = "";
+    /// <summary>The partner that recorded it, with its idempotency key.</summary>
+    public string PartnerId { get; set; } = "";
+    public string ClientRequestId { get; set; } = "";
+    public long Version { get; set; }
+    /// <summary>chain.registry.v1.Consent, protobuf bytes.</summary>
+    public byte[] Data { get; set; } = [];
+    public DateTime RecordedAt { get; set; }
 }

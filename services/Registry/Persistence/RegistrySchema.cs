@@ -33,5 +33,37 @@ public static class RegistrySchema
                 CREATE INDEX ix_link_keys_registration ON registration_link_keys (registration_id);
                 CREATE TABLE pending_signals (signal_id text PRIMARY KEY, received bytea NULL, assessed bytea NULL, decided boolean NOT NULL);
                 """),
+        SchemaMigration.Sql(
+            "registry-0002-reflection-merges-consents",
+            sqlite: """
+                ALTER TABLE registrations ADD COLUMN reflection_ends_on TEXT NULL;
+                ALTER TABLE registrations ADD COLUMN reflection_reminded INTEGER NOT NULL DEFAULT 0;
+                CREATE INDEX ix_registrations_reflection ON registrations (reflection_ends_on);
+                CREATE INDEX ix_registrations_registered_at ON registrations (registered_at);
+                CREATE TABLE registration_merges (
+                    merge_id TEXT PRIMARY KEY, partner_id TEXT NOT NULL, client_request_id TEXT NOT NULL,
+                    surviving_registration_id TEXT NOT NULL, data BLOB NOT NULL, merged_at TEXT NOT NULL);
+                CREATE UNIQUE INDEX ux_merges_request ON registration_merges (partner_id, client_request_id);
+                CREATE TABLE consents (
+                    consent_id TEXT PRIMARY KEY, registration_id TEXT NOT NULL, partner_id TEXT NOT NULL,
+                    client_request_id TEXT NOT NULL, version INTEGER NOT NULL, data BLOB NOT NULL, recorded_at TEXT NOT NULL);
+                CREATE UNIQUE INDEX ux_consents_request ON consents (partner_id, client_request_id);
+                CREATE INDEX ix_consents_registration ON consents (registration_id);
+                """,
+            postgres: """
+                ALTER TABLE registrations ADD COLUMN reflection_ends_on date NULL;
+                ALTER TABLE registrations ADD COLUMN reflection_reminded boolean NOT NULL DEFAULT false;
+                CREATE INDEX ix_registrations_reflection ON registrations (reflection_ends_on) WHERE reflection_ends_on IS NOT NULL;
+                CREATE INDEX ix_registrations_registered_at ON registrations (registered_at);
+                CREATE TABLE registration_merges (
+                    merge_id text PRIMARY KEY, partner_id text NOT NULL, client_request_id text NOT NULL,
+                    surviving_registration_id text NOT NULL, data bytea NOT NULL, merged_at timestamptz NOT NULL);
+                CREATE UNIQUE INDEX ux_merges_request ON registration_merges (partner_id, client_request_id);
+                CREATE TABLE consents (
+                    consent_id text PRIMARY KEY, registration_id text NOT NULL, partner_id text NOT NULL,
+                    client_request_id text NOT NULL, version bigint NOT NULL, data bytea NOT NULL, recorded_at timestamptz NOT NULL);
+                CREATE UNIQUE INDEX ux_consents_request ON consents (partner_id, client_request_id);
+                CREATE INDEX ix_consents_registration ON consents (registration_id);
+                """),
     ];
 }

@@ -1,0 +1,255 @@
+using Chain.Common.V1;
+using Chain.Events.V1;
+using Chain.Registry.V1;
+using Google.Protobuf;
+using Ketenmesh.Contracts;
+using Ketenmesh.Grpc;
+using Ketenmesh.Messaging.Outbox;
+using Ketenmesh.Registry.Persistence;
+using Microsoft.EntityFrameworkCore;
+
+namespace Ketenmesh.Registry.Domain;
+
+/// <summary>
+/// Pseudonymous record linkage and merging: the answer to the double counting the Rapporteur names.
+/// A key belongs to one open registration at a time; when two registrations turn out to be one person,
+/// they are merged: the survivor takes the keys, records, consents and facts of the others, which stay
+/// readable, closed as MERGED and pointing at the survivor.
+/// </summary>
+public sealed class Linkage(RegistryDbContext db, RegistrationStore store, Registrations registrations, Consents consents, EventOutbox<RegistryDbContext> outbox)
+{
+    public const int MaxMerged = 20;
+
+    public async Task<Registration> LinkRecordsAsync(LinkRecordsRequest request, CancellationToken cancellationToken)
+    {
+        var problems = new List<(string Field, string Description)>();
+        if (string.IsNullOrWhiteSpace(request.RegistrationId))
+        {
+            problems.Add(("registration_id", "is required."));
+        }
+        if (request.LinkKeys.Count == 0 && request.Records.Count == 0)
+        {
+            problems.Add(("link_keys", "name at least one key or record to link."));
+        }
+        problems.AddRange(Registrations.LinkKeyProblems(request.LinkKeys, "link_keys"));
+        for (var i = 0; i < request.Records.Count; i++)
+        {
+            var record = request.Records[i];
+            if (record.Kind == RecordKind.Unspecified || !Enum.IsDefined(record.Kind))
+            {
+                problems.Add(($"records[{i}].kind", "must be SIGNAL, PLACEMENT, RETURN_CASE or PARTNER_FILE."));
+            }
+            if (record.Holder == PartnerType.Unspecified || !Enum.IsDefined(record.Holder))
+            {
+                problems.Add(($"records[{i}].holder", "must name the partner type that holds the record."));
+            }
+            if (string.IsNullOrWhiteSpace(record.RecordId) || record.RecordId.Length > 128)
+            {
+                problems.Add(($"records[{i}].record_id", "is required (up to 128 characters): the record's id in the holder's system."));
+            }
+        }
+        if (problems.Count > 0)
+        {
+            throw RichErrors.InvalidArgument(Registrations.Describe(problems), problems);
+        }
+        // One transaction: the key locks hold until the link is committed.
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        var (row, registration) = await store.LoadForChangeAsync(request.RegistrationId, request.ExpectedVersion, cancellationToken);
+        foreach (var record in request.Records.Where(r => r is { Kind: RecordKind.ReturnCase, Holder: PartnerType.Iom }))
+        {
+            // IOM tells CoMensha about a return only with the victim's written consent (brief, Return).
+            await consents.RequireAsync(registration.RegistrationId, PartnerType.Iom, PartnerType.Comensha, DisclosureTopic.Return, writtenOnly: true,
+                $"IOM's return case {record.RecordId}", cancellationToken);
+        }
+        await store.LockKeysAsync(request.LinkKeys, cancellationToken);
+        foreach (var key in request.LinkKeys.Distinct().Where(k => !registration.LinkKeys.Contains(k)))
+        {
+            if ((await registrations.FindAsync([key], cancellationToken)).FirstOrDefault(m => m.RegistrationId != registration.RegistrationId) is { } other)
+            {
+                throw new RpcException(new Status(StatusCode.FailedPrecondition,
+                    $"A {key.Kind} key is already held by registration '{other.RegistrationId}': if that is the same person, merge the two with MergeRegistrations."));
+            }
+            registration.LinkKeys.Add(key);
+            store.AddKey(registration.RegistrationId, key);
+        }
+        foreach (var record in request.Records.Distinct().Where(r => !registration.LinkedRecords.Contains(r)))
+        {
+            registration.LinkedRecords.Add(record);
+        }
+        store.Save(row, registration);
+        await db.SaveChangesAsync(cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        return registration;
+    }
+
+    public async Task<MergeRegistrationsResponse> MergeAsync(string partnerId, MergeRegistrationsRequest request, CancellationToken cancellationToken)
+    {
+        var problems = new List<(string Field, string Description)>();
+        if (string.IsNullOrWhiteSpace(request.ClientRequestId) || request.ClientRequestId.Length > 128)
+        {
+            problems.Add(("client_request_id", "is required (up to 128 characters) so a retry merges nothing twice."));
+        }
+        if (string.IsNullOrWhiteSpace(request.SurvivingRegistrationId))
+        {
+            problems.Add(("surviving_registration_id", "is required: the registration that remains."));
+        }
+        if (request.MergedRegistrationIds.Count is 0 or > MaxMerged || request.MergedRegistrationIds.Any(string.IsNullOrWhiteSpace))
+        {
+            problems.Add(("merged_registration_ids", $"name 1 to {MaxMerged} registrations to merge into the survivor."));
+        }
+        else if (request.MergedRegistrationIds.Distinct().Count() != request.MergedRegistrationIds.Count || request.MergedRegistrationIds.Contains(request.SurvivingRegistrationId))
+        {
+            problems.Add(("merged_registration_ids", "must be distinct and must not include the surviving registration."));
+        }
+        if (request.Reason == MergeReason.Unspecified || !Enum.IsDefined(request.Reason))
+        {
+            problems.Add(("reason", "must be DUPLICATE_REPORT or SAME_PERSON_ALIAS."));
+        }
+        if (problems.Count > 0)
+        {
+            throw RichErrors.InvalidArgument(Registrations.Describe(problems), problems);
+        }
+        if (await db.Merges.AsNoTracking().FirstOrDefaultAsync(m => m.PartnerId == partnerId && m.ClientRequestId == request.ClientRequestId, cancellationToken) is { } earlier)
+        {
+            var merge = MergeRecord.Parser.ParseFrom(earlier.Data);
+            if (earlier.SurvivingRegistrationId != request.SurvivingRegistrationId || !merge.MergedRegistrationIds.Order().SequenceEqual(request.MergedRegistrationIds.Order()))
+            {
+                throw new RpcException(new Status(StatusCode.AlreadyExists, $"client_request_id '{request.ClientRequestId}' was used for another merge; use a new id for a new merge."));
+            }
+            return new MergeRegistrationsResponse { Registration = await store.ReadAsync(earlier.SurvivingRegistrationId, cancellationToken), Merge = merge };
+        }
+
+        // One transaction: the key locks hold until the merge is committed.
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        var (survivorRow, survivor) = await store.LoadForChangeAsync(request.SurvivingRegistrationId, 0, cancellationToken);
+        var merged = new List<(RegistrationRow Row, Registration Registration)>();
+        foreach (var id in request.MergedRegistrationIds)
+        {
+            merged.Add(await store.LoadForChangeAsync(id, 0, cancellationToken));
+        }
+        await store.LockKeysAsync(merged.SelectMany(m => m.Registration.LinkKeys).Concat(survivor.LinkKeys), cancellationToken);
+
+        var now = store.Now();
+        var record = new MergeRecord { MergedRegistrationIds = { request.MergedRegistrationIds }, Reason = request.Reason, MergedBy = PartnerTypes.Of(partnerId), MergedAt = now };
+        var previousStatus = survivor.Status;
+        foreach (var (row, other) in merged)
+        {
+            Absorb(survivor, survivorRow, other, row);
+            db.LinkKeys.RemoveRange(await db.LinkKeys.Where(k => k.RegistrationId == other.RegistrationId).ToListAsync(cancellationToken));
+            foreach (var key in other.LinkKeys.Where(k => !survivor.LinkKeys.Contains(k)))
+            {
+                survivor.LinkKeys.Add(key);
+                store.AddKey(survivor.RegistrationId, key);
+            }
+            await consents.MoveAsync(other.RegistrationId, survivor.RegistrationId, cancellationToken);
+            var otherStatus = other.Status;
+            other.Status = VictimStatus.Closed;
+            other.ClosureReason = RegistrationClosureReason.Merged;
+            other.MergedIntoRegistrationId = survivor.RegistrationId;
+            other.StatusChangedAt = now;
+            store.Save(row, other);
+            StatusChanged(other.RegistrationId, otherStatus, other.Status, other.ClosureReason, now);
+        }
+        survivor.MergeHistory.Add(record);
+        if (survivor.Status != previousStatus)
+        {
+            survivor.StatusChangedAt = now;
+            StatusChanged(survivor.RegistrationId, previousStatus, survivor.Status, RegistrationClosureReason.Unspecified, now);
+        }
+        store.Save(survivorRow, survivor);
+        db.Merges.Add(new MergeRow
+        {
+            MergeId = $"merge-{Guid.CreateVersion7():N}",
+            PartnerId = partnerId,
+            ClientRequestId = request.ClientRequestId,
+            SurvivingRegistrationId = survivor.RegistrationId,
+            Data = record.ToByteArray(),
+            MergedAt = now.ToDateTime(),
+        });
+        outbox.Add(new RegistrationsMerged
+        {
+            EventId = Guid.CreateVersion7().ToString(),
+            OccurredAt = now,
+            SurvivingRegistrationId = survivor.RegistrationId,
+            MergedRegistrationIds = { request.MergedRegistrationIds },
+            Reason = request.Reason,
+        });
+        await db.SaveChangesAsync(cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        return new MergeRegistrationsResponse { Registration = survivor, Merge = record };
+    }
+
+    /// <summary>
+    /// What the survivor takes from a registration of the same person: records and history always, the
+    /// furthest status, and any fact the survivor does not know yet. What the survivor knows stays.
+    /// </summary>
+    private static void Absorb(Registration survivor, RegistrationRow survivorRow, Registration other, RegistrationRow otherRow)
+    {
+        foreach (var record in other.LinkedRecords.Where(r => !survivor.LinkedRecords.Contains(r)))
+        {
+            survivor.LinkedRecords.Add(record);
+        }
+        survivor.MergeHistory.Add(other.MergeHistory);
+        if (other.Status > survivor.Status)
+        {
+            survivor.Status = other.Status;
+        }
+        var person = survivor.Person ??= new PersonProfile();
+        var theirs = other.Person ?? new PersonProfile();
+        if (person.Sex == Sex.Unspecified)
+        {
+            person.Sex = theirs.Sex;
+        }
+        if (!person.HasAgeAtRegistration && theirs.HasAgeAtRegistration)
+        {
+            person.AgeAtRegistration = theirs.AgeAtRegistration;
+        }
+        if (!person.HasAgeAtExploitationStart && theirs.HasAgeAtExploitationStart)
+        {
+            person.AgeAtExploitationStart = theirs.AgeAtExploitationStart;
+        }
+        person.Minor |= theirs.Minor;
+        person.Nationalities.Add(theirs.Nationalities.Where(n => !person.Nationalities.Contains(n)).ToList());
+        person.Languages.Add(theirs.Languages.Where(l => !person.Languages.Contains(l)).ToList());
+        var exploitation = survivor.Exploitation ??= new ExploitationProfile();
+        var theirExploitation = other.Exploitation ?? new ExploitationProfile();
+        if (exploitation.Form == FormOfExploitation.Unspecified)
+        {
+            exploitation.Form = theirExploitation.Form;
+        }
+        if (exploitation.Scope == ExploitationScope.Unspecified)
+        {
+            exploitation.Scope = theirExploitation.Scope;
+        }
+        if (exploitation.Sector == Sector.Unspecified)
+        {
+            exploitation.Sector = theirExploitation.Sector;
+        }
+        if (exploitation.LocationType == LocationType.Unspecified)
+        {
+            exploitation.LocationType = theirExploitation.LocationType;
+        }
+        if (survivor.AangifteStatus == AangifteStatus.Unspecified)
+        {
+            survivor.AangifteStatus = other.AangifteStatus;
+            survivor.AangifteStatusOn = other.AangifteStatusOn;
+        }
+        if (survivor.ReflectionPeriod is null && other.ReflectionPeriod is not null)
+        {
+            survivor.ReflectionPeriod = other.ReflectionPeriod.Clone();
+            survivorRow.ReflectionReminded = otherRow.ReflectionReminded;
+        }
+        survivor.Residence ??= other.Residence?.Clone();
+    }
+
+    private void StatusChanged(string registrationId, VictimStatus previous, VictimStatus now, RegistrationClosureReason reason, Google.Protobuf.WellKnownTypes.Timestamp at) =>
+        outbox.Add(new VictimStatusChanged
+        {
+            EventId = Guid.CreateVersion7().ToString(),
+            OccurredAt = at,
+            RegistrationId = registrationId,
+            PreviousStatus = previous,
+            NewStatus = now,
+            ClosureReason = reason,
+        });
+}

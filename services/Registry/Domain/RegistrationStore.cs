@@ -1,0 +1,112 @@
+using Chain.Common.V1;
+using Chain.Registry.V1;
+using Google.Protobuf;
+using Google.Protobuf.WellKnownTypes;
+using Ketenmesh.Contracts;
+using Ketenmesh.Grpc;
+using Ketenmesh.Registry.Persistence;
+using Microsoft.EntityFrameworkCore;
+
+namespace Ketenmesh.Registry.Domain;
+
+/// <summary>
+/// Reading and writing registrations: the protobuf record and the columns queries need stay in step,
+/// the version moves on every change, and a caller holding an old version is told to read again.
+/// Nothing here saves; the caller saves the change together with its events.
+/// </summary>
+public sealed class RegistrationStore(RegistryDbContext db, TimeProvider clock)
+{
+    public RegistryDbContext Db => db;
+
+    public Timestamp Now() => Timestamp.FromDateTimeOffset(clock.GetUtcNow());
+
+    public DateOnly Today() => DateOnly.FromDateTime(clock.GetUtcNow().UtcDateTime);
+
+    public async Task<Registration> ReadAsync(string registrationId, CancellationToken cancellationToken)
+    {
+        var row = await db.Registrations.AsNoTracking().FirstOrDefaultAsync(r => r.RegistrationId == registrationId, cancellationToken)
+            ?? throw NotFound(registrationId);
+        return Registration.Parser.ParseFrom(row.Data);
+    }
+
+    /// <summary>Loads a registration to change it; refuses a stale <paramref name="expectedVersion"/> (0 skips the check) and, unless allowed, a closed one.</summary>
+    public async Task<(RegistrationRow Row, Registration Registration)> LoadForChangeAsync(string registrationId, long expectedVersion, CancellationToken cancellationToken, bool allowClosed = false)
+    {
+        var row = await db.Registrations.FirstOrDefaultAsync(r => r.RegistrationId == registrationId, cancellationToken)
+            ?? throw NotFound(registrationId);
+        if (expectedVersion != 0 && expectedVersion != row.Version)
+        {
+            throw new RpcException(new Status(StatusCode.Aborted, $"The registration changed since you read it (version {row.Version}, you had {expectedVersion}); read it again."));
+        }
+        var registration = Registration.Parser.ParseFrom(row.Data);
+        if (!allowClosed && registration.Status == VictimStatus.Closed)
+        {
+            throw new RpcException(new Status(StatusCode.FailedPrecondition, registration.ClosureReason == RegistrationClosureReason.Merged
+                ? $"Registration '{registrationId}' was merged into '{registration.MergedIntoRegistrationId}'; change that one."
+                : $"Registration '{registrationId}' is closed ({registration.ClosureReason}); a closed registration does not change."));
+        }
+        return (row, registration);
+    }
+
+    public void Add(Registration registration, string? partnerId, string? clientRequestId)
+    {
+        var row = new RegistrationRow
+        {
+            RegistrationId = registration.RegistrationId,
+            ReporterPartnerId = partnerId,
+            ClientRequestId = clientRequestId,
+            RegisteredAt = registration.RegisteredAt.ToDateTime(),
+        };
+        Write(row, registration);
+        db.Registrations.Add(row);
+        foreach (var key in registration.LinkKeys)
+        {
+            AddKey(registration.RegistrationId, key);
+        }
+    }
+
+    /// <summary>Stages a change: the next version, with the query columns following the record.</summary>
+    public void Save(RegistrationRow row, Registration registration)
+    {
+        registration.Version = row.Version + 1;
+        Write(row, registration);
+    }
+
+    public void AddKey(string registrationId, PersonLinkKey key) =>
+        db.LinkKeys.Add(new LinkKeyRow { RegistrationId = registrationId, Kind = (int)key.Kind, KeyId = key.KeyId, KeyedHash = key.KeyedHash.ToByteArray() });
+
+    /// <summary>
+    /// Holds each key for the rest of the transaction (PostgreSQL advisory locks, taken in one order so
+    /// two holders cannot deadlock). SQLite needs none: it lets one writer through at a time, and a
+    /// writer that read before another's commit fails and is retried.
+    /// </summary>
+    public async Task LockKeysAsync(IEnumerable<PersonLinkKey> keys, CancellationToken cancellationToken)
+    {
+        if (!db.Database.IsNpgsql())
+        {
+            return;
+        }
+        foreach (var lockId in keys.Select(LockIdOf).Distinct().Order())
+        {
+            await db.Database.ExecuteSqlRawAsync("SELECT pg_advisory_xact_lock({0})", [lockId], cancellationToken);
+        }
+    }
+
+    public static RpcException NotFound(string registrationId) => new(new Status(StatusCode.NotFound, $"There is no registration '{registrationId}'."));
+
+    private static void Write(RegistrationRow row, Registration registration)
+    {
+        row.Version = registration.Version;
+        row.Status = (int)registration.Status;
+        // Only an open registration's running period is watched; a merged one's lives on in the survivor.
+        row.ReflectionEndsOn = registration is { Status: not VictimStatus.Closed, ReflectionPeriod: { State: ReflectionPeriodState.Running } period } ? period.EndOn.ToDateOnly() : null;
+        row.Data = registration.ToByteArray();
+    }
+
+    private static long LockIdOf(PersonLinkKey key)
+    {
+        var bytes = System.Security.Cryptography.SHA256.HashData(
+            System.Text.Encoding.UTF8.GetBytes($"{key.KeyId}/{(int)key.Kind}/").Concat(key.KeyedHash.ToByteArray()).ToArray());
+        return BitConverter.ToInt64(bytes, 0);
+    }
+}

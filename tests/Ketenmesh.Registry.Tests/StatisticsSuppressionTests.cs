@@ -1,0 +1,123 @@
+using Chain.Common.V1;
+using Ketenmesh.Registry.Domain;
+
+namespace Ketenmesh.Registry.Tests;
+
+/// <summary>
+/// Small-cell suppression against an attacker who holds every table of a year (all 16 breakdowns) and
+/// works out withheld cells from totals: wherever a total and all but one of its parts are known, the
+/// last part is known too, and so on until nothing new follows.
+/// </summary>
+public sealed class StatisticsSuppressionTests
+{
+    private static readonly FormOfExploitation[] Forms = [FormOfExploitation.Sexual, FormOfExploitation.Labour, FormOfExploitation.Criminal];
+    private static readonly string[] Nationalities = ["NL", "NG", "RO", "HU"];
+    private static readonly Sector[] Sectors = [Sector.SexIndustry, Sector.AgricultureHorticulture, Sector.Unspecified];
+    private static readonly Dimensions[] AllTables = Enumerable.Range(0, 16).Select(i => (Dimensions)i).ToArray();
+
+    private static List<Cell> People(Random random, int count) =>
+        Enumerable.Range(0, count).Select(_ => new Cell(
+            Forms[Skewed(random, Forms.Length)], Nationalities[Skewed(random, Nationalities.Length)], random.Next(4) == 0, Sectors[Skewed(random, Sectors.Length)])).ToList();
+
+    // Realistic skew: most people in a few cells, many small cells in the tail.
+    private static int Skewed(Random random, int length) => Math.Min(length - 1, (int)Math.Floor(-Math.Log(1 - random.NextDouble()) * 1.2));
+
+    [Fact]
+    public void No_cell_below_the_threshold_can_be_worked_out_from_any_combination_of_a_years_tables()
+    {
+        var random = new Random(20261130);
+        var smallCellsSeen = 0;
+        for (var round = 0; round < 300; round++)
+        {
+            var tables = new YearTables(People(random, random.Next(8, 120)));
+            var known = Attack(tables);
+            foreach (var dimensions in AllTables)
+            {
+                foreach (var (cell, count) in tables.Table(dimensions).Counts.Where(c => c.Value < Statistics.Threshold))
+                {
+                    smallCellsSeen++;
+                    Assert.True(tables.Table(dimensions).Suppressed.Contains(cell), $"round {round}: small cell {cell} in table {dimensions} is published");
+                    Assert.False(known.ContainsKey((dimensions, cell)), $"round {round}: small cell {cell} ({count}) in table {dimensions} can be worked out from totals");
+                }
+            }
+        }
+        Assert.True(smallCellsSeen > 1000, "the random years should hold many small cells");
+    }
+
+    [Fact]
+    public void Without_the_complementary_rules_the_same_attacker_does_recover_small_cells()
+    {
+        // The attack is real: publishing every cell of five or more and withholding only the small ones leaks.
+        var random = new Random(7);
+        var recovered = 0;
+        for (var round = 0; round < 50; round++)
+        {
+            var people = People(random, random.Next(8, 120));
+            var naive = AllTables.ToDictionary(d => d, d => people.GroupBy(p => p.Project(d)).ToDictionary(g => g.Key, g => g.Count()));
+            var known = Attack(AllTables.ToDictionary(d => d, d => (IReadOnlyDictionary<Cell, int>)naive[d]), d => naive[d].Where(c => c.Value < Statistics.Threshold).Select(c => c.Key).ToHashSet());
+            recovered += AllTables.Sum(d => naive[d].Count(c => c.Value < Statistics.Threshold && known.ContainsKey((d, c.Key))));
+        }
+        Assert.True(recovered > 0);
+    }
+
+    [Fact]
+    public void The_same_year_and_breakdown_always_withhold_the_same_cells()
+    {
+        var people = People(new Random(3), 90);
+        var first = new YearTables(people).Table(Dimensions.Form | Dimensions.Nationality).Suppressed;
+        var shuffled = people.OrderBy(_ => Guid.NewGuid()).ToList();
+        var again = new YearTables(shuffled);
+        again.Table(Dimensions.Sector | Dimensions.Minor);
+        Assert.Equal(first.OrderBy(c => c.ToString()), again.Table(Dimensions.Form | Dimensions.Nationality).Suppressed.OrderBy(c => c.ToString()));
+    }
+
+    private static Dictionary<(Dimensions, Cell), int> Attack(YearTables tables) =>
+        Attack(AllTables.ToDictionary(d => d, d => tables.Table(d).Counts), d => tables.Table(d).Suppressed);
+
+    /// <summary>Every value that follows from the published cells by "a total is the sum of its parts".</summary>
+    private static Dictionary<(Dimensions, Cell), int> Attack(Dictionary<Dimensions, IReadOnlyDictionary<Cell, int>> counts, Func<Dimensions, IReadOnlySet<Cell>> withheld)
+    {
+        var known = new Dictionary<(Dimensions, Cell), int>();
+        foreach (var (dimensions, cells) in counts)
+        {
+            var hidden = withheld(dimensions);
+            foreach (var (cell, count) in cells.Where(c => !hidden.Contains(c.Key)))
+            {
+                known[(dimensions, cell)] = count;
+            }
+        }
+        var relations = new List<((Dimensions, Cell) Total, List<(Dimensions, Cell)> Parts)>();
+        foreach (var dimensions in AllTables)
+        {
+            foreach (var dropped in Enum.GetValues<Dimensions>().Where(d => d != Dimensions.None && dimensions.HasFlag(d)))
+            {
+                var coarser = dimensions & ~dropped;
+                foreach (var total in counts[coarser].Keys)
+                {
+                    relations.Add(((coarser, total), counts[dimensions].Keys.Where(c => c.Project(coarser) == total).Select(c => (dimensions, c)).ToList()));
+                }
+            }
+        }
+        bool learned;
+        do
+        {
+            learned = false;
+            foreach (var (total, parts) in relations)
+            {
+                var unknownParts = parts.Where(p => !known.ContainsKey(p)).ToList();
+                if (known.TryGetValue(total, out var sum) && unknownParts.Count == 1)
+                {
+                    known[unknownParts[0]] = sum - parts.Where(p => p != unknownParts[0]).Sum(p => known[p]);
+                    learned = true;
+                }
+                else if (!known.ContainsKey(total) && unknownParts.Count == 0)
+                {
+                    known[total] = parts.Sum(p => known[p]);
+                    learned = true;
+                }
+            }
+        }
+        while (learned);
+        return known;
+    }
+}
