@@ -25,6 +25,10 @@ public sealed class SignalFeedback(SignalsDbContext db, TimeProvider clock)
         var updated = record.Outcome is null ? new SignalOutcome() : SignalOutcome.Parser.ParseFrom(record.Outcome);
         outcome(updated);
         var now = clock.GetUtcNow().UtcDateTime;
+        if (AnonymousChannel.Applies(record.ReporterPartnerId, record.Observation))
+        {
+            now = AnonymousChannel.Day(now);
+        }
         if (status > previous && previous != SignalStatus.Closed)
         {
             record.Status = (int)status;

@@ -64,13 +64,18 @@ public sealed class SignalIntake(SignalsDbContext db, EventOutbox<SignalsDbConte
                 results[i] = new(null, false, RichErrors.InvalidArgument($"The signal is not valid: {problems.Count} problem(s), see the field violations.", problems));
                 continue;
             }
+            var anonymous = AnonymousChannel.Applies(partnerId, observation!);
+            if (anonymous)
+            {
+                observation = AnonymousChannel.Kept(observation!);
+            }
             var observationBytes = observation!.ToByteArray();
             if (known.TryGetValue(clientRequestId, out var existing))
             {
                 results[i] = Duplicate(existing, observationBytes);
                 continue;
             }
-            var record = Stage(partnerId, clientRequestId, observation, observationBytes, now);
+            var record = Stage(partnerId, clientRequestId, observation, observationBytes, anonymous ? AnonymousChannel.Day(now) : now, anonymous);
             known[clientRequestId] = record;
             staged.Add(record);
             results[i] = new(ToSignal(record), false, null);
@@ -95,11 +100,11 @@ public sealed class SignalIntake(SignalsDbContext db, EventOutbox<SignalsDbConte
     }
 
     /// <summary>Stages the signal and its SignalReceived event in the same unit of work.</summary>
-    private SignalRecord Stage(string partnerId, string clientRequestId, SignalObservation observation, byte[] observationBytes, DateTime now)
+    private SignalRecord Stage(string partnerId, string clientRequestId, SignalObservation observation, byte[] observationBytes, DateTime now, bool anonymous)
     {
         var record = new SignalRecord
         {
-            SignalId = $"sig-{Guid.CreateVersion7():N}",
+            SignalId = $"sig-{(anonymous ? Guid.NewGuid() : Guid.CreateVersion7()):N}",
             ReporterPartnerId = partnerId,
             ClientRequestId = clientRequestId,
             Observation = observationBytes,
@@ -111,7 +116,7 @@ public sealed class SignalIntake(SignalsDbContext db, EventOutbox<SignalsDbConte
         db.Signals.Add(record);
         outbox.Add(new SignalReceived
         {
-            EventId = Guid.CreateVersion7().ToString(),
+            EventId = (anonymous ? Guid.NewGuid() : Guid.CreateVersion7()).ToString(),
             OccurredAt = Timestamp.FromDateTime(now),
             SignalId = record.SignalId,
             ReporterPartner = PartnerTypes.Of(partnerId),

@@ -1,0 +1,61 @@
+using Chain.Common.V1;
+using Chain.Signals.V1;
+using static Ketenmesh.Signals.Tests.SignalsHost;
+
+namespace Ketenmesh.Signals.Tests;
+
+/// <summary>The anonymous line: nothing kept that leads back to the reporter (no place, no time finer than the day).</summary>
+public sealed class AnonymousChannelTests : IAsyncLifetime
+{
+    private readonly string _dataDirectory = Directory.CreateTempSubdirectory("ketenmesh-signals-").FullName;
+    private SignalsHost _host = null!;
+
+    public async Task InitializeAsync() => _host = await StartEmbeddedAsync(_dataDirectory);
+
+    public async Task DisposeAsync()
+    {
+        await _host.DisposeAsync();
+        Directory.Delete(_dataDirectory, recursive: true);
+    }
+
+    private static SignalObservation Tip() => new()
+    {
+        Channel = SignalChannel.AnonymousLine,
+        ReporterType = ReporterType.Citizen,
+        ObservedIndicators = { Indicator.ProstitutionFear, Indicator.ProstitutionNoFreedomOfMovement },
+        SuspectedForm = FormOfExploitation.Sexual,
+        LocationType = LocationType.Window,
+        ObservedOn = new Date { Year = 2026, Month = 11 },
+        Municipality = new Municipality { Code = "GM0363", Name = "Amsterdam" },
+    };
+
+    [Theory]
+    [InlineData("anonymous")]
+    [InlineData("police")]
+    public async Task A_tip_from_the_anonymous_line_is_kept_without_place_or_time_of_day(string partner)
+    {
+        var submitted = await _host.Client.UnaryCall(Submit, new SubmitSignalRequest { ClientRequestId = "mma-1", Observation = Tip() }, As(partner));
+        var retried = await _host.Client.UnaryCall(Submit, new SubmitSignalRequest { ClientRequestId = "mma-1", Observation = Tip() }, As(partner));
+        var read = (await _host.Client.UnaryCall(Get, new GetSignalRequest { SignalId = submitted.Signal.SignalId }, As(partner))).Signal;
+        var received = await _host.Events.WaitForAsync(e => e.SignalId == read.SignalId, TimeSpan.FromSeconds(5));
+
+        Assert.Null(read.Observation.Municipality);
+        Assert.Equal(Tip().ObservedIndicators, read.Observation.ObservedIndicators);
+        Assert.Equal(TimeSpan.Zero, read.ReceivedAt.ToDateTime().TimeOfDay);
+        Assert.Equal(TimeSpan.Zero, read.StatusChangedAt.ToDateTime().TimeOfDay);
+        Assert.Equal(TimeSpan.Zero, received.OccurredAt.ToDateTime().TimeOfDay);
+        // A time-ordered (version 7) id would carry the moment of the tip; a random (version 4) one does not.
+        Assert.Equal('4', read.SignalId["sig-".Length + 12]);
+        Assert.True(retried.Duplicate);
+        Assert.Equal(read.SignalId, retried.Signal.SignalId);
+    }
+
+    [Fact]
+    public async Task A_signal_from_another_channel_keeps_its_place_and_time()
+    {
+        var submitted = await _host.Client.UnaryCall(Submit, new SubmitSignalRequest { ClientRequestId = "pol-1", Observation = Observations.PoliceCheck() }, As("police"));
+
+        Assert.Equal("GM0363", submitted.Signal.Observation.Municipality.Code);
+        Assert.Equal('7', submitted.Signal.SignalId["sig-".Length + 12]);
+    }
+}
