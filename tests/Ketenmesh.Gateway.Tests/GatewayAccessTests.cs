@@ -115,6 +115,26 @@ public sealed class GatewayAccessTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Investigators_confirm_identification_and_IOM_links_its_return_case_but_care_does_neither()
+    {
+        const string changeStatus = "chain.registry.v1.VictimRegistry/ChangeStatus";
+        const string linkRecords = "chain.registry.v1.VictimRegistry/LinkRecords";
+        var police = await _mesh.Raw.CallAsync(changeStatus, [[]], _mesh.As("police", "criminal_investigation"));
+        var inspectorate = await _mesh.Raw.CallAsync(changeStatus, [[]], _mesh.As("inspectorate", "criminal_investigation"));
+        var shelter = await _mesh.Raw.CallAsync(changeStatus, [[]], _mesh.As("shelters", "victim_care"));
+        var iom = await _mesh.Raw.CallAsync(linkRecords, [[]], _mesh.As("iom", "return"));
+        var iomReads = await _mesh.Raw.CallAsync("chain.registry.v1.VictimRegistry/GetRegistration", [[]], _mesh.As("iom", "return"));
+        var care = await _mesh.Raw.CallAsync(linkRecords, [[]], _mesh.As("care", "victim_care"));
+
+        Assert.Equal((int)StatusCode.OK, police.Status);
+        Assert.Equal((int)StatusCode.OK, inspectorate.Status);
+        Assert.Equal((int)StatusCode.PermissionDenied, shelter.Status);
+        Assert.Equal((int)StatusCode.OK, iom.Status);
+        Assert.Equal((int)StatusCode.PermissionDenied, iomReads.Status);
+        Assert.Equal((int)StatusCode.PermissionDenied, care.Status);
+    }
+
+    [Fact]
     public async Task Iom_shares_a_return_with_comensha_only_with_recorded_consent()
     {
         const string method = "chain.returns.v1.ReturnCoordination/ShareReturnWithCoMensha";
