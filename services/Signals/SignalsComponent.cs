@@ -11,7 +11,7 @@ using Ketenmesh.Signals.Persistence;
 
 namespace Ketenmesh.Signals;
 
-/// <summary>Signal intake: port 8101, its own database; publishes SignalReceived through its outbox and writes RiskAssessed and VictimRegistered back onto the signals (inbox).</summary>
+/// <summary>Signal intake: port 8101, its own database; publishes SignalReceived through its outbox and writes what the chain did with each signal back onto it (inbox): assessed, registered or linked, moved by a merge, closed.</summary>
 public sealed class SignalsComponent : IMeshComponent
 {
     public string Name => "signals";
@@ -30,6 +30,8 @@ public sealed class SignalsComponent : IMeshComponent
             .AddInbox<SignalsDbContext>()
             .AddConsumer<RiskAssessedConsumer>()
             .AddConsumer<VictimRegisteredConsumer>()
+            .AddConsumer<VictimStatusChangedConsumer>()
+            .AddConsumer<RegistrationsMergedConsumer>()
             .AddConsumer<SignalLinkedConsumer>();
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton<SignalStatusFeed>();

@@ -99,6 +99,22 @@ public sealed class RegistryServiceTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Closing_a_registration_tells_the_chain_which_signals_it_came_from()
+    {
+        await _host.PublishAsync(Received("sig-f", Key()));
+        await _host.PublishAsync(Assessed("sig-f", RiskBand.High));
+        var registered = await EventuallyAsync(() => _host.Events.Registered.FirstOrDefault(e => e.SourceSignalIds.Contains("sig-f")));
+
+        await _host.Client.UnaryCall(Change, new ChangeStatusRequest { RegistrationId = registered.RegistrationId, NewStatus = VictimStatus.Closed, ClosureReason = RegistrationClosureReason.NotAVictim }, As("comensha"));
+        var closed = await EventuallyAsync(() => _host.Events.StatusChanged.FirstOrDefault(e => e.RegistrationId == registered.RegistrationId));
+
+        Assert.Equal(VictimStatus.Possible, closed.PreviousStatus);
+        Assert.Equal(VictimStatus.Closed, closed.NewStatus);
+        Assert.Equal(RegistrationClosureReason.NotAVictim, closed.ClosureReason);
+        Assert.Equal(["sig-f"], closed.SignalIds);
+    }
+
+    [Fact]
     public async Task A_redelivered_assessment_registers_nothing_twice()
     {
         var messageId = Guid.NewGuid();

@@ -120,4 +120,35 @@ public sealed class FeedbackTests : IAsyncLifetime
         Assert.Equal("reg-9", (await WaitForAsync("police", police.SignalId, s => s.Status == SignalStatus.Registered)).Outcome.RegistrationId);
         Assert.Equal("reg-9", (await WaitForAsync("inspectorate", inspection.SignalId, s => s.Status == SignalStatus.Registered)).Outcome.RegistrationId);
     }
+
+    [Fact]
+    public async Task A_merge_moves_the_signal_to_the_surviving_registration_and_a_closed_registration_closes_it()
+    {
+        var signal = await SubmitAsync("police", "fb-6");
+        await PublishAsync(Registered("reg-dup", signal.SignalId));
+        await WaitForAsync("police", signal.SignalId, s => s.Status == SignalStatus.Registered);
+
+        await PublishAsync(new RegistrationsMerged { EventId = Guid.NewGuid().ToString(), SurvivingRegistrationId = "reg-kept", MergedRegistrationIds = { "reg-dup" }, SignalIds = { signal.SignalId } });
+        await PublishAsync(new VictimStatusChanged
+        {
+            EventId = Guid.NewGuid().ToString(), RegistrationId = "reg-dup", NewStatus = Chain.Registry.V1.VictimStatus.Closed,
+            ClosureReason = Chain.Registry.V1.RegistrationClosureReason.Merged, SignalIds = { signal.SignalId },
+        });
+        var moved = await WaitForAsync("police", signal.SignalId, s => s.Outcome.RegistrationId == "reg-kept");
+        await Task.Delay(300);
+        var notClosedByTheMerge = (await Client.UnaryCall(Get, new GetSignalRequest { SignalId = signal.SignalId }, As("police"))).Signal;
+
+        await PublishAsync(new VictimStatusChanged
+        {
+            EventId = Guid.NewGuid().ToString(), RegistrationId = "reg-kept", NewStatus = Chain.Registry.V1.VictimStatus.Closed,
+            ClosureReason = Chain.Registry.V1.RegistrationClosureReason.NotAVictim, SignalIds = { signal.SignalId },
+        });
+        var closed = await WaitForAsync("police", signal.SignalId, s => s.Status == SignalStatus.Closed);
+
+        Assert.Equal("reg-kept", moved.Outcome.RegistrationId);
+        Assert.Equal(SignalStatus.Registered, notClosedByTheMerge.Status);
+        Assert.Equal(SignalStatus.Closed, closed.Status);
+        Assert.Equal(SignalClosureReason.NoIndications, closed.Outcome.ClosureReason);
+        Assert.NotNull(closed.Outcome.ClosedAt);
+    }
 }

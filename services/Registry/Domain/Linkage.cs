@@ -148,13 +148,13 @@ public sealed class Linkage(RegistryDbContext db, RegistrationStore store, Regis
             other.MergedIntoRegistrationId = survivor.RegistrationId;
             other.StatusChangedAt = now;
             store.Save(row, other);
-            StatusChanged(other.RegistrationId, otherStatus, other.Status, other.ClosureReason, now);
+            outbox.Add(Registrations.StatusChanged(other, otherStatus));
         }
         survivor.MergeHistory.Add(record);
         if (survivor.Status != previousStatus)
         {
             survivor.StatusChangedAt = now;
-            StatusChanged(survivor.RegistrationId, previousStatus, survivor.Status, RegistrationClosureReason.Unspecified, now);
+            outbox.Add(Registrations.StatusChanged(survivor, previousStatus));
         }
         store.Save(survivorRow, survivor);
         db.Merges.Add(new MergeRow
@@ -173,6 +173,7 @@ public sealed class Linkage(RegistryDbContext db, RegistrationStore store, Regis
             SurvivingRegistrationId = survivor.RegistrationId,
             MergedRegistrationIds = { request.MergedRegistrationIds },
             Reason = request.Reason,
+            SignalIds = { merged.SelectMany(m => Registrations.SignalIdsOf(m.Registration)) },
         });
         await db.SaveChangesAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
@@ -241,15 +242,4 @@ public sealed class Linkage(RegistryDbContext db, RegistrationStore store, Regis
         }
         survivor.Residence ??= other.Residence?.Clone();
     }
-
-    private void StatusChanged(string registrationId, VictimStatus previous, VictimStatus now, RegistrationClosureReason reason, Google.Protobuf.WellKnownTypes.Timestamp at) =>
-        outbox.Add(new VictimStatusChanged
-        {
-            EventId = Guid.CreateVersion7().ToString(),
-            OccurredAt = at,
-            RegistrationId = registrationId,
-            PreviousStatus = previous,
-            NewStatus = now,
-            ClosureReason = reason,
-        });
 }

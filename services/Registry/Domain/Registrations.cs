@@ -128,18 +128,25 @@ public sealed class Registrations(RegistryDbContext db, RegistrationStore store,
         registration.ClosureReason = request.ClosureReason;
         registration.StatusChangedAt = Now();
         store.Save(row, registration);
-        outbox.Add(new VictimStatusChanged
-        {
-            EventId = Guid.CreateVersion7().ToString(),
-            OccurredAt = registration.StatusChangedAt,
-            RegistrationId = registration.RegistrationId,
-            PreviousStatus = previous,
-            NewStatus = registration.Status,
-            ClosureReason = registration.ClosureReason,
-        });
+        outbox.Add(StatusChanged(registration, previous));
         await db.SaveChangesAsync(cancellationToken);
         return registration;
     }
+
+    /// <summary>The status change as the chain hears it, with the signals whose signallers should hear it too.</summary>
+    public static VictimStatusChanged StatusChanged(Registration registration, VictimStatus previous) => new()
+    {
+        EventId = Guid.CreateVersion7().ToString(),
+        OccurredAt = registration.StatusChangedAt,
+        RegistrationId = registration.RegistrationId,
+        PreviousStatus = previous,
+        NewStatus = registration.Status,
+        ClosureReason = registration.ClosureReason,
+        SignalIds = { SignalIdsOf(registration) },
+    };
+
+    public static IEnumerable<string> SignalIdsOf(Registration registration) =>
+        registration.LinkedRecords.Where(r => r.Kind == RecordKind.Signal).Select(r => r.RecordId);
 
     /// <summary>Registrations holding any of the keys, the most matching kinds first.</summary>
     public async Task<List<LinkMatch>> FindAsync(IEnumerable<PersonLinkKey> keys, CancellationToken cancellationToken)

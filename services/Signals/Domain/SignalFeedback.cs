@@ -54,4 +54,18 @@ public sealed class SignalFeedback(SignalsDbContext db, TimeProvider clock)
         outcome.RegistrationId = registrationId;
         outcome.ReferredTo = PartnerType.Comensha;
     };
+
+    public static Action<SignalOutcome> Closed(SignalClosureReason reason, DateTimeOffset at) => outcome =>
+    {
+        outcome.ClosureReason = reason;
+        outcome.ClosedAt = Timestamp.FromDateTimeOffset(at);
+    };
+
+    /// <summary>Why the registration ended, as the signaller's closure reasons say it.</summary>
+    public static SignalClosureReason ClosureOf(Chain.Registry.V1.RegistrationClosureReason reason) => reason switch
+    {
+        Chain.Registry.V1.RegistrationClosureReason.NotAVictim => SignalClosureReason.NoIndications,
+        Chain.Registry.V1.RegistrationClosureReason.NoContact => SignalClosureReason.InsufficientInformation,
+        _ => SignalClosureReason.TrackCompleted,
+    };
 }
