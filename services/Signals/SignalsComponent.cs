@@ -37,6 +37,8 @@ public sealed class SignalsComponent : IMeshComponent
         services.AddSingleton<SignalStatusFeed>();
         services.AddScoped<SignalIntake>();
         services.AddScoped<SignalFeedback>();
+        services.AddScoped<SignalWatch>();
+        services.Configure<SignalWatchOptions>(configuration.GetSection("Signals:Watch"));
         services.AddScoped<SignalIntakeService>();
     }
 

@@ -151,4 +151,31 @@ public sealed class FeedbackTests : IAsyncLifetime
         Assert.Equal(SignalClosureReason.NoIndications, closed.Outcome.ClosureReason);
         Assert.NotNull(closed.Outcome.ClosedAt);
     }
+
+    [Fact]
+    public async Task A_watch_on_one_replica_hears_news_consumed_by_another_and_hears_it_once()
+    {
+        // Two replicas on one database: the news comes in on the second replica's bus.
+        await using var other = await StartEmbeddedAsync(_dataDirectory);
+        var signal = await SubmitAsync("inspectorate", "fb-7");
+        using var watch = Client.ServerStreamingCall(Watch, new WatchMySignalsRequest(), As("inspectorate"));
+        await watch.ResponseHeadersAsync;
+
+        await other.Services.GetRequiredService<IBus>().Publish(Assessed(signal.SignalId, Track.Care));
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        Assert.True(await watch.ResponseStream.MoveNext(timeout.Token));
+        var change = watch.ResponseStream.Current.Change;
+        await PublishAsync(Registered("reg-10", signal.SignalId));
+        Assert.True(await watch.ResponseStream.MoveNext(timeout.Token));
+        var registered = watch.ResponseStream.Current.Change;
+        // The registration reached this replica both live and by its catch-up read: it is sent once.
+        using var quiet = new CancellationTokenSource(TimeSpan.FromSeconds(2.5));
+        var more = await Record.ExceptionAsync(() => watch.ResponseStream.MoveNext(quiet.Token));
+
+        Assert.Equal(signal.SignalId, change.SignalId);
+        Assert.Equal(SignalStatus.Assessed, change.NewStatus);
+        Assert.Equal(Track.Care, change.Outcome.Track);
+        Assert.Equal(SignalStatus.Registered, registered.NewStatus);
+        Assert.NotNull(more);
+    }
 }

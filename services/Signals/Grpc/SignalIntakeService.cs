@@ -10,7 +10,7 @@ using Ketenmesh.Signals.Domain;
 namespace Ketenmesh.Signals.Grpc;
 
 /// <summary><c>chain.signals.v1.SignalIntake</c>: the contract's methods over the intake domain.</summary>
-public sealed class SignalIntakeService(SignalIntake intake, SignalStatusFeed feed)
+public sealed class SignalIntakeService(SignalIntake intake, SignalWatch watch)
 {
     public async Task<SubmitSignalResponse> SubmitSignal(SubmitSignalRequest request, ServerCallContext context)
     {
@@ -99,47 +99,26 @@ public sealed class SignalIntakeService(SignalIntake intake, SignalStatusFeed fe
     {
         var partner = CallerPartner.Require(context);
         var filter = request.StatusFilter.ToHashSet();
-        var channel = feed.Subscribe(partner);
+        var since = request.ResumeToken.Length > 0 ? ParseResumeToken(request.ResumeToken) : DateTime.UtcNow;
         try
         {
-            // Headers now tell the client the watch is live: every change after this reaches it.
-            await context.WriteResponseHeadersAsync(new Metadata());
-            if (request.ResumeToken.Length > 0)
+            // Headers tell the client the watch is live: every change after this reaches it.
+            await foreach (var change in watch.ChangesAsync(partner, since, () => context.WriteResponseHeadersAsync(new Metadata()), context.CancellationToken))
             {
-                foreach (var signal in await intake.ChangedSinceAsync(partner, ParseResumeToken(request.ResumeToken), context.CancellationToken))
+                if (filter.Count == 0 || filter.Contains(change.NewStatus))
                 {
-                    await SendAsync(new SignalStatusChange
+                    await responseStream.WriteAsync(new WatchMySignalsResponse
                     {
-                        SignalId = signal.SignalId,
-                        ClientRequestId = signal.ClientRequestId,
-                        NewStatus = signal.Status,
-                        Outcome = signal.Outcome,
-                        ChangedAt = signal.StatusChangedAt,
+                        Change = change,
+                        ResumeToken = change.ChangedAt.ToDateTime().Ticks.ToString(CultureInfo.InvariantCulture),
                     });
                 }
-            }
-            await foreach (var change in channel.Reader.ReadAllAsync(context.CancellationToken))
-            {
-                await SendAsync(change);
             }
         }
         catch (OperationCanceledException) when (context.CancellationToken.IsCancellationRequested)
         {
             // The partner stopped watching.
         }
-        finally
-        {
-            feed.Unsubscribe(channel);
-        }
-
-        Task SendAsync(SignalStatusChange change) =>
-            filter.Count > 0 && !filter.Contains(change.NewStatus)
-                ? Task.CompletedTask
-                : responseStream.WriteAsync(new WatchMySignalsResponse
-                {
-                    Change = change,
-                    ResumeToken = change.ChangedAt.ToDateTime().Ticks.ToString(CultureInfo.InvariantCulture),
-                });
     }
 
     private static DateTime ParseResumeToken(string token) =>
