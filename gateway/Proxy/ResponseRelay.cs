@@ -39,6 +39,8 @@ internal sealed class ResponseRelay(HttpContext http, ResponseMask mask, int max
             // A stream's caller may wait long for its first message: give it the headers now. A unary
             // answer sends them with its message, one write fewer.
             await http.Response.StartAsync(cancellationToken);
+            // Starting only stages the headers; a watch whose first change is hours away needs them sent.
+            await http.Response.BodyWriter.FlushAsync(cancellationToken);
         }
         Started = true;
 

@@ -19,6 +19,15 @@ public sealed class RelayTests : IAsyncLifetime
     public async Task DisposeAsync() => await _mesh.DisposeAsync();
 
     [Fact]
+    public async Task A_watch_gets_its_headers_at_once_though_its_first_message_may_be_hours_away()
+    {
+        // WatchMySignals answers with headers only until a signal changes: the gateway must pass them on, not hold them.
+        using var watch = _mesh.Client.ServerStreamingCall(SignalCalls.Watch, new Chain.Signals.V1.WatchMySignalsRequest(), GatewayMesh.Options(_mesh.As("police", "signalling")));
+        var headers = await watch.ResponseHeadersAsync.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.NotNull(headers);
+    }
+
+    [Fact]
     public async Task Bulk_submission_streams_both_ways_one_message_at_a_time()
     {
         using var call = _mesh.Client.DuplexStreamingCall(SignalCalls.Batch, GatewayMesh.Options(_mesh.As("inspectorate", "signalling")));

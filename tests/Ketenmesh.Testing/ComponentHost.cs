@@ -29,12 +29,15 @@ public sealed class ComponentHost : IAsyncDisposable
 
     public GrpcClient Client { get; }
 
+    public Uri Address => _mesh.Addresses.First();
+
     public IServiceProvider Services => _mesh.App.Services;
 
     /// <param name="listeners">Adds consumers (and what they need) to the component's bus.</param>
     public static async Task<ComponentHost> StartAsync(IMeshComponent component, Dictionary<string, string?> settings, Action<IServiceCollection, ChainMessagingBuilder>? listeners = null, string? ownedDirectory = null)
     {
-        settings["Service:Port"] = "0";
+        // A free port unless the test pins one (a restarted service must come back where the gateway routes).
+        settings.TryAdd("Service:Port", "0");
         IMeshComponent hosted = listeners is null ? component : new WithListeners(component, listeners);
         var mesh = MeshHost.Build(hosted, [], configuration => configuration.AddInMemoryCollection(settings));
         await mesh.App.StartAsync();

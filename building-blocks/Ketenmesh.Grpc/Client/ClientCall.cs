@@ -137,10 +137,23 @@ internal sealed class ClientCall<TRequest, TResponse> : IDisposable
     public RequestStreamContent CreateStreamingContent() =>
         new(_channel.Options.CompressRequests, _channel.Options.MaxSendMessageSize, _cancellation.Token);
 
-    public void Cancel() => _cancellation.Cancel();
+    private int _disposed;
+
+    public void Cancel()
+    {
+        if (Volatile.Read(ref _disposed) == 0)
+        {
+            _cancellation.Cancel();
+        }
+    }
 
     public void Dispose()
     {
+        // Disposing twice is allowed (IDisposable), e.g. a using block around an explicit early dispose.
+        if (Interlocked.Exchange(ref _disposed, 1) == 1)
+        {
+            return;
+        }
         _cancellation.Cancel();
         _response?.Dispose();
         _cancellation.Dispose();

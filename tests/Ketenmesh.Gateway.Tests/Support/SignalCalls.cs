@@ -13,6 +13,7 @@ static class SignalCalls
 
     public static readonly Method<SubmitSignalRequest, SubmitSignalResponse> Submit = Method<SubmitSignalRequest, SubmitSignalResponse>.From(Service.FindMethodByName("SubmitSignal"));
     public static readonly Method<GetSignalRequest, GetSignalResponse> Get = Method<GetSignalRequest, GetSignalResponse>.From(Service.FindMethodByName("GetSignal"));
+    public static readonly Method<WatchMySignalsRequest, WatchMySignalsResponse> Watch = Method<WatchMySignalsRequest, WatchMySignalsResponse>.From(Service.FindMethodByName("WatchMySignals"));
     public static readonly Method<SubmitSignalBatchRequest, SubmitSignalBatchResponse> Batch = Method<SubmitSignalBatchRequest, SubmitSignalBatchResponse>.From(Service.FindMethodByName("SubmitSignalBatch"));
 
     public static SubmitSignalRequest Request(string? clientRequestId = null) => new()

@@ -43,4 +43,18 @@ public sealed class ShutdownTests
 
         Assert.NotNull(await call);
     }
+
+    [Fact]
+    public async Task A_call_disposed_twice_or_cancelled_after_disposal_does_not_throw()
+    {
+        await using var server = await TestServer.StartAsync();
+        using var channel = GrpcChannel.ForAddress(server.Address);
+        var stream = new GrpcClient(channel).ServerStreamingCall(Methods.Count, new CountRequest { Count = 100, Size = 8, IntervalMs = 100 });
+        Assert.True(await stream.ResponseStream.MoveNext(default));
+
+        stream.Dispose();
+        var again = Record.Exception(stream.Dispose);
+
+        Assert.Null(again);
+    }
 }
