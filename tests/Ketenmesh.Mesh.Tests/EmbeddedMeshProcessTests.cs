@@ -103,6 +103,8 @@ public sealed class EmbeddedMeshProcessTests : IAsyncLifetime
         Assert.Contains("MUN-131 +20", text);
         Assert.Contains("(the same: True)", text);
         Assert.Contains("reporter identity stored: none", text);
+        Assert.Contains("aangifte Made; reflection period EndedAangifte; B8/3 Aangifte Pending", text);
+        Assert.Contains("[rapporteur  ] Labour: withheld", text);
         Assert.Contains("PermissionDenied: Your token does not carry purpose 'criminal_investigation'", text);
         // The municipality's mask: band and track, never the score or the rules.
         var municipality = text.Split('\n').Single(l => l.Contains("[municipality]", StringComparison.Ordinal));

@@ -25,6 +25,9 @@ public sealed class ChainDemo(GrpcClient gateway, Func<string, Task<PartnerSessi
     private static readonly Method<GetAssessmentRequest, GetAssessmentResponse> GetAssessment = Method<GetAssessmentRequest, GetAssessmentResponse>.From(Risk.FindMethodByName("GetAssessment"));
     private static readonly Method<ExplainAssessmentRequest, ExplainAssessmentResponse> Explain = Method<ExplainAssessmentRequest, ExplainAssessmentResponse>.From(Risk.FindMethodByName("ExplainAssessment"));
     private static readonly Method<GetRegistrationRequest, GetRegistrationResponse> GetRegistration = Method<GetRegistrationRequest, GetRegistrationResponse>.From(Registry.FindMethodByName("GetRegistration"));
+    private static readonly Method<StartReflectionPeriodRequest, StartReflectionPeriodResponse> StartReflection = Method<StartReflectionPeriodRequest, StartReflectionPeriodResponse>.From(Registry.FindMethodByName("StartReflectionPeriod"));
+    private static readonly Method<RecordAangifteStatusRequest, RecordAangifteStatusResponse> RecordAangifte = Method<RecordAangifteStatusRequest, RecordAangifteStatusResponse>.From(Registry.FindMethodByName("RecordAangifteStatus"));
+    private static readonly Method<GetStatisticsRequest, GetStatisticsResponse> Statistics = Method<GetStatisticsRequest, GetStatisticsResponse>.From(Registry.FindMethodByName("GetStatistics"));
 
     private static readonly JsonFormatter Json = new(JsonFormatter.Settings.Default);
 
@@ -40,6 +43,8 @@ public sealed class ChainDemo(GrpcClient gateway, Func<string, Task<PartnerSessi
         var municipality = await signIn("municipality");
         var comensha = await signIn("comensha");
         var care = await signIn("care");
+        var ind = await signIn("ind");
+        var rapporteur = await signIn("rapporteur");
         var run = Guid.NewGuid().ToString("N")[..8];
 
         Step("1. The police signal a woman in a private home: threats, no control of her earnings.");
@@ -119,7 +124,25 @@ public sealed class ChainDemo(GrpcClient gateway, Func<string, Task<PartnerSessi
         var careView = await gateway.UnaryCall(GetRegistration, new GetRegistrationRequest { RegistrationId = registered.Outcome.RegistrationId }, care.For("victim_care"));
         Saw("care", Json.Format(careView));
 
-        Step("7. The inspectorate reads its feedback: what became of each worker's signal.");
+        Step("7. The police tell her of the reflection period; later she makes aangifte, which applies for B8/3 residence; the IND reads what it needs.");
+        var today = DateOnly.FromDateTime(DateTime.UtcNow);
+        var reflection = (await gateway.UnaryCall(StartReflection, new StartReflectionPeriodRequest
+        {
+            RegistrationId = registered.Outcome.RegistrationId,
+            StartOn = new Date { Year = today.Year, Month = today.Month, Day = today.Day },
+        }, police.For("criminal_investigation"))).Registration;
+        Saw("police", $"reflection period {Day(reflection.ReflectionPeriod.StartOn)} to {Day(reflection.ReflectionPeriod.EndOn)}: {reflection.ReflectionPeriod.State}; aangifte {reflection.AangifteStatus}");
+        var aangifte = (await gateway.UnaryCall(RecordAangifte, new RecordAangifteStatusRequest
+        {
+            RegistrationId = registered.Outcome.RegistrationId,
+            AangifteStatus = AangifteStatus.Made,
+            StatusOn = new Date { Year = today.Year, Month = today.Month, Day = today.Day },
+        }, police.For("criminal_investigation"))).Registration;
+        Saw("police", $"aangifte {aangifte.AangifteStatus}; reflection period {aangifte.ReflectionPeriod.State}; B8/3 {aangifte.Residence.TemporaryResidence.Ground} {aangifte.Residence.TemporaryResidence.Decision}");
+        var indView = await gateway.UnaryCall(GetRegistration, new GetRegistrationRequest { RegistrationId = registered.Outcome.RegistrationId }, ind.For("residence"));
+        Saw("ind", Json.Format(indView));
+
+        Step("8. The inspectorate reads its feedback: what became of each worker's signal.");
         await Task.Delay(500);
         var mine = await gateway.UnaryCall(ListSignals, new ListMySignalsRequest(), inspectorate.For("signalling"));
         foreach (var signal in mine.Signals.Where(s => s.ClientRequestId.StartsWith($"demo-{run}", StringComparison.Ordinal)))
@@ -127,7 +150,7 @@ public sealed class ChainDemo(GrpcClient gateway, Func<string, Task<PartnerSessi
             Saw("inspectorate", $"{signal.ClientRequestId}: {signal.Status}{(signal.Outcome is { } o ? $", track {o.Track}" + (o.RegistrationId.Length > 0 ? $", registration {o.RegistrationId}" : "") : "")}");
         }
 
-        Step("8. A care partner asks for the investigation's assessment: refused, and told why.");
+        Step("9. A care partner asks for the investigation's assessment: refused, and told why.");
         try
         {
             await gateway.UnaryCall(GetAssessment, new GetAssessmentRequest { SignalId = policeSignal.SignalId }, care.For("criminal_investigation"));
@@ -137,8 +160,16 @@ public sealed class ChainDemo(GrpcClient gateway, Func<string, Task<PartnerSessi
         {
             Saw("care", $"{e.StatusCode}: {e.Status.Detail}");
         }
+
+        Step("10. The National Rapporteur reads this year's registrations by form: counts only, cells under 5 withheld.");
+        var figures = await gateway.UnaryCall(Statistics, new GetStatisticsRequest { YearFrom = today.Year, YearTo = today.Year, GroupBy = { StatisticsDimension.Form } }, rapporteur.For("statistics"));
+        foreach (var cell in figures.Cells)
+        {
+            Saw("rapporteur", $"{cell.Form}: {(cell.Suppressed ? $"withheld (fewer than {figures.SuppressionThreshold}, or it would give one away)" : cell.Count)}");
+        }
     }
 
+    private static string Day(Date date) => $"{date.Year:D4}-{date.Month:D2}-{date.Day:D2}";
     private void Step(string text) => output.WriteLine($"\n{text}");
 
     private void Saw(string partner, string text) => output.WriteLine($"  [{partner,-12}] {text}");
