@@ -2,10 +2,8 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
-using Chain.Common.V1;
 using Chain.Events.V1;
 using Chain.Signals.V1;
-using Google.Protobuf;
 using Ketenmesh.Grpc.Client;
 using Ketenmesh.Registry;
 using Ketenmesh.Risk;
@@ -26,108 +24,77 @@ public static class ChainFlowBenchmark
 {
     public static async Task<string> RunAsync(int sequential, int bulk)
     {
-        var databases = new List<TestDatabase>();
-        await using var broker = await TestVirtualHost.CreateAsync();
+        await using var profile = await RealProfile.CreateAsync();
         async Task<Dictionary<string, string?>> Settings(string component)
         {
-            var database = await TestDatabase.CreateAsync(component);
-            databases.Add(database);
-            return new[] { database.Settings("Database"), broker.MessagingSettings(component), new Dictionary<string, string?> { ["Logging:LogLevel:Default"] = "Warning" } }
-                .SelectMany(p => p).ToDictionary(p => p.Key, p => p.Value);
+            var (settings, _) = await profile.ServiceAsync(component);
+            settings["Logging:LogLevel:Default"] = "Warning";
+            return settings;
         }
         var registered = new RegisteredSignals();
-        try
+        await using var signals = await ComponentHost.StartAsync(new SignalsComponent(), await Settings("signals"));
+        await using var risk = await ComponentHost.StartAsync(new RiskComponent(), await Settings("risk"));
+        await using var registry = await ComponentHost.StartAsync(new RegistryComponent(), await Settings("registry"), (services, bus) =>
         {
-            await using var signals = await ComponentHost.StartAsync(new SignalsComponent(), await Settings("signals"));
-            await using var risk = await ComponentHost.StartAsync(new RiskComponent(), await Settings("risk"));
-            await using var registry = await ComponentHost.StartAsync(new RegistryComponent(), await Settings("registry"), (services, bus) =>
-            {
-                services.AddSingleton(registered);
-                bus.AddConsumer<RegisteredProbe>();
-            });
-            var submit = Method<SubmitSignalRequest, SubmitSignalResponse>.From(SignalsReflection.Descriptor.Services[0].FindMethodByName("SubmitSignal"));
-            var batch = Method<SubmitSignalBatchRequest, SubmitSignalBatchResponse>.From(SignalsReflection.Descriptor.Services[0].FindMethodByName("SubmitSignalBatch"));
-            var inspectorate = ComponentHost.As("inspectorate");
+            services.AddSingleton(registered);
+            bus.AddConsumer<RegisteredProbe>();
+        });
+        var submit = Method<SubmitSignalRequest, SubmitSignalResponse>.From(SignalsReflection.Descriptor.Services[0].FindMethodByName("SubmitSignal"));
+        var batch = Method<SubmitSignalBatchRequest, SubmitSignalBatchResponse>.From(SignalsReflection.Descriptor.Services[0].FindMethodByName("SubmitSignalBatch"));
+        var inspectorate = ComponentHost.As("inspectorate");
 
-            // Warm-up: JIT, connection pools, queues.
-            for (var i = 0; i < 20; i++)
-            {
-                var id = (await signals.Client.UnaryCall(submit, Signal($"warm-{i}", i), inspectorate)).Signal.SignalId;
-                await registered.WaitAsync(id, TimeSpan.FromSeconds(30));
-            }
+        // Warm-up: JIT, connection pools, queues.
+        for (var i = 0; i < 20; i++)
+        {
+            var id = (await signals.Client.UnaryCall(submit, Signal($"warm-{i}", i), inspectorate)).Signal.SignalId;
+            await registered.WaitAsync(id, TimeSpan.FromSeconds(30));
+        }
 
-            var latencies = new List<double>();
-            for (var i = 0; i < sequential; i++)
-            {
-                var started = Stopwatch.GetTimestamp();
-                var id = (await signals.Client.UnaryCall(submit, Signal($"one-{i}", 1000 + i), inspectorate)).Signal.SignalId;
-                await registered.WaitAsync(id, TimeSpan.FromSeconds(30));
-                latencies.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
-            }
-            latencies.Sort();
-            Console.WriteLine($"submit to registered, one at a time: p50 {Percentile(latencies, 0.50):N1} ms, p99 {Percentile(latencies, 0.99):N1} ms");
+        var latencies = new List<double>();
+        for (var i = 0; i < sequential; i++)
+        {
+            var started = Stopwatch.GetTimestamp();
+            var id = (await signals.Client.UnaryCall(submit, Signal($"one-{i}", 1000 + i), inspectorate)).Signal.SignalId;
+            await registered.WaitAsync(id, TimeSpan.FromSeconds(30));
+            latencies.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+        }
+        latencies.Sort();
+        Console.WriteLine($"submit to registered, one at a time: p50 {Percentile(latencies, 0.50):N1} ms, p99 {Percentile(latencies, 0.99):N1} ms");
 
-            var ids = new List<string>();
-            var bulkStarted = Stopwatch.GetTimestamp();
-            using (var call = signals.Client.DuplexStreamingCall(batch, inspectorate))
+        var ids = new List<string>();
+        var bulkStarted = Stopwatch.GetTimestamp();
+        using (var call = signals.Client.DuplexStreamingCall(batch, inspectorate))
+        {
+            var reading = Task.Run(async () =>
             {
-                var reading = Task.Run(async () =>
+                while (await call.ResponseStream.MoveNext(CancellationToken.None))
                 {
-                    while (await call.ResponseStream.MoveNext(CancellationToken.None))
+                    if (call.ResponseStream.Current.Outcome != BatchItemOutcome.Accepted)
                     {
-                        if (call.ResponseStream.Current.Outcome != BatchItemOutcome.Accepted)
-                        {
-                            throw new InvalidOperationException($"bulk item refused: {call.ResponseStream.Current}");
-                        }
-                        ids.Add(call.ResponseStream.Current.SignalId);
+                        throw new InvalidOperationException($"bulk item refused: {call.ResponseStream.Current}");
                     }
-                });
-                for (var i = 0; i < bulk; i++)
-                {
-                    var item = Signal($"raid-{i}", 100_000 + i);
-                    await call.RequestStream.WriteAsync(new SubmitSignalBatchRequest { ClientRequestId = item.ClientRequestId, Observation = item.Observation });
+                    ids.Add(call.ResponseStream.Current.SignalId);
                 }
-                await call.RequestStream.CompleteAsync();
-                await reading;
-            }
-            var accepted = Stopwatch.GetElapsedTime(bulkStarted);
-            foreach (var id in ids)
+            });
+            for (var i = 0; i < bulk; i++)
             {
-                await registered.WaitAsync(id, TimeSpan.FromSeconds(300));
+                var item = Signal($"raid-{i}", 100_000 + i);
+                await call.RequestStream.WriteAsync(new SubmitSignalBatchRequest { ClientRequestId = item.ClientRequestId, Observation = item.Observation });
             }
-            var allRegistered = Stopwatch.GetElapsedTime(bulkStarted);
-            Console.WriteLine($"bulk of {bulk}: accepted in {accepted.TotalSeconds:N2} s, all registered after {allRegistered.TotalSeconds:N1} s");
-            return Report(latencies, sequential, bulk, ids.Count, accepted, allRegistered);
+            await call.RequestStream.CompleteAsync();
+            await reading;
         }
-        finally
+        var accepted = Stopwatch.GetElapsedTime(bulkStarted);
+        foreach (var id in ids)
         {
-            foreach (var database in databases)
-            {
-                await database.DisposeAsync();
-            }
+            await registered.WaitAsync(id, TimeSpan.FromSeconds(300));
         }
+        var allRegistered = Stopwatch.GetElapsedTime(bulkStarted);
+        Console.WriteLine($"bulk of {bulk}: accepted in {accepted.TotalSeconds:N2} s, all registered after {allRegistered.TotalSeconds:N1} s");
+        return Report(latencies, sequential, bulk, ids.Count, accepted, allRegistered);
     }
 
-    private static SubmitSignalRequest Signal(string requestId, int person)
-    {
-        var hash = new byte[32];
-        BitConverter.GetBytes(person).CopyTo(hash, 0);
-        return new SubmitSignalRequest
-        {
-            ClientRequestId = requestId,
-            Observation = new SignalObservation
-            {
-                Channel = SignalChannel.Inspectorate,
-                ReporterType = ReporterType.Professional,
-                ObservedIndicators = { Indicator.LabourDocumentsConfiscated, Indicator.LabourTravelDebt },
-                SuspectedForm = FormOfExploitation.Labour,
-                Sector = Sector.AgricultureHorticulture,
-                ObservedOn = new Date { Year = 2026, Month = 11, Day = 3 },
-                Municipality = new Municipality { Code = "GM0599", Name = "Rotterdam" },
-                PersonLinkKeys = { new PersonLinkKey { Kind = LinkKeyKind.TravelDocument, KeyedHash = ByteString.CopyFrom(hash), KeyId = "chain-bench" } },
-            },
-        };
-    }
+    private static SubmitSignalRequest Signal(string requestId, int person) => ChainSignals.LabourInspection(requestId, person);
 
     private static double Percentile(List<double> sorted, double p) => sorted[Math.Min(sorted.Count - 1, (int)Math.Ceiling(p * sorted.Count) - 1)];
 

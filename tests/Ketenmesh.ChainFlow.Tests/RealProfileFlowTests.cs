@@ -1,6 +1,4 @@
-using Chain.Common.V1;
 using Chain.Signals.V1;
-using Google.Protobuf;
 using Ketenmesh.Grpc.Client;
 using Ketenmesh.Registry;
 using Ketenmesh.Registry.Persistence;
@@ -22,62 +20,23 @@ namespace Ketenmesh.ChainFlow.Tests;
 public sealed class RealProfileFlowTests : IAsyncLifetime
 {
     private const int People = 40;
-    private readonly List<TestDatabase> _databases = [];
-    private TestVirtualHost _broker = null!;
+    private RealProfile _profile = null!;
 
-    public async Task InitializeAsync() => _broker = await TestVirtualHost.CreateAsync();
+    public async Task InitializeAsync() => _profile = await RealProfile.CreateAsync();
 
-    public async Task DisposeAsync()
-    {
-        await _broker.DisposeAsync();
-        foreach (var database in _databases)
-        {
-            await database.DisposeAsync();
-        }
-    }
+    public async Task DisposeAsync() => await _profile.DisposeAsync();
 
-    private async Task<Dictionary<string, string?>> SettingsAsync(string component, string user, TestDatabase? database = null)
-    {
-        if (database is null)
-        {
-            database = await TestDatabase.CreateAsync(component);
-            _databases.Add(database);
-        }
-        return new[] { database.Settings("Database"), _broker.MessagingSettings(component), await _broker.AddUserAsync(user) }
-            .SelectMany(p => p).GroupBy(s => s.Key).ToDictionary(g => g.Key, g => g.Last().Value);
-    }
+    private async Task<Dictionary<string, string?>> SettingsAsync(string component, string user, TestDatabase? database = null) =>
+        (await _profile.ServiceAsync(component, user, database)).Settings;
 
-    private static PersonLinkKey Person(int n)
-    {
-        var hash = new byte[32];
-        BitConverter.GetBytes(n).CopyTo(hash, 0);
-        return new PersonLinkKey { Kind = LinkKeyKind.TravelDocument, KeyedHash = ByteString.CopyFrom(hash), KeyId = "chain-2026-1" };
-    }
-
-    private static SubmitSignalRequest Signal(int i, int person) => new()
-    {
-        ClientRequestId = $"flow-{i}",
-        Observation = new SignalObservation
-        {
-            Channel = SignalChannel.Inspectorate,
-            ReporterType = ReporterType.Professional,
-            // 14 + 10 points: a medium band, so every one of them is registered.
-            ObservedIndicators = { Indicator.LabourDocumentsConfiscated, Indicator.LabourTravelDebt },
-            SuspectedForm = FormOfExploitation.Labour,
-            Sector = Sector.AgricultureHorticulture,
-            ObservedOn = new Date { Year = 2026, Month = 11, Day = 3 },
-            Municipality = new Municipality { Code = "GM0599", Name = "Rotterdam" },
-            PersonLinkKeys = { Person(person) },
-        },
-    };
+    private static SubmitSignalRequest Signal(int i, int person) => ChainSignals.LabourInspection($"flow-{i}", person);
 
     [Fact]
     public async Task Every_accepted_signal_is_registered_and_every_person_once_through_broker_drops_and_a_restart()
     {
         await using var signals = await ComponentHost.StartAsync(new SignalsComponent(), await SettingsAsync("signals", "signals"));
         await using var risk = await ComponentHost.StartAsync(new RiskComponent(), await SettingsAsync("risk", "risk"));
-        var registrySettings = await SettingsAsync("registry", "registry-1");
-        var registryDatabase = _databases[^1];
+        var (registrySettings, registryDatabase) = await _profile.ServiceAsync("registry", "registry-1");
         var registry = await ComponentHost.StartAsync(new RegistryComponent(), registrySettings);
         var submit = Method<SubmitSignalRequest, SubmitSignalResponse>.From(SignalsReflection.Descriptor.Services[0].FindMethodByName("SubmitSignal"));
         var get = Method<GetSignalRequest, GetSignalResponse>.From(SignalsReflection.Descriptor.Services[0].FindMethodByName("GetSignal"));
@@ -90,13 +49,13 @@ public sealed class RealProfileFlowTests : IAsyncLifetime
             {
                 if (i == 10)
                 {
-                    Assert.Equal(1, await _broker.CloseConnectionsOfAsync("risk"));
+                    Assert.Equal(1, await _profile.Broker.CloseConnectionsOfAsync("risk"));
                 }
                 if (i == 20)
                 {
                     await registry.DisposeAsync();
                     // A real restart ends the process and its connections; here the broker user's removal does (docs/adr/0002).
-                    await _broker.RemoveUserAsync("registry-1");
+                    await _profile.Broker.RemoveUserAsync("registry-1");
                 }
                 if (i == 25)
                 {
@@ -104,7 +63,7 @@ public sealed class RealProfileFlowTests : IAsyncLifetime
                 }
                 if (i == 30)
                 {
-                    Assert.Equal(1, await _broker.CloseConnectionsOfAsync("signals"));
+                    Assert.Equal(1, await _profile.Broker.CloseConnectionsOfAsync("signals"));
                 }
                 accepted.Add((await signals.Client.UnaryCall(submit, Signal(i, i), inspectorate)).Signal.SignalId);
             }

@@ -1,6 +1,5 @@
 using Chain.Common.V1;
 using Chain.Signals.V1;
-using Google.Protobuf;
 using Ketenmesh.Gateway.Tests.Support;
 using Ketenmesh.Registry;
 using Ketenmesh.Registry.Persistence;
@@ -22,53 +21,27 @@ namespace Ketenmesh.Gateway.Tests;
 public sealed class RealProfileChainFlowTests : IAsyncLifetime
 {
     private const int People = 10;
-    private readonly List<TestDatabase> _databases = [];
-    private TestVirtualHost _broker = null!;
+    private RealProfile _profile = null!;
 
-    public async Task InitializeAsync() => _broker = await TestVirtualHost.CreateAsync();
+    public async Task InitializeAsync() => _profile = await RealProfile.CreateAsync();
 
-    public async Task DisposeAsync()
-    {
-        await _broker.DisposeAsync();
-        foreach (var database in _databases)
-        {
-            await database.DisposeAsync();
-        }
-    }
-
-    private async Task<Dictionary<string, string?>> SettingsAsync(string component, string user, TestDatabase? database = null, int? port = null)
-    {
-        if (database is null)
-        {
-            database = await TestDatabase.CreateAsync(component);
-            _databases.Add(database);
-        }
-        var settings = new[] { database.Settings("Database"), _broker.MessagingSettings(component), await _broker.AddUserAsync(user) }
-            .SelectMany(p => p).GroupBy(s => s.Key).ToDictionary(g => g.Key, g => g.Last().Value);
-        if (port is { } pinned)
-        {
-            settings["Service:Port"] = pinned.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        }
-        return settings;
-    }
+    public async Task DisposeAsync() => await _profile.DisposeAsync();
 
     private static SubmitSignalRequest Signal(int i, int person)
     {
         var request = SignalCalls.Request($"real-{i}");
-        var hash = new byte[32];
-        BitConverter.GetBytes(person + 1).CopyTo(hash, 0);
-        request.Observation.PersonLinkKeys[0].KeyedHash = ByteString.CopyFrom(hash);
+        request.Observation.PersonLinkKeys[0] = ChainSignals.Person(person + 1);
         return request;
     }
 
     [Fact]
     public async Task Through_the_gateway_on_PostgreSQL_and_RabbitMQ_every_signaller_hears_its_signal_registered_through_a_broker_drop_and_a_registry_restart()
     {
-        await using var signals = await ComponentHost.StartAsync(new SignalsComponent(), await SettingsAsync("signals", "signals"));
-        await using var risk = await ComponentHost.StartAsync(new RiskComponent(), await SettingsAsync("risk", "risk"));
+        await using var signals = await ComponentHost.StartAsync(new SignalsComponent(), (await _profile.ServiceAsync("signals", "signals")).Settings);
+        await using var risk = await ComponentHost.StartAsync(new RiskComponent(), (await _profile.ServiceAsync("risk", "risk")).Settings);
         var registryPort = FreePorts.Next();
-        var registry = await ComponentHost.StartAsync(new RegistryComponent(), await SettingsAsync("registry", "registry-1", port: registryPort));
-        var registryDatabase = _databases[^1];
+        var (registrySettings, registryDatabase) = await _profile.ServiceAsync("registry", "registry-1", port: registryPort);
+        var registry = await ComponentHost.StartAsync(new RegistryComponent(), registrySettings);
         await using var mesh = await GatewayMesh.StartAsync(settings: new()
         {
             ["Gateway:Routes:chain.signals.v1"] = signals.Address.ToString(),
@@ -97,14 +70,14 @@ public sealed class RealProfileChainFlowTests : IAsyncLifetime
             {
                 if (i == 3)
                 {
-                    Assert.Equal(1, await _broker.CloseConnectionsOfAsync("risk"));
+                    Assert.Equal(1, await _profile.Broker.CloseConnectionsOfAsync("risk"));
                 }
                 if (i == 6)
                 {
                     await registry.DisposeAsync();
                     // A real restart ends the process and its connections; here the broker user's removal does (docs/adr/0002).
-                    await _broker.RemoveUserAsync("registry-1");
-                    registry = await ComponentHost.StartAsync(new RegistryComponent(), await SettingsAsync("registry", "registry-2", registryDatabase, registryPort));
+                    await _profile.Broker.RemoveUserAsync("registry-1");
+                    registry = await ComponentHost.StartAsync(new RegistryComponent(), (await _profile.ServiceAsync("registry", "registry-2", registryDatabase, registryPort)).Settings);
                 }
                 var person = i % People;
                 accepted.Add(((await mesh.Client.UnaryCall(SignalCalls.Submit, Signal(i, person), police)).Signal.SignalId, person));

@@ -1,4 +1,3 @@
-using Chain.Common.V1;
 using Chain.Signals.V1;
 using static Ketenmesh.Signals.Tests.SignalsHost;
 
@@ -18,29 +17,18 @@ public sealed class AnonymousChannelTests : IAsyncLifetime
         Directory.Delete(_dataDirectory, recursive: true);
     }
 
-    private static SignalObservation Tip() => new()
-    {
-        Channel = SignalChannel.AnonymousLine,
-        ReporterType = ReporterType.Citizen,
-        ObservedIndicators = { Indicator.ProstitutionFear, Indicator.ProstitutionNoFreedomOfMovement },
-        SuspectedForm = FormOfExploitation.Sexual,
-        LocationType = LocationType.Window,
-        ObservedOn = new Date { Year = 2026, Month = 11 },
-        Municipality = new Municipality { Code = "GM0363", Name = "Amsterdam" },
-    };
-
     [Theory]
     [InlineData("anonymous")]
     [InlineData("police")]
     public async Task A_tip_from_the_anonymous_line_is_kept_without_place_or_time_of_day(string partner)
     {
-        var submitted = await _host.Client.UnaryCall(Submit, new SubmitSignalRequest { ClientRequestId = "mma-1", Observation = Tip() }, As(partner));
-        var retried = await _host.Client.UnaryCall(Submit, new SubmitSignalRequest { ClientRequestId = "mma-1", Observation = Tip() }, As(partner));
+        var submitted = await _host.Client.UnaryCall(Submit, new SubmitSignalRequest { ClientRequestId = "mma-1", Observation = Observations.AnonymousTip() }, As(partner));
+        var retried = await _host.Client.UnaryCall(Submit, new SubmitSignalRequest { ClientRequestId = "mma-1", Observation = Observations.AnonymousTip() }, As(partner));
         var read = (await _host.Client.UnaryCall(Get, new GetSignalRequest { SignalId = submitted.Signal.SignalId }, As(partner))).Signal;
         var received = await _host.Events.WaitForAsync(e => e.SignalId == read.SignalId, TimeSpan.FromSeconds(5));
 
         Assert.Null(read.Observation.Municipality);
-        Assert.Equal(Tip().ObservedIndicators, read.Observation.ObservedIndicators);
+        Assert.Equal(Observations.AnonymousTip().ObservedIndicators, read.Observation.ObservedIndicators);
         Assert.Equal(TimeSpan.Zero, read.ReceivedAt.ToDateTime().TimeOfDay);
         Assert.Equal(TimeSpan.Zero, read.StatusChangedAt.ToDateTime().TimeOfDay);
         Assert.Equal(TimeSpan.Zero, received.OccurredAt.ToDateTime().TimeOfDay);

@@ -39,6 +39,18 @@ public static class Observations
         Municipality = new Municipality { Code = "GM0363", Name = "Amsterdam" },
     };
 
+    /// <summary>A tip on the crime line about a window in Amsterdam, from a citizen who stays unknown.</summary>
+    public static SignalObservation AnonymousTip() => new()
+    {
+        Channel = SignalChannel.AnonymousLine,
+        ReporterType = ReporterType.Citizen,
+        ObservedIndicators = { Indicator.ProstitutionFear, Indicator.ProstitutionNoFreedomOfMovement },
+        SuspectedForm = FormOfExploitation.Sexual,
+        LocationType = LocationType.Window,
+        ObservedOn = new Date { Year = 2026, Month = 11 },
+        Municipality = new Municipality { Code = "GM0363", Name = "Amsterdam" },
+    };
+
     public static PersonLinkKey LinkKey(LinkKeyKind kind, int seed)
     {
         var hash = new byte[32];

@@ -1,3 +1,4 @@
+using Ketenmesh.Hosting;
 using Microsoft.Extensions.Options;
 
 namespace Ketenmesh.Registry.Domain;
@@ -13,44 +14,19 @@ public sealed class ReflectionOptions
 }
 
 /// <summary>Runs <see cref="ReflectionReminders"/> at start and then every <see cref="ReflectionOptions.CheckInterval"/>.</summary>
-public sealed class ReflectionPeriodWatch(IServiceScopeFactory scopes, IOptions<ReflectionOptions> options, TimeProvider clock, ILogger<ReflectionPeriodWatch> logger) : BackgroundService
+public sealed class ReflectionPeriodWatch(IServiceScopeFactory scopes, IOptions<ReflectionOptions> options, TimeProvider clock, ILogger<ReflectionPeriodWatch> logger)
+    : PeriodicJob(scopes, clock, logger)
 {
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        if (options.Value.CheckInterval <= TimeSpan.Zero)
-        {
-            return;
-        }
-        using var timer = new PeriodicTimer(options.Value.CheckInterval, clock);
-        do
-        {
-            try
-            {
-                await using var scope = scopes.CreateAsyncScope();
-                var (reminded, expired) = await scope.ServiceProvider.GetRequiredService<ReflectionReminders>().RunAsync(options.Value.ReminderDays, stoppingToken);
-                if (reminded + expired > 0)
-                {
-                    logger.LogInformation("Reflection periods: {Reminded} reminded, {Expired} expired.", reminded, expired);
-                }
-            }
-            catch (Exception e) when (!stoppingToken.IsCancellationRequested)
-            {
-                // The next round tries again; a late reminder is no reason to stop the registry.
-                logger.LogError(e, "Looking at reflection periods failed.");
-            }
-        }
-        while (await NextAsync(timer, stoppingToken));
-    }
+    protected override TimeSpan Interval => options.Value.CheckInterval;
 
-    private static async Task<bool> NextAsync(PeriodicTimer timer, CancellationToken stoppingToken)
+    protected override string Name => "Looking at reflection periods";
+
+    protected override async Task RunOnceAsync(IServiceProvider services, CancellationToken cancellationToken)
     {
-        try
+        var (reminded, expired) = await services.GetRequiredService<ReflectionReminders>().RunAsync(options.Value.ReminderDays, cancellationToken);
+        if (reminded + expired > 0)
         {
-            return await timer.WaitForNextTickAsync(stoppingToken);
-        }
-        catch (OperationCanceledException)
-        {
-            return false;
+            Logger.LogInformation("Reflection periods: {Reminded} reminded, {Expired} expired.", reminded, expired);
         }
     }
 }
