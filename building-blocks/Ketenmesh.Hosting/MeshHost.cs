@@ -81,6 +81,7 @@ public static class MeshHost
         {
             builder.Configuration.GetSection("Grpc").Bind(options);
             options.ExceptionMappers.Add(TransientFailures.ToStatus);
+            options.ExceptionMappers.Add(ConcurrencyConflicts.ToStatus);
         });
         return builder;
     }

@@ -22,6 +22,15 @@ public sealed class TransientFailuresTests
         Assert.Null(TransientFailures.ToStatus(new ArgumentException("a bug")));
     }
 
+    [Fact]
+    public void A_lost_optimistic_concurrency_race_is_aborted_so_the_caller_reads_again()
+    {
+        var status = ConcurrencyConflicts.ToStatus(new Microsoft.EntityFrameworkCore.DbUpdateConcurrencyException("version changed"));
+        Assert.Equal(StatusCode.Aborted, status?.StatusCode);
+        Assert.Contains("Read it again", status?.Detail);
+        Assert.Null(ConcurrencyConflicts.ToStatus(new Microsoft.EntityFrameworkCore.DbUpdateException("unique index")));
+    }
+
     private sealed class FakeDbException(bool transient) : DbException("database said no")
     {
         public override bool IsTransient => transient;
