@@ -80,13 +80,23 @@ public sealed class RegistrationStore(RegistryDbContext db, TimeProvider clock)
     /// two holders cannot deadlock). SQLite needs none: it lets one writer through at a time, and a
     /// writer that read before another's commit fails and is retried.
     /// </summary>
-    public async Task LockKeysAsync(IEnumerable<PersonLinkKey> keys, CancellationToken cancellationToken)
+    public Task LockKeysAsync(IEnumerable<PersonLinkKey> keys, CancellationToken cancellationToken) =>
+        LockAsync(keys.Select(k => LockIdOf($"{k.KeyId}/{(int)k.Kind}/", k.KeyedHash.ToByteArray())), cancellationToken);
+
+    /// <summary>
+    /// Holds a signal for the rest of the transaction, so its two halves (what was observed, how it was
+    /// assessed), arriving at once on two consumers, are taken in turn rather than racing to file it.
+    /// </summary>
+    public Task LockSignalAsync(string signalId, CancellationToken cancellationToken) =>
+        LockAsync([LockIdOf("signal/", System.Text.Encoding.UTF8.GetBytes(signalId))], cancellationToken);
+
+    private async Task LockAsync(IEnumerable<long> lockIds, CancellationToken cancellationToken)
     {
         if (!db.Database.IsNpgsql())
         {
             return;
         }
-        foreach (var lockId in keys.Select(LockIdOf).Distinct().Order())
+        foreach (var lockId in lockIds.Distinct().Order())
         {
             await db.Database.ExecuteSqlRawAsync("SELECT pg_advisory_xact_lock({0})", [lockId], cancellationToken);
         }
@@ -103,10 +113,6 @@ public sealed class RegistrationStore(RegistryDbContext db, TimeProvider clock)
         row.Data = registration.ToByteArray();
     }
 
-    private static long LockIdOf(PersonLinkKey key)
-    {
-        var bytes = System.Security.Cryptography.SHA256.HashData(
-            System.Text.Encoding.UTF8.GetBytes($"{key.KeyId}/{(int)key.Kind}/").Concat(key.KeyedHash.ToByteArray()).ToArray());
-        return BitConverter.ToInt64(bytes, 0);
-    }
+    private static long LockIdOf(string kind, byte[] value) =>
+        BitConverter.ToInt64(System.Security.Cryptography.SHA256.HashData([.. System.Text.Encoding.UTF8.GetBytes(kind), .. value]), 0);
 }

@@ -60,6 +60,7 @@ public sealed class Registrations(RegistryDbContext db, RegistrationStore store,
     /// </summary>
     public async Task OnSignalNewsAsync(string signalId, SignalReceived? received, RiskAssessed? assessed, CancellationToken cancellationToken)
     {
+        await store.LockSignalAsync(signalId, cancellationToken);
         var pending = await db.PendingSignals.FindAsync([signalId], cancellationToken);
         if (pending is null)
         {
