@@ -18,7 +18,9 @@ namespace Ketenmesh.Registry.Domain;
 /// no such sum ever has exactly one unknown. Over several years without a year breakdown, a cell is
 /// withheld when any year's part of it is. What this does not audit is solving many sums at once as a
 /// system of equations; the cells withheld to protect a small one are chosen so that every single sum
-/// has two unknowns, the usual rule for published tables.
+/// has two unknowns, the usual rule for published tables. Measured on random years (150 years of 8 to
+/// 80 people, all sixteen tables): such a system pins down about 4% of the small cells. Closing that
+/// takes an optimising suppression (as statistical offices run, e.g. tau-ARGUS) per year, not per request.
 /// </remarks>
 public sealed class Statistics(RegistryDbContext db, TimeProvider clock)
 {
