@@ -9,7 +9,7 @@ namespace Ketenmesh.Registry.Domain;
 /// <summary>
 /// Counts for the National Rapporteur: persons (after linkage and merges, so nobody twice) by
 /// registration year × form × nationality × minor × sector. Only counts leave; a count below
-/// <see cref="Threshold"/> is withheld, and so is whatever would let it be worked out again.
+/// <see cref="Threshold"/> is withheld, and so is whatever would let it be worked out again (docs/adr/0005).
 /// </summary>
 /// <remarks>
 /// How nothing leaks through totals: every year's tables are decided together (<see cref="YearTables"/>),
