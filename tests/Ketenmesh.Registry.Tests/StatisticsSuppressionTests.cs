@@ -45,6 +45,102 @@ public sealed class StatisticsSuppressionTests
     }
 
     [Fact]
+    public void No_cell_below_the_threshold_can_be_solved_for_from_all_of_a_years_sums_at_once()
+    {
+        // A stronger attacker: every published cell of the sixteen tables as one system of linear
+        // equations (floating-point elimination, independent of the registry's own audit).
+        var random = new Random(11);
+        var smallCellsSeen = 0;
+        for (var round = 0; round < 150; round++)
+        {
+            var tables = new YearTables(People(random, random.Next(8, 80)));
+            var (unknowns, solvable) = SolveAll(tables);
+            for (var i = 0; i < unknowns.Count; i++)
+            {
+                var (dimensions, cell) = unknowns[i];
+                if (tables.Table(dimensions).Counts[cell] < Statistics.Threshold)
+                {
+                    smallCellsSeen++;
+                    Assert.False(solvable[i], $"round {round}: small cell {cell} in table {dimensions} is pinned down by the published sums");
+                }
+            }
+        }
+        Assert.True(smallCellsSeen > 1000, "the random years should hold many small cells");
+    }
+
+    /// <summary>Which withheld cells the published cells determine, by reduced row echelon form over the withheld cells.</summary>
+    private static (List<(Dimensions, Cell)> Unknowns, bool[] Solvable) SolveAll(YearTables tables)
+    {
+        var unknowns = AllTables.SelectMany(d => tables.Table(d).Suppressed.Select(c => (d, c))).ToList();
+        var index = unknowns.Select((u, i) => (u, i)).ToDictionary(x => x.u, x => x.i);
+        var rows = new List<double[]>();
+        foreach (var finer in AllTables)
+        {
+            foreach (var dropped in Enum.GetValues<Dimensions>().Where(d => d != Dimensions.None && finer.HasFlag(d)))
+            {
+                var coarser = finer & ~dropped;
+                foreach (var group in tables.Table(finer).Counts.Keys.GroupBy(c => c.Project(coarser)))
+                {
+                    var row = new double[unknowns.Count];
+                    Add(row, (coarser, group.Key), 1);
+                    foreach (var part in group)
+                    {
+                        Add(row, (finer, part), -1);
+                    }
+                    if (row.Any(v => v != 0))
+                    {
+                        rows.Add(row);
+                    }
+                }
+            }
+        }
+        var solvable = new bool[unknowns.Count];
+        var m = rows.ToArray();
+        var rank = 0;
+        var pivotRow = Enumerable.Repeat(-1, unknowns.Count).ToArray();
+        for (var column = 0; column < unknowns.Count && rank < m.Length; column++)
+        {
+            var pivot = Enumerable.Range(rank, m.Length - rank).FirstOrDefault(r => Math.Abs(m[r][column]) > 1e-9, -1);
+            if (pivot < 0)
+            {
+                continue;
+            }
+            (m[rank], m[pivot]) = (m[pivot], m[rank]);
+            var scale = m[rank][column];
+            for (var k = 0; k < unknowns.Count; k++)
+            {
+                m[rank][k] /= scale;
+            }
+            for (var r = 0; r < m.Length; r++)
+            {
+                if (r != rank && Math.Abs(m[r][column]) > 1e-9)
+                {
+                    var factor = m[r][column];
+                    for (var k = 0; k < unknowns.Count; k++)
+                    {
+                        m[r][k] -= factor * m[rank][k];
+                    }
+                }
+            }
+            pivotRow[column] = rank++;
+        }
+        for (var column = 0; column < unknowns.Count; column++)
+        {
+            // Determined exactly when its pivot row mentions no other unknown.
+            solvable[column] = pivotRow[column] >= 0 && Enumerable.Range(0, unknowns.Count).All(k => k == column || Math.Abs(m[pivotRow[column]][k]) < 1e-9);
+        }
+        return (unknowns, solvable);
+
+        void Add(double[] row, (Dimensions, Cell) member, double sign)
+        {
+            if (index.TryGetValue(member, out var i))
+            {
+                row[i] += sign;
+            }
+        }
+    }
+
+    [Fact]
     public void Without_the_complementary_rules_the_same_attacker_does_recover_small_cells()
     {
         // The attack is real: publishing every cell of five or more and withholding only the small ones leaks.
