@@ -1,2 +1,3 @@
-// Some tests stop the whole broker (rabbitmqctl stop_app); running them beside others would break those.
+// These tests drop broker connections and restart services on purpose, and count what arrives; run
+// side by side they would compete for the two cores and stretch every wait, so they run one at a time.
 [assembly: CollectionBehavior(DisableTestParallelization = true)]
