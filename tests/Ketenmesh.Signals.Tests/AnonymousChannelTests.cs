@@ -1,4 +1,7 @@
+using Chain.Events.V1;
 using Chain.Signals.V1;
+using MassTransit;
+using Microsoft.Extensions.DependencyInjection;
 using static Ketenmesh.Signals.Tests.SignalsHost;
 
 namespace Ketenmesh.Signals.Tests;
@@ -36,6 +39,21 @@ public sealed class AnonymousChannelTests : IAsyncLifetime
         Assert.Equal('4', read.SignalId["sig-".Length + 12]);
         Assert.True(retried.Duplicate);
         Assert.Equal(read.SignalId, retried.Signal.SignalId);
+
+        // What the chain later does with it is stamped with the day only, too.
+        await _host.Services.GetRequiredService<IBus>().Publish(new VictimStatusChanged
+        {
+            EventId = Guid.NewGuid().ToString(), RegistrationId = "reg-tip", NewStatus = Chain.Registry.V1.VictimStatus.Closed,
+            ClosureReason = Chain.Registry.V1.RegistrationClosureReason.NoContact, SignalIds = { read.SignalId },
+        });
+        var closed = read;
+        for (var deadline = DateTime.UtcNow.AddSeconds(10); closed.Status != SignalStatus.Closed && DateTime.UtcNow < deadline; await Task.Delay(25))
+        {
+            closed = (await _host.Client.UnaryCall(Get, new GetSignalRequest { SignalId = read.SignalId }, As(partner))).Signal;
+        }
+        Assert.Equal(SignalStatus.Closed, closed.Status);
+        Assert.Equal(TimeSpan.Zero, closed.StatusChangedAt.ToDateTime().TimeOfDay);
+        Assert.Equal(TimeSpan.Zero, closed.Outcome.ClosedAt.ToDateTime().TimeOfDay);
     }
 
     [Fact]

@@ -30,10 +30,10 @@ public sealed class FeedbackTests : IAsyncLifetime
     private Task PublishAsync<T>(T message, Guid? messageId = null) where T : class =>
         _host.Services.GetRequiredService<IBus>().Publish(message, c => c.MessageId = messageId ?? Guid.NewGuid());
 
-    private static RiskAssessed Assessed(string signalId, Track track) =>
+    internal static RiskAssessed Assessed(string signalId, Track track) =>
         new() { EventId = Guid.NewGuid().ToString(), SignalId = signalId, AssessmentId = "as-1", RecommendedTrack = track, Band = Chain.Risk.V1.RiskBand.High };
 
-    private static VictimRegistered Registered(string registrationId, params string[] signalIds) =>
+    internal static VictimRegistered Registered(string registrationId, params string[] signalIds) =>
         new() { EventId = Guid.NewGuid().ToString(), RegistrationId = registrationId, SourceSignalIds = { signalIds } };
 
     private async Task<Signal> WaitForAsync(string partner, string signalId, Func<Signal, bool> until)
@@ -157,15 +157,21 @@ public sealed class FeedbackTests : IAsyncLifetime
     {
         // Two replicas on one database: the news comes in on the second replica's bus.
         await using var other = await StartEmbeddedAsync(_dataDirectory);
-        var signal = await SubmitAsync("inspectorate", "fb-7");
-        using var watch = Client.ServerStreamingCall(Watch, new WatchMySignalsRequest(), As("inspectorate"));
+        await WatchAcrossReplicasAsync(_host, other);
+    }
+
+    /// <summary>A watch on <paramref name="watched"/> hears news that <paramref name="other"/> consumed, and news both carried, each once.</summary>
+    internal static async Task WatchAcrossReplicasAsync(SignalsHost watched, SignalsHost other)
+    {
+        var signal = (await watched.Client.UnaryCall(Submit, new SubmitSignalRequest { ClientRequestId = $"fb-{Guid.NewGuid():N}", Observation = Observations.LabourInspection() }, As("inspectorate"))).Signal;
+        using var watch = watched.Client.ServerStreamingCall(Watch, new WatchMySignalsRequest(), As("inspectorate"));
         await watch.ResponseHeadersAsync;
 
         await other.Services.GetRequiredService<IBus>().Publish(Assessed(signal.SignalId, Track.Care));
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
         Assert.True(await watch.ResponseStream.MoveNext(timeout.Token));
         var change = watch.ResponseStream.Current.Change;
-        await PublishAsync(Registered("reg-10", signal.SignalId));
+        await watched.Services.GetRequiredService<IBus>().Publish(Registered("reg-10", signal.SignalId));
         Assert.True(await watch.ResponseStream.MoveNext(timeout.Token));
         var registered = watch.ResponseStream.Current.Change;
         // The registration reached this replica both live and by its catch-up read: it is sent once.

@@ -70,13 +70,13 @@ public sealed class SignalLinkedConsumer(SignalsDbContext db, SignalFeedback fee
 /// The registration a signal led to was closed: CLOSED, with why, in the signaller's terms. A merge is
 /// not an end for the signal; <see cref="RegistrationsMergedConsumer"/> moves it to the survivor.
 /// </summary>
-public sealed class VictimStatusChangedConsumer(SignalsDbContext db, SignalFeedback feedback, SignalStatusFeed feed, TimeProvider clock, ILogger<VictimStatusChangedConsumer> logger)
+public sealed class VictimStatusChangedConsumer(SignalsDbContext db, SignalFeedback feedback, SignalStatusFeed feed, ILogger<VictimStatusChangedConsumer> logger)
     : FeedbackConsumer<VictimStatusChanged>(db, feedback, feed, logger)
 {
     protected override IEnumerable<(string, SignalStatus, Action<SignalOutcome>)> Updates(VictimStatusChanged @event) =>
         @event.NewStatus != Chain.Registry.V1.VictimStatus.Closed || @event.ClosureReason == Chain.Registry.V1.RegistrationClosureReason.Merged
             ? []
-            : @event.SignalIds.Select(id => (id, SignalStatus.Closed, SignalFeedback.Closed(SignalFeedback.ClosureOf(@event.ClosureReason), clock.GetUtcNow())));
+            : @event.SignalIds.Select(id => (id, SignalStatus.Closed, SignalFeedback.Closed(SignalFeedback.ClosureOf(@event.ClosureReason))));
 }
 
 /// <summary>Registrations were merged: signals of the merged ones now point at the surviving registration.</summary>

@@ -24,10 +24,15 @@ public sealed class SignalFeedback(SignalsDbContext db, TimeProvider clock)
         var previous = (SignalStatus)record.Status;
         var updated = record.Outcome is null ? new SignalOutcome() : SignalOutcome.Parser.ParseFrom(record.Outcome);
         outcome(updated);
-        var now = clock.GetUtcNow().UtcDateTime;
+        var now = SignalRecord.Moment(clock.GetUtcNow());
         if (AnonymousChannel.Applies(record.ReporterPartnerId, record.Observation))
         {
             now = AnonymousChannel.Day(now);
+        }
+        if (status == SignalStatus.Closed && updated.ClosedAt is null)
+        {
+            // Stamped here, with the moment as this signal may keep it (only the day, for an anonymous tip).
+            updated.ClosedAt = Timestamp.FromDateTime(now);
         }
         if (status > previous && previous != SignalStatus.Closed)
         {
@@ -55,11 +60,7 @@ public sealed class SignalFeedback(SignalsDbContext db, TimeProvider clock)
         outcome.ReferredTo = PartnerType.Comensha;
     };
 
-    public static Action<SignalOutcome> Closed(SignalClosureReason reason, DateTimeOffset at) => outcome =>
-    {
-        outcome.ClosureReason = reason;
-        outcome.ClosedAt = Timestamp.FromDateTimeOffset(at);
-    };
+    public static Action<SignalOutcome> Closed(SignalClosureReason reason) => outcome => outcome.ClosureReason = reason;
 
     /// <summary>Why the registration ended, as the signaller's closure reasons say it.</summary>
     public static SignalClosureReason ClosureOf(Chain.Registry.V1.RegistrationClosureReason reason) => reason switch

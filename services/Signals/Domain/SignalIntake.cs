@@ -48,7 +48,7 @@ public sealed class SignalIntake(SignalsDbContext db, EventOutbox<SignalsDbConte
 
     private async Task<IReadOnlyList<SubmitResult>> TrySubmitManyAsync(string partnerId, IReadOnlyList<SubmitSignalBatchRequest> items, CancellationToken cancellationToken)
     {
-        var now = clock.GetUtcNow().UtcDateTime;
+        var now = SignalRecord.Moment(clock.GetUtcNow());
         var results = new SubmitResult[items.Count];
         var requestIds = items.Select(i => i.ClientRequestId).Where(id => id.Length > 0).Distinct().ToList();
         var known = await db.Signals.AsNoTracking()

@@ -25,4 +25,10 @@ public sealed class SignalRecord
 
     /// <summary>Optimistic concurrency: bumps on every change.</summary>
     public long Version { get; set; }
+
+    /// <summary>
+    /// A moment as every database keeps it: whole microseconds (PostgreSQL's precision). Times are cut
+    /// before they are stored or sent, so a change heard live and the same change read back agree.
+    /// </summary>
+    public static DateTime Moment(DateTimeOffset now) => new(now.UtcTicks - now.UtcTicks % TimeSpan.TicksPerMicrosecond, DateTimeKind.Utc);
 }

@@ -37,5 +37,10 @@ public static class SignalsSchema
                 CREATE UNIQUE INDEX ux_signals_reporter_request ON signals (reporter_partner_id, client_request_id);
                 CREATE INDEX ix_signals_reporter_received ON signals (reporter_partner_id, received_at, signal_id);
                 """),
+        // Every watch reads a partner's recent status changes each second (SignalWatch): by index, not by scan.
+        SchemaMigration.Sql(
+            "signals-0002-status-changes",
+            sqlite: "CREATE INDEX ix_signals_reporter_status_changed ON signals (reporter_partner_id, status_changed_at);",
+            postgres: "CREATE INDEX ix_signals_reporter_status_changed ON signals (reporter_partner_id, status_changed_at);"),
     ];
 }
