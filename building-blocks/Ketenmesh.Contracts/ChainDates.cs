@@ -11,5 +11,9 @@ public static class ChainDates
             ? new DateOnly(date.Year, date.Month, date.Day)
             : null;
 
+    /// <summary>ISO 8601 (yyyy-MM-dd) for messages and output; "?" for a partial or invalid day.</summary>
+    public static string ToText(this Date? date) =>
+        date.ToDateOnly()?.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture) ?? "?";
+
     public static Date ToDate(this DateOnly day) => new() { Year = day.Year, Month = day.Month, Day = day.Day };
 }

@@ -22,5 +22,5 @@ public static class RegistryTestData
             LinkKeys = { keys.Length == 0 ? [Key()] : keys },
         }, RegistryHost.As("comensha"))).Registration;
 
-    public static Date Day(DateOnly day) => new() { Year = day.Year, Month = day.Month, Day = day.Day };
+    public static Date Day(DateOnly day) => Ketenmesh.Contracts.ChainDates.ToDate(day);
 }

@@ -4,6 +4,7 @@ using Chain.Risk.V1;
 using Chain.Signals.V1;
 using Google.Protobuf;
 using ServiceDescriptor = Google.Protobuf.Reflection.ServiceDescriptor;
+using Ketenmesh.Contracts;
 using Ketenmesh.Grpc;
 using Ketenmesh.Grpc.Client;
 
@@ -129,14 +130,14 @@ public sealed class ChainDemo(GrpcClient gateway, Func<string, Task<PartnerSessi
         var reflection = (await gateway.UnaryCall(StartReflection, new StartReflectionPeriodRequest
         {
             RegistrationId = registered.Outcome.RegistrationId,
-            StartOn = new Date { Year = today.Year, Month = today.Month, Day = today.Day },
+            StartOn = today.ToDate(),
         }, police.For("criminal_investigation"))).Registration;
-        Saw("police", $"reflection period {Day(reflection.ReflectionPeriod.StartOn)} to {Day(reflection.ReflectionPeriod.EndOn)}: {reflection.ReflectionPeriod.State}; aangifte {reflection.AangifteStatus}");
+        Saw("police", $"reflection period {reflection.ReflectionPeriod.StartOn.ToText()} to {reflection.ReflectionPeriod.EndOn.ToText()}: {reflection.ReflectionPeriod.State}; aangifte {reflection.AangifteStatus}");
         var aangifte = (await gateway.UnaryCall(RecordAangifte, new RecordAangifteStatusRequest
         {
             RegistrationId = registered.Outcome.RegistrationId,
             AangifteStatus = AangifteStatus.Made,
-            StatusOn = new Date { Year = today.Year, Month = today.Month, Day = today.Day },
+            StatusOn = today.ToDate(),
         }, police.For("criminal_investigation"))).Registration;
         Saw("police", $"aangifte {aangifte.AangifteStatus}; reflection period {aangifte.ReflectionPeriod.State}; B8/3 {aangifte.Residence.TemporaryResidence.Ground} {aangifte.Residence.TemporaryResidence.Decision}");
         var indView = await gateway.UnaryCall(GetRegistration, new GetRegistrationRequest { RegistrationId = registered.Outcome.RegistrationId }, ind.For("residence"));
@@ -169,7 +170,6 @@ public sealed class ChainDemo(GrpcClient gateway, Func<string, Task<PartnerSessi
         }
     }
 
-    private static string Day(Date date) => $"{date.Year:D4}-{date.Month:D2}-{date.Day:D2}";
     private void Step(string text) => output.WriteLine($"\n{text}");
 
     private void Saw(string partner, string text) => output.WriteLine($"  [{partner,-12}] {text}");

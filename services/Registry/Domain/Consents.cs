@@ -28,17 +28,14 @@ public sealed class Consents(RegistryDbContext db, RegistrationStore store)
         if (request.Consent is null)
         {
             problems.Add(("consent", "is required."));
-            throw Invalid(problems);
+            throw RichErrors.InvalidArgument(problems);
         }
         if (request.Consent.ConsentId.Length > 0)
         {
             return await WithdrawAsync(partnerId, request.Consent, problems, cancellationToken);
         }
         ConsentRules.NewConsentProblems(request.Consent, store.Today(), problems);
-        if (problems.Count > 0)
-        {
-            throw Invalid(problems);
-        }
+        RichErrors.ThrowIfAny(problems);
         if (await db.Consents.AsNoTracking().FirstOrDefaultAsync(c => c.PartnerId == partnerId && c.ClientRequestId == request.ClientRequestId, cancellationToken) is { } earlier)
         {
             return Effective(Consent.Parser.ParseFrom(earlier.Data));
@@ -84,10 +81,7 @@ public sealed class Consents(RegistryDbContext db, RegistrationStore store)
         {
             problems.Add(("page_token", "is not one this service handed out; pass next_page_token from the previous page."));
         }
-        if (problems.Count > 0)
-        {
-            throw Invalid(problems);
-        }
+        RichErrors.ThrowIfAny(problems);
         await store.ReadAsync(request.RegistrationId, cancellationToken);
         var pageSize = request.PageSize == 0 ? DefaultPageSize : request.PageSize;
         var query = db.Consents.AsNoTracking().Where(c => c.RegistrationId == request.RegistrationId);
@@ -159,10 +153,7 @@ public sealed class Consents(RegistryDbContext db, RegistrationStore store)
         {
             problems.Add(("consent.withdrawn_on", "must be a whole calendar day, not in the future (left out means today)."));
         }
-        if (problems.Count > 0)
-        {
-            throw Invalid(problems);
-        }
+        RichErrors.ThrowIfAny(problems);
         var row = await db.Consents.FirstOrDefaultAsync(c => c.ConsentId == withdrawal.ConsentId, cancellationToken)
             ?? throw new RpcException(new Status(StatusCode.NotFound, $"There is no consent '{withdrawal.ConsentId}'."));
         var consent = Consent.Parser.ParseFrom(row.Data);
@@ -176,7 +167,7 @@ public sealed class Consents(RegistryDbContext db, RegistrationStore store)
         }
         if (on < consent.GivenOn.ToDateOnly())
         {
-            throw Invalid([("consent.withdrawn_on", "cannot be before the day the consent was given.")]);
+            throw RichErrors.InvalidArgument([("consent.withdrawn_on", "cannot be before the day the consent was given.")]);
         }
         consent.State = ConsentState.Withdrawn;
         consent.WithdrawnOn = on!.Value.ToDate();
@@ -195,7 +186,4 @@ public sealed class Consents(RegistryDbContext db, RegistrationStore store)
         }
         return consent;
     }
-
-    private static RpcException Invalid(List<(string Field, string Description)> problems) =>
-        RichErrors.InvalidArgument(Registrations.Describe(problems), problems);
 }

@@ -48,10 +48,7 @@ public sealed class Linkage(RegistryDbContext db, RegistrationStore store, Regis
                 problems.Add(($"records[{i}].record_id", "is required (up to 128 characters): the record's id in the holder's system."));
             }
         }
-        if (problems.Count > 0)
-        {
-            throw RichErrors.InvalidArgument(Registrations.Describe(problems), problems);
-        }
+        RichErrors.ThrowIfAny(problems);
         // One transaction: the key locks hold until the link is committed.
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         var (row, registration) = await store.LoadForChangeAsync(request.RegistrationId, request.ExpectedVersion, cancellationToken);
@@ -62,13 +59,14 @@ public sealed class Linkage(RegistryDbContext db, RegistrationStore store, Regis
                 $"IOM's return case {record.RecordId}", cancellationToken);
         }
         await store.LockKeysAsync(request.LinkKeys, cancellationToken);
-        foreach (var key in request.LinkKeys.Distinct().Where(k => !registration.LinkKeys.Contains(k)))
+        var newKeys = request.LinkKeys.Distinct().Where(k => !registration.LinkKeys.Contains(k)).ToList();
+        if ((await registrations.FindAsync(newKeys, cancellationToken)).FirstOrDefault(m => m.RegistrationId != registration.RegistrationId) is { } other)
         {
-            if ((await registrations.FindAsync([key], cancellationToken)).FirstOrDefault(m => m.RegistrationId != registration.RegistrationId) is { } other)
-            {
-                throw new RpcException(new Status(StatusCode.FailedPrecondition,
-                    $"A {key.Kind} key is already held by registration '{other.RegistrationId}': if that is the same person, merge the two with MergeRegistrations."));
-            }
+            throw new RpcException(new Status(StatusCode.FailedPrecondition,
+                $"A {string.Join("/", other.MatchedKinds)} key is already held by registration '{other.RegistrationId}': if that is the same person, merge the two with MergeRegistrations."));
+        }
+        foreach (var key in newKeys)
+        {
             registration.LinkKeys.Add(key);
             store.AddKey(registration.RegistrationId, key);
         }
@@ -105,10 +103,7 @@ public sealed class Linkage(RegistryDbContext db, RegistrationStore store, Regis
         {
             problems.Add(("reason", "must be DUPLICATE_REPORT or SAME_PERSON_ALIAS."));
         }
-        if (problems.Count > 0)
-        {
-            throw RichErrors.InvalidArgument(Registrations.Describe(problems), problems);
-        }
+        RichErrors.ThrowIfAny(problems);
         if (await db.Merges.AsNoTracking().FirstOrDefaultAsync(m => m.PartnerId == partnerId && m.ClientRequestId == request.ClientRequestId, cancellationToken) is { } earlier)
         {
             var merge = MergeRecord.Parser.ParseFrom(earlier.Data);

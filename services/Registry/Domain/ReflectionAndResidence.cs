@@ -33,7 +33,7 @@ public sealed class ReflectionAndResidence(RegistryDbContext db, RegistrationSto
                 problems.Add(("end_on", $"must be from start_on up to {MaxMonths} months after it ({first.AddMonths(MaxMonths):yyyy-MM-dd}), or left out for the full {MaxMonths} months."));
             }
         }
-        Refuse(problems);
+        RichErrors.ThrowIfAny(problems);
         if (request.InImmigrationDetention && !(request.ProsecutionConsent && request.PoliceConsent))
         {
             throw new RpcException(new Status(StatusCode.FailedPrecondition,
@@ -43,7 +43,7 @@ public sealed class ReflectionAndResidence(RegistryDbContext db, RegistrationSto
         if (registration.ReflectionPeriod is { } earlier)
         {
             throw new RpcException(new Status(StatusCode.FailedPrecondition,
-                $"A reflection period was already granted from {Text(earlier.StartOn)} ({earlier.State}); it is granted once."));
+                $"A reflection period was already granted from {earlier.StartOn.ToText()} ({earlier.State}); it is granted once."));
         }
         if (registration.AangifteStatus == AangifteStatus.Made)
         {
@@ -74,7 +74,7 @@ public sealed class ReflectionAndResidence(RegistryDbContext db, RegistrationSto
             problems.Add(("aangifte_status", "must be MADE, IN_REFLECTION_PERIOD, INTAKE_HELD or UNKNOWN."));
         }
         var on = Day(request.StatusOn, "status_on", today, problems, required: true);
-        Refuse(problems);
+        RichErrors.ThrowIfAny(problems);
         var (row, registration) = await store.LoadForChangeAsync(request.RegistrationId, request.ExpectedVersion, cancellationToken);
         var period = registration.ReflectionPeriod;
         if (request.AangifteStatus == AangifteStatus.InReflectionPeriod && period?.State != ReflectionPeriodState.Running)
@@ -117,7 +117,7 @@ public sealed class ReflectionAndResidence(RegistryDbContext db, RegistrationSto
         {
             ResidenceProblems(residence, today, problems);
         }
-        Refuse(problems);
+        RichErrors.ThrowIfAny(problems);
         var (row, registration) = await store.LoadForChangeAsync(request.RegistrationId, request.ExpectedVersion, cancellationToken);
         if (request.UpdateMask is not { Paths.Count: > 0 } mask)
         {
@@ -219,14 +219,4 @@ public sealed class ReflectionAndResidence(RegistryDbContext db, RegistrationSto
             problems.Add(("registration_id", "is required."));
         }
     }
-
-    private static void Refuse(List<(string Field, string Description)> problems)
-    {
-        if (problems.Count > 0)
-        {
-            throw RichErrors.InvalidArgument(Registrations.Describe(problems), problems);
-        }
-    }
-
-    private static string Text(Date date) => date.ToDateOnly()?.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture) ?? "?";
 }

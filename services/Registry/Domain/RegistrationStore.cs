@@ -16,8 +16,6 @@ namespace Ketenmesh.Registry.Domain;
 /// </summary>
 public sealed class RegistrationStore(RegistryDbContext db, TimeProvider clock)
 {
-    public RegistryDbContext Db => db;
-
     public Timestamp Now() => Timestamp.FromDateTimeOffset(clock.GetUtcNow());
 
     public DateOnly Today() => DateOnly.FromDateTime(clock.GetUtcNow().UtcDateTime);

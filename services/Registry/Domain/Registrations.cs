@@ -35,10 +35,7 @@ public sealed class Registrations(RegistryDbContext db, RegistrationStore store,
         }
         problems.AddRange(LinkKeyProblems(request.LinkKeys, "link_keys"));
         problems.AddRange(PersonRules.Problems(request.Person, "person"));
-        if (problems.Count > 0)
-        {
-            throw RichErrors.InvalidArgument(Describe(problems), problems);
-        }
+        RichErrors.ThrowIfAny(problems);
         var existing = await db.Registrations.AsNoTracking().FirstOrDefaultAsync(r => r.ReporterPartnerId == partnerId && r.ClientRequestId == request.ClientRequestId, cancellationToken);
         if (existing is not null)
         {
@@ -176,10 +173,6 @@ public sealed class Registrations(RegistryDbContext db, RegistrationStore store,
             .OrderByDescending(m => m.MatchedKinds.Count).ThenBy(m => m.RegistrationId, StringComparer.Ordinal)
             .ToList();
     }
-
-    /// <summary>The field violations in the status message too, for clients that show only the message.</summary>
-    public static string Describe(IEnumerable<(string Field, string Description)> problems) =>
-        string.Join("; ", problems.Select(p => $"{p.Field} {p.Description}"));
 
     public static IEnumerable<(string Field, string Description)> LinkKeyProblems(IEnumerable<PersonLinkKey> keys, string field)
     {

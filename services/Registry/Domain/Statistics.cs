@@ -40,10 +40,7 @@ public sealed class Statistics(RegistryDbContext db, TimeProvider clock)
         {
             problems.Add(("group_by", "name each dimension once: YEAR, FORM, NATIONALITY, MINOR, SECTOR."));
         }
-        if (problems.Count > 0)
-        {
-            throw RichErrors.InvalidArgument(Registrations.Describe(problems), problems);
-        }
+        RichErrors.ThrowIfAny(problems);
 
         var from = new DateTime(request.YearFrom, 1, 1, 0, 0, 0, DateTimeKind.Utc);
         var until = new DateTime(request.YearTo + 1, 1, 1, 0, 0, 0, DateTimeKind.Utc);

@@ -39,10 +39,7 @@ public sealed class VictimRegistryService(Registrations registrations, Reflectio
         {
             problems.Add(("link_keys", "name at least one key to look for."));
         }
-        if (problems.Count > 0)
-        {
-            throw RichErrors.InvalidArgument(Registrations.Describe(problems), problems);
-        }
+        RichErrors.ThrowIfAny(problems);
         return new FindByLinkKeysResponse { Matches = { await registrations.FindAsync(request.LinkKeys, context.CancellationToken) } };
     }
 

@@ -40,39 +40,48 @@ public sealed class SignalIntakeService(SignalIntake intake, SignalWatch watch)
     {
         var partner = CallerPartner.Require(context);
         var arrived = Channel.CreateBounded<SubmitSignalBatchRequest>(new BoundedChannelOptions(MaxGroup * 2) { SingleReader = true, SingleWriter = true });
-        var reading = ReadAllAsync(requestStream, arrived.Writer, context.CancellationToken);
-        int received = 0, accepted = 0, rejected = 0;
-        var group = new List<SubmitSignalBatchRequest>(MaxGroup);
-        while (await arrived.Reader.WaitToReadAsync(context.CancellationToken))
+        // The reader stops with the call, also when a commit fails and nobody drains the channel any more.
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken);
+        var reading = ReadAllAsync(requestStream, arrived.Writer, stop.Token);
+        try
         {
-            while (group.Count < MaxGroup && arrived.Reader.TryRead(out var item))
+            int received = 0, accepted = 0, rejected = 0;
+            var group = new List<SubmitSignalBatchRequest>(MaxGroup);
+            while (await arrived.Reader.WaitToReadAsync(context.CancellationToken))
             {
-                group.Add(item);
-            }
-            var results = await intake.SubmitManyAsync(partner, group, context.CancellationToken);
-            for (var i = 0; i < group.Count; i++)
-            {
-                var (signal, duplicate, refusal) = results[i];
-                var response = new SubmitSignalBatchResponse { ClientRequestId = group[i].ClientRequestId, ItemsReceived = ++received };
-                if (refusal is null)
+                while (group.Count < MaxGroup && arrived.Reader.TryRead(out var item))
                 {
-                    response.Outcome = duplicate ? BatchItemOutcome.Duplicate : BatchItemOutcome.Accepted;
-                    response.SignalId = signal!.SignalId;
-                    accepted++;
+                    group.Add(item);
                 }
-                else
+                var results = await intake.SubmitManyAsync(partner, group, context.CancellationToken);
+                for (var i = 0; i < group.Count; i++)
                 {
-                    response.Outcome = BatchItemOutcome.Rejected;
-                    response.RejectionReason = Describe(refusal);
-                    rejected++;
+                    var (signal, duplicate, refusal) = results[i];
+                    var response = new SubmitSignalBatchResponse { ClientRequestId = group[i].ClientRequestId, ItemsReceived = ++received };
+                    if (refusal is null)
+                    {
+                        response.Outcome = duplicate ? BatchItemOutcome.Duplicate : BatchItemOutcome.Accepted;
+                        response.SignalId = signal!.SignalId;
+                        accepted++;
+                    }
+                    else
+                    {
+                        response.Outcome = BatchItemOutcome.Rejected;
+                        response.RejectionReason = Describe(refusal);
+                        rejected++;
+                    }
+                    response.ItemsAccepted = accepted;
+                    response.ItemsRejected = rejected;
+                    await responseStream.WriteAsync(response);
                 }
-                response.ItemsAccepted = accepted;
-                response.ItemsRejected = rejected;
-                await responseStream.WriteAsync(response);
+                group.Clear();
             }
-            group.Clear();
         }
-        await reading;
+        finally
+        {
+            await stop.CancelAsync();
+            await reading;
+        }
     }
 
     /// <summary>Most signals committed together; bounds the work lost to one failed commit and the wait for the first answer.</summary>
