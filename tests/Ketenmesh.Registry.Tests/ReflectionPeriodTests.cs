@@ -164,4 +164,22 @@ public sealed class ReflectionPeriodTests : IAsyncLifetime
         Assert.Equal(Day(Today.AddDays(30)), read.ReflectionPeriod.EndedOn);
         Assert.Single(_host.Events.ReflectionEnding, e => e.RegistrationId == registration.RegistrationId);
     }
+
+    [Fact]
+    public async Task Empty_or_unknown_requests_to_the_legal_path_say_which_field_or_registration()
+    {
+        var reflection = await RefusedAsync(_host.Client.UnaryCall(StartReflection, new StartReflectionPeriodRequest(), As("police")).ResponseAsync);
+        var aangifte = await RefusedAsync(_host.Client.UnaryCall(Aangifte, new RecordAangifteStatusRequest { AangifteStatus = (AangifteStatus)99 }, As("police")).ResponseAsync);
+        var residence = await RefusedAsync(_host.Client.UnaryCall(Residence, new RecordResidenceStatusRequest(), As("ind")).ResponseAsync);
+        var unknown = await RefusedAsync(_host.Client.UnaryCall(StartReflection, new StartReflectionPeriodRequest { RegistrationId = "reg-nobody", StartOn = Day(Today) }, As("police")).ResponseAsync);
+
+        Assert.All(new[] { reflection, aangifte, residence }, e => Assert.Equal(StatusCode.InvalidArgument, e.StatusCode));
+        Assert.Contains("registration_id", reflection.Status.Detail);
+        Assert.Contains("start_on", reflection.Status.Detail);
+        Assert.Contains("aangifte_status", aangifte.Status.Detail);
+        Assert.Contains("status_on", aangifte.Status.Detail);
+        Assert.Contains("residence is required", residence.Status.Detail);
+        Assert.Equal(StatusCode.NotFound, unknown.StatusCode);
+        Assert.Contains("reg-nobody", unknown.Status.Detail);
+    }
 }
