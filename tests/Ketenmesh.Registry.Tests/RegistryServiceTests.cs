@@ -186,4 +186,23 @@ public sealed class RegistryServiceTests : IAsyncLifetime
         Assert.Contains("year_from", statistics.Status.Detail);
         Assert.Equal(StatusCode.Unauthenticated, nobody.StatusCode);
     }
+
+    [Fact]
+    public async Task Ages_must_make_sense_and_a_minor_at_the_start_of_exploitation_is_registered_as_a_minor()
+    {
+        RegisterVictimRequest Request(string id, PersonProfile person) => new() { ClientRequestId = id, InitialStatus = VictimStatus.Possible, LinkKeys = { Key() }, Person = person };
+
+        var later = await Assert.ThrowsAsync<RpcException>(() => _host.Client.UnaryCall(Register, Request("age-1", new PersonProfile { AgeAtRegistration = 20, AgeAtExploitationStart = 22 }), As("comensha")).ResponseAsync);
+        var impossible = await Assert.ThrowsAsync<RpcException>(() => _host.Client.UnaryCall(Register, Request("age-2", new PersonProfile { AgeAtRegistration = 130, Nationalities = { new Nationality { CountryCode = "nigeria" } } }), As("comensha")).ResponseAsync);
+        var contradiction = await Assert.ThrowsAsync<RpcException>(() => _host.Client.UnaryCall(Register, Request("age-3", new PersonProfile { AgeAtExploitationStart = 19, Minor = true }), As("comensha")).ResponseAsync);
+        var registered = (await _host.Client.UnaryCall(Register, Request("age-4", new PersonProfile { AgeAtRegistration = 23, AgeAtExploitationStart = 15 }), As("comensha"))).Registration;
+
+        Assert.Contains("person.age_at_exploitation_start", later.Status.Detail);
+        Assert.Contains("person.age_at_registration", impossible.Status.Detail);
+        Assert.Contains("person.nationalities[0].country_code", impossible.Status.Detail);
+        Assert.Contains("person.minor", contradiction.Status.Detail);
+        Assert.All(new[] { later, impossible, contradiction }, e => Assert.Equal(StatusCode.InvalidArgument, e.StatusCode));
+        Assert.True(registered.Person.Minor);
+        Assert.Equal(23, registered.Person.AgeAtRegistration);
+    }
 }
