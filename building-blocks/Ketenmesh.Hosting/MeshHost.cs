@@ -7,6 +7,7 @@ using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.AspNetCore.Server.Kestrel.Https;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
@@ -76,7 +77,21 @@ public static class MeshHost
         });
         // Request logging would print partner metadata; the audit log is the place for who-called-what.
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        // SQL text may carry personal data in literals, and polls (policy, outbox, watches) would flood the log.
+        builder.Logging.AddFilter("Microsoft.EntityFrameworkCore", LogLevel.Warning);
+        // Every failed probe every 2 s would repeat itself; ReadinessPublisher logs each change once, with its reason.
+        builder.Logging.AddFilter("Microsoft.Extensions.Diagnostics.HealthChecks", LogLevel.Critical);
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(15));
+        // Readiness as grpc.health.v1 (the k8s readinessProbe): every check tagged "ready", every 2 s.
+        builder.Services.AddHealthChecks();
+        builder.Services.Configure<HealthCheckPublisherOptions>(o =>
+        {
+            o.Delay = TimeSpan.Zero;
+            o.Period = TimeSpan.FromSeconds(2);
+            o.Timeout = TimeSpan.FromSeconds(5);
+            o.Predicate = check => check.Tags.Contains(ReadinessPublisher.ReadyTag);
+        });
+        builder.Services.AddSingleton<IHealthCheckPublisher, ReadinessPublisher>();
         builder.Services.AddGrpcServer(options =>
         {
             builder.Configuration.GetSection("Grpc").Bind(options);

@@ -1,6 +1,7 @@
 using Google.Protobuf.Reflection;
 using Ketenmesh.Messaging.Outbox;
 using Ketenmesh.Messaging.Protobuf;
+using Ketenmesh.Messaging.Topology;
 using Ketenmesh.Persistence;
 using MassTransit;
 using MassTransit.Configuration;
@@ -12,20 +13,29 @@ using Microsoft.Extensions.Hosting;
 namespace Ketenmesh.Messaging;
 
 /// <summary>
-/// What a component adds to the process's one bus. Every component of the embedded profile calls
-/// AddChainMessaging and gets this same builder, so their consumers end up on the shared bus.
+/// What one component adds to the process's one bus. Every component of the embedded profile calls
+/// AddChainMessaging with its own name and gets a builder for that name on the shared bus, so its
+/// consumers get queues of its own (<see cref="ConsumerQueues"/>).
 /// </summary>
 public sealed class ChainMessagingBuilder
 {
-    internal ChainMessagingBuilder(IServiceCollection services, EventRegistry events)
+    internal ChainMessagingBuilder(IServiceCollection services, EventRegistry events, ConsumerQueues queues, string component)
     {
         Services = services;
         Events = events;
+        Queues = queues;
+        Component = component;
     }
 
     public IServiceCollection Services { get; }
 
     public EventRegistry Events { get; }
+
+    /// <summary>Every consumer queue claimed in this process, by any component.</summary>
+    public ConsumerQueues Queues { get; }
+
+    /// <summary>The component this builder adds for: the first part of its consumers' queue names.</summary>
+    public string Component { get; }
 
     /// <summary>Registers every message of a .proto file as an event (e.g. <c>ChainEventsReflection.Descriptor</c>).</summary>
     public ChainMessagingBuilder AddEvents(FileDescriptor file)
@@ -40,10 +50,12 @@ public sealed class ChainMessagingBuilder
         return this;
     }
 
-    /// <summary>A consumer with its own queue (named after the consumer, behind the endpoint prefix).</summary>
+    /// <summary>A consumer with a queue of its own: <c>{component}.{event}</c>.</summary>
+    /// <exception cref="InvalidOperationException">Another consumer in this process already takes that queue.</exception>
     public ChainMessagingBuilder AddConsumer<TConsumer>()
         where TConsumer : class, IConsumer
     {
+        Queues.Claim<TConsumer>(Component);
         // MassTransit's registrar outside AddMassTransit: lets components add consumers after the bus is set up.
         Services.RegisterConsumer<TConsumer>();
         return this;

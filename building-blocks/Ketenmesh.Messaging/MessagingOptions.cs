@@ -18,12 +18,6 @@ public sealed class MessagingOptions
 
     public RabbitMqOptions RabbitMq { get; set; } = new();
 
-    /// <summary>
-    /// Put in front of every queue name (usually the service name) so two services that consume the
-    /// same event each get their own queue, and so their own copy.
-    /// </summary>
-    public string? EndpointPrefix { get; set; }
-
     /// <summary>Redelivery attempts in process before a message goes to the error queue. Empty: none.</summary>
     public TimeSpan[]? RetryIntervals { get; set; }
 

@@ -1,6 +1,7 @@
 using System.Reflection;
 using Ketenmesh.Messaging.Protobuf;
 using Ketenmesh.Messaging.Recovery;
+using Ketenmesh.Messaging.Topology;
 using MassTransit;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -20,22 +21,27 @@ public static class ServiceCollectionExtensions
         typeof(ServiceCollectionExtensions).GetMethod(nameof(SendAsProtobuf), BindingFlags.NonPublic | BindingFlags.Static)!;
 
     /// <summary>
-    /// Sets up the process's bus from the <c>Messaging</c> section. Safe to call once per component:
-    /// the first call builds the bus, later calls return the same builder.
+    /// Sets up the process's bus from the <c>Messaging</c> section and returns what
+    /// <paramref name="component"/> adds to it. Safe to call once per component: the first call builds
+    /// the bus, later calls add to the same bus under their own component name.
     /// </summary>
-    public static ChainMessagingBuilder AddChainMessaging(this IServiceCollection services, IConfiguration configuration)
+    /// <param name="component">The component's name (<c>registry</c>): its consumers' queues are <c>{component}.{event}</c>.</param>
+    public static ChainMessagingBuilder AddChainMessaging(this IServiceCollection services, IConfiguration configuration, string component)
     {
-        if (services.FirstOrDefault(d => d.ServiceType == typeof(ChainMessagingBuilder))?.ImplementationInstance is ChainMessagingBuilder existing)
+        ConsumerQueues.ValidateComponent(component);
+        if (services.FirstOrDefault(d => d.ServiceType == typeof(EventRegistry))?.ImplementationInstance is EventRegistry existingEvents
+            && services.FirstOrDefault(d => d.ServiceType == typeof(ConsumerQueues))?.ImplementationInstance is ConsumerQueues existingQueues)
         {
-            return existing;
+            return new ChainMessagingBuilder(services, existingEvents, existingQueues, component);
         }
 
         var section = configuration.GetSection(MessagingOptions.SectionName);
         var options = section.Get<MessagingOptions>() ?? new MessagingOptions();
         var events = new EventRegistry();
-        var builder = new ChainMessagingBuilder(services, events);
-        services.AddSingleton(builder);
+        var queues = new ConsumerQueues();
+        var builder = new ChainMessagingBuilder(services, events, queues, component);
         services.AddSingleton(events);
+        services.AddSingleton(queues);
         services.AddSingleton<PublishHealth>();
         services.Configure<MessagingOptions>(section);
 
@@ -48,7 +54,7 @@ public static class ServiceCollectionExtensions
 
         services.AddMassTransit(bus =>
         {
-            bus.SetEndpointNameFormatter(new KebabCaseEndpointNameFormatter(options.EndpointPrefix, includeNamespace: false));
+            bus.SetEndpointNameFormatter(new ComponentEndpointNameFormatter(queues));
             bus.AddConfigureEndpointsCallback((_, queueName, endpoint) => ConfigureReceiveEndpoint(queueName, endpoint, options));
             switch (options.Transport)
             {
@@ -67,7 +73,8 @@ public static class ServiceCollectionExtensions
                         {
                             host.Username(rabbit.Username);
                             host.Password(rabbit.Password);
-                            host.ConnectionName(rabbit.ConnectionName ?? options.EndpointPrefix ?? AppDomain.CurrentDomain.FriendlyName);
+                            // The broker shows which component holds a connection (and so consumes a queue).
+                            host.ConnectionName(rabbit.ConnectionName ?? component);
                         });
                         ConfigureSerialization(factory, events);
                         foreach (var descriptor in events.Events)

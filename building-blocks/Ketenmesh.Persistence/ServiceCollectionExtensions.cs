@@ -3,6 +3,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Hosting;
 
 namespace Ketenmesh.Persistence;
@@ -25,6 +26,13 @@ public static class ServiceCollectionExtensions
         services.AddOptions<SchemaMigrationOptions<TContext>>();
         services.TryAddTransient<SchemaMigrator<TContext>>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, SchemaMigrationHostedService<TContext>>());
+        var check = $"database:{typeof(TContext).Name}";
+        if (!services.Any(d => d.ServiceType == typeof(DatabaseHealthCheck<TContext>)))
+        {
+            services.AddSingleton<DatabaseHealthCheck<TContext>>();
+            services.AddHealthChecks().AddCheck<DatabaseHealthCheck<TContext>>(check, HealthStatus.Unhealthy, [DatabaseHealthCheck<TContext>.ReadyTag], TimeSpan.FromSeconds(3));
+        }
+
         return services;
     }
 

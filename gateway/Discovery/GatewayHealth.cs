@@ -2,16 +2,18 @@ using Grpc.Health.V1;
 using Ketenmesh.Gateway.Proxy;
 using Ketenmesh.Grpc;
 using Ketenmesh.Grpc.Client;
+using Ketenmesh.Grpc.Health;
 using ServingStatus = Grpc.Health.V1.HealthCheckResponse.Types.ServingStatus;
 
 namespace Ketenmesh.Gateway.Discovery;
 
 /// <summary>
-/// grpc.health.v1 at the gateway. The empty service name is the gateway itself and needs no token (load
-/// balancers probe it); a named service answers only to a caller that may call it, with the owning
+/// grpc.health.v1 at the gateway. The empty service name is the gateway's readiness (its audit database
+/// answers: no audit record, no access) and <c>liveness</c> its liveness; both need no token (probes and
+/// load balancers ask them). A named service answers only to a caller that may call it, with the owning
 /// service's own health.
 /// </summary>
-internal sealed class GatewayHealth(VisibleServices visible, UpstreamRoutes routes)
+internal sealed class GatewayHealth(VisibleServices visible, UpstreamRoutes routes, HealthStatusRegistry own)
 {
     private static readonly Method<HealthCheckRequest, HealthCheckResponse> UpstreamCheck =
         Method<HealthCheckRequest, HealthCheckResponse>.From(HealthReflection.Descriptor.Services[0].FindMethodByName("Check"));
@@ -43,9 +45,9 @@ internal sealed class GatewayHealth(VisibleServices visible, UpstreamRoutes rout
 
     private async Task<ServingStatus> StatusAsync(string service, ServerCallContext context)
     {
-        if (service.Length == 0)
+        if (service.Length == 0 || service == HealthStatusRegistry.LivenessService)
         {
-            return ServingStatus.Serving;
+            return own.GetStatus(service) ?? ServingStatus.Serving;
         }
         var descriptor = (await visible.ForAsync(context)).FirstOrDefault(s => s.FullName == service)
             ?? throw new RpcException(new Status(StatusCode.NotFound, $"Health of service '{service}' is unknown here."));

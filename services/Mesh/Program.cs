@@ -3,6 +3,11 @@ using Ketenmesh.Mesh;
 using Ketenmesh.Mesh.Demo;
 using Microsoft.Extensions.Configuration.Memory;
 
+if (args.FirstOrDefault() == "deployment")
+{
+    return DeploymentCommand.Run(args, Console.Out, Console.Error);
+}
+
 if (args.FirstOrDefault() == "demo")
 {
     return await DemoCommand.RunAsync(args, Console.Out, Console.Error);

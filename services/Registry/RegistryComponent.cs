@@ -22,7 +22,7 @@ public sealed class RegistryComponent : IMeshComponent
     {
         services.AddChainDbContext<RegistryDbContext>(configuration);
         services.AddSchemaMigrations<RegistryDbContext>(RegistrySchema.Migrations);
-        services.AddChainMessaging(configuration)
+        services.AddChainMessaging(configuration, Name)
             .AddEvents(SignalsEventsReflection.Descriptor)
             .AddEvents(RiskEventsReflection.Descriptor)
             .AddEvents(RegistryEventsReflection.Descriptor)

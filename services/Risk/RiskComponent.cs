@@ -22,7 +22,7 @@ public sealed class RiskComponent : IMeshComponent
     {
         services.AddChainDbContext<RiskDbContext>(configuration);
         services.AddSchemaMigrations<RiskDbContext>(RiskSchema.Migrations);
-        services.AddChainMessaging(configuration)
+        services.AddChainMessaging(configuration, Name)
             .AddEvents(SignalsEventsReflection.Descriptor)
             .AddEvents(RiskEventsReflection.Descriptor)
             .AddOutbox<RiskDbContext>()

@@ -22,7 +22,7 @@ public sealed class SignalsComponent : IMeshComponent
     {
         services.AddChainDbContext<SignalsDbContext>(configuration);
         services.AddSchemaMigrations<SignalsDbContext>(SignalsSchema.Migrations);
-        services.AddChainMessaging(configuration)
+        services.AddChainMessaging(configuration, Name)
             .AddEvents(SignalsEventsReflection.Descriptor)
             .AddEvents(RiskEventsReflection.Descriptor)
             .AddEvents(RegistryEventsReflection.Descriptor)

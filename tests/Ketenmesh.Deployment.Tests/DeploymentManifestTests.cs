@@ -1,4 +1,5 @@
 using Ketenmesh.Hosting;
+using Ketenmesh.Hosting.Deployment;
 using Ketenmesh.Mesh;
 using Ketenmesh.Messaging;
 using Ketenmesh.Persistence;
@@ -38,18 +39,29 @@ public sealed class DeploymentManifestTests
             "the build args must name the component's project (Dockerfile: PROJECT_DIR/Ketenmesh.COMPONENT.csproj)");
     }
 
+    [Fact]
+    public void The_table_describes_every_component_once_under_its_own_name_port_and_project()
+    {
+        var table = DeploymentTable.Load();
+        Assert.Equal(MeshComponents.All.Select(c => c.Name).Order(), table.Select(c => c.Name).Order());
+        foreach (var deployed in table)
+        {
+            Assert.Equal(Component(deployed.Name).DefaultPort, deployed.Port);
+            Assert.True(File.Exists(Path.Combine(RepoRoot, deployed.Project)), $"{deployed.Project} does not exist");
+        }
+    }
+
     [Theory]
     [MemberData(nameof(Components))]
-    public void Compose_environment_is_read_by_the_code_and_points_at_services_compose_defines(string name)
+    public void The_tables_environment_is_read_by_the_code_and_gives_the_component_what_it_needs(string name)
     {
-        var compose = Compose();
-        var environment = Scalars(compose.Map("services").Map(name).Map("environment"));
-        Assert.All(environment.Keys, key => Assert.True(ConfigurationKeys.IsKnown(ConfigurationKeys.FromEnvironment(key)), $"{key} is not read by the code"));
+        var table = DeploymentTable.Load();
+        var deployed = table.Single(c => c.Name == name);
+        Assert.All(deployed.Environment, e => Assert.True(ConfigurationKeys.IsKnown(ConfigurationKeys.FromEnvironment(e.Key)), $"{e.Key} is not read by the code"));
 
-        var configuration = ToConfiguration(environment);
+        var configuration = ToConfiguration(Compose_target().Render(deployed, table).ToDictionary(e => e.Key, e => e.Value));
         var endpoint = EndpointOptions.For(Component(name), configuration);
         Assert.Equal(Component(name).DefaultPort, endpoint.Port);
-        Assert.Equal("0.0.0.0", endpoint.BindAddress);
 
         var needs = Needs.Of(Component(name));
         if (needs.Database)
@@ -58,28 +70,86 @@ public sealed class DeploymentManifestTests
             Assert.Equal(DatabaseProvider.Postgres, database.Provider);
             Assert.Contains($"Database=ketenmesh_{name}", database.ConnectionString);
             Assert.Contains($"ketenmesh_{name}", File.ReadAllText(Path.Combine(RepoRoot, "k8s/postgres-init.sql")));
-            var host = new Npgsql.NpgsqlConnectionStringBuilder(database.ConnectionString).Host!;
-            Assert.True(compose.Map("services").Has(host), $"{host} is not a compose service");
         }
         else
         {
-            Assert.DoesNotContain("Database:Provider", environment.Keys.Select(ConfigurationKeys.FromEnvironment));
+            Assert.Null(configuration["Database:Provider"]);
         }
 
-        if (needs.Bus)
-        {
-            var messaging = configuration.GetSection(MessagingOptions.SectionName).Get<MessagingOptions>()!;
-            Assert.Equal(MessagingTransport.RabbitMq, messaging.Transport);
-            Assert.True(compose.Map("services").Has(messaging.RabbitMq.Host), $"{messaging.RabbitMq.Host} is not a compose service");
-        }
+        var messaging = configuration.GetSection(MessagingOptions.SectionName).Get<MessagingOptions>();
+        Assert.Equal(needs.Bus, messaging?.Transport == MessagingTransport.RabbitMq);
+    }
 
-        // Every component that names another by address must name a compose service.
-        foreach (var address in environment.Values.Where(v => v.StartsWith("http://", StringComparison.Ordinal)))
+    [Theory]
+    [MemberData(nameof(Components))]
+    public void Compose_gives_the_component_exactly_the_tables_environment(string name)
+    {
+        var table = DeploymentTable.Load();
+        var expected = Compose_target().Render(table.Single(c => c.Name == name), table).ToDictionary(e => e.Key, e => e.Value);
+        var compose = Compose().Map("services");
+        var actual = Scalars(compose.Map(name).Map("environment"));
+        Assert.Equal(expected.OrderBy(e => e.Key), actual.OrderBy(e => e.Key));
+
+        // Every address it is given names a service compose runs.
+        foreach (var address in actual.Values.Where(v => v.StartsWith("http://", StringComparison.Ordinal)))
         {
-            var target = new Uri(address).Host;
-            Assert.True(compose.Map("services").Has(target), $"{address}: {target} is not a compose service");
+            Assert.True(compose.Has(new Uri(address).Host), $"{address} is not a compose service");
         }
     }
+
+    [Theory]
+    [MemberData(nameof(Components))]
+    public void Kubernetes_gives_the_component_exactly_the_tables_environment_with_credentials_from_secrets(string name)
+    {
+        var table = DeploymentTable.Load();
+        var deployed = table.Single(c => c.Name == name);
+        var documents = Kubernetes();
+        var configMap = Scalars((Find(documents, "ConfigMap", name) ?? throw new Xunit.Sdk.XunitException($"no ConfigMap {name}")).Map("data"));
+        var container = (YamlMappingNode)(Find(documents, "Deployment", name) ?? throw new Xunit.Sdk.XunitException($"no Deployment {name}"))
+            .Map("spec").Map("template").Map("spec").Seq("containers").Single();
+        var fromSecrets = container.Has("env")
+            ? container.Seq("env").Cast<YamlMappingNode>().Where(e => e.Has("valueFrom") && e.Map("valueFrom").Has("secretKeyRef")).Select(e => Text(e, "name")!).ToHashSet()
+            : [];
+        var target = Compose_target();
+        var expectedInConfigMap = new Dictionary<string, string>();
+        foreach (var (key, template) in deployed.Environment)
+        {
+            if (DeploymentTarget.PlaceholdersOf(template).Any(DeploymentTarget.Secrets.Contains))
+            {
+                Assert.True(fromSecrets.Contains(key), $"{key} carries a credential and must come from a Secret");
+            }
+            else
+            {
+                expectedInConfigMap[key] = target.Fill(template, table);
+            }
+        }
+
+        Assert.Equal(expectedInConfigMap.OrderBy(e => e.Key), configMap.OrderBy(e => e.Key));
+        Assert.All(fromSecrets, key => Assert.Contains(key, deployed.Environment.Select(e => e.Key)));
+    }
+
+    [Fact]
+    public void The_mesh_script_gives_components_no_setting_of_its_own()
+    {
+        // `./mesh up --real` takes every component and its environment from the table; a Section__Key
+        // written into the script would be a setting compose, k8s and the tests do not have.
+        var script = File.ReadAllText(Path.Combine(RepoRoot, "mesh"));
+        Assert.Contains("deployment list", script);
+        Assert.Contains("deployment env", script);
+        Assert.DoesNotMatch(@"\b[A-Z][A-Za-z]+__[A-Z][A-Za-z]+", script);
+    }
+
+    /// <summary>Compose and Kubernetes: each component a host of its own name, credentials from outside.</summary>
+    private static DeploymentTarget Compose_target() => new()
+    {
+        BindAddress = "0.0.0.0",
+        DataDirectory = "/data",
+        Postgres = "Host=postgres;Port=5432;Username=ketenmesh;Password=${KETENMESH_POSTGRES_PASSWORD}",
+        RabbitMqHost = "rabbitmq",
+        RabbitMqUser = "ketenmesh",
+        RabbitMqPassword = "${KETENMESH_RABBITMQ_PASSWORD}",
+        LocalClients = false,
+    };
 
     [Theory]
     [MemberData(nameof(Components))]
@@ -100,20 +170,16 @@ public sealed class DeploymentManifestTests
             Assert.Equal(component.DefaultPort.ToString(), Text(container.Map(probe).Map("grpc"), "port"));
         }
 
+        // Readiness is the whole server's grpc.health.v1 status (database and broker); liveness its own
+        // service, which an outage does not touch, so an outage takes the pod out of traffic, not restarts it.
+        Assert.Null(Text(container.Map("readinessProbe").Map("grpc"), "service"));
+        Assert.Equal(Ketenmesh.Grpc.Health.HealthStatusRegistry.LivenessService, Text(container.Map("livenessProbe").Map("grpc"), "service"));
+
         var servicePort = (YamlMappingNode)service.Map("spec").Seq("ports").Single();
         Assert.Equal(component.DefaultPort.ToString(), Text(servicePort, "targetPort"));
         Assert.Equal(name, Text(service.Map("spec").Map("selector"), "app.kubernetes.io/name"));
 
-        var data = Scalars(configMap.Map("data"));
-        var secretNames = container.Has("env") ? container.Seq("env").Select(e => Text((YamlMappingNode)e, "name")!).ToList() : [];
-        Assert.All(data.Keys.Concat(secretNames), key => Assert.True(ConfigurationKeys.IsKnown(ConfigurationKeys.FromEnvironment(key)), $"{key} is not read by the code"));
-        var configuration = ToConfiguration(data);
-        Assert.Equal(containerPort, EndpointOptions.For(component, configuration).Port);
-        if (Needs.Of(component).Database)
-        {
-            Assert.Equal("Postgres", configuration["Database:Provider"]);
-            Assert.Contains("Database__ConnectionString", secretNames);
-        }
+        Assert.NotNull(configMap);
     }
 
     [Fact]

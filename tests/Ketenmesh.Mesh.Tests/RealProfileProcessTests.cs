@@ -33,7 +33,7 @@ public sealed class RealProfileProcessTests : IAsyncLifetime
     public async Task A_component_whose_broker_shuts_it_out_exits_with_75_so_its_supervisor_restarts_it()
     {
         var settings = _database.Settings("Database")
-            .Concat(_broker.MessagingSettings("signals"))
+            .Concat(_broker.MessagingSettings())
             .Concat(await _broker.AddUserAsync("signals"))
             .GroupBy(s => s.Key).ToDictionary(g => g.Key, g => g.Last().Value);
         settings["Messaging:RecoveryTimeout"] = "00:00:02";

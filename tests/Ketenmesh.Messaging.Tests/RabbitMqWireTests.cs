@@ -12,7 +12,7 @@ namespace Ketenmesh.Messaging.Tests;
 /// <summary>What the messaging block leaves on a real broker: queue kinds, dead-lettering and the bytes of an event.</summary>
 public sealed class RabbitMqWireTests(ITestOutputHelper output) : RealProfileFixture
 {
-    const string RegistrationQueue = "registry-signal-registration";
+    const string RegistrationQueue = "registry.signal-recorded";
 
     [Fact]
     public async Task Consumer_queues_are_quorum_queues_that_dead_letter_into_their_error_queue()

@@ -29,7 +29,7 @@ public sealed class RealProfileTests : IAsyncLifetime
     }
 
     private Dictionary<string, string?> Settings() =>
-        _database.Settings("Database").Concat(_broker.MessagingSettings("signals-test")).Concat(_serviceUser)
+        _database.Settings("Database").Concat(_broker.MessagingSettings()).Concat(_serviceUser)
             .GroupBy(s => s.Key).ToDictionary(g => g.Key, g => g.Last().Value);
 
     [Fact]

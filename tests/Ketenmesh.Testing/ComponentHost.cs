@@ -88,7 +88,7 @@ public sealed class ComponentHost : IAsyncDisposable
         public void AddServices(IServiceCollection services, IConfiguration configuration)
         {
             inner.AddServices(services, configuration);
-            listeners(services, services.AddChainMessaging(configuration));
+            listeners(services, services.AddChainMessaging(configuration, "probe"));
         }
 
         public void MapEndpoints(IEndpointRouteBuilder endpoints) => inner.MapEndpoints(endpoints);

@@ -1,10 +1,14 @@
 using System.Globalization;
+using Ketenmesh.Hosting.Deployment;
+using Npgsql;
 
 namespace Ketenmesh.Testing;
 
 /// <summary>
-/// The real profile on loopback for services hosted in one test: one RabbitMQ virtual host for all,
-/// a PostgreSQL database of its own per service, everything removed afterwards.
+/// The real profile on loopback, as <c>deploy/components.ini</c> gives it to <c>./mesh up --real</c>,
+/// compose and k8s: each component gets exactly the table's environment. A test changes only what keeps
+/// tests apart and changes no behaviour: one RabbitMQ virtual host for all (and a broker user of its
+/// own where asked), a PostgreSQL database of its own per service, ports, and where the others answer.
 /// </summary>
 public sealed class RealProfile : IAsyncDisposable
 {
@@ -14,25 +18,56 @@ public sealed class RealProfile : IAsyncDisposable
 
     public TestVirtualHost Broker { get; }
 
+    /// <summary>What the table's <c>DATA_DIRECTORY</c> is in this test: a temporary directory, removed afterwards.</summary>
+    public string DataDirectory { get; } = Directory.CreateTempSubdirectory("ketenmesh-real-").FullName;
+
+    /// <summary>Where each started component answers; a component not started yet is at its table port.</summary>
+    public Dictionary<string, Uri> Addresses { get; } = [];
+
     public static async Task<RealProfile> CreateAsync() => new(await TestVirtualHost.CreateAsync());
 
-    /// <summary>A service's settings: its database (a new one unless given, e.g. to restart on the same data) and the broker.</summary>
+    /// <summary>The table's environment for <paramref name="component"/> in this test, as configuration keys.</summary>
+    /// <param name="database">Its database; a new one unless given (to restart on the same data). Components without a database get none.</param>
     /// <param name="brokerUser">A broker user of its own, so the test can cut this process off (see <see cref="TestVirtualHost.AddUserAsync"/>).</param>
-    /// <param name="port">A fixed port, for a service that must come back where others route to it.</param>
-    public async Task<(Dictionary<string, string?> Settings, TestDatabase Database)> ServiceAsync(string component, string? brokerUser = null, TestDatabase? database = null, int? port = null)
+    /// <param name="port">A fixed port, for a component that must come back where others route to it; otherwise any free one.</param>
+    public async Task<(Dictionary<string, string?> Settings, TestDatabase? Database)> ServiceAsync(string component, string? brokerUser = null, TestDatabase? database = null, int? port = null)
     {
-        if (database is null)
+        var table = DeploymentTable.Load();
+        var deployed = table.SingleOrDefault(c => c.Name == component)
+            ?? throw new ArgumentException($"{component} is not in deploy/{DeploymentTable.FileName}", nameof(component));
+        var needsDatabase = deployed.Environment.Any(e => DeploymentTarget.PlaceholdersOf(e.Value).Contains("DATABASE"));
+        if (database is null && needsDatabase)
         {
             database = await TestDatabase.CreateAsync(component);
             _databases.Add(database);
         }
-        var settings = database.Settings("Database").Concat(Broker.MessagingSettings(component))
-            .Concat(brokerUser is null ? [] : await Broker.AddUserAsync(brokerUser))
-            .GroupBy(s => s.Key).ToDictionary(g => g.Key, g => g.Last().Value);
-        if (port is { } pinned)
+
+        var server = new NpgsqlConnectionStringBuilder(TestEnvironment.Postgres) { Database = null };
+        var target = new DeploymentTarget
         {
-            settings["Service:Port"] = pinned.ToString(CultureInfo.InvariantCulture);
+            BindAddress = "127.0.0.1",
+            DataDirectory = DataDirectory,
+            Postgres = server.ConnectionString,
+            RabbitMqHost = Broker.Host,
+            RabbitMqPort = Broker.Port.ToString(CultureInfo.InvariantCulture),
+            RabbitMqVirtualHost = Broker.Name,
+            RabbitMqUser = Broker.UserName,
+            RabbitMqPassword = Broker.Password,
+            LocalClients = true,
+            Database = _ => database?.Name ?? throw new InvalidOperationException($"{component} has no database"),
+            Address = other => Addresses.TryGetValue(other.Name, out var address) ? address.ToString().TrimEnd('/') : $"http://127.0.0.1:{other.Port}",
+        };
+        var settings = target.Render(deployed, table)
+            .ToDictionary(e => e.Key.Replace("__", ":", StringComparison.Ordinal), e => (string?)e.Value);
+        if (brokerUser is not null)
+        {
+            foreach (var (key, value) in await Broker.AddUserAsync(brokerUser))
+            {
+                settings[key] = value;
+            }
         }
+
+        settings["Service:Port"] = (port ?? 0).ToString(CultureInfo.InvariantCulture);
         return (settings, database);
     }
 
@@ -42,6 +77,15 @@ public sealed class RealProfile : IAsyncDisposable
         foreach (var database in _databases)
         {
             await database.DisposeAsync();
+        }
+
+        try
+        {
+            Directory.Delete(DataDirectory, recursive: true);
+        }
+        catch (IOException)
+        {
+            // A process may still hold a file for a moment; a temp directory left behind is harmless.
         }
     }
 }

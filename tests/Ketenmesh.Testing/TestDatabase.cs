@@ -35,6 +35,15 @@ public sealed class TestDatabase : IAsyncDisposable
         [$"{sectionName}:ConnectionString"] = ConnectionString,
     };
 
+    /// <summary>An outage as the component sees it: new connections are refused and open ones are ended.</summary>
+    public async Task RefuseConnectionsAsync()
+    {
+        await ExecuteAsync(_adminConnectionString, $"ALTER DATABASE \"{Name}\" ALLOW_CONNECTIONS false");
+        await ExecuteAsync(_adminConnectionString, $"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{Name}'");
+    }
+
+    public Task AllowConnectionsAsync() => ExecuteAsync(_adminConnectionString, $"ALTER DATABASE \"{Name}\" ALLOW_CONNECTIONS true");
+
     static async Task ExecuteAsync(string connectionString, string sql)
     {
         await using var connection = new NpgsqlConnection(connectionString);

@@ -7,6 +7,7 @@ public sealed class TestVirtualHost : IAsyncDisposable
 {
     readonly Uri _broker;
     readonly List<string> _users = [];
+    readonly Dictionary<string, string> _passwords = [];
 
     TestVirtualHost(Uri broker, string name)
     {
@@ -16,9 +17,13 @@ public sealed class TestVirtualHost : IAsyncDisposable
 
     public string Name { get; }
 
-    string UserName => Uri.UnescapeDataString(_broker.UserInfo.Split(':')[0]);
+    public string Host => _broker.Host;
 
-    string Password => Uri.UnescapeDataString(_broker.UserInfo.Split(':', 2).ElementAtOrDefault(1) ?? "");
+    public int Port => _broker.IsDefaultPort ? 5672 : _broker.Port;
+
+    public string UserName => Uri.UnescapeDataString(_broker.UserInfo.Split(':')[0]);
+
+    public string Password => Uri.UnescapeDataString(_broker.UserInfo.Split(':', 2).ElementAtOrDefault(1) ?? "");
 
     public static async Task<TestVirtualHost> CreateAsync()
     {
@@ -30,12 +35,11 @@ public sealed class TestVirtualHost : IAsyncDisposable
     }
 
     /// <summary>The <c>Messaging</c> section a service in this virtual host would be given.</summary>
-    public Dictionary<string, string?> MessagingSettings(string endpointPrefix) => new()
+    public Dictionary<string, string?> MessagingSettings() => new()
     {
         ["Messaging:Transport"] = "RabbitMq",
-        ["Messaging:EndpointPrefix"] = endpointPrefix,
         ["Messaging:RabbitMq:Host"] = _broker.Host,
-        ["Messaging:RabbitMq:Port"] = (_broker.IsDefaultPort ? 5672 : _broker.Port).ToString(),
+        ["Messaging:RabbitMq:Port"] = Port.ToString(),
         ["Messaging:RabbitMq:VirtualHost"] = Name,
         ["Messaging:RabbitMq:Username"] = UserName,
         ["Messaging:RabbitMq:Password"] = Password,
@@ -45,7 +49,7 @@ public sealed class TestVirtualHost : IAsyncDisposable
     public Task<IConnection> ConnectAsync() => new ConnectionFactory
     {
         HostName = _broker.Host,
-        Port = _broker.IsDefaultPort ? 5672 : _broker.Port,
+        Port = Port,
         VirtualHost = Name,
         UserName = UserName,
         Password = Password,
@@ -64,6 +68,7 @@ public sealed class TestVirtualHost : IAsyncDisposable
         await Rabbitmqctl.RunAsync("-q", "add_user", $"{Name}-{user}", password);
         await Rabbitmqctl.RunAsync("-q", "set_permissions", "-p", Name, $"{Name}-{user}", ".*", ".*", ".*");
         _users.Add($"{Name}-{user}");
+        _passwords[user] = password;
         return new()
         {
             ["Messaging:RabbitMq:Username"] = $"{Name}-{user}",
@@ -79,6 +84,14 @@ public sealed class TestVirtualHost : IAsyncDisposable
         await Rabbitmqctl.RunAsync("-q", "delete_user", $"{Name}-{user}");
         _users.Remove($"{Name}-{user}");
         return await CloseConnectionsOfAsync(user);
+    }
+
+    /// <summary>Gives a removed user back, with its old password: the process it belongs to can reconnect.</summary>
+    public async Task RestoreUserAsync(string user)
+    {
+        await Rabbitmqctl.RunAsync("-q", "add_user", $"{Name}-{user}", _passwords[user]);
+        await Rabbitmqctl.RunAsync("-q", "set_permissions", "-p", Name, $"{Name}-{user}", ".*", ".*", ".*");
+        _users.Add($"{Name}-{user}");
     }
 
     /// <summary>Kills the connections of one user made with <see cref="AddUserAsync"/>, leaving everyone else's.</summary>

@@ -11,7 +11,20 @@ namespace Ketenmesh.Grpc.Health;
 /// </summary>
 public sealed class HealthStatusRegistry
 {
-    private readonly ConcurrentDictionary<string, ServingStatus> _statuses = new() { [string.Empty] = ServingStatus.Serving };
+    /// <summary>
+    /// The process is alive (Kubernetes' livenessProbe asks for it): SERVING until shutdown whatever its
+    /// dependencies do, so a database outage makes the component unready, never restarted for nothing.
+    /// </summary>
+    public const string LivenessService = "liveness";
+
+    private readonly ConcurrentDictionary<string, ServingStatus> _statuses = new()
+    {
+        [string.Empty] = ServingStatus.Serving,
+        [LivenessService] = ServingStatus.Serving,
+    };
+
+    /// <summary>Every service name with a status, liveness included.</summary>
+    public IReadOnlyCollection<string> Services => _statuses.Keys.ToList();
     private readonly ConcurrentDictionary<Channel<ServingStatus>, string> _watchers = new();
 
     internal bool FollowsRegistry { get; set; }

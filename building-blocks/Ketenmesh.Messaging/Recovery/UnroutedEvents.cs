@@ -39,7 +39,7 @@ sealed class UnroutedEvents(IOptions<MessagingOptions> options, ILogger<Unrouted
             VirtualHost = rabbit.VirtualHost,
             UserName = rabbit.Username,
             Password = rabbit.Password,
-            ClientProvidedName = $"{rabbit.ConnectionName ?? options.Value.EndpointPrefix ?? "ketenmesh"} (topology)",
+            ClientProvidedName = $"{rabbit.ConnectionName ?? "ketenmesh"} (topology)",
         };
         for (var attempt = 1; !stoppingToken.IsCancellationRequested; attempt++)
         {

@@ -1,14 +1,17 @@
-using System.Net.Http.Headers;
 using System.Text.Json;
 using Ketenmesh.Grpc;
 using Ketenmesh.Identity.Domain;
+using Microsoft.IdentityModel.JsonWebTokens;
+using Microsoft.IdentityModel.Tokens;
 
 namespace Ketenmesh.Mesh.Demo;
 
 /// <summary>
 /// A partner's system as the demo plays it: it gets its token from the identity service the way a
-/// partner does (client credentials at the token endpoint; in the local profile with the development
-/// client secret from the data directory) and calls the gateway with it and a declared purpose.
+/// partner does (client credentials at the token endpoint, authenticated with an assertion signed by
+/// the partner's own key, RFC 7523 private_key_jwt; in the local profile that key is made at first use
+/// in the data directory) and calls the gateway with it and a declared purpose. No client secret: the
+/// real profile accepts none.
 /// </summary>
 public sealed class PartnerSession(string partnerId, string accessToken)
 {
@@ -18,15 +21,19 @@ public sealed class PartnerSession(string partnerId, string accessToken)
     {
         var partner = PartnerCatalog.Seeded.Find(partnerId) ?? throw new ArgumentException($"'{partnerId}' is not a seeded partner.");
         var clientId = LocalClients.ClientId(partner);
-        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(identity, "/connect/token"))
+        var tokenEndpoint = await TokenEndpointAsync(http, identity);
+        using var request = new HttpRequestMessage(HttpMethod.Post, tokenEndpoint)
         {
             // The identity service speaks HTTP/2 only (h2c locally): say so, or the client offers HTTP/1.1.
             Version = System.Net.HttpVersion.Version20,
             VersionPolicy = HttpVersionPolicy.RequestVersionExact,
-            Content = new FormUrlEncodedContent(new Dictionary<string, string> { ["grant_type"] = "client_credentials" }),
+            Content = new FormUrlEncodedContent(new Dictionary<string, string>
+            {
+                ["grant_type"] = "client_credentials",
+                ["client_assertion_type"] = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+                ["client_assertion"] = Assertion(tokenEndpoint, dataDirectory, partner, clientId),
+            }),
         };
-        var credentials = $"{Uri.EscapeDataString(clientId)}:{Uri.EscapeDataString(LocalClients.LoadOrCreateSecret(dataDirectory, partner))}";
-        request.Headers.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes(credentials)));
         using var response = await http.SendAsync(request);
         var body = await response.Content.ReadAsStringAsync();
         if (!response.IsSuccessStatusCode)
@@ -35,6 +42,31 @@ public sealed class PartnerSession(string partnerId, string accessToken)
         }
         using var json = JsonDocument.Parse(body);
         return new PartnerSession(partnerId, json.RootElement.GetProperty("access_token").GetString()!);
+    }
+
+    /// <summary>The token endpoint as the issuer's discovery document names it (RFC 8414).</summary>
+    private static async Task<Uri> TokenEndpointAsync(HttpClient http, Uri identity)
+    {
+        using var discovery = JsonDocument.Parse(await http.GetStringAsync(new Uri(identity, "/.well-known/openid-configuration")));
+        return new Uri(discovery.RootElement.GetProperty("token_endpoint").GetString()!);
+    }
+
+    /// <summary>A one-minute assertion for the token endpoint, signed with the partner's local key (RFC 7523 §3).</summary>
+    private static string Assertion(Uri tokenEndpoint, string dataDirectory, Partner partner, string clientId)
+    {
+        using var key = LocalClients.LoadOrCreateKey(dataDirectory, partner);
+        return new JsonWebTokenHandler().CreateToken(new SecurityTokenDescriptor
+        {
+            Issuer = clientId,
+            Audience = tokenEndpoint.ToString(),
+            Expires = DateTime.UtcNow.AddMinutes(1),
+            Claims = new Dictionary<string, object>
+            {
+                [JwtRegisteredClaimNames.Sub] = clientId,
+                [JwtRegisteredClaimNames.Jti] = Guid.NewGuid().ToString("N"),
+            },
+            SigningCredentials = new SigningCredentials(new ECDsaSecurityKey(key), SecurityAlgorithms.EcdsaSha256),
+        });
     }
 
     /// <summary>Call options for one call under one declared purpose.</summary>

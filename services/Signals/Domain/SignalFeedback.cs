@@ -41,6 +41,16 @@ public sealed class SignalFeedback(SignalsDbContext db, TimeProvider clock)
         record.Outcome = updated.ToByteArray();
         record.StatusChangedAt = now;
         record.Version++;
+        db.StatusChanges.Add(new SignalStatusChangeRecord
+        {
+            SignalId = record.SignalId,
+            ReporterPartnerId = record.ReporterPartnerId,
+            ClientRequestId = record.ClientRequestId,
+            PreviousStatus = (int)previous,
+            NewStatus = record.Status,
+            Outcome = record.Outcome,
+            ChangedAt = now,
+        });
         return (record.ReporterPartnerId, new SignalStatusChange
         {
             SignalId = record.SignalId,

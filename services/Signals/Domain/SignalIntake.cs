@@ -114,6 +114,14 @@ public sealed class SignalIntake(SignalsDbContext db, EventOutbox<SignalsDbConte
             Version = 1,
         };
         db.Signals.Add(record);
+        db.StatusChanges.Add(new SignalStatusChangeRecord
+        {
+            SignalId = record.SignalId,
+            ReporterPartnerId = partnerId,
+            ClientRequestId = clientRequestId,
+            NewStatus = record.Status,
+            ChangedAt = now,
+        });
         outbox.Add(new SignalReceived
         {
             EventId = (anonymous ? Guid.NewGuid() : Guid.CreateVersion7()).ToString(),
@@ -176,12 +184,21 @@ public sealed class SignalIntake(SignalsDbContext db, EventOutbox<SignalsDbConte
     }
 
     /// <summary>Signals of the partner whose status changed after <paramref name="since"/>, for resuming a watch.</summary>
-    public async Task<List<Signal>> ChangedSinceAsync(string partnerId, DateTime since, CancellationToken cancellationToken)
+    /// <summary>The status changes of a partner's signals committed after <paramref name="since"/>, by any replica, in order.</summary>
+    public async Task<List<SignalStatusChange>> ChangedSinceAsync(string partnerId, DateTime since, CancellationToken cancellationToken)
     {
-        var records = await db.Signals.AsNoTracking()
-            .Where(s => s.ReporterPartnerId == partnerId && s.StatusChangedAt > since)
-            .OrderBy(s => s.StatusChangedAt).Take(MaxPageSize).ToListAsync(cancellationToken);
-        return records.Select(ToSignal).ToList();
+        var records = await db.StatusChanges.AsNoTracking()
+            .Where(c => c.ReporterPartnerId == partnerId && c.ChangedAt > since)
+            .OrderBy(c => c.ChangedAt).ThenBy(c => c.Sequence).Take(MaxPageSize).ToListAsync(cancellationToken);
+        return records.Select(c => new SignalStatusChange
+        {
+            SignalId = c.SignalId,
+            ClientRequestId = c.ClientRequestId,
+            PreviousStatus = (SignalStatus)c.PreviousStatus,
+            NewStatus = (SignalStatus)c.NewStatus,
+            Outcome = c.Outcome is null ? null : SignalOutcome.Parser.ParseFrom(c.Outcome),
+            ChangedAt = Timestamp.FromDateTime(DateTime.SpecifyKind(c.ChangedAt, DateTimeKind.Utc)),
+        }).ToList();
     }
 
     /// <summary>The same id with the same observation is a safe retry; with another observation it is a client bug.</summary>

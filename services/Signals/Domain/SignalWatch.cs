@@ -36,9 +36,9 @@ public sealed class SignalWatch(SignalIntake intake, SignalStatusFeed feed, Micr
             {
                 if (DateTime.UtcNow >= nextRead)
                 {
-                    foreach (var signal in await intake.ChangedSinceAsync(partnerId, watermark - options.Value.ClockSkew, cancellationToken))
+                    foreach (var read in await intake.ChangedSinceAsync(partnerId, watermark - options.Value.ClockSkew, cancellationToken))
                     {
-                        if (Fresh(ToChange(signal)) is { } change)
+                        if (Fresh(read) is { } change)
                         {
                             yield return change;
                         }
@@ -102,13 +102,4 @@ public sealed class SignalWatch(SignalIntake intake, SignalStatusFeed feed, Micr
             return null;
         }
     }
-
-    private static SignalStatusChange ToChange(Signal signal) => new()
-    {
-        SignalId = signal.SignalId,
-        ClientRequestId = signal.ClientRequestId,
-        NewStatus = signal.Status,
-        Outcome = signal.Outcome,
-        ChangedAt = signal.StatusChangedAt ?? Timestamp.FromDateTime(DateTime.UnixEpoch),
-    };
 }

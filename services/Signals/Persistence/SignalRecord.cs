@@ -32,3 +32,27 @@ public sealed class SignalRecord
     /// </summary>
     public static DateTime Moment(DateTimeOffset now) => new(now.UtcTicks - now.UtcTicks % TimeSpan.TicksPerMicrosecond, DateTimeKind.Utc);
 }
+
+/// <summary>
+/// One status change of a signal, kept in the transaction that made it: what a watch reads back, so a
+/// change committed on another replica is heard with its previous status, and none is skipped when two
+/// come between two reads.
+/// </summary>
+public sealed class SignalStatusChangeRecord
+{
+    public long Sequence { get; init; }
+
+    public required string SignalId { get; init; }
+
+    public required string ReporterPartnerId { get; init; }
+
+    public required string ClientRequestId { get; init; }
+
+    public int PreviousStatus { get; init; }
+
+    public int NewStatus { get; init; }
+
+    public byte[]? Outcome { get; init; }
+
+    public DateTime ChangedAt { get; init; }
+}

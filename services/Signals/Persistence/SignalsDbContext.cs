@@ -7,6 +7,8 @@ public sealed class SignalsDbContext(DbContextOptions<SignalsDbContext> options)
 {
     public DbSet<SignalRecord> Signals => Set<SignalRecord>();
 
+    public DbSet<SignalStatusChangeRecord> StatusChanges => Set<SignalStatusChangeRecord>();
+
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
         modelBuilder.Entity<SignalRecord>(entity =>
@@ -23,6 +25,19 @@ public sealed class SignalsDbContext(DbContextOptions<SignalsDbContext> options)
             entity.Property(s => s.StatusChangedAt).HasColumnName("status_changed_at");
             entity.Property(s => s.Version).HasColumnName("version").IsConcurrencyToken();
             entity.HasIndex(s => new { s.ReporterPartnerId, s.ClientRequestId }).IsUnique();
+        });
+        modelBuilder.Entity<SignalStatusChangeRecord>(entity =>
+        {
+            entity.ToTable("signal_status_changes");
+            entity.HasKey(c => c.Sequence);
+            entity.Property(c => c.Sequence).HasColumnName("sequence").ValueGeneratedOnAdd();
+            entity.Property(c => c.SignalId).HasColumnName("signal_id");
+            entity.Property(c => c.ReporterPartnerId).HasColumnName("reporter_partner_id");
+            entity.Property(c => c.ClientRequestId).HasColumnName("client_request_id");
+            entity.Property(c => c.PreviousStatus).HasColumnName("previous_status");
+            entity.Property(c => c.NewStatus).HasColumnName("new_status");
+            entity.Property(c => c.Outcome).HasColumnName("outcome");
+            entity.Property(c => c.ChangedAt).HasColumnName("changed_at");
         });
         modelBuilder.AddOutbox();
         modelBuilder.AddInbox();

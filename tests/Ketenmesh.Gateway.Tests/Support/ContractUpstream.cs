@@ -1,3 +1,4 @@
+using Ketenmesh.Testing;
 using System.Buffers.Binary;
 using System.Collections.Concurrent;
 using System.Net;

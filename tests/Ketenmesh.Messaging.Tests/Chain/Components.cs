@@ -18,7 +18,7 @@ static class Components
     {
         services.AddChainDbContext<IntakeDb>(configuration, IntakeDatabase);
         services.AddSchemaMigrations<IntakeDb>(IntakeDb.Migrations);
-        services.AddChainMessaging(configuration)
+        services.AddChainMessaging(configuration, "intake")
             .AddEvents(TestEventsReflection.Descriptor)
             .AddOutbox<IntakeDb>();
     }
@@ -28,7 +28,7 @@ static class Components
         services.AddChainDbContext<RegistryDb>(configuration, RegistryDatabase);
         services.AddSchemaMigrations<RegistryDb>(RegistryDb.Migrations);
         services.AddSingleton<RegistryProbe>();
-        services.AddChainMessaging(configuration)
+        services.AddChainMessaging(configuration, "registry")
             .AddEvents(TestEventsReflection.Descriptor)
             .AddOutbox<RegistryDb>()
             .AddInbox<RegistryDb>()

@@ -29,8 +29,8 @@ public abstract class RealProfileFixture : IAsyncLifetime
     }
 
     internal Dictionary<string, string?> IntakeSettings(params IEnumerable<KeyValuePair<string, string?>>[] overrides) =>
-        TestHosts.Merge([Broker.MessagingSettings("intake"), IntakeDatabase.Settings(Components.IntakeDatabase), .. overrides]);
+        TestHosts.Merge([Broker.MessagingSettings(), IntakeDatabase.Settings(Components.IntakeDatabase), .. overrides]);
 
     internal Dictionary<string, string?> RegistrySettings(params IEnumerable<KeyValuePair<string, string?>>[] overrides) =>
-        TestHosts.Merge([Broker.MessagingSettings("registry"), RegistryDatabase.Settings(Components.RegistryDatabase), .. overrides]);
+        TestHosts.Merge([Broker.MessagingSettings(), RegistryDatabase.Settings(Components.RegistryDatabase), .. overrides]);
 }

@@ -1,9 +1,9 @@
 using System.Net;
 using System.Net.Sockets;
 
-namespace Ketenmesh.Gateway.Tests.Support;
+namespace Ketenmesh.Testing;
 
-static class FreePorts
+public static class FreePorts
 {
     /// <summary>A loopback port free right now; components that must know each other's address need it up front.</summary>
     private static readonly HashSet<int> HandedOut = [];

@@ -1,0 +1,33 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+
+namespace Ketenmesh.Persistence;
+
+/// <summary>
+/// Readiness: the component's database answers a round trip. A component that cannot reach its
+/// database can accept nothing durably, so it must not be sent traffic (grpc.health.v1 NOT_SERVING).
+/// </summary>
+public sealed class DatabaseHealthCheck<TContext>(IServiceScopeFactory scopes) : IHealthCheck
+    where TContext : DbContext
+{
+    /// <summary>The tag every readiness check carries; liveness runs none of them.</summary>
+    public const string ReadyTag = "ready";
+
+    public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        var database = scope.ServiceProvider.GetRequiredService<TContext>().Database;
+        try
+        {
+            return await database.CanConnectAsync(cancellationToken)
+                ? HealthCheckResult.Healthy()
+                : HealthCheckResult.Unhealthy($"{typeof(TContext).Name}: the database does not answer");
+        }
+        catch (Exception exception) when (exception is not OperationCanceledException)
+        {
+            // The reason only, never the connection string.
+            return HealthCheckResult.Unhealthy($"{typeof(TContext).Name}: {exception.GetType().Name}");
+        }
+    }
+}
