@@ -32,9 +32,6 @@ public sealed class ChainDemo(GrpcClient gateway, Func<string, Task<PartnerSessi
 
     private static readonly JsonFormatter Json = new(JsonFormatter.Settings.Default);
 
-    // A pseudonymous link key as a partner would make it: a keyed hash of a travel document number, never the number.
-    private static readonly PersonLinkKey Anna = LinkKey(LinkKeyKind.TravelDocument, "demo-person-anna");
-
     public async Task RunAsync()
     {
         var police = await signIn("police");
@@ -47,12 +44,16 @@ public sealed class ChainDemo(GrpcClient gateway, Func<string, Task<PartnerSessi
         var ind = await signIn("ind");
         var rapporteur = await signIn("rapporteur");
         var run = Guid.NewGuid().ToString("N")[..8];
+        // A pseudonymous link key as a partner would make it: a keyed hash of a travel document number, never
+        // the number. New people every run, so a second run on the same data plays the day again instead of
+        // finding her reflection period already granted.
+        var anna = LinkKey(LinkKeyKind.TravelDocument, $"demo-person-anna-{run}");
 
         Step("1. The police signal a woman in a private home: threats, no control of her earnings.");
         var policeSignal = (await gateway.UnaryCall(Submit, new SubmitSignalRequest
         {
             ClientRequestId = $"demo-{run}-police",
-            Observation = Observation(SignalChannel.Police, FormOfExploitation.Sexual, Sector.SexIndustry, LocationType.PrivateHome, [Anna],
+            Observation = Observation(SignalChannel.Police, FormOfExploitation.Sexual, Sector.SexIndustry, LocationType.PrivateHome, [anna],
                 Indicator.IntegrityThreatsOrViolence, Indicator.FreedomNoControlOfEarnings, Indicator.SexualThirdPartyArrangesBookings),
         }, police.For("signalling"))).Signal;
         Saw("police", $"signal {policeSignal.SignalId}: {policeSignal.Status}");
@@ -66,7 +67,7 @@ public sealed class ChainDemo(GrpcClient gateway, Func<string, Task<PartnerSessi
                 {
                     ClientRequestId = $"demo-{run}-worker-{worker}",
                     Observation = Observation(SignalChannel.Inspectorate, FormOfExploitation.Labour, Sector.AgricultureHorticulture, LocationType.Unknown,
-                        [LinkKey(LinkKeyKind.TravelDocument, $"demo-worker-{worker}")],
+                        [LinkKey(LinkKeyKind.TravelDocument, $"demo-worker-{worker}-{run}")],
                         Indicator.LabourDocumentsConfiscated, Indicator.LabourHousingFromEmployer, Indicator.LabourTravelDebt, Indicator.LabourSevenDayLongWeeks),
                 });
                 await call.ResponseStream.MoveNext(CancellationToken.None);
@@ -111,7 +112,7 @@ public sealed class ChainDemo(GrpcClient gateway, Func<string, Task<PartnerSessi
         var kmarSignal = (await gateway.UnaryCall(Submit, new SubmitSignalRequest
         {
             ClientRequestId = $"demo-{run}-kmar",
-            Observation = Observation(SignalChannel.PartnerDirect, FormOfExploitation.Sexual, Sector.SexIndustry, LocationType.Unknown, [Anna],
+            Observation = Observation(SignalChannel.PartnerDirect, FormOfExploitation.Sexual, Sector.SexIndustry, LocationType.Unknown, [anna],
                 Indicator.FreedomNoOwnIdPapers, Indicator.SexualFrequentMoves),
         }, kmar.For("signalling"))).Signal;
         var linked = await EventuallyAsync(async () =>
