@@ -19,7 +19,7 @@ public static class MeshHost
     /// <summary>Builds the host for one component as its own process.</summary>
     public static MeshApplication Build(IMeshComponent component, string[] args, Action<IConfigurationBuilder>? configure = null)
     {
-        var builder = CreateBuilder(args, configure);
+        var builder = CreateBuilder(args, configure, component.Name);
         var endpoint = EndpointOptions.For(component, builder.Configuration);
         builder.WebHost.ConfigureKestrel(kestrel => Listen(kestrel, endpoint));
         component.AddServices(builder.Services, builder.Configuration);
@@ -36,9 +36,10 @@ public static class MeshHost
     /// Builds one process hosting every component, each on its own port and with its own configuration
     /// view, sharing one DI container and so one in-process bus.
     /// </summary>
-    public static MeshApplication BuildEmbedded(IReadOnlyList<IMeshComponent> components, string[] args, Action<IConfigurationBuilder>? configure = null)
+    /// <param name="configureServices">Added after every component (a test adds an in-memory span exporter, say).</param>
+    public static MeshApplication BuildEmbedded(IReadOnlyList<IMeshComponent> components, string[] args, Action<IConfigurationBuilder>? configure = null, Action<IServiceCollection>? configureServices = null)
     {
-        var builder = CreateBuilder(args, configure);
+        var builder = CreateBuilder(args, configure, "ketenmesh");
         var views = components.ToDictionary(c => c, c => ComponentConfiguration.ForEmbedded(builder.Configuration, c));
         var endpoints = components.ToDictionary(c => c, c => EndpointOptions.For(c, views[c]));
         builder.WebHost.ConfigureKestrel(kestrel =>
@@ -52,6 +53,7 @@ public static class MeshHost
         {
             component.AddServices(builder.Services, views[component]);
         }
+        configureServices?.Invoke(builder.Services);
         var app = builder.Build();
         foreach (var component in components)
         {
@@ -65,7 +67,7 @@ public static class MeshHost
         return new MeshApplication(app, endpoints);
     }
 
-    private static WebApplicationBuilder CreateBuilder(string[] args, Action<IConfigurationBuilder>? configure)
+    private static WebApplicationBuilder CreateBuilder(string[] args, Action<IConfigurationBuilder>? configure, string serviceName)
     {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
         configure?.Invoke(builder.Configuration);
@@ -92,6 +94,7 @@ public static class MeshHost
             o.Predicate = check => check.Tags.Contains(ReadinessPublisher.ReadyTag);
         });
         builder.Services.AddSingleton<IHealthCheckPublisher, ReadinessPublisher>();
+        builder.Services.AddChainTelemetry(builder.Configuration, serviceName);
         builder.Services.AddGrpcServer(options =>
         {
             builder.Configuration.GetSection("Grpc").Bind(options);

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Diagnostics.Metrics;
 using MassTransit;
 
 namespace Ketenmesh.Messaging;
@@ -10,6 +11,16 @@ static class MessagingTracing
     public const string TraceStateHeader = "tracestate";
 
     public static readonly ActivitySource Source = new("Ketenmesh.Messaging");
+
+    static readonly Meter Meter = new("Ketenmesh.Messaging");
+
+    /// <summary>From commit to the broker's confirm: how far the outbox runs behind the state it announces.</summary>
+    public static readonly Histogram<double> OutboxLag = Meter.CreateHistogram<double>(
+        "ketenmesh.outbox.lag", "s", "Time from an event's commit to the broker's publisher confirm");
+
+    /// <summary>From publish to applied: how far a consumer runs behind its events.</summary>
+    public static readonly Histogram<double> ConsumerLag = Meter.CreateHistogram<double>(
+        "ketenmesh.consumer.lag", "s", "Time from an event's publish to its consumer having applied it");
 
     /// <summary>
     /// Makes the trace of a received message current while its handler runs, so the events the handler

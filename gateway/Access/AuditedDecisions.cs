@@ -1,10 +1,20 @@
+using System.Diagnostics.Metrics;
 using Ketenmesh.Audit;
 
 namespace Ketenmesh.Gateway.Access;
 
-/// <summary>Gateway decisions into the tamper-evident audit log (building-blocks/Ketenmesh.Audit).</summary>
+/// <summary>
+/// Gateway decisions into the tamper-evident audit log (building-blocks/Ketenmesh.Audit), and counted by
+/// partner, purpose and outcome once recorded (the metric never says more than the audit does: no method
+/// arguments, no subject).
+/// </summary>
 public sealed class AuditedDecisions(IAuditLog log) : IDecisionAudit
 {
+    private static readonly Meter Meter = new("Ketenmesh.Gateway");
+
+    private static readonly Counter<long> Decisions = Meter.CreateCounter<long>(
+        "ketenmesh.gateway.decisions", "{decision}", "Access decisions the gateway recorded, by partner, purpose and outcome");
+
     public async ValueTask RecordAsync(Decision decision, CancellationToken cancellationToken)
     {
         var grant = decision.Grant;
@@ -21,5 +31,9 @@ public sealed class AuditedDecisions(IAuditLog log) : IDecisionAudit
             decision.TraceId,
             decision.SubjectPseudonym,
             grant?.Grant.Confidential == true ? AuditRecordClass.Confidential : AuditRecordClass.Access), cancellationToken);
+        Decisions.Add(1,
+            new KeyValuePair<string, object?>("partner", decision.PartnerId),
+            new KeyValuePair<string, object?>("purpose", decision.Purpose),
+            new KeyValuePair<string, object?>("outcome", decision.Allowed ? "allowed" : "denied"));
     }
 }

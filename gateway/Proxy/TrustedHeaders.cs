@@ -50,6 +50,13 @@ internal static class TrustedHeaders
     /// <summary>The caller's W3C trace context when it sent a valid one, else a new trace started here.</summary>
     public static string TraceParent(IHeaderDictionary inbound)
     {
+        // The gateway's own span, when telemetry records one (it continues the caller's trace already):
+        // the service's span then hangs below the gateway's, and the whole call is one trace.
+        if (Activity.Current is { IdFormat: ActivityIdFormat.W3C } current)
+        {
+            return $"00-{current.TraceId}-{current.SpanId}-{(current.Recorded ? "01" : "00")}";
+        }
+
         string? value = inbound[GrpcHeaders.TraceParent];
         if (value is not null && ActivityContext.TryParse(value, inbound[GrpcHeaders.TraceState], out var parent))
         {

@@ -6,7 +6,8 @@ namespace Ketenmesh.Mesh;
 /// <c>Ketenmesh.Mesh deployment list</c> prints each component of <c>deploy/components.ini</c> as
 /// "name project port"; <c>deployment env NAME --postgres CS --rabbitmq-user U --rabbitmq-password P
 /// --data-directory D</c> prints its environment on loopback, one NAME=value a line. <c>./mesh up --real</c>
-/// runs components with exactly that, so it cannot drift from what compose, k8s and the tests use.
+/// runs components with exactly that, so it cannot drift from what compose, k8s and the tests use. An
+/// OTEL_EXPORTER_OTLP_ENDPOINT in the caller's environment is where the components send their telemetry.
 /// </summary>
 public static class DeploymentCommand
 {
@@ -24,7 +25,8 @@ public static class DeploymentCommand
                 return 0;
             case "env" when args.Length > 2:
                 var target = DeploymentTarget.Loopback(
-                    Require(args, "--postgres"), Require(args, "--rabbitmq-user"), Require(args, "--rabbitmq-password"), Require(args, "--data-directory"));
+                    Require(args, "--postgres"), Require(args, "--rabbitmq-user"), Require(args, "--rabbitmq-password"), Require(args, "--data-directory"),
+                    Environment.GetEnvironmentVariable("OTEL_EXPORTER_OTLP_ENDPOINT") ?? "");
                 var named = table.SingleOrDefault(c => c.Name == args[2]);
                 if (named is null)
                 {

@@ -21,8 +21,8 @@ public static class ConfigurationKeys
         ("Audit", typeof(Ketenmesh.Audit.AuditOptions)),
     ];
 
-    /// <summary>Keys outside any options type: where keys and files live.</summary>
-    private static readonly string[] Loose = ["Mesh:DataDirectory"];
+    /// <summary>Keys outside any options type: where keys and files live; OpenTelemetry's standard variables (read by Ketenmesh.Hosting.Telemetry and the SDK).</summary>
+    private static readonly string[] Loose = ["Mesh:DataDirectory", "OTEL_SERVICE_NAME", "OTEL_EXPORTER_OTLP_ENDPOINT"];
 
     public static IReadOnlySet<string> Known { get; } = Sections.SelectMany(s => KeysOf(s.Options, s.Section)).Concat(Loose).ToHashSet(StringComparer.OrdinalIgnoreCase);
 

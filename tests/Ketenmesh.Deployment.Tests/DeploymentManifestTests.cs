@@ -110,7 +110,7 @@ public sealed class DeploymentManifestTests
         var fromSecrets = container.Has("env")
             ? container.Seq("env").Cast<YamlMappingNode>().Where(e => e.Has("valueFrom") && e.Map("valueFrom").Has("secretKeyRef")).Select(e => Text(e, "name")!).ToHashSet()
             : [];
-        var target = Compose_target();
+        var target = Kubernetes_target();
         var expectedInConfigMap = new Dictionary<string, string>();
         foreach (var (key, template) in deployed.Environment)
         {
@@ -149,7 +149,12 @@ public sealed class DeploymentManifestTests
         RabbitMqUser = "ketenmesh",
         RabbitMqPassword = "${KETENMESH_RABBITMQ_PASSWORD}",
         LocalClients = false,
+        // Compose passes the caller's OTEL_EXPORTER_OTLP_ENDPOINT on; unset, nothing is exported.
+        OtlpEndpoint = "${OTEL_EXPORTER_OTLP_ENDPOINT:-}",
     };
+
+    /// <summary>As compose, with the cluster's OpenTelemetry collector as the OTLP endpoint.</summary>
+    private static DeploymentTarget Kubernetes_target() => Compose_target() with { OtlpEndpoint = "http://otel-collector:4317" };
 
     [Theory]
     [MemberData(nameof(Components))]

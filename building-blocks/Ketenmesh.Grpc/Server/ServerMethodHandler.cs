@@ -60,6 +60,9 @@ internal abstract class ServerMethodHandler
                 status = ToStatus(ex, call, http);
             }
             await call.EndCallAsync(status).ConfigureAwait(false);
+            ServerCalls.Add(1,
+                new KeyValuePair<string, object?>("rpc.method", Path),
+                new KeyValuePair<string, object?>("rpc.grpc.status_code", (int)status.StatusCode));
         }
         finally
         {
@@ -70,6 +73,12 @@ internal abstract class ServerMethodHandler
     }
 
     protected abstract Task InvokeAsync(HttpContext http, HttpServerCallContext call);
+
+    private static readonly System.Diagnostics.Metrics.Meter Meter = new("Ketenmesh.Grpc");
+
+    /// <summary>Calls by method and final status, the way clients saw them end (OpenTelemetry's rpc.* attribute names).</summary>
+    private static readonly System.Diagnostics.Metrics.Counter<long> ServerCalls = Meter.CreateCounter<long>(
+        "ketenmesh.rpc.server.calls", "{call}", "gRPC calls served, by method and status code");
 
     /// <summary>UNAVAILABLE is what clients retry: the stream resumes on another instance, or on this one after its restart.</summary>
     private static readonly Status ShuttingDown = new(StatusCode.Unavailable, "The server is shutting down; call again to resume.");

@@ -7,7 +7,7 @@ namespace Ketenmesh.Hosting.Deployment;
 /// <c>${...}</c> placeholders there. A target fills in addresses, credentials and names; what a
 /// component does is the same everywhere, because the table is.
 /// </summary>
-public sealed partial class DeploymentTarget
+public sealed partial record DeploymentTarget
 {
     /// <summary>Placeholders whose value is a credential: Kubernetes takes them from a Secret, never a ConfigMap.</summary>
     public static readonly IReadOnlySet<string> Secrets = new HashSet<string>(StringComparer.Ordinal) { "POSTGRES", "RABBITMQ_PASSWORD" };
@@ -31,6 +31,9 @@ public sealed partial class DeploymentTarget
 
     public bool LocalClients { get; init; }
 
+    /// <summary>OTLP endpoint for traces and metrics; empty exports nothing.</summary>
+    public string OtlpEndpoint { get; init; } = "";
+
     /// <summary>Component name to <c>http://host:port</c>; by default the component's own name and table port (compose and Kubernetes DNS).</summary>
     public Func<DeployedComponent, string>? Address { get; init; }
 
@@ -38,8 +41,9 @@ public sealed partial class DeploymentTarget
     public Func<string, string>? Database { get; init; }
 
     /// <summary>Components on loopback, as <c>./mesh up --real</c> runs them.</summary>
-    public static DeploymentTarget Loopback(string postgres, string rabbitMqUser, string rabbitMqPassword, string dataDirectory) => new()
+    public static DeploymentTarget Loopback(string postgres, string rabbitMqUser, string rabbitMqPassword, string dataDirectory, string otlpEndpoint = "") => new()
     {
+        OtlpEndpoint = otlpEndpoint,
         BindAddress = "127.0.0.1",
         DataDirectory = dataDirectory,
         Postgres = postgres,
@@ -74,6 +78,7 @@ public sealed partial class DeploymentTarget
         "RABBITMQ_USER" => RabbitMqUser,
         "RABBITMQ_PASSWORD" => RabbitMqPassword,
         "LOCAL_CLIENTS" => LocalClients ? "true" : "false",
+        "OTLP_ENDPOINT" => OtlpEndpoint,
         "ADDRESS" => (Address ?? (c => $"http://{c.Name}:{c.Port}"))(
             table.SingleOrDefault(c => c.Name == argument) ?? throw new FormatException($"${{ADDRESS:{argument}}}: no component {argument} in the table.")),
         _ => throw new FormatException($"${{{name}}} is not a placeholder of deploy/{DeploymentTable.FileName}."),

@@ -65,6 +65,13 @@ public abstract class InboxConsumer<TContext, TEvent>(TContext context, ILogger?
             return;
         }
 
+        if (consumeContext.SentTime is { } sent)
+        {
+            MessagingTracing.ConsumerLag.Record((DateTime.UtcNow - sent).TotalSeconds,
+                new KeyValuePair<string, object?>("messaging.consumer", ConsumerName),
+                new KeyValuePair<string, object?>("messaging.message.type", typeof(TEvent).Name));
+        }
+
         await OnAppliedAsync(consumeContext);
     }
 

@@ -120,6 +120,11 @@ sealed class OutboxDispatcher<TContext>(
             var dispatchedAt = DateTime.UtcNow;
             await outbox.Where(m => published.Contains(m.Sequence))
                 .ExecuteUpdateAsync(s => s.SetProperty(m => m.DispatchedAt, dispatchedAt), CancellationToken.None);
+            foreach (var message in batch.Where(m => published.Contains(m.Sequence)))
+            {
+                MessagingTracing.OutboxLag.Record((dispatchedAt - DateTime.SpecifyKind(message.CreatedAt, DateTimeKind.Utc)).TotalSeconds,
+                    new KeyValuePair<string, object?>("messaging.message.type", message.MessageType));
+            }
         }
 
         if (transaction is not null)
