@@ -1,5 +1,6 @@
 using System.Net;
 using System.Security.Cryptography.X509Certificates;
+using Ketenmesh.Grpc;
 using Ketenmesh.Grpc.Server;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -98,8 +99,10 @@ public static class MeshHost
         builder.Services.AddGrpcServer(options =>
         {
             builder.Configuration.GetSection("Grpc").Bind(options);
-            options.ExceptionMappers.Add(TransientFailures.ToStatus);
-            options.ExceptionMappers.Add(ConcurrencyConflicts.ToStatus);
+            // Every exception a service leaves uncaught becomes a status here, and only here.
+            options.ExceptionMappers.Add(DomainRefusals.ToRpcException);
+            options.ExceptionMappers.Add(e => TransientFailures.ToStatus(e) is { } status ? new RpcException(status) : null);
+            options.ExceptionMappers.Add(e => ConcurrencyConflicts.ToStatus(e) is { } status ? new RpcException(status) : null);
         });
         return builder;
     }

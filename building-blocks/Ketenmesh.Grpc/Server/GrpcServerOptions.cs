@@ -16,8 +16,8 @@ public sealed class GrpcServerOptions
     public string? ResponseCompression { get; set; }
 
     /// <summary>
-    /// Turn exceptions a service does not catch into a status a caller can act on (first non-null
-    /// wins; otherwise UNKNOWN). grpc-dotnet's equivalent is an interceptor.
+    /// Turn exceptions a service does not catch into a status (and trailers, such as rich error details)
+    /// a caller can act on; first non-null wins, otherwise UNKNOWN. grpc-dotnet's equivalent is an interceptor.
     /// </summary>
-    public IList<Func<Exception, Status?>> ExceptionMappers { get; } = [];
+    public IList<Func<Exception, RpcException?>> ExceptionMappers { get; } = [];
 }

@@ -123,8 +123,14 @@ internal abstract class ServerMethodHandler
                 {
                     if (mapper(ex) is { } mapped)
                     {
-                        _logger.LogWarning(ex, "gRPC method {Method} failed with {StatusCode}", Path, mapped.StatusCode);
-                        return mapped;
+                        foreach (var entry in mapped.Trailers)
+                        {
+                            call.ResponseTrailers.Add(entry);
+                        }
+
+                        // The kind only: a refusal is an answer, not a fault, and its message is the caller's to read.
+                        _logger.LogInformation("gRPC method {Method} answered {StatusCode} ({Reason})", Path, mapped.StatusCode, ex.GetType().Name);
+                        return mapped.Status;
                     }
                 }
 

@@ -5,6 +5,7 @@ using Ketenmesh.Contracts;
 using Ketenmesh.Grpc;
 using Ketenmesh.Registry.Persistence;
 using Microsoft.EntityFrameworkCore;
+using Ketenmesh.Domain;
 
 namespace Ketenmesh.Registry.Domain;
 
@@ -28,14 +29,14 @@ public sealed class Consents(RegistryDbContext db, RegistrationStore store)
         if (request.Consent is null)
         {
             problems.Add(("consent", "is required."));
-            throw RichErrors.InvalidArgument(problems);
+            throw new InvalidRequest(problems);
         }
         if (request.Consent.ConsentId.Length > 0)
         {
             return await WithdrawAsync(partnerId, request.Consent, problems, cancellationToken);
         }
         ConsentRules.NewConsentProblems(request.Consent, store.Today(), problems);
-        RichErrors.ThrowIfAny(problems);
+        InvalidRequest.ThrowIfAny(problems);
         if (await db.Consents.AsNoTracking().FirstOrDefaultAsync(c => c.PartnerId == partnerId && c.ClientRequestId == request.ClientRequestId, cancellationToken) is { } earlier)
         {
             return Effective(Consent.Parser.ParseFrom(earlier.Data));
@@ -43,8 +44,7 @@ public sealed class Consents(RegistryDbContext db, RegistrationStore store)
         var registration = await store.ReadAsync(request.Consent.RegistrationId, cancellationToken);
         if (registration.ClosureReason == RegistrationClosureReason.Merged)
         {
-            throw new RpcException(new Status(StatusCode.FailedPrecondition,
-                $"Registration '{registration.RegistrationId}' was merged into '{registration.MergedIntoRegistrationId}'; record the consent there."));
+            throw new NotNow($"Registration '{registration.RegistrationId}' was merged into '{registration.MergedIntoRegistrationId}'; record the consent there.");
         }
         var now = store.Now();
         var consent = request.Consent.Clone();
@@ -81,7 +81,7 @@ public sealed class Consents(RegistryDbContext db, RegistrationStore store)
         {
             problems.Add(("page_token", "is not one this service handed out; pass next_page_token from the previous page."));
         }
-        RichErrors.ThrowIfAny(problems);
+        InvalidRequest.ThrowIfAny(problems);
         await store.ReadAsync(request.RegistrationId, cancellationToken);
         var pageSize = request.PageSize == 0 ? DefaultPageSize : request.PageSize;
         var query = db.Consents.AsNoTracking().Where(c => c.RegistrationId == request.RegistrationId);
@@ -112,8 +112,7 @@ public sealed class Consents(RegistryDbContext db, RegistrationStore store)
     {
         if (!await AllowsAsync(registrationId, discloser, recipient, topic, writtenOnly, cancellationToken))
         {
-            throw new RpcException(new Status(StatusCode.FailedPrecondition,
-                $"{what} needs a {(writtenOnly ? "written " : "")}consent in force for {discloser} to tell {recipient} about {topic} for registration '{registrationId}'; record it with RecordConsent first."));
+            throw new NotNow($"{what} needs a {(writtenOnly ? "written " : "")}consent in force for {discloser} to tell {recipient} about {topic} for registration '{registrationId}'; record it with RecordConsent first.");
         }
     }
 
@@ -153,9 +152,9 @@ public sealed class Consents(RegistryDbContext db, RegistrationStore store)
         {
             problems.Add(("consent.withdrawn_on", "must be a whole calendar day, not in the future (left out means today)."));
         }
-        RichErrors.ThrowIfAny(problems);
+        InvalidRequest.ThrowIfAny(problems);
         var row = await db.Consents.FirstOrDefaultAsync(c => c.ConsentId == withdrawal.ConsentId, cancellationToken)
-            ?? throw new RpcException(new Status(StatusCode.NotFound, $"There is no consent '{withdrawal.ConsentId}'."));
+            ?? throw new NotFound($"There is no consent '{withdrawal.ConsentId}'.");
         var consent = Consent.Parser.ParseFrom(row.Data);
         if (consent.State == ConsentState.Withdrawn)
         {
@@ -163,11 +162,11 @@ public sealed class Consents(RegistryDbContext db, RegistrationStore store)
         }
         if (row.PartnerId != partnerId && partnerId != "comensha")
         {
-            throw new RpcException(new Status(StatusCode.PermissionDenied, "A consent is withdrawn by the partner that recorded it, or by CoMensha."));
+            throw new NotAllowed("A consent is withdrawn by the partner that recorded it, or by CoMensha.");
         }
         if (on < consent.GivenOn.ToDateOnly())
         {
-            throw RichErrors.InvalidArgument([("consent.withdrawn_on", "cannot be before the day the consent was given.")]);
+            throw new InvalidRequest([("consent.withdrawn_on", "cannot be before the day the consent was given.")]);
         }
         consent.State = ConsentState.Withdrawn;
         consent.WithdrawnOn = on!.Value.ToDate();

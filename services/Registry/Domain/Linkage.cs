@@ -7,6 +7,7 @@ using Ketenmesh.Grpc;
 using Ketenmesh.Messaging.Outbox;
 using Ketenmesh.Registry.Persistence;
 using Microsoft.EntityFrameworkCore;
+using Ketenmesh.Domain;
 
 namespace Ketenmesh.Registry.Domain;
 
@@ -48,7 +49,7 @@ public sealed class Linkage(RegistryDbContext db, RegistrationStore store, Regis
                 problems.Add(($"records[{i}].record_id", "is required (up to 128 characters): the record's id in the holder's system."));
             }
         }
-        RichErrors.ThrowIfAny(problems);
+        InvalidRequest.ThrowIfAny(problems);
         // One transaction: the key locks hold until the link is committed.
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         var (row, registration) = await store.LoadForChangeAsync(request.RegistrationId, request.ExpectedVersion, cancellationToken);
@@ -62,8 +63,7 @@ public sealed class Linkage(RegistryDbContext db, RegistrationStore store, Regis
         var newKeys = request.LinkKeys.Distinct().Where(k => !registration.LinkKeys.Contains(k)).ToList();
         if ((await registrations.FindAsync(newKeys, cancellationToken)).FirstOrDefault(m => m.RegistrationId != registration.RegistrationId) is { } other)
         {
-            throw new RpcException(new Status(StatusCode.FailedPrecondition,
-                $"A {string.Join("/", other.MatchedKinds)} key is already held by registration '{other.RegistrationId}': if that is the same person, merge the two with MergeRegistrations."));
+            throw new NotNow($"A {string.Join("/", other.MatchedKinds)} key is already held by registration '{other.RegistrationId}': if that is the same person, merge the two with MergeRegistrations.");
         }
         foreach (var key in newKeys)
         {
@@ -103,13 +103,13 @@ public sealed class Linkage(RegistryDbContext db, RegistrationStore store, Regis
         {
             problems.Add(("reason", "must be DUPLICATE_REPORT or SAME_PERSON_ALIAS."));
         }
-        RichErrors.ThrowIfAny(problems);
+        InvalidRequest.ThrowIfAny(problems);
         if (await db.Merges.AsNoTracking().FirstOrDefaultAsync(m => m.PartnerId == partnerId && m.ClientRequestId == request.ClientRequestId, cancellationToken) is { } earlier)
         {
             var merge = MergeRecord.Parser.ParseFrom(earlier.Data);
             if (earlier.SurvivingRegistrationId != request.SurvivingRegistrationId || !merge.MergedRegistrationIds.Order().SequenceEqual(request.MergedRegistrationIds.Order()))
             {
-                throw new RpcException(new Status(StatusCode.AlreadyExists, $"client_request_id '{request.ClientRequestId}' was used for another merge; use a new id for a new merge."));
+                throw new AlreadyExists($"client_request_id '{request.ClientRequestId}' was used for another merge; use a new id for a new merge.");
             }
             return new MergeRegistrationsResponse { Registration = await store.ReadAsync(earlier.SurvivingRegistrationId, cancellationToken), Merge = merge };
         }

@@ -5,6 +5,7 @@ using FieldMask = Google.Protobuf.WellKnownTypes.FieldMask;
 using Ketenmesh.Contracts;
 using Ketenmesh.Grpc;
 using Ketenmesh.Registry.Persistence;
+using Ketenmesh.Domain;
 
 namespace Ketenmesh.Registry.Domain;
 
@@ -33,21 +34,19 @@ public sealed class ReflectionAndResidence(RegistryDbContext db, RegistrationSto
                 problems.Add(("end_on", $"must be from start_on up to {MaxMonths} months after it ({first.AddMonths(MaxMonths):yyyy-MM-dd}), or left out for the full {MaxMonths} months."));
             }
         }
-        RichErrors.ThrowIfAny(problems);
+        InvalidRequest.ThrowIfAny(problems);
         if (request.InImmigrationDetention && !(request.ProsecutionConsent && request.PoliceConsent))
         {
-            throw new RpcException(new Status(StatusCode.FailedPrecondition,
-                "In immigration detention the reflection period needs the consent of both the OM (prosecution_consent) and the police (police_consent)."));
+            throw new NotNow("In immigration detention the reflection period needs the consent of both the OM (prosecution_consent) and the police (police_consent).");
         }
         var (row, registration) = await store.LoadForChangeAsync(request.RegistrationId, request.ExpectedVersion, cancellationToken);
         if (registration.ReflectionPeriod is { } earlier)
         {
-            throw new RpcException(new Status(StatusCode.FailedPrecondition,
-                $"A reflection period was already granted from {earlier.StartOn.ToText()} ({earlier.State}); it is granted once."));
+            throw new NotNow($"A reflection period was already granted from {earlier.StartOn.ToText()} ({earlier.State}); it is granted once.");
         }
         if (registration.AangifteStatus == AangifteStatus.Made)
         {
-            throw new RpcException(new Status(StatusCode.FailedPrecondition, "Aangifte has been made; the reflection period is for deciding whether to make it."));
+            throw new NotNow("Aangifte has been made; the reflection period is for deciding whether to make it.");
         }
         registration.ReflectionPeriod = new ReflectionPeriod
         {
@@ -74,12 +73,12 @@ public sealed class ReflectionAndResidence(RegistryDbContext db, RegistrationSto
             problems.Add(("aangifte_status", "must be MADE, IN_REFLECTION_PERIOD, INTAKE_HELD or UNKNOWN."));
         }
         var on = Day(request.StatusOn, "status_on", today, problems, required: true);
-        RichErrors.ThrowIfAny(problems);
+        InvalidRequest.ThrowIfAny(problems);
         var (row, registration) = await store.LoadForChangeAsync(request.RegistrationId, request.ExpectedVersion, cancellationToken);
         var period = registration.ReflectionPeriod;
         if (request.AangifteStatus == AangifteStatus.InReflectionPeriod && period?.State != ReflectionPeriodState.Running)
         {
-            throw new RpcException(new Status(StatusCode.FailedPrecondition, "No reflection period is running; start one with StartReflectionPeriod."));
+            throw new NotNow("No reflection period is running; start one with StartReflectionPeriod.");
         }
         registration.AangifteStatus = request.AangifteStatus;
         registration.AangifteStatusOn = on!.Value.ToDate();
@@ -117,7 +116,7 @@ public sealed class ReflectionAndResidence(RegistryDbContext db, RegistrationSto
         {
             ResidenceProblems(residence, today, problems);
         }
-        RichErrors.ThrowIfAny(problems);
+        InvalidRequest.ThrowIfAny(problems);
         var (row, registration) = await store.LoadForChangeAsync(request.RegistrationId, request.ExpectedVersion, cancellationToken);
         if (request.UpdateMask is not { Paths.Count: > 0 } mask)
         {

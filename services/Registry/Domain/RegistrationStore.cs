@@ -6,6 +6,7 @@ using Ketenmesh.Contracts;
 using Ketenmesh.Grpc;
 using Ketenmesh.Registry.Persistence;
 using Microsoft.EntityFrameworkCore;
+using Ketenmesh.Domain;
 
 namespace Ketenmesh.Registry.Domain;
 
@@ -34,14 +35,14 @@ public sealed class RegistrationStore(RegistryDbContext db, TimeProvider clock)
             ?? throw NotFound(registrationId);
         if (expectedVersion != 0 && expectedVersion != row.Version)
         {
-            throw new RpcException(new Status(StatusCode.Aborted, $"The registration changed since you read it (version {row.Version}, you had {expectedVersion}); read it again."));
+            throw new Outdated($"The registration changed since you read it (version {row.Version}, you had {expectedVersion}); read it again.");
         }
         var registration = Registration.Parser.ParseFrom(row.Data);
         if (!allowClosed && registration.Status == VictimStatus.Closed)
         {
-            throw new RpcException(new Status(StatusCode.FailedPrecondition, registration.ClosureReason == RegistrationClosureReason.Merged
+            throw new NotNow(registration.ClosureReason == RegistrationClosureReason.Merged
                 ? $"Registration '{registrationId}' was merged into '{registration.MergedIntoRegistrationId}'; change that one."
-                : $"Registration '{registrationId}' is closed ({registration.ClosureReason}); a closed registration does not change."));
+                : $"Registration '{registrationId}' is closed ({registration.ClosureReason}); a closed registration does not change.");
         }
         return (row, registration);
     }
@@ -100,7 +101,7 @@ public sealed class RegistrationStore(RegistryDbContext db, TimeProvider clock)
         }
     }
 
-    public static RpcException NotFound(string registrationId) => new(new Status(StatusCode.NotFound, $"There is no registration '{registrationId}'."));
+    public static NotFound NotFound(string registrationId) => new($"There is no registration '{registrationId}'.");
 
     private static void Write(RegistrationRow row, Registration registration)
     {

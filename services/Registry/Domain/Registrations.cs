@@ -9,6 +9,7 @@ using Ketenmesh.Grpc;
 using Ketenmesh.Messaging.Outbox;
 using Ketenmesh.Registry.Persistence;
 using Microsoft.EntityFrameworkCore;
+using Ketenmesh.Domain;
 
 namespace Ketenmesh.Registry.Domain;
 
@@ -35,7 +36,7 @@ public sealed class Registrations(RegistryDbContext db, RegistrationStore store,
         }
         problems.AddRange(LinkKeyProblems(request.LinkKeys, "link_keys"));
         problems.AddRange(PersonRules.Problems(request.Person, "person"));
-        RichErrors.ThrowIfAny(problems);
+        InvalidRequest.ThrowIfAny(problems);
         var existing = await db.Registrations.AsNoTracking().FirstOrDefaultAsync(r => r.ReporterPartnerId == partnerId && r.ClientRequestId == request.ClientRequestId, cancellationToken);
         if (existing is not null)
         {
@@ -119,7 +120,7 @@ public sealed class Registrations(RegistryDbContext db, RegistrationStore store,
         var (row, registration) = await store.LoadForChangeAsync(request.RegistrationId, request.ExpectedVersion, cancellationToken, allowClosed: true);
         if (StatusRules.Refusal(registration.Status, request.NewStatus, request.ClosureReason, partnerId) is { } refusal)
         {
-            throw new RpcException(new Status(refusal.Forbidden ? StatusCode.PermissionDenied : StatusCode.FailedPrecondition, refusal.Reason));
+            throw refusal.Forbidden ? new NotAllowed(refusal.Reason) : new NotNow(refusal.Reason);
         }
         var previous = registration.Status;
         registration.Status = request.NewStatus;

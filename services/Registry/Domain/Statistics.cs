@@ -3,6 +3,7 @@ using Chain.Registry.V1;
 using Ketenmesh.Grpc;
 using Ketenmesh.Registry.Persistence;
 using Microsoft.EntityFrameworkCore;
+using Ketenmesh.Domain;
 
 namespace Ketenmesh.Registry.Domain;
 
@@ -40,7 +41,7 @@ public sealed class Statistics(RegistryDbContext db, TimeProvider clock)
         {
             problems.Add(("group_by", "name each dimension once: YEAR, FORM, NATIONALITY, MINOR, SECTOR."));
         }
-        RichErrors.ThrowIfAny(problems);
+        InvalidRequest.ThrowIfAny(problems);
 
         var from = new DateTime(request.YearFrom, 1, 1, 0, 0, 0, DateTimeKind.Utc);
         var until = new DateTime(request.YearTo + 1, 1, 1, 0, 0, 0, DateTimeKind.Utc);

@@ -7,6 +7,7 @@ using Ketenmesh.Policy;
 using Ketenmesh.Policy.Decisions;
 using Ketenmesh.SharingPolicy.Persistence;
 using Microsoft.EntityFrameworkCore;
+using Ketenmesh.Domain;
 
 namespace Ketenmesh.SharingPolicy.Domain;
 
@@ -20,12 +21,12 @@ public sealed class PolicyAdministration(SharingPolicyDbContext db, PublishedPol
     {
         if (grant is null)
         {
-            throw RichErrors.InvalidArgument("grant is required.", [("grant", "is required")]);
+            throw new InvalidRequest("grant is required.", [("grant", "is required")]);
         }
         var problems = GrantCompiler.Validate(grant, MethodCatalog.Chain);
         if (problems.Count > 0)
         {
-            throw RichErrors.InvalidArgument($"The grant is not valid: {problems.Count} problem(s), see the field violations.", problems);
+            throw new InvalidRequest($"The grant is not valid: {problems.Count} problem(s), see the field violations.", problems);
         }
         var hash = GrantVersionHash.Compute(grant);
         if (await db.Versions.AsNoTracking().FirstOrDefaultAsync(v => v.VersionHash == hash, cancellationToken) is { } existing)
@@ -50,11 +51,11 @@ public sealed class PolicyAdministration(SharingPolicyDbContext db, PublishedPol
         var row = await FindVersionAsync(versionHash, cancellationToken);
         if (row.State != (int)GrantState.Draft)
         {
-            throw new RpcException(new Status(StatusCode.FailedPrecondition, $"Version {versionHash} is {(GrantState)row.State}; only a draft can be approved."));
+            throw new NotNow($"Version {versionHash} is {(GrantState)row.State}; only a draft can be approved.");
         }
         if (row.DraftedBy == officer)
         {
-            throw new RpcException(new Status(StatusCode.PermissionDenied, $"Four eyes: {officer} drafted this version and cannot approve it; another privacy officer must."));
+            throw new NotAllowed($"Four eyes: {officer} drafted this version and cannot approve it; another privacy officer must.");
         }
         row.State = (int)GrantState.Approved;
         row.ApprovedBy = officer;
@@ -76,17 +77,17 @@ public sealed class PolicyAdministration(SharingPolicyDbContext db, PublishedPol
         }
         if (violations.Count > 0)
         {
-            throw RichErrors.InvalidArgument("The revocation is not valid, see the field violations.", violations);
+            throw new InvalidRequest("The revocation is not valid, see the field violations.", violations);
         }
         var versions = await db.Versions.Where(v => v.GrantId == grantId).ToListAsync(cancellationToken);
         if (versions.Count == 0)
         {
-            throw new RpcException(new Status(StatusCode.NotFound, $"There is no grant '{grantId}'."));
+            throw new NotFound($"There is no grant '{grantId}'.");
         }
         var live = versions.Where(v => v.State is (int)GrantState.Published or (int)GrantState.Approved).ToList();
         if (live.Count == 0)
         {
-            throw new RpcException(new Status(StatusCode.FailedPrecondition, $"Grant '{grantId}' has no approved or published version to revoke."));
+            throw new NotNow($"Grant '{grantId}' has no approved or published version to revoke.");
         }
         var now = clock.GetUtcNow().ToUnixTimeMilliseconds();
         foreach (var row in live)
@@ -104,11 +105,11 @@ public sealed class PolicyAdministration(SharingPolicyDbContext db, PublishedPol
     {
         if (string.IsNullOrWhiteSpace(grantId))
         {
-            throw RichErrors.InvalidArgument("grant_id is required.", [("grant_id", "is required")]);
+            throw new InvalidRequest("grant_id is required.", [("grant_id", "is required")]);
         }
         var rows = await db.Versions.AsNoTracking().Where(v => v.GrantId == grantId).OrderByDescending(v => v.DraftedAtMs).ToListAsync(cancellationToken);
         return rows.Count == 0
-            ? throw new RpcException(new Status(StatusCode.NotFound, $"There is no grant '{grantId}'."))
+            ? throw new NotFound($"There is no grant '{grantId}'.")
             : rows.Select(GrantVersions.ToContract).ToList();
     }
 
@@ -116,7 +117,7 @@ public sealed class PolicyAdministration(SharingPolicyDbContext db, PublishedPol
     {
         if (!System.Enum.IsDefined(purpose) || !System.Enum.IsDefined(state))
         {
-            throw RichErrors.InvalidArgument("The filter is not valid.", [(System.Enum.IsDefined(purpose) ? "state" : "purpose", "is not a known value")]);
+            throw new InvalidRequest("The filter is not valid.", [(System.Enum.IsDefined(purpose) ? "state" : "purpose", "is not a known value")]);
         }
         var query = db.Versions.AsNoTracking();
         if (!string.IsNullOrEmpty(partnerId))
@@ -152,7 +153,7 @@ public sealed class PolicyAdministration(SharingPolicyDbContext db, PublishedPol
         }
         if (violations.Count > 0)
         {
-            throw RichErrors.InvalidArgument("The simulation request is not valid, see the field violations.", violations);
+            throw new InvalidRequest("The simulation request is not valid, see the field violations.", violations);
         }
         var snapshot = (await published.CurrentAsync(cancellationToken)).Clone();
         if (!string.IsNullOrEmpty(request.CandidateVersionHash))
@@ -212,9 +213,9 @@ public sealed class PolicyAdministration(SharingPolicyDbContext db, PublishedPol
     {
         if (string.IsNullOrWhiteSpace(versionHash))
         {
-            throw RichErrors.InvalidArgument("version_hash is required.", [("version_hash", "is required")]);
+            throw new InvalidRequest("version_hash is required.", [("version_hash", "is required")]);
         }
         return await db.Versions.FirstOrDefaultAsync(v => v.VersionHash == versionHash, cancellationToken)
-            ?? throw new RpcException(new Status(StatusCode.NotFound, $"There is no grant version {versionHash}."));
+            ?? throw new NotFound($"There is no grant version {versionHash}.");
     }
 }

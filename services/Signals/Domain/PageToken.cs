@@ -2,6 +2,7 @@ using System.Buffers.Text;
 using System.Globalization;
 using System.Text;
 using Ketenmesh.Grpc;
+using Ketenmesh.Domain;
 
 namespace Ketenmesh.Signals.Domain;
 
@@ -26,6 +27,6 @@ internal static class PageToken
         catch (FormatException)
         {
         }
-        throw RichErrors.InvalidArgument("page_token is not one this service handed out.", [("page_token", "pass next_page_token from the previous page unchanged")]);
+        throw new InvalidRequest("page_token is not one this service handed out.", [("page_token", "pass next_page_token from the previous page unchanged")]);
     }
 }

@@ -8,6 +8,7 @@ using Ketenmesh.Grpc;
 using Ketenmesh.Messaging.Outbox;
 using Ketenmesh.Signals.Persistence;
 using Microsoft.EntityFrameworkCore;
+using Ketenmesh.Domain;
 
 namespace Ketenmesh.Signals.Domain;
 
@@ -61,7 +62,7 @@ public sealed class SignalIntake(SignalsDbContext db, EventOutbox<SignalsDbConte
             var problems = SignalValidator.Validate(clientRequestId, observation, DateOnly.FromDateTime(now));
             if (problems.Count > 0)
             {
-                results[i] = new(null, false, RichErrors.InvalidArgument($"The signal is not valid: {problems.Count} problem(s), see the field violations.", problems));
+                results[i] = new(null, false, new InvalidRequest($"The signal is not valid: {problems.Count} problem(s), see the field violations.", problems));
                 continue;
             }
             var anonymous = AnonymousChannel.Applies(partnerId, observation!);
@@ -144,11 +145,11 @@ public sealed class SignalIntake(SignalsDbContext db, EventOutbox<SignalsDbConte
     {
         if (string.IsNullOrEmpty(signalId))
         {
-            throw RichErrors.InvalidArgument("signal_id is required.", [("signal_id", "is required")]);
+            throw new InvalidRequest("signal_id is required.", [("signal_id", "is required")]);
         }
         var record = await db.Signals.AsNoTracking()
             .FirstOrDefaultAsync(s => s.SignalId == signalId && s.ReporterPartnerId == partnerId, cancellationToken)
-            ?? throw new RpcException(new Status(StatusCode.NotFound, $"No signal '{signalId}' reported by partner '{partnerId}'."));
+            ?? throw new NotFound($"No signal '{signalId}' reported by partner '{partnerId}'.");
         return ToSignal(record);
     }
 
@@ -157,7 +158,7 @@ public sealed class SignalIntake(SignalsDbContext db, EventOutbox<SignalsDbConte
     {
         if (request.PageSize is < 0 or > MaxPageSize)
         {
-            throw RichErrors.InvalidArgument("page_size is out of range.", [("page_size", $"must be 0 (default {DefaultPageSize}) to {MaxPageSize}")]);
+            throw new InvalidRequest("page_size is out of range.", [("page_size", $"must be 0 (default {DefaultPageSize}) to {MaxPageSize}")]);
         }
         var pageSize = request.PageSize == 0 ? DefaultPageSize : request.PageSize;
         var query = db.Signals.AsNoTracking().Where(s => s.ReporterPartnerId == partnerId);
@@ -205,8 +206,7 @@ public sealed class SignalIntake(SignalsDbContext db, EventOutbox<SignalsDbConte
     private static SubmitResult Duplicate(SignalRecord existing, byte[] observation) =>
         existing.Observation.AsSpan().SequenceEqual(observation)
             ? new(ToSignal(existing), true, null)
-            : new(null, false, new RpcException(new Status(StatusCode.AlreadyExists,
-                $"client_request_id '{existing.ClientRequestId}' was already used for a different signal ({existing.SignalId}); use a new id for a new signal.")));
+            : new(null, false, new AlreadyExists($"client_request_id '{existing.ClientRequestId}' was already used for a different signal ({existing.SignalId}); use a new id for a new signal."));
 
     internal static Signal ToSignal(SignalRecord record) => new()
     {
@@ -223,4 +223,4 @@ public sealed class SignalIntake(SignalsDbContext db, EventOutbox<SignalsDbConte
 }
 
 /// <summary>One submitted signal's outcome: the stored signal (new or a duplicate), or why it was refused.</summary>
-public sealed record SubmitResult(Signal? Signal, bool Duplicate, RpcException? Refusal);
+public sealed record SubmitResult(Signal? Signal, bool Duplicate, DomainRefusal? Refusal);

@@ -1,3 +1,4 @@
+using Ketenmesh.Domain;
 using System.Globalization;
 using System.Threading.Channels;
 using Chain.Signals.V1;
@@ -135,11 +136,9 @@ public sealed class SignalIntakeService(SignalIntake intake, SignalWatch watch)
             ? new DateTime(ticks, DateTimeKind.Utc)
             : throw RichErrors.InvalidArgument("resume_token is not one this service handed out.", [("resume_token", "pass the resume_token of the last change received")]);
 
-    private static string Describe(RpcException ex)
-    {
-        var violations = ex.GetRpcStatus()?.GetDetail<BadRequest>()?.FieldViolations;
-        return violations is { Count: > 0 }
-            ? string.Join("; ", violations.Select(v => $"{v.Field} {v.Description}"))
-            : ex.Status.Detail;
-    }
+    /// <summary>A rejected item's reason as the batch answers it: every field problem, or the refusal's message.</summary>
+    private static string Describe(DomainRefusal refusal) =>
+        refusal is InvalidRequest { Problems.Count: > 0 } invalid
+            ? string.Join("; ", invalid.Problems.Select(p => $"{p.Field} {p.Description}"))
+            : refusal.Message;
 }

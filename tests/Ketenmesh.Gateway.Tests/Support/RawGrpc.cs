@@ -13,7 +13,9 @@ sealed record RawCallResult(int Status, string Message, IReadOnlyList<byte[]> Me
 /// </summary>
 sealed class RawGrpc(Uri address, SocketsHttpHandler? handler = null) : IDisposable
 {
-    private readonly HttpMessageInvoker _http = new(handler ?? new SocketsHttpHandler { EnableMultipleHttp2Connections = true });
+    // A partner's system runs outside the mesh's process: it sends the trace headers the test gives it,
+    // not ones this process's telemetry would add for the hosts it runs beside.
+    private readonly HttpMessageInvoker _http = new(handler ?? new SocketsHttpHandler { EnableMultipleHttp2Connections = true, ActivityHeadersPropagator = null });
 
     /// <summary>Over TLS (h2 by ALPN) to a self-signed server, presenting <paramref name="certificate"/> when given.</summary>
     public static RawGrpc Tls(Uri address, System.Security.Cryptography.X509Certificates.X509Certificate2? certificate)
