@@ -80,6 +80,26 @@ public static class ChainFlowBenchmark
         latencies.Sort();
         Console.WriteLine($"submit to registered, one at a time: p50 {Percentile(latencies, 0.50):N1} ms, p99 {Percentile(latencies, 0.99):N1} ms");
 
+        // Where a unary call's time goes: the same calls straight to signal intake (as the gateway vouches
+        // for a caller) and through the gateway, alternating, one at a time, on a quiet mesh (before the bulk's registrations load it).
+        using var direct = GrpcChannel.ForAddress(mesh.Address("signals"));
+        var intake = new GrpcClient(direct);
+        var asGateway = new CallOptions(Headers: new Metadata { { Ketenmesh.Hosting.CallerPartner.PartnerHeader, "inspectorate" } });
+        var viaGateway = new List<double>();
+        var straight = new List<double>();
+        for (var i = 0; i < 200; i++)
+        {
+            var started = Stopwatch.GetTimestamp();
+            await intake.UnaryCall(submit, Signal($"direct-{i}", 300_000 + i), asGateway);
+            straight.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+            started = Stopwatch.GetTimestamp();
+            await gateway.UnaryCall(submit, Signal($"gateway-{i}", 400_000 + i), inspectorate);
+            viaGateway.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+        }
+        straight.Sort();
+        viaGateway.Sort();
+        Console.WriteLine($"SubmitSignal p50: direct {Percentile(straight, 0.5):N2} ms, through the gateway {Percentile(viaGateway, 0.5):N2} ms");
+
         var ids = new List<string>();
         var bulkStarted = Stopwatch.GetTimestamp();
         using (var call = gateway.DuplexStreamingCall(batch, inspectorate))
@@ -119,14 +139,15 @@ public static class ChainFlowBenchmark
         }
         var unary = Stopwatch.GetElapsedTime(unaryStarted);
         Console.WriteLine($"{bulk} unary calls: accepted in {unary.TotalSeconds:N2} s");
-        return Report(latencies, sequential, bulk, ids.Count, accepted, allRegistered, unary);
+
+        return Report(latencies, sequential, bulk, ids.Count, accepted, allRegistered, unary, straight, viaGateway);
     }
 
     private static SubmitSignalRequest Signal(string requestId, int person) => ChainSignals.LabourInspection(requestId, person);
 
     private static double Percentile(List<double> sorted, double p) => sorted[Math.Min(sorted.Count - 1, (int)Math.Ceiling(p * sorted.Count) - 1)];
 
-    private static string Report(List<double> latencies, int sequential, int bulk, int accepted, TimeSpan acceptedIn, TimeSpan registeredIn, TimeSpan unary)
+    private static string Report(List<double> latencies, int sequential, int bulk, int accepted, TimeSpan acceptedIn, TimeSpan registeredIn, TimeSpan unary, List<double> straight, List<double> viaGateway)
     {
         var text = new StringBuilder();
         text.AppendLine("## Chain flow: from signal to registration");
@@ -142,6 +163,8 @@ public static class ChainFlowBenchmark
         text.AppendLine(CultureInfo.InvariantCulture, $"| … until all {accepted:N0} are registered | {registeredIn.TotalSeconds:N1} s | ≤ 3 s |");
         text.AppendLine(CultureInfo.InvariantCulture, $"| the same {bulk:N0} signals as unary SubmitSignal calls one after another (a commit each) | {unary.TotalSeconds:N2} s | |");
         text.AppendLine(CultureInfo.InvariantCulture, $"| bulk stream against unary calls | {unary / acceptedIn:N1}× faster | |");
+        text.AppendLine(CultureInfo.InvariantCulture, $"| one SubmitSignal straight to signal intake, p50 (200, alternating with the next row) | {Percentile(straight, 0.5):N2} ms | |");
+        text.AppendLine(CultureInfo.InvariantCulture, $"| one SubmitSignal through the gateway, p50 | {Percentile(viaGateway, 0.5):N2} ms ({Percentile(viaGateway, 0.5) / Percentile(straight, 0.5):N1}× direct) | |");
         text.AppendLine();
         return text.ToString();
     }
