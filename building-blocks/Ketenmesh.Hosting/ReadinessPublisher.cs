@@ -20,8 +20,10 @@ internal sealed class ReadinessPublisher(HealthStatusRegistry health, IHostAppli
 
     public Task PublishAsync(HealthReport report, CancellationToken cancellationToken)
     {
-        // While draining everything stays NOT_SERVING (set at ApplicationStopping), whatever a late check says.
-        if (lifetime.ApplicationStopping.IsCancellationRequested)
+        // Before the host has started, its bus and migrations are still starting: a report then would say
+        // NOT_SERVING for a component that is about to be ready (and was checked ready on its way up). While
+        // draining everything stays NOT_SERVING (set at ApplicationStopping), whatever a late check says.
+        if (!lifetime.ApplicationStarted.IsCancellationRequested || lifetime.ApplicationStopping.IsCancellationRequested)
         {
             return Task.CompletedTask;
         }
