@@ -36,7 +36,8 @@ public sealed class RealProfileProcessTests : IAsyncLifetime
             .Concat(_broker.MessagingSettings())
             .Concat(await _broker.AddUserAsync("signals"))
             .GroupBy(s => s.Key).ToDictionary(g => g.Key, g => g.Last().Value);
-        settings["Messaging:RecoveryTimeout"] = "00:00:02";
+        // Long enough for the signal below to be accepted while the broker refuses (rabbitmqctl is slow under load), short for a test.
+        settings["Messaging:RecoveryTimeout"] = "00:00:10";
         var port = FreePort();
         settings["Service:Port"] = port.ToString();
         using var process = Start("Ketenmesh.Signals.dll", settings);
