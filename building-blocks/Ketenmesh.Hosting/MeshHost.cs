@@ -92,7 +92,7 @@ public static class MeshHost
             o.Delay = TimeSpan.Zero;
             o.Period = TimeSpan.FromSeconds(2);
             o.Timeout = TimeSpan.FromSeconds(5);
-            o.Predicate = check => check.Tags.Contains(ReadinessPublisher.ReadyTag);
+            o.Predicate = check => check.Tags.Contains(Ketenmesh.Persistence.Readiness.Tag);
         });
         builder.Services.AddSingleton<IHealthCheckPublisher, ReadinessPublisher>();
         builder.Services.AddChainTelemetry(builder.Configuration, serviceName);

@@ -13,9 +13,6 @@ namespace Ketenmesh.Hosting;
 /// </summary>
 internal sealed class ReadinessPublisher(HealthStatusRegistry health, IHostApplicationLifetime lifetime, ILogger<ReadinessPublisher> logger) : IHealthCheckPublisher
 {
-    /// <summary>The tag of checks that decide readiness (MassTransit tags its bus check the same).</summary>
-    public const string ReadyTag = "ready";
-
     private ServingStatus? _last;
 
     public Task PublishAsync(HealthReport report, CancellationToken cancellationToken)

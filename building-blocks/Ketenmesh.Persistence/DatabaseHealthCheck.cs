@@ -4,6 +4,12 @@ using Microsoft.Extensions.Diagnostics.HealthChecks;
 
 namespace Ketenmesh.Persistence;
 
+/// <summary>The tag every readiness check carries (MassTransit tags its bus check the same); liveness runs none of them.</summary>
+public static class Readiness
+{
+    public const string Tag = "ready";
+}
+
 /// <summary>
 /// Readiness: the component's database answers a round trip. A component that cannot reach its
 /// database can accept nothing durably, so it must not be sent traffic (grpc.health.v1 NOT_SERVING).
@@ -11,9 +17,6 @@ namespace Ketenmesh.Persistence;
 public sealed class DatabaseHealthCheck<TContext>(IServiceScopeFactory scopes) : IHealthCheck
     where TContext : DbContext
 {
-    /// <summary>The tag every readiness check carries; liveness runs none of them.</summary>
-    public const string ReadyTag = "ready";
-
     public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
         await using var scope = scopes.CreateAsyncScope();

@@ -30,7 +30,7 @@ public static class ServiceCollectionExtensions
         if (!services.Any(d => d.ServiceType == typeof(DatabaseHealthCheck<TContext>)))
         {
             services.AddSingleton<DatabaseHealthCheck<TContext>>();
-            services.AddHealthChecks().AddCheck<DatabaseHealthCheck<TContext>>(check, HealthStatus.Unhealthy, [DatabaseHealthCheck<TContext>.ReadyTag], TimeSpan.FromSeconds(3));
+            services.AddHealthChecks().AddCheck<DatabaseHealthCheck<TContext>>(check, HealthStatus.Unhealthy, [Readiness.Tag], TimeSpan.FromSeconds(3));
         }
 
         return services;

@@ -1,7 +1,5 @@
 using Ketenmesh.Identity.Domain;
 using Ketenmesh.Identity.Http;
-using Microsoft.IdentityModel.JsonWebTokens;
-using Microsoft.IdentityModel.Tokens;
 
 namespace Ketenmesh.Identity;
 
@@ -44,19 +42,7 @@ public static class TokenCommand
         var clients = new ClientRegistry();
         var dataDirectory = IdentityComponent.DataDirectory(configuration);
         LocalClients.Register(clients, catalog, dataDirectory);
-        using var key = LocalClients.LoadOrCreateKey(dataDirectory, partner);
-        var assertion = new JsonWebTokenHandler().CreateToken(new SecurityTokenDescriptor
-        {
-            Issuer = LocalClients.ClientId(partner),
-            Audience = options.Issuer.TrimEnd('/') + TokenEndpoint.Path,
-            Expires = DateTime.UtcNow.AddMinutes(1),
-            Claims = new Dictionary<string, object>
-            {
-                [JwtRegisteredClaimNames.Sub] = LocalClients.ClientId(partner),
-                [JwtRegisteredClaimNames.Jti] = Guid.NewGuid().ToString("N"),
-            },
-            SigningCredentials = new SigningCredentials(new ECDsaSecurityKey(key), SecurityAlgorithms.EcdsaSha256),
-        });
+        var assertion = LocalClients.CreateAssertion(dataDirectory, partner, options.Issuer.TrimEnd('/') + TokenEndpoint.Path);
 
         var authentication = await provider.GetRequiredService<ClientAssertionValidator>().ValidateAsync(assertion, null, id => clients.Find(id)?.PublicKey);
         if (authentication.ClientId is null)

@@ -54,17 +54,4 @@ public static class RichErrors
             Details = { Any.Pack(badRequest) },
         }.ToRpcException();
     }
-
-    /// <summary>INVALID_ARGUMENT whose message repeats every violation, for clients that show only the message.</summary>
-    public static RpcException InvalidArgument(IReadOnlyCollection<(string Field, string Description)> violations) =>
-        InvalidArgument(string.Join("; ", violations.Select(v => $"{v.Field} {v.Description}")), violations);
-
-    /// <summary>Throws INVALID_ARGUMENT when there is any violation, naming them all at once.</summary>
-    public static void ThrowIfAny(IReadOnlyCollection<(string Field, string Description)> violations)
-    {
-        if (violations.Count > 0)
-        {
-            throw InvalidArgument(violations);
-        }
-    }
 }

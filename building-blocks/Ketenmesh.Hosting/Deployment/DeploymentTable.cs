@@ -23,10 +23,6 @@ public static partial class DeploymentTable
     public static IReadOnlyList<DeployedComponent> Load(string? path = null) =>
         Parse(File.ReadAllLines(path ?? Path.Combine(AppContext.BaseDirectory, FileName)));
 
-    public static DeployedComponent Get(string name, string? path = null) =>
-        Load(path).SingleOrDefault(c => c.Name == name)
-        ?? throw new ArgumentException($"'{name}' is not a component of deploy/{FileName}.", nameof(name));
-
     public static IReadOnlyList<DeployedComponent> Parse(IEnumerable<string> lines)
     {
         var components = new List<DeployedComponent>();

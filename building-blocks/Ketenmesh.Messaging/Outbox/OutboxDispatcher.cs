@@ -120,7 +120,8 @@ sealed class OutboxDispatcher<TContext>(
             var dispatchedAt = DateTime.UtcNow;
             await outbox.Where(m => published.Contains(m.Sequence))
                 .ExecuteUpdateAsync(s => s.SetProperty(m => m.DispatchedAt, dispatchedAt), CancellationToken.None);
-            foreach (var message in batch.Where(m => published.Contains(m.Sequence)))
+            // The published rows are the batch's first ones: dispatch stops at the first failure.
+            foreach (var message in batch.Take(published.Count))
             {
                 MessagingTracing.OutboxLag.Record((dispatchedAt - DateTime.SpecifyKind(message.CreatedAt, DateTimeKind.Utc)).TotalSeconds,
                     new KeyValuePair<string, object?>("messaging.message.type", message.MessageType));

@@ -1,5 +1,6 @@
-using Ketenmesh.Persistence;
 using System.Security.Cryptography;
+using Ketenmesh.Persistence;
+using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
 
 namespace Ketenmesh.Identity.Domain;
@@ -54,5 +55,27 @@ public static class LocalClients
 
         OwnerOnlyFile.WriteText(path, Convert.ToBase64String(key.ExportPkcs8PrivateKey()));
         return key;
+    }
+
+    /// <summary>
+    /// A one-minute client assertion for the token endpoint at <paramref name="audience"/>, signed with the
+    /// partner's local key (RFC 7523 §3): how a local client authenticates, in process or over HTTP.
+    /// </summary>
+    public static string CreateAssertion(string dataDirectory, Partner partner, string audience)
+    {
+        using var key = LoadOrCreateKey(dataDirectory, partner);
+        var clientId = ClientId(partner);
+        return new JsonWebTokenHandler().CreateToken(new SecurityTokenDescriptor
+        {
+            Issuer = clientId,
+            Audience = audience,
+            Expires = DateTime.UtcNow.AddMinutes(1),
+            Claims = new Dictionary<string, object>
+            {
+                [JwtRegisteredClaimNames.Sub] = clientId,
+                [JwtRegisteredClaimNames.Jti] = Guid.NewGuid().ToString("N"),
+            },
+            SigningCredentials = new SigningCredentials(new ECDsaSecurityKey(key), SecurityAlgorithms.EcdsaSha256),
+        });
     }
 }

@@ -1,8 +1,6 @@
 using System.Text.Json;
 using Ketenmesh.Grpc;
 using Ketenmesh.Identity.Domain;
-using Microsoft.IdentityModel.JsonWebTokens;
-using Microsoft.IdentityModel.Tokens;
 
 namespace Ketenmesh.Mesh.Demo;
 
@@ -31,7 +29,7 @@ public sealed class PartnerSession(string partnerId, string accessToken)
             {
                 ["grant_type"] = "client_credentials",
                 ["client_assertion_type"] = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
-                ["client_assertion"] = Assertion(tokenEndpoint, dataDirectory, partner, clientId),
+                ["client_assertion"] = LocalClients.CreateAssertion(dataDirectory, partner, tokenEndpoint.ToString()),
             }),
         };
         using var response = await http.SendAsync(request);
@@ -49,24 +47,6 @@ public sealed class PartnerSession(string partnerId, string accessToken)
     {
         using var discovery = JsonDocument.Parse(await http.GetStringAsync(new Uri(identity, "/.well-known/openid-configuration")));
         return new Uri(discovery.RootElement.GetProperty("token_endpoint").GetString()!);
-    }
-
-    /// <summary>A one-minute assertion for the token endpoint, signed with the partner's local key (RFC 7523 §3).</summary>
-    private static string Assertion(Uri tokenEndpoint, string dataDirectory, Partner partner, string clientId)
-    {
-        using var key = LocalClients.LoadOrCreateKey(dataDirectory, partner);
-        return new JsonWebTokenHandler().CreateToken(new SecurityTokenDescriptor
-        {
-            Issuer = clientId,
-            Audience = tokenEndpoint.ToString(),
-            Expires = DateTime.UtcNow.AddMinutes(1),
-            Claims = new Dictionary<string, object>
-            {
-                [JwtRegisteredClaimNames.Sub] = clientId,
-                [JwtRegisteredClaimNames.Jti] = Guid.NewGuid().ToString("N"),
-            },
-            SigningCredentials = new SigningCredentials(new ECDsaSecurityKey(key), SecurityAlgorithms.EcdsaSha256),
-        });
     }
 
     /// <summary>Call options for one call under one declared purpose.</summary>

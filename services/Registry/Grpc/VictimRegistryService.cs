@@ -2,6 +2,7 @@ using Chain.Registry.V1;
 using Ketenmesh.Grpc;
 using Ketenmesh.Hosting;
 using Ketenmesh.Registry.Domain;
+using Ketenmesh.Domain;
 
 namespace Ketenmesh.Registry.Grpc;
 
@@ -16,7 +17,7 @@ public sealed class VictimRegistryService(Registrations registrations, Reflectio
         CallerPartner.Require(context);
         if (string.IsNullOrWhiteSpace(request.RegistrationId))
         {
-            throw RichErrors.InvalidArgument("registration_id is required.", [("registration_id", "name the registration to read.")]);
+            throw new InvalidRequest("registration_id is required.", [("registration_id", "name the registration to read.")]);
         }
         return new GetRegistrationResponse { Registration = await registrations.GetAsync(request.RegistrationId, context.CancellationToken) };
     }
@@ -26,7 +27,7 @@ public sealed class VictimRegistryService(Registrations registrations, Reflectio
         var partner = CallerPartner.Require(context);
         if (string.IsNullOrWhiteSpace(request.RegistrationId))
         {
-            throw RichErrors.InvalidArgument("registration_id is required.", [("registration_id", "name the registration whose status changes.")]);
+            throw new InvalidRequest("registration_id is required.", [("registration_id", "name the registration whose status changes.")]);
         }
         return new ChangeStatusResponse { Registration = await registrations.ChangeStatusAsync(partner, request, context.CancellationToken) };
     }
@@ -39,7 +40,7 @@ public sealed class VictimRegistryService(Registrations registrations, Reflectio
         {
             problems.Add(("link_keys", "name at least one key to look for."));
         }
-        RichErrors.ThrowIfAny(problems);
+        InvalidRequest.ThrowIfAny(problems);
         return new FindByLinkKeysResponse { Matches = { await registrations.FindAsync(request.LinkKeys, context.CancellationToken) } };
     }
 

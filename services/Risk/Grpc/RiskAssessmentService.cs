@@ -5,6 +5,7 @@ using Ketenmesh.Hosting;
 using Ketenmesh.Risk.Domain;
 using Ketenmesh.Risk.Persistence;
 using Microsoft.EntityFrameworkCore;
+using Ketenmesh.Domain;
 
 namespace Ketenmesh.Risk.Grpc;
 
@@ -18,14 +19,14 @@ public sealed class RiskAssessmentService(RiskDbContext db, Assessor assessor, R
         CallerPartner.Require(context);
         if (string.IsNullOrWhiteSpace(request.SignalId))
         {
-            throw RichErrors.InvalidArgument("signal_id is required.", [("signal_id", "name the signal whose assessment you want.")]);
+            throw new InvalidRequest("signal_id is required.", [("signal_id", "name the signal whose assessment you want.")]);
         }
         var query = db.Assessments.AsNoTracking().Where(a => a.SignalId == request.SignalId);
         query = request.RuleSetVersion.Length == 0 ? query.Where(a => a.Current) : query.Where(a => a.RuleSetVersion == request.RuleSetVersion);
         var row = await query.FirstOrDefaultAsync(context.CancellationToken)
-            ?? throw new RpcException(new Status(StatusCode.NotFound, request.RuleSetVersion.Length == 0
+            ?? throw new NotFound(request.RuleSetVersion.Length == 0
                 ? $"Signal '{request.SignalId}' has no assessment (yet); assessment follows within moments of intake."
-                : $"Signal '{request.SignalId}' was not assessed under rule set '{request.RuleSetVersion}'."));
+                : $"Signal '{request.SignalId}' was not assessed under rule set '{request.RuleSetVersion}'.");
         return new GetAssessmentResponse { Assessment = ExplainAssessmentResponse.Parser.ParseFrom(row.Explained).Assessment };
     }
 
@@ -34,10 +35,10 @@ public sealed class RiskAssessmentService(RiskDbContext db, Assessor assessor, R
         CallerPartner.Require(context);
         if (string.IsNullOrWhiteSpace(request.AssessmentId))
         {
-            throw RichErrors.InvalidArgument("assessment_id is required.", [("assessment_id", "name the assessment to explain (GetAssessment gives it).")]);
+            throw new InvalidRequest("assessment_id is required.", [("assessment_id", "name the assessment to explain (GetAssessment gives it).")]);
         }
         var row = await db.Assessments.AsNoTracking().FirstOrDefaultAsync(a => a.AssessmentId == request.AssessmentId, context.CancellationToken)
-            ?? throw new RpcException(new Status(StatusCode.NotFound, $"There is no assessment '{request.AssessmentId}'."));
+            ?? throw new NotFound($"There is no assessment '{request.AssessmentId}'.");
         return ExplainAssessmentResponse.Parser.ParseFrom(row.Explained);
     }
 
@@ -57,7 +58,7 @@ public sealed class RiskAssessmentService(RiskDbContext db, Assessor assessor, R
         }
         if (problems.Count > 0)
         {
-            throw RichErrors.InvalidArgument("The listing request is not valid.", problems);
+            throw new InvalidRequest("The listing request is not valid.", problems);
         }
         await assessor.ActiveAsync(context.CancellationToken);
         await db.SaveChangesAsync(context.CancellationToken);
@@ -80,7 +81,7 @@ public sealed class RiskAssessmentService(RiskDbContext db, Assessor assessor, R
         CallerPartner.Require(context);
         if (string.IsNullOrWhiteSpace(request.RuleSetVersion))
         {
-            throw RichErrors.InvalidArgument("rule_set_version is required.", [("rule_set_version", "name the rule set to apply (ListRuleSets shows them).")]);
+            throw new InvalidRequest("rule_set_version is required.", [("rule_set_version", "name the rule set to apply (ListRuleSets shows them).")]);
         }
         try
         {
@@ -88,7 +89,7 @@ public sealed class RiskAssessmentService(RiskDbContext db, Assessor assessor, R
         }
         catch (KeyNotFoundException e)
         {
-            throw new RpcException(new Status(StatusCode.NotFound, e.Message));
+            throw new NotFound(e.Message);
         }
     }
 

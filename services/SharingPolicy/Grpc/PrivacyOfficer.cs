@@ -1,6 +1,7 @@
 using Ketenmesh.Grpc;
 using Ketenmesh.Security;
 using Microsoft.Extensions.Options;
+using Ketenmesh.Domain;
 
 namespace Ketenmesh.SharingPolicy.Grpc;
 
@@ -41,7 +42,7 @@ public sealed class PrivacyOfficer(IOptions<SharingPolicyOptions> options, TimeP
         }
         if (!principal.Purposes.Contains(Scope))
         {
-            throw new RpcException(new Status(StatusCode.PermissionDenied, $"Only privacy officers (scope {Scope}) administer sharing policy; '{principal.PartnerId}' is not one."));
+            throw new NotAllowed($"Only privacy officers (scope {Scope}) administer sharing policy; '{principal.PartnerId}' is not one.");
         }
         return principal.PartnerId;
     }

@@ -134,7 +134,7 @@ public sealed class SignalIntakeService(SignalIntake intake, SignalWatch watch)
     private static DateTime ParseResumeToken(string token) =>
         long.TryParse(token, NumberStyles.None, CultureInfo.InvariantCulture, out var ticks) && ticks <= DateTime.MaxValue.Ticks
             ? new DateTime(ticks, DateTimeKind.Utc)
-            : throw RichErrors.InvalidArgument("resume_token is not one this service handed out.", [("resume_token", "pass the resume_token of the last change received")]);
+            : throw new InvalidRequest("resume_token is not one this service handed out.", [("resume_token", "pass the resume_token of the last change received")]);
 
     /// <summary>A rejected item's reason as the batch answers it: every field problem, or the refusal's message.</summary>
     private static string Describe(DomainRefusal refusal) =>
