@@ -39,6 +39,7 @@ public sealed class SignalsComponent : IMeshComponent
         services.AddScoped<SignalFeedback>();
         services.AddScoped<SignalWatch>();
         services.Configure<SignalWatchOptions>(configuration.GetSection("Signals:Watch"));
+        services.AddHostedService<StatusHistoryPurge>();
         services.AddScoped<SignalIntakeService>();
     }
 

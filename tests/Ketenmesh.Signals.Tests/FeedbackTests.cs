@@ -1,3 +1,4 @@
+using Microsoft.EntityFrameworkCore;
 using Chain.Common.V1;
 using Chain.Events.V1;
 using Chain.Signals.V1;
@@ -183,5 +184,28 @@ public sealed class FeedbackTests : IAsyncLifetime
         Assert.Equal(Track.Care, change.Outcome.Track);
         Assert.Equal(SignalStatus.Registered, registered.NewStatus);
         Assert.NotNull(more);
+    }
+
+    [Fact]
+    public async Task Status_history_older_than_its_retention_is_purged_and_younger_history_kept()
+    {
+        var old = await SubmitAsync("police", "history-old");
+        var young = await SubmitAsync("police", "history-young");
+        using (var scope = _host.Services.CreateScope())
+        {
+            var db = scope.ServiceProvider.GetRequiredService<Ketenmesh.Signals.Persistence.SignalsDbContext>();
+            var aged = DateTime.UtcNow - new Ketenmesh.Signals.Domain.SignalWatchOptions().HistoryRetention - TimeSpan.FromDays(1);
+            await db.StatusChanges.Where(c => c.SignalId == old.SignalId).ExecuteUpdateAsync(u => u.SetProperty(c => c.ChangedAt, aged));
+        }
+
+        // The purge runs at start, then hourly: a replica started on the same database does it now.
+        await using var other = await StartEmbeddedAsync(_dataDirectory);
+        await Ketenmesh.Testing.Eventually.SucceedsAsync(async () =>
+        {
+            using var scope = other.Services.CreateScope();
+            var db = scope.ServiceProvider.GetRequiredService<Ketenmesh.Signals.Persistence.SignalsDbContext>();
+            Assert.False(await db.StatusChanges.AnyAsync(c => c.SignalId == old.SignalId));
+            Assert.True(await db.StatusChanges.AnyAsync(c => c.SignalId == young.SignalId));
+        });
     }
 }

@@ -2,6 +2,7 @@ using System.Runtime.CompilerServices;
 using System.Threading.Channels;
 using Chain.Signals.V1;
 using Google.Protobuf.WellKnownTypes;
+using Microsoft.EntityFrameworkCore;
 
 namespace Ketenmesh.Signals.Domain;
 
@@ -13,6 +14,32 @@ public sealed class SignalWatchOptions
 
     /// <summary>How far back each read looks past the last change seen, for clocks of replicas that run a little behind.</summary>
     public TimeSpan ClockSkew { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// How long status changes are kept for watches to read back: a watch resumed with an older token
+    /// hears only what is younger (its signals' current state is always in ListMySignals).
+    /// </summary>
+    public TimeSpan HistoryRetention { get; set; } = TimeSpan.FromDays(7);
+}
+
+/// <summary>Deletes status changes older than <see cref="SignalWatchOptions.HistoryRetention"/>, once an hour.</summary>
+public sealed class StatusHistoryPurge(IServiceScopeFactory scopes, TimeProvider clock, ILogger<StatusHistoryPurge> logger, Microsoft.Extensions.Options.IOptions<SignalWatchOptions> options)
+    : Ketenmesh.Hosting.PeriodicJob(scopes, clock, logger)
+{
+    protected override TimeSpan Interval => TimeSpan.FromHours(1);
+
+    protected override string Name => "Signal status history purge";
+
+    protected override async Task RunOnceAsync(IServiceProvider services, CancellationToken cancellationToken)
+    {
+        var cutoff = Clock.GetUtcNow().UtcDateTime - options.Value.HistoryRetention;
+        var db = services.GetRequiredService<Ketenmesh.Signals.Persistence.SignalsDbContext>();
+        var purged = await db.StatusChanges.Where(c => c.ChangedAt < cutoff).ExecuteDeleteAsync(cancellationToken);
+        if (purged > 0)
+        {
+            Logger.LogInformation("Purged {Count} signal status changes older than {Retention}.", purged, options.Value.HistoryRetention);
+        }
+    }
 }
 
 /// <summary>

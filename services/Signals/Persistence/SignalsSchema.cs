@@ -69,5 +69,10 @@ public static class SignalsSchema
                     changed_at timestamptz NOT NULL);
                 CREATE INDEX ix_signal_status_changes_reporter_changed ON signal_status_changes (reporter_partner_id, changed_at);
                 """),
+        // Watches read the history now; nothing queries signals by status_changed_at, and every status change paid for the index.
+        SchemaMigration.Sql(
+            "signals-0004-drop-status-changed-index",
+            sqlite: "DROP INDEX IF EXISTS ix_signals_reporter_status_changed; CREATE INDEX ix_signal_status_changes_changed ON signal_status_changes (changed_at);",
+            postgres: "DROP INDEX IF EXISTS ix_signals_reporter_status_changed; CREATE INDEX ix_signal_status_changes_changed ON signal_status_changes (changed_at);"),
     ];
 }
