@@ -3,8 +3,8 @@ using Ketenmesh.Gateway.Access;
 using Ketenmesh.Gateway.Discovery;
 using Ketenmesh.Gateway.Proxy;
 using Ketenmesh.Gateway.Trail;
-using Ketenmesh.Grpc.Server;
 using Ketenmesh.Hosting;
+using Microsoft.Extensions.Options;
 
 namespace Ketenmesh.Gateway;
 
@@ -21,11 +21,16 @@ public sealed class GatewayComponent : IMeshComponent
     public void AddServices(IServiceCollection services, IConfiguration configuration)
     {
         services.AddOptions<GatewayOptions>().Bind(configuration.GetSection("Gateway"));
+        // Every path that is not one of the gateway's own services is the relay's to decide on, not
+        // grpc-dotnet's to answer UNIMPLEMENTED.
+        services.Configure<Grpc.AspNetCore.Server.GrpcServiceOptions>(o => o.IgnoreUnknownServices = true);
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton<CallerAuthenticator>();
         services.AddSingleton<PartnerRateLimiter>();
         services.AddSingleton<CurrentPolicy>();
         services.AddHostedService<PolicyFollower>();
+        services.AddGrpcClient<Chain.Policy.V1.PolicyDistribution.PolicyDistributionClient>((provider, client) =>
+            client.Address = provider.GetRequiredService<IOptions<GatewayOptions>>().Value.PolicyAddress);
         services.AddSingleton<UpstreamRoutes>();
         services.AddSingleton<GatewayProxy>();
         services.AddAuditLog(configuration);
@@ -38,11 +43,11 @@ public sealed class GatewayComponent : IMeshComponent
 
     public void MapEndpoints(IEndpointRouteBuilder endpoints)
     {
-        endpoints.MapGrpcService<GatewayHealth>(global::Grpc.Health.V1.HealthReflection.Descriptor.Services[0]);
-        endpoints.MapGrpcService<GatewayReflection>(global::Grpc.Reflection.V1.ReflectionReflection.Descriptor.Services[0]);
-        endpoints.MapGrpcService<GatewayReflectionAlpha>(global::Grpc.Reflection.V1Alpha.ReflectionReflection.Descriptor.Services[0]);
+        endpoints.MapGrpcService<GatewayHealth>();
+        endpoints.MapGrpcService<GatewayReflection>();
+        endpoints.MapGrpcService<GatewayReflectionAlpha>();
         // The gateway's own service: exact paths win over the relay's pattern.
-        endpoints.MapGrpcService<AuditTrailService>(global::Chain.Audit.V1.AuditReflection.Descriptor.Services[0]);
+        endpoints.MapGrpcService<AuditTrailService>();
         var proxy = endpoints.ServiceProvider.GetRequiredService<GatewayProxy>();
         endpoints.MapMethods("{service}/{method}", [HttpMethods.Post], proxy.HandleAsync).WithDisplayName("gateway relay");
     }

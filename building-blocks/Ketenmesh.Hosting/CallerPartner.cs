@@ -1,4 +1,5 @@
-using Ketenmesh.Grpc;
+using Grpc.Core;
+using Microsoft.AspNetCore.Http;
 
 namespace Ketenmesh.Hosting;
 
@@ -17,8 +18,19 @@ public static class CallerPartner
     /// <summary>The grant that allowed the call.</summary>
     public const string GrantHeader = "x-chain-grant-id";
 
-    /// <summary>The partner id, or UNAUTHENTICATED: no identity, no access.</summary>
-    public static string Require(ServerCallContext context)
+    private const string UserStateKey = "chain.partner";
+
+    /// <summary>
+    /// The calling partner of a service marked <see cref="CalledByPartnersAttribute"/>; the caller interceptor
+    /// has checked it before the method ran.
+    /// </summary>
+    public static string Partner(this ServerCallContext context) =>
+        context.UserState.TryGetValue(UserStateKey, out var partner) && partner is string id
+            ? id
+            : throw new InvalidOperationException($"{context.Method} is not marked [{nameof(CalledByPartnersAttribute)}], so it has no caller partner.");
+
+    /// <summary>The partner id from the call's headers, or UNAUTHENTICATED: no identity, no access.</summary>
+    internal static void Establish(ServerCallContext context)
     {
         var partner = context.RequestHeaders.GetValue(PartnerHeader);
         if (string.IsNullOrWhiteSpace(partner) || partner.Length > 64)
@@ -26,6 +38,23 @@ public static class CallerPartner
             throw new RpcException(new Status(StatusCode.Unauthenticated,
                 $"The call carries no partner identity ({PartnerHeader}); partners call the mesh through the gateway."));
         }
-        return partner;
+        context.UserState[UserStateKey] = partner;
+    }
+}
+
+/// <summary>Marks a gRPC service whose every method is called by a partner, through the gateway.</summary>
+[AttributeUsage(AttributeTargets.Class, Inherited = false)]
+public sealed class CalledByPartnersAttribute : Attribute;
+
+/// <summary>Establishes the caller partner for every call of a service marked <see cref="CalledByPartnersAttribute"/>.</summary>
+internal sealed class CallerPartnerInterceptor : GrpcServer.AroundInterceptor
+{
+    protected override Task<T> AroundAsync<T>(object? request, ServerCallContext context, Func<Task<T>> handler)
+    {
+        if (context.GetHttpContext().GetEndpoint()?.Metadata.GetMetadata<CalledByPartnersAttribute>() is not null)
+        {
+            CallerPartner.Establish(context);
+        }
+        return handler();
     }
 }

@@ -1,4 +1,4 @@
-using Ketenmesh.Grpc;
+using Grpc.Core;
 using Microsoft.EntityFrameworkCore;
 
 namespace Ketenmesh.Hosting;

@@ -1,5 +1,6 @@
 using Ketenmesh.Domain;
-using Ketenmesh.Grpc;
+using Grpc.Core;
+using Ketenmesh.Hosting.GrpcServer;
 
 namespace Ketenmesh.Hosting;
 

@@ -1,7 +1,6 @@
 using System.Net;
 using System.Security.Cryptography.X509Certificates;
-using Ketenmesh.Grpc;
-using Ketenmesh.Grpc.Server;
+using Ketenmesh.Hosting.GrpcServer;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
@@ -25,10 +24,11 @@ public static class MeshHost
         builder.WebHost.ConfigureKestrel(kestrel => Listen(kestrel, endpoint));
         component.AddServices(builder.Services, builder.Configuration);
         var app = builder.Build();
+        app.UseGrpcCallMetrics();
         component.MapEndpoints(app);
         if (!component.MapsOwnHealthAndReflection)
         {
-            app.MapGrpcHealthAndReflection();
+            app.MapGrpcHealthAndReflection(portScoped: false);
         }
         return new MeshApplication(app, new Dictionary<IMeshComponent, EndpointOptions> { [component] = endpoint });
     }
@@ -56,13 +56,14 @@ public static class MeshHost
         }
         configureServices?.Invoke(builder.Services);
         var app = builder.Build();
+        app.UseGrpcCallMetrics();
         foreach (var component in components)
         {
             var port = app.MapGrpcPort(endpoints[component].Port, endpoints[component].TlsPort);
             component.MapEndpoints(port);
             if (!component.MapsOwnHealthAndReflection)
             {
-                port.MapGrpcHealthAndReflection();
+                port.MapGrpcHealthAndReflection(portScoped: true);
             }
         }
         return new MeshApplication(app, endpoints);
@@ -94,16 +95,10 @@ public static class MeshHost
             o.Timeout = TimeSpan.FromSeconds(5);
             o.Predicate = check => check.Tags.Contains(Ketenmesh.Persistence.Readiness.Tag);
         });
-        builder.Services.AddSingleton<IHealthCheckPublisher, ReadinessPublisher>();
+        builder.Services.AddSingleton<IHealthCheckPublisher, ReadinessLog>();
         builder.Services.AddChainTelemetry(builder.Configuration, serviceName);
-        builder.Services.AddGrpcServer(options =>
-        {
-            builder.Configuration.GetSection("Grpc").Bind(options);
-            // Every exception a service leaves uncaught becomes a status here, and only here.
-            options.ExceptionMappers.Add(DomainRefusals.ToRpcException);
-            options.ExceptionMappers.Add(e => TransientFailures.ToStatus(e) is { } status ? new RpcException(status) : null);
-            options.ExceptionMappers.Add(e => ConcurrencyConflicts.ToStatus(e) is { } status ? new RpcException(status) : null);
-        });
+        // Every exception a service leaves uncaught becomes a status in one interceptor (RefusalInterceptor).
+        builder.Services.AddChainGrpc(builder.Configuration);
         return builder;
     }
 

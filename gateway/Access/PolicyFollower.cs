@@ -1,6 +1,5 @@
 using Chain.Policy.V1;
-using Ketenmesh.Grpc;
-using Ketenmesh.Grpc.Client;
+using Grpc.Core;
 using Ketenmesh.Policy;
 using Ketenmesh.Policy.Decisions;
 using Microsoft.Extensions.Options;
@@ -13,27 +12,16 @@ namespace Ketenmesh.Gateway.Access;
 /// The last policy received stays in force while the policy service is away; before the first one,
 /// the gateway denies everything.
 /// </summary>
-public sealed class PolicyFollower(CurrentPolicy current, IOptions<GatewayOptions> options, ILogger<PolicyFollower> logger) : BackgroundService
+public sealed class PolicyFollower(CurrentPolicy current, PolicyDistribution.PolicyDistributionClient client, IOptions<GatewayOptions> options, ILogger<PolicyFollower> logger) : BackgroundService
 {
-    private static readonly Google.Protobuf.Reflection.ServiceDescriptor Distribution =
-        PolicyReflection.Descriptor.FindTypeByName<Google.Protobuf.Reflection.ServiceDescriptor>("PolicyDistribution");
-
-    private static readonly Method<WatchPolicyRequest, WatchPolicyResponse> Watch =
-        Method<WatchPolicyRequest, WatchPolicyResponse>.From(Distribution.FindMethodByName("WatchPolicy"));
-
-    private static readonly Method<GetPolicyRequest, GetPolicyResponse> Get =
-        Method<GetPolicyRequest, GetPolicyResponse>.From(Distribution.FindMethodByName("GetPolicy"));
-
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        using var channel = GrpcChannel.ForAddress(options.Value.PolicyAddress);
-        var client = new GrpcClient(channel);
         var failures = 0;
         while (!stoppingToken.IsCancellationRequested)
         {
             try
             {
-                using var call = client.ServerStreamingCall(Watch, new WatchPolicyRequest { KnownRevision = current.Value.Revision }, new CallOptions(CancellationToken: stoppingToken));
+                using var call = client.WatchPolicy(new WatchPolicyRequest { KnownRevision = current.Value.Revision }, cancellationToken: stoppingToken);
                 while (await call.ResponseStream.MoveNext(stoppingToken))
                 {
                     Apply(call.ResponseStream.Current.Snapshot);
@@ -50,17 +38,17 @@ public sealed class PolicyFollower(CurrentPolicy current, IOptions<GatewayOption
                 {
                     logger.LogWarning("Cannot follow the sharing policy at {Address}: {Status}. Revision {Revision} stays in force.", options.Value.PolicyAddress, e.Status.StatusCode, current.Value.Revision);
                 }
-                await PollOnceAsync(client, stoppingToken);
+                await PollOnceAsync(stoppingToken);
             }
             await Delay(stoppingToken);
         }
     }
 
-    private async Task PollOnceAsync(GrpcClient client, CancellationToken stoppingToken)
+    private async Task PollOnceAsync(CancellationToken stoppingToken)
     {
         try
         {
-            var response = await client.UnaryCall(Get, new GetPolicyRequest(), new CallOptions(Deadline: DateTime.UtcNow.AddSeconds(2), CancellationToken: stoppingToken));
+            var response = await client.GetPolicyAsync(new GetPolicyRequest(), deadline: DateTime.UtcNow.AddSeconds(2), cancellationToken: stoppingToken);
             Apply(response.Snapshot);
         }
         catch (RpcException)

@@ -1,8 +1,8 @@
 using Grpc.Health.V1;
 using Ketenmesh.Gateway.Proxy;
-using Ketenmesh.Grpc;
-using Ketenmesh.Grpc.Client;
-using Ketenmesh.Grpc.Health;
+using Grpc.Core;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Ketenmesh.Hosting.GrpcServer;
 using ServingStatus = Grpc.Health.V1.HealthCheckResponse.Types.ServingStatus;
 
 namespace Ketenmesh.Gateway.Discovery;
@@ -13,15 +13,12 @@ namespace Ketenmesh.Gateway.Discovery;
 /// load balancers ask them). A named service answers only to a caller that may call it, with the owning
 /// service's own health.
 /// </summary>
-internal sealed class GatewayHealth(VisibleServices visible, UpstreamRoutes routes, HealthStatusRegistry own)
+internal sealed class GatewayHealth(VisibleServices visible, UpstreamRoutes routes, HealthCheckService own) : Health.HealthBase
 {
-    private static readonly Method<HealthCheckRequest, HealthCheckResponse> UpstreamCheck =
-        Method<HealthCheckRequest, HealthCheckResponse>.From(HealthReflection.Descriptor.Services[0].FindMethodByName("Check"));
-
-    public async Task<HealthCheckResponse> Check(HealthCheckRequest request, ServerCallContext context) =>
+    public override async Task<HealthCheckResponse> Check(HealthCheckRequest request, ServerCallContext context) =>
         new() { Status = await StatusAsync(request.Service, context) };
 
-    public async Task Watch(HealthCheckRequest request, IServerStreamWriter<HealthCheckResponse> responseStream, ServerCallContext context)
+    public override async Task Watch(HealthCheckRequest request, IServerStreamWriter<HealthCheckResponse> responseStream, ServerCallContext context)
     {
         ServingStatus? last = null;
         try
@@ -45,9 +42,13 @@ internal sealed class GatewayHealth(VisibleServices visible, UpstreamRoutes rout
 
     private async Task<ServingStatus> StatusAsync(string service, ServerCallContext context)
     {
-        if (service.Length == 0 || service == HealthStatusRegistry.LivenessService)
+        if (service == ProcessHealth.LivenessService)
         {
-            return own.GetStatus(service) ?? ServingStatus.Serving;
+            return ServingStatus.Serving;
+        }
+        if (service.Length == 0)
+        {
+            return await ProcessHealth.IsReadyAsync(own, context.CancellationToken) ? ServingStatus.Serving : ServingStatus.NotServing;
         }
         var descriptor = (await visible.ForAsync(context)).FirstOrDefault(s => s.FullName == service)
             ?? throw new RpcException(new Status(StatusCode.NotFound, $"Health of service '{service}' is unknown here."));
@@ -61,8 +62,8 @@ internal sealed class GatewayHealth(VisibleServices visible, UpstreamRoutes rout
         }
         try
         {
-            var answer = await new GrpcClient(routes.Channel(upstream)).UnaryCall(UpstreamCheck, new HealthCheckRequest { Service = service },
-                new CallOptions(Deadline: DateTime.UtcNow.AddSeconds(2), CancellationToken: context.CancellationToken));
+            var answer = await new Health.HealthClient(routes.Channel(upstream)).CheckAsync(new HealthCheckRequest { Service = service },
+                deadline: DateTime.UtcNow.AddSeconds(2), cancellationToken: context.CancellationToken);
             return answer.Status;
         }
         catch (RpcException)

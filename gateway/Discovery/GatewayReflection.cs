@@ -1,39 +1,24 @@
-using Google.Protobuf;
-using Grpc.Reflection.V1;
-using Ketenmesh.Grpc;
-using Ketenmesh.Grpc.Reflection;
+using Grpc.Core;
+using Grpc.Reflection;
+using V1 = Grpc.Reflection.V1;
+using V1Alpha = Grpc.Reflection.V1Alpha;
 
 namespace Ketenmesh.Gateway.Discovery;
 
-/// <summary>Server reflection at the gateway, per caller: only the services it may call (grpc.reflection.v1).</summary>
-internal sealed class GatewayReflection(VisibleServices visible)
+/// <summary>
+/// Server reflection at the gateway (Grpc.Reflection's implementation) describes only what the caller
+/// may call: the services its grants open, and the gateway's own audit trail. A caller without a valid
+/// token learns nothing.
+/// </summary>
+internal sealed class GatewayReflection(VisibleServices visible) : V1.ServerReflection.ServerReflectionBase
 {
-    public async Task ServerReflectionInfo(IAsyncStreamReader<ServerReflectionRequest> requestStream, IServerStreamWriter<ServerReflectionResponse> responseStream, ServerCallContext context)
-    {
-        var index = new DescriptorIndex(await visible.ForAsync(context));
-        var sent = new HashSet<string>(StringComparer.Ordinal);
-        while (await requestStream.MoveNext(context.CancellationToken))
-        {
-            await responseStream.WriteAsync(ReflectionService.Answer(index, requestStream.Current, sent));
-        }
-    }
+    public override async Task ServerReflectionInfo(IAsyncStreamReader<V1.ServerReflectionRequest> requestStream, IServerStreamWriter<V1.ServerReflectionResponse> responseStream, ServerCallContext context) =>
+        await new ReflectionV1ServiceImpl(await visible.ForAsync(context)).ServerReflectionInfo(requestStream, responseStream, context);
 }
 
-/// <summary>The same for tools that still speak grpc.reflection.v1alpha.</summary>
-internal sealed class GatewayReflectionAlpha(VisibleServices visible)
+/// <summary>The same for reflection v1alpha, which older clients still ask.</summary>
+internal sealed class GatewayReflectionAlpha(VisibleServices visible) : V1Alpha.ServerReflection.ServerReflectionBase
 {
-    public async Task ServerReflectionInfo(
-        IAsyncStreamReader<global::Grpc.Reflection.V1Alpha.ServerReflectionRequest> requestStream,
-        IServerStreamWriter<global::Grpc.Reflection.V1Alpha.ServerReflectionResponse> responseStream,
-        ServerCallContext context)
-    {
-        var index = new DescriptorIndex(await visible.ForAsync(context));
-        var sent = new HashSet<string>(StringComparer.Ordinal);
-        while (await requestStream.MoveNext(context.CancellationToken))
-        {
-            var request = ServerReflectionRequest.Parser.ParseFrom(requestStream.Current.ToByteString());
-            var answer = ReflectionService.Answer(index, request, sent);
-            await responseStream.WriteAsync(global::Grpc.Reflection.V1Alpha.ServerReflectionResponse.Parser.ParseFrom(answer.ToByteString()));
-        }
-    }
+    public override async Task ServerReflectionInfo(IAsyncStreamReader<V1Alpha.ServerReflectionRequest> requestStream, IServerStreamWriter<V1Alpha.ServerReflectionResponse> responseStream, ServerCallContext context) =>
+        await new ReflectionServiceImpl(await visible.ForAsync(context)).ServerReflectionInfo(requestStream, responseStream, context);
 }

@@ -1,7 +1,6 @@
 using ServiceDescriptor = Google.Protobuf.Reflection.ServiceDescriptor;
 using Ketenmesh.Gateway.Access;
-using Ketenmesh.Grpc;
-using Ketenmesh.Grpc.Server;
+using Grpc.Core;
 
 namespace Ketenmesh.Gateway.Discovery;
 
@@ -14,7 +13,7 @@ public sealed class VisibleServices(CallerAuthenticator authenticator, CurrentPo
 {
     public async Task<IReadOnlyList<ServiceDescriptor>> ForAsync(ServerCallContext context)
     {
-        var http = ((HttpServerCallContext)context).HttpContext;
+        var http = context.GetHttpContext();
         var (caller, error) = await authenticator.AuthenticateAsync(http);
         if (caller is null)
         {

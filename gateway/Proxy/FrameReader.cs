@@ -1,7 +1,7 @@
 using System.Buffers;
 using System.IO.Pipelines;
-using Ketenmesh.Grpc;
-using Ketenmesh.Grpc.Protocol;
+using Grpc.Core;
+using Ketenmesh.Gateway.Proxy.Wire;
 
 namespace Ketenmesh.Gateway.Proxy;
 

@@ -2,9 +2,8 @@ using System.Net;
 using Google.Protobuf.Reflection;
 using Ketenmesh.Audit;
 using Ketenmesh.Gateway.Access;
-using Ketenmesh.Grpc;
-using Ketenmesh.Grpc.Protocol;
-using Ketenmesh.Grpc.Server;
+using Grpc.Core;
+using Ketenmesh.Gateway.Proxy.Wire;
 using Ketenmesh.Policy;
 using Ketenmesh.Policy.Decisions;
 using Microsoft.Extensions.Options;
@@ -48,7 +47,7 @@ public sealed class GatewayProxy(
 
     private async Task DecideAndRelayAsync(HttpContext http)
     {
-        if (!await ServerProtocolGuard.AcceptAsync(http))
+        if (!await ProtocolGuard.AcceptAsync(http))
         {
             return;
         }
@@ -222,7 +221,7 @@ public sealed class GatewayProxy(
     private static string Bounded(string value, int length) => value.Length <= length ? value : value[..length];
 
     private static void Refuse(HttpContext http, Status status) =>
-        HttpServerCallContext.WriteStatus(http.Response, status, null, trailersOnly: true);
+        GrpcStatusWriter.Write(http.Response, status);
 
     /// <summary>What the audit needs to know about a call, filled in as the gateway learns it.</summary>
     private sealed record CallFacts(string Method, string Purpose, string TraceId)

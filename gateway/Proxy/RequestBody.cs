@@ -1,7 +1,7 @@
 using System.IO.Pipelines;
 using System.Net;
 using System.Net.Http.Headers;
-using Ketenmesh.Grpc;
+using Grpc.Core;
 using Ketenmesh.Policy.Decisions;
 
 namespace Ketenmesh.Gateway.Proxy;

@@ -1,9 +1,8 @@
 using System.IO.Pipelines;
 using System.Net;
 using System.Net.Http.Headers;
-using Ketenmesh.Grpc;
-using Ketenmesh.Grpc.Protocol;
-using Ketenmesh.Grpc.Server;
+using Grpc.Core;
+using Ketenmesh.Gateway.Proxy.Wire;
 using Ketenmesh.Policy.Masks;
 
 namespace Ketenmesh.Gateway.Proxy;
@@ -77,7 +76,7 @@ internal sealed class ResponseRelay(HttpContext http, ResponseMask mask, int max
             return;
         }
         _ended = true;
-        HttpServerCallContext.WriteStatus(http.Response, status, null, trailersOnly: !Started);
+        GrpcStatusWriter.Write(http.Response, status, trailersOnly: !Started);
     }
 
     private static Status? StatusOf(HttpHeaders headers)

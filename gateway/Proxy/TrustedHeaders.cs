@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using Ketenmesh.Grpc.Protocol;
+using Ketenmesh.Gateway.Proxy.Wire;
 using Ketenmesh.Hosting;
 using Microsoft.Extensions.Primitives;
 

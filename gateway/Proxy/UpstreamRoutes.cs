@@ -1,5 +1,6 @@
 using System.Net;
 using Google.Protobuf.Reflection;
+using Grpc.Net.Client;
 using Microsoft.Extensions.Options;
 
 namespace Ketenmesh.Gateway.Proxy;
@@ -29,11 +30,11 @@ public sealed class UpstreamRoutes : IDisposable
     }
 
     private readonly SocketsHttpHandler _handler;
-    private readonly System.Collections.Concurrent.ConcurrentDictionary<Uri, Grpc.Client.GrpcChannel> _channels = new();
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<Uri, GrpcChannel> _channels = new();
 
     /// <summary>A channel to an upstream for the gateway's own calls (health), sharing the relay's connections.</summary>
-    public Grpc.Client.GrpcChannel Channel(Uri upstream) =>
-        _channels.GetOrAdd(upstream, u => Grpc.Client.GrpcChannel.ForAddress(u, new Grpc.Client.GrpcChannelOptions { HttpHandler = _handler }));
+    public GrpcChannel Channel(Uri upstream) =>
+        _channels.GetOrAdd(upstream, u => GrpcChannel.ForAddress(u, new GrpcChannelOptions { HttpHandler = _handler, DisposeHttpClient = false }));
 
     public HttpMessageInvoker Invoker { get; }
 

@@ -4,8 +4,8 @@ using Ketenmesh.Audit;
 using Ketenmesh.Audit.Reading;
 using Ketenmesh.Gateway.Access;
 using Ketenmesh.Gateway.Proxy;
-using Ketenmesh.Grpc;
-using Ketenmesh.Grpc.Server;
+using Grpc.Core;
+using Ketenmesh.Hosting.GrpcServer;
 using Ketenmesh.Security;
 
 namespace Ketenmesh.Gateway.Trail;
@@ -15,12 +15,12 @@ namespace Ketenmesh.Gateway.Trail;
 /// Its rules are fixed, not granted: a partner sees only its own decisions, and only a privacy
 /// officer sees who accessed a subject. Each read is itself a decision on record.
 /// </summary>
-public sealed class AuditTrailService(CallerAuthenticator authenticator, AuditReader reader, IDecisionAudit audit, TimeProvider clock)
+public sealed class AuditTrailService(CallerAuthenticator authenticator, AuditReader reader, IDecisionAudit audit, TimeProvider clock) : AuditTrail.AuditTrailBase
 {
     private const string OfficerScope = "policy_admin";
     private const string Package = "chain.audit.v1.AuditTrail/";
 
-    public async Task<ListMyDecisionsResponse> ListMyDecisions(ListMyDecisionsRequest request, ServerCallContext context)
+    public override async Task<ListMyDecisionsResponse> ListMyDecisions(ListMyDecisionsRequest request, ServerCallContext context)
     {
         var caller = await AuthenticateAsync(context);
         var pageSize = request.PageSize == 0 ? 100 : request.PageSize;
@@ -50,7 +50,7 @@ public sealed class AuditTrailService(CallerAuthenticator authenticator, AuditRe
         return response;
     }
 
-    public async Task<GetSubjectAccessReportResponse> GetSubjectAccessReport(GetSubjectAccessReportRequest request, ServerCallContext context)
+    public override async Task<GetSubjectAccessReportResponse> GetSubjectAccessReport(GetSubjectAccessReportRequest request, ServerCallContext context)
     {
         var officer = await RequireOfficerAsync(context, "GetSubjectAccessReport");
         if (string.IsNullOrWhiteSpace(request.SubjectPseudonym) || !request.SubjectPseudonym.Contains(':', StringComparison.Ordinal) || request.SubjectPseudonym.Length > 200)
@@ -72,7 +72,7 @@ public sealed class AuditTrailService(CallerAuthenticator authenticator, AuditRe
         return response;
     }
 
-    public async Task<ReleaseDecisionResponse> ReleaseDecision(ReleaseDecisionRequest request, ServerCallContext context)
+    public override async Task<ReleaseDecisionResponse> ReleaseDecision(ReleaseDecisionRequest request, ServerCallContext context)
     {
         var officer = await RequireOfficerAsync(context, "ReleaseDecision");
         var violations = new List<(string, string)>();
@@ -113,13 +113,13 @@ public sealed class AuditTrailService(CallerAuthenticator authenticator, AuditRe
 
     private async Task<PartnerPrincipal> AuthenticateAsync(ServerCallContext context)
     {
-        var (caller, error) = await authenticator.AuthenticateAsync(((HttpServerCallContext)context).HttpContext);
+        var (caller, error) = await authenticator.AuthenticateAsync(context.GetHttpContext());
         return caller?.Principal ?? throw new RpcException(new Status(StatusCode.Unauthenticated, error!));
     }
 
     private async Task RecordAsync(ServerCallContext context, PartnerPrincipal caller, string method, string reason, string? subject, bool allowed = true)
     {
-        var trace = TrustedHeaders.TraceParent(((HttpServerCallContext)context).HttpContext.Request.Headers);
+        var trace = TrustedHeaders.TraceParent(context.GetHttpContext().Request.Headers);
         try
         {
             await audit.RecordAsync(new Access.Decision(clock.GetUtcNow(), caller.PartnerId, "", Package + method, allowed, reason, null, TrustedHeaders.TraceId(trace), subject), CancellationToken.None);

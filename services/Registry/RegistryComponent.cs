@@ -1,6 +1,5 @@
 using Chain.Events.V1;
 using Chain.Registry.V1;
-using Ketenmesh.Grpc.Server;
 using Ketenmesh.Hosting;
 using Ketenmesh.Messaging;
 using Ketenmesh.Persistence;
@@ -44,5 +43,5 @@ public sealed class RegistryComponent : IMeshComponent
     }
 
     public void MapEndpoints(IEndpointRouteBuilder endpoints) =>
-        endpoints.MapGrpcService<VictimRegistryService>(RegistryReflection.Descriptor.FindTypeByName<Google.Protobuf.Reflection.ServiceDescriptor>("VictimRegistry"));
+        endpoints.MapGrpcService<VictimRegistryService>();
 }

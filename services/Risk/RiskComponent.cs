@@ -1,6 +1,5 @@
 using Chain.Events.V1;
 using Chain.Risk.V1;
-using Ketenmesh.Grpc.Server;
 using Ketenmesh.Hosting;
 using Ketenmesh.Messaging;
 using Ketenmesh.Persistence;
@@ -35,5 +34,5 @@ public sealed class RiskComponent : IMeshComponent
     }
 
     public void MapEndpoints(IEndpointRouteBuilder endpoints) =>
-        endpoints.MapGrpcService<RiskAssessmentService>(RiskReflection.Descriptor.FindTypeByName<Google.Protobuf.Reflection.ServiceDescriptor>("RiskAssessment"));
+        endpoints.MapGrpcService<RiskAssessmentService>();
 }

@@ -1,10 +1,9 @@
 using Chain.Common.V1;
 using Chain.Policy.V1;
 using Google.Protobuf;
-using Ketenmesh.Grpc;
-using Ketenmesh.Grpc.Client;
+using Grpc.Core;
+using Grpc.Net.Client;
 using Ketenmesh.Policy;
-using ServiceDescriptor = Google.Protobuf.Reflection.ServiceDescriptor;
 
 namespace Ketenmesh.SharingPolicy;
 
@@ -25,8 +24,6 @@ public static class PolicyCommand
           publish                                       publish approved versions and revocations
         """;
 
-    private static readonly ServiceDescriptor Admin = PolicyReflection.Descriptor.FindTypeByName<ServiceDescriptor>("SharingPolicyAdmin");
-
     public static async Task<int> RunAsync(string[] args, TextWriter output, TextWriter error)
     {
         var options = Options(args, out var positional);
@@ -37,26 +34,24 @@ public static class PolicyCommand
         }
         var token = options.GetValueOrDefault("token") ?? Environment.GetEnvironmentVariable("KETENMESH_TOKEN");
         using var channel = GrpcChannel.ForAddress(options.GetValueOrDefault("address") ?? "http://127.0.0.1:8082");
-        var client = new GrpcClient(channel);
+        var client = new SharingPolicyAdmin.SharingPolicyAdminClient(channel);
         var call = new CallOptions(new Metadata { { "authorization", "Bearer " + token } }, DateTime.UtcNow.AddSeconds(30));
         var json = new JsonFormatter(JsonFormatter.Settings.Default.WithIndentation());
         try
         {
             IMessage answer = (positional[0], positional.Count) switch
             {
-                ("list", 1) => await Call<ListGrantsRequest, ListGrantsResponse>(client, "ListGrants", new ListGrantsRequest
+                ("list", 1) => await client.ListGrantsAsync(new ListGrantsRequest
                 {
                     PartnerId = options.GetValueOrDefault("partner") ?? "",
                     Purpose = options.TryGetValue("purpose", out var p) ? ParsePurpose(p) : Purpose.Unspecified,
                 }, call),
-                ("show", 2) => await Call<GetGrantRequest, GetGrantResponse>(client, "GetGrant", new GetGrantRequest { GrantId = positional[1] }, call),
-                ("draft", 2) => await Call<DraftGrantRequest, DraftGrantResponse>(client, "DraftGrant",
-                    new DraftGrantRequest { Grant = JsonParser.Default.Parse<Grant>(await File.ReadAllTextAsync(positional[1])) }, call),
-                ("approve", 2) => await Call<ApproveGrantRequest, ApproveGrantResponse>(client, "ApproveGrant", new ApproveGrantRequest { VersionHash = positional[1] }, call),
-                ("revoke", 3) => await Call<RevokeGrantRequest, RevokeGrantResponse>(client, "RevokeGrant", new RevokeGrantRequest { GrantId = positional[1], Reason = positional[2] }, call),
-                ("simulate", 4) => await Call<SimulateAccessRequest, SimulateAccessResponse>(client, "SimulateAccess",
-                    new SimulateAccessRequest { PartnerId = positional[1], Purpose = ParsePurpose(positional[2]), Method = positional[3] }, call),
-                ("publish", 1) => await Call<PublishPolicyRequest, PublishPolicyResponse>(client, "PublishPolicy", new PublishPolicyRequest(), call),
+                ("show", 2) => await client.GetGrantAsync(new GetGrantRequest { GrantId = positional[1] }, call),
+                ("draft", 2) => await client.DraftGrantAsync(new DraftGrantRequest { Grant = JsonParser.Default.Parse<Grant>(await File.ReadAllTextAsync(positional[1])) }, call),
+                ("approve", 2) => await client.ApproveGrantAsync(new ApproveGrantRequest { VersionHash = positional[1] }, call),
+                ("revoke", 3) => await client.RevokeGrantAsync(new RevokeGrantRequest { GrantId = positional[1], Reason = positional[2] }, call),
+                ("simulate", 4) => await client.SimulateAccessAsync(new SimulateAccessRequest { PartnerId = positional[1], Purpose = ParsePurpose(positional[2]), Method = positional[3] }, call),
+                ("publish", 1) => await client.PublishPolicyAsync(new PublishPolicyRequest(), call),
                 _ => throw new ArgumentException("unknown command or wrong number of arguments"),
             };
             await output.WriteLineAsync(json.Format(answer));
@@ -78,11 +73,6 @@ public static class PolicyCommand
             return 1;
         }
     }
-
-    private static async Task<TResponse> Call<TRequest, TResponse>(GrpcClient client, string method, TRequest request, CallOptions options)
-        where TRequest : class, IMessage<TRequest>, new()
-        where TResponse : class, IMessage<TResponse>, new() =>
-        await client.UnaryCall(Method<TRequest, TResponse>.From(Admin.FindMethodByName(method)), request, options);
 
     private static Purpose ParsePurpose(string text) =>
         PurposeNames.TryParse(text, out var purpose) ? purpose : throw new ArgumentException($"'{text}' is not a chain purpose.");

@@ -1,5 +1,4 @@
 using Chain.Policy.V1;
-using Ketenmesh.Grpc.Server;
 using Ketenmesh.Hosting;
 using Ketenmesh.Persistence;
 using Ketenmesh.SharingPolicy.Domain;
@@ -33,7 +32,7 @@ public sealed class SharingPolicyComponent : IMeshComponent
 
     public void MapEndpoints(IEndpointRouteBuilder endpoints)
     {
-        endpoints.MapGrpcService<SharingPolicyAdminService>(PolicyReflection.Descriptor.FindTypeByName<ServiceDescriptor>("SharingPolicyAdmin"));
-        endpoints.MapGrpcService<PolicyDistributionService>(PolicyReflection.Descriptor.FindTypeByName<ServiceDescriptor>("PolicyDistribution"));
+        endpoints.MapGrpcService<SharingPolicyAdminService>();
+        endpoints.MapGrpcService<PolicyDistributionService>();
     }
 }

@@ -1,6 +1,5 @@
 using Chain.Events.V1;
 using Chain.Signals.V1;
-using Ketenmesh.Grpc.Server;
 using Ketenmesh.Hosting;
 using Ketenmesh.Messaging;
 using Ketenmesh.Persistence;
@@ -35,7 +34,7 @@ public sealed class SignalsComponent : IMeshComponent
             .AddConsumer<SignalLinkedConsumer>();
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton<SignalStatusFeed>();
-        services.AddScoped<SignalIntake>();
+        services.AddScoped<Domain.SignalIntake>();
         services.AddScoped<SignalFeedback>();
         services.AddScoped<SignalWatch>();
         services.Configure<SignalWatchOptions>(configuration.GetSection("Signals:Watch"));
@@ -44,5 +43,5 @@ public sealed class SignalsComponent : IMeshComponent
     }
 
     public void MapEndpoints(IEndpointRouteBuilder endpoints) =>
-        endpoints.MapGrpcService<SignalIntakeService>(SignalsReflection.Descriptor.FindTypeByName<Google.Protobuf.Reflection.ServiceDescriptor>("SignalIntake"));
+        endpoints.MapGrpcService<SignalIntakeService>();
 }

@@ -3,10 +3,9 @@ using Chain.Registry.V1;
 using Chain.Risk.V1;
 using Chain.Signals.V1;
 using Google.Protobuf;
-using ServiceDescriptor = Google.Protobuf.Reflection.ServiceDescriptor;
 using Ketenmesh.Contracts;
-using Ketenmesh.Grpc;
-using Ketenmesh.Grpc.Client;
+using Grpc.Core;
+using Grpc.Net.Client;
 
 namespace Ketenmesh.Mesh.Demo;
 
@@ -14,21 +13,12 @@ namespace Ketenmesh.Mesh.Demo;
 /// <c>./mesh demo</c>: a scripted day in the chain, played through the gateway of a running mesh, printing
 /// what each partner sees. Every call is a real partner call: token, declared purpose, grant, mask, audit.
 /// </summary>
-public sealed class ChainDemo(GrpcClient gateway, Func<string, Task<PartnerSession>> signIn, TextWriter output)
+public sealed class ChainDemo(ChannelBase gateway, Func<string, Task<PartnerSession>> signIn, TextWriter output)
 {
-    private static readonly ServiceDescriptor Intake = SignalsReflection.Descriptor.FindTypeByName<ServiceDescriptor>("SignalIntake");
-    private static readonly ServiceDescriptor Risk = RiskReflection.Descriptor.FindTypeByName<ServiceDescriptor>("RiskAssessment");
-    private static readonly ServiceDescriptor Registry = RegistryReflection.Descriptor.FindTypeByName<ServiceDescriptor>("VictimRegistry");
-    private static readonly Method<SubmitSignalRequest, SubmitSignalResponse> Submit = Method<SubmitSignalRequest, SubmitSignalResponse>.From(Intake.FindMethodByName("SubmitSignal"));
-    private static readonly Method<SubmitSignalBatchRequest, SubmitSignalBatchResponse> Batch = Method<SubmitSignalBatchRequest, SubmitSignalBatchResponse>.From(Intake.FindMethodByName("SubmitSignalBatch"));
-    private static readonly Method<GetSignalRequest, GetSignalResponse> GetSignal = Method<GetSignalRequest, GetSignalResponse>.From(Intake.FindMethodByName("GetSignal"));
-    private static readonly Method<ListMySignalsRequest, ListMySignalsResponse> ListSignals = Method<ListMySignalsRequest, ListMySignalsResponse>.From(Intake.FindMethodByName("ListMySignals"));
-    private static readonly Method<GetAssessmentRequest, GetAssessmentResponse> GetAssessment = Method<GetAssessmentRequest, GetAssessmentResponse>.From(Risk.FindMethodByName("GetAssessment"));
-    private static readonly Method<ExplainAssessmentRequest, ExplainAssessmentResponse> Explain = Method<ExplainAssessmentRequest, ExplainAssessmentResponse>.From(Risk.FindMethodByName("ExplainAssessment"));
-    private static readonly Method<GetRegistrationRequest, GetRegistrationResponse> GetRegistration = Method<GetRegistrationRequest, GetRegistrationResponse>.From(Registry.FindMethodByName("GetRegistration"));
-    private static readonly Method<StartReflectionPeriodRequest, StartReflectionPeriodResponse> StartReflection = Method<StartReflectionPeriodRequest, StartReflectionPeriodResponse>.From(Registry.FindMethodByName("StartReflectionPeriod"));
-    private static readonly Method<RecordAangifteStatusRequest, RecordAangifteStatusResponse> RecordAangifte = Method<RecordAangifteStatusRequest, RecordAangifteStatusResponse>.From(Registry.FindMethodByName("RecordAangifteStatus"));
-    private static readonly Method<GetStatisticsRequest, GetStatisticsResponse> Statistics = Method<GetStatisticsRequest, GetStatisticsResponse>.From(Registry.FindMethodByName("GetStatistics"));
+
+    private readonly SignalIntake.SignalIntakeClient _intake = new(gateway);
+    private readonly RiskAssessment.RiskAssessmentClient _risk = new(gateway);
+    private readonly VictimRegistry.VictimRegistryClient _registry = new(gateway);
 
     private static readonly JsonFormatter Json = new(JsonFormatter.Settings.Default);
 
@@ -50,7 +40,7 @@ public sealed class ChainDemo(GrpcClient gateway, Func<string, Task<PartnerSessi
         var anna = LinkKey(LinkKeyKind.TravelDocument, $"demo-person-anna-{run}");
 
         Step("1. The police signal a woman in a private home: threats, no control of her earnings.");
-        var policeSignal = (await gateway.UnaryCall(Submit, new SubmitSignalRequest
+        var policeSignal = (await _intake.SubmitSignalAsync(new SubmitSignalRequest
         {
             ClientRequestId = $"demo-{run}-police",
             Observation = Observation(SignalChannel.Police, FormOfExploitation.Sexual, Sector.SexIndustry, LocationType.PrivateHome, [anna],
@@ -59,7 +49,7 @@ public sealed class ChainDemo(GrpcClient gateway, Func<string, Task<PartnerSessi
         Saw("police", $"signal {policeSignal.SignalId}: {policeSignal.Status}");
 
         Step("2. The labour inspectorate reports an inspection at a greenhouse: three workers, one bulk stream.");
-        using (var call = gateway.DuplexStreamingCall(Batch, inspectorate.For("signalling")))
+        using (var call = _intake.SubmitSignalBatch(inspectorate.For("signalling")))
         {
             for (var worker = 1; worker <= 3; worker++)
             {
@@ -81,7 +71,7 @@ public sealed class ChainDemo(GrpcClient gateway, Func<string, Task<PartnerSessi
         }
 
         Step("3. An anonymous tip on the crime line: signs of forced prostitution, no reporter identity.");
-        var tip = (await gateway.UnaryCall(Submit, new SubmitSignalRequest
+        var tip = (await _intake.SubmitSignalAsync(new SubmitSignalRequest
         {
             ClientRequestId = $"demo-{run}-tip",
             Observation = Observation(SignalChannel.AnonymousLine, FormOfExploitation.Sexual, Sector.SexIndustry, LocationType.Window, [],
@@ -90,26 +80,26 @@ public sealed class ChainDemo(GrpcClient gateway, Func<string, Task<PartnerSessi
         Saw("anonymous", $"tip {tip.SignalId} accepted; reporter identity stored: {(tip.ReporterPartner == PartnerType.Unspecified ? "none" : tip.ReporterPartner)}");
 
         Step("4. Risk assessment scored the police signal; the police read why, the municipality reads only where it goes.");
-        var assessment = await EventuallyAsync(() => gateway.UnaryCall(GetAssessment, new GetAssessmentRequest { SignalId = policeSignal.SignalId }, police.For("criminal_investigation")).ResponseAsync);
-        var explained = await gateway.UnaryCall(Explain, new ExplainAssessmentRequest { AssessmentId = assessment.Assessment.AssessmentId }, police.For("criminal_investigation"));
+        var assessment = await EventuallyAsync(() => _risk.GetAssessmentAsync(new GetAssessmentRequest { SignalId = policeSignal.SignalId }, police.For("criminal_investigation")).ResponseAsync);
+        var explained = await _risk.ExplainAssessmentAsync(new ExplainAssessmentRequest { AssessmentId = assessment.Assessment.AssessmentId }, police.For("criminal_investigation"));
         Saw("police", $"score {assessment.Assessment.Score}, band {assessment.Assessment.Band}, track {assessment.Assessment.RecommendedTrack}, rules {assessment.Assessment.RuleSetVersion}");
         foreach (var contribution in explained.Contributions)
         {
             Saw("police", $"  {contribution.RuleId} +{contribution.Weight}: {contribution.Explanation}");
         }
-        var masked = await gateway.UnaryCall(GetAssessment, new GetAssessmentRequest { SignalId = policeSignal.SignalId }, municipality.For("administrative_enforcement"));
+        var masked = await _risk.GetAssessmentAsync(new GetAssessmentRequest { SignalId = policeSignal.SignalId }, municipality.For("administrative_enforcement"));
         Saw("municipality", Json.Format(masked));
 
         Step("5. CoMensha's registry registered her; the police hear back on their own signal.");
         var registered = await EventuallyAsync(async () =>
         {
-            var signal = (await gateway.UnaryCall(GetSignal, new GetSignalRequest { SignalId = policeSignal.SignalId }, police.For("signalling"))).Signal;
+            var signal = (await _intake.GetSignalAsync(new GetSignalRequest { SignalId = policeSignal.SignalId }, police.For("signalling"))).Signal;
             return signal.Status == SignalStatus.Registered ? signal : throw new RpcException(new Status(StatusCode.NotFound, "not registered yet"));
         });
         Saw("police", $"signal {registered.SignalId}: {registered.Status}, registration {registered.Outcome.RegistrationId}, track {registered.Outcome.Track}");
 
         Step("6. The marechaussee signals the same woman at Schiphol: linked to her registration, not counted twice.");
-        var kmarSignal = (await gateway.UnaryCall(Submit, new SubmitSignalRequest
+        var kmarSignal = (await _intake.SubmitSignalAsync(new SubmitSignalRequest
         {
             ClientRequestId = $"demo-{run}-kmar",
             Observation = Observation(SignalChannel.PartnerDirect, FormOfExploitation.Sexual, Sector.SexIndustry, LocationType.Unknown, [anna],
@@ -117,36 +107,36 @@ public sealed class ChainDemo(GrpcClient gateway, Func<string, Task<PartnerSessi
         }, kmar.For("signalling"))).Signal;
         var linked = await EventuallyAsync(async () =>
         {
-            var signal = (await gateway.UnaryCall(GetSignal, new GetSignalRequest { SignalId = kmarSignal.SignalId }, kmar.For("signalling"))).Signal;
+            var signal = (await _intake.GetSignalAsync(new GetSignalRequest { SignalId = kmarSignal.SignalId }, kmar.For("signalling"))).Signal;
             return signal.Status == SignalStatus.Registered ? signal : throw new RpcException(new Status(StatusCode.NotFound, "not registered yet"));
         });
         Saw("kmar", $"signal {linked.SignalId}: {linked.Status}, registration {linked.Outcome.RegistrationId} (the same: {linked.Outcome.RegistrationId == registered.Outcome.RegistrationId})");
-        var full = await gateway.UnaryCall(GetRegistration, new GetRegistrationRequest { RegistrationId = registered.Outcome.RegistrationId }, comensha.For("victim_care"));
+        var full = await _registry.GetRegistrationAsync(new GetRegistrationRequest { RegistrationId = registered.Outcome.RegistrationId }, comensha.For("victim_care"));
         Saw("comensha", $"registration {full.Registration.RegistrationId}: {full.Registration.Status}, {full.Registration.LinkedRecords.Count} signals, {full.Registration.LinkKeys.Count} link key(s)");
-        var careView = await gateway.UnaryCall(GetRegistration, new GetRegistrationRequest { RegistrationId = registered.Outcome.RegistrationId }, care.For("victim_care"));
+        var careView = await _registry.GetRegistrationAsync(new GetRegistrationRequest { RegistrationId = registered.Outcome.RegistrationId }, care.For("victim_care"));
         Saw("care", Json.Format(careView));
 
         Step("7. The police tell her of the reflection period; later she makes aangifte, which applies for B8/3 residence; the IND reads what it needs.");
         var today = DateOnly.FromDateTime(DateTime.UtcNow);
-        var reflection = (await gateway.UnaryCall(StartReflection, new StartReflectionPeriodRequest
+        var reflection = (await _registry.StartReflectionPeriodAsync(new StartReflectionPeriodRequest
         {
             RegistrationId = registered.Outcome.RegistrationId,
             StartOn = today.ToDate(),
         }, police.For("criminal_investigation"))).Registration;
         Saw("police", $"reflection period {reflection.ReflectionPeriod.StartOn.ToText()} to {reflection.ReflectionPeriod.EndOn.ToText()}: {reflection.ReflectionPeriod.State}; aangifte {reflection.AangifteStatus}");
-        var aangifte = (await gateway.UnaryCall(RecordAangifte, new RecordAangifteStatusRequest
+        var aangifte = (await _registry.RecordAangifteStatusAsync(new RecordAangifteStatusRequest
         {
             RegistrationId = registered.Outcome.RegistrationId,
             AangifteStatus = AangifteStatus.Made,
             StatusOn = today.ToDate(),
         }, police.For("criminal_investigation"))).Registration;
         Saw("police", $"aangifte {aangifte.AangifteStatus}; reflection period {aangifte.ReflectionPeriod.State}; B8/3 {aangifte.Residence.TemporaryResidence.Ground} {aangifte.Residence.TemporaryResidence.Decision}");
-        var indView = await gateway.UnaryCall(GetRegistration, new GetRegistrationRequest { RegistrationId = registered.Outcome.RegistrationId }, ind.For("residence"));
+        var indView = await _registry.GetRegistrationAsync(new GetRegistrationRequest { RegistrationId = registered.Outcome.RegistrationId }, ind.For("residence"));
         Saw("ind", Json.Format(indView));
 
         Step("8. The inspectorate reads its feedback: what became of each worker's signal.");
         await Task.Delay(500);
-        var mine = await gateway.UnaryCall(ListSignals, new ListMySignalsRequest(), inspectorate.For("signalling"));
+        var mine = await _intake.ListMySignalsAsync(new ListMySignalsRequest(), inspectorate.For("signalling"));
         foreach (var signal in mine.Signals.Where(s => s.ClientRequestId.StartsWith($"demo-{run}", StringComparison.Ordinal)))
         {
             Saw("inspectorate", $"{signal.ClientRequestId}: {signal.Status}{(signal.Outcome is { } o ? $", track {o.Track}" + (o.RegistrationId.Length > 0 ? $", registration {o.RegistrationId}" : "") : "")}");
@@ -155,7 +145,7 @@ public sealed class ChainDemo(GrpcClient gateway, Func<string, Task<PartnerSessi
         Step("9. A care partner asks for the investigation's assessment: refused, and told why.");
         try
         {
-            await gateway.UnaryCall(GetAssessment, new GetAssessmentRequest { SignalId = policeSignal.SignalId }, care.For("criminal_investigation"));
+            await _risk.GetAssessmentAsync(new GetAssessmentRequest { SignalId = policeSignal.SignalId }, care.For("criminal_investigation"));
             Saw("care", "allowed (this should not happen)");
         }
         catch (RpcException e)
@@ -164,7 +154,7 @@ public sealed class ChainDemo(GrpcClient gateway, Func<string, Task<PartnerSessi
         }
 
         Step("10. The National Rapporteur reads this year's registrations by form: counts only, cells under 5 withheld.");
-        var figures = await gateway.UnaryCall(Statistics, new GetStatisticsRequest { YearFrom = today.Year, YearTo = today.Year, GroupBy = { StatisticsDimension.Form } }, rapporteur.For("statistics"));
+        var figures = await _registry.GetStatisticsAsync(new GetStatisticsRequest { YearFrom = today.Year, YearTo = today.Year, GroupBy = { StatisticsDimension.Form } }, rapporteur.For("statistics"));
         foreach (var cell in figures.Cells)
         {
             Saw("rapporteur", $"{cell.Form}: {(cell.Suppressed ? $"withheld (fewer than {figures.SuppressionThreshold}, or it would give one away)" : cell.Count)}");

@@ -1,5 +1,5 @@
-using Ketenmesh.Grpc;
-using Ketenmesh.Grpc.Client;
+using Grpc.Core;
+using Grpc.Net.Client;
 using Ketenmesh.Security;
 
 namespace Ketenmesh.Mesh.Demo;
@@ -18,7 +18,7 @@ public static class DemoCommand
             ?? Path.Combine(".mesh", "data");
         using var http = AuthorityHttp.For(identity);
         using var channel = GrpcChannel.ForAddress(gatewayAddress);
-        var demo = new ChainDemo(new GrpcClient(channel), partner => PartnerSession.SignInAsync(http, identity, dataDirectory, partner), output);
+        var demo = new ChainDemo(channel, partner => PartnerSession.SignInAsync(http, identity, dataDirectory, partner), output);
         try
         {
             await demo.RunAsync();

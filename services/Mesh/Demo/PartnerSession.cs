@@ -1,5 +1,5 @@
 using System.Text.Json;
-using Ketenmesh.Grpc;
+using Grpc.Core;
 using Ketenmesh.Identity.Domain;
 
 namespace Ketenmesh.Mesh.Demo;
@@ -50,6 +50,6 @@ public sealed class PartnerSession(string partnerId, string accessToken)
     }
 
     /// <summary>Call options for one call under one declared purpose.</summary>
-    public Grpc.Client.CallOptions For(string purpose) =>
-        new(Headers: new Metadata { { "authorization", "Bearer " + accessToken }, { "x-purpose", purpose } });
+    public CallOptions For(string purpose) =>
+        new(headers: new Metadata { { "authorization", "Bearer " + accessToken }, { "x-purpose", purpose } });
 }

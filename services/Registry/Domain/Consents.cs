@@ -2,7 +2,6 @@ using Chain.Common.V1;
 using Chain.Registry.V1;
 using Google.Protobuf;
 using Ketenmesh.Contracts;
-using Ketenmesh.Grpc;
 using Ketenmesh.Registry.Persistence;
 using Microsoft.EntityFrameworkCore;
 using Ketenmesh.Domain;

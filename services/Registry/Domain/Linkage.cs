@@ -3,7 +3,6 @@ using Chain.Events.V1;
 using Chain.Registry.V1;
 using Google.Protobuf;
 using Ketenmesh.Contracts;
-using Ketenmesh.Grpc;
 using Ketenmesh.Messaging.Outbox;
 using Ketenmesh.Registry.Persistence;
 using Microsoft.EntityFrameworkCore;

@@ -3,7 +3,6 @@ using Chain.Registry.V1;
 using Google.Protobuf;
 using FieldMask = Google.Protobuf.WellKnownTypes.FieldMask;
 using Ketenmesh.Contracts;
-using Ketenmesh.Grpc;
 using Ketenmesh.Registry.Persistence;
 using Ketenmesh.Domain;
 

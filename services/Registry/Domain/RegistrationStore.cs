@@ -3,7 +3,6 @@ using Chain.Registry.V1;
 using Google.Protobuf;
 using Google.Protobuf.WellKnownTypes;
 using Ketenmesh.Contracts;
-using Ketenmesh.Grpc;
 using Ketenmesh.Registry.Persistence;
 using Microsoft.EntityFrameworkCore;
 using Ketenmesh.Domain;

@@ -5,7 +5,6 @@ using Chain.Risk.V1;
 using Google.Protobuf;
 using Google.Protobuf.WellKnownTypes;
 using Ketenmesh.Contracts;
-using Ketenmesh.Grpc;
 using Ketenmesh.Messaging.Outbox;
 using Ketenmesh.Registry.Persistence;
 using Microsoft.EntityFrameworkCore;

@@ -1,6 +1,5 @@
 using Chain.Common.V1;
 using Chain.Registry.V1;
-using Ketenmesh.Grpc;
 using Ketenmesh.Registry.Persistence;
 using Microsoft.EntityFrameworkCore;
 using Ketenmesh.Domain;

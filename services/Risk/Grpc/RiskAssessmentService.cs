@@ -1,6 +1,6 @@
 using System.Globalization;
 using Chain.Risk.V1;
-using Ketenmesh.Grpc;
+using Grpc.Core;
 using Ketenmesh.Hosting;
 using Ketenmesh.Risk.Domain;
 using Ketenmesh.Risk.Persistence;
@@ -10,13 +10,13 @@ using Ketenmesh.Domain;
 namespace Ketenmesh.Risk.Grpc;
 
 /// <summary>chain.risk.v1.RiskAssessment: assessments read back and explained, rule sets listed, signals re-assessed.</summary>
-public sealed class RiskAssessmentService(RiskDbContext db, Assessor assessor, RuleSetLibrary library)
+[CalledByPartners]
+public sealed class RiskAssessmentService(RiskDbContext db, Assessor assessor, RuleSetLibrary library) : RiskAssessment.RiskAssessmentBase
 {
     public const int MaxPageSize = 100;
 
-    public async Task<GetAssessmentResponse> GetAssessment(GetAssessmentRequest request, ServerCallContext context)
+    public override async Task<GetAssessmentResponse> GetAssessment(GetAssessmentRequest request, ServerCallContext context)
     {
-        CallerPartner.Require(context);
         if (string.IsNullOrWhiteSpace(request.SignalId))
         {
             throw new InvalidRequest("signal_id is required.", [("signal_id", "name the signal whose assessment you want.")]);
@@ -30,9 +30,8 @@ public sealed class RiskAssessmentService(RiskDbContext db, Assessor assessor, R
         return new GetAssessmentResponse { Assessment = ExplainAssessmentResponse.Parser.ParseFrom(row.Explained).Assessment };
     }
 
-    public async Task<ExplainAssessmentResponse> ExplainAssessment(ExplainAssessmentRequest request, ServerCallContext context)
+    public override async Task<ExplainAssessmentResponse> ExplainAssessment(ExplainAssessmentRequest request, ServerCallContext context)
     {
-        CallerPartner.Require(context);
         if (string.IsNullOrWhiteSpace(request.AssessmentId))
         {
             throw new InvalidRequest("assessment_id is required.", [("assessment_id", "name the assessment to explain (GetAssessment gives it).")]);
@@ -42,9 +41,8 @@ public sealed class RiskAssessmentService(RiskDbContext db, Assessor assessor, R
         return ExplainAssessmentResponse.Parser.ParseFrom(row.Explained);
     }
 
-    public async Task<ListRuleSetsResponse> ListRuleSets(ListRuleSetsRequest request, ServerCallContext context)
+    public override async Task<ListRuleSetsResponse> ListRuleSets(ListRuleSetsRequest request, ServerCallContext context)
     {
-        CallerPartner.Require(context);
         var pageSize = request.PageSize == 0 ? 20 : request.PageSize;
         var offset = 0;
         var problems = new List<(string, string)>();
@@ -76,9 +74,8 @@ public sealed class RiskAssessmentService(RiskDbContext db, Assessor assessor, R
         return response;
     }
 
-    public async Task<ReassessOpenSignalsResponse> ReassessOpenSignals(ReassessOpenSignalsRequest request, ServerCallContext context)
+    public override async Task<ReassessOpenSignalsResponse> ReassessOpenSignals(ReassessOpenSignalsRequest request, ServerCallContext context)
     {
-        CallerPartner.Require(context);
         if (string.IsNullOrWhiteSpace(request.RuleSetVersion))
         {
             throw new InvalidRequest("rule_set_version is required.", [("rule_set_version", "name the rule set to apply (ListRuleSets shows them).")]);

@@ -2,7 +2,6 @@ using Chain.Common.V1;
 using Chain.Policy.V1;
 using Google.Protobuf;
 using Google.Protobuf.WellKnownTypes;
-using Ketenmesh.Grpc;
 using Ketenmesh.Policy;
 using Ketenmesh.Policy.Decisions;
 using Ketenmesh.SharingPolicy.Persistence;

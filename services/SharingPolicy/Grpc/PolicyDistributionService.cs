@@ -1,16 +1,16 @@
 using Chain.Policy.V1;
-using Ketenmesh.Grpc;
+using Grpc.Core;
 using Ketenmesh.SharingPolicy.Domain;
 
 namespace Ketenmesh.SharingPolicy.Grpc;
 
 /// <summary>chain.policy.v1.PolicyDistribution: how gateways learn the published policy (internal; not behind the gateway).</summary>
-public sealed class PolicyDistributionService(PublishedPolicies published)
+public sealed class PolicyDistributionService(PublishedPolicies published) : PolicyDistribution.PolicyDistributionBase
 {
-    public async Task<GetPolicyResponse> GetPolicy(GetPolicyRequest request, ServerCallContext context) =>
+    public override async Task<GetPolicyResponse> GetPolicy(GetPolicyRequest request, ServerCallContext context) =>
         new() { Snapshot = await published.CurrentAsync(context.CancellationToken) };
 
-    public async Task WatchPolicy(WatchPolicyRequest request, IServerStreamWriter<WatchPolicyResponse> responses, ServerCallContext context)
+    public override async Task WatchPolicy(WatchPolicyRequest request, IServerStreamWriter<WatchPolicyResponse> responses, ServerCallContext context)
     {
         // A watch lasts as long as the gateway; the gRPC layer ends its token when this service stops, too.
         var ended = context.CancellationToken;

@@ -1,4 +1,4 @@
-using Ketenmesh.Grpc;
+using Grpc.Core;
 using Ketenmesh.Security;
 using Microsoft.Extensions.Options;
 using Ketenmesh.Domain;

@@ -1,7 +1,6 @@
 using System.Buffers.Text;
 using System.Globalization;
 using System.Text;
-using Ketenmesh.Grpc;
 using Ketenmesh.Domain;
 
 namespace Ketenmesh.Signals.Domain;

@@ -4,7 +4,6 @@ using Chain.Signals.V1;
 using Google.Protobuf;
 using Google.Protobuf.WellKnownTypes;
 using Ketenmesh.Contracts;
-using Ketenmesh.Grpc;
 using Ketenmesh.Messaging.Outbox;
 using Ketenmesh.Signals.Persistence;
 using Microsoft.EntityFrameworkCore;

@@ -4,42 +4,43 @@ using System.Threading.Channels;
 using Chain.Signals.V1;
 using Google.Protobuf.WellKnownTypes;
 using Google.Rpc;
-using Ketenmesh.Grpc;
+using Grpc.Core;
 using Ketenmesh.Hosting;
 using Ketenmesh.Signals.Domain;
 
 namespace Ketenmesh.Signals.Grpc;
 
 /// <summary><c>chain.signals.v1.SignalIntake</c>: the contract's methods over the intake domain.</summary>
-public sealed class SignalIntakeService(SignalIntake intake, SignalWatch watch)
+[CalledByPartners]
+public sealed class SignalIntakeService(Domain.SignalIntake intake, SignalWatch watch) : Chain.Signals.V1.SignalIntake.SignalIntakeBase
 {
-    public async Task<SubmitSignalResponse> SubmitSignal(SubmitSignalRequest request, ServerCallContext context)
+    public override async Task<SubmitSignalResponse> SubmitSignal(SubmitSignalRequest request, ServerCallContext context)
     {
-        var partner = CallerPartner.Require(context);
+        var partner = context.Partner();
         var (signal, duplicate) = await intake.SubmitAsync(partner, request.ClientRequestId, request.Observation, context.CancellationToken);
         return new SubmitSignalResponse { Signal = signal, Duplicate = duplicate };
     }
 
-    public async Task<GetSignalResponse> GetSignal(GetSignalRequest request, ServerCallContext context)
+    public override async Task<GetSignalResponse> GetSignal(GetSignalRequest request, ServerCallContext context)
     {
-        var partner = CallerPartner.Require(context);
+        var partner = context.Partner();
         return new GetSignalResponse { Signal = await intake.GetAsync(partner, request.SignalId, context.CancellationToken) };
     }
 
-    public Task<ListMySignalsResponse> ListMySignals(ListMySignalsRequest request, ServerCallContext context) =>
-        intake.ListAsync(CallerPartner.Require(context), request, context.CancellationToken);
+    public override Task<ListMySignalsResponse> ListMySignals(ListMySignalsRequest request, ServerCallContext context) =>
+        intake.ListAsync(context.Partner(), request, context.CancellationToken);
 
     /// <summary>
     /// Bulk intake for large actions: each item is answered once it is stored (or refused), with running
     /// totals, so a raid's hundreds of signals show progress and a broken stream resumes safely. Items
     /// that arrive while a group is being committed form the next group: one durable commit per group.
     /// </summary>
-    public async Task SubmitSignalBatch(
+    public override async Task SubmitSignalBatch(
         IAsyncStreamReader<SubmitSignalBatchRequest> requestStream,
         IServerStreamWriter<SubmitSignalBatchResponse> responseStream,
         ServerCallContext context)
     {
-        var partner = CallerPartner.Require(context);
+        var partner = context.Partner();
         var arrived = Channel.CreateBounded<SubmitSignalBatchRequest>(new BoundedChannelOptions(MaxGroup * 2) { SingleReader = true, SingleWriter = true });
         // The reader stops with the call, also when a commit fails and nobody drains the channel any more.
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken);
@@ -105,9 +106,9 @@ public sealed class SignalIntakeService(SignalIntake intake, SignalWatch watch)
     }
 
     /// <summary>Streams status changes of the caller's own signals; a resume token replays what was missed.</summary>
-    public async Task WatchMySignals(WatchMySignalsRequest request, IServerStreamWriter<WatchMySignalsResponse> responseStream, ServerCallContext context)
+    public override async Task WatchMySignals(WatchMySignalsRequest request, IServerStreamWriter<WatchMySignalsResponse> responseStream, ServerCallContext context)
     {
-        var partner = CallerPartner.Require(context);
+        var partner = context.Partner();
         var filter = request.StatusFilter.ToHashSet();
         var since = request.ResumeToken.Length > 0 ? ParseResumeToken(request.ResumeToken) : DateTime.UtcNow;
         try

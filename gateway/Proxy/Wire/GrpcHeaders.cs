@@ -1,4 +1,4 @@
-namespace Ketenmesh.Grpc.Protocol;
+namespace Ketenmesh.Gateway.Proxy.Wire;
 
 /// <summary>Names and values fixed by the gRPC over HTTP/2 protocol.</summary>
 internal static class GrpcHeaders

@@ -1,10 +1,10 @@
-using Ketenmesh.Grpc.Protocol;
+using Grpc.Core;
 using Microsoft.AspNetCore.Http;
 
-namespace Ketenmesh.Grpc.Server;
+namespace Ketenmesh.Gateway.Proxy.Wire;
 
 /// <summary>Refuses what is not gRPC over HTTP/2 with an answer the caller's developer can read.</summary>
-internal static class ServerProtocolGuard
+internal static class ProtocolGuard
 {
     public static ValueTask<bool> AcceptAsync(HttpContext http)
     {
@@ -21,15 +21,15 @@ internal static class ServerProtocolGuard
         if (!HttpMethods.IsPost(request.Method))
         {
             http.Response.StatusCode = StatusCodes.Status405MethodNotAllowed;
-            HttpServerCallContext.WriteStatus(http.Response, new Status(StatusCode.Internal, $"gRPC requires POST; the request used {request.Method}."), null);
+            GrpcStatusWriter.Write(http.Response, new Status(StatusCode.Internal, $"gRPC requires POST; the request used {request.Method}."));
             return ValueTask.FromResult(false);
         }
         if (!GrpcHeaders.IsGrpcContentType(request.ContentType))
         {
             // The protocol asks for 415 here; the grpc-status lets gRPC clients show a proper error too.
             http.Response.StatusCode = StatusCodes.Status415UnsupportedMediaType;
-            HttpServerCallContext.WriteStatus(http.Response, new Status(StatusCode.Internal,
-                $"Content-Type '{request.ContentType}' is not supported; gRPC requires 'application/grpc' or 'application/grpc+proto'."), null);
+            GrpcStatusWriter.Write(http.Response, new Status(StatusCode.Internal,
+                $"Content-Type '{request.ContentType}' is not supported; gRPC requires 'application/grpc' or 'application/grpc+proto'."));
             return ValueTask.FromResult(false);
         }
         return ValueTask.FromResult(true);

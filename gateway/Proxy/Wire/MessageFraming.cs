@@ -1,8 +1,9 @@
+using Grpc.Core;
 using System.Buffers;
 using System.Buffers.Binary;
 using Google.Protobuf;
 
-namespace Ketenmesh.Grpc.Protocol;
+namespace Ketenmesh.Gateway.Proxy.Wire;
 
 /// <summary>
 /// gRPC's length-prefixed message: one byte compressed flag, four bytes big-endian length, the payload.
@@ -42,30 +43,6 @@ internal static class MessageFraming
         payload = buffer.Slice(HeaderSize, length);
         buffer = buffer.Slice(HeaderSize + length);
         return true;
-    }
-
-    /// <summary>Writes one message as a frame, compressed when asked; serializes straight into the output buffer otherwise.</summary>
-    public static void WriteFrame(IBufferWriter<byte> output, IMessage message, bool compress, int? maxLength)
-    {
-        var size = message.CalculateSize();
-        if (maxLength is { } max && size > max)
-        {
-            throw new RpcException(new Status(StatusCode.ResourceExhausted,
-                $"Sending message of {size} bytes exceeds the maximum message size of {max} bytes."));
-        }
-        if (compress)
-        {
-            var compressed = MessageCompression.Compress(message.ToByteArray());
-            var target = output.GetSpan(HeaderSize + compressed.Length);
-            WriteHeader(target, true, compressed.Length);
-            compressed.CopyTo(target[HeaderSize..]);
-            output.Advance(HeaderSize + compressed.Length);
-            return;
-        }
-        var span = output.GetSpan(HeaderSize + size);
-        WriteHeader(span, false, size);
-        message.WriteTo(span.Slice(HeaderSize, size));
-        output.Advance(HeaderSize + size);
     }
 
     public static void WriteHeader(Span<byte> target, bool compressed, int length)

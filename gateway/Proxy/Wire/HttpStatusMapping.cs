@@ -1,6 +1,7 @@
+using Grpc.Core;
 using System.Net;
 
-namespace Ketenmesh.Grpc.Protocol;
+namespace Ketenmesh.Gateway.Proxy.Wire;
 
 /// <summary>The gRPC protocol's mapping of HTTP status codes, for answers that carry no grpc-status.</summary>
 internal static class HttpStatusMapping

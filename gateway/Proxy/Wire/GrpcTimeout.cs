@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace Ketenmesh.Grpc.Protocol;
+namespace Ketenmesh.Gateway.Proxy.Wire;
 
 /// <summary>The <c>grpc-timeout</c> header: at most 8 digits and a unit (H, M, S, m, u, n).</summary>
 public static class GrpcTimeout

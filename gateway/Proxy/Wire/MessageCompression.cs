@@ -1,7 +1,8 @@
+using Grpc.Core;
 using System.Buffers;
 using System.IO.Compression;
 
-namespace Ketenmesh.Grpc.Protocol;
+namespace Ketenmesh.Gateway.Proxy.Wire;
 
 /// <summary>The message encodings this layer speaks: <c>identity</c> and <c>gzip</c>.</summary>
 internal static class MessageCompression

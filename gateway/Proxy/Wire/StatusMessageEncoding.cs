@@ -1,7 +1,7 @@
 using System.Buffers;
 using System.Text;
 
-namespace Ketenmesh.Grpc.Protocol;
+namespace Ketenmesh.Gateway.Proxy.Wire;
 
 /// <summary>
 /// Percent-encoding of <c>grpc-message</c>: UTF-8 bytes outside printable ASCII, and '%', become %XX,

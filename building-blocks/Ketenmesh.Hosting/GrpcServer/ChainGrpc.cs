@@ -1,0 +1,68 @@
+using Grpc.AspNetCore.HealthChecks;
+using Grpc.AspNetCore.Server;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+
+namespace Ketenmesh.Hosting.GrpcServer;
+
+/// <summary>
+/// grpc-dotnet as every component uses it: limits from the <c>Grpc</c> configuration section, our
+/// cross-cutting steps as interceptors (outermost first: refusals to statuses, request validation, the
+/// caller partner), health from the readiness checks and reflection.
+/// </summary>
+public static class ChainGrpc
+{
+    public const string ConfigurationSection = "Grpc";
+
+    public static IGrpcServerBuilder AddChainGrpc(this IServiceCollection services, IConfiguration configuration)
+    {
+        var grpc = services.AddGrpc(options =>
+        {
+            configuration.GetSection(ConfigurationSection).Bind(options);
+            options.Interceptors.Add<RefusalInterceptor>();
+            options.Interceptors.Add<RequestValidationInterceptor>();
+            options.Interceptors.Add<CallerPartnerInterceptor>();
+        });
+        services.AddSingleton<ServiceCatalog>();
+        services.AddGrpcReflection();
+        services.AddSingleton<PortReflection>();
+        services.AddSingleton<PortReflectionAlpha>();
+        services.AddGrpcHealthChecks();
+        services.AddSingleton<IPostConfigureOptions<GrpcHealthChecksOptions>, HealthServiceMapping>();
+        services.AddHealthChecks().AddCheck<DrainingCheck>("draining", tags: [Persistence.Readiness.Tag]);
+        return grpc;
+    }
+
+    /// <summary>
+    /// Serves grpc.health.v1 and server reflection (v1 and v1alpha). In a port scope (one of several
+    /// components in one process) reflection lists only that port's services.
+    /// </summary>
+    public static IEndpointRouteBuilder MapGrpcHealthAndReflection(this IEndpointRouteBuilder endpoints, bool portScoped)
+    {
+        endpoints.MapGrpcHealthChecksService();
+        if (portScoped)
+        {
+            endpoints.MapGrpcService<PortReflection>();
+            endpoints.MapGrpcService<PortReflectionAlpha>();
+        }
+        else
+        {
+            endpoints.MapGrpcReflectionService();
+        }
+        return endpoints;
+    }
+
+    /// <summary>
+    /// Lets one process serve several components, each on its own port, as if each were its own server:
+    /// services mapped in the returned scope answer only on <paramref name="port"/> (and its TLS twin).
+    /// </summary>
+    public static IEndpointRouteBuilder MapGrpcPort(this IEndpointRouteBuilder endpoints, int port, int? tlsPort = null) =>
+        endpoints.MapGroup(string.Empty).RequireHost(tlsPort is { } tls ? [$"*:{port}", $"*:{tls}"] : [$"*:{port}"]);
+
+    /// <summary>Counts every gRPC call by method and status (see <see cref="CallMetrics"/>).</summary>
+    public static IApplicationBuilder UseGrpcCallMetrics(this IApplicationBuilder app) =>
+        app.Use(CallMetrics.CountAsync);
+}
