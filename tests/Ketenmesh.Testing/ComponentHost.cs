@@ -1,5 +1,5 @@
-using Ketenmesh.Grpc;
-using Ketenmesh.Grpc.Client;
+using Grpc.Core;
+using Grpc.Net.Client;
 using Ketenmesh.Hosting;
 using Ketenmesh.Messaging;
 using MassTransit;
@@ -24,10 +24,9 @@ public sealed class ComponentHost : IAsyncDisposable
         _mesh = mesh;
         _ownedDirectory = ownedDirectory;
         _channel = GrpcChannel.ForAddress(mesh.Addresses.First());
-        Client = new GrpcClient(_channel);
     }
 
-    public GrpcClient Client { get; }
+    public GrpcChannel Channel => _channel;
 
     public Uri Address => _mesh.Addresses.First();
 
@@ -59,7 +58,7 @@ public sealed class ComponentHost : IAsyncDisposable
     };
 
     /// <summary>Call options of a partner as the gateway would vouch for it.</summary>
-    public static CallOptions As(string partner) => new(Headers: new Metadata { { CallerPartner.PartnerHeader, partner } });
+    public static CallOptions As(string partner) => new(headers: new Metadata { { CallerPartner.PartnerHeader, partner } });
 
     /// <summary>Publishes on the component's bus as another service would; the same message id makes it a redelivery.</summary>
     public Task PublishAsync<T>(T message, Guid? messageId = null) where T : class =>

@@ -18,7 +18,7 @@ public static class Eventually
                 await attempt();
                 return;
             }
-            catch (Exception exception) when (exception is XunitException or Ketenmesh.Grpc.RpcException && DateTime.UtcNow < deadline)
+            catch (Exception exception) when (exception is XunitException or Grpc.Core.RpcException && DateTime.UtcNow < deadline)
             {
                 await Task.Delay(200);
             }
