@@ -1,5 +1,5 @@
 using Chain.Signals.V1;
-using Ketenmesh.Grpc.Client;
+using Grpc.Net.Client;
 using Ketenmesh.Registry;
 using Ketenmesh.Registry.Persistence;
 using Ketenmesh.Risk;
@@ -38,8 +38,6 @@ public sealed class RealProfileFlowTests : IAsyncLifetime
         await using var risk = await ComponentHost.StartAsync(new RiskComponent(), await SettingsAsync("risk", "risk"));
         var (registrySettings, registryDatabase) = await _profile.ServiceAsync("registry", "registry-1");
         var registry = await ComponentHost.StartAsync(new RegistryComponent(), registrySettings);
-        var submit = Method<SubmitSignalRequest, SubmitSignalResponse>.From(SignalsReflection.Descriptor.Services[0].FindMethodByName("SubmitSignal"));
-        var get = Method<GetSignalRequest, GetSignalResponse>.From(SignalsReflection.Descriptor.Services[0].FindMethodByName("GetSignal"));
         var inspectorate = ComponentHost.As("inspectorate");
         var accepted = new List<string>();
         try
@@ -65,13 +63,13 @@ public sealed class RealProfileFlowTests : IAsyncLifetime
                 {
                     Assert.Equal(1, await _profile.Broker.CloseConnectionsOfAsync("signals"));
                 }
-                accepted.Add((await signals.Client.UnaryCall(submit, Signal(i, i), inspectorate)).Signal.SignalId);
+                accepted.Add((await signals.Channel.Intake().SubmitSignalAsync(Signal(i, i), inspectorate)).Signal.SignalId);
             }
             for (var i = 0; i < 20; i += 2)
             {
                 var pair = await Task.WhenAll(
-                    signals.Client.UnaryCall(submit, Signal(People + i, i), inspectorate).ResponseAsync,
-                    signals.Client.UnaryCall(submit, Signal(People + i + 1, i), inspectorate).ResponseAsync);
+                    signals.Channel.Intake().SubmitSignalAsync(Signal(People + i, i), inspectorate).ResponseAsync,
+                    signals.Channel.Intake().SubmitSignalAsync(Signal(People + i + 1, i), inspectorate).ResponseAsync);
                 accepted.AddRange(pair.Select(p => p.Signal.SignalId));
             }
 
@@ -81,7 +79,7 @@ public sealed class RealProfileFlowTests : IAsyncLifetime
             {
                 foreach (var id in notRegistered.ToList())
                 {
-                    if ((await signals.Client.UnaryCall(get, new GetSignalRequest { SignalId = id }, inspectorate)).Signal.Status == SignalStatus.Registered)
+                    if ((await signals.Channel.Intake().GetSignalAsync(new GetSignalRequest { SignalId = id }, inspectorate)).Signal.Status == SignalStatus.Registered)
                     {
                         notRegistered.Remove(id);
                     }

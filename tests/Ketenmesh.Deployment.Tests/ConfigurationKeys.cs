@@ -1,5 +1,5 @@
 using System.Reflection;
-using Ketenmesh.Grpc.Server;
+using Ketenmesh.Hosting.GrpcServer;
 using Ketenmesh.Hosting;
 using Ketenmesh.Messaging;
 using Ketenmesh.Persistence;
@@ -14,7 +14,7 @@ public static class ConfigurationKeys
         ("Service", typeof(EndpointOptions)),
         (DatabaseOptions.SectionName, typeof(DatabaseOptions)),
         (MessagingOptions.SectionName, typeof(MessagingOptions)),
-        ("Grpc", typeof(GrpcServerOptions)),
+        ("Grpc", typeof(Grpc.AspNetCore.Server.GrpcServiceOptions)),
         ("Identity", typeof(Ketenmesh.Identity.IdentitySettings)),
         ("Gateway", typeof(Ketenmesh.Gateway.GatewayOptions)),
         ("SharingPolicy", typeof(Ketenmesh.SharingPolicy.Grpc.SharingPolicyOptions)),

@@ -178,7 +178,7 @@ public sealed class DeploymentManifestTests
         // Readiness is the whole server's grpc.health.v1 status (database and broker); liveness its own
         // service, which an outage does not touch, so an outage takes the pod out of traffic, not restarts it.
         Assert.Null(Text(container.Map("readinessProbe").Map("grpc"), "service"));
-        Assert.Equal(Ketenmesh.Grpc.Health.HealthStatusRegistry.LivenessService, Text(container.Map("livenessProbe").Map("grpc"), "service"));
+        Assert.Equal(Ketenmesh.Hosting.GrpcServer.ProcessHealth.LivenessService, Text(container.Map("livenessProbe").Map("grpc"), "service"));
 
         var servicePort = (YamlMappingNode)service.Map("spec").Seq("ports").Single();
         Assert.Equal(component.DefaultPort.ToString(), Text(servicePort, "targetPort"));

@@ -114,7 +114,7 @@ public sealed class AuditUnavailableTests : IAsyncLifetime
 
         var result = await _mesh.Raw.CallAsync("chain.registry.v1.VictimRegistry/GetRegistration", [[]], _mesh.As("police", "criminal_investigation"));
 
-        Assert.Equal((int)Ketenmesh.Grpc.StatusCode.Unavailable, result.Status);
+        Assert.Equal((int)Grpc.Core.StatusCode.Unavailable, result.Status);
         Assert.Contains("cannot record decisions", result.Message);
         Assert.Empty(_mesh.Upstream.Calls);
     }

@@ -1,18 +1,15 @@
 using Chain.Audit.V1;
 using Google.Protobuf;
 using Ketenmesh.Gateway.Tests.Support;
-using Ketenmesh.Grpc;
-using Ketenmesh.Grpc.Client;
+using Ketenmesh.Testing;
+using Grpc.Core;
+using Grpc.Net.Client;
 
 namespace Ketenmesh.Gateway.Tests;
 
 /// <summary>chain.audit.v1.AuditTrail on the running gateway: partners read their own decisions, officers report on subjects.</summary>
 public sealed class AuditTrailTests : IAsyncLifetime
 {
-    private static readonly Google.Protobuf.Reflection.ServiceDescriptor Trail = AuditReflection.Descriptor.Services[0];
-    private static readonly Method<ListMyDecisionsRequest, ListMyDecisionsResponse> ListMine = Method<ListMyDecisionsRequest, ListMyDecisionsResponse>.From(Trail.FindMethodByName("ListMyDecisions"));
-    private static readonly Method<GetSubjectAccessReportRequest, GetSubjectAccessReportResponse> Report = Method<GetSubjectAccessReportRequest, GetSubjectAccessReportResponse>.From(Trail.FindMethodByName("GetSubjectAccessReport"));
-    private static readonly Method<ReleaseDecisionRequest, ReleaseDecisionResponse> Release = Method<ReleaseDecisionRequest, ReleaseDecisionResponse>.From(Trail.FindMethodByName("ReleaseDecision"));
 
     private GatewayMesh _mesh = null!;
 
@@ -28,15 +25,12 @@ public sealed class AuditTrailTests : IAsyncLifetime
 
     public async Task DisposeAsync() => await _mesh.DisposeAsync();
 
-    private Task<TResponse> CallAsync<TRequest, TResponse>(Method<TRequest, TResponse> method, TRequest request, Dictionary<string, string> metadata)
-        where TRequest : class, IMessage<TRequest>
-        where TResponse : class, IMessage<TResponse> =>
-        _mesh.Client.UnaryCall(method, request, GatewayMesh.Options(metadata)).ResponseAsync;
+    private AuditTrail.AuditTrailClient Trail => _mesh.Channel.AuditTrail();
 
     [Fact]
     public async Task A_partner_reads_its_own_decisions_allowed_and_denied_and_nobody_elses()
     {
-        var mine = await CallAsync(ListMine, new ListMyDecisionsRequest(), _mesh.As("police", null));
+        var mine = await Trail.ListMyDecisionsAsync(new ListMyDecisionsRequest(), GatewayMesh.Options(_mesh.As("police", null))).ResponseAsync;
 
         var registry = mine.Decisions.Where(d => d.Method.StartsWith("chain.registry.v1", StringComparison.Ordinal)).ToList();
         Assert.All(mine.Decisions, d => Assert.Equal("police", d.PartnerId));
@@ -49,8 +43,8 @@ public sealed class AuditTrailTests : IAsyncLifetime
     [Fact]
     public async Task Pages_follow_each_other_without_overlap()
     {
-        var first = await CallAsync(ListMine, new ListMyDecisionsRequest { PageSize = 1 }, _mesh.As("police", null));
-        var second = await CallAsync(ListMine, new ListMyDecisionsRequest { PageSize = 1, AfterSequence = first.NextAfterSequence }, _mesh.As("police", null));
+        var first = await Trail.ListMyDecisionsAsync(new ListMyDecisionsRequest { PageSize = 1 }, GatewayMesh.Options(_mesh.As("police", null))).ResponseAsync;
+        var second = await Trail.ListMyDecisionsAsync(new ListMyDecisionsRequest { PageSize = 1, AfterSequence = first.NextAfterSequence }, GatewayMesh.Options(_mesh.As("police", null))).ResponseAsync;
 
         Assert.NotEqual(0, first.NextAfterSequence);
         Assert.True(second.Decisions.Single().Sequence > first.Decisions.Single().Sequence);
@@ -59,7 +53,7 @@ public sealed class AuditTrailTests : IAsyncLifetime
     [Fact]
     public async Task Reading_the_trail_is_itself_on_record()
     {
-        await CallAsync(ListMine, new ListMyDecisionsRequest(), _mesh.As("care", null));
+        await Trail.ListMyDecisionsAsync(new ListMyDecisionsRequest(), GatewayMesh.Options(_mesh.As("care", null))).ResponseAsync;
 
         var audit = await _mesh.AuditAsync();
         Assert.Contains(audit, e => e.PartnerId == "care" && e.Method == "chain.audit.v1.AuditTrail/ListMyDecisions");
@@ -68,10 +62,10 @@ public sealed class AuditTrailTests : IAsyncLifetime
     [Fact]
     public async Task An_officers_subject_report_withholds_the_investigation_until_released()
     {
-        var before = await CallAsync(Report, new GetSubjectAccessReportRequest { SubjectPseudonym = "registration_id:reg-42" }, _mesh.AsOfficer());
+        var before = await Trail.GetSubjectAccessReportAsync(new GetSubjectAccessReportRequest { SubjectPseudonym = "registration_id:reg-42" }, GatewayMesh.Options(_mesh.AsOfficer())).ResponseAsync;
         var investigation = (await _mesh.AuditAsync()).FindIndex(e => e.GrantId == "police-criminal-investigation") + 1;
-        await CallAsync(Release, new ReleaseDecisionRequest { Sequence = investigation, Reason = "investigation closed" }, _mesh.AsOfficer("privacy-officer-2"));
-        var after = await CallAsync(Report, new GetSubjectAccessReportRequest { SubjectPseudonym = "registration_id:reg-42" }, _mesh.AsOfficer());
+        await Trail.ReleaseDecisionAsync(new ReleaseDecisionRequest { Sequence = investigation, Reason = "investigation closed" }, GatewayMesh.Options(_mesh.AsOfficer("privacy-officer-2"))).ResponseAsync;
+        var after = await Trail.GetSubjectAccessReportAsync(new GetSubjectAccessReportRequest { SubjectPseudonym = "registration_id:reg-42" }, GatewayMesh.Options(_mesh.AsOfficer())).ResponseAsync;
 
         Assert.Contains(before.Accesses, a => a.PartnerId == "care" && a.Allowed);
         Assert.DoesNotContain(before.Accesses, a => a.Sequence == investigation);
@@ -83,8 +77,8 @@ public sealed class AuditTrailTests : IAsyncLifetime
     [Fact]
     public async Task A_partner_cannot_have_a_subject_report_or_release_anything()
     {
-        var report = await Assert.ThrowsAsync<RpcException>(() => CallAsync(Report, new GetSubjectAccessReportRequest { SubjectPseudonym = "registration_id:reg-42" }, _mesh.As("police", null)));
-        var release = await Assert.ThrowsAsync<RpcException>(() => CallAsync(Release, new ReleaseDecisionRequest { Sequence = 2, Reason = "x" }, _mesh.As("police", null)));
+        var report = await Assert.ThrowsAsync<RpcException>(() => Trail.GetSubjectAccessReportAsync(new GetSubjectAccessReportRequest { SubjectPseudonym = "registration_id:reg-42" }, GatewayMesh.Options(_mesh.As("police", null))).ResponseAsync);
+        var release = await Assert.ThrowsAsync<RpcException>(() => Trail.ReleaseDecisionAsync(new ReleaseDecisionRequest { Sequence = 2, Reason = "x" }, GatewayMesh.Options(_mesh.As("police", null))).ResponseAsync);
 
         Assert.Equal(StatusCode.PermissionDenied, report.StatusCode);
         Assert.Contains("privacy officers", report.Status.Detail);
@@ -94,7 +88,7 @@ public sealed class AuditTrailTests : IAsyncLifetime
     [Fact]
     public async Task Without_a_token_nothing_is_read()
     {
-        var error = await Assert.ThrowsAsync<RpcException>(() => CallAsync(ListMine, new ListMyDecisionsRequest(), []));
+        var error = await Assert.ThrowsAsync<RpcException>(() => Trail.ListMyDecisionsAsync(new ListMyDecisionsRequest(), GatewayMesh.Options([])).ResponseAsync);
 
         Assert.Equal(StatusCode.Unauthenticated, error.StatusCode);
     }
@@ -102,10 +96,10 @@ public sealed class AuditTrailTests : IAsyncLifetime
     [Fact]
     public async Task Bad_requests_name_the_field()
     {
-        var page = await Assert.ThrowsAsync<RpcException>(() => CallAsync(ListMine, new ListMyDecisionsRequest { PageSize = 5000 }, _mesh.As("police", null)));
-        var subject = await Assert.ThrowsAsync<RpcException>(() => CallAsync(Report, new GetSubjectAccessReportRequest { SubjectPseudonym = "reg-42" }, _mesh.AsOfficer()));
-        var release = await Assert.ThrowsAsync<RpcException>(() => CallAsync(Release, new ReleaseDecisionRequest { Sequence = 1, Reason = "" }, _mesh.AsOfficer()));
-        var missing = await Assert.ThrowsAsync<RpcException>(() => CallAsync(Release, new ReleaseDecisionRequest { Sequence = 1, Reason = "care record, not confidential" }, _mesh.AsOfficer()));
+        var page = await Assert.ThrowsAsync<RpcException>(() => Trail.ListMyDecisionsAsync(new ListMyDecisionsRequest { PageSize = 5000 }, GatewayMesh.Options(_mesh.As("police", null))).ResponseAsync);
+        var subject = await Assert.ThrowsAsync<RpcException>(() => Trail.GetSubjectAccessReportAsync(new GetSubjectAccessReportRequest { SubjectPseudonym = "reg-42" }, GatewayMesh.Options(_mesh.AsOfficer())).ResponseAsync);
+        var release = await Assert.ThrowsAsync<RpcException>(() => Trail.ReleaseDecisionAsync(new ReleaseDecisionRequest { Sequence = 1, Reason = "" }, GatewayMesh.Options(_mesh.AsOfficer())).ResponseAsync);
+        var missing = await Assert.ThrowsAsync<RpcException>(() => Trail.ReleaseDecisionAsync(new ReleaseDecisionRequest { Sequence = 1, Reason = "care record, not confidential" }, GatewayMesh.Options(_mesh.AsOfficer())).ResponseAsync);
 
         Assert.Equal(StatusCode.InvalidArgument, page.StatusCode);
         Assert.Contains("page_size", page.Status.Detail);

@@ -1,7 +1,8 @@
 using Chain.Common.V1;
 using Chain.Risk.V1;
 using Ketenmesh.Gateway.Tests.Support;
-using Ketenmesh.Grpc;
+using Grpc.Core;
+using Ketenmesh.Testing;
 
 namespace Ketenmesh.Gateway.Tests;
 
@@ -21,7 +22,7 @@ public sealed class ChainFlowTests : IAsyncLifetime
         {
             try
             {
-                return await _mesh.Client.UnaryCall(RiskCalls.Get, new GetAssessmentRequest { SignalId = signalId }, GatewayMesh.Options(_mesh.As(partner, purpose))).ResponseAsync;
+                return await _mesh.Channel.Risk().GetAssessmentAsync(new GetAssessmentRequest { SignalId = signalId }, GatewayMesh.Options(_mesh.As(partner, purpose))).ResponseAsync;
             }
             catch (RpcException e) when (e.StatusCode == StatusCode.NotFound && DateTime.UtcNow < deadline)
             {
@@ -36,7 +37,7 @@ public sealed class ChainFlowTests : IAsyncLifetime
         var deadline = DateTime.UtcNow.AddSeconds(10);
         while (true)
         {
-            var signal = (await _mesh.Client.UnaryCall(SignalCalls.Get, new Chain.Signals.V1.GetSignalRequest { SignalId = signalId },
+            var signal = (await _mesh.Channel.Intake().GetSignalAsync(new Chain.Signals.V1.GetSignalRequest { SignalId = signalId },
                 GatewayMesh.Options(_mesh.As(partner, "signalling"))).ResponseAsync).Signal;
             if (until(signal) || DateTime.UtcNow > deadline)
             {
@@ -50,15 +51,15 @@ public sealed class ChainFlowTests : IAsyncLifetime
     public async Task A_signal_is_assessed_and_each_partner_reads_the_assessment_its_grant_allows()
     {
         var request = SignalCalls.Request();
-        var submitted = await _mesh.Client.UnaryCall(SignalCalls.Submit, request, GatewayMesh.Options(_mesh.As("police", "signalling"))).ResponseAsync;
+        var submitted = await _mesh.Channel.Intake().SubmitSignalAsync(request, GatewayMesh.Options(_mesh.As("police", "signalling"))).ResponseAsync;
         var signalId = submitted.Signal.SignalId;
 
         var police = await AssessmentAsync(signalId, "police", "criminal_investigation");
         var municipality = await AssessmentAsync(signalId, "municipality", "administrative_enforcement");
-        var explained = await _mesh.Client.UnaryCall(RiskCalls.Explain, new ExplainAssessmentRequest { AssessmentId = police.Assessment.AssessmentId },
+        var explained = await _mesh.Channel.Risk().ExplainAssessmentAsync(new ExplainAssessmentRequest { AssessmentId = police.Assessment.AssessmentId },
             GatewayMesh.Options(_mesh.As("police", "criminal_investigation"))).ResponseAsync;
         var care = await Assert.ThrowsAsync<RpcException>(() =>
-            _mesh.Client.UnaryCall(RiskCalls.Get, new GetAssessmentRequest { SignalId = signalId }, GatewayMesh.Options(_mesh.As("care", "victim_care"))).ResponseAsync);
+            _mesh.Channel.Risk().GetAssessmentAsync(new GetAssessmentRequest { SignalId = signalId }, GatewayMesh.Options(_mesh.As("care", "victim_care"))).ResponseAsync);
 
         // Threats make it acute danger: critical whatever the score.
         Assert.Equal(RiskBand.Critical, police.Assessment.Band);
@@ -78,7 +79,7 @@ public sealed class ChainFlowTests : IAsyncLifetime
     [Fact]
     public async Task The_signaller_hears_back_that_its_signal_was_assessed_and_where_it_goes()
     {
-        var submitted = await _mesh.Client.UnaryCall(SignalCalls.Submit, SignalCalls.Request(), GatewayMesh.Options(_mesh.As("police", "signalling"))).ResponseAsync;
+        var submitted = await _mesh.Channel.Intake().SubmitSignalAsync(SignalCalls.Request(), GatewayMesh.Options(_mesh.As("police", "signalling"))).ResponseAsync;
         var assessment = await AssessmentAsync(submitted.Signal.SignalId, "police", "criminal_investigation");
 
         var signal = await SignalOnceAsync(submitted.Signal.SignalId, s => s.Outcome?.Track is not (null or Track.Unspecified));
@@ -100,14 +101,14 @@ public sealed class ChainFlowTests : IAsyncLifetime
         second.Observation.PersonLinkKeys.Clear();
         second.Observation.PersonLinkKeys.Add(person);
 
-        var police = await _mesh.Client.UnaryCall(SignalCalls.Submit, first, GatewayMesh.Options(_mesh.As("police", "signalling"))).ResponseAsync;
+        var police = await _mesh.Channel.Intake().SubmitSignalAsync(first, GatewayMesh.Options(_mesh.As("police", "signalling"))).ResponseAsync;
         var policeSignal = await SignalOnceAsync(police.Signal.SignalId, s => s.Status == Chain.Signals.V1.SignalStatus.Registered);
-        var inspection = await _mesh.Client.UnaryCall(SignalCalls.Submit, second, GatewayMesh.Options(_mesh.As("inspectorate", "signalling"))).ResponseAsync;
+        var inspection = await _mesh.Channel.Intake().SubmitSignalAsync(second, GatewayMesh.Options(_mesh.As("inspectorate", "signalling"))).ResponseAsync;
         var inspectionSignal = await SignalOnceAsync(inspection.Signal.SignalId, s => s.Status == Chain.Signals.V1.SignalStatus.Registered, "inspectorate");
         var registrationId = policeSignal.Outcome.RegistrationId;
-        var comensha = (await _mesh.Client.UnaryCall(RegistryCalls.Get, new Chain.Registry.V1.GetRegistrationRequest { RegistrationId = registrationId },
+        var comensha = (await _mesh.Channel.Registry().GetRegistrationAsync(new Chain.Registry.V1.GetRegistrationRequest { RegistrationId = registrationId },
             GatewayMesh.Options(_mesh.As("comensha", "victim_care"))).ResponseAsync).Registration;
-        var care = (await _mesh.Client.UnaryCall(RegistryCalls.Get, new Chain.Registry.V1.GetRegistrationRequest { RegistrationId = registrationId },
+        var care = (await _mesh.Channel.Registry().GetRegistrationAsync(new Chain.Registry.V1.GetRegistrationRequest { RegistrationId = registrationId },
             GatewayMesh.Options(_mesh.As("care", "victim_care"))).ResponseAsync).Registration;
 
         Assert.Equal(Chain.Signals.V1.SignalStatus.Registered, policeSignal.Status);

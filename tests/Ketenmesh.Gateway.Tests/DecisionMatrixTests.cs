@@ -1,6 +1,6 @@
 using Chain.Common.V1;
 using Ketenmesh.Gateway.Tests.Support;
-using Ketenmesh.Grpc;
+using Grpc.Core;
 using Ketenmesh.Identity.Domain;
 using Ketenmesh.Policy;
 

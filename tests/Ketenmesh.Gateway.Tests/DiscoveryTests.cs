@@ -1,16 +1,15 @@
 using System.Diagnostics;
 using Grpc.Health.V1;
 using Ketenmesh.Gateway.Tests.Support;
-using Ketenmesh.Grpc;
-using Ketenmesh.Grpc.Client;
+using Grpc.Core;
+using Ketenmesh.Testing;
+using Grpc.Net.Client;
 
 namespace Ketenmesh.Gateway.Tests;
 
 /// <summary>Health and reflection through the gateway show a caller only what it may call.</summary>
 public sealed class DiscoveryTests : IAsyncLifetime
 {
-    private static readonly Method<HealthCheckRequest, HealthCheckResponse> Check =
-        Method<HealthCheckRequest, HealthCheckResponse>.From(HealthReflection.Descriptor.Services[0].FindMethodByName("Check"));
 
     private GatewayMesh _mesh = null!;
 
@@ -69,7 +68,7 @@ public sealed class DiscoveryTests : IAsyncLifetime
     [Fact]
     public async Task Health_of_a_service_the_caller_may_not_call_is_not_found()
     {
-        var error = await Assert.ThrowsAsync<RpcException>(() => _mesh.Client.UnaryCall(Check, new HealthCheckRequest { Service = "chain.risk.v1.RiskAssessment" },
+        var error = await Assert.ThrowsAsync<RpcException>(() => _mesh.Channel.Health().CheckAsync(new HealthCheckRequest { Service = "chain.risk.v1.RiskAssessment" },
             GatewayMesh.Options(_mesh.As("rapporteur", null))).ResponseAsync);
 
         Assert.Equal(StatusCode.NotFound, error.StatusCode);
@@ -78,8 +77,8 @@ public sealed class DiscoveryTests : IAsyncLifetime
     [Fact]
     public async Task Health_of_a_callable_service_is_the_services_own_and_the_gateway_itself_needs_no_token()
     {
-        var signals = await _mesh.Client.UnaryCall(Check, new HealthCheckRequest { Service = "chain.signals.v1.SignalIntake" }, GatewayMesh.Options(_mesh.As("police", null)));
-        var gateway = await _mesh.Client.UnaryCall(Check, new HealthCheckRequest());
+        var signals = await _mesh.Channel.Health().CheckAsync(new HealthCheckRequest { Service = "chain.signals.v1.SignalIntake" }, GatewayMesh.Options(_mesh.As("police", null)));
+        var gateway = await _mesh.Channel.Health().CheckAsync(new HealthCheckRequest());
 
         Assert.Equal(HealthCheckResponse.Types.ServingStatus.Serving, signals.Status);
         Assert.Equal(HealthCheckResponse.Types.ServingStatus.Serving, gateway.Status);

@@ -2,7 +2,8 @@ using Chain.Common.V1;
 using Chain.Signals.V1;
 using Ketenmesh.Gateway.Tests.Support;
 using Google.Protobuf;
-using Ketenmesh.Grpc;
+using Grpc.Core;
+using Ketenmesh.Testing;
 
 namespace Ketenmesh.Gateway.Tests;
 
@@ -20,7 +21,7 @@ public sealed class GatewayAccessTests : IAsyncLifetime
     {
         var metadata = _mesh.As("police", "signalling");
         metadata["x-chain-partner-id"] = "comensha"; // a forged trusted header must not survive the gateway
-        var response = await _mesh.Client.UnaryCall(SignalCalls.Submit, SignalCalls.Request(), GatewayMesh.Options(metadata));
+        var response = await _mesh.Channel.Intake().SubmitSignalAsync(SignalCalls.Request(), GatewayMesh.Options(metadata));
 
         Assert.Equal(PartnerType.Police, response.Signal.ReporterPartner);
         var decision = Assert.Single(await _mesh.AuditAsync());
@@ -35,7 +36,7 @@ public sealed class GatewayAccessTests : IAsyncLifetime
     public async Task Call_without_token_is_unauthenticated_and_says_how_to_get_one()
     {
         var error = await Assert.ThrowsAsync<RpcException>(() =>
-            _mesh.Client.UnaryCall(SignalCalls.Submit, SignalCalls.Request(), GatewayMesh.Options(new() { ["x-purpose"] = "signalling" })).ResponseAsync);
+            _mesh.Channel.Intake().SubmitSignalAsync(SignalCalls.Request(), GatewayMesh.Options(new() { ["x-purpose"] = "signalling" })).ResponseAsync);
 
         Assert.Equal(StatusCode.Unauthenticated, error.StatusCode);
         Assert.Contains("authorization: Bearer", error.Status.Detail);
@@ -45,7 +46,7 @@ public sealed class GatewayAccessTests : IAsyncLifetime
     [Fact]
     public async Task Garbage_token_is_unauthenticated()
     {
-        var error = await Assert.ThrowsAsync<RpcException>(() => _mesh.Client.UnaryCall(SignalCalls.Submit, SignalCalls.Request(),
+        var error = await Assert.ThrowsAsync<RpcException>(() => _mesh.Channel.Intake().SubmitSignalAsync(SignalCalls.Request(),
             GatewayMesh.Options(new() { ["authorization"] = "Bearer not.a.token", ["x-purpose"] = "signalling" })).ResponseAsync);
 
         Assert.Equal(StatusCode.Unauthenticated, error.StatusCode);
@@ -56,7 +57,7 @@ public sealed class GatewayAccessTests : IAsyncLifetime
     public async Task Call_without_purpose_is_denied_and_lists_the_tokens_purposes()
     {
         var error = await Assert.ThrowsAsync<RpcException>(() =>
-            _mesh.Client.UnaryCall(SignalCalls.Submit, SignalCalls.Request(), GatewayMesh.Options(_mesh.As("police", purpose: null))).ResponseAsync);
+            _mesh.Channel.Intake().SubmitSignalAsync(SignalCalls.Request(), GatewayMesh.Options(_mesh.As("police", purpose: null))).ResponseAsync);
 
         Assert.Equal(StatusCode.PermissionDenied, error.StatusCode);
         Assert.Contains("x-purpose", error.Status.Detail);

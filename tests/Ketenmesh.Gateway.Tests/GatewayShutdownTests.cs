@@ -1,6 +1,7 @@
 using Chain.Signals.V1;
 using Ketenmesh.Gateway.Tests.Support;
-using Ketenmesh.Grpc;
+using Grpc.Core;
+using Ketenmesh.Testing;
 
 namespace Ketenmesh.Gateway.Tests;
 
@@ -11,7 +12,7 @@ public sealed class GatewayShutdownTests
     public async Task Stopping_the_gateway_ends_an_open_stream_with_unavailable()
     {
         var mesh = await GatewayMesh.StartAsync();
-        using var call = mesh.Client.DuplexStreamingCall(SignalCalls.Batch, GatewayMesh.Options(mesh.As("inspectorate", "signalling"), deadline: DateTime.UtcNow.AddMinutes(2)));
+        using var call = mesh.Channel.Intake().SubmitSignalBatch(GatewayMesh.Options(mesh.As("inspectorate", "signalling"), deadline: DateTime.UtcNow.AddMinutes(2)));
         var item = SignalCalls.Request();
         await call.RequestStream.WriteAsync(new SubmitSignalBatchRequest { ClientRequestId = item.ClientRequestId, Observation = item.Observation });
         Assert.True(await call.ResponseStream.MoveNext(CancellationToken.None));

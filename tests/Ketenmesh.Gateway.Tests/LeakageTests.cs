@@ -1,5 +1,5 @@
 using Ketenmesh.Gateway.Tests.Support;
-using Ketenmesh.Grpc;
+using Grpc.Core;
 using Ketenmesh.Policy;
 
 namespace Ketenmesh.Gateway.Tests;

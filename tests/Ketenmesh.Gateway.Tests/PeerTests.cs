@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Text.Json;
 using Ketenmesh.Gateway.Tests.Support;
-using Ketenmesh.Grpc;
+using Grpc.Core;
 using Ketenmesh.Policy;
 
 namespace Ketenmesh.Gateway.Tests;

@@ -1,7 +1,7 @@
 using Chain.Policy.V1;
 using Google.Protobuf.WellKnownTypes;
 using Ketenmesh.Gateway.Tests.Support;
-using Ketenmesh.Grpc;
+using Grpc.Core;
 using Ketenmesh.Policy.Seed;
 
 namespace Ketenmesh.Gateway.Tests;

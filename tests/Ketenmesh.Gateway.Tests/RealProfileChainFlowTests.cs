@@ -49,7 +49,7 @@ public sealed class RealProfileChainFlowTests : IAsyncLifetime
             ["Gateway:Routes:chain.registry.v1"] = registry.Address.ToString(),
         });
         var police = GatewayMesh.Options(mesh.As("police", "signalling"));
-        using var watch = mesh.Client.ServerStreamingCall(SignalCalls.Watch, new WatchMySignalsRequest { StatusFilter = { SignalStatus.Registered } }, police);
+        using var watch = mesh.Channel.Intake().WatchMySignals(new WatchMySignalsRequest { StatusFilter = { SignalStatus.Registered } }, police);
         await watch.ResponseHeadersAsync;
         var heard = new Dictionary<string, string>();
         var listening = Task.Run(async () =>
@@ -80,7 +80,7 @@ public sealed class RealProfileChainFlowTests : IAsyncLifetime
                     registry = await ComponentHost.StartAsync(new RegistryComponent(), (await _profile.ServiceAsync("registry", "registry-2", registryDatabase, registryPort)).Settings);
                 }
                 var person = i % People;
-                accepted.Add(((await mesh.Client.UnaryCall(SignalCalls.Submit, Signal(i, person), police)).Signal.SignalId, person));
+                accepted.Add(((await mesh.Channel.Intake().SubmitSignalAsync(Signal(i, person), police)).Signal.SignalId, person));
             }
 
             var deadline = DateTime.UtcNow.AddSeconds(90);
@@ -90,7 +90,7 @@ public sealed class RealProfileChainFlowTests : IAsyncLifetime
             }
             await using var scope = registry.Services.CreateAsyncScope();
             var registrations = await scope.ServiceProvider.GetRequiredService<RegistryDbContext>().Registrations.AsNoTracking().CountAsync();
-            var read = await mesh.Client.UnaryCall(SignalCalls.Get, new GetSignalRequest { SignalId = accepted[0].SignalId }, police);
+            var read = await mesh.Channel.Intake().GetSignalAsync(new GetSignalRequest { SignalId = accepted[0].SignalId }, police);
 
             lock (heard)
             {

@@ -1,7 +1,8 @@
 using Chain.Signals.V1;
 using Google.Protobuf;
 using Ketenmesh.Gateway.Tests.Support;
-using Ketenmesh.Grpc;
+using Grpc.Core;
+using Ketenmesh.Testing;
 
 namespace Ketenmesh.Gateway.Tests;
 
@@ -22,7 +23,7 @@ public sealed class RelayTests : IAsyncLifetime
     public async Task A_watch_gets_its_headers_at_once_though_its_first_message_may_be_hours_away()
     {
         // WatchMySignals answers with headers only until a signal changes: the gateway must pass them on, not hold them.
-        using var watch = _mesh.Client.ServerStreamingCall(SignalCalls.Watch, new Chain.Signals.V1.WatchMySignalsRequest(), GatewayMesh.Options(_mesh.As("police", "signalling")));
+        using var watch = _mesh.Channel.Intake().WatchMySignals(new Chain.Signals.V1.WatchMySignalsRequest(), GatewayMesh.Options(_mesh.As("police", "signalling")));
         var headers = await watch.ResponseHeadersAsync.WaitAsync(TimeSpan.FromSeconds(10));
         Assert.NotNull(headers);
     }
@@ -30,7 +31,7 @@ public sealed class RelayTests : IAsyncLifetime
     [Fact]
     public async Task Bulk_submission_streams_both_ways_one_message_at_a_time()
     {
-        using var call = _mesh.Client.DuplexStreamingCall(SignalCalls.Batch, GatewayMesh.Options(_mesh.As("inspectorate", "signalling")));
+        using var call = _mesh.Channel.Intake().SubmitSignalBatch(GatewayMesh.Options(_mesh.As("inspectorate", "signalling")));
         for (var i = 1; i <= 3; i++)
         {
             var item = SignalCalls.Request();
@@ -55,7 +56,7 @@ public sealed class RelayTests : IAsyncLifetime
         var started = System.Diagnostics.Stopwatch.StartNew();
 
         var error = await Assert.ThrowsAsync<RpcException>(() =>
-            _mesh.Client.UnaryCall(RiskCalls.Get, new Chain.Risk.V1.GetAssessmentRequest(), options).ResponseAsync);
+            _mesh.Channel.Risk().GetAssessmentAsync(new Chain.Risk.V1.GetAssessmentRequest(), options).ResponseAsync);
 
         Assert.Equal(StatusCode.DeadlineExceeded, error.StatusCode);
         Assert.True(started.Elapsed < TimeSpan.FromSeconds(5), $"took {started.Elapsed}");
@@ -70,7 +71,7 @@ public sealed class RelayTests : IAsyncLifetime
         var metadata = _mesh.As("police", "criminal_investigation");
         metadata["x-test-delay-ms"] = "10000";
         using var cancel = new CancellationTokenSource();
-        var call = _mesh.Client.UnaryCall(RiskCalls.Get, new Chain.Risk.V1.GetAssessmentRequest(), GatewayMesh.Options(metadata) with { CancellationToken = cancel.Token });
+        var call = _mesh.Channel.Risk().GetAssessmentAsync(new Chain.Risk.V1.GetAssessmentRequest(), GatewayMesh.Options(metadata).WithCancellationToken(cancel.Token));
         await WaitUntilAsync(() => !_mesh.Upstream.Calls.IsEmpty);
 
         cancel.Cancel();

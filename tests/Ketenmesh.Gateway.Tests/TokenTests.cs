@@ -2,7 +2,7 @@ using Ketenmesh.Testing;
 using Chain.Common.V1;
 using Chain.Policy.V1;
 using Ketenmesh.Gateway.Tests.Support;
-using Ketenmesh.Grpc;
+using Grpc.Core;
 using Ketenmesh.Identity.Domain;
 using Ketenmesh.Policy;
 using Ketenmesh.Policy.Seed;

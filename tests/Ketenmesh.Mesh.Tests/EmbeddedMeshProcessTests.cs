@@ -6,8 +6,9 @@ using Chain.Signals.V1;
 using Google.Protobuf.Reflection;
 using Grpc.Health.V1;
 using Grpc.Reflection.V1;
-using Ketenmesh.Grpc;
-using Ketenmesh.Grpc.Client;
+using Grpc.Core;
+using Ketenmesh.Testing;
+using Grpc.Net.Client;
 using Ketenmesh.Hosting;
 
 namespace Ketenmesh.Mesh.Tests;
@@ -119,9 +120,8 @@ public sealed class EmbeddedMeshProcessTests : IAsyncLifetime
         Assert.Contains($"signals          h2c://127.0.0.1:{_signalsPort}", Output);
 
         using var channel = GrpcChannel.ForAddress($"http://127.0.0.1:{_signalsPort}");
-        var client = new GrpcClient(channel);
-        var check = Method<HealthCheckRequest, HealthCheckResponse>.From(HealthReflection.Descriptor.Services[0].FindMethodByName("Check"));
-        var health = await client.UnaryCall(check, new HealthCheckRequest { Service = "chain.signals.v1.SignalIntake" });
+        var client = channel;
+        var health = await client.Health().CheckAsync(new HealthCheckRequest { Service = "chain.signals.v1.SignalIntake" });
         Assert.Equal(HealthCheckResponse.Types.ServingStatus.Serving, health.Status);
 
         var watch = Stopwatch.StartNew();
@@ -135,13 +135,12 @@ public sealed class EmbeddedMeshProcessTests : IAsyncLifetime
     public async Task Each_component_keeps_its_data_in_its_own_sqlite_file_across_restarts()
     {
         using var channel = GrpcChannel.ForAddress($"http://127.0.0.1:{_signalsPort}");
-        var submit = Method<SubmitSignalRequest, SubmitSignalResponse>.From(SignalsReflection.Descriptor.Services[0].FindMethodByName("SubmitSignal"));
         var headers = new Metadata { { CallerPartner.PartnerHeader, "police" } };
-        var response = await new GrpcClient(channel).UnaryCall(submit, new SubmitSignalRequest
+        var response = await channel.Intake().SubmitSignalAsync(new SubmitSignalRequest
         {
             ClientRequestId = "mesh-1",
             Observation = new SignalObservation { Channel = SignalChannel.Police, ObservedIndicators = { Chain.Common.V1.Indicator.FreedomNoOwnIdPapers } },
-        }, new CallOptions(Headers: headers));
+        }, new CallOptions(headers: headers));
         Assert.False(response.Duplicate);
         Assert.True(File.Exists(Path.Combine(_dataDirectory, "signals.db")));
     }
@@ -150,8 +149,7 @@ public sealed class EmbeddedMeshProcessTests : IAsyncLifetime
     public async Task Reflection_on_a_components_port_lists_that_components_services()
     {
         using var channel = GrpcChannel.ForAddress($"http://127.0.0.1:{_signalsPort}");
-        var reflect = Method<ServerReflectionRequest, ServerReflectionResponse>.From(ReflectionReflection.Descriptor.Services[0].Methods[0]);
-        using var call = new GrpcClient(channel).DuplexStreamingCall(reflect);
+        using var call = channel.Reflection().ServerReflectionInfo();
         await call.RequestStream.WriteAsync(new ServerReflectionRequest { ListServices = "" });
         await call.RequestStream.CompleteAsync();
         Assert.True(await call.ResponseStream.MoveNext(default));

@@ -1,8 +1,9 @@
 using Chain.Signals.V1;
 using Grpc.Reflection.V1;
-using Ketenmesh.Grpc;
-using Ketenmesh.Grpc.Client;
-using Ketenmesh.Grpc.Server;
+using Grpc.Core;
+using Ketenmesh.Testing;
+using Grpc.Net.Client;
+using Ketenmesh.Hosting.GrpcServer;
 using Ketenmesh.Hosting;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Routing;
@@ -46,13 +47,12 @@ public sealed class PortScopeTests
         await mesh.App.StartAsync();
         try
         {
-            var list = Method<ListMySignalsRequest, ListMySignalsResponse>.From(SignalsReflection.Descriptor.Services[0].FindMethodByName("ListMySignals"));
-            var options = new CallOptions(Headers: new Metadata { { CallerPartner.PartnerHeader, "police" } });
+            var options = new CallOptions(headers: new Metadata { { CallerPartner.PartnerHeader, "police" } });
             using var right = GrpcChannel.ForAddress($"http://127.0.0.1:{signalsPort}");
             using var wrong = GrpcChannel.ForAddress($"http://127.0.0.1:{otherPort}");
 
-            Assert.Empty((await new GrpcClient(right).UnaryCall(list, new ListMySignalsRequest(), options)).Signals);
-            var error = await Assert.ThrowsAsync<RpcException>(() => new GrpcClient(wrong).UnaryCall(list, new ListMySignalsRequest(), options).ResponseAsync);
+            Assert.Empty((await right.Intake().ListMySignalsAsync(new ListMySignalsRequest(), options)).Signals);
+            var error = await Assert.ThrowsAsync<RpcException>(() => wrong.Intake().ListMySignalsAsync(new ListMySignalsRequest(), options).ResponseAsync);
             Assert.Equal(StatusCode.Unimplemented, error.StatusCode);
 
             Assert.Contains("chain.signals.v1.SignalIntake", await ListServicesAsync(right));
@@ -68,8 +68,7 @@ public sealed class PortScopeTests
 
     private static async Task<List<string>> ListServicesAsync(GrpcChannel channel)
     {
-        var reflect = Method<ServerReflectionRequest, ServerReflectionResponse>.From(ReflectionReflection.Descriptor.Services[0].Methods[0]);
-        using var call = new GrpcClient(channel).DuplexStreamingCall(reflect);
+        using var call = channel.Reflection().ServerReflectionInfo();
         await call.RequestStream.WriteAsync(new ServerReflectionRequest { ListServices = "" });
         await call.RequestStream.CompleteAsync();
         Assert.True(await call.ResponseStream.MoveNext(default));

@@ -1,7 +1,7 @@
 using Grpc.Health.V1;
-using Ketenmesh.Grpc;
-using Ketenmesh.Grpc.Client;
-using Ketenmesh.Grpc.Health;
+using Grpc.Core;
+using Grpc.Net.Client;
+using Ketenmesh.Hosting.GrpcServer;
 using Ketenmesh.Testing;
 using ServingStatus = Grpc.Health.V1.HealthCheckResponse.Types.ServingStatus;
 
@@ -14,8 +14,6 @@ namespace Ketenmesh.Mesh.Tests;
 /// </summary>
 public sealed class ReadinessTests : IAsyncLifetime
 {
-    private static readonly Method<HealthCheckRequest, HealthCheckResponse> Check =
-        Method<HealthCheckRequest, HealthCheckResponse>.From(HealthReflection.Descriptor.Services[0].FindMethodByName("Check"));
 
     private RealProfile _profile = null!;
 
@@ -31,7 +29,7 @@ public sealed class ReadinessTests : IAsyncLifetime
         using var registry = ComponentProcess.Start("registry", "Ketenmesh.Registry.dll", settings);
         await registry.WaitForAsync();
         using var channel = GrpcChannel.ForAddress($"http://127.0.0.1:{port}");
-        var client = new GrpcClient(channel);
+        var client = channel;
 
         await ExpectAsync(client, "", ServingStatus.Serving, registry);
         await ExpectAsync(client, "chain.registry.v1.VictimRegistry", ServingStatus.Serving, registry);
@@ -39,13 +37,13 @@ public sealed class ReadinessTests : IAsyncLifetime
         await database!.RefuseConnectionsAsync();
         await ExpectAsync(client, "", ServingStatus.NotServing, registry);
         await ExpectAsync(client, "chain.registry.v1.VictimRegistry", ServingStatus.NotServing, registry);
-        Assert.Equal(ServingStatus.Serving, await StatusAsync(client, HealthStatusRegistry.LivenessService));
+        Assert.Equal(ServingStatus.Serving, await StatusAsync(client, ProcessHealth.LivenessService));
         await database.AllowConnectionsAsync();
         await ExpectAsync(client, "", ServingStatus.Serving, registry);
 
         await _profile.Broker.RemoveUserAsync("registry");
         await ExpectAsync(client, "", ServingStatus.NotServing, registry);
-        Assert.Equal(ServingStatus.Serving, await StatusAsync(client, HealthStatusRegistry.LivenessService));
+        Assert.Equal(ServingStatus.Serving, await StatusAsync(client, ProcessHealth.LivenessService));
         await _profile.Broker.RestoreUserAsync("registry");
 
         // MassTransit 8.5.12 does not retry a refused login ("ReceiveTransport Cannot Retry"), so the bus
@@ -64,13 +62,13 @@ public sealed class ReadinessTests : IAsyncLifetime
         Assert.DoesNotContain("Executed DbCommand", registry.Output);
     }
 
-    private static Task ExpectAsync(GrpcClient client, string service, ServingStatus expected, ComponentProcess component) =>
+    private static Task ExpectAsync(ChannelBase client, string service, ServingStatus expected, ComponentProcess component) =>
         Eventually.SucceedsAsync(async () =>
         {
             var status = await StatusAsync(client, service);
             Assert.True(status == expected, $"'{service}' is {status}, not {expected}; the component said:\n{component.Output}");
         }, TimeSpan.FromSeconds(25));
 
-    private static async Task<ServingStatus> StatusAsync(GrpcClient client, string service) =>
-        (await client.UnaryCall(Check, new HealthCheckRequest { Service = service }, new CallOptions(Deadline: DateTime.UtcNow.AddSeconds(5)))).Status;
+    private static async Task<ServingStatus> StatusAsync(ChannelBase client, string service) =>
+        (await client.Health().CheckAsync(new HealthCheckRequest { Service = service }, new CallOptions(deadline: DateTime.UtcNow.AddSeconds(5)))).Status;
 }

@@ -2,8 +2,8 @@ using System.Text.Json;
 using Chain.Common.V1;
 using Chain.Signals.V1;
 using Google.Protobuf;
-using Ketenmesh.Grpc;
-using Ketenmesh.Grpc.Client;
+using Grpc.Core;
+using Grpc.Net.Client;
 using Ketenmesh.Hosting;
 using Ketenmesh.Mesh.Demo;
 using Ketenmesh.Messaging.Topology;
@@ -29,10 +29,6 @@ public sealed class RealMeshFixture : IAsyncLifetime
 /// <summary>The chain as it is deployed: separate processes on PostgreSQL and RabbitMQ, partners through the gateway.</summary>
 public sealed class RealMeshTests(RealMeshFixture fixture) : IClassFixture<RealMeshFixture>
 {
-    private static readonly ServiceDescriptor Intake = SignalsReflection.Descriptor.FindTypeByName<ServiceDescriptor>("SignalIntake");
-    private static readonly Method<SubmitSignalRequest, SubmitSignalResponse> Submit = Method<SubmitSignalRequest, SubmitSignalResponse>.From(Intake.FindMethodByName("SubmitSignal"));
-    private static readonly Method<WatchMySignalsRequest, WatchMySignalsResponse> Watch = Method<WatchMySignalsRequest, WatchMySignalsResponse>.From(Intake.FindMethodByName("WatchMySignals"));
-    private static readonly Method<ListMySignalsRequest, ListMySignalsResponse> List = Method<ListMySignalsRequest, ListMySignalsResponse>.From(Intake.FindMethodByName("ListMySignals"));
 
     private RealMesh Mesh => fixture.Mesh;
 
@@ -80,7 +76,7 @@ public sealed class RealMeshTests(RealMeshFixture fixture) : IClassFixture<RealM
         const int People = 40; // signals 40..49 are about people 0..9 again, each from the other partner
         using var http = AuthorityHttp.For(Mesh.Address("identity"));
         using var channel = GrpcChannel.ForAddress(Mesh.Address("gateway"));
-        var gateway = new GrpcClient(channel);
+        var gateway = channel;
         var partners = new Dictionary<string, PartnerSession>
         {
             ["police"] = await PartnerSession.SignInAsync(http, Mesh.Address("identity"), Mesh.DataDirectory, "police"),
@@ -90,10 +86,10 @@ public sealed class RealMeshTests(RealMeshFixture fixture) : IClassFixture<RealM
         // The gateway may still be reading the first published policy: the first list says when it is.
         foreach (var partner in partners.Values)
         {
-            await Eventually.SucceedsAsync(() => gateway.UnaryCall(List, new ListMySignalsRequest(), partner.For("signalling")).ResponseAsync);
+            await Eventually.SucceedsAsync(() => gateway.Intake().ListMySignalsAsync(new ListMySignalsRequest(), partner.For("signalling")).ResponseAsync);
         }
 
-        var watches = partners.ToDictionary(p => p.Key, p => new WatchRecorder(cancel => gateway.ServerStreamingCall(Watch, new WatchMySignalsRequest(), p.Value.For("signalling") with { CancellationToken = cancel })));
+        var watches = partners.ToDictionary(p => p.Key, p => new WatchRecorder(cancel => gateway.Intake().WatchMySignals(new WatchMySignalsRequest(), p.Value.For("signalling").WithCancellationToken(cancel))));
         foreach (var watch in watches.Values)
         {
             await watch.LiveAsync();
@@ -106,7 +102,7 @@ public sealed class RealMeshTests(RealMeshFixture fixture) : IClassFixture<RealM
             var person = i % People;
             var request = ChainSignals.LabourInspection($"real-mesh-{i}", person + 1);
             request.Observation.Channel = partner == "police" ? SignalChannel.Police : SignalChannel.Inspectorate;
-            var accepted = await gateway.UnaryCall(Submit, request, partners[partner].For("signalling"));
+            var accepted = await gateway.Intake().SubmitSignalAsync(request, partners[partner].For("signalling"));
             submitted.Add((partner, person, accepted.Signal));
         }
 
@@ -116,7 +112,7 @@ public sealed class RealMeshTests(RealMeshFixture fixture) : IClassFixture<RealM
         {
             foreach (var (name, session) in partners)
             {
-                var mine = await gateway.UnaryCall(List, new ListMySignalsRequest { PageSize = 100 }, session.For("signalling"));
+                var mine = await gateway.Intake().ListMySignalsAsync(new ListMySignalsRequest { PageSize = 100 }, session.For("signalling"));
                 foreach (var signal in mine.Signals)
                 {
                     registered[signal.SignalId] = signal;

@@ -1,6 +1,6 @@
 using Chain.Signals.V1;
-using Ketenmesh.Grpc;
-using Ketenmesh.Grpc.Client;
+using Grpc.Core;
+using Grpc.Net.Client;
 using Ketenmesh.Hosting;
 using Ketenmesh.Testing;
 
@@ -30,12 +30,11 @@ public sealed class RealProfileProcessTests : IAsyncLifetime
 
         // Still accepted (the signal and its event are in PostgreSQL); its event cannot leave.
         using var channel = GrpcChannel.ForAddress($"http://127.0.0.1:{port}");
-        var submit = Method<SubmitSignalRequest, SubmitSignalResponse>.From(SignalsReflection.Descriptor.Services[0].FindMethodByName("SubmitSignal"));
-        var accepted = await new GrpcClient(channel).UnaryCall(submit, new SubmitSignalRequest
+        var accepted = await channel.Intake().SubmitSignalAsync(new SubmitSignalRequest
         {
             ClientRequestId = "while-the-broker-refuses",
             Observation = new SignalObservation { Channel = SignalChannel.Police, ObservedIndicators = { Chain.Common.V1.Indicator.FreedomNoOwnIdPapers } },
-        }, new CallOptions(Headers: new Metadata { { CallerPartner.PartnerHeader, "police" } }));
+        }, new CallOptions(headers: new Metadata { { CallerPartner.PartnerHeader, "police" } }));
         Assert.False(string.IsNullOrEmpty(accepted.Signal.SignalId));
 
         Assert.True(signals.Process.WaitForExit(TimeSpan.FromSeconds(60)), $"the component kept running without a bus:\n{signals.Output}");

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using Chain.Signals.V1;
-using Ketenmesh.Grpc;
-using Ketenmesh.Grpc.Client;
+using Grpc.Core;
+using Grpc.Net.Client;
 using Ketenmesh.Hosting;
 using Ketenmesh.Mesh.Demo;
 using Ketenmesh.Security;
@@ -19,10 +19,6 @@ namespace Ketenmesh.Mesh.Tests;
 /// </summary>
 public sealed class TracingTests : IAsyncDisposable
 {
-    private static readonly Method<SubmitSignalRequest, SubmitSignalResponse> Submit =
-        Method<SubmitSignalRequest, SubmitSignalResponse>.From(SignalsReflection.Descriptor.Services[0].FindMethodByName("SubmitSignal"));
-    private static readonly Method<GetSignalRequest, GetSignalResponse> Get =
-        Method<GetSignalRequest, GetSignalResponse>.From(SignalsReflection.Descriptor.Services[0].FindMethodByName("GetSignal"));
 
     private readonly string _dataDirectory = Directory.CreateTempSubdirectory("ketenmesh-tracing-").FullName;
     private readonly List<Activity> _spans = [];
@@ -62,12 +58,12 @@ public sealed class TracingTests : IAsyncDisposable
         using var http = AuthorityHttp.For(identity);
         var police = await PartnerSession.SignInAsync(http, identity, _dataDirectory, "police");
         using var channel = GrpcChannel.ForAddress($"http://127.0.0.1:{_ports["gateway"]}");
-        var gateway = new GrpcClient(channel);
+        var gateway = channel;
         var request = ChainSignals.LabourInspection("traced-1", 1);
         request.Observation.Channel = SignalChannel.Police;
-        var signal = await RetryAsync(() => gateway.UnaryCall(Submit, request, police.For("signalling")).ResponseAsync);
+        var signal = await RetryAsync(() => gateway.Intake().SubmitSignalAsync(request, police.For("signalling")).ResponseAsync);
         await Eventually.SucceedsAsync(async () =>
-            Assert.Equal(SignalStatus.Registered, (await gateway.UnaryCall(Get, new GetSignalRequest { SignalId = signal.Signal.SignalId }, police.For("signalling"))).Signal.Status));
+            Assert.Equal(SignalStatus.Registered, (await gateway.Intake().GetSignalAsync(new GetSignalRequest { SignalId = signal.Signal.SignalId }, police.For("signalling"))).Signal.Status));
 
         await Eventually.SucceedsAsync(() =>
         {

@@ -1,5 +1,5 @@
 using System.Data.Common;
-using Ketenmesh.Grpc;
+using Grpc.Core;
 using Ketenmesh.Hosting;
 
 namespace Ketenmesh.Mesh.Tests;

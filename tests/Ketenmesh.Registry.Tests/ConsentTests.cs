@@ -1,6 +1,7 @@
 using Chain.Common.V1;
 using Chain.Registry.V1;
-using Ketenmesh.Grpc;
+using Grpc.Core;
+using Ketenmesh.Testing;
 using static Ketenmesh.Registry.Tests.RegistryHost;
 using static Ketenmesh.Registry.Tests.RegistryTestData;
 
@@ -25,15 +26,15 @@ public sealed class ConsentTests : IAsyncLifetime
     };
 
     private async Task<Consent> RecordAsync(string requestId, Consent consent, string partner = "iom") =>
-        (await _host.Client.UnaryCall(RecordConsent, new RecordConsentRequest { ClientRequestId = requestId, Consent = consent }, As(partner))).Consent;
+        (await _host.Channel.Registry().RecordConsentAsync(new RecordConsentRequest { ClientRequestId = requestId, Consent = consent }, As(partner))).Consent;
 
     private async Task<List<Consent>> ListAsync(Registration registration, bool includeInactive) =>
-        [.. (await _host.Client.UnaryCall(ListConsents, new ListConsentsRequest { RegistrationId = registration.RegistrationId, IncludeInactive = includeInactive }, As("comensha"))).Consents];
+        [.. (await _host.Channel.Registry().ListConsentsAsync(new ListConsentsRequest { RegistrationId = registration.RegistrationId, IncludeInactive = includeInactive }, As("comensha"))).Consents];
 
     [Fact]
     public async Task A_consent_is_recorded_once_listed_while_in_force_and_lapses_after_its_last_day()
     {
-        var registration = await RegisterAsync(_host.Client, "c-1");
+        var registration = await RegisterAsync(_host.Channel, "c-1");
         var recorded = await RecordAsync("iom-c-1", Written(registration, Today.AddDays(10)));
         var retried = await RecordAsync("iom-c-1", Written(registration, Today.AddDays(10)));
 
@@ -51,7 +52,7 @@ public sealed class ConsentTests : IAsyncLifetime
     [Fact]
     public async Task A_consent_is_withdrawn_by_its_recorder_or_CoMensha_and_not_by_others()
     {
-        var registration = await RegisterAsync(_host.Client, "c-2");
+        var registration = await RegisterAsync(_host.Channel, "c-2");
         var consent = await RecordAsync("iom-c-2", Written(registration));
         var withdrawal = new Consent { ConsentId = consent.ConsentId, State = ConsentState.Withdrawn };
 
@@ -70,13 +71,13 @@ public sealed class ConsentTests : IAsyncLifetime
     [Fact]
     public async Task Consents_are_listed_a_page_at_a_time()
     {
-        var registration = await RegisterAsync(_host.Client, "c-3");
+        var registration = await RegisterAsync(_host.Channel, "c-3");
         for (var i = 0; i < 5; i++)
         {
             await RecordAsync($"iom-p-{i}", Written(registration));
         }
-        var first = await _host.Client.UnaryCall(ListConsents, new ListConsentsRequest { RegistrationId = registration.RegistrationId, PageSize = 3 }, As("comensha"));
-        var second = await _host.Client.UnaryCall(ListConsents, new ListConsentsRequest { RegistrationId = registration.RegistrationId, PageSize = 3, PageToken = first.NextPageToken }, As("comensha"));
+        var first = await _host.Channel.Registry().ListConsentsAsync(new ListConsentsRequest { RegistrationId = registration.RegistrationId, PageSize = 3 }, As("comensha"));
+        var second = await _host.Channel.Registry().ListConsentsAsync(new ListConsentsRequest { RegistrationId = registration.RegistrationId, PageSize = 3, PageToken = first.NextPageToken }, As("comensha"));
 
         Assert.Equal(3, first.Consents.Count);
         Assert.Equal(2, second.Consents.Count);
@@ -87,7 +88,7 @@ public sealed class ConsentTests : IAsyncLifetime
     [Fact]
     public async Task Bad_consents_are_refused_with_every_field_to_fix()
     {
-        var registration = await RegisterAsync(_host.Client, "c-4");
+        var registration = await RegisterAsync(_host.Channel, "c-4");
         var empty = await Assert.ThrowsAsync<RpcException>(() => RecordAsync("bad-1", new Consent { RegistrationId = registration.RegistrationId }));
         var unsigned = Written(registration);
         unsigned.DocumentReference = "";
@@ -98,7 +99,7 @@ public sealed class ConsentTests : IAsyncLifetime
         var notYet = await Assert.ThrowsAsync<RpcException>(() => RecordAsync("bad-3", future));
         var nowhere = await Assert.ThrowsAsync<RpcException>(() => RecordAsync("bad-4", new Consent(Written(registration)) { RegistrationId = "reg-nobody" }));
         var unknown = await Assert.ThrowsAsync<RpcException>(() => RecordAsync("bad-5", new Consent { ConsentId = "con-nothing", State = ConsentState.Withdrawn }));
-        var listing = await Assert.ThrowsAsync<RpcException>(() => _host.Client.UnaryCall(ListConsents, new ListConsentsRequest { PageSize = 9999, PageToken = "x" }, As("comensha")).ResponseAsync);
+        var listing = await Assert.ThrowsAsync<RpcException>(() => _host.Channel.Registry().ListConsentsAsync(new ListConsentsRequest { PageSize = 9999, PageToken = "x" }, As("comensha")).ResponseAsync);
 
         Assert.Equal(StatusCode.InvalidArgument, empty.StatusCode);
         foreach (var field in new[] { "consent.giver", "consent.disclosing_partner", "consent.recipient_partner", "consent.topics", "consent.form", "consent.given_on" })

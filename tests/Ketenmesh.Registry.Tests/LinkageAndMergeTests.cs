@@ -1,6 +1,7 @@
 using Chain.Common.V1;
 using Chain.Registry.V1;
-using Ketenmesh.Grpc;
+using Grpc.Core;
+using Ketenmesh.Testing;
 using static Ketenmesh.Registry.Tests.RegistryHost;
 using static Ketenmesh.Registry.Tests.RegistryTestData;
 
@@ -16,10 +17,10 @@ public sealed class LinkageAndMergeTests : IAsyncLifetime
 
     public async Task DisposeAsync() => await _host.DisposeAsync();
 
-    private Task<LinkRecordsResponse> LinkAsync(LinkRecordsRequest request, string partner = "comensha") => _host.Client.UnaryCall(Link, request, As(partner)).ResponseAsync;
+    private Task<LinkRecordsResponse> LinkAsync(LinkRecordsRequest request, string partner = "comensha") => _host.Channel.Registry().LinkRecordsAsync(request, As(partner)).ResponseAsync;
 
     private Task<MergeRegistrationsResponse> MergeAsync(string requestId, Registration survivor, params Registration[] merged) =>
-        _host.Client.UnaryCall(RegistryHost.Merge, new MergeRegistrationsRequest
+        _host.Channel.Registry().MergeRegistrationsAsync(new MergeRegistrationsRequest
         {
             ClientRequestId = requestId,
             SurvivingRegistrationId = survivor.RegistrationId,
@@ -27,19 +28,19 @@ public sealed class LinkageAndMergeTests : IAsyncLifetime
             Reason = MergeReason.DuplicateReport,
         }, As("comensha")).ResponseAsync;
 
-    private async Task<Registration> ReadAsync(string id) => (await _host.Client.UnaryCall(Get, new GetRegistrationRequest { RegistrationId = id }, As("comensha"))).Registration;
+    private async Task<Registration> ReadAsync(string id) => (await _host.Channel.Registry().GetRegistrationAsync(new GetRegistrationRequest { RegistrationId = id }, As("comensha"))).Registration;
 
     [Fact]
     public async Task Linked_keys_and_records_find_the_registration_and_a_key_held_by_another_person_is_refused()
     {
-        var registration = await RegisterAsync(_host.Client, "lk-1");
+        var registration = await RegisterAsync(_host.Channel, "lk-1");
         var alias = Key(LinkKeyKind.NameDateOfBirth);
         var placement = new RecordReference { Kind = RecordKind.Placement, Holder = PartnerType.Shelter, RecordId = "cosm-2026-17" };
         var linked = (await LinkAsync(new LinkRecordsRequest { RegistrationId = registration.RegistrationId, LinkKeys = { alias }, Records = { placement }, ExpectedVersion = registration.Version })).Registration;
         var again = (await LinkAsync(new LinkRecordsRequest { RegistrationId = registration.RegistrationId, LinkKeys = { alias }, Records = { placement } })).Registration;
-        var found = await _host.Client.UnaryCall(Find, new FindByLinkKeysRequest { LinkKeys = { alias } }, As("police"));
+        var found = await _host.Channel.Registry().FindByLinkKeysAsync(new FindByLinkKeysRequest { LinkKeys = { alias } }, As("police"));
 
-        var other = await RegisterAsync(_host.Client, "lk-2");
+        var other = await RegisterAsync(_host.Channel, "lk-2");
         var taken = await Assert.ThrowsAsync<RpcException>(() => LinkAsync(new LinkRecordsRequest { RegistrationId = other.RegistrationId, LinkKeys = { alias } }));
         var stale = await Assert.ThrowsAsync<RpcException>(() => LinkAsync(new LinkRecordsRequest { RegistrationId = registration.RegistrationId, Records = { placement }, ExpectedVersion = registration.Version }));
         var bad = await Assert.ThrowsAsync<RpcException>(() => LinkAsync(new LinkRecordsRequest { RegistrationId = registration.RegistrationId, Records = { new RecordReference { Kind = RecordKind.Placement } } }));
@@ -60,7 +61,7 @@ public sealed class LinkageAndMergeTests : IAsyncLifetime
     [Fact]
     public async Task IOM_return_case_is_linked_only_with_the_victims_written_consent_in_force()
     {
-        var registration = await RegisterAsync(_host.Client, "lk-iom");
+        var registration = await RegisterAsync(_host.Channel, "lk-iom");
         var returnCase = new LinkRecordsRequest { RegistrationId = registration.RegistrationId, Records = { new RecordReference { Kind = RecordKind.ReturnCase, Holder = PartnerType.Iom, RecordId = "iom-ret-9" } } };
         Consent Consent(ConsentForm form) => new()
         {
@@ -69,11 +70,11 @@ public sealed class LinkageAndMergeTests : IAsyncLifetime
         };
 
         var none = await Assert.ThrowsAsync<RpcException>(() => LinkAsync(returnCase, "iom"));
-        await _host.Client.UnaryCall(RecordConsent, new RecordConsentRequest { ClientRequestId = "c-oral", Consent = Consent(ConsentForm.OralRecorded) }, As("iom"));
+        await _host.Channel.Registry().RecordConsentAsync(new RecordConsentRequest { ClientRequestId = "c-oral", Consent = Consent(ConsentForm.OralRecorded) }, As("iom"));
         var oral = await Assert.ThrowsAsync<RpcException>(() => LinkAsync(returnCase, "iom"));
-        var written = (await _host.Client.UnaryCall(RecordConsent, new RecordConsentRequest { ClientRequestId = "c-written", Consent = Consent(ConsentForm.Written) }, As("iom"))).Consent;
+        var written = (await _host.Channel.Registry().RecordConsentAsync(new RecordConsentRequest { ClientRequestId = "c-written", Consent = Consent(ConsentForm.Written) }, As("iom"))).Consent;
         var linked = (await LinkAsync(returnCase, "iom")).Registration;
-        await _host.Client.UnaryCall(RecordConsent, new RecordConsentRequest { ClientRequestId = "c-withdraw", Consent = new Consent { ConsentId = written.ConsentId, State = ConsentState.Withdrawn } }, As("iom"));
+        await _host.Channel.Registry().RecordConsentAsync(new RecordConsentRequest { ClientRequestId = "c-withdraw", Consent = new Consent { ConsentId = written.ConsentId, State = ConsentState.Withdrawn } }, As("iom"));
         var afterWithdrawal = await Assert.ThrowsAsync<RpcException>(() => LinkAsync(new LinkRecordsRequest
         {
             RegistrationId = registration.RegistrationId, Records = { new RecordReference { Kind = RecordKind.ReturnCase, Holder = PartnerType.Iom, RecordId = "iom-ret-10" } },
@@ -91,12 +92,12 @@ public sealed class LinkageAndMergeTests : IAsyncLifetime
     {
         var passport = Key();
         var phone = Key(LinkKeyKind.PhoneNumber);
-        var byPolice = await RegisterAsync(_host.Client, "m-1", new PersonProfile { Sex = Sex.Female, Nationalities = { new Nationality { CountryCode = "NG", Basis = NationalityBasis.Declared } } },
+        var byPolice = await RegisterAsync(_host.Channel, "m-1", new PersonProfile { Sex = Sex.Female, Nationalities = { new Nationality { CountryCode = "NG", Basis = NationalityBasis.Declared } } },
             new ExploitationProfile { Form = FormOfExploitation.Sexual }, VictimStatus.Signalled, passport);
-        var byShelter = await RegisterAsync(_host.Client, "m-2", new PersonProfile { AgeAtRegistration = 24, AgeAtExploitationStart = 17 },
+        var byShelter = await RegisterAsync(_host.Channel, "m-2", new PersonProfile { AgeAtRegistration = 24, AgeAtExploitationStart = 17 },
             new ExploitationProfile { LocationType = LocationType.Window }, VictimStatus.Possible, phone);
-        var started = (await _host.Client.UnaryCall(StartReflection, new StartReflectionPeriodRequest { RegistrationId = byShelter.RegistrationId, StartOn = Day(Today) }, As("police"))).Registration;
-        await _host.Client.UnaryCall(RecordConsent, new RecordConsentRequest
+        var started = (await _host.Channel.Registry().StartReflectionPeriodAsync(new StartReflectionPeriodRequest { RegistrationId = byShelter.RegistrationId, StartOn = Day(Today) }, As("police"))).Registration;
+        await _host.Channel.Registry().RecordConsentAsync(new RecordConsentRequest
         {
             ClientRequestId = "m-consent",
             Consent = new Consent { RegistrationId = byShelter.RegistrationId, Giver = ConsentGiver.Victim, DisclosingPartner = PartnerType.Shelter, RecipientPartner = PartnerType.Comensha, Topics = { DisclosureTopic.ShelterPlacement }, Form = ConsentForm.OralRecorded, GivenOn = Day(Today) },
@@ -106,9 +107,9 @@ public sealed class LinkageAndMergeTests : IAsyncLifetime
         var retried = await MergeAsync("merge-1", byPolice, started);
         var survivor = merged.Registration;
         var closed = await ReadAsync(byShelter.RegistrationId);
-        var byPhone = await _host.Client.UnaryCall(Find, new FindByLinkKeysRequest { LinkKeys = { phone } }, As("police"));
-        var consents = await _host.Client.UnaryCall(ListConsents, new ListConsentsRequest { RegistrationId = survivor.RegistrationId }, As("comensha"));
-        var changeMerged = await Assert.ThrowsAsync<RpcException>(() => _host.Client.UnaryCall(StartReflection, new StartReflectionPeriodRequest { RegistrationId = byShelter.RegistrationId, StartOn = Day(Today) }, As("police")).ResponseAsync);
+        var byPhone = await _host.Channel.Registry().FindByLinkKeysAsync(new FindByLinkKeysRequest { LinkKeys = { phone } }, As("police"));
+        var consents = await _host.Channel.Registry().ListConsentsAsync(new ListConsentsRequest { RegistrationId = survivor.RegistrationId }, As("comensha"));
+        var changeMerged = await Assert.ThrowsAsync<RpcException>(() => _host.Channel.Registry().StartReflectionPeriodAsync(new StartReflectionPeriodRequest { RegistrationId = byShelter.RegistrationId, StartOn = Day(Today) }, As("police")).ResponseAsync);
         var mergeAgain = await Assert.ThrowsAsync<RpcException>(() => MergeAsync("merge-2", byPolice, byShelter));
 
         Assert.Equal(VictimStatus.Possible, survivor.Status);
@@ -141,14 +142,14 @@ public sealed class LinkageAndMergeTests : IAsyncLifetime
     [Fact]
     public async Task Bad_merge_requests_are_refused_with_the_field_to_fix()
     {
-        var one = await RegisterAsync(_host.Client, "mb-1");
+        var one = await RegisterAsync(_host.Channel, "mb-1");
         var self = await Assert.ThrowsAsync<RpcException>(() => MergeAsync("mb", one, one));
-        var none = await Assert.ThrowsAsync<RpcException>(() => _host.Client.UnaryCall(RegistryHost.Merge, new MergeRegistrationsRequest { SurvivingRegistrationId = one.RegistrationId }, As("comensha")).ResponseAsync);
-        var missing = await Assert.ThrowsAsync<RpcException>(() => _host.Client.UnaryCall(RegistryHost.Merge, new MergeRegistrationsRequest
+        var none = await Assert.ThrowsAsync<RpcException>(() => _host.Channel.Registry().MergeRegistrationsAsync(new MergeRegistrationsRequest { SurvivingRegistrationId = one.RegistrationId }, As("comensha")).ResponseAsync);
+        var missing = await Assert.ThrowsAsync<RpcException>(() => _host.Channel.Registry().MergeRegistrationsAsync(new MergeRegistrationsRequest
         {
             ClientRequestId = "mb-2", SurvivingRegistrationId = one.RegistrationId, MergedRegistrationIds = { "reg-nobody" }, Reason = MergeReason.SamePersonAlias,
         }, As("comensha")).ResponseAsync);
-        var other = await RegisterAsync(_host.Client, "mb-3");
+        var other = await RegisterAsync(_host.Channel, "mb-3");
         await MergeAsync("mb-4", one, other);
         var reused = await Assert.ThrowsAsync<RpcException>(() => MergeAsync("mb-4", other, one));
 

@@ -1,6 +1,7 @@
+using Grpc.Core;
 using Chain.Common.V1;
 using Chain.Registry.V1;
-using Ketenmesh.Grpc.Client;
+using Grpc.Net.Client;
 using Ketenmesh.Testing;
 using Microsoft.Extensions.DependencyInjection;
 using static Ketenmesh.Registry.Tests.RegistryHost;
@@ -20,7 +21,7 @@ public sealed class PostgresRegistryTests : IAsyncLifetime
     private TestDatabase _database = null!;
     private ComponentHost _registry = null!;
 
-    private GrpcClient Client => _registry.Client;
+    private ChannelBase Client => _registry.Channel;
 
     public async Task InitializeAsync()
     {
@@ -50,9 +51,9 @@ public sealed class PostgresRegistryTests : IAsyncLifetime
             new ExploitationProfile { Form = FormOfExploitation.Sexual });
         var second = await RegisterAsync(Client, "pg-2");
 
-        var started = (await Client.UnaryCall(StartReflection, new StartReflectionPeriodRequest { RegistrationId = first.RegistrationId, StartOn = Day(today), EndOn = Day(today.AddDays(20)) }, As("police"))).Registration;
+        var started = (await Client.Registry().StartReflectionPeriodAsync(new StartReflectionPeriodRequest { RegistrationId = first.RegistrationId, StartOn = Day(today), EndOn = Day(today.AddDays(20)) }, As("police"))).Registration;
         var alias = Key(LinkKeyKind.PhoneNumber);
-        await Client.UnaryCall(RecordConsent, new RecordConsentRequest
+        await Client.Registry().RecordConsentAsync(new RecordConsentRequest
         {
             ClientRequestId = "pg-consent",
             Consent = new Consent
@@ -61,18 +62,18 @@ public sealed class PostgresRegistryTests : IAsyncLifetime
                 Topics = { DisclosureTopic.Return }, Form = ConsentForm.Written, GivenOn = Day(today), DocumentReference = "iom/pg",
             },
         }, As("iom"));
-        var linked = (await Client.UnaryCall(Link, new LinkRecordsRequest
+        var linked = (await Client.Registry().LinkRecordsAsync(new LinkRecordsRequest
         {
             RegistrationId = first.RegistrationId,
             LinkKeys = { alias },
             Records = { new RecordReference { Kind = RecordKind.ReturnCase, Holder = PartnerType.Iom, RecordId = "iom-pg-1" } },
         }, As("iom"))).Registration;
-        var merged = (await Client.UnaryCall(RegistryHost.Merge, new MergeRegistrationsRequest
+        var merged = (await Client.Registry().MergeRegistrationsAsync(new MergeRegistrationsRequest
         {
             ClientRequestId = "pg-merge", SurvivingRegistrationId = first.RegistrationId, MergedRegistrationIds = { second.RegistrationId }, Reason = MergeReason.DuplicateReport,
         }, As("comensha"))).Registration;
-        var found = await Client.UnaryCall(Find, new FindByLinkKeysRequest { LinkKeys = { second.LinkKeys[0] } }, As("police"));
-        var statistics = await Client.UnaryCall(Statistics, new GetStatisticsRequest { YearFrom = today.Year, YearTo = today.Year }, As("rapporteur"));
+        var found = await Client.Registry().FindByLinkKeysAsync(new FindByLinkKeysRequest { LinkKeys = { second.LinkKeys[0] } }, As("police"));
+        var statistics = await Client.Registry().GetStatisticsAsync(new GetStatisticsRequest { YearFrom = today.Year, YearTo = today.Year }, As("rapporteur"));
 
         _clock.Advance(TimeSpan.FromDays(10));
         var reminder = await EventuallyAsync(() => _events.ReflectionEnding.FirstOrDefault(e => e.RegistrationId == first.RegistrationId));
@@ -82,7 +83,7 @@ public sealed class PostgresRegistryTests : IAsyncLifetime
         do
         {
             await Task.Delay(100);
-            read = (await Client.UnaryCall(Get, new GetRegistrationRequest { RegistrationId = first.RegistrationId }, As("comensha"))).Registration;
+            read = (await Client.Registry().GetRegistrationAsync(new GetRegistrationRequest { RegistrationId = first.RegistrationId }, As("comensha"))).Registration;
         }
         while (read.ReflectionPeriod.State == ReflectionPeriodState.Running && DateTime.UtcNow < deadline);
 

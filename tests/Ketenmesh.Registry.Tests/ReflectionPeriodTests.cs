@@ -1,5 +1,6 @@
 using Chain.Registry.V1;
-using Ketenmesh.Grpc;
+using Grpc.Core;
+using Ketenmesh.Testing;
 using static Ketenmesh.Registry.Tests.RegistryHost;
 using static Ketenmesh.Registry.Tests.RegistryTestData;
 
@@ -17,14 +18,14 @@ public sealed class ReflectionPeriodTests : IAsyncLifetime
     public async Task DisposeAsync() => await _host.DisposeAsync();
 
     private async Task<Registration> StartAsync(Registration registration, DateOnly start, DateOnly? end = null, string partner = "police") =>
-        (await _host.Client.UnaryCall(StartReflection, new StartReflectionPeriodRequest { RegistrationId = registration.RegistrationId, StartOn = Day(start), EndOn = end is { } e ? Day(e) : null }, As(partner))).Registration;
+        (await _host.Channel.Registry().StartReflectionPeriodAsync(new StartReflectionPeriodRequest { RegistrationId = registration.RegistrationId, StartOn = Day(start), EndOn = end is { } e ? Day(e) : null }, As(partner))).Registration;
 
     private async Task<RpcException> RefusedAsync(Task call) => await Assert.ThrowsAsync<RpcException>(() => call);
 
     [Fact]
     public async Task A_reflection_period_runs_three_months_by_default_and_puts_aangifte_in_reflection()
     {
-        var registration = await RegisterAsync(_host.Client, "rp-1");
+        var registration = await RegisterAsync(_host.Channel, "rp-1");
         var started = await StartAsync(registration, Today);
 
         Assert.Equal(ReflectionPeriodState.Running, started.ReflectionPeriod.State);
@@ -37,18 +38,18 @@ public sealed class ReflectionPeriodTests : IAsyncLifetime
     [Fact]
     public async Task A_period_longer_than_three_months_a_second_period_and_detention_without_both_consents_are_refused()
     {
-        var registration = await RegisterAsync(_host.Client, "rp-2");
+        var registration = await RegisterAsync(_host.Channel, "rp-2");
         var tooLong = await RefusedAsync(StartAsync(registration, Today, Today.AddMonths(3).AddDays(1)));
-        var detained = await RefusedAsync(_host.Client.UnaryCall(StartReflection, new StartReflectionPeriodRequest
+        var detained = await RefusedAsync(_host.Channel.Registry().StartReflectionPeriodAsync(new StartReflectionPeriodRequest
         {
             RegistrationId = registration.RegistrationId, StartOn = Day(Today), InImmigrationDetention = true, PoliceConsent = true,
         }, As("police")).ResponseAsync);
-        var withBoth = (await _host.Client.UnaryCall(StartReflection, new StartReflectionPeriodRequest
+        var withBoth = (await _host.Channel.Registry().StartReflectionPeriodAsync(new StartReflectionPeriodRequest
         {
             RegistrationId = registration.RegistrationId, StartOn = Day(Today), InImmigrationDetention = true, PoliceConsent = true, ProsecutionConsent = true,
         }, As("prosecution"))).Registration;
         var second = await RefusedAsync(StartAsync(registration, Today));
-        var future = await RefusedAsync(StartAsync(await RegisterAsync(_host.Client, "rp-2b"), Today.AddDays(1)));
+        var future = await RefusedAsync(StartAsync(await RegisterAsync(_host.Channel, "rp-2b"), Today.AddDays(1)));
 
         Assert.Equal(StatusCode.InvalidArgument, tooLong.StatusCode);
         Assert.Contains("end_on", tooLong.Status.Detail);
@@ -63,8 +64,8 @@ public sealed class ReflectionPeriodTests : IAsyncLifetime
     [Fact]
     public async Task Aangifte_ends_the_reflection_period_and_applies_for_B8_3_residence()
     {
-        var registration = await StartAsync(await RegisterAsync(_host.Client, "rp-3"), Today.AddDays(-10));
-        var made = (await _host.Client.UnaryCall(Aangifte, new RecordAangifteStatusRequest
+        var registration = await StartAsync(await RegisterAsync(_host.Channel, "rp-3"), Today.AddDays(-10));
+        var made = (await _host.Channel.Registry().RecordAangifteStatusAsync(new RecordAangifteStatusRequest
         {
             RegistrationId = registration.RegistrationId, AangifteStatus = AangifteStatus.Made, StatusOn = Day(Today), ExpectedVersion = registration.Version,
         }, As("police"))).Registration;
@@ -81,16 +82,16 @@ public sealed class ReflectionPeriodTests : IAsyncLifetime
     [Fact]
     public async Task An_EU_citizen_making_aangifte_gets_no_B8_3_application_and_in_reflection_needs_a_running_period()
     {
-        var registration = await RegisterAsync(_host.Client, "rp-4");
-        var eu = (await _host.Client.UnaryCall(Residence, new RecordResidenceStatusRequest
+        var registration = await RegisterAsync(_host.Channel, "rp-4");
+        var eu = (await _host.Channel.Registry().RecordResidenceStatusAsync(new RecordResidenceStatusRequest
         {
             RegistrationId = registration.RegistrationId, Residence = new ResidenceStatus { LegalStay = LegalStay.EuCitizen },
         }, As("ind"))).Registration;
-        var withoutPeriod = await RefusedAsync(_host.Client.UnaryCall(Aangifte, new RecordAangifteStatusRequest
+        var withoutPeriod = await RefusedAsync(_host.Channel.Registry().RecordAangifteStatusAsync(new RecordAangifteStatusRequest
         {
             RegistrationId = registration.RegistrationId, AangifteStatus = AangifteStatus.InReflectionPeriod, StatusOn = Day(Today),
         }, As("police")).ResponseAsync);
-        var made = (await _host.Client.UnaryCall(Aangifte, new RecordAangifteStatusRequest
+        var made = (await _host.Channel.Registry().RecordAangifteStatusAsync(new RecordAangifteStatusRequest
         {
             RegistrationId = registration.RegistrationId, AangifteStatus = AangifteStatus.Made, StatusOn = Day(Today),
         }, As("police"))).Registration;
@@ -103,23 +104,23 @@ public sealed class ReflectionPeriodTests : IAsyncLifetime
     [Fact]
     public async Task Residence_is_written_by_mask_so_the_IND_can_record_a_decision_alone()
     {
-        var registration = await RegisterAsync(_host.Client, "rp-5");
-        await _host.Client.UnaryCall(Residence, new RecordResidenceStatusRequest
+        var registration = await RegisterAsync(_host.Channel, "rp-5");
+        await _host.Channel.Registry().RecordResidenceStatusAsync(new RecordResidenceStatusRequest
         {
             RegistrationId = registration.RegistrationId,
             Residence = new ResidenceStatus { LegalStay = LegalStay.Irregular, TemporaryResidence = new TemporaryResidence { Ground = TemporaryResidenceGround.SeriousThreat, AppliedOn = Day(Today.AddDays(-30)), Decision = ResidenceDecision.Pending } },
         }, As("ind"));
-        var decided = (await _host.Client.UnaryCall(Residence, new RecordResidenceStatusRequest
+        var decided = (await _host.Channel.Registry().RecordResidenceStatusAsync(new RecordResidenceStatusRequest
         {
             RegistrationId = registration.RegistrationId,
             Residence = new ResidenceStatus { LegalStay = LegalStay.TraffickingVictimPermit, TemporaryResidence = new TemporaryResidence { Decision = ResidenceDecision.Granted, DecidedOn = Day(Today) } },
             UpdateMask = new Google.Protobuf.WellKnownTypes.FieldMask { Paths = { "legal_stay", "temporary_residence.decision", "temporary_residence.decided_on" } },
         }, As("ind"))).Registration;
-        var badPath = await RefusedAsync(_host.Client.UnaryCall(Residence, new RecordResidenceStatusRequest
+        var badPath = await RefusedAsync(_host.Channel.Registry().RecordResidenceStatusAsync(new RecordResidenceStatusRequest
         {
             RegistrationId = registration.RegistrationId, Residence = new ResidenceStatus(), UpdateMask = new Google.Protobuf.WellKnownTypes.FieldMask { Paths = { "temporary_residence.judge" } },
         }, As("ind")).ResponseAsync);
-        var decidedWhilePending = await RefusedAsync(_host.Client.UnaryCall(Residence, new RecordResidenceStatusRequest
+        var decidedWhilePending = await RefusedAsync(_host.Channel.Registry().RecordResidenceStatusAsync(new RecordResidenceStatusRequest
         {
             RegistrationId = registration.RegistrationId,
             Residence = new ResidenceStatus { TemporaryResidence = new TemporaryResidence { Ground = TemporaryResidenceGround.Aangifte, Decision = ResidenceDecision.Pending, DecidedOn = Day(Today) } },
@@ -138,7 +139,7 @@ public sealed class ReflectionPeriodTests : IAsyncLifetime
     [Fact]
     public async Task The_chain_is_reminded_once_before_a_period_runs_out_and_the_period_then_expires()
     {
-        var registration = await StartAsync(await RegisterAsync(_host.Client, "rp-6"), Today, Today.AddDays(30));
+        var registration = await StartAsync(await RegisterAsync(_host.Channel, "rp-6"), Today, Today.AddDays(30));
         await Task.Delay(400);
         Assert.Empty(_host.Events.ReflectionEnding);
 
@@ -156,7 +157,7 @@ public sealed class ReflectionPeriodTests : IAsyncLifetime
         Registration read;
         do
         {
-            read = (await _host.Client.UnaryCall(Get, new GetRegistrationRequest { RegistrationId = registration.RegistrationId }, As("comensha"))).Registration;
+            read = (await _host.Channel.Registry().GetRegistrationAsync(new GetRegistrationRequest { RegistrationId = registration.RegistrationId }, As("comensha"))).Registration;
             await Task.Delay(50);
         }
         while (read.ReflectionPeriod.State == ReflectionPeriodState.Running && DateTime.UtcNow < deadline);
@@ -168,10 +169,10 @@ public sealed class ReflectionPeriodTests : IAsyncLifetime
     [Fact]
     public async Task Empty_or_unknown_requests_to_the_legal_path_say_which_field_or_registration()
     {
-        var reflection = await RefusedAsync(_host.Client.UnaryCall(StartReflection, new StartReflectionPeriodRequest(), As("police")).ResponseAsync);
-        var aangifte = await RefusedAsync(_host.Client.UnaryCall(Aangifte, new RecordAangifteStatusRequest { AangifteStatus = (AangifteStatus)99 }, As("police")).ResponseAsync);
-        var residence = await RefusedAsync(_host.Client.UnaryCall(Residence, new RecordResidenceStatusRequest(), As("ind")).ResponseAsync);
-        var unknown = await RefusedAsync(_host.Client.UnaryCall(StartReflection, new StartReflectionPeriodRequest { RegistrationId = "reg-nobody", StartOn = Day(Today) }, As("police")).ResponseAsync);
+        var reflection = await RefusedAsync(_host.Channel.Registry().StartReflectionPeriodAsync(new StartReflectionPeriodRequest(), As("police")).ResponseAsync);
+        var aangifte = await RefusedAsync(_host.Channel.Registry().RecordAangifteStatusAsync(new RecordAangifteStatusRequest { AangifteStatus = (AangifteStatus)99 }, As("police")).ResponseAsync);
+        var residence = await RefusedAsync(_host.Channel.Registry().RecordResidenceStatusAsync(new RecordResidenceStatusRequest(), As("ind")).ResponseAsync);
+        var unknown = await RefusedAsync(_host.Channel.Registry().StartReflectionPeriodAsync(new StartReflectionPeriodRequest { RegistrationId = "reg-nobody", StartOn = Day(Today) }, As("police")).ResponseAsync);
 
         Assert.All(new[] { reflection, aangifte, residence }, e => Assert.Equal(StatusCode.InvalidArgument, e.StatusCode));
         Assert.Contains("registration_id", reflection.Status.Detail);

@@ -1,8 +1,8 @@
 using System.Collections.Concurrent;
 using Chain.Events.V1;
 using Chain.Registry.V1;
-using Ketenmesh.Grpc;
-using Ketenmesh.Grpc.Client;
+using Grpc.Core;
+using Grpc.Net.Client;
 using Ketenmesh.Testing;
 using MassTransit;
 using Microsoft.Extensions.DependencyInjection;
@@ -60,20 +60,7 @@ public sealed class RegistryEventsProbe(RegistryEvents events) : IConsumer<Victi
 /// <summary>The registry component on the embedded profile, on a free loopback port, with a listener for its events.</summary>
 public sealed class RegistryHost : IAsyncDisposable
 {
-    private static readonly Google.Protobuf.Reflection.ServiceDescriptor Service = RegistryReflection.Descriptor.FindTypeByName<Google.Protobuf.Reflection.ServiceDescriptor>("VictimRegistry");
 
-    public static readonly Method<RegisterVictimRequest, RegisterVictimResponse> Register = Method<RegisterVictimRequest, RegisterVictimResponse>.From(Service.FindMethodByName("RegisterVictim"));
-    public static readonly Method<GetRegistrationRequest, GetRegistrationResponse> Get = Method<GetRegistrationRequest, GetRegistrationResponse>.From(Service.FindMethodByName("GetRegistration"));
-    public static readonly Method<ChangeStatusRequest, ChangeStatusResponse> Change = Method<ChangeStatusRequest, ChangeStatusResponse>.From(Service.FindMethodByName("ChangeStatus"));
-    public static readonly Method<FindByLinkKeysRequest, FindByLinkKeysResponse> Find = Method<FindByLinkKeysRequest, FindByLinkKeysResponse>.From(Service.FindMethodByName("FindByLinkKeys"));
-    public static readonly Method<GetStatisticsRequest, GetStatisticsResponse> Statistics = Method<GetStatisticsRequest, GetStatisticsResponse>.From(Service.FindMethodByName("GetStatistics"));
-    public static readonly Method<StartReflectionPeriodRequest, StartReflectionPeriodResponse> StartReflection = Method<StartReflectionPeriodRequest, StartReflectionPeriodResponse>.From(Service.FindMethodByName("StartReflectionPeriod"));
-    public static readonly Method<RecordAangifteStatusRequest, RecordAangifteStatusResponse> Aangifte = Method<RecordAangifteStatusRequest, RecordAangifteStatusResponse>.From(Service.FindMethodByName("RecordAangifteStatus"));
-    public static readonly Method<RecordResidenceStatusRequest, RecordResidenceStatusResponse> Residence = Method<RecordResidenceStatusRequest, RecordResidenceStatusResponse>.From(Service.FindMethodByName("RecordResidenceStatus"));
-    public static readonly Method<LinkRecordsRequest, LinkRecordsResponse> Link = Method<LinkRecordsRequest, LinkRecordsResponse>.From(Service.FindMethodByName("LinkRecords"));
-    public static readonly Method<MergeRegistrationsRequest, MergeRegistrationsResponse> Merge = Method<MergeRegistrationsRequest, MergeRegistrationsResponse>.From(Service.FindMethodByName("MergeRegistrations"));
-    public static readonly Method<RecordConsentRequest, RecordConsentResponse> RecordConsent = Method<RecordConsentRequest, RecordConsentResponse>.From(Service.FindMethodByName("RecordConsent"));
-    public static readonly Method<ListConsentsRequest, ListConsentsResponse> ListConsents = Method<ListConsentsRequest, ListConsentsResponse>.From(Service.FindMethodByName("ListConsents"));
 
     private readonly ComponentHost _host;
 
@@ -83,7 +70,7 @@ public sealed class RegistryHost : IAsyncDisposable
         Events = events;
     }
 
-    public GrpcClient Client => _host.Client;
+    public GrpcChannel Channel => _host.Channel;
 
     public RegistryEvents Events { get; }
 

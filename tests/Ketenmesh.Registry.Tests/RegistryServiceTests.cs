@@ -3,7 +3,8 @@ using Chain.Events.V1;
 using Chain.Registry.V1;
 using Chain.Risk.V1;
 using Google.Protobuf;
-using Ketenmesh.Grpc;
+using Grpc.Core;
+using Ketenmesh.Testing;
 using static Ketenmesh.Registry.Tests.RegistryHost;
 using static Ketenmesh.Registry.Tests.RegistryTestData;
 
@@ -39,7 +40,7 @@ public sealed class RegistryServiceTests : IAsyncLifetime
         await _host.PublishAsync(Received("sig-a", key));
 
         var registered = await EventuallyAsync(() => _host.Events.Registered.FirstOrDefault(e => e.SourceSignalIds.Contains("sig-a")));
-        var registration = (await _host.Client.UnaryCall(Get, new GetRegistrationRequest { RegistrationId = registered.RegistrationId }, As("comensha"))).Registration;
+        var registration = (await _host.Channel.Registry().GetRegistrationAsync(new GetRegistrationRequest { RegistrationId = registered.RegistrationId }, As("comensha"))).Registration;
 
         Assert.Equal(VictimStatus.Possible, registration.Status);
         Assert.Equal(PartnerType.Police, registration.ReporterPartner);
@@ -60,7 +61,7 @@ public sealed class RegistryServiceTests : IAsyncLifetime
         await _host.PublishAsync(Received("sig-b2", passport, phone));
         await _host.PublishAsync(Assessed("sig-b2", RiskBand.Critical, EscalationFlag.AcuteDanger));
         var linked = await EventuallyAsync(() => _host.Events.Linked.FirstOrDefault(e => e.SignalId == "sig-b2"));
-        var byPhone = await _host.Client.UnaryCall(Find, new FindByLinkKeysRequest { LinkKeys = { phone } }, As("police"));
+        var byPhone = await _host.Channel.Registry().FindByLinkKeysAsync(new FindByLinkKeysRequest { LinkKeys = { phone } }, As("police"));
 
         Assert.Equal(first.RegistrationId, linked.RegistrationId);
         Assert.DoesNotContain(_host.Events.Registered, e => e.SourceSignalIds.Contains("sig-b2"));
@@ -93,7 +94,7 @@ public sealed class RegistryServiceTests : IAsyncLifetime
         await _host.PublishAsync(Assessed("sig-d", RiskBand.Low, EscalationFlag.Minor));
 
         var registered = await EventuallyAsync(() => _host.Events.Registered.FirstOrDefault(e => e.SourceSignalIds.Contains("sig-d")));
-        var registration = (await _host.Client.UnaryCall(Get, new GetRegistrationRequest { RegistrationId = registered.RegistrationId }, As("comensha"))).Registration;
+        var registration = (await _host.Channel.Registry().GetRegistrationAsync(new GetRegistrationRequest { RegistrationId = registered.RegistrationId }, As("comensha"))).Registration;
 
         Assert.True(registration.Person.Minor);
     }
@@ -105,7 +106,7 @@ public sealed class RegistryServiceTests : IAsyncLifetime
         await _host.PublishAsync(Assessed("sig-f", RiskBand.High));
         var registered = await EventuallyAsync(() => _host.Events.Registered.FirstOrDefault(e => e.SourceSignalIds.Contains("sig-f")));
 
-        await _host.Client.UnaryCall(Change, new ChangeStatusRequest { RegistrationId = registered.RegistrationId, NewStatus = VictimStatus.Closed, ClosureReason = RegistrationClosureReason.NotAVictim }, As("comensha"));
+        await _host.Channel.Registry().ChangeStatusAsync(new ChangeStatusRequest { RegistrationId = registered.RegistrationId, NewStatus = VictimStatus.Closed, ClosureReason = RegistrationClosureReason.NotAVictim }, As("comensha"));
         var closed = await EventuallyAsync(() => _host.Events.StatusChanged.FirstOrDefault(e => e.RegistrationId == registered.RegistrationId));
 
         Assert.Equal(VictimStatus.Possible, closed.PreviousStatus);
@@ -134,9 +135,9 @@ public sealed class RegistryServiceTests : IAsyncLifetime
     {
         var key = Key();
         var request = new RegisterVictimRequest { ClientRequestId = "cm-1", InitialStatus = VictimStatus.Possible, LinkKeys = { key }, Person = new PersonProfile { AgeAtRegistration = 19, AgeAtExploitationStart = 16 } };
-        var first = await _host.Client.UnaryCall(Register, request, As("comensha"));
-        var again = await _host.Client.UnaryCall(Register, request, As("comensha"));
-        var other = await _host.Client.UnaryCall(Register, new RegisterVictimRequest { ClientRequestId = "pol-1", InitialStatus = VictimStatus.Signalled, LinkKeys = { key } }, As("police"));
+        var first = await _host.Channel.Registry().RegisterVictimAsync(request, As("comensha"));
+        var again = await _host.Channel.Registry().RegisterVictimAsync(request, As("comensha"));
+        var other = await _host.Channel.Registry().RegisterVictimAsync(new RegisterVictimRequest { ClientRequestId = "pol-1", InitialStatus = VictimStatus.Signalled, LinkKeys = { key } }, As("police"));
 
         Assert.False(first.Duplicate);
         Assert.True(again.Duplicate);
@@ -148,15 +149,15 @@ public sealed class RegistryServiceTests : IAsyncLifetime
     [Fact]
     public async Task Status_moves_forward_identification_needs_an_investigator_and_stale_versions_are_refused()
     {
-        var registration = (await _host.Client.UnaryCall(Register, new RegisterVictimRequest { ClientRequestId = "cm-2", InitialStatus = VictimStatus.Signalled, LinkKeys = { Key() } }, As("comensha"))).Registration;
+        var registration = (await _host.Channel.Registry().RegisterVictimAsync(new RegisterVictimRequest { ClientRequestId = "cm-2", InitialStatus = VictimStatus.Signalled, LinkKeys = { Key() } }, As("comensha"))).Registration;
 
-        var presumed = (await _host.Client.UnaryCall(Change, new ChangeStatusRequest { RegistrationId = registration.RegistrationId, NewStatus = VictimStatus.Presumed, ExpectedVersion = registration.Version }, As("comensha"))).Registration;
-        var stale = await Assert.ThrowsAsync<RpcException>(() => _host.Client.UnaryCall(Change, new ChangeStatusRequest { RegistrationId = registration.RegistrationId, NewStatus = VictimStatus.Identified, ExpectedVersion = registration.Version }, As("police")).ResponseAsync);
-        var byCare = await Assert.ThrowsAsync<RpcException>(() => _host.Client.UnaryCall(Change, new ChangeStatusRequest { RegistrationId = registration.RegistrationId, NewStatus = VictimStatus.Identified }, As("comensha")).ResponseAsync);
-        var back = await Assert.ThrowsAsync<RpcException>(() => _host.Client.UnaryCall(Change, new ChangeStatusRequest { RegistrationId = registration.RegistrationId, NewStatus = VictimStatus.Possible }, As("comensha")).ResponseAsync);
-        var identified = (await _host.Client.UnaryCall(Change, new ChangeStatusRequest { RegistrationId = registration.RegistrationId, NewStatus = VictimStatus.Identified, ExpectedVersion = presumed.Version }, As("police"))).Registration;
-        var closed = (await _host.Client.UnaryCall(Change, new ChangeStatusRequest { RegistrationId = registration.RegistrationId, NewStatus = VictimStatus.Closed, ClosureReason = RegistrationClosureReason.CareCompleted }, As("comensha"))).Registration;
-        var afterClose = await Assert.ThrowsAsync<RpcException>(() => _host.Client.UnaryCall(Change, new ChangeStatusRequest { RegistrationId = registration.RegistrationId, NewStatus = VictimStatus.Identified }, As("police")).ResponseAsync);
+        var presumed = (await _host.Channel.Registry().ChangeStatusAsync(new ChangeStatusRequest { RegistrationId = registration.RegistrationId, NewStatus = VictimStatus.Presumed, ExpectedVersion = registration.Version }, As("comensha"))).Registration;
+        var stale = await Assert.ThrowsAsync<RpcException>(() => _host.Channel.Registry().ChangeStatusAsync(new ChangeStatusRequest { RegistrationId = registration.RegistrationId, NewStatus = VictimStatus.Identified, ExpectedVersion = registration.Version }, As("police")).ResponseAsync);
+        var byCare = await Assert.ThrowsAsync<RpcException>(() => _host.Channel.Registry().ChangeStatusAsync(new ChangeStatusRequest { RegistrationId = registration.RegistrationId, NewStatus = VictimStatus.Identified }, As("comensha")).ResponseAsync);
+        var back = await Assert.ThrowsAsync<RpcException>(() => _host.Channel.Registry().ChangeStatusAsync(new ChangeStatusRequest { RegistrationId = registration.RegistrationId, NewStatus = VictimStatus.Possible }, As("comensha")).ResponseAsync);
+        var identified = (await _host.Channel.Registry().ChangeStatusAsync(new ChangeStatusRequest { RegistrationId = registration.RegistrationId, NewStatus = VictimStatus.Identified, ExpectedVersion = presumed.Version }, As("police"))).Registration;
+        var closed = (await _host.Channel.Registry().ChangeStatusAsync(new ChangeStatusRequest { RegistrationId = registration.RegistrationId, NewStatus = VictimStatus.Closed, ClosureReason = RegistrationClosureReason.CareCompleted }, As("comensha"))).Registration;
+        var afterClose = await Assert.ThrowsAsync<RpcException>(() => _host.Channel.Registry().ChangeStatusAsync(new ChangeStatusRequest { RegistrationId = registration.RegistrationId, NewStatus = VictimStatus.Identified }, As("police")).ResponseAsync);
 
         Assert.Equal(VictimStatus.Presumed, presumed.Status);
         Assert.Equal(registration.Version + 1, presumed.Version);
@@ -171,11 +172,11 @@ public sealed class RegistryServiceTests : IAsyncLifetime
     [Fact]
     public async Task Bad_requests_say_which_field_is_wrong()
     {
-        var noKey = await Assert.ThrowsAsync<RpcException>(() => _host.Client.UnaryCall(Register, new RegisterVictimRequest { ClientRequestId = "x", InitialStatus = VictimStatus.Identified, LinkKeys = { new PersonLinkKey { Kind = LinkKeyKind.TravelDocument, KeyedHash = ByteString.CopyFromUtf8("NL1234567"), KeyId = "k" } } }, As("comensha")).ResponseAsync);
-        var missing = await Assert.ThrowsAsync<RpcException>(() => _host.Client.UnaryCall(Get, new GetRegistrationRequest { RegistrationId = "reg-none" }, As("comensha")).ResponseAsync);
-        var empty = await Assert.ThrowsAsync<RpcException>(() => _host.Client.UnaryCall(Find, new FindByLinkKeysRequest(), As("police")).ResponseAsync);
-        var statistics = await Assert.ThrowsAsync<RpcException>(() => _host.Client.UnaryCall(Statistics, new GetStatisticsRequest(), As("rapporteur")).ResponseAsync);
-        var nobody = await Assert.ThrowsAsync<RpcException>(() => _host.Client.UnaryCall(Get, new GetRegistrationRequest { RegistrationId = "reg-none" }).ResponseAsync);
+        var noKey = await Assert.ThrowsAsync<RpcException>(() => _host.Channel.Registry().RegisterVictimAsync(new RegisterVictimRequest { ClientRequestId = "x", InitialStatus = VictimStatus.Identified, LinkKeys = { new PersonLinkKey { Kind = LinkKeyKind.TravelDocument, KeyedHash = ByteString.CopyFromUtf8("NL1234567"), KeyId = "k" } } }, As("comensha")).ResponseAsync);
+        var missing = await Assert.ThrowsAsync<RpcException>(() => _host.Channel.Registry().GetRegistrationAsync(new GetRegistrationRequest { RegistrationId = "reg-none" }, As("comensha")).ResponseAsync);
+        var empty = await Assert.ThrowsAsync<RpcException>(() => _host.Channel.Registry().FindByLinkKeysAsync(new FindByLinkKeysRequest(), As("police")).ResponseAsync);
+        var statistics = await Assert.ThrowsAsync<RpcException>(() => _host.Channel.Registry().GetStatisticsAsync(new GetStatisticsRequest(), As("rapporteur")).ResponseAsync);
+        var nobody = await Assert.ThrowsAsync<RpcException>(() => _host.Channel.Registry().GetRegistrationAsync(new GetRegistrationRequest { RegistrationId = "reg-none" }).ResponseAsync);
 
         Assert.Equal(StatusCode.InvalidArgument, noKey.StatusCode);
         Assert.Contains("initial_status", noKey.Status.Detail);
@@ -192,10 +193,10 @@ public sealed class RegistryServiceTests : IAsyncLifetime
     {
         RegisterVictimRequest Request(string id, PersonProfile person) => new() { ClientRequestId = id, InitialStatus = VictimStatus.Possible, LinkKeys = { Key() }, Person = person };
 
-        var later = await Assert.ThrowsAsync<RpcException>(() => _host.Client.UnaryCall(Register, Request("age-1", new PersonProfile { AgeAtRegistration = 20, AgeAtExploitationStart = 22 }), As("comensha")).ResponseAsync);
-        var impossible = await Assert.ThrowsAsync<RpcException>(() => _host.Client.UnaryCall(Register, Request("age-2", new PersonProfile { AgeAtRegistration = 130, Nationalities = { new Nationality { CountryCode = "nigeria" } } }), As("comensha")).ResponseAsync);
-        var contradiction = await Assert.ThrowsAsync<RpcException>(() => _host.Client.UnaryCall(Register, Request("age-3", new PersonProfile { AgeAtExploitationStart = 19, Minor = true }), As("comensha")).ResponseAsync);
-        var registered = (await _host.Client.UnaryCall(Register, Request("age-4", new PersonProfile { AgeAtRegistration = 23, AgeAtExploitationStart = 15 }), As("comensha"))).Registration;
+        var later = await Assert.ThrowsAsync<RpcException>(() => _host.Channel.Registry().RegisterVictimAsync(Request("age-1", new PersonProfile { AgeAtRegistration = 20, AgeAtExploitationStart = 22 }), As("comensha")).ResponseAsync);
+        var impossible = await Assert.ThrowsAsync<RpcException>(() => _host.Channel.Registry().RegisterVictimAsync(Request("age-2", new PersonProfile { AgeAtRegistration = 130, Nationalities = { new Nationality { CountryCode = "nigeria" } } }), As("comensha")).ResponseAsync);
+        var contradiction = await Assert.ThrowsAsync<RpcException>(() => _host.Channel.Registry().RegisterVictimAsync(Request("age-3", new PersonProfile { AgeAtExploitationStart = 19, Minor = true }), As("comensha")).ResponseAsync);
+        var registered = (await _host.Channel.Registry().RegisterVictimAsync(Request("age-4", new PersonProfile { AgeAtRegistration = 23, AgeAtExploitationStart = 15 }), As("comensha"))).Registration;
 
         Assert.Contains("person.age_at_exploitation_start", later.Status.Detail);
         Assert.Contains("person.age_at_registration", impossible.Status.Detail);

@@ -1,7 +1,9 @@
+using Grpc.Core;
+using Ketenmesh.Testing;
 using Chain.Common.V1;
 using Chain.Registry.V1;
 using Google.Protobuf;
-using Ketenmesh.Grpc.Client;
+using Grpc.Net.Client;
 
 namespace Ketenmesh.Registry.Tests;
 
@@ -11,9 +13,9 @@ public static class RegistryTestData
     public static PersonLinkKey Key(LinkKeyKind kind = LinkKeyKind.TravelDocument) =>
         new() { Kind = kind, KeyedHash = ByteString.CopyFrom(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32)), KeyId = "chain-2026-1" };
 
-    public static async Task<Registration> RegisterAsync(GrpcClient client, string requestId, PersonProfile? person = null, ExploitationProfile? exploitation = null,
+    public static async Task<Registration> RegisterAsync(ChannelBase client, string requestId, PersonProfile? person = null, ExploitationProfile? exploitation = null,
         VictimStatus status = VictimStatus.Possible, params PersonLinkKey[] keys) =>
-        (await client.UnaryCall(RegistryHost.Register, new RegisterVictimRequest
+        (await client.Registry().RegisterVictimAsync(new RegisterVictimRequest
         {
             ClientRequestId = requestId,
             InitialStatus = status,

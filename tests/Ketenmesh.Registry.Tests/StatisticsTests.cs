@@ -1,6 +1,7 @@
 using Chain.Common.V1;
 using Chain.Registry.V1;
-using Ketenmesh.Grpc;
+using Grpc.Core;
+using Ketenmesh.Testing;
 using static Ketenmesh.Registry.Tests.RegistryHost;
 using static Ketenmesh.Registry.Tests.RegistryTestData;
 
@@ -17,12 +18,12 @@ public sealed class StatisticsTests : IAsyncLifetime
     public async Task DisposeAsync() => await _host.DisposeAsync();
 
     private async Task<Registration> PersonAsync(string id, FormOfExploitation form, string nationality, int ageAtStart = 25) =>
-        await RegisterAsync(_host.Client, id,
+        await RegisterAsync(_host.Channel, id,
             new PersonProfile { AgeAtExploitationStart = ageAtStart, Nationalities = { new Nationality { CountryCode = nationality, Basis = NationalityBasis.Documented } } },
             new ExploitationProfile { Form = form, Sector = form == FormOfExploitation.Labour ? Sector.AgricultureHorticulture : Sector.SexIndustry });
 
     private async Task<GetStatisticsResponse> StatisticsAsync(int from, int to, params StatisticsDimension[] groupBy) =>
-        await _host.Client.UnaryCall(Statistics, new GetStatisticsRequest { YearFrom = from, YearTo = to, GroupBy = { groupBy } }, As("rapporteur"));
+        await _host.Channel.Registry().GetStatisticsAsync(new GetStatisticsRequest { YearFrom = from, YearTo = to, GroupBy = { groupBy } }, As("rapporteur"));
 
     [Fact]
     public async Task Counts_are_per_person_after_merges_with_small_cells_withheld_and_never_worked_out_from_the_total()
@@ -40,7 +41,7 @@ public sealed class StatisticsTests : IAsyncLifetime
         await PersonAsync("c-0", FormOfExploitation.Criminal, "NL", ageAtStart: 16);
         await PersonAsync("c-1", FormOfExploitation.Criminal, "NL");
         var twice = await PersonAsync("s-dup", FormOfExploitation.Sexual, "NG");
-        await _host.Client.UnaryCall(RegistryHost.Merge, new MergeRegistrationsRequest
+        await _host.Channel.Registry().MergeRegistrationsAsync(new MergeRegistrationsRequest
         {
             ClientRequestId = "dup", SurvivingRegistrationId = persons[0].RegistrationId, MergedRegistrationIds = { twice.RegistrationId }, Reason = MergeReason.DuplicateReport,
         }, As("comensha"));

@@ -2,8 +2,8 @@ using System.Collections.Concurrent;
 using Chain.Common.V1;
 using Chain.Events.V1;
 using Chain.Risk.V1;
-using Ketenmesh.Grpc;
-using Ketenmesh.Grpc.Client;
+using Grpc.Core;
+using Grpc.Net.Client;
 using Ketenmesh.Messaging;
 using Ketenmesh.Testing;
 using MassTransit;
@@ -29,12 +29,7 @@ public sealed class RiskAssessedProbe(AssessedEvents events) : IConsumer<RiskAss
 /// <summary>The risk component hosted for real on a free loopback port, with a listener for what it publishes.</summary>
 public sealed class RiskHost : IAsyncDisposable
 {
-    private static readonly Google.Protobuf.Reflection.ServiceDescriptor Service = RiskReflection.Descriptor.FindTypeByName<Google.Protobuf.Reflection.ServiceDescriptor>("RiskAssessment");
 
-    public static readonly Method<GetAssessmentRequest, GetAssessmentResponse> Get = Method<GetAssessmentRequest, GetAssessmentResponse>.From(Service.FindMethodByName("GetAssessment"));
-    public static readonly Method<ExplainAssessmentRequest, ExplainAssessmentResponse> Explain = Method<ExplainAssessmentRequest, ExplainAssessmentResponse>.From(Service.FindMethodByName("ExplainAssessment"));
-    public static readonly Method<ListRuleSetsRequest, ListRuleSetsResponse> ListRuleSets = Method<ListRuleSetsRequest, ListRuleSetsResponse>.From(Service.FindMethodByName("ListRuleSets"));
-    public static readonly Method<ReassessOpenSignalsRequest, ReassessOpenSignalsResponse> Reassess = Method<ReassessOpenSignalsRequest, ReassessOpenSignalsResponse>.From(Service.FindMethodByName("ReassessOpenSignals"));
 
     private readonly ComponentHost _host;
 
@@ -44,7 +39,7 @@ public sealed class RiskHost : IAsyncDisposable
         Events = events;
     }
 
-    public GrpcClient Client => _host.Client;
+    public GrpcChannel Channel => _host.Channel;
 
     public AssessedEvents Events { get; }
 
@@ -93,7 +88,7 @@ public sealed class RiskHost : IAsyncDisposable
         {
             try
             {
-                return (await Client.UnaryCall(Get, new GetAssessmentRequest { SignalId = signalId, RuleSetVersion = version }, As("police"))).Assessment;
+                return (await Channel.Risk().GetAssessmentAsync(new GetAssessmentRequest { SignalId = signalId, RuleSetVersion = version }, As("police"))).Assessment;
             }
             catch (RpcException e) when (e.StatusCode == StatusCode.NotFound && DateTime.UtcNow < deadline)
             {

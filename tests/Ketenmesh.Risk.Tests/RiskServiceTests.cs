@@ -1,6 +1,7 @@
 using Chain.Common.V1;
 using Chain.Risk.V1;
-using Ketenmesh.Grpc;
+using Grpc.Core;
+using Ketenmesh.Testing;
 using Ketenmesh.Risk.Persistence;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
@@ -29,7 +30,7 @@ public sealed class RiskServiceTests : IAsyncLifetime
         await _host.PublishSignalAsync("sig-1", false, null, Indicator.LabourDocumentsConfiscated, Indicator.LabourHousingFromEmployer, Indicator.LabourTravelDebt);
 
         var assessment = await _host.AssessmentOfAsync("sig-1");
-        var explained = await _host.Client.UnaryCall(Explain, new ExplainAssessmentRequest { AssessmentId = assessment.AssessmentId }, As("police"));
+        var explained = await _host.Channel.Risk().ExplainAssessmentAsync(new ExplainAssessmentRequest { AssessmentId = assessment.AssessmentId }, As("police"));
 
         Assert.Equal(RiskBand.High, assessment.Band);
         Assert.Equal(Track.CriminalInvestigation, assessment.RecommendedTrack);
@@ -63,12 +64,12 @@ public sealed class RiskServiceTests : IAsyncLifetime
         var before = await _host.AssessmentOfAsync("sig-3");
         await _host.AssessmentOfAsync("sig-4");
 
-        var dry = await _host.Client.UnaryCall(Reassess, new ReassessOpenSignalsRequest { RuleSetVersion = "2026.2", DryRun = true }, As("comensha"));
-        var run = await _host.Client.UnaryCall(Reassess, new ReassessOpenSignalsRequest { RuleSetVersion = "2026.2" }, As("comensha"));
-        var again = await _host.Client.UnaryCall(Reassess, new ReassessOpenSignalsRequest { RuleSetVersion = "2026.2" }, As("comensha"));
+        var dry = await _host.Channel.Risk().ReassessOpenSignalsAsync(new ReassessOpenSignalsRequest { RuleSetVersion = "2026.2", DryRun = true }, As("comensha"));
+        var run = await _host.Channel.Risk().ReassessOpenSignalsAsync(new ReassessOpenSignalsRequest { RuleSetVersion = "2026.2" }, As("comensha"));
+        var again = await _host.Channel.Risk().ReassessOpenSignalsAsync(new ReassessOpenSignalsRequest { RuleSetVersion = "2026.2" }, As("comensha"));
         var after = await _host.AssessmentOfAsync("sig-3");
         var old = await _host.AssessmentOfAsync("sig-3", "2026.1");
-        var sets = await _host.Client.UnaryCall(ListRuleSets, new ListRuleSetsRequest(), As("comensha"));
+        var sets = await _host.Channel.Risk().ListRuleSetsAsync(new ListRuleSetsRequest(), As("comensha"));
 
         Assert.Equal(Track.Administrative, before.RecommendedTrack);
         Assert.Equal(Track.CriminalInvestigation, after.RecommendedTrack);
@@ -86,7 +87,7 @@ public sealed class RiskServiceTests : IAsyncLifetime
     [Fact]
     public async Task Signals_arriving_after_a_new_version_is_active_are_assessed_under_it()
     {
-        await _host.Client.UnaryCall(Reassess, new ReassessOpenSignalsRequest { RuleSetVersion = "2026.2" }, As("comensha"));
+        await _host.Channel.Risk().ReassessOpenSignalsAsync(new ReassessOpenSignalsRequest { RuleSetVersion = "2026.2" }, As("comensha"));
 
         await _host.PublishSignalAsync("sig-5", false, null, Indicator.FreedomNoControlOfEarnings);
 
@@ -98,12 +99,12 @@ public sealed class RiskServiceTests : IAsyncLifetime
     [Fact]
     public async Task Bad_requests_say_what_is_wrong()
     {
-        var noSignal = await Assert.ThrowsAsync<RpcException>(() => _host.Client.UnaryCall(Get, new GetAssessmentRequest(), As("police")).ResponseAsync);
-        var unknown = await Assert.ThrowsAsync<RpcException>(() => _host.Client.UnaryCall(Get, new GetAssessmentRequest { SignalId = "sig-none" }, As("police")).ResponseAsync);
-        var noVersion = await Assert.ThrowsAsync<RpcException>(() => _host.Client.UnaryCall(Reassess, new ReassessOpenSignalsRequest { RuleSetVersion = "1999.1" }, As("comensha")).ResponseAsync);
-        var page = await Assert.ThrowsAsync<RpcException>(() => _host.Client.UnaryCall(ListRuleSets, new ListRuleSetsRequest { PageSize = 1000 }, As("comensha")).ResponseAsync);
-        var explain = await Assert.ThrowsAsync<RpcException>(() => _host.Client.UnaryCall(Explain, new ExplainAssessmentRequest { AssessmentId = "as-none" }, As("police")).ResponseAsync);
-        var anonymous = await Assert.ThrowsAsync<RpcException>(() => _host.Client.UnaryCall(Get, new GetAssessmentRequest { SignalId = "sig-1" }).ResponseAsync);
+        var noSignal = await Assert.ThrowsAsync<RpcException>(() => _host.Channel.Risk().GetAssessmentAsync(new GetAssessmentRequest(), As("police")).ResponseAsync);
+        var unknown = await Assert.ThrowsAsync<RpcException>(() => _host.Channel.Risk().GetAssessmentAsync(new GetAssessmentRequest { SignalId = "sig-none" }, As("police")).ResponseAsync);
+        var noVersion = await Assert.ThrowsAsync<RpcException>(() => _host.Channel.Risk().ReassessOpenSignalsAsync(new ReassessOpenSignalsRequest { RuleSetVersion = "1999.1" }, As("comensha")).ResponseAsync);
+        var page = await Assert.ThrowsAsync<RpcException>(() => _host.Channel.Risk().ListRuleSetsAsync(new ListRuleSetsRequest { PageSize = 1000 }, As("comensha")).ResponseAsync);
+        var explain = await Assert.ThrowsAsync<RpcException>(() => _host.Channel.Risk().ExplainAssessmentAsync(new ExplainAssessmentRequest { AssessmentId = "as-none" }, As("police")).ResponseAsync);
+        var anonymous = await Assert.ThrowsAsync<RpcException>(() => _host.Channel.Risk().GetAssessmentAsync(new GetAssessmentRequest { SignalId = "sig-1" }).ResponseAsync);
 
         Assert.Equal(StatusCode.InvalidArgument, noSignal.StatusCode);
         Assert.Contains("signal_id", noSignal.Status.Detail);
@@ -118,8 +119,8 @@ public sealed class RiskServiceTests : IAsyncLifetime
     [Fact]
     public async Task Rule_sets_page_newest_first()
     {
-        var first = await _host.Client.UnaryCall(ListRuleSets, new ListRuleSetsRequest { PageSize = 1 }, As("comensha"));
-        var second = await _host.Client.UnaryCall(ListRuleSets, new ListRuleSetsRequest { PageSize = 1, PageToken = first.NextPageToken }, As("comensha"));
+        var first = await _host.Channel.Risk().ListRuleSetsAsync(new ListRuleSetsRequest { PageSize = 1 }, As("comensha"));
+        var second = await _host.Channel.Risk().ListRuleSetsAsync(new ListRuleSetsRequest { PageSize = 1, PageToken = first.NextPageToken }, As("comensha"));
 
         Assert.Equal("2026.2", first.RuleSets.Single().Version);
         Assert.Equal(RuleSetState.Draft, first.RuleSets.Single().State);

@@ -3,8 +3,8 @@ using System.Net.Sockets;
 using Chain.Policy.V1;
 using Ketenmesh.Gateway;
 using Ketenmesh.Gateway.Access;
-using Ketenmesh.Grpc;
-using Ketenmesh.Grpc.Client;
+using Grpc.Core;
+using Grpc.Net.Client;
 using Ketenmesh.Hosting;
 using Ketenmesh.Identity;
 using Ketenmesh.Identity.Domain;
@@ -18,8 +18,6 @@ namespace Ketenmesh.SharingPolicy.Tests;
 /// <summary>Identity, the sharing-policy service and a gateway following it, on loopback; the store on SQLite or PostgreSQL.</summary>
 public sealed class PolicyMesh : IAsyncDisposable
 {
-    private static readonly ServiceDescriptor Admin = PolicyReflection.Descriptor.FindTypeByName<ServiceDescriptor>("SharingPolicyAdmin");
-    private static readonly ServiceDescriptor Distribution = PolicyReflection.Descriptor.FindTypeByName<ServiceDescriptor>("PolicyDistribution");
 
     private readonly MeshApplication _mesh;
     private readonly GrpcChannel _channel;
@@ -32,10 +30,10 @@ public sealed class PolicyMesh : IAsyncDisposable
         _directory = directory;
         _database = database;
         _channel = GrpcChannel.ForAddress(policy);
-        Client = new GrpcClient(_channel);
+        Client = _channel;
     }
 
-    public GrpcClient Client { get; }
+    public ChannelBase Client { get; }
 
     public IServiceProvider Services => _mesh.App.Services;
 
@@ -81,12 +79,7 @@ public sealed class PolicyMesh : IAsyncDisposable
         return new CallOptions(new Metadata { { "authorization", "Bearer " + token } });
     }
 
-    public Task<TResponse> AdminAsync<TRequest, TResponse>(string method, TRequest request, CallOptions options)
-        where TRequest : class, Google.Protobuf.IMessage<TRequest>, new()
-        where TResponse : class, Google.Protobuf.IMessage<TResponse>, new() =>
-        Client.UnaryCall(Method<TRequest, TResponse>.From(Admin.FindMethodByName(method)), request, options).ResponseAsync;
-
-    public static Method<WatchPolicyRequest, WatchPolicyResponse> Watch { get; } = Method<WatchPolicyRequest, WatchPolicyResponse>.From(Distribution.FindMethodByName("WatchPolicy"));
+    public SharingPolicyAdmin.SharingPolicyAdminClient Admin => new(_channel);
 
     public CurrentPolicy GatewayPolicy => Services.GetRequiredService<CurrentPolicy>();
 

@@ -3,10 +3,11 @@ using Chain.Common.V1;
 using Chain.Policy.V1;
 using Google.Protobuf.WellKnownTypes;
 using Google.Rpc;
-using Ketenmesh.Grpc;
+using Grpc.Core;
+using Ketenmesh.Testing;
 using Ketenmesh.Policy;
-using Status = Ketenmesh.Grpc.Status;
-using StatusCode = Ketenmesh.Grpc.StatusCode;
+using Status = Grpc.Core.Status;
+using StatusCode = Grpc.Core.StatusCode;
 
 namespace Ketenmesh.SharingPolicy.Tests;
 
@@ -30,10 +31,10 @@ public sealed class SharingPolicyTests
     public async Task The_author_cannot_approve_but_a_second_officer_can(string provider)
     {
         await using var mesh = await PolicyMesh.StartAsync(provider);
-        var draft = (await mesh.AdminAsync<DraftGrantRequest, DraftGrantResponse>("DraftGrant", new() { Grant = CareGrant() }, mesh.As("privacy-officer-1"))).Version;
+        var draft = (await mesh.Admin.DraftGrantAsync(new() { Grant = CareGrant() }, mesh.As("privacy-officer-1"))).Version;
 
-        var own = await Assert.ThrowsAsync<RpcException>(() => mesh.AdminAsync<ApproveGrantRequest, ApproveGrantResponse>("ApproveGrant", new() { VersionHash = draft.VersionHash }, mesh.As("privacy-officer-1")));
-        var approved = (await mesh.AdminAsync<ApproveGrantRequest, ApproveGrantResponse>("ApproveGrant", new() { VersionHash = draft.VersionHash }, mesh.As("privacy-officer-2"))).Version;
+        var own = await Assert.ThrowsAsync<RpcException>(() => mesh.Admin.ApproveGrantAsync(new() { VersionHash = draft.VersionHash }, mesh.As("privacy-officer-1")).ResponseAsync);
+        var approved = (await mesh.Admin.ApproveGrantAsync(new() { VersionHash = draft.VersionHash }, mesh.As("privacy-officer-2"))).Version;
 
         Assert.Equal(StatusCode.PermissionDenied, own.StatusCode);
         Assert.Contains("Four eyes", own.Status.Detail);
@@ -47,9 +48,9 @@ public sealed class SharingPolicyTests
     {
         await using var mesh = await PolicyMesh.StartAsync(provider);
 
-        var first = (await mesh.AdminAsync<DraftGrantRequest, DraftGrantResponse>("DraftGrant", new() { Grant = CareGrant() }, mesh.As("privacy-officer-1"))).Version;
-        var again = (await mesh.AdminAsync<DraftGrantRequest, DraftGrantResponse>("DraftGrant", new() { Grant = CareGrant() }, mesh.As("privacy-officer-2"))).Version;
-        var history = await mesh.AdminAsync<GetGrantRequest, GetGrantResponse>("GetGrant", new() { GrantId = "care-shelter-lookup" }, mesh.As("privacy-officer-1"));
+        var first = (await mesh.Admin.DraftGrantAsync(new() { Grant = CareGrant() }, mesh.As("privacy-officer-1"))).Version;
+        var again = (await mesh.Admin.DraftGrantAsync(new() { Grant = CareGrant() }, mesh.As("privacy-officer-2"))).Version;
+        var history = await mesh.Admin.GetGrantAsync(new() { GrantId = "care-shelter-lookup" }, mesh.As("privacy-officer-1"));
 
         Assert.Equal(GrantVersionHash.Compute(CareGrant()), first.VersionHash);
         Assert.Equal(first.VersionHash, again.VersionHash);
@@ -63,13 +64,13 @@ public sealed class SharingPolicyTests
     {
         await using var mesh = await PolicyMesh.StartAsync(provider);
         await WaitAsync(() => mesh.GatewayPolicy.Value.Revision == 1, TimeSpan.FromSeconds(10));
-        var draft = (await mesh.AdminAsync<DraftGrantRequest, DraftGrantResponse>("DraftGrant", new() { Grant = CareGrant() }, mesh.As("privacy-officer-1"))).Version;
-        await mesh.AdminAsync<ApproveGrantRequest, ApproveGrantResponse>("ApproveGrant", new() { VersionHash = draft.VersionHash }, mesh.As("privacy-officer-2"));
+        var draft = (await mesh.Admin.DraftGrantAsync(new() { Grant = CareGrant() }, mesh.As("privacy-officer-1"))).Version;
+        await mesh.Admin.ApproveGrantAsync(new() { VersionHash = draft.VersionHash }, mesh.As("privacy-officer-2"));
 
-        var published = (await mesh.AdminAsync<PublishPolicyRequest, PublishPolicyResponse>("PublishPolicy", new(), mesh.As("privacy-officer-1"))).Snapshot;
+        var published = (await mesh.Admin.PublishPolicyAsync(new(), mesh.As("privacy-officer-1"))).Snapshot;
         var applied = await WaitAsync(() => mesh.GatewayPolicy.Value.Grants.Any(g => g.GrantId == "care-shelter-lookup"), TimeSpan.FromSeconds(5));
-        await mesh.AdminAsync<RevokeGrantRequest, RevokeGrantResponse>("RevokeGrant", new() { GrantId = "care-shelter-lookup", Reason = "covenant ended" }, mesh.As("privacy-officer-2"));
-        var afterRevoke = (await mesh.AdminAsync<PublishPolicyRequest, PublishPolicyResponse>("PublishPolicy", new(), mesh.As("privacy-officer-2"))).Snapshot;
+        await mesh.Admin.RevokeGrantAsync(new() { GrantId = "care-shelter-lookup", Reason = "covenant ended" }, mesh.As("privacy-officer-2"));
+        var afterRevoke = (await mesh.Admin.PublishPolicyAsync(new(), mesh.As("privacy-officer-2"))).Snapshot;
         var revoked = await WaitAsync(() => mesh.GatewayPolicy.Value.Grants.All(g => g.GrantId != "care-shelter-lookup"), TimeSpan.FromSeconds(5));
 
         Assert.Equal(2, published.Revision);
@@ -87,10 +88,8 @@ public sealed class SharingPolicyTests
         await using var mesh = await PolicyMesh.StartAsync(provider);
         var officer = mesh.As("privacy-officer-1");
 
-        var care = await mesh.AdminAsync<SimulateAccessRequest, SimulateAccessResponse>("SimulateAccess",
-            new() { PartnerId = "care", Purpose = Purpose.VictimCare, Method = "chain.registry.v1.VictimRegistry/GetRegistration" }, officer);
-        var rapporteur = await mesh.AdminAsync<SimulateAccessRequest, SimulateAccessResponse>("SimulateAccess",
-            new() { PartnerId = "rapporteur", Purpose = Purpose.Statistics, Method = "chain.registry.v1.VictimRegistry/GetRegistration" }, officer);
+        var care = await mesh.Admin.SimulateAccessAsync(new() { PartnerId = "care", Purpose = Purpose.VictimCare, Method = "chain.registry.v1.VictimRegistry/GetRegistration" }, officer);
+        var rapporteur = await mesh.Admin.SimulateAccessAsync(new() { PartnerId = "rapporteur", Purpose = Purpose.Statistics, Method = "chain.registry.v1.VictimRegistry/GetRegistration" }, officer);
 
         Assert.Equal(AccessDecision.Allowed, care.Decision);
         Assert.Equal("care-victim-care", care.GrantId);
@@ -106,12 +105,12 @@ public sealed class SharingPolicyTests
     public async Task Simulation_with_a_candidate_shows_its_effect_before_it_is_published(string provider)
     {
         await using var mesh = await PolicyMesh.StartAsync(provider);
-        var draft = (await mesh.AdminAsync<DraftGrantRequest, DraftGrantResponse>("DraftGrant", new() { Grant = CareGrant() }, mesh.As("privacy-officer-1"))).Version;
+        var draft = (await mesh.Admin.DraftGrantAsync(new() { Grant = CareGrant() }, mesh.As("privacy-officer-1"))).Version;
         var request = new SimulateAccessRequest { PartnerId = "care", Purpose = Purpose.VictimCare, Method = "chain.shelter.v1.ShelterCapacity/ListWaitingList" };
 
-        var now = await mesh.AdminAsync<SimulateAccessRequest, SimulateAccessResponse>("SimulateAccess", request, mesh.As("privacy-officer-2"));
+        var now = await mesh.Admin.SimulateAccessAsync(request, mesh.As("privacy-officer-2"));
         request.CandidateVersionHash = draft.VersionHash;
-        var with = await mesh.AdminAsync<SimulateAccessRequest, SimulateAccessResponse>("SimulateAccess", request, mesh.As("privacy-officer-2"));
+        var with = await mesh.Admin.SimulateAccessAsync(request, mesh.As("privacy-officer-2"));
 
         Assert.Equal(AccessDecision.Denied, now.Decision);
         Assert.Equal(AccessDecision.Allowed, with.Decision);
@@ -125,12 +124,12 @@ public sealed class SharingPolicyTests
         var mesh = await PolicyMesh.StartAsync(provider);
         var directory = mesh.Directory;
         var database = mesh.Database;
-        var first = await mesh.AdminAsync<ListGrantsRequest, ListGrantsResponse>("ListGrants", new() { State = GrantState.Published }, mesh.As("privacy-officer-1"));
+        var first = await mesh.Admin.ListGrantsAsync(new() { State = GrantState.Published }, mesh.As("privacy-officer-1"));
         await mesh.StopAsync();
 
         await using var restarted = await PolicyMesh.StartAsync(provider, directory, database);
-        var second = await restarted.AdminAsync<ListGrantsRequest, ListGrantsResponse>("ListGrants", new(), restarted.As("privacy-officer-1"));
-        using var call = restarted.Client.ServerStreamingCall(PolicyMesh.Watch, new WatchPolicyRequest());
+        var second = await restarted.Admin.ListGrantsAsync(new(), restarted.As("privacy-officer-1"));
+        using var call = restarted.Client.PolicyDistribution().WatchPolicy(new WatchPolicyRequest());
         Assert.True(await call.ResponseStream.MoveNext(CancellationToken.None));
 
         Assert.Equal(29, first.Versions.Count);
@@ -143,13 +142,13 @@ public sealed class SharingPolicyTests
     public async Task Watchers_receive_a_publication_as_it_happens(string provider)
     {
         await using var mesh = await PolicyMesh.StartAsync(provider);
-        using var call = mesh.Client.ServerStreamingCall(PolicyMesh.Watch, new WatchPolicyRequest { KnownRevision = 1 });
+        using var call = mesh.Client.PolicyDistribution().WatchPolicy(new WatchPolicyRequest { KnownRevision = 1 });
         var next = call.ResponseStream.MoveNext(CancellationToken.None);
         await Task.Delay(200);
         Assert.False(next.IsCompleted, "a watcher that knows revision 1 must not get it again");
 
         var started = Stopwatch.StartNew();
-        await mesh.AdminAsync<PublishPolicyRequest, PublishPolicyResponse>("PublishPolicy", new(), mesh.As("privacy-officer-1"));
+        await mesh.Admin.PublishPolicyAsync(new(), mesh.As("privacy-officer-1"));
         Assert.True(await next);
 
         Assert.Equal(2, call.ResponseStream.Current.Snapshot.Revision);

@@ -1,3 +1,4 @@
+using Ketenmesh.Testing;
 using Chain.Events.V1;
 using Chain.Signals.V1;
 using MassTransit;
@@ -25,9 +26,9 @@ public sealed class AnonymousChannelTests : IAsyncLifetime
     [InlineData("police")]
     public async Task A_tip_from_the_anonymous_line_is_kept_without_place_or_time_of_day(string partner)
     {
-        var submitted = await _host.Client.UnaryCall(Submit, new SubmitSignalRequest { ClientRequestId = "mma-1", Observation = Observations.AnonymousTip() }, As(partner));
-        var retried = await _host.Client.UnaryCall(Submit, new SubmitSignalRequest { ClientRequestId = "mma-1", Observation = Observations.AnonymousTip() }, As(partner));
-        var read = (await _host.Client.UnaryCall(Get, new GetSignalRequest { SignalId = submitted.Signal.SignalId }, As(partner))).Signal;
+        var submitted = await _host.Channel.Intake().SubmitSignalAsync(new SubmitSignalRequest { ClientRequestId = "mma-1", Observation = Observations.AnonymousTip() }, As(partner));
+        var retried = await _host.Channel.Intake().SubmitSignalAsync(new SubmitSignalRequest { ClientRequestId = "mma-1", Observation = Observations.AnonymousTip() }, As(partner));
+        var read = (await _host.Channel.Intake().GetSignalAsync(new GetSignalRequest { SignalId = submitted.Signal.SignalId }, As(partner))).Signal;
         var received = await _host.Events.WaitForAsync(e => e.SignalId == read.SignalId, TimeSpan.FromSeconds(5));
 
         Assert.Null(read.Observation.Municipality);
@@ -49,7 +50,7 @@ public sealed class AnonymousChannelTests : IAsyncLifetime
         var closed = read;
         for (var deadline = DateTime.UtcNow.AddSeconds(10); closed.Status != SignalStatus.Closed && DateTime.UtcNow < deadline; await Task.Delay(25))
         {
-            closed = (await _host.Client.UnaryCall(Get, new GetSignalRequest { SignalId = read.SignalId }, As(partner))).Signal;
+            closed = (await _host.Channel.Intake().GetSignalAsync(new GetSignalRequest { SignalId = read.SignalId }, As(partner))).Signal;
         }
         Assert.Equal(SignalStatus.Closed, closed.Status);
         Assert.Equal(TimeSpan.Zero, closed.StatusChangedAt.ToDateTime().TimeOfDay);
@@ -59,7 +60,7 @@ public sealed class AnonymousChannelTests : IAsyncLifetime
     [Fact]
     public async Task A_signal_from_another_channel_keeps_its_place_and_time()
     {
-        var submitted = await _host.Client.UnaryCall(Submit, new SubmitSignalRequest { ClientRequestId = "pol-1", Observation = Observations.PoliceCheck() }, As("police"));
+        var submitted = await _host.Channel.Intake().SubmitSignalAsync(new SubmitSignalRequest { ClientRequestId = "pol-1", Observation = Observations.PoliceCheck() }, As("police"));
 
         Assert.Equal("GM0363", submitted.Signal.Observation.Municipality.Code);
         Assert.Equal('7', submitted.Signal.SignalId["sig-".Length + 12]);

@@ -1,8 +1,10 @@
+using Grpc.Core;
+using Ketenmesh.Testing;
 using Microsoft.EntityFrameworkCore;
 using Chain.Common.V1;
 using Chain.Events.V1;
 using Chain.Signals.V1;
-using Ketenmesh.Grpc.Client;
+using Grpc.Net.Client;
 using MassTransit;
 using Microsoft.Extensions.DependencyInjection;
 using static Ketenmesh.Signals.Tests.SignalsHost;
@@ -15,7 +17,7 @@ public sealed class FeedbackTests : IAsyncLifetime
     private readonly string _dataDirectory = Directory.CreateTempSubdirectory("ketenmesh-signals-").FullName;
     private SignalsHost _host = null!;
 
-    private GrpcClient Client => _host.Client;
+    private ChannelBase Client => _host.Channel;
 
     public async Task InitializeAsync() => _host = await StartEmbeddedAsync(_dataDirectory);
 
@@ -26,7 +28,7 @@ public sealed class FeedbackTests : IAsyncLifetime
     }
 
     private async Task<Signal> SubmitAsync(string partner, string requestId) =>
-        (await Client.UnaryCall(Submit, new SubmitSignalRequest { ClientRequestId = requestId, Observation = Observations.LabourInspection() }, As(partner))).Signal;
+        (await Client.Intake().SubmitSignalAsync(new SubmitSignalRequest { ClientRequestId = requestId, Observation = Observations.LabourInspection() }, As(partner))).Signal;
 
     private Task PublishAsync<T>(T message, Guid? messageId = null) where T : class =>
         _host.Services.GetRequiredService<IBus>().Publish(message, c => c.MessageId = messageId ?? Guid.NewGuid());
@@ -42,7 +44,7 @@ public sealed class FeedbackTests : IAsyncLifetime
         var deadline = DateTime.UtcNow.AddSeconds(10);
         while (true)
         {
-            var signal = (await Client.UnaryCall(Get, new GetSignalRequest { SignalId = signalId }, As(partner))).Signal;
+            var signal = (await Client.Intake().GetSignalAsync(new GetSignalRequest { SignalId = signalId }, As(partner))).Signal;
             if (until(signal) || DateTime.UtcNow > deadline)
             {
                 return signal;
@@ -55,7 +57,7 @@ public sealed class FeedbackTests : IAsyncLifetime
     public async Task An_assessment_then_a_registration_reach_the_signal_and_its_watcher()
     {
         var signal = await SubmitAsync("inspectorate", "fb-1");
-        using var watch = Client.ServerStreamingCall(Watch, new WatchMySignalsRequest(), As("inspectorate"));
+        using var watch = Client.Intake().WatchMySignals(new WatchMySignalsRequest(), As("inspectorate"));
         // The service answers with headers once the watch is in place: nothing after that is missed.
         await watch.ResponseHeadersAsync;
 
@@ -104,7 +106,7 @@ public sealed class FeedbackTests : IAsyncLifetime
         await PublishAsync(Assessed(signal.SignalId, Track.Administrative), messageId);
         var after = await WaitForAsync("police", signal.SignalId, s => s.Status == SignalStatus.Assessed);
         await Task.Delay(300);
-        var settled = (await Client.UnaryCall(Get, new GetSignalRequest { SignalId = signal.SignalId }, As("police"))).Signal;
+        var settled = (await Client.Intake().GetSignalAsync(new GetSignalRequest { SignalId = signal.SignalId }, As("police"))).Signal;
 
         Assert.Equal(SignalStatus.Assessed, after.Status);
         Assert.Equal(signal.Version + 1, settled.Version);
@@ -137,7 +139,7 @@ public sealed class FeedbackTests : IAsyncLifetime
         });
         var moved = await WaitForAsync("police", signal.SignalId, s => s.Outcome.RegistrationId == "reg-kept");
         await Task.Delay(300);
-        var notClosedByTheMerge = (await Client.UnaryCall(Get, new GetSignalRequest { SignalId = signal.SignalId }, As("police"))).Signal;
+        var notClosedByTheMerge = (await Client.Intake().GetSignalAsync(new GetSignalRequest { SignalId = signal.SignalId }, As("police"))).Signal;
 
         await PublishAsync(new VictimStatusChanged
         {
@@ -164,8 +166,8 @@ public sealed class FeedbackTests : IAsyncLifetime
     /// <summary>A watch on <paramref name="watched"/> hears news that <paramref name="other"/> consumed, and news both carried, each once.</summary>
     internal static async Task WatchAcrossReplicasAsync(SignalsHost watched, SignalsHost other)
     {
-        var signal = (await watched.Client.UnaryCall(Submit, new SubmitSignalRequest { ClientRequestId = $"fb-{Guid.NewGuid():N}", Observation = Observations.LabourInspection() }, As("inspectorate"))).Signal;
-        using var watch = watched.Client.ServerStreamingCall(Watch, new WatchMySignalsRequest(), As("inspectorate"));
+        var signal = (await watched.Channel.Intake().SubmitSignalAsync(new SubmitSignalRequest { ClientRequestId = $"fb-{Guid.NewGuid():N}", Observation = Observations.LabourInspection() }, As("inspectorate"))).Signal;
+        using var watch = watched.Channel.Intake().WatchMySignals(new WatchMySignalsRequest(), As("inspectorate"));
         await watch.ResponseHeadersAsync;
 
         await other.Services.GetRequiredService<IBus>().Publish(Assessed(signal.SignalId, Track.Care));

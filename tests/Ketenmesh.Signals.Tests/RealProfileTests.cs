@@ -43,7 +43,7 @@ public sealed class RealProfileTests : IAsyncLifetime
             {
                 Assert.Equal(1, await _broker.CloseConnectionsOfAsync("signals"));
             }
-            var response = await host.Client.UnaryCall(Submit, new SubmitSignalRequest { ClientRequestId = $"raid-{i}", Observation = Observations.LabourInspection(i) }, As("inspectorate"));
+            var response = await host.Channel.Intake().SubmitSignalAsync(new SubmitSignalRequest { ClientRequestId = $"raid-{i}", Observation = Observations.LabourInspection(i) }, As("inspectorate"));
             accepted.Add(response.Signal.SignalId);
         }
 
@@ -57,8 +57,7 @@ public sealed class RealProfileTests : IAsyncLifetime
         var accepted = new HashSet<string>();
         await using (var first = await StartAsync(Settings(), _events, listenOnBus: false))
         {
-            var submissions = Enumerable.Range(0, 80).Select(i => first.Client.UnaryCall(Submit,
-                new SubmitSignalRequest { ClientRequestId = $"stop-{i}", Observation = Observations.LabourInspection(i) }, As("inspectorate")).ResponseAsync);
+            var submissions = Enumerable.Range(0, 80).Select(i => first.Channel.Intake().SubmitSignalAsync(new SubmitSignalRequest { ClientRequestId = $"stop-{i}", Observation = Observations.LabourInspection(i) }, As("inspectorate")).ResponseAsync);
             foreach (var response in await Task.WhenAll(submissions))
             {
                 accepted.Add(response.Signal.SignalId);
@@ -68,7 +67,7 @@ public sealed class RealProfileTests : IAsyncLifetime
         await using var second = await StartAsync(Settings(), _events, listenOnBus: false);
         var received = await _events.WaitForAsync(80, TimeSpan.FromSeconds(60));
         Assert.Equal(accepted, received.Select(e => e.SignalId).ToHashSet());
-        var read = await second.Client.UnaryCall(List, new ListMySignalsRequest { PageSize = 100 }, As("inspectorate"));
+        var read = await second.Channel.Intake().ListMySignalsAsync(new ListMySignalsRequest { PageSize = 100 }, As("inspectorate"));
         Assert.Equal(80, read.Signals.Count);
     }
 }

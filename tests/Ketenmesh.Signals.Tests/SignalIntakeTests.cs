@@ -1,8 +1,9 @@
 using Chain.Common.V1;
 using Chain.Signals.V1;
 using Google.Rpc;
-using Ketenmesh.Grpc;
-using Ketenmesh.Grpc.Client;
+using Grpc.Core;
+using Ketenmesh.Testing;
+using Grpc.Net.Client;
 using static Ketenmesh.Signals.Tests.SignalsHost;
 
 namespace Ketenmesh.Signals.Tests;
@@ -13,7 +14,7 @@ public sealed class SignalIntakeTests : IAsyncLifetime
     private readonly string _dataDirectory = Directory.CreateTempSubdirectory("ketenmesh-signals-").FullName;
     private SignalsHost _host = null!;
 
-    private GrpcClient Client => _host.Client;
+    private ChannelBase Client => _host.Channel;
 
     public async Task InitializeAsync() => _host = await StartEmbeddedAsync(_dataDirectory);
 
@@ -26,12 +27,12 @@ public sealed class SignalIntakeTests : IAsyncLifetime
     [Fact]
     public async Task Submitted_signal_is_stored_and_read_back_by_its_reporter()
     {
-        var submitted = await Client.UnaryCall(Submit, new SubmitSignalRequest { ClientRequestId = "insp-2026-0001", Observation = Observations.LabourInspection() }, As("inspectorate"));
+        var submitted = await Client.Intake().SubmitSignalAsync(new SubmitSignalRequest { ClientRequestId = "insp-2026-0001", Observation = Observations.LabourInspection() }, As("inspectorate"));
         Assert.False(submitted.Duplicate);
         Assert.Equal(SignalStatus.Received, submitted.Signal.Status);
         Assert.Equal(PartnerType.Inspectorate, submitted.Signal.ReporterPartner);
 
-        var read = await Client.UnaryCall(Get, new GetSignalRequest { SignalId = submitted.Signal.SignalId }, As("inspectorate"));
+        var read = await Client.Intake().GetSignalAsync(new GetSignalRequest { SignalId = submitted.Signal.SignalId }, As("inspectorate"));
         Assert.Equal(submitted.Signal, read.Signal);
         Assert.Equal(Observations.LabourInspection(), read.Signal.Observation);
     }
@@ -40,8 +41,8 @@ public sealed class SignalIntakeTests : IAsyncLifetime
     public async Task Resubmission_with_the_same_client_request_id_returns_the_same_signal_marked_duplicate()
     {
         var request = new SubmitSignalRequest { ClientRequestId = "pol-77", Observation = Observations.PoliceCheck() };
-        var first = await Client.UnaryCall(Submit, request, As("police"));
-        var second = await Client.UnaryCall(Submit, request, As("police"));
+        var first = await Client.Intake().SubmitSignalAsync(request, As("police"));
+        var second = await Client.Intake().SubmitSignalAsync(request, As("police"));
         Assert.True(second.Duplicate);
         Assert.Equal(first.Signal.SignalId, second.Signal.SignalId);
 
@@ -55,8 +56,8 @@ public sealed class SignalIntakeTests : IAsyncLifetime
     public async Task Same_client_request_id_from_two_partners_is_two_signals()
     {
         var request = new SubmitSignalRequest { ClientRequestId = "shared-1", Observation = Observations.PoliceCheck() };
-        var police = await Client.UnaryCall(Submit, request, As("police"));
-        var kmar = await Client.UnaryCall(Submit, request, As("kmar"));
+        var police = await Client.Intake().SubmitSignalAsync(request, As("police"));
+        var kmar = await Client.Intake().SubmitSignalAsync(request, As("kmar"));
         Assert.False(kmar.Duplicate);
         Assert.NotEqual(police.Signal.SignalId, kmar.Signal.SignalId);
     }
@@ -64,9 +65,8 @@ public sealed class SignalIntakeTests : IAsyncLifetime
     [Fact]
     public async Task Reusing_a_client_request_id_for_a_different_signal_is_already_exists()
     {
-        await Client.UnaryCall(Submit, new SubmitSignalRequest { ClientRequestId = "pol-78", Observation = Observations.PoliceCheck() }, As("police"));
-        var error = await Assert.ThrowsAsync<RpcException>(() => Client.UnaryCall(Submit,
-            new SubmitSignalRequest { ClientRequestId = "pol-78", Observation = Observations.LabourInspection() }, As("police")).ResponseAsync);
+        await Client.Intake().SubmitSignalAsync(new SubmitSignalRequest { ClientRequestId = "pol-78", Observation = Observations.PoliceCheck() }, As("police"));
+        var error = await Assert.ThrowsAsync<RpcException>(() => Client.Intake().SubmitSignalAsync(new SubmitSignalRequest { ClientRequestId = "pol-78", Observation = Observations.LabourInspection() }, As("police")).ResponseAsync);
         Assert.Equal(StatusCode.AlreadyExists, error.StatusCode);
         Assert.Contains("pol-78", error.Status.Detail);
     }
@@ -75,7 +75,7 @@ public sealed class SignalIntakeTests : IAsyncLifetime
     public async Task Concurrent_resubmissions_create_exactly_one_signal_and_one_event()
     {
         var request = new SubmitSignalRequest { ClientRequestId = "raid-retry", Observation = Observations.LabourInspection() };
-        var responses = await Task.WhenAll(Enumerable.Range(0, 16).Select(_ => Client.UnaryCall(Submit, request, As("inspectorate")).ResponseAsync));
+        var responses = await Task.WhenAll(Enumerable.Range(0, 16).Select(_ => Client.Intake().SubmitSignalAsync(request, As("inspectorate")).ResponseAsync));
         Assert.Single(responses.Select(r => r.Signal.SignalId).Distinct());
         Assert.Single(responses, r => !r.Duplicate);
         await _host.Events.WaitForAsync(1, TimeSpan.FromSeconds(5));
@@ -90,7 +90,7 @@ public sealed class SignalIntakeTests : IAsyncLifetime
         observation.ObservedOn = new Date { Year = 2031, Month = 1, Day = 1 };
         observation.Channel = SignalChannel.Unspecified;
         var error = await Assert.ThrowsAsync<RpcException>(() =>
-            Client.UnaryCall(Submit, new SubmitSignalRequest { ClientRequestId = "bad id", Observation = observation }, As("police")).ResponseAsync);
+            Client.Intake().SubmitSignalAsync(new SubmitSignalRequest { ClientRequestId = "bad id", Observation = observation }, As("police")).ResponseAsync);
         Assert.Equal(StatusCode.InvalidArgument, error.StatusCode);
         var violations = error.GetRpcStatus()!.GetDetail<BadRequest>()!.FieldViolations.Select(v => v.Field).ToList();
         Assert.Equal(["client_request_id", "observation.channel", "observation.observed_on.year"], violations);
@@ -101,18 +101,18 @@ public sealed class SignalIntakeTests : IAsyncLifetime
     public async Task Call_without_partner_identity_is_unauthenticated_and_stores_nothing()
     {
         var error = await Assert.ThrowsAsync<RpcException>(() =>
-            Client.UnaryCall(Submit, new SubmitSignalRequest { ClientRequestId = "anon-1", Observation = Observations.PoliceCheck() }).ResponseAsync);
+            Client.Intake().SubmitSignalAsync(new SubmitSignalRequest { ClientRequestId = "anon-1", Observation = Observations.PoliceCheck() }).ResponseAsync);
         Assert.Equal(StatusCode.Unauthenticated, error.StatusCode);
-        var list = await Client.UnaryCall(List, new ListMySignalsRequest(), As("police"));
+        var list = await Client.Intake().ListMySignalsAsync(new ListMySignalsRequest(), As("police"));
         Assert.Empty(list.Signals);
     }
 
     [Fact]
     public async Task Another_partners_signal_is_not_found_so_its_existence_does_not_leak()
     {
-        var submitted = await Client.UnaryCall(Submit, new SubmitSignalRequest { ClientRequestId = "pol-1", Observation = Observations.PoliceCheck() }, As("police"));
+        var submitted = await Client.Intake().SubmitSignalAsync(new SubmitSignalRequest { ClientRequestId = "pol-1", Observation = Observations.PoliceCheck() }, As("police"));
         var error = await Assert.ThrowsAsync<RpcException>(() =>
-            Client.UnaryCall(Get, new GetSignalRequest { SignalId = submitted.Signal.SignalId }, As("municipality")).ResponseAsync);
+            Client.Intake().GetSignalAsync(new GetSignalRequest { SignalId = submitted.Signal.SignalId }, As("municipality")).ResponseAsync);
         Assert.Equal(StatusCode.NotFound, error.StatusCode);
     }
 
@@ -122,17 +122,17 @@ public sealed class SignalIntakeTests : IAsyncLifetime
         var mine = new List<string>();
         for (var i = 0; i < 23; i++)
         {
-            var response = await Client.UnaryCall(Submit, new SubmitSignalRequest { ClientRequestId = $"insp-{i}", Observation = Observations.LabourInspection(i) }, As("inspectorate"));
+            var response = await Client.Intake().SubmitSignalAsync(new SubmitSignalRequest { ClientRequestId = $"insp-{i}", Observation = Observations.LabourInspection(i) }, As("inspectorate"));
             mine.Add(response.Signal.SignalId);
         }
-        await Client.UnaryCall(Submit, new SubmitSignalRequest { ClientRequestId = "pol-x", Observation = Observations.PoliceCheck() }, As("police"));
+        await Client.Intake().SubmitSignalAsync(new SubmitSignalRequest { ClientRequestId = "pol-x", Observation = Observations.PoliceCheck() }, As("police"));
 
         var seen = new List<string>();
         var token = "";
         var pages = 0;
         do
         {
-            var page = await Client.UnaryCall(List, new ListMySignalsRequest { PageSize = 10, PageToken = token }, As("inspectorate"));
+            var page = await Client.Intake().ListMySignalsAsync(new ListMySignalsRequest { PageSize = 10, PageToken = token }, As("inspectorate"));
             seen.AddRange(page.Signals.Select(s => s.SignalId));
             token = page.NextPageToken;
             pages++;
@@ -146,9 +146,9 @@ public sealed class SignalIntakeTests : IAsyncLifetime
     [Fact]
     public async Task List_filters_by_status()
     {
-        await Client.UnaryCall(Submit, new SubmitSignalRequest { ClientRequestId = "pol-2", Observation = Observations.PoliceCheck() }, As("police"));
-        var received = await Client.UnaryCall(List, new ListMySignalsRequest { StatusFilter = { SignalStatus.Received } }, As("police"));
-        var closed = await Client.UnaryCall(List, new ListMySignalsRequest { StatusFilter = { SignalStatus.Closed } }, As("police"));
+        await Client.Intake().SubmitSignalAsync(new SubmitSignalRequest { ClientRequestId = "pol-2", Observation = Observations.PoliceCheck() }, As("police"));
+        var received = await Client.Intake().ListMySignalsAsync(new ListMySignalsRequest { StatusFilter = { SignalStatus.Received } }, As("police"));
+        var closed = await Client.Intake().ListMySignalsAsync(new ListMySignalsRequest { StatusFilter = { SignalStatus.Closed } }, As("police"));
         Assert.Single(received.Signals);
         Assert.Empty(closed.Signals);
     }
@@ -159,7 +159,7 @@ public sealed class SignalIntakeTests : IAsyncLifetime
     public async Task Page_token_not_handed_out_by_us_is_invalid_argument(string token)
     {
         var error = await Assert.ThrowsAsync<RpcException>(() =>
-            Client.UnaryCall(List, new ListMySignalsRequest { PageToken = token }, As("police")).ResponseAsync);
+            Client.Intake().ListMySignalsAsync(new ListMySignalsRequest { PageToken = token }, As("police")).ResponseAsync);
         Assert.Equal(StatusCode.InvalidArgument, error.StatusCode);
         Assert.Equal("page_token", error.GetRpcStatus()!.GetDetail<BadRequest>()!.FieldViolations.Single().Field);
     }
@@ -168,7 +168,7 @@ public sealed class SignalIntakeTests : IAsyncLifetime
     public async Task Page_size_above_the_maximum_is_invalid_argument()
     {
         var error = await Assert.ThrowsAsync<RpcException>(() =>
-            Client.UnaryCall(List, new ListMySignalsRequest { PageSize = 501 }, As("police")).ResponseAsync);
+            Client.Intake().ListMySignalsAsync(new ListMySignalsRequest { PageSize = 501 }, As("police")).ResponseAsync);
         Assert.Equal(StatusCode.InvalidArgument, error.StatusCode);
     }
 
@@ -178,7 +178,7 @@ public sealed class SignalIntakeTests : IAsyncLifetime
         var ids = new HashSet<string>();
         for (var i = 0; i < 40; i++)
         {
-            var response = await Client.UnaryCall(Submit, new SubmitSignalRequest { ClientRequestId = $"insp-ev-{i}", Observation = Observations.LabourInspection(i) }, As("inspectorate"));
+            var response = await Client.Intake().SubmitSignalAsync(new SubmitSignalRequest { ClientRequestId = $"insp-ev-{i}", Observation = Observations.LabourInspection(i) }, As("inspectorate"));
             ids.Add(response.Signal.SignalId);
         }
         var events = await _host.Events.WaitForAsync(40, TimeSpan.FromSeconds(10));
@@ -196,7 +196,7 @@ public sealed class SignalIntakeTests : IAsyncLifetime
     {
         var observation = Observations.LabourInspection(7);
         observation.MinorSuspected = true;
-        var response = await Client.UnaryCall(Submit, new SubmitSignalRequest { ClientRequestId = "insp-facts-1", Observation = observation }, As("inspectorate"));
+        var response = await Client.Intake().SubmitSignalAsync(new SubmitSignalRequest { ClientRequestId = "insp-facts-1", Observation = observation }, As("inspectorate"));
 
         var received = (await _host.Events.WaitForAsync(e => e.SignalId == response.Signal.SignalId, TimeSpan.FromSeconds(10)));
 
@@ -213,7 +213,7 @@ public sealed class SignalIntakeTests : IAsyncLifetime
     [Fact]
     public async Task Batch_answers_each_item_as_it_goes_with_running_progress()
     {
-        using var call = Client.DuplexStreamingCall(Batch, As("inspectorate"));
+        using var call = Client.Intake().SubmitSignalBatch(As("inspectorate"));
         var answers = new List<SubmitSignalBatchResponse>();
         for (var i = 0; i < 8; i++)
         {
@@ -241,7 +241,7 @@ public sealed class SignalIntakeTests : IAsyncLifetime
     [Fact]
     public async Task Batch_written_all_at_once_is_committed_in_groups_with_every_item_answered_in_order_and_published_once()
     {
-        using var call = Client.DuplexStreamingCall(Batch, As("inspectorate"));
+        using var call = Client.Intake().SubmitSignalBatch(As("inspectorate"));
         const int Items = 250;
         for (var i = 0; i < Items; i++)
         {
@@ -280,17 +280,17 @@ public sealed class SignalIntakeTests : IAsyncLifetime
         Assert.Equal(stored.Order(), _host.Events.SignalsReceived.Select(e => e.Event.SignalId).Order());
         foreach (var id in stored.Take(5).Append(stored[^1]))
         {
-            Assert.Equal(id, (await Client.UnaryCall(Get, new GetSignalRequest { SignalId = id }, As("inspectorate"))).Signal.SignalId);
+            Assert.Equal(id, (await Client.Intake().GetSignalAsync(new GetSignalRequest { SignalId = id }, As("inspectorate"))).Signal.SignalId);
         }
     }
 
     [Fact]
     public async Task Watch_streams_the_callers_new_signals_and_not_other_partners()
     {
-        using var watch = Client.ServerStreamingCall(Watch, new WatchMySignalsRequest(), As("police"));
+        using var watch = Client.Intake().WatchMySignals(new WatchMySignalsRequest(), As("police"));
         await watch.ResponseHeadersAsync;
-        await Client.UnaryCall(Submit, new SubmitSignalRequest { ClientRequestId = "kmar-1", Observation = Observations.PoliceCheck() }, As("kmar"));
-        var mine = await Client.UnaryCall(Submit, new SubmitSignalRequest { ClientRequestId = "pol-w", Observation = Observations.PoliceCheck() }, As("police"));
+        await Client.Intake().SubmitSignalAsync(new SubmitSignalRequest { ClientRequestId = "kmar-1", Observation = Observations.PoliceCheck() }, As("kmar"));
+        var mine = await Client.Intake().SubmitSignalAsync(new SubmitSignalRequest { ClientRequestId = "pol-w", Observation = Observations.PoliceCheck() }, As("police"));
 
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
         Assert.True(await watch.ResponseStream.MoveNext(timeout.Token));
@@ -302,10 +302,10 @@ public sealed class SignalIntakeTests : IAsyncLifetime
     [Fact]
     public async Task Accepted_signal_survives_a_restart_of_the_service()
     {
-        var submitted = await Client.UnaryCall(Submit, new SubmitSignalRequest { ClientRequestId = "pol-durable", Observation = Observations.PoliceCheck() }, As("police"));
+        var submitted = await Client.Intake().SubmitSignalAsync(new SubmitSignalRequest { ClientRequestId = "pol-durable", Observation = Observations.PoliceCheck() }, As("police"));
         await _host.DisposeAsync();
         _host = await StartEmbeddedAsync(_dataDirectory);
-        var read = await Client.UnaryCall(Get, new GetSignalRequest { SignalId = submitted.Signal.SignalId }, As("police"));
+        var read = await Client.Intake().GetSignalAsync(new GetSignalRequest { SignalId = submitted.Signal.SignalId }, As("police"));
         Assert.Equal(submitted.Signal, read.Signal);
     }
 }

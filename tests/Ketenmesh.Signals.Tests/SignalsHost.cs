@@ -1,8 +1,8 @@
 using System.Collections.Concurrent;
 using Chain.Events.V1;
 using Chain.Signals.V1;
-using Ketenmesh.Grpc;
-using Ketenmesh.Grpc.Client;
+using Grpc.Core;
+using Grpc.Net.Client;
 using Ketenmesh.Testing;
 using MassTransit;
 using Microsoft.Extensions.DependencyInjection;
@@ -56,14 +56,7 @@ public sealed class SignalReceivedProbe(ReceivedEvents events) : IConsumer<Signa
 /// <summary>The signals component plus a downstream listener, hosted for real on a free loopback port.</summary>
 public sealed class SignalsHost : IAsyncDisposable
 {
-    private static readonly Google.Protobuf.Reflection.ServiceDescriptor Service =
-        SignalsReflection.Descriptor.FindTypeByName<Google.Protobuf.Reflection.ServiceDescriptor>("SignalIntake");
 
-    public static readonly Method<SubmitSignalRequest, SubmitSignalResponse> Submit = Method<SubmitSignalRequest, SubmitSignalResponse>.From(Service.FindMethodByName("SubmitSignal"));
-    public static readonly Method<GetSignalRequest, GetSignalResponse> Get = Method<GetSignalRequest, GetSignalResponse>.From(Service.FindMethodByName("GetSignal"));
-    public static readonly Method<ListMySignalsRequest, ListMySignalsResponse> List = Method<ListMySignalsRequest, ListMySignalsResponse>.From(Service.FindMethodByName("ListMySignals"));
-    public static readonly Method<SubmitSignalBatchRequest, SubmitSignalBatchResponse> Batch = Method<SubmitSignalBatchRequest, SubmitSignalBatchResponse>.From(Service.FindMethodByName("SubmitSignalBatch"));
-    public static readonly Method<WatchMySignalsRequest, WatchMySignalsResponse> Watch = Method<WatchMySignalsRequest, WatchMySignalsResponse>.From(Service.FindMethodByName("WatchMySignals"));
 
     private readonly ComponentHost _host;
 
@@ -73,7 +66,7 @@ public sealed class SignalsHost : IAsyncDisposable
         Events = events;
     }
 
-    public GrpcClient Client => _host.Client;
+    public GrpcChannel Channel => _host.Channel;
 
     public ReceivedEvents Events { get; }
 

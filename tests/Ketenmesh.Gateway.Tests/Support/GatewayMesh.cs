@@ -2,8 +2,8 @@ using Ketenmesh.Testing;
 using Chain.Common.V1;
 using Chain.Policy.V1;
 using Ketenmesh.Gateway.Access;
-using Ketenmesh.Grpc;
-using Ketenmesh.Grpc.Client;
+using Grpc.Core;
+using Grpc.Net.Client;
 using Ketenmesh.Hosting;
 using Ketenmesh.Identity;
 using Ketenmesh.Identity.Domain;
@@ -36,7 +36,6 @@ sealed class GatewayMesh : IAsyncDisposable
         Upstream = upstream;
         Policy = policy;
         _channel = GrpcChannel.ForAddress(gateway);
-        Client = new GrpcClient(_channel);
         Raw = new RawGrpc(gateway);
     }
 
@@ -49,7 +48,7 @@ sealed class GatewayMesh : IAsyncDisposable
 
     public PublishedPolicy Policy { get; }
 
-    public GrpcClient Client { get; }
+    public GrpcChannel Channel => _channel;
 
     public RawGrpc Raw { get; }
 

@@ -1,8 +1,8 @@
 using System.Threading.Channels;
 using Chain.Policy.V1;
-using Ketenmesh.Grpc;
-using Ketenmesh.Grpc.Server;
+using Grpc.Core;
 using Ketenmesh.Hosting;
+using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -13,7 +13,7 @@ namespace Ketenmesh.Gateway.Tests.Support;
 /// The policy distribution side of the sharing-policy service, serving whatever snapshot a test
 /// publishes; the gateway follows it over real gRPC exactly as it follows the real service.
 /// </summary>
-sealed class PublishedPolicy(PolicySnapshot initial)
+sealed class PublishedPolicy(PolicySnapshot initial) : PolicyDistribution.PolicyDistributionBase
 {
     private readonly object _gate = new();
     private readonly List<Channel<PolicySnapshot>> _watchers = [];
@@ -32,10 +32,10 @@ sealed class PublishedPolicy(PolicySnapshot initial)
         }
     }
 
-    public Task<GetPolicyResponse> GetPolicy(GetPolicyRequest request, ServerCallContext context) =>
+    public override Task<GetPolicyResponse> GetPolicy(GetPolicyRequest request, ServerCallContext context) =>
         Task.FromResult(new GetPolicyResponse { Snapshot = Current });
 
-    public async Task WatchPolicy(WatchPolicyRequest request, IServerStreamWriter<WatchPolicyResponse> responses, ServerCallContext context)
+    public override async Task WatchPolicy(WatchPolicyRequest request, IServerStreamWriter<WatchPolicyResponse> responses, ServerCallContext context)
     {
         var channel = Channel.CreateUnbounded<PolicySnapshot>();
         lock (_gate)
@@ -76,7 +76,7 @@ sealed class PublishedPolicy(PolicySnapshot initial)
 
         public void MapEndpoints(IEndpointRouteBuilder endpoints)
         {
-            endpoints.MapGrpcService<PublishedPolicy>(PolicyReflection.Descriptor.FindTypeByName<Google.Protobuf.Reflection.ServiceDescriptor>("PolicyDistribution"));
+            endpoints.MapGrpcService<PublishedPolicy>();
         }
     }
 }

@@ -1,3 +1,4 @@
+using Grpc.Net.Client;
 using System.IO.Compression;
 using System.Net;
 using Google.Protobuf;

@@ -1,3 +1,4 @@
+using Grpc.Net.Client;
 using Google.Protobuf;
 using Google.Protobuf.Reflection;
 using Grpc.Health.V1;

@@ -1,3 +1,4 @@
+using Grpc.Net.Client;
 using Ketenmesh.Grpc.Client;
 using Ketenmesh.Grpc.Tests.Support;
 using Ketenmesh.Testing.V1;

@@ -1,3 +1,4 @@
+using Grpc.Net.Client;
 using System.Diagnostics;
 using System.Text.Json.Nodes;
 using Google.Protobuf;
