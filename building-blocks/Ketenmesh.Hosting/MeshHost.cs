@@ -30,6 +30,7 @@ public static class MeshHost
         {
             app.MapGrpcHealthAndReflection(portScoped: false);
         }
+        app.Services.GetRequiredService<ServiceCatalog>().Load(app);
         return new MeshApplication(app, new Dictionary<IMeshComponent, EndpointOptions> { [component] = endpoint });
     }
 
@@ -66,6 +67,7 @@ public static class MeshHost
                 port.MapGrpcHealthAndReflection(portScoped: true);
             }
         }
+        app.Services.GetRequiredService<ServiceCatalog>().Load(app);
         return new MeshApplication(app, endpoints);
     }
 

@@ -4,14 +4,15 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
 
 namespace Ketenmesh.Hosting.GrpcServer;
 
 /// <summary>
 /// grpc-dotnet as every component uses it: limits from the <c>Grpc</c> configuration section, our
-/// cross-cutting steps as interceptors (outermost first: refusals to statuses, request validation, the
-/// caller partner), health from the readiness checks and reflection.
+/// cross-cutting steps as interceptors (outermost first: streams end at shutdown, refusals to statuses,
+/// request validation, the caller partner), health from the readiness checks and reflection.
 /// </summary>
 public static class ChainGrpc
 {
@@ -22,6 +23,7 @@ public static class ChainGrpc
         var grpc = services.AddGrpc(options =>
         {
             configuration.GetSection(ConfigurationSection).Bind(options);
+            options.Interceptors.Add<StreamsEndAtShutdown>();
             options.Interceptors.Add<RefusalInterceptor>();
             options.Interceptors.Add<RequestValidationInterceptor>();
             options.Interceptors.Add<CallerPartnerInterceptor>();
@@ -32,7 +34,9 @@ public static class ChainGrpc
         services.AddSingleton<PortReflectionAlpha>();
         services.AddGrpcHealthChecks();
         services.AddSingleton<IPostConfigureOptions<GrpcHealthChecksOptions>, HealthServiceMapping>();
-        services.AddHealthChecks().AddCheck<DrainingCheck>("draining", tags: [Persistence.Readiness.Tag]);
+        services.AddHealthChecks()
+            .AddCheck<DrainingCheck>("draining", tags: [Persistence.Readiness.Tag])
+            .AddCheck(ProcessHealth.AliveCheck, () => HealthCheckResult.Healthy());
         return grpc;
     }
 

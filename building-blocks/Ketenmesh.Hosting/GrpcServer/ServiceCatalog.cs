@@ -1,4 +1,5 @@
 using Grpc.AspNetCore.Server;
+using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using ServiceDescriptor = Google.Protobuf.Reflection.ServiceDescriptor;
 
@@ -9,11 +10,19 @@ namespace Ketenmesh.Hosting.GrpcServer;
 /// One process may host several components on their own ports (embedded profile); reflection and health
 /// on a port speak only of that port's services, as if each component were its own server.
 /// </summary>
-public sealed class ServiceCatalog(EndpointDataSource endpoints)
+public sealed class ServiceCatalog
 {
     private IReadOnlyList<(ServiceDescriptor Service, IReadOnlyList<string> Hosts)>? _services;
 
-    public IReadOnlyList<(ServiceDescriptor Service, IReadOnlyList<string> Hosts)> Services => _services ??= Read();
+    /// <summary>
+    /// Read once every component has mapped its endpoints, before the host starts: health (whose options
+    /// name every service) and reflection are built after that, when the endpoints are not yet attached
+    /// to routing.
+    /// </summary>
+    public IReadOnlyList<(ServiceDescriptor Service, IReadOnlyList<string> Hosts)> Services =>
+        _services ?? throw new InvalidOperationException("The gRPC service catalog is read before the host has mapped its endpoints (MeshHost loads it).");
+
+    public void Load(IEndpointRouteBuilder mapped) => _services = Read(mapped.DataSources.SelectMany(d => d.Endpoints));
 
     /// <summary>Every service that answers on <paramref name="localPort"/>.</summary>
     public IReadOnlyList<ServiceDescriptor> On(int localPort) =>
@@ -22,8 +31,8 @@ public sealed class ServiceCatalog(EndpointDataSource endpoints)
             .DistinctBy(s => s.FullName)
             .ToList();
 
-    private List<(ServiceDescriptor, IReadOnlyList<string>)> Read() =>
-        endpoints.Endpoints
+    private static List<(ServiceDescriptor, IReadOnlyList<string>)> Read(IEnumerable<Endpoint> endpoints) =>
+        endpoints
             .Select(e => (Grpc: e.Metadata.GetMetadata<GrpcMethodMetadata>(), Hosts: e.Metadata.GetMetadata<IHostMetadata>()?.Hosts ?? []))
             .Where(e => e.Grpc is not null)
             .GroupBy(e => (e.Grpc!.ServiceType, string.Join(",", e.Hosts)))
