@@ -25,7 +25,8 @@ public sealed class RawHttp2 : IDisposable
 
     public RawHttp2(Uri address, HttpMessageHandler? handler = null)
     {
-        _client = new HttpClient(handler ?? new SocketsHttpHandler(), disposeHandler: true) { BaseAddress = address };
+        // Every hand-made request must end in an answer or a reset: a hang fails the test after 20 s instead of stalling the run.
+        _client = new HttpClient(handler ?? new SocketsHttpHandler(), disposeHandler: true) { BaseAddress = address, Timeout = TimeSpan.FromSeconds(20) };
     }
 
     public static byte[] Frame(IMessage message, byte flag = 0) => Frame(message.ToByteArray(), flag);

@@ -62,7 +62,17 @@ public sealed class BufCurlTests(TestServerFixture fixture) : IClassFixture<Test
         using var process = Process.Start(info)!;
         var output = process.StandardOutput.ReadToEndAsync();
         var error = process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync();
+        // buf curl has no deadline of its own here: a server that never answers must fail the test, not hang it.
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        try
+        {
+            await process.WaitForExitAsync(timeout.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"buf curl {string.Join(' ', arguments)} did not finish within 60 s.");
+        }
         return (process.ExitCode, await output, await error);
     }
 }

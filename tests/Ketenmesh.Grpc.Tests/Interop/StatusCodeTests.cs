@@ -1,5 +1,5 @@
+using Grpc.Core;
 using Grpc.Net.Client;
-using Ketenmesh.Grpc.Client;
 using Ketenmesh.Grpc.Tests.Support;
 using Ketenmesh.Testing.V1;
 using Xunit;
@@ -45,7 +45,7 @@ public sealed class StatusCodeTests(TestServerFixture ours, PythonServerFixture 
         foreach (var address in new[] { ours.Server.Address, python.Server.Address, node.Server.Address })
         {
             using var channel = GrpcChannel.ForAddress(address);
-            var error = await Assert.ThrowsAsync<RpcException>(() => new GrpcClient(channel).UnaryCall(Methods.Echo,
+            var error = await Assert.ThrowsAsync<RpcException>(() => channel.Interop().EchoAsync(
                 new EchoRequest { Status = new StatusToReturn { Code = code, Message = $"status {code} für Zoë" } }).ResponseAsync);
             Assert.Equal((StatusCode)code, error.StatusCode);
             Assert.Equal($"status {code} für Zoë", error.Status.Detail);

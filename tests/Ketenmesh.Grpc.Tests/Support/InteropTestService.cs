@@ -2,10 +2,9 @@ using System.Collections.Concurrent;
 using Google.Protobuf;
 using Google.Protobuf.WellKnownTypes;
 using Google.Rpc;
-using Ketenmesh.Grpc;
+using Grpc.Core;
 using Ketenmesh.Testing.V1;
-using Status = Ketenmesh.Grpc.Status;
-using StatusCode = Ketenmesh.Grpc.StatusCode;
+using Status = Grpc.Core.Status;
 
 namespace Ketenmesh.Grpc.Tests.Support;
 
@@ -16,11 +15,11 @@ public sealed class ProbeRegistry
 }
 
 /// <summary>Our implementation of the interop test service, with the same semantics as the python and node peers.</summary>
-public sealed class InteropTestService(ProbeRegistry probes)
+public sealed class InteropTestService(ProbeRegistry probes) : Ketenmesh.Testing.V1.InteropTestService.InteropTestServiceBase
 {
-    public Task<Empty> Empty(Empty request, ServerCallContext context) => Task.FromResult(new Empty());
+    public override Task<Empty> Empty(Empty request, ServerCallContext context) => Task.FromResult(new Empty());
 
-    public async Task<EchoResponse> Echo(EchoRequest request, ServerCallContext context)
+    public override async Task<EchoResponse> Echo(EchoRequest request, ServerCallContext context)
     {
         if (request.ProbeId.Length > 0)
         {
@@ -77,7 +76,7 @@ public sealed class InteropTestService(ProbeRegistry probes)
         };
     }
 
-    public async Task Count(CountRequest request, IServerStreamWriter<StreamItem> responseStream, ServerCallContext context)
+    public override async Task Count(CountRequest request, IServerStreamWriter<StreamItem> responseStream, ServerCallContext context)
     {
         var payload = ByteString.CopyFrom(Enumerable.Repeat((byte)'a', request.Size).ToArray());
         for (var i = 0; i < request.Count; i++)
@@ -94,7 +93,7 @@ public sealed class InteropTestService(ProbeRegistry probes)
         }
     }
 
-    public async Task<CollectResponse> Collect(IAsyncStreamReader<StreamItem> requestStream, ServerCallContext context)
+    public override async Task<CollectResponse> Collect(IAsyncStreamReader<StreamItem> requestStream, ServerCallContext context)
     {
         var response = new CollectResponse();
         await foreach (var item in requestStream.ReadAllAsync(context.CancellationToken))
@@ -105,7 +104,7 @@ public sealed class InteropTestService(ProbeRegistry probes)
         return response;
     }
 
-    public async Task Converse(IAsyncStreamReader<StreamItem> requestStream, IServerStreamWriter<StreamItem> responseStream, ServerCallContext context)
+    public override async Task Converse(IAsyncStreamReader<StreamItem> requestStream, IServerStreamWriter<StreamItem> responseStream, ServerCallContext context)
     {
         await foreach (var item in requestStream.ReadAllAsync(context.CancellationToken))
         {
@@ -113,7 +112,7 @@ public sealed class InteropTestService(ProbeRegistry probes)
         }
     }
 
-    public Task<WasCancelledResponse> WasCancelled(WasCancelledRequest request, ServerCallContext context) =>
+    public override Task<WasCancelledResponse> WasCancelled(WasCancelledRequest request, ServerCallContext context) =>
         Task.FromResult(probes.Probes.TryGetValue(request.ProbeId, out var cancelled)
             ? new WasCancelledResponse { Seen = true, Cancelled = cancelled }
             : new WasCancelledResponse());

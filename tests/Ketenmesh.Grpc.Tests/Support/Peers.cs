@@ -18,7 +18,15 @@ public sealed record Peer(string Name, string Executable, string Script)
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        await process.WaitForExitAsync(timeout.Token);
+        try
+        {
+            await process.WaitForExitAsync(timeout.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"{Name} client did not finish '{scenario}' within 60 s.");
+        }
         var output = (await stdout).Trim();
         if (process.ExitCode != 0 || output.Length == 0)
         {
