@@ -15,6 +15,8 @@ internal sealed class StreamsEndAtShutdown(IHostApplicationLifetime lifetime) : 
 {
     private const string HttpContextKey = "__HttpContext";
 
+    private static readonly string HealthWatch = "/" + global::Grpc.Health.V1.Health.Descriptor.FullName + "/";
+
     public override Task ServerStreamingServerHandler<TRequest, TResponse>(
         TRequest request, IServerStreamWriter<TResponse> responseStream, ServerCallContext context, ServerStreamingServerMethod<TRequest, TResponse> continuation) =>
         UntilStoppingAsync(context, stoppable => continuation(request, responseStream, stoppable));
@@ -25,6 +27,12 @@ internal sealed class StreamsEndAtShutdown(IHostApplicationLifetime lifetime) : 
 
     private async Task UntilStoppingAsync(ServerCallContext context, Func<ServerCallContext, Task> handler)
     {
+        if (context.Method.StartsWith(HealthWatch, StringComparison.Ordinal))
+        {
+            // Grpc.AspNetCore.HealthChecks ends its own watches at shutdown, after telling them NOT_SERVING.
+            await handler(context);
+            return;
+        }
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken, lifetime.ApplicationStopping);
         // grpc-dotnet finds the HttpContext of a wrapped call context under this key of its user state.
         context.UserState[HttpContextKey] = context.GetHttpContext();

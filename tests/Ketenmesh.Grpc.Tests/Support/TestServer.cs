@@ -102,6 +102,7 @@ public sealed class TestServer : IAsyncDisposable
         }
         map?.Invoke(app);
         app.MapGrpcHealthAndReflection(portScoped: false);
+        app.Services.GetRequiredService<ServiceCatalog>().Load(app);
         await app.StartAsync();
         var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses
             .Select(a => new Uri(a.Replace("[::]", "127.0.0.1", StringComparison.Ordinal))).ToList();
