@@ -31,6 +31,7 @@ public static class Telemetry
             .WithTracing(tracing => tracing
                 .AddSource(OwnSources, MassTransit)
                 .AddAspNetCoreInstrumentation()
+                .AddGrpcClientInstrumentation()
                 .AddHttpClientInstrumentation()
                 .AddNpgsql())
             .WithMetrics(metrics => metrics

@@ -55,6 +55,12 @@ public static class ServiceCollectionExtensions
         services.AddMassTransit(bus =>
         {
             bus.SetEndpointNameFormatter(new ComponentEndpointNameFormatter(queues));
+            // Readiness reads the bus through BusReadiness (stricter); MassTransit's check stays for diagnostics.
+            bus.ConfigureHealthCheckOptions(health =>
+            {
+                health.Tags.Clear();
+                health.Tags.Add("masstransit");
+            });
             bus.AddConfigureEndpointsCallback((_, queueName, endpoint) => ConfigureReceiveEndpoint(queueName, endpoint, options));
             switch (options.Transport)
             {
@@ -92,6 +98,7 @@ public static class ServiceCollectionExtensions
 
         // A service should not report started while its consumers are not listening yet.
         services.AddOptions<MassTransitHostOptions>().Configure(host => host.WaitUntilStarted = true);
+        services.AddHealthChecks().AddCheck<BusReadiness>("bus", tags: [Persistence.Readiness.Tag]);
         if (options.Transport == MessagingTransport.RabbitMq)
         {
             services.TryAddSingleton<IProcessExit, EnvironmentProcessExit>();

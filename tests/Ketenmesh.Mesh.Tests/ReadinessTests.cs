@@ -58,7 +58,7 @@ public sealed class ReadinessTests : IAsyncLifetime
         await ExpectAsync(client, "", ServingStatus.Serving, restarted);
 
         // Its log says what happened, not the SQL it ran (which polls every second and may carry literals).
-        Assert.Contains("Readiness NotServing", registry.Output);
+        Assert.Contains("Readiness NOT_SERVING", registry.Output);
         Assert.DoesNotContain("Executed DbCommand", registry.Output);
     }
 

@@ -152,10 +152,11 @@ sealed class GatewayMesh : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        Raw.Dispose();
-        _channel.Dispose();
+        // Stopped before its clients: a call still open hears how the mesh ended it, not that its channel went away.
         await _mesh.App.StopAsync();
         await _mesh.App.DisposeAsync();
+        Raw.Dispose();
+        _channel.Dispose();
         await Upstream.DisposeAsync();
         try
         {
