@@ -31,6 +31,7 @@ public sealed class RiskComponent : IMeshComponent
         services.AddSingleton(RuleSetLibrary.Embedded());
         services.AddScoped<Assessor>();
         services.AddScoped<RiskAssessmentService>();
+        services.AddRiskRequestValidators();
     }
 
     public void MapEndpoints(IEndpointRouteBuilder endpoints) =>

@@ -128,4 +128,17 @@ public sealed class RiskServiceTests : IAsyncLifetime
         Assert.Equal(RuleSetState.Active, second.RuleSets.Single().State);
         Assert.Empty(second.NextPageToken);
     }
+
+    [Fact]
+    public async Task A_request_without_its_signal_is_refused_field_by_field_and_an_anonymous_one_learns_nothing()
+    {
+        var missing = await Assert.ThrowsAsync<RpcException>(() => _host.Channel.Risk().GetAssessmentAsync(new GetAssessmentRequest(), As("police")).ResponseAsync);
+        var anonymous = await Assert.ThrowsAsync<RpcException>(() => _host.Channel.Risk().GetAssessmentAsync(new GetAssessmentRequest()).ResponseAsync);
+
+        Assert.Equal(StatusCode.InvalidArgument, missing.StatusCode);
+        var violation = Assert.Single(missing.GetRpcStatus()!.GetDetail<Google.Rpc.BadRequest>()!.FieldViolations);
+        Assert.Equal("signal_id", violation.Field);
+        Assert.StartsWith("is required", violation.Description, StringComparison.Ordinal);
+        Assert.Equal(StatusCode.Unauthenticated, anonymous.StatusCode);
+    }
 }

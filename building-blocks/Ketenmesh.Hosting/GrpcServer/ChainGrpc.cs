@@ -12,7 +12,7 @@ namespace Ketenmesh.Hosting.GrpcServer;
 /// <summary>
 /// grpc-dotnet as every component uses it: limits from the <c>Grpc</c> configuration section, our
 /// cross-cutting steps as interceptors (outermost first: streams end at shutdown, refusals to statuses,
-/// request validation, the caller partner), health from the readiness checks and reflection.
+/// the caller partner, request validation), health from the readiness checks and reflection.
 /// </summary>
 public static class ChainGrpc
 {
@@ -25,8 +25,9 @@ public static class ChainGrpc
             configuration.GetSection(ConfigurationSection).Bind(options);
             options.Interceptors.Add<StreamsEndAtShutdown>();
             options.Interceptors.Add<RefusalInterceptor>();
-            options.Interceptors.Add<RequestValidationInterceptor>();
+            // No identity, no access: an anonymous caller learns nothing, not even what its request lacks.
             options.Interceptors.Add<CallerPartnerInterceptor>();
+            options.Interceptors.Add<RequestValidationInterceptor>();
         });
         services.AddSingleton<ServiceCatalog>();
         services.AddGrpcReflection();

@@ -17,10 +17,6 @@ public sealed class RiskAssessmentService(RiskDbContext db, Assessor assessor, R
 
     public override async Task<GetAssessmentResponse> GetAssessment(GetAssessmentRequest request, ServerCallContext context)
     {
-        if (string.IsNullOrWhiteSpace(request.SignalId))
-        {
-            throw new InvalidRequest("signal_id is required.", [("signal_id", "name the signal whose assessment you want.")]);
-        }
         var query = db.Assessments.AsNoTracking().Where(a => a.SignalId == request.SignalId);
         query = request.RuleSetVersion.Length == 0 ? query.Where(a => a.Current) : query.Where(a => a.RuleSetVersion == request.RuleSetVersion);
         var row = await query.FirstOrDefaultAsync(context.CancellationToken)
@@ -32,10 +28,6 @@ public sealed class RiskAssessmentService(RiskDbContext db, Assessor assessor, R
 
     public override async Task<ExplainAssessmentResponse> ExplainAssessment(ExplainAssessmentRequest request, ServerCallContext context)
     {
-        if (string.IsNullOrWhiteSpace(request.AssessmentId))
-        {
-            throw new InvalidRequest("assessment_id is required.", [("assessment_id", "name the assessment to explain (GetAssessment gives it).")]);
-        }
         var row = await db.Assessments.AsNoTracking().FirstOrDefaultAsync(a => a.AssessmentId == request.AssessmentId, context.CancellationToken)
             ?? throw new NotFound($"There is no assessment '{request.AssessmentId}'.");
         return ExplainAssessmentResponse.Parser.ParseFrom(row.Explained);
@@ -76,10 +68,6 @@ public sealed class RiskAssessmentService(RiskDbContext db, Assessor assessor, R
 
     public override async Task<ReassessOpenSignalsResponse> ReassessOpenSignals(ReassessOpenSignalsRequest request, ServerCallContext context)
     {
-        if (string.IsNullOrWhiteSpace(request.RuleSetVersion))
-        {
-            throw new InvalidRequest("rule_set_version is required.", [("rule_set_version", "name the rule set to apply (ListRuleSets shows them).")]);
-        }
         try
         {
             return await assessor.ReassessAsync(request.RuleSetVersion, request.DryRun, context.CancellationToken);
