@@ -4,6 +4,7 @@ using Ketenmesh.Gateway.Discovery;
 using Ketenmesh.Gateway.Proxy;
 using Ketenmesh.Gateway.Trail;
 using Ketenmesh.Hosting;
+using Ketenmesh.Hosting.GrpcServer;
 using Microsoft.Extensions.Options;
 
 namespace Ketenmesh.Gateway;
@@ -37,15 +38,13 @@ public sealed class GatewayComponent : IMeshComponent
         services.AddSingleton<IDecisionAudit, AuditedDecisions>();
         services.AddSingleton<VisibleServices>();
         services.AddSingleton<GatewayHealth>();
-        services.AddSingleton<GatewayReflection>();
-        services.AddSingleton<GatewayReflectionAlpha>();
     }
 
     public void MapEndpoints(IEndpointRouteBuilder endpoints)
     {
         endpoints.MapGrpcService<GatewayHealth>();
-        endpoints.MapGrpcService<GatewayReflection>();
-        endpoints.MapGrpcService<GatewayReflectionAlpha>();
+        endpoints.MapGrpcService<ScopedReflection<VisibleServices>>();
+        endpoints.MapGrpcService<ScopedReflectionAlpha<VisibleServices>>();
         // The gateway's own service: exact paths win over the relay's pattern.
         endpoints.MapGrpcService<AuditTrailService>();
         var proxy = endpoints.ServiceProvider.GetRequiredService<GatewayProxy>();

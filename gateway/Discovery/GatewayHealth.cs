@@ -50,7 +50,7 @@ internal sealed class GatewayHealth(VisibleServices visible, UpstreamRoutes rout
         {
             return await ProcessHealth.IsReadyAsync(own, context.CancellationToken) ? ServingStatus.Serving : ServingStatus.NotServing;
         }
-        var descriptor = (await visible.ForAsync(context)).FirstOrDefault(s => s.FullName == service)
+        var descriptor = (await visible.ServicesAsync(context)).FirstOrDefault(s => s.FullName == service)
             ?? throw new RpcException(new Status(StatusCode.NotFound, $"Health of service '{service}' is unknown here."));
         if (descriptor == VisibleServices.Own)
         {

@@ -1,6 +1,7 @@
 using ServiceDescriptor = Google.Protobuf.Reflection.ServiceDescriptor;
 using Ketenmesh.Gateway.Access;
 using Grpc.Core;
+using Ketenmesh.Hosting.GrpcServer;
 
 namespace Ketenmesh.Gateway.Discovery;
 
@@ -9,9 +10,9 @@ namespace Ketenmesh.Gateway.Discovery;
 /// that one of its grants (for a purpose its token carries) lets it call, and the gateway's own audit
 /// trail, where every partner reads its own decisions. The rest does not exist for it.
 /// </summary>
-public sealed class VisibleServices(CallerAuthenticator authenticator, CurrentPolicy policy, TimeProvider clock)
+public sealed class VisibleServices(CallerAuthenticator authenticator, CurrentPolicy policy, TimeProvider clock) : IReflectionScope
 {
-    public async Task<IReadOnlyList<ServiceDescriptor>> ForAsync(ServerCallContext context)
+    public async ValueTask<IReadOnlyList<ServiceDescriptor>> ServicesAsync(ServerCallContext context)
     {
         var http = context.GetHttpContext();
         var (caller, error) = await authenticator.AuthenticateAsync(http);

@@ -31,8 +31,7 @@ public static class ChainGrpc
         });
         services.AddSingleton<ServiceCatalog>();
         services.AddGrpcReflection();
-        services.AddSingleton<PortReflection>();
-        services.AddSingleton<PortReflectionAlpha>();
+        services.AddSingleton<PortScope>();
         services.AddGrpcHealthChecks();
         services.AddSingleton<IPostConfigureOptions<GrpcHealthChecksOptions>, HealthServiceMapping>();
         services.AddHealthChecks()
@@ -50,8 +49,8 @@ public static class ChainGrpc
         endpoints.MapGrpcHealthChecksService();
         if (portScoped)
         {
-            endpoints.MapGrpcService<PortReflection>();
-            endpoints.MapGrpcService<PortReflectionAlpha>();
+            endpoints.MapGrpcService<ScopedReflection<PortScope>>();
+            endpoints.MapGrpcService<ScopedReflectionAlpha<PortScope>>();
         }
         else
         {
