@@ -4,8 +4,8 @@ using System.Globalization;
 using System.Text;
 using Chain.Events.V1;
 using Chain.Signals.V1;
-using Ketenmesh.Grpc;
-using Ketenmesh.Grpc.Client;
+using Grpc.Core;
+using Grpc.Net.Client;
 using Ketenmesh.Mesh.Demo;
 using Ketenmesh.Messaging;
 using Ketenmesh.Security;
@@ -43,17 +43,15 @@ public static class ChainFlowBenchmark
         using var http = AuthorityHttp.For(mesh.Address("identity"));
         var session = await PartnerSession.SignInAsync(http, mesh.Address("identity"), mesh.DataDirectory, "inspectorate");
         using var channel = GrpcChannel.ForAddress(mesh.Address("gateway"));
-        var gateway = new GrpcClient(channel);
+        var gateway = new SignalIntake.SignalIntakeClient(channel);
         var inspectorate = session.For("signalling");
-        var submit = Method<SubmitSignalRequest, SubmitSignalResponse>.From(SignalsReflection.Descriptor.Services[0].FindMethodByName("SubmitSignal"));
-        var batch = Method<SubmitSignalBatchRequest, SubmitSignalBatchResponse>.From(SignalsReflection.Descriptor.Services[0].FindMethodByName("SubmitSignalBatch"));
 
         // The gateway may still be reading its first published policy.
         for (var attempt = 0; ; attempt++)
         {
             try
             {
-                await gateway.UnaryCall(submit, Signal("first", 0), inspectorate);
+                await gateway.SubmitSignalAsync(Signal("first", 0), inspectorate);
                 break;
             }
             catch (RpcException) when (attempt < 100)
@@ -65,7 +63,7 @@ public static class ChainFlowBenchmark
         // Warm-up: JIT, connection pools, queues.
         for (var i = 0; i < 20; i++)
         {
-            var id = (await gateway.UnaryCall(submit, Signal($"warm-{i}", i), inspectorate)).Signal.SignalId;
+            var id = (await gateway.SubmitSignalAsync(Signal($"warm-{i}", i), inspectorate)).Signal.SignalId;
             await registered.WaitAsync(id, TimeSpan.FromSeconds(30));
         }
 
@@ -73,7 +71,7 @@ public static class ChainFlowBenchmark
         for (var i = 0; i < sequential; i++)
         {
             var started = Stopwatch.GetTimestamp();
-            var id = (await gateway.UnaryCall(submit, Signal($"one-{i}", 1000 + i), inspectorate)).Signal.SignalId;
+            var id = (await gateway.SubmitSignalAsync(Signal($"one-{i}", 1000 + i), inspectorate)).Signal.SignalId;
             await registered.WaitAsync(id, TimeSpan.FromSeconds(30));
             latencies.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
         }
@@ -83,17 +81,17 @@ public static class ChainFlowBenchmark
         // Where a unary call's time goes: the same calls straight to signal intake (as the gateway vouches
         // for a caller) and through the gateway, alternating, one at a time, on a quiet mesh (before the bulk's registrations load it).
         using var direct = GrpcChannel.ForAddress(mesh.Address("signals"));
-        var intake = new GrpcClient(direct);
-        var asGateway = new CallOptions(Headers: new Metadata { { Ketenmesh.Hosting.CallerPartner.PartnerHeader, "inspectorate" } });
+        var intake = new SignalIntake.SignalIntakeClient(direct);
+        var asGateway = new CallOptions(headers: new Metadata { { Ketenmesh.Hosting.CallerPartner.PartnerHeader, "inspectorate" } });
         var viaGateway = new List<double>();
         var straight = new List<double>();
         for (var i = 0; i < 200; i++)
         {
             var started = Stopwatch.GetTimestamp();
-            await intake.UnaryCall(submit, Signal($"direct-{i}", 300_000 + i), asGateway);
+            await intake.SubmitSignalAsync(Signal($"direct-{i}", 300_000 + i), asGateway);
             straight.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
             started = Stopwatch.GetTimestamp();
-            await gateway.UnaryCall(submit, Signal($"gateway-{i}", 400_000 + i), inspectorate);
+            await gateway.SubmitSignalAsync(Signal($"gateway-{i}", 400_000 + i), inspectorate);
             viaGateway.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
         }
         straight.Sort();
@@ -102,7 +100,7 @@ public static class ChainFlowBenchmark
 
         var ids = new List<string>();
         var bulkStarted = Stopwatch.GetTimestamp();
-        using (var call = gateway.DuplexStreamingCall(batch, inspectorate))
+        using (var call = gateway.SubmitSignalBatch(inspectorate))
         {
             var reading = Task.Run(async () =>
             {
@@ -135,7 +133,7 @@ public static class ChainFlowBenchmark
         var unaryStarted = Stopwatch.GetTimestamp();
         for (var i = 0; i < bulk; i++)
         {
-            await gateway.UnaryCall(submit, Signal($"unary-{i}", 200_000 + i), inspectorate);
+            await gateway.SubmitSignalAsync(Signal($"unary-{i}", 200_000 + i), inspectorate);
         }
         var unary = Stopwatch.GetElapsedTime(unaryStarted);
         Console.WriteLine($"{bulk} unary calls: accepted in {unary.TotalSeconds:N2} s");

@@ -1,16 +1,16 @@
 using Chain.Common.V1;
 using Chain.Risk.V1;
 using Google.Protobuf.WellKnownTypes;
-using Ketenmesh.Grpc;
+using Grpc.Core;
 
 namespace Ketenmesh.Bench;
 
 /// <summary>
-/// The upstream of the gateway benchmark: risk assessment on our gRPC layer, answering GetAssessment
-/// with a fixed, fully filled assessment, so both runs measure the same service and only the
-/// gateway hop differs.
+/// The upstream of the gateway benchmark: risk assessment hosted as the mesh hosts its components,
+/// answering GetAssessment with a fixed, fully filled assessment, so both runs measure the same service
+/// and only the gateway hop differs. The other methods answer UNIMPLEMENTED (the generated base).
 /// </summary>
-public sealed class RiskAssessmentStandIn
+public sealed class RiskAssessmentStandIn : RiskAssessment.RiskAssessmentBase
 {
     private static readonly GetAssessmentResponse Answer = new()
     {
@@ -27,13 +27,5 @@ public sealed class RiskAssessmentStandIn
         },
     };
 
-    public Task<GetAssessmentResponse> GetAssessment(GetAssessmentRequest request, ServerCallContext context) => Task.FromResult(Answer);
-
-    public Task<ExplainAssessmentResponse> ExplainAssessment(ExplainAssessmentRequest request, ServerCallContext context) => throw Unimplemented();
-
-    public Task<ListRuleSetsResponse> ListRuleSets(ListRuleSetsRequest request, ServerCallContext context) => throw Unimplemented();
-
-    public Task<ReassessOpenSignalsResponse> ReassessOpenSignals(ReassessOpenSignalsRequest request, ServerCallContext context) => throw Unimplemented();
-
-    private static RpcException Unimplemented() => new(new Status(StatusCode.Unimplemented, "Not part of the benchmark."));
+    public override Task<GetAssessmentResponse> GetAssessment(GetAssessmentRequest request, ServerCallContext context) => Task.FromResult(Answer);
 }

@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Net;
 using Google.Protobuf;
-using Ketenmesh.Grpc.Server;
 using Ketenmesh.Testing.V1;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -21,13 +20,13 @@ public static class Targets
 {
     public const string EchoPath = "/ketenmesh.testing.v1.InteropTestService/Echo";
 
-    /// <summary>Our gRPC layer serving the echo service, configured as the mesh's services are.</summary>
-    public static async Task<Target> OurServerAsync()
-    {
-        var app = Kestrel(builder => builder.Services.AddGrpcServer().AddSingleton<EchoService>());
-        app.MapGrpcService<EchoService>(InteropReflection.Descriptor.Services[0]);
-        return await StartAsync(app, "ketenmesh", "our gRPC layer (Ketenmesh.Grpc) on Kestrel");
-    }
+    /// <summary>The name the grpc-dotnet target goes by in the tables.</summary>
+    public const string GrpcDotnet = "grpc-dotnet (as the mesh hosts it)";
+
+    /// <summary>grpc-dotnet serving the echo service, hosted as every component of the mesh is.</summary>
+    public static Task<Target> GrpcDotnetAsync() =>
+        MeshHosted.StartAsync<EchoService>(GrpcDotnet,
+            $"Grpc.AspNetCore {MeshHosted.GrpcDotnetVersion} on Kestrel, hosted as each mesh component is (MeshHost.Build: AddChainGrpc with its refusal, request-validation and caller-partner interceptors, health and reflection; call metrics; OpenTelemetry tracing and metrics, no exporter), the echo service (a generated InteropTestServiceBase) mapped with MapGrpcService");
 
     /// <summary>
     /// The floor: Kestrel answering the same path with a fixed, pre-encoded gRPC response frame and
