@@ -83,6 +83,8 @@ public static class MeshHost
         });
         // Request logging would print partner metadata; the audit log is the place for who-called-what.
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        // grpc-dotnet logs every non-OK status at Information; the audit log and the call metrics say that.
+        builder.Logging.AddFilter("Grpc", LogLevel.Warning);
         // SQL text may carry personal data in literals, and polls (policy, outbox, watches) would flood the log.
         builder.Logging.AddFilter("Microsoft.EntityFrameworkCore", LogLevel.Warning);
         // Every failed probe every 2 s would repeat itself; ReadinessPublisher logs each change once, with its reason.

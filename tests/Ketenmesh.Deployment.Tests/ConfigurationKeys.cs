@@ -44,7 +44,7 @@ public static class ConfigurationKeys
                 // A dictionary section takes any key below it (Gateway:Routes:chain.signals.v1).
                 yield return key + ":*";
             }
-            else if (propertyType.IsClass && propertyType != typeof(Uri) && propertyType != typeof(string) && !propertyType.IsArray)
+            else if (propertyType.IsClass && propertyType.Namespace?.StartsWith("Ketenmesh", StringComparison.Ordinal) == true)
             {
                 foreach (var nested in KeysOf(propertyType, key))
                 {
@@ -53,6 +53,7 @@ public static class ConfigurationKeys
             }
             else
             {
+                // A value, or a library's own type (Grpc:Interceptors) that configuration does not reach into.
                 yield return key;
             }
         }
