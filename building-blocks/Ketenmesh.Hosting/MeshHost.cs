@@ -85,6 +85,7 @@ public static class MeshHost
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         // grpc-dotnet logs every non-OK status at Information; the audit log and the call metrics say that.
         builder.Logging.AddFilter("Grpc", LogLevel.Warning);
+        builder.Logging.AddFilter("System.Net.Http.HttpClient", LogLevel.Warning);
         // SQL text may carry personal data in literals, and polls (policy, outbox, watches) would flood the log.
         builder.Logging.AddFilter("Microsoft.EntityFrameworkCore", LogLevel.Warning);
         // Every failed probe every 2 s would repeat itself; ReadinessPublisher logs each change once, with its reason.
