@@ -159,10 +159,10 @@ public sealed class GatewayProxy(
             await audit.RecordAsync(call.Decision(clock.GetUtcNow(), allowed: false, refusal, verdict.Grant), CancellationToken.None);
             relay.End(new Status(StatusCode.PermissionDenied, refusal));
         }
-        catch (Exception e) when (stopping.IsCancellationRequested && e is OperationCanceledException or HttpRequestException or IOException or HttpProtocolException)
+        catch (Exception e) when (stopping.IsCancellationRequested && e is OperationCanceledException or HttpRequestException or IOException or HttpProtocolException or RpcException)
         {
-            // While the gateway stops, the upstream may drop the stream before the cancel is seen; either
-            // way the partner is told the one thing it can act on: call again to resume.
+            // While the gateway stops, the upstream may drop the stream before the cancel is seen, even
+            // inside a frame; either way the partner is told the one thing it can act on: call again to resume.
             relay.End(new Status(StatusCode.Unavailable, "The gateway is shutting down; call again to resume."));
         }
         catch (OperationCanceledException) when (cancellation.IsCancellationRequested)

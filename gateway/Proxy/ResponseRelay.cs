@@ -52,6 +52,9 @@ internal sealed class ResponseRelay(HttpContext http, ResponseMask mask, int max
         }
         if (StatusOf(response.TrailingHeaders) is not { } status)
         {
+            // A stream the gateway itself is ending (shutdown, deadline) stops without trailers; the caller's
+            // handler names that, not a broken service.
+            cancellationToken.ThrowIfCancellationRequested();
             End(new Status(StatusCode.Internal, "The service ended the call without a status."));
             return;
         }

@@ -29,6 +29,12 @@ public static class ChainGrpc
             options.Interceptors.Add<CallerPartnerInterceptor>();
             options.Interceptors.Add<RequestValidationInterceptor>();
         });
+        // Stateless, so one of each: grpc-dotnet takes an interceptor from DI when it is registered there,
+        // and would otherwise make one per call (the validation interceptor indexes every validator).
+        services.AddSingleton<StreamsEndAtShutdown>();
+        services.AddSingleton<RefusalInterceptor>();
+        services.AddSingleton<CallerPartnerInterceptor>();
+        services.AddSingleton<RequestValidationInterceptor>();
         services.AddSingleton<ServiceCatalog>();
         services.AddGrpcReflection();
         services.AddSingleton<PortScope>();
