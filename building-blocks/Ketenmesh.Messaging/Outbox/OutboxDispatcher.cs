@@ -97,26 +97,20 @@ sealed class OutboxDispatcher<TContext>(
             .Take(_options.BatchSize)
             .ToListAsync(stoppingToken);
 
-        // The whole batch is handed to the broker at once, in sequence order, and the confirms are awaited
-        // together: one publisher-confirm round trip per batch instead of one per row (quorum queues confirm
-        // only once the message is replicated and on disk). A row is marked dispatched only with every row
-        // before it: after a failure, the rows behind it are published again (the inbox drops repeats).
-        var sends = batch.Select(message => PublishAsync(message, stoppingToken)).ToList();
         var published = new List<long>(batch.Count);
         ExceptionDispatchInfo? failure = null;
-        for (var i = 0; i < sends.Count; i++)
+        foreach (var message in batch)
         {
             try
             {
-                await sends[i];
-                if (failure is null)
-                {
-                    published.Add(batch[i].Sequence);
-                }
+                await PublishAsync(message, stoppingToken);
+                published.Add(message.Sequence);
             }
             catch (Exception exception)
             {
-                failure ??= ExceptionDispatchInfo.Capture(exception);
+                // Stop at the first failure so later rows never overtake it.
+                failure = ExceptionDispatchInfo.Capture(exception);
+                break;
             }
         }
 
