@@ -54,6 +54,8 @@ public static class ServiceCollectionExtensions
 
         services.AddMassTransit(bus =>
         {
+            // MassTransit would report usage to its vendor over the internet; nothing leaves the chain.
+            bus.DisableUsageTelemetry();
             bus.SetEndpointNameFormatter(new ComponentEndpointNameFormatter(queues));
             // Readiness reads the bus through BusReadiness (stricter); MassTransit's check stays for diagnostics.
             bus.ConfigureHealthCheckOptions(health =>
