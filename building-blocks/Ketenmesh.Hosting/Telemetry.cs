@@ -31,7 +31,8 @@ public static class Telemetry
             .WithTracing(tracing => tracing
                 .AddSource(OwnSources, MassTransit)
                 .AddAspNetCoreInstrumentation()
-                .AddGrpcClientInstrumentation()
+                // One span per gRPC call, not a second one from the HttpClient instrumentation beneath it.
+                .AddGrpcClientInstrumentation(grpc => grpc.SuppressDownstreamInstrumentation = true)
                 .AddHttpClientInstrumentation()
                 .AddNpgsql())
             .WithMetrics(metrics => metrics

@@ -34,7 +34,7 @@ public sealed class UpstreamRoutes : IDisposable
 
     /// <summary>A channel to an upstream for the gateway's own calls (health), sharing the relay's connections.</summary>
     public GrpcChannel Channel(Uri upstream) =>
-        _channels.GetOrAdd(upstream, u => GrpcChannel.ForAddress(u, new GrpcChannelOptions { HttpHandler = _handler, DisposeHttpClient = false }));
+        _channels.GetOrAdd(upstream, u => GrpcChannel.ForAddress(u, new GrpcChannelOptions { HttpHandler = _handler }));
 
     public HttpMessageInvoker Invoker { get; }
 
