@@ -22,21 +22,48 @@ public sealed class DeploymentManifestTests
         return data;
     }
 
+    /// <summary>
+    /// The components partners talk to: the gateway, and identity for tokens, discovery and JWKS. Only
+    /// these are reachable from outside (compose publishes them, Kubernetes admits any source); the
+    /// rest believes only the gateway (issue 10, section 3).
+    /// </summary>
+    public static readonly IReadOnlySet<string> PublishedToPartners = new HashSet<string>(StringComparer.Ordinal) { "gateway", "identity" };
+
     private static IMeshComponent Component(string name) => MeshComponents.All.Single(c => c.Name == name);
 
     [Theory]
     [MemberData(nameof(Components))]
-    public void Compose_runs_the_component_from_its_image_on_its_port(string name)
+    public void Compose_runs_the_component_from_its_image_and_project(string name)
     {
-        var component = Component(name);
         var service = Compose().Map("services").Map(name);
         Assert.Equal($"ketenmesh/{name}:dev", Text(service, "image"));
-        var ports = service.Seq("ports").Select(p => ((YamlScalarNode)p).Value).ToList();
-        Assert.Contains($"{component.DefaultPort}:{component.DefaultPort}", ports);
         var args = service.Map("build").Map("args");
         var projectDirectory = Text(args, "PROJECT_DIR") ?? $"services/{Text(args, "COMPONENT")}";
         Assert.True(File.Exists(Path.Combine(RepoRoot, projectDirectory, $"Ketenmesh.{Text(args, "COMPONENT")}.csproj")),
             "the build args must name the component's project (Dockerfile: PROJECT_DIR/Ketenmesh.COMPONENT.csproj)");
+    }
+
+    [Fact]
+    public void Compose_publishes_only_the_gateway_and_identity_to_the_host()
+    {
+        // Every service compose runs, PostgreSQL and RabbitMQ included: a published port is a way
+        // around the gateway. The host network would publish every port the container opens.
+        foreach (var (key, value) in Compose().Map("services").Children)
+        {
+            var name = ((YamlScalarNode)key).Value!;
+            var service = (YamlMappingNode)value;
+            Assert.NotEqual("host", Text(service, "network_mode"));
+            var published = service.Has("ports") ? service.Seq("ports").Select(p => ((YamlScalarNode)p).Value!).ToList() : [];
+            if (PublishedToPartners.Contains(name))
+            {
+                var port = Component(name).DefaultPort;
+                Assert.Equal(new[] { $"{port}:{port}" }, published);
+            }
+            else
+            {
+                Assert.True(published.Count == 0, $"{name} publishes {string.Join(", ", published)}; only {string.Join(" and ", PublishedToPartners.Order())} may");
+            }
+        }
     }
 
     [Fact]
@@ -154,7 +181,7 @@ public sealed class DeploymentManifestTests
     };
 
     /// <summary>As compose, with the cluster's OpenTelemetry collector as the OTLP endpoint.</summary>
-    private static DeploymentTarget Kubernetes_target() => Compose_target() with { OtlpEndpoint = "http://otel-collector:4317" };
+    internal static DeploymentTarget Kubernetes_target() => Compose_target() with { OtlpEndpoint = "http://otel-collector:4317" };
 
     [Theory]
     [MemberData(nameof(Components))]
