@@ -5,6 +5,7 @@ using Ketenmesh.Gateway.Proxy;
 using Ketenmesh.Gateway.Trail;
 using Ketenmesh.Hosting;
 using Ketenmesh.Hosting.GrpcServer;
+using Ketenmesh.Security;
 using Microsoft.Extensions.Options;
 
 namespace Ketenmesh.Gateway;
@@ -32,6 +33,15 @@ public sealed class GatewayComponent : IMeshComponent
         services.AddHostedService<PolicyFollower>();
         services.AddGrpcClient<Chain.Policy.V1.PolicyDistribution.PolicyDistributionClient>((provider, client) =>
             client.Address = provider.GetRequiredService<IOptions<GatewayOptions>>().Value.PolicyAddress);
+        // Its own key store, not the container's SigningKeyStore: embedded, identity's keys live in the same container.
+        var keyFile = configuration["Gateway:TransactionKeyFile"]
+            ?? Path.Combine(configuration["Mesh:DataDirectory"] ?? Path.Combine(".mesh", "data"), "gateway-transaction-keys.json");
+        var issuer = configuration["Gateway:Issuer"] ?? $"http://127.0.0.1:{configuration["Service:Port"] ?? DefaultPort.ToString(System.Globalization.CultureInfo.InvariantCulture)}";
+        services.AddSingleton(provider =>
+        {
+            var clock = provider.GetRequiredService<TimeProvider>();
+            return new TransactionTokenIssuer(SigningKeyStore.OpenOrCreate(keyFile, clock, TransactionTokens.MaxLifetime), issuer, clock);
+        });
         services.AddSingleton<UpstreamRoutes>();
         services.AddSingleton<GatewayProxy>();
         services.AddAuditLog(configuration);
@@ -47,6 +57,9 @@ public sealed class GatewayComponent : IMeshComponent
         endpoints.MapGrpcService<ScopedReflectionAlpha<VisibleServices>>();
         // The gateway's own service: exact paths win over the relay's pattern.
         endpoints.MapGrpcService<AuditTrailService>();
+        // The keys that verify the transaction tokens services believe (HTTP GET, like any JWKS).
+        var transactionKeys = endpoints.ServiceProvider.GetRequiredService<TransactionTokenIssuer>();
+        endpoints.MapGet(TransactionTokens.JwksPath, () => Results.Json(transactionKeys.Keys.JwksDocument()));
         var proxy = endpoints.ServiceProvider.GetRequiredService<GatewayProxy>();
         endpoints.MapMethods("{service}/{method}", [HttpMethods.Post], proxy.HandleAsync).WithDisplayName("gateway relay");
     }

@@ -9,6 +9,12 @@ public sealed class GatewayOptions
     /// <summary>The <c>aud</c> a partner's token must carry.</summary>
     public string Audience { get; set; } = "ketenmesh-gateway";
 
+    /// <summary>
+    /// The gateway's own address as services reach it: the iss of its transaction tokens and where they
+    /// read its JWKS (their <c>CallerTrust:Gateway</c>). Unset: loopback at the gateway's port.
+    /// </summary>
+    public Uri? Issuer { get; set; }
+
     /// <summary>The sharing-policy service whose published policy the gateway enforces.</summary>
     public Uri PolicyAddress { get; set; } = new("http://127.0.0.1:8082");
 

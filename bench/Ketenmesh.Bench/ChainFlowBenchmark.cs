@@ -92,7 +92,8 @@ public static class ChainFlowBenchmark
 
         // Where a unary call's time goes: the same calls straight to signal intake (as the gateway vouches
         // for a caller) and through the gateway, alternating, one at a time, on a quiet mesh (before the bulk's registrations load it).
-        using var direct = GrpcChannel.ForAddress(mesh.Address("signals"));
+        // Straight to the service with the transaction token the gateway would mint, from the gateway's own keys.
+        using var direct = TestGateway.UsingKeysOf(mesh.DataDirectory, mesh.Address("gateway")).Channel(mesh.Address("signals"));
         var intake = new SignalIntake.SignalIntakeClient(direct);
         var asGateway = new CallOptions(headers: new Metadata { { Ketenmesh.Hosting.CallerPartner.PartnerHeader, "inspectorate" } });
         var viaGateway = new List<double>();

@@ -1,3 +1,5 @@
+using Ketenmesh.Testing;
+using Ketenmesh.Security;
 using System.Globalization;
 using System.Net;
 using System.Text;
@@ -24,7 +26,7 @@ namespace Ketenmesh.Bench;
 /// </summary>
 public static class GatewayOverhead
 {
-    private sealed record Scenario(string Name, string Path, byte[] Request, Uri Direct, Dictionary<string, string> DirectHeaders, Dictionary<string, string> GatewayHeaders, string Answer);
+    private sealed record Scenario(string Name, string Path, byte[] Request, Uri Direct, Func<Dictionary<string, string>> DirectHeaders, Dictionary<string, string> GatewayHeaders, string Answer);
 
     public static async Task<string> RunAsync(LoadProfile[] profiles, int rounds)
     {
@@ -73,7 +75,7 @@ public static class GatewayOverhead
                 {
                     foreach (var profile in profiles)
                     {
-                        foreach (var (route, address, headers) in new[] { ("direct", scenario.Direct, scenario.DirectHeaders), ("gateway", gateway, scenario.GatewayHeaders) })
+                        foreach (var (route, address, headers) in new[] { ("direct", scenario.Direct, scenario.DirectHeaders()), ("gateway", gateway, scenario.GatewayHeaders) })
                         {
                             var result = await H2Load.RunAsync(address, scenario.Path, requestFile, profile, headers);
                             Console.WriteLine($"round {round}  {scenario.Name,-10} {route,-8} {profile.Name,-40} {result.RequestsPerSecond,10:N0} req/s  p50 {result.P50Milliseconds:N2} ms  p99 {result.P99Milliseconds:N2} ms  failed {result.Failed}");
@@ -108,7 +110,7 @@ public static class GatewayOverhead
             throw new InvalidOperationException($"The gateway did not apply the grant's mask: {response}");
         }
         return new Scenario("stand-in", "/chain.risk.v1.RiskAssessment/GetAssessment", request.ToByteArray(), direct,
-            Trusted("municipality", "administrative_enforcement", "municipality-administrative-enforcement"), through, response.ToString());
+            () => Trusted(mesh, gateway, "/chain.risk.v1.RiskAssessment/GetAssessment", "municipality", "administrative_enforcement"), through, response.ToString());
     }
 
     /// <summary>The police reading back a signal it submitted, from the signal intake's SQLite database.</summary>
@@ -139,7 +141,7 @@ public static class GatewayOverhead
             throw new InvalidOperationException($"The gateway did not return the stored signal: {response}");
         }
         return new Scenario("signal", "/chain.signals.v1.SignalIntake/GetSignal", request.ToByteArray(), direct,
-            Trusted("police", "signalling", "police-signalling"), through, response.ToString());
+            () => Trusted(mesh, gateway, "/chain.signals.v1.SignalIntake/GetSignal", "police", "signalling"), through, response.ToString());
     }
 
     private static Dictionary<string, string> Through(MeshApplication mesh, string partnerId, string purpose)
@@ -149,9 +151,16 @@ public static class GatewayOverhead
         return new Dictionary<string, string> { ["authorization"] = "Bearer " + token, ["x-purpose"] = purpose };
     }
 
-    /// <summary>The headers the gateway would have set: the service trusts them because only the gateway reaches it.</summary>
-    private static Dictionary<string, string> Trusted(string partner, string purpose, string grant) =>
-        new() { ["x-chain-partner-id"] = partner, ["x-chain-purpose"] = purpose, ["x-chain-grant-id"] = grant };
+    /// <summary>
+    /// The transaction token the gateway would have minted, from the mesh's own gateway keys, good for one
+    /// load run (a minute); the service believes it as it would the gateway's.
+    /// </summary>
+    private static Dictionary<string, string> Trusted(MeshApplication mesh, Uri gateway, string method, string partner, string purpose) =>
+        new()
+        {
+            [TransactionTokens.Header] = TestGateway.UsingKeysOf(mesh.App.Configuration["Mesh:DataDirectory"]!, gateway)
+                .Mint(method, partner, purpose, TransactionTokens.MaxLifetime),
+        };
 
     private static byte[] Frame(byte[] body)
     {
@@ -200,7 +209,7 @@ public static class GatewayOverhead
         var text = new StringBuilder();
         text.AppendLine("## Gateway overhead");
         text.AppendLine();
-        text.AppendLine(CultureInfo.InvariantCulture, $"The same unary call, directly to the service and through the gateway of the embedded mesh (`./mesh up`). Through the gateway the call gets token validation (ES256, validated tokens cached until exp), purpose and published grant, the grant's field mask, trusted headers, and a durable audit record before the call is forwarded (SQLite, synchronous=FULL, group commit). Directly, the call carries the trusted headers the gateway would have set. {rounds} rounds alternating direct and gateway; the median round shown. Two services:");
+        text.AppendLine(CultureInfo.InvariantCulture, $"The same unary call, directly to the service and through the gateway of the embedded mesh (`./mesh up`). Through the gateway the call gets token validation (ES256, validated tokens cached until exp), purpose and published grant, the grant's field mask, trusted headers, and a durable audit record before the call is forwarded (SQLite, synchronous=FULL, group commit). Directly, the call carries the transaction token the gateway would have minted. {rounds} rounds alternating direct and gateway; the median round shown. Two services:");
         text.AppendLine();
         text.AppendLine("- **stand-in**: `/chain.risk.v1.RiskAssessment/GetAssessment` hosted as the mesh hosts its components (grpc-dotnet, AddChainGrpc), answering a fixed assessment: the service does no work, so the difference is the gateway's cost alone. The municipality's grant lets 4 of 8 fields leave.");
         text.AppendLine("- **signal**: `/chain.signals.v1.SignalIntake/GetSignal` on the real signal intake of the same mesh, reading a stored signal from its SQLite database: the police reading back its own signal (grant `police-signalling`).");

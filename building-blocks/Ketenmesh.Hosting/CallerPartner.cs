@@ -1,60 +1,77 @@
 using Grpc.Core;
+using Ketenmesh.Security;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Logging;
 
 namespace Ketenmesh.Hosting;
 
 /// <summary>
-/// Who is calling, as the gateway vouches for it. Partners reach services only through the gateway,
-/// which authenticates them, strips any inbound copy of these headers and sets them itself.
+/// Who is calling, as the gateway vouches for it in the call's transaction token. Nothing else on the
+/// call is believed: a header naming a partner is just a header (docs/adr/0006).
 /// </summary>
 public static class CallerPartner
 {
-    /// <summary>Catalog id of the calling partner, e.g. <c>police</c>, <c>inspectorate</c>, <c>anonymous</c>.</summary>
+    /// <summary>
+    /// The partner id as plain metadata. Services ignore it; tests and tools use it to say whom to mint a
+    /// transaction token for (Ketenmesh.Testing.TestGateway).
+    /// </summary>
     public const string PartnerHeader = "x-chain-partner-id";
 
-    /// <summary>The purpose (doelbinding) the gateway checked the call against.</summary>
-    public const string PurposeHeader = "x-chain-purpose";
+    /// <summary>The configuration key of the gateway's address, for services (see <see cref="GatewayAddress"/>).</summary>
+    public const string GatewayKey = "CallerTrust:Gateway";
 
-    /// <summary>The grant that allowed the call.</summary>
-    public const string GrantHeader = "x-chain-grant-id";
-
-    private const string UserStateKey = "chain.partner";
+    private const string UserStateKey = "chain.transaction";
 
     /// <summary>
     /// The calling partner of a service marked <see cref="CalledByPartnersAttribute"/>; the caller interceptor
-    /// has checked it before the method ran.
+    /// has verified the gateway's token before the method ran.
     /// </summary>
-    public static string Partner(this ServerCallContext context) =>
-        context.UserState.TryGetValue(UserStateKey, out var partner) && partner is string id
-            ? id
+    public static string Partner(this ServerCallContext context) => context.Transaction().Partner;
+
+    /// <summary>Everything the gateway vouched for on this call: partner, purpose, grant, subject, trace.</summary>
+    public static TransactionContext Transaction(this ServerCallContext context) =>
+        context.UserState.TryGetValue(UserStateKey, out var value) && value is TransactionContext transaction
+            ? transaction
             : throw new InvalidOperationException($"{context.Method} is not marked [{nameof(CalledByPartnersAttribute)}], so it has no caller partner.");
 
-    /// <summary>The partner id from the call's headers, or UNAUTHENTICATED: no identity, no access.</summary>
-    internal static void Establish(ServerCallContext context)
-    {
-        var partner = context.RequestHeaders.GetValue(PartnerHeader);
-        if (string.IsNullOrWhiteSpace(partner) || partner.Length > 64)
-        {
-            throw new RpcException(new Status(StatusCode.Unauthenticated,
-                $"The call carries no partner identity ({PartnerHeader}); partners call the mesh through the gateway."));
-        }
-        context.UserState[UserStateKey] = partner;
-    }
+    internal static void Establish(ServerCallContext context, TransactionContext transaction) =>
+        context.UserState[UserStateKey] = transaction;
+
+    /// <summary>
+    /// Where the gateway is: the issuer of the tokens services believe and the home of its JWKS
+    /// (<c>CallerTrust:Gateway</c>). The embedded profile, which runs every component on loopback, finds
+    /// it at the gateway's own port.
+    /// </summary>
+    public static Uri GatewayAddress(IConfiguration configuration) =>
+        new(configuration[GatewayKey]
+            ?? $"http://127.0.0.1:{configuration["Components:gateway:Service:Port"] ?? "8080"}");
 }
 
 /// <summary>Marks a gRPC service whose every method is called by a partner, through the gateway.</summary>
 [AttributeUsage(AttributeTargets.Class, Inherited = false)]
 public sealed class CalledByPartnersAttribute : Attribute;
 
-/// <summary>Establishes the caller partner for every call of a service marked <see cref="CalledByPartnersAttribute"/>.</summary>
-internal sealed class CallerPartnerInterceptor : GrpcServer.AroundInterceptor
+/// <summary>
+/// Verifies the gateway's transaction token on every call of a service marked
+/// <see cref="CalledByPartnersAttribute"/>: no token, or a forged, expired or misdirected one, and the call
+/// is refused UNAUTHENTICATED before any handler runs. If the gateway's keys cannot be read, UNAVAILABLE.
+/// </summary>
+internal sealed class CallerPartnerInterceptor(TransactionTokenValidator validator, ILogger<CallerPartnerInterceptor> logger) : GrpcServer.AroundInterceptor
 {
-    protected override Task<T> AroundAsync<T>(object? request, ServerCallContext context, Func<Task<T>> handler)
+    protected override async Task<T> AroundAsync<T>(object? request, ServerCallContext context, Func<Task<T>> handler)
     {
         if (context.GetHttpContext().GetEndpoint()?.Metadata.GetMetadata<CalledByPartnersAttribute>() is not null)
         {
-            CallerPartner.Establish(context);
+            var verdict = await validator.ValidateAsync(context.RequestHeaders.GetValue(TransactionTokens.Header), context.Method, context.CancellationToken);
+            if (verdict.Context is not { } transaction)
+            {
+                // Who tried, never what they sent: the peer and the reason are enough to follow it up.
+                logger.LogWarning("Refused a call to {Method} from {Peer} that the gateway did not vouch for: {Reason}", context.Method, context.Peer, verdict.Error);
+                throw new RpcException(new Status(verdict.Unavailable ? StatusCode.Unavailable : StatusCode.Unauthenticated, verdict.Error!));
+            }
+            CallerPartner.Establish(context, transaction);
         }
-        return handler();
+        return await handler();
     }
 }

@@ -6,6 +6,7 @@ using Grpc.Core;
 using Ketenmesh.Gateway.Proxy.Wire;
 using Ketenmesh.Policy;
 using Ketenmesh.Policy.Decisions;
+using Ketenmesh.Security;
 using Microsoft.Extensions.Options;
 
 namespace Ketenmesh.Gateway.Proxy;
@@ -20,6 +21,7 @@ public sealed class GatewayProxy(
     PartnerRateLimiter rateLimiter,
     CurrentPolicy policy,
     UpstreamRoutes routes,
+    TransactionTokenIssuer transactionTokens,
     IDecisionAudit audit,
     TimeProvider clock,
     IOptions<GatewayOptions> options,
@@ -138,7 +140,10 @@ public sealed class GatewayProxy(
             VersionPolicy = HttpVersionPolicy.RequestVersionExact,
             Content = single is { } frame ? RequestBody.Single(frame) : streamed,
         };
-        TrustedHeaders.Apply(http.Request.Headers, request, caller.Principal.PartnerId, call.Purpose, verdict.Grant!.GrantId, traceParent);
+        // What the service believes, and all it believes: signed for this service and this method, for seconds.
+        var transactionToken = transactionTokens.Mint("/" + call.Method,
+            new TransactionContext(caller.Principal.PartnerId, call.Purpose, verdict.Grant!.GrantId, call.Subject, call.TraceId));
+        TrustedHeaders.Apply(http.Request.Headers, request, transactionToken, traceParent);
         if (timeout is { } remaining)
         {
             request.Headers.TryAddWithoutValidation(GrpcHeaders.Timeout, GrpcTimeout.Format(remaining));

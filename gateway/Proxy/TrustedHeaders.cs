@@ -1,13 +1,14 @@
 using System.Diagnostics;
 using Ketenmesh.Gateway.Proxy.Wire;
-using Ketenmesh.Hosting;
+using Ketenmesh.Security;
 using Microsoft.Extensions.Primitives;
 
 namespace Ketenmesh.Gateway.Proxy;
 
 /// <summary>
-/// What crosses the gateway as metadata. Services trust x-chain-* because only the gateway sets them:
-/// any inbound copy is dropped, and so is the partner's token, which is for the gateway alone.
+/// What crosses the gateway as metadata. Services believe only the transaction token the gateway mints
+/// for each call; any inbound copy of it, x-chain-* metadata and the partner's token (for the gateway
+/// alone) are dropped.
 /// </summary>
 internal static class TrustedHeaders
 {
@@ -16,6 +17,7 @@ internal static class TrustedHeaders
     public static bool IsForwardable(string name) =>
         !GrpcHeaders.IsReserved(name)
         && !name.StartsWith("x-chain-", StringComparison.OrdinalIgnoreCase)
+        && !name.Equals(TransactionTokens.Header, StringComparison.OrdinalIgnoreCase)
         && !name.Equals("authorization", StringComparison.OrdinalIgnoreCase)
         && !name.Equals(Purpose, StringComparison.OrdinalIgnoreCase)
         && !name.Equals("connection", StringComparison.OrdinalIgnoreCase)
@@ -25,7 +27,7 @@ internal static class TrustedHeaders
         && !name.Equals("proxy-connection", StringComparison.OrdinalIgnoreCase);
 
     /// <summary>Copies the caller's custom metadata and sets what the decision vouches for.</summary>
-    public static void Apply(IHeaderDictionary inbound, HttpRequestMessage outbound, string partnerId, string purpose, string grantId, string traceParent)
+    public static void Apply(IHeaderDictionary inbound, HttpRequestMessage outbound, string transactionToken, string traceParent)
     {
         foreach (var (name, values) in inbound)
         {
@@ -34,9 +36,7 @@ internal static class TrustedHeaders
                 outbound.Headers.TryAddWithoutValidation(name, (IEnumerable<string?>)values);
             }
         }
-        outbound.Headers.TryAddWithoutValidation(CallerPartner.PartnerHeader, partnerId);
-        outbound.Headers.TryAddWithoutValidation(CallerPartner.PurposeHeader, purpose);
-        outbound.Headers.TryAddWithoutValidation(CallerPartner.GrantHeader, grantId);
+        outbound.Headers.TryAddWithoutValidation(TransactionTokens.Header, transactionToken);
         outbound.Headers.TryAddWithoutValidation(GrpcHeaders.TraceParent, traceParent);
         outbound.Headers.TryAddWithoutValidation("te", "trailers");
         // Minimisation needs plain protobuf from upstream; compression back to the caller is not worth a second pass.

@@ -1,3 +1,4 @@
+using Ketenmesh.Security;
 using Ketenmesh.Hosting;
 using Ketenmesh.Identity.Domain;
 using Ketenmesh.Identity.Http;

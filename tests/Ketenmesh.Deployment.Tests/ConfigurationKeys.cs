@@ -21,17 +21,13 @@ public static class ConfigurationKeys
         ("Audit", typeof(Ketenmesh.Audit.AuditOptions)),
     ];
 
-    /// <summary>Keys outside any options type: where keys and files live; OpenTelemetry's standard variables (read by Ketenmesh.Hosting.Telemetry and the SDK).</summary>
-    private static readonly string[] Loose = ["Mesh:DataDirectory", "OTEL_SERVICE_NAME", "OTEL_EXPORTER_OTLP_ENDPOINT"];
-
     /// <summary>
-    /// Keys the table sets ahead of the code that reads them: the internal token of issue 10, section 3
-    /// (its issuer, and the gateway whose JWKS the services trust) is written on another branch at the
-    /// same time. Delete each one here when its options type joins <see cref="Sections"/>.
+    /// Keys outside any options type: where keys and files live; the gateway whose transaction tokens
+    /// services believe; OpenTelemetry's standard variables (read by Ketenmesh.Hosting.Telemetry and the SDK).
     /// </summary>
-    private static readonly string[] AheadOfTheirCode = ["Gateway:Issuer", "CallerTrust:Gateway"];
+    private static readonly string[] Loose = ["Mesh:DataDirectory", CallerPartner.GatewayKey, "OTEL_SERVICE_NAME", "OTEL_EXPORTER_OTLP_ENDPOINT"];
 
-    public static IReadOnlySet<string> Known { get; } = Sections.SelectMany(s => KeysOf(s.Options, s.Section)).Concat(Loose).Concat(AheadOfTheirCode).ToHashSet(StringComparer.OrdinalIgnoreCase);
+    public static IReadOnlySet<string> Known { get; } = Sections.SelectMany(s => KeysOf(s.Options, s.Section)).Concat(Loose).ToHashSet(StringComparer.OrdinalIgnoreCase);
 
     /// <summary>True for a key the code reads; <c>Section:Name:*</c> stands for any key below a dictionary section.</summary>
     public static bool IsKnown(string key) =>

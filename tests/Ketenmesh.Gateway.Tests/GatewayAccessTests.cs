@@ -1,3 +1,4 @@
+using Ketenmesh.Security;
 using Chain.Common.V1;
 using Chain.Signals.V1;
 using Ketenmesh.Gateway.Tests.Support;
@@ -161,9 +162,11 @@ public sealed class GatewayAccessTests : IAsyncLifetime
 
         Assert.Equal((int)StatusCode.OK, result.Status);
         var (_, headers) = Assert.Single(_mesh.Upstream.Calls);
-        Assert.Equal("ind", headers["x-chain-partner-id"]);
-        Assert.Equal("residence", headers["x-chain-purpose"]);
-        Assert.Equal("ind-residence", headers["x-chain-grant-id"]);
+        // What the service believes is the transaction token alone: the decision's facts, signed by the gateway.
+        var validator = new TransactionTokenValidator(_mesh.Gateway, AuthorityHttp.For(_mesh.Gateway), TimeProvider.System);
+        var verdict = await validator.ValidateAsync(headers[TransactionTokens.Header].ToString(), "/chain.registry.v1.VictimRegistry/GetRegistration", CancellationToken.None);
+        Assert.Equal(new TransactionContext("ind", "residence", "ind-residence", "registration_id:reg-7", "0af7651916cd43dd8448eb211c80319c"), verdict.Context);
+        Assert.DoesNotContain(headers.Keys, name => name.StartsWith("x-chain-", StringComparison.Ordinal));
         Assert.Equal("kept", headers["x-correlation"]);
         Assert.False(headers.ContainsKey("authorization"));
         Assert.False(headers.ContainsKey("x-purpose"));

@@ -37,6 +37,9 @@ public sealed class RealProfileChainFlowTests : IAsyncLifetime
     [Fact]
     public async Task Through_the_gateway_on_PostgreSQL_and_RabbitMQ_every_signaller_hears_its_signal_registered_through_a_broker_drop_and_a_registry_restart()
     {
+        // The services believe this test's gateway, so it must be where their CallerTrust:Gateway points.
+        var gatewayPort = FreePorts.Next();
+        _profile.Addresses["gateway"] = new Uri($"http://127.0.0.1:{gatewayPort}");
         await using var signals = await ComponentHost.StartAsync(new SignalsComponent(), (await _profile.ServiceAsync("signals", "signals")).Settings);
         await using var risk = await ComponentHost.StartAsync(new RiskComponent(), (await _profile.ServiceAsync("risk", "risk")).Settings);
         var registryPort = FreePorts.Next();
@@ -47,6 +50,7 @@ public sealed class RealProfileChainFlowTests : IAsyncLifetime
             ["Gateway:Routes:chain.signals.v1"] = signals.Address.ToString(),
             ["Gateway:Routes:chain.risk.v1"] = risk.Address.ToString(),
             ["Gateway:Routes:chain.registry.v1"] = registry.Address.ToString(),
+            ["Components:gateway:Service:Port"] = gatewayPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
         });
         var police = GatewayMesh.Options(mesh.As("police", "signalling"));
         using var watch = mesh.Channel.Intake().WatchMySignals(new WatchMySignalsRequest { StatusFilter = { SignalStatus.Registered } }, police);

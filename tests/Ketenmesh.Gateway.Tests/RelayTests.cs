@@ -105,11 +105,13 @@ public sealed class RelayTests : IAsyncLifetime
     [Fact]
     public async Task Response_headers_and_trailers_of_the_service_reach_the_caller()
     {
-        var result = await _mesh.Raw.CallAsync("chain.risk.v1.RiskAssessment/GetAssessment", [[]], _mesh.As("police", "criminal_investigation"));
+        var metadata = _mesh.As("police", "criminal_investigation");
+        metadata["x-correlation"] = "c-1";
+        var result = await _mesh.Raw.CallAsync("chain.risk.v1.RiskAssessment/GetAssessment", [[]], metadata);
 
         Assert.Equal((int)StatusCode.OK, result.Status);
         Assert.Equal("kept", Assert.Single(result.Trailers.GetValues("echo-trailer")));
-        Assert.Equal("police", Assert.Single(result.Headers.GetValues("echo-x-chain-partner-id")));
+        Assert.Equal("c-1", Assert.Single(result.Headers.GetValues("echo-x-correlation")));
     }
 
     private static async Task WaitUntilAsync(Func<bool> condition)

@@ -1,3 +1,4 @@
+using Ketenmesh.Security;
 using Ketenmesh.Testing;
 using Chain.Common.V1;
 using Chain.Policy.V1;

@@ -1,3 +1,4 @@
+using Ketenmesh.Security;
 using Chain.Common.V1;
 using Ketenmesh.Identity.Domain;
 using Microsoft.IdentityModel.JsonWebTokens;

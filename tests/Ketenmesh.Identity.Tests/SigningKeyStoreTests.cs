@@ -1,3 +1,4 @@
+using Ketenmesh.Security;
 using Ketenmesh.Identity.Domain;
 
 namespace Ketenmesh.Identity.Tests;

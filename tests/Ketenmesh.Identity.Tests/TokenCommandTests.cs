@@ -1,3 +1,4 @@
+using Ketenmesh.Security;
 using Ketenmesh.Identity.Domain;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;

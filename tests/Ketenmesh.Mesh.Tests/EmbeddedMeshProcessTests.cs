@@ -134,7 +134,8 @@ public sealed class EmbeddedMeshProcessTests : IAsyncLifetime
     [Fact]
     public async Task Each_component_keeps_its_data_in_its_own_sqlite_file_across_restarts()
     {
-        using var channel = GrpcChannel.ForAddress($"http://127.0.0.1:{_signalsPort}");
+        // Straight to the service, with a token minted by the mesh's own gateway keys: what the gateway would send.
+        using var channel = TestGateway.UsingKeysOf(_dataDirectory, new Uri($"http://127.0.0.1:{_gatewayPort}")).Channel(new Uri($"http://127.0.0.1:{_signalsPort}"));
         var headers = new Metadata { { CallerPartner.PartnerHeader, "police" } };
         var response = await channel.Intake().SubmitSignalAsync(new SubmitSignalRequest
         {

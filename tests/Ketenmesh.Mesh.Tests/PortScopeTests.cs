@@ -43,13 +43,14 @@ public sealed class PortScopeTests
             {
                 ["Mesh:DataDirectory"] = data,
                 ["Components:signals:Service:Port"] = signalsPort.ToString(),
+                ["CallerTrust:Gateway"] = TestGateway.Shared.Address.ToString(),
             }));
         await mesh.App.StartAsync();
         try
         {
             var options = new CallOptions(headers: new Metadata { { CallerPartner.PartnerHeader, "police" } });
-            using var right = GrpcChannel.ForAddress($"http://127.0.0.1:{signalsPort}");
-            using var wrong = GrpcChannel.ForAddress($"http://127.0.0.1:{otherPort}");
+            using var right = TestGateway.Shared.Channel(new Uri($"http://127.0.0.1:{signalsPort}"));
+            using var wrong = TestGateway.Shared.Channel(new Uri($"http://127.0.0.1:{otherPort}"));
 
             Assert.Empty((await right.Intake().ListMySignalsAsync(new ListMySignalsRequest(), options)).Signals);
             var error = await Assert.ThrowsAsync<RpcException>(() => wrong.Intake().ListMySignalsAsync(new ListMySignalsRequest(), options).ResponseAsync);

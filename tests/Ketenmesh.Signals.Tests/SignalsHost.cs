@@ -56,8 +56,6 @@ public sealed class SignalReceivedProbe(ReceivedEvents events) : IConsumer<Signa
 /// <summary>The signals component plus a downstream listener, hosted for real on a free loopback port.</summary>
 public sealed class SignalsHost : IAsyncDisposable
 {
-
-
     private readonly ComponentHost _host;
 
     private SignalsHost(ComponentHost host, ReceivedEvents events)
@@ -67,6 +65,8 @@ public sealed class SignalsHost : IAsyncDisposable
     }
 
     public GrpcChannel Channel => _host.Channel;
+
+    public Uri Address => _host.Address;
 
     public ReceivedEvents Events { get; }
 

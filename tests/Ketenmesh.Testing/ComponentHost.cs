@@ -23,7 +23,7 @@ public sealed class ComponentHost : IAsyncDisposable
     {
         _mesh = mesh;
         _ownedDirectory = ownedDirectory;
-        _channel = GrpcChannel.ForAddress(mesh.Addresses.First());
+        _channel = TestGateway.Shared.Channel(mesh.Addresses.First());
     }
 
     public GrpcChannel Channel => _channel;
@@ -37,6 +37,8 @@ public sealed class ComponentHost : IAsyncDisposable
     {
         // A free port unless the test pins one (a restarted service must come back where the gateway routes).
         settings.TryAdd("Service:Port", "0");
+        // Called straight, as the gateway would call it: the test gateway's tokens are the ones it believes.
+        settings.TryAdd("CallerTrust:Gateway", TestGateway.Shared.Address.ToString());
         IMeshComponent hosted = listeners is null ? component : new WithListeners(component, listeners);
         var mesh = MeshHost.Build(hosted, [], configuration => configuration.AddInMemoryCollection(settings));
         await mesh.App.StartAsync();
@@ -57,7 +59,7 @@ public sealed class ComponentHost : IAsyncDisposable
         ["Messaging:Transport"] = "InMemory",
     };
 
-    /// <summary>Call options of a partner as the gateway would vouch for it.</summary>
+    /// <summary>Call options of a partner as the gateway would vouch for it (on <see cref="Channel"/>, which mints its token).</summary>
     public static CallOptions As(string partner) => new(headers: new Metadata { { CallerPartner.PartnerHeader, partner } });
 
     /// <summary>Publishes on the component's bus as another service would; the same message id makes it a redelivery.</summary>

@@ -21,7 +21,7 @@ public sealed class RealProfile : IAsyncDisposable
     /// <summary>What the table's <c>DATA_DIRECTORY</c> is in this test: a temporary directory, removed afterwards.</summary>
     public string DataDirectory { get; } = Directory.CreateTempSubdirectory("ketenmesh-real-").FullName;
 
-    /// <summary>Where each started component answers; a component not started yet is at its table port.</summary>
+    /// <summary>Where each started component answers; a component not started yet is at its table port (the gateway: <see cref="TestGateway.Shared"/>).</summary>
     public Dictionary<string, Uri> Addresses { get; } = [];
 
     public static async Task<RealProfile> CreateAsync() => new(await TestVirtualHost.CreateAsync());
@@ -55,7 +55,10 @@ public sealed class RealProfile : IAsyncDisposable
             RabbitMqPassword = Broker.Password,
             LocalClients = true,
             Database = _ => database?.Name ?? throw new InvalidOperationException($"{component} has no database"),
-            Address = other => Addresses.TryGetValue(other.Name, out var address) ? address.ToString().TrimEnd('/') : $"http://127.0.0.1:{other.Port}",
+            // Until a test starts a gateway of its own, the test gateway plays it: services believe its tokens.
+            Address = other => Addresses.TryGetValue(other.Name, out var address) ? address.ToString().TrimEnd('/')
+                : other.Name == "gateway" ? TestGateway.Shared.Address.ToString().TrimEnd('/')
+                : $"http://127.0.0.1:{other.Port}",
         };
         var settings = target.Render(deployed, table)
             .ToDictionary(e => e.Key.Replace("__", ":", StringComparison.Ordinal), e => (string?)e.Value);

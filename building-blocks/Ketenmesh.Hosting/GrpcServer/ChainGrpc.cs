@@ -34,6 +34,11 @@ public static class ChainGrpc
         services.AddSingleton<StreamsEndAtShutdown>();
         services.AddSingleton<RefusalInterceptor>();
         services.AddSingleton<CallerPartnerInterceptor>();
+        services.AddSingleton(provider =>
+        {
+            var gateway = CallerPartner.GatewayAddress(configuration);
+            return new Ketenmesh.Security.TransactionTokenValidator(gateway, Ketenmesh.Security.AuthorityHttp.For(gateway), provider.GetService<TimeProvider>() ?? TimeProvider.System);
+        });
         services.AddSingleton<RequestValidationInterceptor>();
         services.AddSingleton<ServiceCatalog>();
         services.AddGrpcReflection();

@@ -1,3 +1,4 @@
+using Ketenmesh.Security;
 using Ketenmesh.Policy;
 using Chain.Common.V1;
 using Microsoft.IdentityModel.JsonWebTokens;

@@ -1,3 +1,4 @@
+using Ketenmesh.Security;
 using Ketenmesh.Policy;
 using Ketenmesh.Identity.Domain;
 using Microsoft.AspNetCore.Http;
@@ -27,17 +28,5 @@ static class DiscoveryEndpoints
         ["response_types_supported"] = Array.Empty<string>(),
     });
 
-    public static IResult Jwks(SigningKeyStore keys) => Results.Json(new Dictionary<string, object>
-    {
-        ["keys"] = keys.Published.Select(k => new Dictionary<string, string>
-        {
-            ["kty"] = k.Kty,
-            ["crv"] = k.Crv,
-            ["x"] = k.X,
-            ["y"] = k.Y,
-            ["kid"] = k.Kid,
-            ["use"] = k.Use,
-            ["alg"] = k.Alg,
-        }).ToArray(),
-    });
+    public static IResult Jwks(SigningKeyStore keys) => Results.Json(keys.JwksDocument());
 }

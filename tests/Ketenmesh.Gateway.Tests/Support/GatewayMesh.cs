@@ -92,7 +92,8 @@ sealed class GatewayMesh : IAsyncDisposable
             [],
             c => c.AddInMemoryCollection(configuration));
         await mesh.App.StartAsync();
-        var result = new GatewayMesh(mesh, directory, new Uri($"http://127.0.0.1:{gateway}"), upstream, published);
+        // A test may pin the gateway's port (services it started elsewhere believe the gateway there).
+        var result = new GatewayMesh(mesh, directory, new Uri($"http://127.0.0.1:{configuration["Components:gateway:Service:Port"]}"), upstream, published);
         await result.WaitForPolicyAsync(published.Current.Revision);
         return result;
     }

@@ -3,7 +3,7 @@ using System.Security.Cryptography;
 using System.Text.Json;
 using Microsoft.IdentityModel.Tokens;
 
-namespace Ketenmesh.Identity.Domain;
+namespace Ketenmesh.Security;
 
 /// <summary>
 /// The issuer's ES256 keys, generated at first run into the data directory (never committed). The
@@ -75,6 +75,21 @@ public sealed class SigningKeyStore
             }
         }
     }
+
+    /// <summary>The JWKS document (RFC 7517): the public halves only, as a JSON-ready object.</summary>
+    public Dictionary<string, object> JwksDocument() => new()
+    {
+        ["keys"] = Published.Select(k => new Dictionary<string, string>
+        {
+            ["kty"] = k.Kty,
+            ["crv"] = k.Crv,
+            ["x"] = k.X,
+            ["y"] = k.Y,
+            ["kid"] = k.Kid,
+            ["use"] = k.Use,
+            ["alg"] = k.Alg,
+        }).ToArray(),
+    };
 
     /// <summary>Starts signing with a new key; the previous one stays published for one token lifetime.</summary>
     public string Rotate()
