@@ -36,82 +36,29 @@ public sealed class AccessTokenValidator
     static readonly JsonWebTokenHandler Handler = new();
 
     readonly AccessTokenValidationOptions _options;
-    readonly string _metadataAddress;
-    readonly HttpDocumentRetriever _retriever;
-    readonly TimeProvider _clock;
-    readonly SemaphoreSlim _fetching = new(1, 1);
-    (OpenIdConnectConfiguration Configuration, DateTimeOffset FetchedAt)? _current;
-    DateTimeOffset _lastUnknownKeyRefresh = DateTimeOffset.MinValue;
+    readonly SigningKeySource<OpenIdConnectConfiguration> _issuer;
 
     public AccessTokenValidator(AccessTokenValidationOptions options, HttpClient http, TimeProvider? clock = null)
     {
         _options = options;
-        _clock = clock ?? TimeProvider.System;
-        _metadataAddress = new Uri(options.Authority, ".well-known/openid-configuration").ToString();
+        var metadataAddress = new Uri(options.Authority, ".well-known/openid-configuration").ToString();
         // Loopback development runs without TLS; anywhere else an http authority is a configuration error.
-        _retriever = new HttpDocumentRetriever(http) { RequireHttps = !options.Authority.IsLoopback };
+        var retriever = new HttpDocumentRetriever(http) { RequireHttps = !options.Authority.IsLoopback };
+        _issuer = new SigningKeySource<OpenIdConnectConfiguration>(
+            cancellationToken => OpenIdConnectConfigurationRetriever.GetAsync(metadataAddress, retriever, cancellationToken),
+            options.MetadataLifetime, options.UnknownKeyRefreshInterval, clock ?? TimeProvider.System);
     }
 
     public async Task<TokenValidation> ValidateAsync(string token, CancellationToken cancellationToken = default)
     {
-        OpenIdConnectConfiguration configuration;
         try
         {
-            configuration = await ConfigurationAsync(forceRefresh: false, cancellationToken);
-            var result = await Handler.ValidateTokenAsync(token, Parameters(configuration));
-            if (result.Exception is SecurityTokenSignatureKeyNotFoundException && UnknownKeyMayRefresh())
-            {
-                // Signed with a key newer than our copy of the JWKS (the issuer rotated): fetch it again.
-                configuration = await ConfigurationAsync(forceRefresh: true, cancellationToken);
-                result = await Handler.ValidateTokenAsync(token, Parameters(configuration));
-            }
-
-            return Outcome(result);
+            return Outcome(await _issuer.ValidateAsync(configuration => Handler.ValidateTokenAsync(token, Parameters(configuration)), cancellationToken));
         }
         catch (Exception exception) when (exception is InvalidOperationException or IOException or HttpRequestException)
         {
             return new TokenValidation(null, $"The token issuer's metadata could not be read ({exception.Message}).");
         }
-    }
-
-    /// <summary>The discovered metadata and keys, fetched again after <see cref="AccessTokenValidationOptions.MetadataLifetime"/>.</summary>
-    async Task<OpenIdConnectConfiguration> ConfigurationAsync(bool forceRefresh, CancellationToken cancellationToken)
-    {
-        var current = _current;
-        if (!forceRefresh && current is { } fresh && _clock.GetUtcNow() - fresh.FetchedAt < _options.MetadataLifetime)
-        {
-            return fresh.Configuration;
-        }
-
-        await _fetching.WaitAsync(cancellationToken);
-        try
-        {
-            if (_current is { } other && !ReferenceEquals(other.Configuration, current?.Configuration))
-            {
-                return other.Configuration; // another caller fetched it while this one waited
-            }
-
-            var configuration = await OpenIdConnectConfigurationRetriever.GetAsync(_metadataAddress, _retriever, cancellationToken);
-            _current = (configuration, _clock.GetUtcNow());
-            return configuration;
-        }
-        finally
-        {
-            _fetching.Release();
-        }
-    }
-
-    /// <summary>Unknown key ids refetch at most every few seconds, so made-up kids cannot flood the issuer.</summary>
-    bool UnknownKeyMayRefresh()
-    {
-        var now = _clock.GetUtcNow();
-        if (now - _lastUnknownKeyRefresh < _options.UnknownKeyRefreshInterval)
-        {
-            return false;
-        }
-
-        _lastUnknownKeyRefresh = now;
-        return true;
     }
 
     static TokenValidation Outcome(TokenValidationResult result)

@@ -15,24 +15,22 @@ public sealed record TransactionVerdict(TransactionContext? Context, string? Err
 public sealed class TransactionTokenValidator
 {
     static readonly JsonWebTokenHandler Handler = new();
-    static readonly TimeSpan KeyLifetime = TimeSpan.FromMinutes(10);
-    static readonly TimeSpan UnknownKeyRefreshInterval = TimeSpan.FromSeconds(5);
 
-    readonly Uri _jwks;
     readonly string _issuer;
-    readonly HttpClient _http;
-    readonly TimeProvider _clock;
-    readonly SemaphoreSlim _fetching = new(1, 1);
-    (IReadOnlyList<SecurityKey> Keys, DateTimeOffset FetchedAt)? _current;
-    DateTimeOffset _lastUnknownKeyRefresh = DateTimeOffset.MinValue;
+    readonly SigningKeySource<IReadOnlyList<SecurityKey>> _keys;
 
     /// <param name="gateway">The gateway's address: the issuer its tokens name, and where its JWKS is.</param>
     public TransactionTokenValidator(Uri gateway, HttpClient http, TimeProvider clock)
     {
         _issuer = gateway.ToString().TrimEnd('/');
-        _jwks = new Uri(gateway, TransactionTokens.JwksPath);
-        _http = http;
-        _clock = clock;
+        var jwks = new Uri(gateway, TransactionTokens.JwksPath);
+        // Fetched again at most every 5 s for an unknown key id: the gateway rotated, or restarted on a new volume.
+        _keys = new SigningKeySource<IReadOnlyList<SecurityKey>>(async cancellationToken =>
+        {
+            using var response = await http.GetAsync(jwks, cancellationToken);
+            response.EnsureSuccessStatusCode();
+            return [.. new JsonWebKeySet(await response.Content.ReadAsStringAsync(cancellationToken)).GetSigningKeys()];
+        }, TimeSpan.FromMinutes(10), TimeSpan.FromSeconds(5), clock);
     }
 
     /// <param name="method">The gRPC path of the call being made (<c>/package.Service/Method</c>).</param>
@@ -43,67 +41,15 @@ public sealed class TransactionTokenValidator
             return new(null, $"The call carries no {TransactionTokens.Header}; partners call the mesh through the gateway.");
         }
 
-        IReadOnlyList<SecurityKey> keys;
         try
         {
-            keys = await KeysAsync(forceRefresh: false, cancellationToken);
-            var result = await Handler.ValidateTokenAsync(token, Parameters(keys, method));
-            if (result.Exception is SecurityTokenSignatureKeyNotFoundException && UnknownKeyMayRefresh())
-            {
-                // Signed with a key newer than our copy (the gateway rotated, or restarted with a new volume).
-                keys = await KeysAsync(forceRefresh: true, cancellationToken);
-                result = await Handler.ValidateTokenAsync(token, Parameters(keys, method));
-            }
-
-            return Outcome(result, method);
+            return Outcome(await _keys.ValidateAsync(keys => Handler.ValidateTokenAsync(token, Parameters(keys, method)), cancellationToken), method);
         }
         catch (Exception e) when (e is HttpRequestException or IOException or TaskCanceledException or ArgumentException or InvalidOperationException
                                    && !cancellationToken.IsCancellationRequested)
         {
             return new(null, $"The gateway's keys could not be read ({e.GetType().Name}).", Unavailable: true);
         }
-    }
-
-    async Task<IReadOnlyList<SecurityKey>> KeysAsync(bool forceRefresh, CancellationToken cancellationToken)
-    {
-        var current = _current;
-        if (!forceRefresh && current is { } fresh && _clock.GetUtcNow() - fresh.FetchedAt < KeyLifetime)
-        {
-            return fresh.Keys;
-        }
-
-        await _fetching.WaitAsync(cancellationToken);
-        try
-        {
-            if (_current is { } other && !ReferenceEquals(other.Keys, current?.Keys))
-            {
-                return other.Keys; // fetched by another call while this one waited
-            }
-
-            using var response = await _http.GetAsync(_jwks, cancellationToken);
-            response.EnsureSuccessStatusCode();
-            var set = new JsonWebKeySet(await response.Content.ReadAsStringAsync(cancellationToken));
-            IReadOnlyList<SecurityKey> keys = [.. set.GetSigningKeys()];
-            _current = (keys, _clock.GetUtcNow());
-            return keys;
-        }
-        finally
-        {
-            _fetching.Release();
-        }
-    }
-
-    /// <summary>Made-up key ids refetch at most every few seconds, so they cannot flood the gateway.</summary>
-    bool UnknownKeyMayRefresh()
-    {
-        var now = _clock.GetUtcNow();
-        if (now - _lastUnknownKeyRefresh < UnknownKeyRefreshInterval)
-        {
-            return false;
-        }
-
-        _lastUnknownKeyRefresh = now;
-        return true;
     }
 
     TokenValidationParameters Parameters(IReadOnlyList<SecurityKey> keys, string method) => new()
