@@ -42,5 +42,9 @@ public interface IAuditLog
 {
     /// <summary>Completes only once the entry is committed; concurrent callers share one transaction (group commit).</summary>
     /// <returns>The entry's sequence number in the chain.</returns>
+    /// <exception cref="AuditUnavailableException">
+    /// The entry could not be made durable, or not within <c>Audit:AppendTimeout</c>: whatever waited on it must not go ahead.
+    /// </exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> (the call's own deadline) came first.</exception>
     ValueTask<long> AppendAsync(AuditEntry entry, CancellationToken cancellationToken = default);
 }

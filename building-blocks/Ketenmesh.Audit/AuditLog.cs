@@ -16,8 +16,20 @@ namespace Ketenmesh.Audit;
 /// and only then tells every caller its entry is durable. A failed commit fails every entry of the
 /// batch, so nothing is ever reported durable that is not.
 /// </summary>
+/// <remarks>
+/// Fails closed without hanging: a caller waits at most <see cref="AuditOptions.AppendTimeout"/> (or
+/// its own deadline), and no failure of the database, whatever exception it surfaces as, ends the
+/// writer. After a failure the writer starts over on a fresh connection that reads the head again,
+/// since a commit that failed may or may not have landed; until it has tried again, after a backoff,
+/// new batches are refused at once rather than sent to a database that just failed.
+/// </remarks>
 public sealed class AuditLog : IHostedService, IAuditLog
 {
+    // Short enough that a database back after a blip is noticed at once; long enough that a gateway under
+    // load does not knock on a dead database for every batch.
+    private static readonly TimeSpan FirstBackoff = TimeSpan.FromMilliseconds(50);
+    private static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(1);
+
     private readonly Channel<Pending> _queue = Channel.CreateUnbounded<Pending>(new UnboundedChannelOptions { SingleReader = true });
     private readonly IServiceScopeFactory _scopes;
     private readonly CheckpointSigner _signer;
@@ -27,9 +39,14 @@ public sealed class AuditLog : IHostedService, IAuditLog
     private long _lastCheckpointSequence = -1;
     private DateTimeOffset _lastCheckpointAt;
     private long _transactions;
+    private long _failures;
     private long _uncheckpointed;
     private Task _writer = Task.CompletedTask;
     private ChainAppender? _appender;
+    private TimeSpan _backoff = TimeSpan.Zero;
+    private DateTimeOffset _retryAt;
+    private DateTimeOffset? _failingSince;
+    private Exception? _lastFailure;
 
     public AuditLog(IServiceScopeFactory scopes, CheckpointSigner signer, IOptions<AuditOptions> options, TimeProvider clock, ILogger<AuditLog> logger)
     {
@@ -39,10 +56,17 @@ public sealed class AuditLog : IHostedService, IAuditLog
         _clock = clock;
         _logger = logger;
         _lastCheckpointAt = clock.GetUtcNow();
+        if (_options.AppendTimeout <= TimeSpan.Zero && _options.AppendTimeout != Timeout.InfiniteTimeSpan)
+        {
+            throw new InvalidOperationException($"Audit:AppendTimeout must be positive; it is {_options.AppendTimeout}.");
+        }
     }
 
     /// <summary>Transactions committed so far: fewer than entries when group commit works.</summary>
     public long Transactions => Interlocked.Read(ref _transactions);
+
+    /// <summary>Commits and checkpoints that failed so far: a commit refused every caller of its batch, a checkpoint only itself.</summary>
+    public long Failures => Interlocked.Read(ref _failures);
 
     public ValueTask<long> AppendAsync(AuditEntry entry, CancellationToken cancellationToken = default)
     {
@@ -51,7 +75,26 @@ public sealed class AuditLog : IHostedService, IAuditLog
         {
             throw new InvalidOperationException("The audit log is stopped; nothing can be recorded, so nothing may be allowed.");
         }
-        return new ValueTask<long>(pending.Done.Task.WaitAsync(cancellationToken));
+        return new ValueTask<long>(WaitAsync(pending, cancellationToken));
+    }
+
+    private async Task<long> WaitAsync(Pending pending, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await pending.Done.Task.WaitAsync(_options.AppendTimeout, _clock, cancellationToken);
+        }
+        catch (TimeoutException e)
+        {
+            // Marks the entry abandoned, so a writer that has not taken it yet drops it (see WriteAsync).
+            pending.Done.TrySetCanceled(CancellationToken.None);
+            throw new AuditUnavailableException(e);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            pending.Done.TrySetCanceled(cancellationToken);
+            throw;
+        }
     }
 
     /// <summary>
@@ -78,38 +121,78 @@ public sealed class AuditLog : IHostedService, IAuditLog
         {
             while (batch.Count < _options.MaxBatch && _queue.Reader.TryRead(out var next))
             {
-                batch.Add(next);
+                // Its caller gave up and was refused, so the call never went ahead: a record of it would
+                // tell a data subject of an access that did not happen. (One taken into a batch just
+                // before its caller gives up is still written: the log may hold a record of a refused
+                // call, never miss one of a call that went ahead.)
+                if (!next.Done.Task.IsCompleted)
+                {
+                    batch.Add(next);
+                }
             }
-            await CommitAsync(batch);
+            if (batch.Count > 0 && await CommitAsync(batch))
+            {
+                await CheckpointIfDueAsync(force: false);
+            }
             batch.Clear();
-            await CheckpointIfDueAsync(force: false);
         }
         await CloseAppenderAsync();
         await CheckpointIfDueAsync(force: true);
     }
 
-    private async Task CommitAsync(List<Pending> batch)
+    /// <summary>Commits the batch and completes its callers; false, with every caller refused, when it could not.</summary>
+    private async Task<bool> CommitAsync(List<Pending> batch)
     {
+        if (_lastFailure is not null && _clock.GetUtcNow() < _retryAt)
+        {
+            // The database failed moments ago: refuse at once rather than make these callers wait on it too.
+            Refuse(batch, _lastFailure);
+            return false;
+        }
+        using var timeout = new CancellationTokenSource(_options.AppendTimeout, _clock);
         try
         {
-            _appender ??= await ChainAppender.OpenAsync(_scopes);
-            var sequences = await _appender.AppendAsync(batch.ConvertAll(p => p.Entry));
+            _appender ??= await ChainAppender.OpenAsync(_scopes, timeout.Token);
+            var sequences = await _appender.AppendAsync(batch.ConvertAll(p => p.Entry), timeout.Token);
             _uncheckpointed += batch.Count;
             Interlocked.Increment(ref _transactions);
             for (var i = 0; i < batch.Count; i++)
             {
                 batch[i].Done.TrySetResult(sequences[i]);
             }
+            if (_failingSince is { } since)
+            {
+                _logger.LogWarning("The audit log writes again, after {Seconds:N1} s in which every call was refused.", (_clock.GetUtcNow() - since).TotalSeconds);
+            }
+            _lastFailure = null;
+            _failingSince = null;
+            _backoff = TimeSpan.Zero;
+            return true;
         }
         catch (Exception e)
         {
+            // Any exception: a dropped connection, a server that refuses connections, a full disk, a
+            // timeout. None may end the writer, or every later caller would wait in vain.
+            Interlocked.Increment(ref _failures);
             _logger.LogError(e, "Could not commit {Count} audit records; the calls waiting on them are refused.", batch.Count);
-            // The next batch starts over on a fresh connection and reads the head again.
+            // The commit may or may not have landed: the next batch starts over on a fresh connection
+            // that reads the head from the database, so the chain neither forks nor leaves a gap.
             await CloseAppenderAsync();
-            foreach (var pending in batch)
-            {
-                pending.Done.TrySetException(new AuditUnavailableException(e));
-            }
+            var now = _clock.GetUtcNow();
+            _failingSince ??= now;
+            _lastFailure = e;
+            _backoff = _backoff == TimeSpan.Zero ? FirstBackoff : TimeSpan.FromTicks(Math.Min(_backoff.Ticks * 2, MaxBackoff.Ticks));
+            _retryAt = now + _backoff;
+            Refuse(batch, e);
+            return false;
+        }
+    }
+
+    private static void Refuse(List<Pending> batch, Exception cause)
+    {
+        foreach (var pending in batch)
+        {
+            pending.Done.TrySetException(new AuditUnavailableException(cause));
         }
     }
 
@@ -136,11 +219,13 @@ public sealed class AuditLog : IHostedService, IAuditLog
         {
             return;
         }
+        // Callers of the next batch wait while this runs: it gets no longer than a commit does.
+        using var timeout = new CancellationTokenSource(_options.AppendTimeout, _clock);
         try
         {
             await using var scope = _scopes.CreateAsyncScope();
             var db = scope.ServiceProvider.GetRequiredService<AuditDbContext>();
-            var head = await db.Head.AsNoTracking().SingleOrDefaultAsync();
+            var head = await db.Head.AsNoTracking().SingleOrDefaultAsync(timeout.Token);
             if (head is null || head.LastSequence == _lastCheckpointSequence)
             {
                 return;
@@ -148,7 +233,7 @@ public sealed class AuditLog : IHostedService, IAuditLog
             var now = _clock.GetUtcNow();
             if (_lastCheckpointSequence < 0)
             {
-                _lastCheckpointSequence = await db.Checkpoints.MaxAsync(c => (long?)c.Sequence) ?? 0;
+                _lastCheckpointSequence = await db.Checkpoints.MaxAsync(c => (long?)c.Sequence, timeout.Token) ?? 0;
             }
             var due = force
                 || head.LastSequence - _lastCheckpointSequence >= _options.CheckpointInterval
@@ -165,16 +250,33 @@ public sealed class AuditLog : IHostedService, IAuditLog
                 KeyId = _signer.KeyId,
                 Signature = _signer.Sign(head.LastSequence, head.LastHash),
             });
-            await db.SaveChangesAsync();
+            await db.SaveChangesAsync(timeout.Token);
             _lastCheckpointSequence = head.LastSequence;
             _lastCheckpointAt = now;
             _uncheckpointed = 0;
         }
-        catch (DbUpdateException)
+        catch (DbUpdateException e) when (IsDuplicateKey(e.GetBaseException()))
         {
-            // Another gateway on the same log wrote this checkpoint first; equally good.
+            // Another gateway on the same log wrote this checkpoint first, which is equally good.
+            _logger.LogDebug(e, "Another writer signed the audit checkpoint first.");
+            _lastCheckpointSequence = -1;
+        }
+        catch (Exception e)
+        {
+            // The records are durable already; only their signed checkpoint is late. It stays due, so the
+            // next commit tries again, and the last checkpoint is read again since this one may have landed.
+            Interlocked.Increment(ref _failures);
+            _logger.LogWarning(e, "Could not write the audit checkpoint; the next commit tries again.");
+            _lastCheckpointSequence = -1;
         }
     }
+
+    private static bool IsDuplicateKey(Exception e) =>
+        e is Npgsql.PostgresException { SqlState: Npgsql.PostgresErrorCodes.UniqueViolation }
+        || e is Microsoft.Data.Sqlite.SqliteException { SqliteExtendedErrorCode: SqlitePrimaryKeyViolation };
+
+    // SQLITE_CONSTRAINT_PRIMARYKEY: the checkpoint's sequence is its primary key.
+    private const int SqlitePrimaryKeyViolation = 1555;
 
     private sealed record Pending(AuditEntry Entry)
     {

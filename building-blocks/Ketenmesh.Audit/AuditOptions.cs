@@ -15,6 +15,14 @@ public sealed class AuditOptions
     /// <summary>Most records committed in one transaction.</summary>
     public int MaxBatch { get; set; } = 512;
 
+    /// <summary>
+    /// The longest a caller waits for its record to be durable before it is refused with
+    /// <see cref="AuditUnavailableException"/>, and the longest one database step of the writer (a commit,
+    /// a checkpoint) may take. Well under the deadlines partners set, so a log that cannot write turns
+    /// into UNAVAILABLE, which they retry, rather than into calls that hang until their deadline.
+    /// </summary>
+    public TimeSpan AppendTimeout { get; set; } = TimeSpan.FromSeconds(2);
+
     /// <summary>How long ordinary access records are kept before their content is purged.</summary>
     public TimeSpan AccessRetention { get; set; } = TimeSpan.FromDays(5 * 365);
 

@@ -17,5 +17,8 @@ public sealed record Decision(
 /// <summary>Where decisions go. <see cref="RecordAsync"/> completes once the record is durable.</summary>
 public interface IDecisionAudit
 {
+    /// <summary>Completes once the record is durable; until then nothing may go ahead on the decision.</summary>
+    /// <exception cref="Ketenmesh.Audit.AuditUnavailableException">Not durable, or not within <c>Audit:AppendTimeout</c>: refuse the call.</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> (the call's deadline, or the caller leaving) came first.</exception>
     ValueTask RecordAsync(Decision decision, CancellationToken cancellationToken);
 }

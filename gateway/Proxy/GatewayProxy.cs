@@ -32,22 +32,35 @@ public sealed class GatewayProxy(
 
     public async Task HandleAsync(HttpContext http)
     {
+        // Ends when the caller leaves or, once grpc-timeout is read, when the call's deadline passes.
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(http.RequestAborted);
         try
         {
-            await DecideAndRelayAsync(http);
+            await DecideAndRelayAsync(http, deadline);
         }
         catch (AuditUnavailableException e)
         {
             // No record, no decision: whatever was decided, nothing goes ahead without its audit record.
-            logger.LogError(e.InnerException, "The audit log is unavailable; refusing the call.");
+            // The log gives up within Audit:AppendTimeout, so this comes well before a partner's deadline.
+            // One line per call without the trace: the log writer reports the cause, once per attempt.
+            logger.LogWarning("The audit log is unavailable ({Error}); refusing the call.", e.GetBaseException().Message);
             if (!http.Response.HasStarted)
             {
                 Refuse(http, new Status(StatusCode.Unavailable, "The gateway cannot record decisions right now, so it decides nothing; try again shortly."));
             }
         }
+        catch (OperationCanceledException) when (deadline.IsCancellationRequested && !http.RequestAborted.IsCancellationRequested)
+        {
+            // The deadline ran out before the decision was on record (the relay answers its own
+            // cancellations): nothing was forwarded.
+            if (!http.Response.HasStarted)
+            {
+                Refuse(http, new Status(StatusCode.DeadlineExceeded, "Deadline exceeded at the gateway before its decision was on record."));
+            }
+        }
     }
 
-    private async Task DecideAndRelayAsync(HttpContext http)
+    private async Task DecideAndRelayAsync(HttpContext http, CancellationTokenSource deadline)
     {
         if (!await ProtocolGuard.AcceptAsync(http))
         {
@@ -70,18 +83,20 @@ public sealed class GatewayProxy(
                 return;
             }
             timeout = parsed;
+            deadline.CancelAfter(parsed);
         }
+        var arrived = clock.GetTimestamp();
 
         var (caller, authError) = await authenticator.AuthenticateAsync(http);
         if (caller is null)
         {
-            await DenyAsync(http, call with { PartnerId = "unauthenticated" }, StatusCode.Unauthenticated, authError!, null, now);
+            await DenyAsync(http, call with { PartnerId = "unauthenticated" }, StatusCode.Unauthenticated, authError!, null, now, deadline.Token);
             return;
         }
         call = call with { PartnerId = caller.Principal.PartnerId };
         if (!rateLimiter.TryAcquire(caller.Principal.PartnerId))
         {
-            await DenyAsync(http, call, StatusCode.ResourceExhausted, $"Partner '{call.PartnerId}' exceeded its rate limit of {rateLimiter.Describe}; retry after a short pause.", null, now);
+            await DenyAsync(http, call, StatusCode.ResourceExhausted, $"Partner '{call.PartnerId}' exceeded its rate limit of {rateLimiter.Describe}; retry after a short pause.", null, now, deadline.Token);
             return;
         }
 
@@ -96,7 +111,7 @@ public sealed class GatewayProxy(
             (single, var problem) = await ReadSingleRequestAsync(http);
             if (single is null)
             {
-                await DenyAsync(http, call, StatusCode.Internal, problem!, verdict.Grant, now);
+                await DenyAsync(http, call, StatusCode.Internal, problem!, verdict.Grant, now, deadline.Token);
                 return;
             }
             var plain = FrameReader.Plain(single.Value, _maxLength);
@@ -109,30 +124,29 @@ public sealed class GatewayProxy(
         if (!verdict.Allowed)
         {
             var code = verdict.Denial == Denial.Unauthenticated ? StatusCode.Unauthenticated : StatusCode.PermissionDenied;
-            await DenyAsync(http, call, code, verdict.Reason, verdict.Grant, now);
+            await DenyAsync(http, call, code, verdict.Reason, verdict.Grant, now, deadline.Token);
             return;
         }
         var upstream = routes.Find(method!);
         if (upstream is null)
         {
-            await DenyAsync(http, call, StatusCode.Unavailable, $"No service is configured for package {method!.File.Package}.", verdict.Grant, now);
+            await DenyAsync(http, call, StatusCode.Unavailable, $"No service is configured for package {method!.File.Package}.", verdict.Grant, now, deadline.Token);
             return;
         }
         // On record before the service sees the call: no service acts, and no answer leaves, on an unrecorded decision.
-        await audit.RecordAsync(call.Decision(now, allowed: true, verdict.Reason, verdict.Grant), CancellationToken.None);
-        await RelayAsync(http, call, method!, verdict, caller, upstream, single, traceParent, timeout);
+        // The wait is bounded by Audit:AppendTimeout, and by the call's own deadline when that is sooner.
+        await audit.RecordAsync(call.Decision(now, allowed: true, verdict.Reason, verdict.Grant), deadline.Token);
+        // The service gets what is left of the deadline, not all of it again.
+        var remaining = timeout - clock.GetElapsedTime(arrived);
+        await RelayAsync(http, call, method!, verdict, caller, upstream, single, traceParent, remaining, deadline.Token);
     }
 
     private async Task RelayAsync(HttpContext http, CallFacts call, MethodDescriptor method, AccessVerdict verdict, Caller caller,
-        Uri upstream, Frame? single, string traceParent, TimeSpan? timeout)
+        Uri upstream, Frame? single, string traceParent, TimeSpan? timeout, CancellationToken deadline)
     {
         // Streams can outlive any shutdown wait, so they also end when the gateway stops; a unary call is let finish.
         var stopping = method.IsServerStreaming || method.IsClientStreaming ? lifetime.ApplicationStopping : CancellationToken.None;
-        using var cancellation = CancellationTokenSource.CreateLinkedTokenSource(http.RequestAborted, stopping);
-        if (timeout is { } t)
-        {
-            cancellation.CancelAfter(t);
-        }
+        using var cancellation = CancellationTokenSource.CreateLinkedTokenSource(deadline, stopping);
         var streamed = single is null ? RequestBody.Streamed(http.Request.BodyReader, verdict.Access!, _maxLength) : null;
         using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(upstream, "/" + call.Method))
         {
@@ -217,9 +231,9 @@ public sealed class GatewayProxy(
         }
     }
 
-    private async Task DenyAsync(HttpContext http, CallFacts call, StatusCode code, string reason, EnforcedGrant? grant, DateTimeOffset now)
+    private async Task DenyAsync(HttpContext http, CallFacts call, StatusCode code, string reason, EnforcedGrant? grant, DateTimeOffset now, CancellationToken deadline)
     {
-        await audit.RecordAsync(call.Decision(now, allowed: false, $"{code}: {reason}", grant), CancellationToken.None);
+        await audit.RecordAsync(call.Decision(now, allowed: false, $"{code}: {reason}", grant), deadline);
         Refuse(http, new Status(code, reason));
     }
 

@@ -122,7 +122,7 @@ public sealed class AuditTrailService(CallerAuthenticator authenticator, AuditRe
         var trace = TrustedHeaders.TraceParent(context.GetHttpContext().Request.Headers);
         try
         {
-            await audit.RecordAsync(new Access.Decision(clock.GetUtcNow(), caller.PartnerId, "", Package + method, allowed, reason, null, TrustedHeaders.TraceId(trace), subject), CancellationToken.None);
+            await audit.RecordAsync(new Access.Decision(clock.GetUtcNow(), caller.PartnerId, "", Package + method, allowed, reason, null, TrustedHeaders.TraceId(trace), subject), context.CancellationToken);
         }
         catch (AuditUnavailableException)
         {

@@ -30,7 +30,23 @@ public sealed class AuditHost : IAsyncDisposable
 
     public AuditLog Log => _host.Services.GetRequiredService<AuditLog>();
 
-    public static async Task<AuditHost> StartAsync(string provider, Dictionary<string, string?>? settings = null)
+    /// <summary>The log's own PostgreSQL database, to take away and give back.</summary>
+    public TestDatabase Database => _database ?? throw new InvalidOperationException("Only a log on PostgreSQL has a database of its own.");
+
+    /// <summary>Every record, in chain order.</summary>
+    public Task<List<StoredAuditEntry>> RecordsAsync() => WithScopeAsync(async s =>
+    {
+        var reader = s.GetRequiredService<AuditReader>();
+        var all = new List<StoredAuditEntry>();
+        while (await reader.RangeAsync(all.Count == 0 ? 1 : all[^1].Sequence + 1, 10_000) is { Count: > 0 } page)
+        {
+            all.AddRange(page);
+        }
+        return all;
+    });
+
+    /// <param name="route">Reaches the PostgreSQL database another way (through a proxy): its connection string → the one to use.</param>
+    public static async Task<AuditHost> StartAsync(string provider, Dictionary<string, string?>? settings = null, Func<string, string>? route = null)
     {
         var directory = Directory.CreateTempSubdirectory("ketenmesh-audit-").FullName;
         var database = provider == "Postgres" ? await TestDatabase.CreateAsync("audit") : null;
@@ -38,7 +54,7 @@ public sealed class AuditHost : IAsyncDisposable
         {
             ["Mesh:DataDirectory"] = directory,
             ["Database:Provider"] = provider,
-            ["Database:ConnectionString"] = database?.ConnectionString ?? $"Data Source={Path.Combine(directory, "audit.db")}",
+            ["Database:ConnectionString"] = database is null ? $"Data Source={Path.Combine(directory, "audit.db")}" : (route ?? (c => c))(database.ConnectionString),
         };
         foreach (var (key, value) in settings ?? [])
         {

@@ -31,13 +31,13 @@ internal sealed class ChainAppender : IAsyncDisposable
         _postgres = postgres;
     }
 
-    public static async Task<ChainAppender> OpenAsync(IServiceScopeFactory scopes)
+    public static async Task<ChainAppender> OpenAsync(IServiceScopeFactory scopes, CancellationToken cancellationToken)
     {
         var scope = scopes.CreateAsyncScope();
         try
         {
             var db = scope.ServiceProvider.GetRequiredService<AuditDbContext>();
-            await db.Database.OpenConnectionAsync();
+            await db.Database.OpenConnectionAsync(cancellationToken);
             return new ChainAppender(scope, db.Database.GetDbConnection(), db.Database.IsNpgsql());
         }
         catch
@@ -48,7 +48,11 @@ internal sealed class ChainAppender : IAsyncDisposable
     }
 
     /// <summary>Links the entries onto the chain and commits them; returns their sequence numbers.</summary>
-    public async Task<long[]> AppendAsync(IReadOnlyList<AuditEntry> entries)
+    /// <remarks>
+    /// The remembered head moves only once the commit returned. After any exception the appender is
+    /// thrown away (AuditLog), since the commit may have landed or not; a new one reads the head again.
+    /// </remarks>
+    public async Task<long[]> AppendAsync(IReadOnlyList<AuditEntry> entries, CancellationToken cancellationToken)
     {
         var digests = new byte[entries.Count][];
         for (var i = 0; i < entries.Count; i++)
@@ -59,18 +63,18 @@ internal sealed class ChainAppender : IAsyncDisposable
         {
             if (_headSequence < 0)
             {
-                await ReadHeadAsync();
+                await ReadHeadAsync(cancellationToken);
             }
             var rows = Link(entries, digests);
-            await using var transaction = await _connection.BeginTransactionAsync();
-            if (!await ClaimHeadAsync(transaction, rows[^1]))
+            await using var transaction = await _connection.BeginTransactionAsync(cancellationToken);
+            if (!await ClaimHeadAsync(transaction, rows[^1], cancellationToken))
             {
-                await transaction.RollbackAsync();
+                await transaction.RollbackAsync(cancellationToken);
                 _headSequence = -1;
                 continue;
             }
-            await InsertAsync(transaction, rows);
-            await transaction.CommitAsync();
+            await InsertAsync(transaction, rows, cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
             _headSequence = rows[^1].Sequence;
             _headHash = rows[^1].Hash;
             return rows.Select(r => r.Sequence).ToArray();
@@ -93,13 +97,13 @@ internal sealed class ChainAppender : IAsyncDisposable
     }
 
     // Outside any transaction: a stale answer only costs a failed claim, never a wrong link.
-    private async Task ReadHeadAsync()
+    private async Task ReadHeadAsync(CancellationToken cancellationToken)
     {
         await using var command = _connection.CreateCommand();
         command.CommandText = "SELECT last_sequence, last_hash FROM audit_head WHERE id = 1";
-        await using var reader = await command.ExecuteReaderAsync();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         // The first migration seeds this row with the genesis hash; without it there is no chain to extend.
-        if (!await reader.ReadAsync())
+        if (!await reader.ReadAsync(cancellationToken))
         {
             throw new InvalidOperationException("The audit log has no head row; its schema was not migrated.");
         }
@@ -108,7 +112,7 @@ internal sealed class ChainAppender : IAsyncDisposable
     }
 
     /// <summary>Moves the head from where we last saw it to the batch's last record; false when it had moved.</summary>
-    private async Task<bool> ClaimHeadAsync(DbTransaction transaction, AuditRecordRow last)
+    private async Task<bool> ClaimHeadAsync(DbTransaction transaction, AuditRecordRow last, CancellationToken cancellationToken)
     {
         await using var command = _connection.CreateCommand();
         command.Transaction = transaction;
@@ -116,15 +120,15 @@ internal sealed class ChainAppender : IAsyncDisposable
         Add(command, "@next", last.Sequence);
         Add(command, "@hash", last.Hash);
         Add(command, "@seen", _headSequence);
-        return await command.ExecuteNonQueryAsync() == 1;
+        return await command.ExecuteNonQueryAsync(cancellationToken) == 1;
     }
 
-    private async Task InsertAsync(DbTransaction transaction, List<AuditRecordRow> rows)
+    private async Task InsertAsync(DbTransaction transaction, List<AuditRecordRow> rows, CancellationToken cancellationToken)
     {
         if (_postgres)
         {
             // One round trip per batch matters more than statement reuse over a network.
-            await RecordBatch.InsertAsync(_connection, transaction, rows);
+            await RecordBatch.InsertAsync(_connection, transaction, rows, cancellationToken);
             return;
         }
         // In-process SQLite has no round trips; one prepared statement run per row skips parsing.
@@ -133,7 +137,7 @@ internal sealed class ChainAppender : IAsyncDisposable
         foreach (var row in rows)
         {
             RecordBatch.Bind(insert, row);
-            await insert.ExecuteNonQueryAsync();
+            await insert.ExecuteNonQueryAsync(cancellationToken);
         }
     }
 

@@ -18,7 +18,7 @@ internal static class RecordBatch
     ];
 
     /// <summary>Multi-row INSERTs: one round trip per 200 records.</summary>
-    public static async Task InsertAsync(DbConnection connection, DbTransaction transaction, IReadOnlyList<AuditRecordRow> rows)
+    public static async Task InsertAsync(DbConnection connection, DbTransaction transaction, IReadOnlyList<AuditRecordRow> rows, CancellationToken cancellationToken)
     {
         for (var offset = 0; offset < rows.Count; offset += RowsPerStatement)
         {
@@ -42,7 +42,7 @@ internal static class RecordBatch
                 sql.Append(')');
             }
             command.CommandText = sql.ToString();
-            await command.ExecuteNonQueryAsync();
+            await command.ExecuteNonQueryAsync(cancellationToken);
         }
     }
 
