@@ -27,6 +27,8 @@ public sealed class AuditLog : IHostedService, IAuditLog
 {
     // Short enough that a database back after a blip is noticed at once; long enough that a gateway under
     // load does not knock on a dead database for every batch.
+    private static readonly TimeSpan WarmUpTimeout = TimeSpan.FromSeconds(30);
+
     private static readonly TimeSpan FirstBackoff = TimeSpan.FromMilliseconds(50);
     private static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(1);
 
@@ -101,10 +103,22 @@ public sealed class AuditLog : IHostedService, IAuditLog
     /// Starts the writer. Not a BackgroundService: one stopped right after starting may never run its
     /// loop, and then entries already accepted would wait forever.
     /// </summary>
-    public Task StartAsync(CancellationToken cancellationToken)
+    public async Task StartAsync(CancellationToken cancellationToken)
     {
+        // Connect and read the chain's head before the first call waits on it: Audit:AppendTimeout bounds
+        // an outage, not a cold start (a connection, the head, the model). A database that is away now is
+        // met again by the first commit, which refuses its callers in bounded time like any outage.
+        using var warmUp = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        warmUp.CancelAfter(WarmUpTimeout);
+        try
+        {
+            _appender = await ChainAppender.OpenAsync(_scopes, warmUp.Token);
+        }
+        catch (Exception e) when (!cancellationToken.IsCancellationRequested)
+        {
+            _logger.LogWarning("The audit log could not reach its database at start ({Error}); calls are refused until it can.", e.GetBaseException().Message);
+        }
         _writer = Task.Run(WriteAsync, CancellationToken.None);
-        return Task.CompletedTask;
     }
 
     /// <summary>Accepts nothing more, then waits until every accepted entry is written (or the host gives up).</summary>

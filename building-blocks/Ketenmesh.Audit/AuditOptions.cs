@@ -21,7 +21,7 @@ public sealed class AuditOptions
     /// a checkpoint) may take. Well under the deadlines partners set, so a log that cannot write turns
     /// into UNAVAILABLE, which they retry, rather than into calls that hang until their deadline.
     /// </summary>
-    public TimeSpan AppendTimeout { get; set; } = TimeSpan.FromSeconds(2);
+    public TimeSpan AppendTimeout { get; set; } = TimeSpan.FromSeconds(5);
 
     /// <summary>How long ordinary access records are kept before their content is purged.</summary>
     public TimeSpan AccessRetention { get; set; } = TimeSpan.FromDays(5 * 365);
