@@ -1,7 +1,7 @@
 using Ketenmesh.Audit;
 using Ketenmesh.Gateway.Access;
 using Ketenmesh.Gateway.Discovery;
-using Ketenmesh.Gateway.Proxy;
+using Ketenmesh.Gateway.Forwarding;
 using Ketenmesh.Gateway.Trail;
 using Ketenmesh.Hosting;
 using Ketenmesh.Hosting.GrpcServer;
@@ -27,7 +27,9 @@ public sealed class GatewayComponent : IMeshComponent
         // grpc-dotnet's to answer UNIMPLEMENTED.
         services.Configure<Grpc.AspNetCore.Server.GrpcServiceOptions>(o => o.IgnoreUnknownServices = true);
         services.AddSingleton(TimeProvider.System);
+        PartnerTokens.Add(services);
         services.AddSingleton<CallerAuthenticator>();
+        services.AddRateLimiter(_ => { });
         services.AddSingleton<PartnerRateLimiter>();
         services.AddSingleton<CurrentPolicy>();
         services.AddHostedService<PolicyFollower>();
@@ -42,8 +44,13 @@ public sealed class GatewayComponent : IMeshComponent
             var clock = provider.GetRequiredService<TimeProvider>();
             return new TransactionTokenIssuer(SigningKeyStore.OpenOrCreate(keyFile, clock, TransactionTokens.MaxLifetime), issuer, clock);
         });
-        services.AddSingleton<UpstreamRoutes>();
-        services.AddSingleton<GatewayProxy>();
+        // Routes and clusters: reverse-proxy.json (a route per service package, HTTP/2, active health
+        // checks), beneath the component's own configuration, where a deployment sets the destinations.
+        services.AddReverseProxy()
+            .LoadFromConfig(ReverseProxyConfiguration(configuration).GetSection("ReverseProxy"))
+            .AddTransforms<GatewayTransforms>();
+        services.AddSingleton<Yarp.ReverseProxy.Forwarder.IForwarderHttpClientFactory, ServiceConnections>();
+        services.AddSingleton<ServiceDestinations>();
         services.AddAuditLog(configuration);
         services.AddSingleton<IDecisionAudit, AuditedDecisions>();
         services.AddSingleton<VisibleServices>();
@@ -60,7 +67,19 @@ public sealed class GatewayComponent : IMeshComponent
         // The keys that verify the transaction tokens services believe (HTTP GET, like any JWKS).
         var transactionKeys = endpoints.ServiceProvider.GetRequiredService<TransactionTokenIssuer>();
         endpoints.MapGet(TransactionTokens.JwksPath, () => Results.Json(transactionKeys.Keys.JwksDocument()));
-        var proxy = endpoints.ServiceProvider.GetRequiredService<GatewayProxy>();
-        endpoints.MapMethods("{service}/{method}", [HttpMethods.Post], proxy.HandleAsync).WithDisplayName("gateway relay");
+        endpoints.MapReverseProxy(GatewayPipeline.Configure);
+    }
+
+    /// <summary>The configuration key of a service's destination address (<c>ReverseProxy:Clusters:signals:Destinations:signals:Address</c>).</summary>
+    public static string DestinationKey(string service) => $"ReverseProxy:Clusters:{service}:Destinations:{service}:Address";
+
+    private static IConfiguration ReverseProxyConfiguration(IConfiguration configuration)
+    {
+        using var routes = typeof(GatewayComponent).Assembly.GetManifestResourceStream("Ketenmesh.Gateway.reverse-proxy.json")
+            ?? throw new InvalidOperationException("reverse-proxy.json is not embedded in the gateway.");
+        var copy = new MemoryStream();
+        routes.CopyTo(copy);
+        copy.Position = 0;
+        return new ConfigurationBuilder().AddJsonStream(copy).AddConfiguration(configuration).Build();
     }
 }

@@ -18,16 +18,6 @@ public sealed class GatewayOptions
     /// <summary>The sharing-policy service whose published policy the gateway enforces.</summary>
     public Uri PolicyAddress { get; set; } = new("http://127.0.0.1:8082");
 
-    /// <summary>Package (<c>chain.signals.v1</c>) → the address of the service that owns it.</summary>
-    public Dictionary<string, Uri> Routes { get; set; } = new(StringComparer.Ordinal)
-    {
-        ["chain.signals.v1"] = new("http://127.0.0.1:8101"),
-        ["chain.registry.v1"] = new("http://127.0.0.1:8102"),
-        ["chain.risk.v1"] = new("http://127.0.0.1:8103"),
-        ["chain.shelter.v1"] = new("http://127.0.0.1:8104"),
-        ["chain.returns.v1"] = new("http://127.0.0.1:8105"),
-    };
-
     /// <summary>Calls per second each partner may make on average.</summary>
     public int RateLimitPerSecond { get; set; } = 2000;
 

@@ -2,6 +2,7 @@ using System.Net;
 using System.Security.Cryptography.X509Certificates;
 using Ketenmesh.Hosting.GrpcServer;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Routing;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.AspNetCore.Server.Kestrel.Https;
@@ -26,6 +27,7 @@ public static class MeshHost
         var app = builder.Build();
         app.UseGrpcCallMetrics();
         component.MapEndpoints(app);
+        app.MapReadinessProbe();
         if (!component.MapsOwnHealthAndReflection)
         {
             app.MapGrpcHealthAndReflection(portScoped: false);
@@ -62,6 +64,7 @@ public static class MeshHost
         {
             var port = app.MapGrpcPort(endpoints[component].Port, endpoints[component].TlsPort);
             component.MapEndpoints(port);
+            port.MapReadinessProbe();
             if (!component.MapsOwnHealthAndReflection)
             {
                 port.MapGrpcHealthAndReflection(portScoped: true);
@@ -70,6 +73,16 @@ public static class MeshHost
         app.Services.GetRequiredService<ServiceCatalog>().Load(app);
         return new MeshApplication(app, endpoints);
     }
+
+    /// <summary>The path of the plain HTTP readiness probe, which the gateway's active health checks ask (GET, over HTTP/2).</summary>
+    public const string ReadinessPath = "/healthz/ready";
+
+    /// <summary>Readiness for HTTP probes (YARP's active health checks): the same checks as grpc.health.v1's.</summary>
+    private static void MapReadinessProbe(this IEndpointRouteBuilder endpoints) =>
+        endpoints.MapHealthChecks(ReadinessPath, new Microsoft.AspNetCore.Diagnostics.HealthChecks.HealthCheckOptions
+        {
+            Predicate = check => check.Tags.Contains(Ketenmesh.Persistence.Readiness.Tag),
+        });
 
     private static WebApplicationBuilder CreateBuilder(string[] args, Action<IConfigurationBuilder>? configure, string serviceName)
     {
@@ -86,6 +99,8 @@ public static class MeshHost
         // grpc-dotnet logs every non-OK status at Information; the audit log and the call metrics say that.
         builder.Logging.AddFilter("Grpc", LogLevel.Warning);
         builder.Logging.AddFilter("System.Net.Http.HttpClient", LogLevel.Warning);
+        // YARP logs every proxied request at Information; the gateway's own warnings say what matters.
+        builder.Logging.AddFilter("Yarp", LogLevel.Warning);
         // SQL text may carry personal data in literals, and polls (policy, outbox, watches) would flood the log.
         builder.Logging.AddFilter("Microsoft.EntityFrameworkCore", LogLevel.Warning);
         // Every failed probe every 2 s would repeat itself; ReadinessPublisher logs each change once, with its reason.

@@ -61,14 +61,15 @@ public sealed class AccessTokenValidator
         }
     }
 
-    static TokenValidation Outcome(TokenValidationResult result)
-    {
-        if (!result.IsValid)
-        {
-            return new TokenValidation(null, Reason(result.Exception));
-        }
+    static TokenValidation Outcome(TokenValidationResult result) =>
+        result.IsValid ? PrincipalOf((JsonWebToken)result.SecurityToken) : new TokenValidation(null, Reason(result.Exception));
 
-        var jwt = (JsonWebToken)result.SecurityToken;
+    /// <summary>
+    /// The partner a validated RFC 9068 token names, or why it names none. Shared with the gateway, whose
+    /// JwtBearer handler checks signature, issuer, audience, typ and lifetime and then asks this.
+    /// </summary>
+    public static TokenValidation PrincipalOf(JsonWebToken jwt)
+    {
         if (!jwt.TryGetPayloadValue<string>("client_id", out var clientId) || string.IsNullOrEmpty(jwt.Subject) || string.IsNullOrEmpty(jwt.Id))
         {
             return new TokenValidation(null, "The access token lacks sub, client_id or jti (RFC 9068 §2.2).");
@@ -86,12 +87,15 @@ public sealed class AccessTokenValidator
             Thumbprint(jwt)), null);
     }
 
+    /// <summary>RFC 9068 §4: an access token says so in its header, so an ID token or any other JWT is refused.</summary>
+    public static readonly string[] AccessTokenTypes = ["at+jwt", "application/at+jwt"];
+
     TokenValidationParameters Parameters(OpenIdConnectConfiguration configuration) => new()
     {
         ValidIssuer = configuration.Issuer,
         ValidAudience = _options.Audience,
         IssuerSigningKeys = configuration.SigningKeys,
-        ValidTypes = ["at+jwt", "application/at+jwt"],
+        ValidTypes = AccessTokenTypes,
         RequireExpirationTime = true,
         RequireSignedTokens = true,
         ClockSkew = _options.ClockSkew,
@@ -102,7 +106,8 @@ public sealed class AccessTokenValidator
             ? value.GetString()
             : null;
 
-    static string Reason(Exception? exception) => exception switch
+    /// <summary>Why a token was refused, worded for the partner's developer.</summary>
+    public static string Reason(Exception? exception) => exception switch
     {
         SecurityTokenExpiredException => "The access token has expired; request a new one.",
         SecurityTokenInvalidAudienceException => $"The access token is not meant for this service (wrong aud).",
@@ -110,6 +115,7 @@ public sealed class AccessTokenValidator
         SecurityTokenInvalidTypeException => "Not an access token: typ must be at+jwt (RFC 9068).",
         SecurityTokenSignatureKeyNotFoundException or SecurityTokenInvalidSignatureException => "The access token's signature does not verify against the issuer's keys.",
         SecurityTokenMalformedException => "The access token is not a well-formed JWT.",
+        InvalidOperationException or IOException or HttpRequestException => $"The token issuer's metadata could not be read ({exception.Message}).",
         _ => $"The access token was refused ({exception?.GetType().Name ?? "unknown reason"}).",
     };
 }

@@ -1,7 +1,9 @@
-using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using Ketenmesh.Security;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.AspNetCore.WebUtilities;
+using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.Extensions.Options;
 
 namespace Ketenmesh.Gateway.Access;
@@ -10,60 +12,51 @@ namespace Ketenmesh.Gateway.Access;
 public sealed record Caller(PartnerPrincipal Principal, bool CertificateBound);
 
 /// <summary>
-/// Authenticates a call from its <c>authorization</c> header and TLS client certificate. Validated
-/// tokens are remembered until they expire, so a partner's stream of calls pays for one signature check.
+/// Partners' access tokens, checked by ASP.NET Core's JwtBearer handler against the identity service's
+/// discovery document: signature, issuer, audience, lifetime and the RFC 9068 <c>typ</c>; then the RFC 8705
+/// certificate binding. A named scheme, not the default: in the embedded mesh other components share the container.
 /// </summary>
-public sealed class CallerAuthenticator(IOptions<GatewayOptions> options, TimeProvider clock)
+public static class PartnerTokens
 {
-    // Its own validator, not one from DI: in the embedded mesh other components validate other audiences.
-    private readonly AccessTokenValidator validator = new(
-        new AccessTokenValidationOptions { Authority = options.Value.Authority, Audience = options.Value.Audience },
-        AuthorityHttp.For(options.Value.Authority),
-        clock);
+    public const string Scheme = "partner-access-token";
 
-    private const int MaxRemembered = 10_000;
-
-    private readonly ConcurrentDictionary<string, PartnerPrincipal> _validated = new(StringComparer.Ordinal);
-
-    /// <returns>The caller, or null with a reason for UNAUTHENTICATED.</returns>
-    public async ValueTask<(Caller? Caller, string? Error)> AuthenticateAsync(HttpContext http)
+    public static void Add(IServiceCollection services)
     {
-        string? header = http.Request.Headers.Authorization;
-        if (string.IsNullOrEmpty(header) || !header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
+        services.AddAuthentication().AddJwtBearer(Scheme, _ => { });
+        services.AddOptions<JwtBearerOptions>(Scheme).Configure<IOptions<GatewayOptions>>((bearer, gateway) =>
         {
-            return (null, "The call carries no access token. Send metadata 'authorization: Bearer <token>' with a token from the identity service (locally: ./mesh token <partner>).");
-        }
-        var token = header["Bearer ".Length..].Trim();
-        var principal = await ValidateAsync(token, http.RequestAborted);
-        if (principal.Principal is null)
-        {
-            return (null, $"The access token was refused: {principal.Error}");
-        }
-        return Bind(principal.Principal, http);
-    }
-
-    private async ValueTask<TokenValidation> ValidateAsync(string token, CancellationToken cancellationToken)
-    {
-        var now = clock.GetUtcNow();
-        if (_validated.TryGetValue(token, out var known))
-        {
-            if (known.ExpiresAt > now)
+            var authority = gateway.Value.Authority;
+            bearer.Authority = authority.ToString();
+            bearer.Audience = gateway.Value.Audience;
+            // Loopback development runs without TLS; anywhere else an http authority is a configuration error.
+            bearer.RequireHttpsMetadata = !authority.IsLoopback;
+            bearer.Backchannel = AuthorityHttp.For(authority);
+            // Claims keep their JWT names (sub, scope, cnf); nothing is renamed to WS-* URIs.
+            bearer.MapInboundClaims = false;
+            bearer.TokenValidationParameters.ValidTypes = AccessTokenValidator.AccessTokenTypes;
+            bearer.TokenValidationParameters.ClockSkew = TimeSpan.FromSeconds(30);
+            bearer.TokenValidationParameters.RequireExpirationTime = true;
+            bearer.Events = new JwtBearerEvents
             {
-                return new TokenValidation(known, null);
-            }
-            _validated.TryRemove(token, out _);
-        }
-        var validation = await validator.ValidateAsync(token, cancellationToken);
-        if (validation.Principal is { } principal)
-        {
-            if (_validated.Count >= MaxRemembered)
-            {
-                // Crude but bounded: forgetting only costs a signature check on the next call.
-                _validated.Clear();
-            }
-            _validated[token] = principal;
-        }
-        return validation;
+                OnTokenValidated = context =>
+                {
+                    var validation = AccessTokenValidator.PrincipalOf((JsonWebToken)context.SecurityToken);
+                    if (validation.Principal is null)
+                    {
+                        context.Fail(validation.Error!);
+                        return Task.CompletedTask;
+                    }
+                    var (caller, error) = Bind(validation.Principal, context.HttpContext);
+                    if (caller is null)
+                    {
+                        context.Fail(error!);
+                        return Task.CompletedTask;
+                    }
+                    context.HttpContext.Features.Set(caller);
+                    return Task.CompletedTask;
+                },
+            };
+        });
     }
 
     /// <summary>RFC 8705 §3: a bound token is only good together with the certificate it names.</summary>
@@ -84,5 +77,35 @@ public sealed class CallerAuthenticator(IOptions<GatewayOptions> options, TimePr
             return (null, "The access token is bound to a different client certificate than the one presented.");
         }
         return (new Caller(principal, CertificateBound: true), null);
+    }
+}
+
+/// <summary>Authenticates a call with the <see cref="PartnerTokens"/> scheme and words a refusal for the partner's developer.</summary>
+public sealed class CallerAuthenticator
+{
+    /// <returns>The caller, or null with a reason for UNAUTHENTICATED.</returns>
+    public async ValueTask<(Caller? Caller, string? Error)> AuthenticateAsync(HttpContext http)
+    {
+        if (http.Features.Get<Caller>() is { } known)
+        {
+            return (known, null);
+        }
+        var result = await http.AuthenticateAsync(PartnerTokens.Scheme);
+        if (result.Succeeded && http.Features.Get<Caller>() is { } caller)
+        {
+            return (caller, null);
+        }
+        if (result.None)
+        {
+            return (null, "The call carries no access token. Send metadata 'authorization: Bearer <token>' with a token from the identity service (locally: ./mesh token <partner>).");
+        }
+        var reason = result.Failure switch
+        {
+            // Failed by OnTokenValidated (claims, binding): its message is already the reason.
+            AuthenticationFailureException e => e.Message,
+            { } e => AccessTokenValidator.Reason(e),
+            null => "The access token was refused.",
+        };
+        return (null, $"The access token was refused: {reason}");
     }
 }

@@ -1,36 +1,46 @@
 using System.Threading.RateLimiting;
+using Grpc.Core;
+using Ketenmesh.Gateway.Forwarding;
+using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.Extensions.Options;
 
 namespace Ketenmesh.Gateway.Access;
 
-/// <summary>A token bucket per partner, so one partner's burst cannot starve the chain.</summary>
-public sealed class PartnerRateLimiter : IDisposable
+/// <summary>
+/// A token bucket per partner, so one partner's burst cannot starve the chain: ASP.NET Core's rate
+/// limiting middleware in the gateway's pipeline, after authentication (it partitions by the partner
+/// the token names). A refusal is on record and answered RESOURCE_EXHAUSTED, as gRPC clients expect.
+/// </summary>
+public sealed class PartnerRateLimiter
 {
-    private readonly PartitionedRateLimiter<string> _limiter;
-
-    public PartnerRateLimiter(IOptions<GatewayOptions> options)
+    public PartnerRateLimiter(IOptions<GatewayOptions> options, IDecisionAudit audit)
     {
         var perSecond = Math.Max(1, options.Value.RateLimitPerSecond);
         var burst = Math.Max(perSecond, options.Value.RateLimitBurst);
         Describe = $"{perSecond} calls per second (bursts up to {burst})";
-        _limiter = PartitionedRateLimiter.Create<string, string>(partner => RateLimitPartition.GetTokenBucketLimiter(partner, _ => new TokenBucketRateLimiterOptions
+        Options = new RateLimiterOptions
         {
-            TokenLimit = burst,
-            TokensPerPeriod = Math.Max(1, perSecond / 10),
-            ReplenishmentPeriod = TimeSpan.FromMilliseconds(100),
-            QueueLimit = 0,
-            AutoReplenishment = true,
-        }));
+            GlobalLimiter = PartitionedRateLimiter.Create<HttpContext, string>(http => RateLimitPartition.GetTokenBucketLimiter(
+                http.Call().PartnerId,
+                _ => new TokenBucketRateLimiterOptions
+                {
+                    TokenLimit = burst,
+                    TokensPerPeriod = Math.Max(1, perSecond / 10),
+                    ReplenishmentPeriod = TimeSpan.FromMilliseconds(100),
+                    QueueLimit = 0,
+                    AutoReplenishment = true,
+                })),
+            // The answer is a gRPC status on an HTTP 200, like every other refusal.
+            RejectionStatusCode = StatusCodes.Status200OK,
+            OnRejected = async (context, _) =>
+            {
+                var http = context.HttpContext;
+                await http.DenyAsync(audit, StatusCode.ResourceExhausted, $"Partner '{http.Call().PartnerId}' exceeded its rate limit of {Describe}; retry after a short pause.");
+            },
+        };
     }
 
     public string Describe { get; }
 
-    /// <returns>True when the partner may make one more call now.</returns>
-    public bool TryAcquire(string partnerId)
-    {
-        using var lease = _limiter.AttemptAcquire(partnerId);
-        return lease.IsAcquired;
-    }
-
-    public void Dispose() => _limiter.Dispose();
+    public RateLimiterOptions Options { get; }
 }

@@ -1,5 +1,5 @@
 using Grpc.Health.V1;
-using Ketenmesh.Gateway.Proxy;
+using Ketenmesh.Gateway.Forwarding;
 using Grpc.Core;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Ketenmesh.Hosting.GrpcServer;
@@ -13,7 +13,7 @@ namespace Ketenmesh.Gateway.Discovery;
 /// load balancers ask them). A named service answers only to a caller that may call it, with the owning
 /// service's own health.
 /// </summary>
-internal sealed class GatewayHealth(VisibleServices visible, UpstreamRoutes routes, HealthCheckService own) : Health.HealthBase
+internal sealed class GatewayHealth(VisibleServices visible, ServiceDestinations routes, HealthCheckService own) : Health.HealthBase
 {
     public override async Task<HealthCheckResponse> Check(HealthCheckRequest request, ServerCallContext context) =>
         new() { Status = await StatusAsync(request.Service, context) };

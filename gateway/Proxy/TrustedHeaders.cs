@@ -68,15 +68,11 @@ internal static class TrustedHeaders
 
     public static string TraceId(string traceParent) => traceParent.Substring(3, 32);
 
-    /// <summary>Copies upstream response metadata (not protocol headers) to the caller.</summary>
-    public static void CopyResponse(IEnumerable<KeyValuePair<string, IEnumerable<string>>> upstream, IHeaderDictionary target)
-    {
-        foreach (var (name, values) in upstream)
-        {
-            if (IsForwardable(name))
-            {
-                target[name] = new StringValues(values.ToArray());
-            }
-        }
-    }
+    /// <summary>
+    /// Whether a service's response header or trailer may reach the partner: everything but the
+    /// gateway's own trust metadata, which a service has no business echoing.
+    /// </summary>
+    public static bool MayLeave(string name) =>
+        !name.StartsWith("x-chain-", StringComparison.OrdinalIgnoreCase)
+        && !name.Equals(TransactionTokens.Header, StringComparison.OrdinalIgnoreCase);
 }

@@ -23,9 +23,10 @@ public static class ConfigurationKeys
 
     /// <summary>
     /// Keys outside any options type: where keys and files live; the gateway whose transaction tokens
-    /// services believe; OpenTelemetry's standard variables (read by Ketenmesh.Hosting.Telemetry and the SDK).
+    /// services believe; OpenTelemetry's standard variables (read by Ketenmesh.Hosting.Telemetry and the SDK);
+    /// YARP's ReverseProxy section of the gateway, of which a deployment sets the clusters' destinations.
     /// </summary>
-    private static readonly string[] Loose = ["Mesh:DataDirectory", CallerPartner.GatewayKey, "OTEL_SERVICE_NAME", "OTEL_EXPORTER_OTLP_ENDPOINT"];
+    private static readonly string[] Loose = ["Mesh:DataDirectory", CallerPartner.GatewayKey, "ReverseProxy:Clusters:*", "OTEL_SERVICE_NAME", "OTEL_EXPORTER_OTLP_ENDPOINT"];
 
     public static IReadOnlySet<string> Known { get; } = Sections.SelectMany(s => KeysOf(s.Options, s.Section)).Concat(Loose).ToHashSet(StringComparer.OrdinalIgnoreCase);
 

@@ -29,7 +29,7 @@ public sealed class NetworkPolicyTests
     public static TheoryData<string> Services() => new(ServiceNames());
 
     private static IEnumerable<string> ServiceNames() =>
-        Environment("gateway").Where(e => e.Key.StartsWith("Gateway__Routes__", StringComparison.Ordinal)).Select(e => new Uri(e.Value).Host);
+        Environment("gateway").Where(e => e.Key.StartsWith("ReverseProxy__Clusters__", StringComparison.Ordinal) && e.Key.EndsWith("__Address", StringComparison.Ordinal)).Select(e => new Uri(e.Value).Host);
 
     [Fact]
     public void Every_pod_is_denied_ingress_and_egress_unless_a_policy_allows_it()

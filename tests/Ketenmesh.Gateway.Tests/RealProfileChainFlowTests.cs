@@ -47,9 +47,9 @@ public sealed class RealProfileChainFlowTests : IAsyncLifetime
         var registry = await ComponentHost.StartAsync(new RegistryComponent(), registrySettings);
         await using var mesh = await GatewayMesh.StartAsync(settings: new()
         {
-            ["Gateway:Routes:chain.signals.v1"] = signals.Address.ToString(),
-            ["Gateway:Routes:chain.risk.v1"] = risk.Address.ToString(),
-            ["Gateway:Routes:chain.registry.v1"] = registry.Address.ToString(),
+            [GatewayComponent.DestinationKey("signals")] = signals.Address.ToString(),
+            [GatewayComponent.DestinationKey("risk")] = risk.Address.ToString(),
+            [GatewayComponent.DestinationKey("registry")] = registry.Address.ToString(),
             ["Components:gateway:Service:Port"] = gatewayPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
         });
         var police = GatewayMesh.Options(mesh.As("police", "signalling"));

@@ -14,7 +14,7 @@ public sealed class RelayTests : IAsyncLifetime
     public async Task InitializeAsync() => _mesh = await GatewayMesh.StartAsync(settings: new()
     {
         // Nothing listens on port 9 (discard) on loopback here: the registry is "down".
-        ["Gateway:Routes:chain.registry.v1"] = "http://127.0.0.1:9",
+        [GatewayComponent.DestinationKey("registry")] = "http://127.0.0.1:9",
     });
 
     public async Task DisposeAsync() => await _mesh.DisposeAsync();

@@ -35,7 +35,7 @@ public sealed class EmbeddedMeshProcessTests : IAsyncLifetime
         info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "Ketenmesh.Mesh.dll"));
         info.ArgumentList.Add($"--Mesh:DataDirectory={_dataDirectory}");
         info.ArgumentList.Add($"--Components:signals:Service:Port={_signalsPort}");
-        info.ArgumentList.Add($"--Gateway:Routes:chain.signals.v1=http://127.0.0.1:{_signalsPort}");
+        info.ArgumentList.Add($"--ReverseProxy:Clusters:signals:Destinations:signals:Address=http://127.0.0.1:{_signalsPort}");
         // The other components' fixed ports may be taken on a test machine.
         var identity = _identityPort = FreePort();
         info.ArgumentList.Add($"--Components:identity:Service:Port={identity}");
@@ -43,10 +43,10 @@ public sealed class EmbeddedMeshProcessTests : IAsyncLifetime
         info.ArgumentList.Add($"--Components:gateway:Service:Port={_gatewayPort}");
         var risk = FreePort();
         info.ArgumentList.Add($"--Components:risk:Service:Port={risk}");
-        info.ArgumentList.Add($"--Gateway:Routes:chain.risk.v1=http://127.0.0.1:{risk}");
+        info.ArgumentList.Add($"--ReverseProxy:Clusters:risk:Destinations:risk:Address=http://127.0.0.1:{risk}");
         var registry = FreePort();
         info.ArgumentList.Add($"--Components:registry:Service:Port={registry}");
-        info.ArgumentList.Add($"--Gateway:Routes:chain.registry.v1=http://127.0.0.1:{registry}");
+        info.ArgumentList.Add($"--ReverseProxy:Clusters:registry:Destinations:registry:Address=http://127.0.0.1:{registry}");
         info.ArgumentList.Add($"--Components:gateway:Service:TlsPort={FreePort()}");
         info.ArgumentList.Add($"--Gateway:Authority=http://127.0.0.1:{identity}");
         var policy = FreePort();

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Chain.Signals.V1;
 using Grpc.Core;
 using Grpc.Net.Client;
+using Ketenmesh.Gateway;
 using Ketenmesh.Hosting;
 using Ketenmesh.Mesh.Demo;
 using Ketenmesh.Security;
@@ -36,9 +37,9 @@ public sealed class TracingTests : IAsyncDisposable
             ["Gateway:Authority"] = $"http://127.0.0.1:{_ports["identity"]}",
             ["Gateway:PolicyAddress"] = $"http://127.0.0.1:{_ports["policy"]}",
             ["SharingPolicy:Authority"] = $"http://127.0.0.1:{_ports["identity"]}",
-            ["Gateway:Routes:chain.signals.v1"] = $"http://127.0.0.1:{_ports["signals"]}",
-            ["Gateway:Routes:chain.risk.v1"] = $"http://127.0.0.1:{_ports["risk"]}",
-            ["Gateway:Routes:chain.registry.v1"] = $"http://127.0.0.1:{_ports["registry"]}",
+            [GatewayComponent.DestinationKey("signals")] = $"http://127.0.0.1:{_ports["signals"]}",
+            [GatewayComponent.DestinationKey("risk")] = $"http://127.0.0.1:{_ports["risk"]}",
+            [GatewayComponent.DestinationKey("registry")] = $"http://127.0.0.1:{_ports["registry"]}",
         };
         foreach (var (component, port) in _ports)
         {

@@ -27,9 +27,14 @@ sealed class GatewayMesh : IAsyncDisposable
     private readonly MeshApplication _mesh;
     private readonly string _directory;
     private readonly GrpcChannel _channel;
+    private readonly IReadOnlyDictionary<string, string?> _configuration;
 
-    private GatewayMesh(MeshApplication mesh, string directory, Uri gateway, ContractUpstream upstream, PublishedPolicy policy)
+    /// <summary>Where a component of this mesh listens (signals, identity…), reached directly, not through the gateway.</summary>
+    public Uri AddressOf(string component) => new($"http://127.0.0.1:{_configuration[$"Components:{component}:Service:Port"]}");
+
+    private GatewayMesh(MeshApplication mesh, string directory, Uri gateway, ContractUpstream upstream, PublishedPolicy policy, IReadOnlyDictionary<string, string?> configuration)
     {
+        _configuration = configuration;
         _mesh = mesh;
         _directory = directory;
         Gateway = gateway;
@@ -71,13 +76,13 @@ sealed class GatewayMesh : IAsyncDisposable
             ["Identity:Issuer"] = $"http://127.0.0.1:{identity}",
             ["Gateway:Authority"] = $"http://127.0.0.1:{identity}",
             ["Gateway:PolicyAddress"] = $"http://127.0.0.1:{policyPort}",
-            ["Gateway:Routes:chain.signals.v1"] = allToContractUpstream ? upstream.Address.ToString() : $"http://127.0.0.1:{signals}",
+            [GatewayComponent.DestinationKey("signals")] = allToContractUpstream ? upstream.Address.ToString() : $"http://127.0.0.1:{signals}",
             ["Components:registry:Service:Port"] = registry.ToString(),
-            ["Gateway:Routes:chain.registry.v1"] = withChainFlow ? $"http://127.0.0.1:{registry}" : upstream.Address.ToString(),
+            [GatewayComponent.DestinationKey("registry")] = withChainFlow ? $"http://127.0.0.1:{registry}" : upstream.Address.ToString(),
             ["Components:risk:Service:Port"] = risk.ToString(),
-            ["Gateway:Routes:chain.risk.v1"] = withChainFlow ? $"http://127.0.0.1:{risk}" : upstream.Address.ToString(),
-            ["Gateway:Routes:chain.shelter.v1"] = upstream.Address.ToString(),
-            ["Gateway:Routes:chain.returns.v1"] = upstream.Address.ToString(),
+            [GatewayComponent.DestinationKey("risk")] = withChainFlow ? $"http://127.0.0.1:{risk}" : upstream.Address.ToString(),
+            [GatewayComponent.DestinationKey("shelter")] = upstream.Address.ToString(),
+            [GatewayComponent.DestinationKey("returns")] = upstream.Address.ToString(),
         };
         foreach (var (key, value) in settings ?? [])
         {
@@ -93,7 +98,7 @@ sealed class GatewayMesh : IAsyncDisposable
             c => c.AddInMemoryCollection(configuration));
         await mesh.App.StartAsync();
         // A test may pin the gateway's port (services it started elsewhere believe the gateway there).
-        var result = new GatewayMesh(mesh, directory, new Uri($"http://127.0.0.1:{configuration["Components:gateway:Service:Port"]}"), upstream, published);
+        var result = new GatewayMesh(mesh, directory, new Uri($"http://127.0.0.1:{configuration["Components:gateway:Service:Port"]}"), upstream, published, configuration);
         await result.WaitForPolicyAsync(published.Current.Revision);
         return result;
     }

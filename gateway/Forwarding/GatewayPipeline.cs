@@ -1,0 +1,289 @@
+using Grpc.Core;
+using Ketenmesh.Audit;
+using Ketenmesh.Gateway.Access;
+using Ketenmesh.Gateway.Proxy;
+using Ketenmesh.Gateway.Proxy.Wire;
+using Ketenmesh.Policy;
+using Ketenmesh.Policy.Decisions;
+using Microsoft.Extensions.Options;
+using Yarp.ReverseProxy.Forwarder;
+using Yarp.ReverseProxy.Model;
+
+namespace Ketenmesh.Gateway.Forwarding;
+
+/// <summary>
+/// Every partner call, as steps of YARP's proxy pipeline: who calls (JwtBearer), how often (ASP.NET Core
+/// rate limiting), for which purpose under which grant, whether the request meets the grant's
+/// preconditions, and the durable audit record; only then does YARP forward, and the response comes
+/// back through <see cref="GatewayTransforms"/>, minimised message by message.
+/// </summary>
+internal static class GatewayPipeline
+{
+    public static void Configure(IReverseProxyApplicationBuilder proxy)
+    {
+        proxy.UseMiddleware<CallBoundary>();
+        proxy.UseMiddleware<PartnerAuthentication>();
+        proxy.UseRateLimiter(proxy.ApplicationServices.GetRequiredService<PartnerRateLimiter>().Options);
+        proxy.UseMiddleware<PurposeAuthorization>();
+        proxy.UseMiddleware<RequestPreconditions>();
+        proxy.UseMiddleware<AuditBeforeForwarding>();
+        // YARP's own steps: which destination, and what it learns from failed calls.
+        proxy.UseSessionAffinity();
+        proxy.UseLoadBalancing();
+        proxy.UsePassiveHealthChecks();
+    }
+
+    public static PartnerCall Call(this HttpContext http) =>
+        http.Features.Get<PartnerCall>() ?? throw new InvalidOperationException("The call did not pass the gateway's call boundary.");
+
+    /// <summary>Records a refusal, then gives the caller its status: nothing is refused off the record.</summary>
+    public static async Task DenyAsync(this HttpContext http, IDecisionAudit audit, StatusCode code, string reason, EnforcedGrant? grant = null)
+    {
+        var call = http.Call();
+        await audit.RecordAsync(call.Decision(call.Arrived, allowed: false, $"{code}: {reason}", grant), call.Deadline.Token);
+        Refuse(http, new Status(code, reason));
+    }
+
+    public static void Refuse(HttpContext http, Status status)
+    {
+        http.Response.StatusCode = StatusCodes.Status200OK;
+        GrpcStatusWriter.Write(http.Response, status);
+    }
+}
+
+/// <summary>
+/// The first step: only gRPC passes; the call's deadline (grpc-timeout) becomes the token YARP forwards
+/// under; and whatever ends the call early (audit outage, deadline, unreachable service, shutdown) is
+/// answered with a gRPC status, never an HTTP error page.
+/// </summary>
+internal sealed class CallBoundary(RequestDelegate next, IDecisionAudit audit, TimeProvider clock, ILogger<CallBoundary> logger)
+{
+    private const int MaxMethodLength = 200;
+    private const int MaxPurposeLength = 64;
+
+    public async Task InvokeAsync(HttpContext http)
+    {
+        if (!await ProtocolGuard.AcceptAsync(http))
+        {
+            return;
+        }
+        TimeSpan? timeout = null;
+        if (http.Request.Headers.TryGetValue(GrpcHeaders.Timeout, out var timeoutHeader))
+        {
+            if (!GrpcTimeout.TryParse(timeoutHeader, out var parsed))
+            {
+                GatewayPipeline.Refuse(http, new Status(StatusCode.Internal, $"Malformed grpc-timeout '{timeoutHeader}'."));
+                return;
+            }
+            timeout = parsed;
+        }
+        var callerLeft = http.RequestAborted;
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(callerLeft);
+        if (timeout is { } limit)
+        {
+            deadline.CancelAfter(limit);
+        }
+        string? purpose = http.Request.Headers[TrustedHeaders.Purpose];
+        var path = (http.Request.Path.Value ?? "").TrimStart('/');
+        // Both come from the caller and end up in the audit log: bounded, whatever was sent.
+        var call = new PartnerCall(Bounded(path, MaxMethodLength), Bounded(purpose ?? "", MaxPurposeLength),
+            TrustedHeaders.TraceParent(http.Request.Headers), clock.GetUtcNow(), clock.GetTimestamp(), timeout, deadline, callerLeft)
+        {
+            DeclaredPurpose = purpose,
+            Path = path,
+        };
+        http.Features.Set(call);
+        // YARP forwards until RequestAborted fires: from here on, that is the call's deadline too.
+        http.RequestAborted = deadline.Token;
+        try
+        {
+            await next(http);
+        }
+        catch (AuditUnavailableException e)
+        {
+            // No record, no decision: whatever was decided, nothing goes ahead without its audit record.
+            // The log gives up within Audit:AppendTimeout, so this comes well before a partner's deadline.
+            logger.LogWarning("The audit log is unavailable ({Error}); refusing the call.", e.GetBaseException().Message);
+            RefuseIfNotStarted(http, new Status(StatusCode.Unavailable, "The gateway cannot record decisions right now, so it decides nothing; try again shortly."));
+            return;
+        }
+        catch (OperationCanceledException) when (deadline.IsCancellationRequested && !callerLeft.IsCancellationRequested)
+        {
+            // The deadline ran out before the decision was on record: nothing was forwarded.
+            RefuseIfNotStarted(http, new Status(StatusCode.DeadlineExceeded, "Deadline exceeded at the gateway before its decision was on record."));
+            return;
+        }
+        finally
+        {
+            http.RequestAborted = callerLeft;
+        }
+
+        if (call.Refusal is { } refusal)
+        {
+            // A message in the middle of a client stream broke the grant's preconditions: on record, like any refusal.
+            await audit.RecordAsync(call.Decision(clock.GetUtcNow(), allowed: false, refusal, call.Verdict?.Grant), CancellationToken.None);
+        }
+        if (http.Features.Get<IForwarderErrorFeature>() is { } error && !http.Response.HasStarted)
+        {
+            var status = call.CutShort() ?? (callerLeft.IsCancellationRequested ? (Status?)null : Unreachable(call, error));
+            if (status is { } answer)
+            {
+                http.Response.Clear();
+                GatewayPipeline.Refuse(http, answer);
+            }
+        }
+    }
+
+    private Status Unreachable(PartnerCall call, IForwarderErrorFeature error)
+    {
+        var package = call.Descriptor?.File.Package ?? "this method";
+        if (error.Error == ForwarderError.NoAvailableDestinations)
+        {
+            return new Status(StatusCode.Unavailable, $"No service is configured for {package}.");
+        }
+        logger.LogWarning("{Package} is unreachable ({Error}): {Reason}", package, error.Error, error.Exception?.GetBaseException().Message);
+        return new Status(StatusCode.Unavailable, $"The service for {package} is not reachable; try again.");
+    }
+
+    private static void RefuseIfNotStarted(HttpContext http, Status status)
+    {
+        if (!http.Response.HasStarted)
+        {
+            http.Response.Clear();
+            GatewayPipeline.Refuse(http, status);
+        }
+    }
+
+    private static string Bounded(string value, int length) => value.Length <= length ? value : value[..length];
+}
+
+/// <summary>Who is calling, from the bearer token (and certificate); a call without a valid one goes no further.</summary>
+internal sealed class PartnerAuthentication(RequestDelegate next, CallerAuthenticator authenticator, IDecisionAudit audit)
+{
+    public async Task InvokeAsync(HttpContext http)
+    {
+        var (caller, error) = await authenticator.AuthenticateAsync(http);
+        if (caller is null)
+        {
+            await http.DenyAsync(audit, StatusCode.Unauthenticated, error!);
+            return;
+        }
+        var call = http.Call();
+        call.Caller = caller;
+        call.PartnerId = caller.Principal.PartnerId;
+        await next(http);
+    }
+}
+
+/// <summary>
+/// The purpose decision: does a grant in force let this partner call this method for the purpose it
+/// declares, a purpose its token carries. One policy snapshot per call, so a publication landing mid-call
+/// cannot mix two policies.
+/// </summary>
+internal sealed class PurposeAuthorization(RequestDelegate next, CurrentPolicy policy, IDecisionAudit audit, IHostApplicationLifetime lifetime)
+{
+    public async Task InvokeAsync(HttpContext http)
+    {
+        var call = http.Call();
+        var caller = call.Caller!;
+        var current = policy.Value;
+        var verdict = current.Decide(new AccessRequest(caller.Principal.PartnerId, caller.Principal.Purposes, call.DeclaredPurpose, call.Path, caller.CertificateBound), call.Arrived);
+        call.Verdict = verdict;
+        call.Descriptor = current.Catalog.Find(call.Path);
+        if (!verdict.Allowed)
+        {
+            var code = verdict.Denial == Denial.Unauthenticated ? StatusCode.Unauthenticated : StatusCode.PermissionDenied;
+            await http.DenyAsync(audit, code, verdict.Reason, verdict.Grant);
+            return;
+        }
+        var method = call.Descriptor!;
+        // Streams can outlive any shutdown wait, so they end when the gateway stops; a unary call is let finish.
+        using var stopping = method.IsServerStreaming || method.IsClientStreaming ? lifetime.ApplicationStopping.Register(call.Stop) : default;
+        await next(http);
+    }
+}
+
+/// <summary>
+/// The grant's request preconditions (a consent id, say). A method with one request message has it read
+/// here, checked, and named in the audit by its subject; a client stream has each message checked as
+/// it passes, and is cut off at the first that fails.
+/// </summary>
+internal sealed class RequestPreconditions(RequestDelegate next, IDecisionAudit audit, IOptions<GatewayOptions> options)
+{
+    private readonly int _maxLength = options.Value.MaxMessageSize;
+
+    public async Task InvokeAsync(HttpContext http)
+    {
+        var call = http.Call();
+        var method = call.Descriptor!;
+        var access = call.Verdict!.Access!;
+        if (method.IsClientStreaming)
+        {
+            http.Request.Body = new CheckedRequestStream(http.Request.BodyReader, access, _maxLength, call);
+            await next(http);
+            return;
+        }
+        var (single, problem) = await ReadSingleRequestAsync(http, call.Deadline.Token);
+        if (single is not { } frame)
+        {
+            await http.DenyAsync(audit, problem!.Value.StatusCode, problem.Value.Detail, call.Verdict.Grant);
+            return;
+        }
+        byte[] plain;
+        try
+        {
+            plain = FrameReader.Plain(frame, _maxLength);
+        }
+        catch (RpcException e)
+        {
+            // Compressed with a codec it does not follow, or inflating past the limit: refused, on record.
+            await http.DenyAsync(audit, e.StatusCode, e.Status.Detail, call.Verdict.Grant);
+            return;
+        }
+        call.Subject = SubjectPseudonym.Find(method.InputType, plain);
+        if (access.CheckRequest(plain) is { } unmet)
+        {
+            var denied = AccessVerdict.Deny(unmet, call.Verdict.Grant);
+            await http.DenyAsync(audit, StatusCode.PermissionDenied, denied.Reason, denied.Grant);
+            return;
+        }
+        // YARP forwards exactly the message that was checked.
+        http.Request.Body = new MemoryStream(FrameReader.Encode(frame.Compressed, frame.Payload), writable: false);
+        await next(http);
+    }
+
+    /// <summary>The single message of a unary or server-streaming request, or why there is not exactly one.</summary>
+    private async Task<(Frame?, Status?)> ReadSingleRequestAsync(HttpContext http, CancellationToken cancellationToken)
+    {
+        var reader = http.Request.BodyReader;
+        try
+        {
+            var frame = await FrameReader.ReadAsync(reader, _maxLength, cancellationToken);
+            if (frame is null)
+            {
+                return (null, new Status(StatusCode.Internal, "The request ended without a message; this method takes exactly one."));
+            }
+            if (await FrameReader.ReadAsync(reader, _maxLength, cancellationToken) is not null)
+            {
+                return (null, new Status(StatusCode.Internal, "The request carried more than one message; this method takes exactly one."));
+            }
+            return (frame, null);
+        }
+        catch (RpcException e)
+        {
+            return (null, e.Status);
+        }
+    }
+}
+
+/// <summary>On record before the service sees the call: no service acts, and no answer leaves, on an unrecorded decision.</summary>
+internal sealed class AuditBeforeForwarding(RequestDelegate next, IDecisionAudit audit)
+{
+    public async Task InvokeAsync(HttpContext http)
+    {
+        var call = http.Call();
+        // Bounded by Audit:AppendTimeout, and by the call's own deadline when that is sooner.
+        await audit.RecordAsync(call.Decision(call.Arrived, allowed: true, call.Verdict!.Reason, call.Verdict.Grant), call.Deadline.Token);
+        await next(http);
+    }
+}

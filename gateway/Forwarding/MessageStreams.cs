@@ -1,0 +1,172 @@
+using System.IO.Pipelines;
+using System.Net;
+using Grpc.Core;
+using Ketenmesh.Gateway.Proxy;
+using Ketenmesh.Policy.Decisions;
+using Ketenmesh.Policy.Masks;
+
+namespace Ketenmesh.Gateway.Forwarding;
+
+/// <summary>
+/// A read-only stream that hands out whole gRPC frames, one produced at a time: what YARP copies is
+/// never more than one message ahead of what was checked or minimised.
+/// </summary>
+internal abstract class FrameStream : Stream
+{
+    private ReadOnlyMemory<byte> _pending;
+    private bool _ended;
+
+    /// <summary>The next frame to hand out, or null at the end of the stream.</summary>
+    protected abstract ValueTask<byte[]?> NextFrameAsync(CancellationToken cancellationToken);
+
+    public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        // YARP asks with an empty buffer first, to wait for data before it rents one; answering at once is allowed.
+        if (buffer.IsEmpty)
+        {
+            return 0;
+        }
+        while (_pending.IsEmpty)
+        {
+            if (_ended || await NextFrameAsync(cancellationToken) is not { } frame)
+            {
+                _ended = true;
+                return 0;
+            }
+            _pending = frame;
+        }
+        var count = Math.Min(buffer.Length, _pending.Length);
+        _pending[..count].CopyTo(buffer);
+        _pending = _pending[count..];
+        return count;
+    }
+
+    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+    public override int Read(byte[] buffer, int offset, int count) => ReadAsync(buffer, offset, count).GetAwaiter().GetResult();
+
+    public override bool CanRead => true;
+
+    public override bool CanSeek => false;
+
+    public override bool CanWrite => false;
+
+    public override long Length => throw new NotSupportedException();
+
+    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+
+    public override void Flush()
+    {
+    }
+
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+    public override void SetLength(long value) => throw new NotSupportedException();
+
+    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+}
+
+/// <summary>
+/// A client stream on its way to the service: every message framed within the size limit and checked
+/// against the grant's preconditions as it passes; the first that fails cuts the stream off.
+/// </summary>
+internal sealed class CheckedRequestStream(PipeReader inbound, MethodAccess access, int maxLength, PartnerCall call) : FrameStream
+{
+    protected override async ValueTask<byte[]?> NextFrameAsync(CancellationToken cancellationToken)
+    {
+        if (await FrameReader.ReadAsync(inbound, maxLength, cancellationToken) is not { } frame)
+        {
+            return null;
+        }
+        if (access.RequiredRequestFields.Count > 0 && access.CheckRequest(FrameReader.Plain(frame, maxLength)) is { } problem)
+        {
+            call.Refusal = problem;
+            // Failing the read makes YARP reset the service's stream: it must not take the cut-off stream as complete.
+            throw new IOException($"The request stream was cut off: {problem}");
+        }
+        return FrameReader.Encode(frame.Compressed, frame.Payload);
+    }
+}
+
+/// <summary>
+/// The service's answer as the partner may see it: each message inflated if need be, minimised by the
+/// grant's response mask and sent uncompressed. A message that cannot be minimised is never sent: the
+/// call then ends with INTERNAL. A stream that breaks or is cut short ends with a status, not a reset.
+/// </summary>
+internal sealed class MinimisedResponse(HttpContent upstream, ResponseMask mask, int maxLength, PartnerCall call) : HttpContent
+{
+    protected override async Task<Stream> CreateContentReadStreamAsync(CancellationToken cancellationToken) =>
+        new MinimisingStream(PipeReader.Create(await upstream.ReadAsStreamAsync(cancellationToken)), mask, maxLength, call);
+
+    protected override Task<Stream> CreateContentReadStreamAsync() => CreateContentReadStreamAsync(CancellationToken.None);
+
+    protected override async Task SerializeToStreamAsync(Stream stream, TransportContext? context)
+    {
+        await using var content = await CreateContentReadStreamAsync();
+        await content.CopyToAsync(stream);
+    }
+
+    protected override bool TryComputeLength(out long length)
+    {
+        length = -1;
+        return false;
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            upstream.Dispose();
+        }
+        base.Dispose(disposing);
+    }
+
+    private sealed class MinimisingStream(PipeReader source, ResponseMask mask, int maxLength, PartnerCall call) : FrameStream
+    {
+        protected override async ValueTask<byte[]?> NextFrameAsync(CancellationToken cancellationToken)
+        {
+            try
+            {
+                if (await FrameReader.ReadAsync(source, maxLength, cancellationToken) is not { } frame)
+                {
+                    return null;
+                }
+                return FrameReader.Encode(false, mask.Apply(FrameReader.Plain(frame, maxLength)));
+            }
+            catch (Exception e) when (e is InvalidDataException or RpcException)
+            {
+                // Not the contract's message, cut off inside a frame, oversized or not inflatable: never
+                // pass on what could not be minimised.
+                return End(new Status(StatusCode.Internal, "The service's answer could not be minimised, so it was withheld."));
+            }
+            catch (OperationCanceledException) when (call.CutShort() is { } status)
+            {
+                return End(status);
+            }
+            catch (Exception e) when (e is HttpRequestException or IOException or HttpProtocolException && !call.CallerLeft.IsCancellationRequested)
+            {
+                return End(call.CutShort() ?? StatusOfBrokenStream(e));
+            }
+        }
+
+        private byte[]? End(Status status)
+        {
+            call.Ending = status;
+            return null;
+        }
+    }
+
+    /// <summary>A service stream that broke mid-call: RST_STREAM codes map as the gRPC protocol says.</summary>
+    public static Status StatusOfBrokenStream(Exception e)
+    {
+        var protocol = e as HttpProtocolException ?? e.InnerException as HttpProtocolException;
+        return protocol?.ErrorCode switch
+        {
+            0x8 => new Status(StatusCode.Cancelled, "The service cancelled the call."),
+            0x7 => new Status(StatusCode.Unavailable, "The service refused the call; try again."),
+            0xb => new Status(StatusCode.ResourceExhausted, "The service is overloaded (ENHANCE_YOUR_CALM)."),
+            _ => new Status(StatusCode.Unavailable, "The connection to the service broke during the call."),
+        };
+    }
+}
