@@ -15,7 +15,8 @@ namespace Ketenmesh.Gateway.Tests.Support;
 /// Stands in for the chain services that are not built yet: a plain HTTP/2 gRPC server (not our gRPC
 /// layer) that answers any chain method with messages whose every field is set, plus a field the
 /// contracts do not know. It echoes the metadata it received as response headers (echo-…), and
-/// holds a call as long as x-test-delay-ms says, noting calls the caller cancelled.
+/// holds a call as long as x-test-delay-ms says, noting calls the caller cancelled. With x-test-answer
+/// "gzip" it compresses its messages (though asked not to); with "garbage" it sends bytes that are no message.
 /// </summary>
 sealed class ContractUpstream : IAsyncDisposable
 {
@@ -83,11 +84,29 @@ sealed class ContractUpstream : IAsyncDisposable
             }
         }
         var message = SampleMessages.Full(descriptor.OutputType);
+        string? answer = http.Request.Headers["x-test-answer"];
+        var compressed = answer == "gzip";
+        if (compressed)
+        {
+            using var buffer = new MemoryStream();
+            using (var gzip = new System.IO.Compression.GZipStream(buffer, System.IO.Compression.CompressionLevel.Fastest))
+            {
+                gzip.Write(message);
+            }
+            message = buffer.ToArray();
+            http.Response.Headers["grpc-encoding"] = "gzip";
+        }
+        else if (answer == "garbage")
+        {
+            // A field tag with wire type 7, which protobuf does not have.
+            message = [0x0f, 0x01, 0x02];
+        }
         var count = descriptor.IsServerStreaming ? StreamLength : 1;
         await http.Response.StartAsync();
         for (var i = 0; i < count; i++)
         {
             var frame = new byte[5 + message.Length];
+            frame[0] = compressed ? (byte)1 : (byte)0;
             BinaryPrimitives.WriteUInt32BigEndian(frame.AsSpan(1), (uint)message.Length);
             message.CopyTo(frame, 5);
             await http.Response.Body.WriteAsync(frame);

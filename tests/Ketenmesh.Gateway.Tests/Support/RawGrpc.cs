@@ -5,6 +5,13 @@ using System.Net.Http.Headers;
 namespace Ketenmesh.Gateway.Tests.Support;
 
 /// <summary>The outcome of one raw call: status, the messages' bytes, headers and trailers.</summary>
+enum RequestEncoding
+{
+    Plain,
+    Gzip,
+    FlaggedButNotGzip,
+}
+
 sealed record RawCallResult(int Status, string Message, IReadOnlyList<byte[]> Messages, HttpResponseHeaders Headers, HttpResponseHeaders Trailers);
 
 /// <summary>
@@ -29,15 +36,24 @@ sealed class RawGrpc(Uri address, SocketsHttpHandler? handler = null) : IDisposa
         return new RawGrpc(address, handler);
     }
 
-    public async Task<RawCallResult> CallAsync(string method, IEnumerable<byte[]> requests, IDictionary<string, string>? metadata = null, CancellationToken cancellationToken = default)
+    /// <param name="encoding">
+    /// How request messages are sent: plain; gzip (flagged compressed, <c>grpc-encoding: gzip</c>); or
+    /// flagged compressed but not gzip at all, as a broken or hostile client might.
+    /// </param>
+    public async Task<RawCallResult> CallAsync(string method, IEnumerable<byte[]> requests, IDictionary<string, string>? metadata = null, CancellationToken cancellationToken = default,
+        RequestEncoding encoding = RequestEncoding.Plain)
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(address, "/" + method))
         {
             Version = HttpVersion.Version20,
             VersionPolicy = HttpVersionPolicy.RequestVersionExact,
-            Content = new ByteArrayContent(requests.SelectMany(Frame).ToArray()),
+            Content = new ByteArrayContent(requests.SelectMany(m => Frame(m, encoding)).ToArray()),
         };
         request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/grpc");
+        if (encoding != RequestEncoding.Plain)
+        {
+            request.Headers.TryAddWithoutValidation("grpc-encoding", "gzip");
+        }
         request.Headers.TryAddWithoutValidation("te", "trailers");
         foreach (var (key, value) in metadata ?? new Dictionary<string, string>())
         {
@@ -58,9 +74,19 @@ sealed class RawGrpc(Uri address, SocketsHttpHandler? handler = null) : IDisposa
         return new RawCallResult(status, text, messages, response.Headers, response.TrailingHeaders);
     }
 
-    private static byte[] Frame(byte[] message)
+    private static byte[] Frame(byte[] message, RequestEncoding encoding)
     {
+        if (encoding == RequestEncoding.Gzip)
+        {
+            using var compressed = new MemoryStream();
+            using (var gzip = new System.IO.Compression.GZipStream(compressed, System.IO.Compression.CompressionLevel.Fastest))
+            {
+                gzip.Write(message);
+            }
+            message = compressed.ToArray();
+        }
         var frame = new byte[5 + message.Length];
+        frame[0] = encoding == RequestEncoding.Plain ? (byte)0 : (byte)1;
         BinaryPrimitives.WriteUInt32BigEndian(frame.AsSpan(1), (uint)message.Length);
         message.CopyTo(frame, 5);
         return frame;
