@@ -50,6 +50,10 @@ public sealed class GatewayComponent : IMeshComponent
             .LoadFromConfig(ReverseProxyConfiguration(configuration).GetSection("ReverseProxy"))
             .AddTransforms<GatewayTransforms>();
         services.AddSingleton<Yarp.ReverseProxy.Forwarder.IForwarderHttpClientFactory, ServiceConnections>();
+        // The forwarder warns on every call whose body was read before forwarding ("Unable to disable max
+        // request body size"); the gateway reads each single-message request on purpose (preconditions,
+        // subject) after lifting that limit itself (CallBoundary). Its failures are logged by CallBoundary.
+        services.AddLogging(logging => logging.AddFilter("Yarp.ReverseProxy.Forwarder.HttpForwarder", LogLevel.Error));
         services.AddSingleton<ServiceDestinations>();
         services.AddAuditLog(configuration);
         services.AddSingleton<IDecisionAudit, AuditedDecisions>();

@@ -5,9 +5,10 @@ using Ketenmesh.Gateway.Proxy;
 using Ketenmesh.Gateway.Proxy.Wire;
 using Ketenmesh.Policy;
 using Ketenmesh.Policy.Decisions;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Server.Kestrel.Core.Features;
 using Microsoft.Extensions.Options;
 using Yarp.ReverseProxy.Forwarder;
-using Yarp.ReverseProxy.Model;
 
 namespace Ketenmesh.Gateway.Forwarding;
 
@@ -66,6 +67,16 @@ internal sealed class CallBoundary(RequestDelegate next, IDecisionAudit audit, T
         if (!await ProtocolGuard.AcceptAsync(http))
         {
             return;
+        }
+        // What YARP does for any gRPC call, done before a step reads the body (which makes these read-only):
+        // a client stream may run for hours and pause; each message's size is bounded by MaxMessageSize.
+        if (http.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } bodySize)
+        {
+            bodySize.MaxRequestBodySize = null;
+        }
+        if (http.Features.Get<IHttpMinRequestBodyDataRateFeature>() is { } dataRate)
+        {
+            dataRate.MinDataRate = null;
         }
         TimeSpan? timeout = null;
         if (http.Request.Headers.TryGetValue(GrpcHeaders.Timeout, out var timeoutHeader))
