@@ -49,12 +49,15 @@ public sealed class GatewayComponent : IMeshComponent
         services.AddReverseProxy()
             .LoadFromConfig(ReverseProxyConfiguration(configuration).GetSection("ReverseProxy"))
             .AddTransforms<GatewayTransforms>();
-        services.AddSingleton<Yarp.ReverseProxy.Forwarder.IForwarderHttpClientFactory, ServiceConnections>();
+        // The hop to the services over TLS with client certificates (the real profile): the mesh authority in the data directory.
+        var meshTls = configuration.GetValue("Gateway:MutualTls", false) ? EndpointOptions.DataDirectoryOf(configuration) : null;
+        services.AddSingleton<Yarp.ReverseProxy.Forwarder.IForwarderHttpClientFactory>(provider =>
+            new ServiceConnections(provider.GetRequiredService<ILogger<Yarp.ReverseProxy.Forwarder.ForwarderHttpClientFactory>>(), meshTls));
         // The forwarder warns on every call whose body was read before forwarding ("Unable to disable max
         // request body size"); the gateway reads each single-message request on purpose (preconditions,
         // subject) after lifting that limit itself (CallBoundary). Its failures are logged by CallBoundary.
         services.AddLogging(logging => logging.AddFilter("Yarp.ReverseProxy.Forwarder.HttpForwarder", LogLevel.Error));
-        services.AddSingleton<ServiceDestinations>();
+        services.AddSingleton(provider => new ServiceDestinations(provider.GetRequiredService<Yarp.ReverseProxy.IProxyStateLookup>(), meshTls));
         services.AddAuditLog(configuration);
         services.AddSingleton<IDecisionAudit, AuditedDecisions>();
         services.AddSingleton<VisibleServices>();

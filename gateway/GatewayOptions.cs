@@ -18,6 +18,13 @@ public sealed class GatewayOptions
     /// <summary>The sharing-policy service whose published policy the gateway enforces.</summary>
     public Uri PolicyAddress { get; set; } = new("http://127.0.0.1:8082");
 
+    /// <summary>
+    /// The hop to the services runs over TLS with client certificates: the gateway presents the mesh
+    /// authority's certificate for the gateway and accepts only the one issued to each cluster's service
+    /// (ADR 0006; the real profile sets it, with destinations on https).
+    /// </summary>
+    public bool MutualTls { get; set; }
+
     /// <summary>Calls per second each partner may make on average.</summary>
     public int RateLimitPerSecond { get; set; } = 2000;
 

@@ -21,6 +21,18 @@ public sealed class EndpointOptions
     /// <summary>The certificate is the local profile's own, made at first run (see <see cref="DevelopmentCertificate"/>).</summary>
     public bool IsDevelopmentCertificate { get; init; }
 
+    /// <summary>
+    /// <see cref="Port"/> speaks TLS and requires a client certificate the mesh authority issued to the
+    /// gateway (<see cref="MeshCertificates"/>): the hop behind the gateway in the real profile.
+    /// </summary>
+    public bool MutualTls { get; init; }
+
+    /// <summary>The component's name: whose mesh certificate it serves with.</summary>
+    public string Component { get; init; } = "";
+
+    /// <summary>Where keys and certificates live (<c>Mesh:DataDirectory</c>).</summary>
+    public string DataDirectory { get; init; } = Path.Combine(".mesh", "data");
+
     public static EndpointOptions For(IMeshComponent component, IConfiguration configuration)
     {
         var section = configuration.GetSection("Service");
@@ -38,7 +50,7 @@ public sealed class EndpointOptions
             {
                 throw new InvalidOperationException($"Service:TlsPort is set for {component.Name} but neither Service:CertificatePath nor Service:DevelopmentCertificate is.");
             }
-            certificate = Path.Combine(configuration["Mesh:DataDirectory"] ?? Path.Combine(".mesh", "data"), $"{component.Name}-development-tls.pfx");
+            certificate = Path.Combine(DataDirectoryOf(configuration), $"{component.Name}-development-tls.pfx");
             development = true;
         }
         return new EndpointOptions
@@ -49,6 +61,11 @@ public sealed class EndpointOptions
             CertificatePath = certificate,
             IsDevelopmentCertificate = development,
             CertificatePassword = section["CertificatePassword"],
+            MutualTls = section.GetValue("MutualTls", false),
+            Component = component.Name,
+            DataDirectory = DataDirectoryOf(configuration),
         };
     }
+
+    public static string DataDirectoryOf(IConfiguration configuration) => configuration["Mesh:DataDirectory"] ?? Path.Combine(".mesh", "data");
 }

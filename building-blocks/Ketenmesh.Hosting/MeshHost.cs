@@ -74,6 +74,23 @@ public static class MeshHost
         return new MeshApplication(app, endpoints);
     }
 
+    /// <summary>
+    /// TLS on the service's port with the mesh authority's certificate for this component, and only the
+    /// gateway's certificate accepted from the caller: nothing but the gateway can even open the connection.
+    /// </summary>
+    private static void ListenForTheGateway(ListenOptions listen, EndpointOptions endpoint)
+    {
+        var directory = MeshCertificates.DirectoryOf(endpoint.DataDirectory);
+        var certificate = MeshCertificates.For(directory, endpoint.Component);
+        var authority = MeshCertificates.Authority(directory);
+        listen.UseHttps(https =>
+        {
+            https.ServerCertificate = certificate;
+            https.ClientCertificateMode = ClientCertificateMode.RequireCertificate;
+            https.ClientCertificateValidation = (presented, _, _) => MeshCertificates.IsIssuedTo(presented, authority, [MeshCertificates.Gateway]);
+        });
+    }
+
     /// <summary>The path of the plain HTTP readiness probe, which the gateway's active health checks ask (GET, over HTTP/2).</summary>
     public const string ReadinessPath = "/healthz/ready";
 
@@ -125,7 +142,14 @@ public static class MeshHost
     private static void Listen(KestrelServerOptions kestrel, EndpointOptions endpoint)
     {
         var address = IPAddress.Parse(endpoint.BindAddress);
-        kestrel.Listen(address, endpoint.Port, o => o.Protocols = HttpProtocols.Http2);
+        kestrel.Listen(address, endpoint.Port, o =>
+        {
+            o.Protocols = HttpProtocols.Http2;
+            if (endpoint.MutualTls)
+            {
+                ListenForTheGateway(o, endpoint);
+            }
+        });
         if (endpoint.TlsPort is { } tlsPort)
         {
             kestrel.Listen(address, tlsPort, o =>

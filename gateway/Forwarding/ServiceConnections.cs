@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Net;
 using Google.Protobuf.Reflection;
 using Grpc.Net.Client;
+using Ketenmesh.Hosting;
 using Yarp.ReverseProxy;
 using Yarp.ReverseProxy.Forwarder;
 
@@ -10,13 +11,19 @@ namespace Ketenmesh.Gateway.Forwarding;
 /// <summary>
 /// YARP's connections to the services, tuned for long gRPC streams: keep-alive pings find a dead peer,
 /// and the request transform sets the traceparent from the call's own trace (the one the audit names),
-/// so the handler must not replace it.
+/// so the handler must not replace it. With <see cref="GatewayOptions.MutualTls"/> the gateway presents
+/// its mesh certificate and accepts only the certificate the mesh authority issued to the cluster's service.
 /// </summary>
-internal sealed class ServiceConnections(ILogger<ForwarderHttpClientFactory> logger) : ForwarderHttpClientFactory(logger)
+internal sealed class ServiceConnections(ILogger<ForwarderHttpClientFactory> logger, string? meshTlsDataDirectory) : ForwarderHttpClientFactory(logger)
 {
     protected override void ConfigureHandler(ForwarderHttpClientContext context, SocketsHttpHandler handler)
     {
         base.ConfigureHandler(context, handler);
+        if (meshTlsDataDirectory is not null)
+        {
+            // Clusters are named after the component that serves them (signals, registry…).
+            MeshCertificates.ConfigureClient(handler, meshTlsDataDirectory, MeshCertificates.Gateway, [context.ClusterId]);
+        }
         handler.ActivityHeadersPropagator = null;
         handler.KeepAlivePingDelay = TimeSpan.FromSeconds(60);
         handler.KeepAlivePingTimeout = TimeSpan.FromSeconds(30);
@@ -29,15 +36,25 @@ internal sealed class ServiceConnections(ILogger<ForwarderHttpClientFactory> log
 /// Where a package's service answers, as YARP's configuration and health state say: the route is named
 /// after the package, and its cluster's destinations are the service's replicas.
 /// </summary>
-internal sealed class ServiceDestinations(IProxyStateLookup proxy) : IDisposable
+internal sealed class ServiceDestinations : IDisposable
 {
+    private readonly IProxyStateLookup _proxy;
     private readonly ConcurrentDictionary<Uri, GrpcChannel> _channels = new();
     private readonly SocketsHttpHandler _handler = new() { ConnectTimeout = TimeSpan.FromSeconds(2), EnableMultipleHttp2Connections = true };
+
+    public ServiceDestinations(IProxyStateLookup proxy, string? meshTlsDataDirectory)
+    {
+        _proxy = proxy;
+        if (meshTlsDataDirectory is not null)
+        {
+            MeshCertificates.ConfigureClient(_handler, meshTlsDataDirectory, MeshCertificates.Gateway, proxy.GetClusters().Select(c => c.Model.Config.ClusterId).ToList());
+        }
+    }
 
     /// <summary>A destination of the method's service (a healthy one when any is), or null when none is configured.</summary>
     public Uri? Find(MethodDescriptor method)
     {
-        if (!proxy.TryGetRoute(method.File.Package, out var route) || route.Cluster is not { } cluster)
+        if (!_proxy.TryGetRoute(method.File.Package, out var route) || route.Cluster is not { } cluster)
         {
             return null;
         }

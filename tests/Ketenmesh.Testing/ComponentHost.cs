@@ -23,7 +23,7 @@ public sealed class ComponentHost : IAsyncDisposable
     {
         _mesh = mesh;
         _ownedDirectory = ownedDirectory;
-        _channel = TestGateway.Shared.Channel(mesh.Addresses.First());
+        _channel = TestGateway.Shared.Channel(mesh.Addresses.First(), mesh.App.Configuration["Mesh:DataDirectory"]);
     }
 
     public GrpcChannel Channel => _channel;

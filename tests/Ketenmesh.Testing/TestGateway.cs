@@ -47,8 +47,19 @@ public sealed class TestGateway
         _issuer.Mint(method, new TransactionContext(partner, purpose, "test-grant", null, "00000000000000000000000000000000"), lifetime);
 
     /// <summary>A channel on which a call's <see cref="CallerPartner.PartnerHeader"/> becomes that partner's transaction token.</summary>
-    public GrpcChannel Channel(Uri address) =>
-        GrpcChannel.ForAddress(address, new GrpcChannelOptions { HttpHandler = new MintingHandler(this) { InnerHandler = new SocketsHttpHandler() } });
+    /// <param name="meshDataDirectory">
+    /// For a service that listens for the gateway over TLS (https): the data directory whose mesh
+    /// authority issued its certificate; the channel presents the gateway's certificate from there.
+    /// </param>
+    public GrpcChannel Channel(Uri address, string? meshDataDirectory = null)
+    {
+        var handler = new SocketsHttpHandler();
+        if (address.Scheme == Uri.UriSchemeHttps)
+        {
+            MeshCertificates.ConfigureClient(handler, meshDataDirectory ?? KeyDirectory, MeshCertificates.Gateway, servers: null);
+        }
+        return GrpcChannel.ForAddress(address, new GrpcChannelOptions { HttpHandler = new MintingHandler(this) { InnerHandler = handler } });
+    }
 
     private static async Task<TestGateway> StartSharedAsync()
     {
