@@ -19,11 +19,12 @@ namespace Ketenmesh.Messaging;
 /// </summary>
 public sealed class ChainMessagingBuilder
 {
-    internal ChainMessagingBuilder(IServiceCollection services, EventRegistry events, ConsumerQueues queues, string component)
+    internal ChainMessagingBuilder(IServiceCollection services, EventRegistry events, ConsumerQueues queues, Publications publications, string component)
     {
         Services = services;
         Events = events;
         Queues = queues;
+        Publications = publications;
         Component = component;
     }
 
@@ -33,6 +34,9 @@ public sealed class ChainMessagingBuilder
 
     /// <summary>Every consumer queue claimed in this process, by any component.</summary>
     public ConsumerQueues Queues { get; }
+
+    /// <summary>Which events each component of this process publishes.</summary>
+    public Publications Publications { get; }
 
     /// <summary>The component this builder adds for: the first part of its consumers' queue names.</summary>
     public string Component { get; }
@@ -50,6 +54,29 @@ public sealed class ChainMessagingBuilder
         return this;
     }
 
+    /// <summary>
+    /// Registers every message of a .proto file as an event this component publishes: its outbox takes
+    /// them (and refuses any other event), and its broker user may write to their exchanges (<see cref="BrokerGrant"/>).
+    /// </summary>
+    public ChainMessagingBuilder Publishes(FileDescriptor file)
+    {
+        ArgumentNullException.ThrowIfNull(file);
+        foreach (var message in file.MessageTypes)
+        {
+            Publishes(message);
+        }
+
+        return this;
+    }
+
+    /// <summary>Registers one event this component publishes; see <see cref="Publishes(FileDescriptor)"/>.</summary>
+    public ChainMessagingBuilder Publishes(MessageDescriptor descriptor)
+    {
+        Events.Add(descriptor);
+        Publications.Add(Component, descriptor.FullName);
+        return this;
+    }
+
     /// <summary>A consumer with a queue of its own: <c>{component}.{event}</c>.</summary>
     /// <exception cref="InvalidOperationException">Another consumer in this process already takes that queue.</exception>
     public ChainMessagingBuilder AddConsumer<TConsumer>()
@@ -62,7 +89,8 @@ public sealed class ChainMessagingBuilder
     }
 
     /// <summary>
-    /// Gives <typeparamref name="TContext"/> an outbox: <see cref="EventOutbox{TContext}"/> for domain code,
+    /// Gives <typeparamref name="TContext"/> an outbox: <see cref="EventOutbox{TContext}"/> for domain code
+    /// (taking only the events this component <see cref="Publishes(FileDescriptor)"/>),
     /// a dispatcher that publishes after commit, and the table's migration. The context must call
     /// <c>modelBuilder.AddOutbox()</c> and be registered with AddChainDbContext.
     /// </summary>
@@ -74,6 +102,7 @@ public sealed class ChainMessagingBuilder
             return this;
         }
 
+        Services.AddSingleton(new OutboxPublisher<TContext>(Component));
         Services.AddSingleton<OutboxSignal<TContext>>();
         Services.AddSingleton<OutboxCommitInterceptor<TContext>>();
         Services.AddScoped<EventOutbox<TContext>>();

@@ -30,18 +30,21 @@ public static class ServiceCollectionExtensions
     {
         ConsumerQueues.ValidateComponent(component);
         if (services.FirstOrDefault(d => d.ServiceType == typeof(EventRegistry))?.ImplementationInstance is EventRegistry existingEvents
-            && services.FirstOrDefault(d => d.ServiceType == typeof(ConsumerQueues))?.ImplementationInstance is ConsumerQueues existingQueues)
+            && services.FirstOrDefault(d => d.ServiceType == typeof(ConsumerQueues))?.ImplementationInstance is ConsumerQueues existingQueues
+            && services.FirstOrDefault(d => d.ServiceType == typeof(Publications))?.ImplementationInstance is Publications existingPublications)
         {
-            return new ChainMessagingBuilder(services, existingEvents, existingQueues, component);
+            return new ChainMessagingBuilder(services, existingEvents, existingQueues, existingPublications, component);
         }
 
         var section = configuration.GetSection(MessagingOptions.SectionName);
         var options = section.Get<MessagingOptions>() ?? new MessagingOptions();
         var events = new EventRegistry();
         var queues = new ConsumerQueues();
-        var builder = new ChainMessagingBuilder(services, events, queues, component);
+        var publications = new Publications();
+        var builder = new ChainMessagingBuilder(services, events, queues, publications, component);
         services.AddSingleton(events);
         services.AddSingleton(queues);
+        services.AddSingleton(publications);
         services.AddSingleton<PublishHealth>();
         services.Configure<MessagingOptions>(section);
 

@@ -24,7 +24,7 @@ public sealed class RegistryComponent : IMeshComponent
         services.AddChainMessaging(configuration, Name)
             .AddEvents(SignalsEventsReflection.Descriptor)
             .AddEvents(RiskEventsReflection.Descriptor)
-            .AddEvents(RegistryEventsReflection.Descriptor)
+            .Publishes(RegistryEventsReflection.Descriptor)
             .AddOutbox<RegistryDbContext>()
             .AddInbox<RegistryDbContext>()
             .AddConsumer<SignalReceivedConsumer>()

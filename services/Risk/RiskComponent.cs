@@ -23,7 +23,7 @@ public sealed class RiskComponent : IMeshComponent
         services.AddSchemaMigrations<RiskDbContext>(RiskSchema.Migrations);
         services.AddChainMessaging(configuration, Name)
             .AddEvents(SignalsEventsReflection.Descriptor)
-            .AddEvents(RiskEventsReflection.Descriptor)
+            .Publishes(RiskEventsReflection.Descriptor)
             .AddOutbox<RiskDbContext>()
             .AddInbox<RiskDbContext>()
             .AddConsumer<SignalReceivedConsumer>();

@@ -22,7 +22,7 @@ public sealed class SignalsComponent : IMeshComponent
         services.AddChainDbContext<SignalsDbContext>(configuration);
         services.AddSchemaMigrations<SignalsDbContext>(SignalsSchema.Migrations);
         services.AddChainMessaging(configuration, Name)
-            .AddEvents(SignalsEventsReflection.Descriptor)
+            .Publishes(SignalsEventsReflection.Descriptor)
             .AddEvents(RiskEventsReflection.Descriptor)
             .AddEvents(RegistryEventsReflection.Descriptor)
             .AddOutbox<SignalsDbContext>()

@@ -144,6 +144,13 @@ public sealed class DeploymentManifestTests
             if (DeploymentTarget.PlaceholdersOf(template).Any(DeploymentTarget.Secrets.Contains))
             {
                 Assert.True(fromSecrets.Contains(key), $"{key} carries a credential and must come from a Secret");
+                if (DeploymentTarget.PlaceholdersOf(template).Contains("RABBITMQ_PASSWORD"))
+                {
+                    // The component's own broker password, from a Secret of its own (k8s/README.md).
+                    var reference = container.Seq("env").Cast<YamlMappingNode>().Single(e => Text(e, "name") == key).Map("valueFrom").Map("secretKeyRef");
+                    Assert.Equal($"rabbitmq-{name}", Text(reference, "name"));
+                    Assert.Equal("password", Text(reference, "key"));
+                }
             }
             else
             {
@@ -167,14 +174,14 @@ public sealed class DeploymentManifestTests
     }
 
     /// <summary>Compose and Kubernetes: each component a host of its own name, credentials from outside.</summary>
-    private static DeploymentTarget Compose_target() => new()
+    internal static DeploymentTarget Compose_target() => new()
     {
         BindAddress = "0.0.0.0",
         DataDirectory = "/data",
         Postgres = "Host=postgres;Port=5432;Username=ketenmesh;Password=${KETENMESH_POSTGRES_PASSWORD}",
         RabbitMqHost = "rabbitmq",
-        RabbitMqUser = "ketenmesh",
-        RabbitMqPassword = "${KETENMESH_RABBITMQ_PASSWORD}",
+        // Each component's own broker user (ketenmesh-<name>, the default) and its password from the shell.
+        RabbitMqPassword = component => $"${{{BrokerUserTests.PasswordVariable(component)}}}",
         LocalClients = false,
         // Compose passes the caller's OTEL_EXPORTER_OTLP_ENDPOINT on; unset, nothing is exported.
         OtlpEndpoint = "${OTEL_EXPORTER_OTLP_ENDPOINT:-}",
@@ -219,7 +226,7 @@ public sealed class DeploymentManifestTests
     {
         var names = MeshComponents.All.Select(c => c.Name).ToHashSet();
         var composeApps = Compose().Map("services").Children.Keys.Select(k => ((YamlScalarNode)k).Value!)
-            .Where(n => n is not "postgres" and not "rabbitmq").ToHashSet();
+            .Where(n => n is not "postgres" and not "rabbitmq" and not "rabbitmq-users").ToHashSet();
         var deployments = Kubernetes().Where(d => Text(d, "kind") == "Deployment").Select(d => Text(d.Map("metadata"), "name")!).ToHashSet();
         Assert.Equal(names, composeApps);
         Assert.Equal(names, deployments);

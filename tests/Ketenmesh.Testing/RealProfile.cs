@@ -7,8 +7,9 @@ namespace Ketenmesh.Testing;
 /// <summary>
 /// The real profile on loopback, as <c>deploy/components.ini</c> gives it to <c>./mesh up --real</c>,
 /// compose and k8s: each component gets exactly the table's environment. A test changes only what keeps
-/// tests apart and changes no behaviour: one RabbitMQ virtual host for all (and a broker user of its
-/// own where asked), a PostgreSQL database of its own per service, ports, and where the others answer.
+/// tests apart and changes no behaviour: one RabbitMQ virtual host for all, broker users named after it
+/// (made by deploy/rabbitmq-users.sh with each component's own permissions, as production's are), a
+/// PostgreSQL database of its own per service, ports, and where the others answer.
 /// </summary>
 public sealed class RealProfile : IAsyncDisposable
 {
@@ -24,11 +25,18 @@ public sealed class RealProfile : IAsyncDisposable
     /// <summary>Where each started component answers; a component not started yet is at its table port (the gateway: <see cref="TestGateway.Shared"/>).</summary>
     public Dictionary<string, Uri> Addresses { get; } = [];
 
+    /// <summary>Where the components' broker passwords live, as <c>./mesh up --real</c> keeps them: the data directory's rabbitmq/.</summary>
+    public string BrokerPasswords => Path.Combine(DataDirectory, "rabbitmq");
+
     public static async Task<RealProfile> CreateAsync() => new(await TestVirtualHost.CreateAsync());
 
     /// <summary>The table's environment for <paramref name="component"/> in this test, as configuration keys.</summary>
     /// <param name="database">Its database; a new one unless given (to restart on the same data). Components without a database get none.</param>
-    /// <param name="brokerUser">A broker user of its own, so the test can cut this process off (see <see cref="TestVirtualHost.AddUserAsync"/>).</param>
+    /// <param name="brokerUser">
+    /// The component's broker user in this test, <c>{vhost}-{brokerUser}</c>; by default the component's
+    /// name. Another name gives this process a user of its own, so the test can cut it off alone
+    /// (<see cref="TestVirtualHost.RemoveUserAsync"/>). Either way it has exactly the component's permissions.
+    /// </param>
     /// <param name="port">A fixed port, for a component that must come back where others route to it; otherwise any free one.</param>
     public async Task<(Dictionary<string, string?> Settings, TestDatabase? Database)> ServiceAsync(string component, string? brokerUser = null, TestDatabase? database = null, int? port = null)
     {
@@ -42,6 +50,12 @@ public sealed class RealProfile : IAsyncDisposable
             _databases.Add(database);
         }
 
+        string? user = null;
+        if (deployed.Environment.Any(e => DeploymentTarget.PlaceholdersOf(e.Value).Contains("RABBITMQ_USER")))
+        {
+            user = await Broker.AddComponentUserAsync(brokerUser ?? component, component, BrokerPasswords);
+        }
+
         var server = new NpgsqlConnectionStringBuilder(TestEnvironment.Postgres) { Database = null };
         var target = new DeploymentTarget
         {
@@ -51,8 +65,8 @@ public sealed class RealProfile : IAsyncDisposable
             RabbitMqHost = Broker.Host,
             RabbitMqPort = Broker.Port.ToString(CultureInfo.InvariantCulture),
             RabbitMqVirtualHost = Broker.Name,
-            RabbitMqUser = Broker.UserName,
-            RabbitMqPassword = Broker.Password,
+            RabbitMqUser = name => name == component && user is not null ? user : throw new InvalidOperationException($"{component} is given the broker user of {name}"),
+            RabbitMqPassword = name => BrokerUsers.PasswordOf(BrokerPasswords, name),
             LocalClients = true,
             Database = _ => database?.Name ?? throw new InvalidOperationException($"{component} has no database"),
             // Until a test starts a gateway of its own, the test gateway plays it: services believe its tokens.
@@ -62,14 +76,6 @@ public sealed class RealProfile : IAsyncDisposable
         };
         var settings = target.Render(deployed, table)
             .ToDictionary(e => e.Key.Replace("__", ":", StringComparison.Ordinal), e => (string?)e.Value);
-        if (brokerUser is not null)
-        {
-            foreach (var (key, value) in await Broker.AddUserAsync(brokerUser))
-            {
-                settings[key] = value;
-            }
-        }
-
         settings["Service:Port"] = (port ?? 0).ToString(CultureInfo.InvariantCulture);
         return (settings, database);
     }

@@ -8,6 +8,7 @@ public sealed class TestVirtualHost : IAsyncDisposable
     readonly Uri _broker;
     readonly List<string> _users = [];
     readonly Dictionary<string, string> _passwords = [];
+    readonly Dictionary<string, (string Component, string Passwords)> _componentUsers = [];
 
     TestVirtualHost(Uri broker, string name)
     {
@@ -77,6 +78,24 @@ public sealed class TestVirtualHost : IAsyncDisposable
         };
     }
 
+    /// <summary>
+    /// A broker user of its own for one process of <paramref name="component"/>, made the way production
+    /// makes it: deploy/rabbitmq-users.sh, with exactly the component's permissions from
+    /// deploy/rabbitmq-permissions.tsv, its password in <paramref name="passwords"/>/&lt;component&gt;.password.
+    /// </summary>
+    /// <returns>The user's name, <c>{vhost}-{user}</c>, so it can be cut off like any other (<see cref="RemoveUserAsync"/>).</returns>
+    public async Task<string> AddComponentUserAsync(string user, string component, string passwords)
+    {
+        await BrokerUsers.ProvisionAsync(Name, passwords, (component, $"{Name}-{user}"));
+        if (!_users.Contains($"{Name}-{user}"))
+        {
+            _users.Add($"{Name}-{user}");
+        }
+
+        _componentUsers[user] = (component, passwords);
+        return $"{Name}-{user}";
+    }
+
     /// <summary>Deletes the user and closes its connections: whatever still runs under it can no longer reach the broker.</summary>
     /// <returns>How many connections were still open.</returns>
     public async Task<int> RemoveUserAsync(string user)
@@ -89,6 +108,12 @@ public sealed class TestVirtualHost : IAsyncDisposable
     /// <summary>Gives a removed user back, with its old password: the process it belongs to can reconnect.</summary>
     public async Task RestoreUserAsync(string user)
     {
+        if (_componentUsers.TryGetValue(user, out var made))
+        {
+            await AddComponentUserAsync(user, made.Component, made.Passwords);
+            return;
+        }
+
         await Rabbitmqctl.RunAsync("-q", "add_user", $"{Name}-{user}", _passwords[user]);
         await Rabbitmqctl.RunAsync("-q", "set_permissions", "-p", Name, $"{Name}-{user}", ".*", ".*", ".*");
         _users.Add($"{Name}-{user}");

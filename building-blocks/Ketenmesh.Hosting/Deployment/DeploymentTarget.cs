@@ -25,9 +25,14 @@ public sealed partial record DeploymentTarget
 
     public string RabbitMqVirtualHost { get; init; } = "/";
 
-    public required string RabbitMqUser { get; init; }
+    /// <summary>
+    /// Component name to the RabbitMQ user it connects as (<c>${RABBITMQ_USER:name}</c>): one user per
+    /// component, with only that component's permissions; by default <see cref="BrokerUser"/>.
+    /// </summary>
+    public Func<string, string> RabbitMqUser { get; init; } = BrokerUser;
 
-    public required string RabbitMqPassword { get; init; }
+    /// <summary>Component name to its RabbitMQ user's password (<c>${RABBITMQ_PASSWORD:name}</c>), a secret.</summary>
+    public required Func<string, string> RabbitMqPassword { get; init; }
 
     public bool LocalClients { get; init; }
 
@@ -40,15 +45,18 @@ public sealed partial record DeploymentTarget
     /// <summary>Component name to database name; by default <c>ketenmesh_{name}</c>.</summary>
     public Func<string, string>? Database { get; init; }
 
+    /// <summary>The RabbitMQ user of <paramref name="component"/> outside tests: <c>ketenmesh-{component}</c> (deploy/rabbitmq-users.sh makes it).</summary>
+    public static string BrokerUser(string component) => $"ketenmesh-{component}";
+
     /// <summary>Components on loopback, as <c>./mesh up --real</c> runs them.</summary>
-    public static DeploymentTarget Loopback(string postgres, string rabbitMqUser, string rabbitMqPassword, string dataDirectory, string otlpEndpoint = "") => new()
+    /// <param name="rabbitMqPassword">Component name to its broker user's password.</param>
+    public static DeploymentTarget Loopback(string postgres, Func<string, string> rabbitMqPassword, string dataDirectory, string otlpEndpoint = "") => new()
     {
         OtlpEndpoint = otlpEndpoint,
         BindAddress = "127.0.0.1",
         DataDirectory = dataDirectory,
         Postgres = postgres,
         RabbitMqHost = "127.0.0.1",
-        RabbitMqUser = rabbitMqUser,
         RabbitMqPassword = rabbitMqPassword,
         LocalClients = true,
         Address = component => $"http://127.0.0.1:{component.Port}",
@@ -75,14 +83,18 @@ public sealed partial record DeploymentTarget
         "RABBITMQ_HOST" => RabbitMqHost,
         "RABBITMQ_PORT" => RabbitMqPort,
         "RABBITMQ_VHOST" => RabbitMqVirtualHost,
-        "RABBITMQ_USER" => RabbitMqUser,
-        "RABBITMQ_PASSWORD" => RabbitMqPassword,
+        "RABBITMQ_USER" => RabbitMqUser(Component(name, argument)),
+        "RABBITMQ_PASSWORD" => RabbitMqPassword(Component(name, argument)),
         "LOCAL_CLIENTS" => LocalClients ? "true" : "false",
         "OTLP_ENDPOINT" => OtlpEndpoint,
         "ADDRESS" => (Address ?? (c => $"http://{c.Name}:{c.Port}"))(
             table.SingleOrDefault(c => c.Name == argument) ?? throw new FormatException($"${{ADDRESS:{argument}}}: no component {argument} in the table.")),
         _ => throw new FormatException($"${{{name}}} is not a placeholder of deploy/{DeploymentTable.FileName}."),
     };
+
+    /// <summary>A placeholder that is per component, such as <c>${RABBITMQ_USER:signals}</c>, must name it.</summary>
+    static string Component(string name, string argument) =>
+        argument.Length > 0 ? argument : throw new FormatException($"${{{name}}} needs the component whose it is: ${{{name}:name}}.");
 
     [GeneratedRegex(@"\$\{(?<name>[A-Z_]+)(:(?<argument>[a-z][a-z0-9-]*))?\}")]
     private static partial Regex Placeholder();

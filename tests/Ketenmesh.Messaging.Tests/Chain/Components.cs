@@ -20,6 +20,7 @@ static class Components
         services.AddSchemaMigrations<IntakeDb>(IntakeDb.Migrations);
         services.AddChainMessaging(configuration, "intake")
             .AddEvents(TestEventsReflection.Descriptor)
+            .Publishes(SignalRecorded.Descriptor)
             .AddOutbox<IntakeDb>();
     }
 
@@ -30,6 +31,7 @@ static class Components
         services.AddSingleton<RegistryProbe>();
         services.AddChainMessaging(configuration, "registry")
             .AddEvents(TestEventsReflection.Descriptor)
+            .Publishes(VictimRegistered.Descriptor)
             .AddOutbox<RegistryDb>()
             .AddInbox<RegistryDb>()
             .AddConsumer<SignalRegistration>()
