@@ -51,6 +51,9 @@ public sealed class RealProfileChainFlowTests : IAsyncLifetime
             [GatewayComponent.DestinationKey("risk")] = risk.Address.ToString(),
             [GatewayComponent.DestinationKey("registry")] = registry.Address.ToString(),
             ["Components:gateway:Service:Port"] = gatewayPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            // As the table gives the gateway: the hop to the services over TLS, with the mesh authority the services trust.
+            ["Gateway:MutualTls"] = "true",
+            ["Mesh:DataDirectory"] = _profile.DataDirectory,
         });
         var police = GatewayMesh.Options(mesh.As("police", "signalling"));
         using var watch = mesh.Channel.Intake().WatchMySignals(new WatchMySignalsRequest { StatusFilter = { SignalStatus.Registered } }, police);

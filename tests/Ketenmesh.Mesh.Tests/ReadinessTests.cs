@@ -28,7 +28,8 @@ public sealed class ReadinessTests : IAsyncLifetime
         var (settings, database) = await _profile.ServiceAsync("registry", brokerUser: "registry", port: port);
         using var registry = ComponentProcess.Start("registry", "Ketenmesh.Registry.dll", settings);
         await registry.WaitForAsync();
-        using var channel = GrpcChannel.ForAddress($"http://127.0.0.1:{port}");
+        // Over the hop's TLS, as the gateway (and its health checks) reach the service.
+        using var channel = _profile.GatewayChannel("registry", port);
         var client = channel;
 
         await ExpectAsync(client, "", ServingStatus.Serving, registry);

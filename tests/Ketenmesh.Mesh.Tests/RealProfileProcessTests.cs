@@ -29,7 +29,7 @@ public sealed class RealProfileProcessTests : IAsyncLifetime
         await _profile.Broker.RemoveUserAsync("signals");
 
         // Still accepted (the signal and its event are in PostgreSQL); its event cannot leave.
-        using var channel = TestGateway.Shared.Channel(new Uri($"http://127.0.0.1:{port}"));
+        using var channel = _profile.GatewayChannel("signals", port);
         var accepted = await channel.Intake().SubmitSignalAsync(new SubmitSignalRequest
         {
             ClientRequestId = "while-the-broker-refuses",

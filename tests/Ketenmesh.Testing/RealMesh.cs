@@ -30,7 +30,7 @@ public sealed class RealMesh : IAsyncDisposable
             var table = DeploymentTable.Load();
             foreach (var component in table)
             {
-                mesh.Profile.Addresses[component.Name] = new Uri($"http://127.0.0.1:{FreePorts.Next()}");
+                mesh.Profile.Addresses[component.Name] = RealProfile.AddressOf(component.Name, FreePorts.Next());
             }
 
             foreach (var component in table)

@@ -28,6 +28,21 @@ public sealed class RealProfile : IAsyncDisposable
     /// <summary>Where the components' broker passwords live, as <c>./mesh up --real</c> keeps them: the data directory's rabbitmq/.</summary>
     public string BrokerPasswords => Path.Combine(DataDirectory, "rabbitmq");
 
+    /// <summary>
+    /// Where <paramref name="component"/> answers on <paramref name="port"/>: https for a service that listens
+    /// for the gateway over TLS (its table environment sets <c>Service__MutualTls</c>), http otherwise.
+    /// </summary>
+    public static Uri AddressOf(string component, int port)
+    {
+        var deployed = DeploymentTable.Load().Single(c => c.Name == component);
+        var scheme = deployed.Environment.Any(e => e.Key == "Service__MutualTls") ? Uri.UriSchemeHttps : Uri.UriSchemeHttp;
+        return new Uri($"{scheme}://127.0.0.1:{port}");
+    }
+
+    /// <summary>A channel to a service as this profile's gateway reaches it: its mesh certificate, and <see cref="TestGateway"/>'s tokens.</summary>
+    public Grpc.Net.Client.GrpcChannel GatewayChannel(string component, int port) =>
+        TestGateway.Shared.Channel(AddressOf(component, port), DataDirectory);
+
     public static async Task<RealProfile> CreateAsync() => new(await TestVirtualHost.CreateAsync());
 
     /// <summary>The table's environment for <paramref name="component"/> in this test, as configuration keys.</summary>
@@ -68,6 +83,7 @@ public sealed class RealProfile : IAsyncDisposable
             RabbitMqUser = name => name == component && user is not null ? user : throw new InvalidOperationException($"{component} is given the broker user of {name}"),
             RabbitMqPassword = name => BrokerUsers.PasswordOf(BrokerPasswords, name),
             LocalClients = true,
+            MeshTls = true,
             Database = _ => database?.Name ?? throw new InvalidOperationException($"{component} has no database"),
             // Until a test starts a gateway of its own, the test gateway plays it: services believe its tokens.
             Address = other => Addresses.TryGetValue(other.Name, out var address) ? address.ToString().TrimEnd('/')

@@ -42,6 +42,13 @@ public sealed partial record DeploymentTarget
     /// <summary>Component name to <c>http://host:port</c>; by default the component's own name and table port (compose and Kubernetes DNS).</summary>
     public Func<DeployedComponent, string>? Address { get; init; }
 
+    /// <summary>
+    /// The hop behind the gateway runs over TLS with client certificates from the development mesh
+    /// authority in the data directory (<c>${MESH_TLS}</c>, and <c>${SERVICE_ADDRESS:name}</c> is https).
+    /// On loopback, where all components share one data directory; a cluster brings its own mTLS.
+    /// </summary>
+    public bool MeshTls { get; init; }
+
     /// <summary>Component name to database name; by default <c>ketenmesh_{name}</c>.</summary>
     public Func<string, string>? Database { get; init; }
 
@@ -59,6 +66,7 @@ public sealed partial record DeploymentTarget
         RabbitMqHost = "127.0.0.1",
         RabbitMqPassword = rabbitMqPassword,
         LocalClients = true,
+        MeshTls = true,
         Address = component => $"http://127.0.0.1:{component.Port}",
     };
 
@@ -87,10 +95,15 @@ public sealed partial record DeploymentTarget
         "RABBITMQ_PASSWORD" => RabbitMqPassword(Component(name, argument)),
         "LOCAL_CLIENTS" => LocalClients ? "true" : "false",
         "OTLP_ENDPOINT" => OtlpEndpoint,
-        "ADDRESS" => (Address ?? (c => $"http://{c.Name}:{c.Port}"))(
-            table.SingleOrDefault(c => c.Name == argument) ?? throw new FormatException($"${{ADDRESS:{argument}}}: no component {argument} in the table.")),
+        "ADDRESS" => AddressOf(name, argument, table),
+        "MESH_TLS" => MeshTls ? "true" : "false",
+        "SERVICE_ADDRESS" => MeshTls ? new UriBuilder(AddressOf(name, argument, table)) { Scheme = Uri.UriSchemeHttps }.Uri.ToString().TrimEnd('/') : AddressOf(name, argument, table),
         _ => throw new FormatException($"${{{name}}} is not a placeholder of deploy/{DeploymentTable.FileName}."),
     };
+
+    string AddressOf(string name, string argument, IReadOnlyList<DeployedComponent> table) =>
+        (Address ?? (c => $"http://{c.Name}:{c.Port}"))(
+            table.SingleOrDefault(c => c.Name == argument) ?? throw new FormatException($"${{{name}:{argument}}}: no component {argument} in the table."));
 
     /// <summary>A placeholder that is per component, such as <c>${RABBITMQ_USER:signals}</c>, must name it.</summary>
     static string Component(string name, string argument) =>
