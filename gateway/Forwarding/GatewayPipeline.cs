@@ -95,7 +95,10 @@ internal sealed class CallBoundary(RequestDelegate next, IDecisionAudit audit, T
             deadline.CancelAfter(limit);
         }
         string? purpose = http.Request.Headers[TrustedHeaders.Purpose];
-        var path = (http.Request.Path.Value ?? "").TrimStart('/');
+        // Only the one leading slash goes: '//chain.signals.v1.SignalIntake/ListMySignals' must not be decided as the
+        // method it resembles while YARP forwards the path as sent.
+        var sent = http.Request.Path.Value ?? "";
+        var path = sent.StartsWith('/') ? sent[1..] : sent;
         // Both come from the caller and end up in the audit log: bounded, whatever was sent.
         var call = new PartnerCall(Bounded(path, MaxMethodLength), Bounded(purpose ?? "", MaxPurposeLength),
             TrustedHeaders.TraceParent(http.Request.Headers), clock.GetUtcNow(), clock.GetTimestamp(), timeout, deadline, callerLeft)
@@ -131,8 +134,9 @@ internal sealed class CallBoundary(RequestDelegate next, IDecisionAudit audit, T
 
         if (call.Refusal is { } refusal)
         {
-            // A message in the middle of a client stream broke the grant's preconditions: on record, like any refusal.
-            await audit.RecordAsync(call.Decision(clock.GetUtcNow(), allowed: false, refusal, call.Verdict?.Grant), CancellationToken.None);
+            // A message in the middle of a client stream broke the grant's preconditions, or was no message the
+            // gateway relays: on record, like any refusal.
+            await audit.RecordAsync(call.Decision(clock.GetUtcNow(), allowed: false, $"{refusal.StatusCode}: {refusal.Detail}", call.Verdict?.Grant), CancellationToken.None);
         }
         if (http.Features.Get<IForwarderErrorFeature>() is { } error && !http.Response.HasStarted)
         {
@@ -234,7 +238,22 @@ internal sealed class RequestPreconditions(RequestDelegate next, IDecisionAudit 
             await next(http);
             return;
         }
-        var (single, problem) = await ReadSingleRequestAsync(http, call.Deadline.Token);
+        Frame? single;
+        Status? problem;
+        try
+        {
+            (single, problem) = await ReadSingleRequestAsync(http, call.Deadline.Token);
+        }
+        catch (OperationCanceledException) when (call.CutShort() is { StatusCode: StatusCode.DeadlineExceeded })
+        {
+            // The message did not arrive within the deadline (a stalled or trickling body): refused and on record,
+            // or a caller could hold calls open off the record. The deadline has passed, so only
+            // Audit:AppendTimeout bounds the record.
+            var late = new Status(StatusCode.DeadlineExceeded, "Deadline exceeded at the gateway: the request message did not arrive in time.");
+            await audit.RecordAsync(call.Decision(call.Arrived, allowed: false, $"{late.StatusCode}: {late.Detail}", call.Verdict.Grant), CancellationToken.None);
+            GatewayPipeline.Refuse(http, late);
+            return;
+        }
         if (single is not { } frame)
         {
             await http.DenyAsync(audit, problem!.Value.StatusCode, problem.Value.Detail, call.Verdict.Grant);

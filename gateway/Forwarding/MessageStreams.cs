@@ -75,17 +75,36 @@ internal sealed class CheckedRequestStream(PipeReader inbound, MethodAccess acce
 {
     protected override async ValueTask<byte[]?> NextFrameAsync(CancellationToken cancellationToken)
     {
-        if (await FrameReader.ReadAsync(inbound, maxLength, cancellationToken) is not { } frame)
+        Frame? next;
+        byte[] plain;
+        try
         {
-            return null;
+            next = await FrameReader.ReadAsync(inbound, maxLength, cancellationToken);
+            if (next is not { } read)
+            {
+                return null;
+            }
+            plain = access.RequiredRequestFields.Count > 0 ? FrameReader.Plain(read, maxLength) : [];
         }
-        if (access.RequiredRequestFields.Count > 0 && access.CheckRequest(FrameReader.Plain(frame, maxLength)) is { } problem)
+        catch (RpcException e)
         {
-            call.Refusal = problem;
-            // Failing the read makes YARP reset the service's stream: it must not take the cut-off stream as complete.
-            throw new IOException($"The request stream was cut off: {problem}");
+            // A length prefix past the limit, a bad flag or a message that does not inflate: the partner hears
+            // that status and it is on record, not "service unreachable" from YARP's failed request body.
+            throw CutOff(e.Status);
+        }
+        var frame = next.Value;
+        if (access.RequiredRequestFields.Count > 0 && access.CheckRequest(plain) is { } problem)
+        {
+            throw CutOff(new Status(StatusCode.PermissionDenied, problem));
         }
         return FrameReader.Encode(frame.Compressed, frame.Payload);
+    }
+
+    private IOException CutOff(Status refusal)
+    {
+        call.Refusal = refusal;
+        // Failing the read makes YARP reset the service's stream: it must not take the cut-off stream as complete.
+        return new IOException($"The request stream was cut off: {refusal.Detail}");
     }
 }
 

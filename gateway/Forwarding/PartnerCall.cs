@@ -55,8 +55,11 @@ internal sealed class PartnerCall(string method, string purpose, string tracePar
     /// <summary>Set when the gateway itself ends a stream because it is stopping.</summary>
     public bool Stopping { get; private set; }
 
-    /// <summary>Why a client stream was cut off: one of its messages broke the grant's preconditions.</summary>
-    public string? Refusal { get; set; }
+    /// <summary>
+    /// Why a client stream was cut off: one of its messages broke the grant's preconditions
+    /// (PERMISSION_DENIED), or was no message the gateway relays (oversized, malformed, not inflatable).
+    /// </summary>
+    public Status? Refusal { get; set; }
 
     /// <summary>How the call ends when the gateway, not the service, decides it (set by the response relay).</summary>
     public Status? Ending { get; set; }
@@ -69,7 +72,7 @@ internal sealed class PartnerCall(string method, string purpose, string tracePar
 
     /// <summary>The status for a call the gateway cut short, or null when the caller left (it hears nothing).</summary>
     public Status? CutShort() =>
-        Refusal is { } refusal ? new Status(StatusCode.PermissionDenied, refusal)
+        Refusal is { } refusal ? refusal
         : Stopping ? new Status(StatusCode.Unavailable, "The gateway is shutting down; call again to resume.")
         : CallerLeft.IsCancellationRequested ? null
         : Deadline.IsCancellationRequested ? new Status(StatusCode.DeadlineExceeded, "Deadline exceeded at the gateway.")

@@ -38,7 +38,7 @@ public sealed class TokenTests : IAsyncLifetime
     [Fact]
     public async Task Expired_token_is_unauthenticated()
     {
-        var issuer = Issuer(clock: new ShiftedClock(TimeSpan.FromMinutes(-20)));
+        var issuer = Issuer(clock: new ForgedTokens.ShiftedClock(TimeSpan.FromMinutes(-20)));
         var token = issuer.Issue(PartnerCatalog.Seeded.Find("police")!, "police", new HashSet<Purpose> { Purpose.Signalling }).AccessToken;
 
         var result = await CallAsync(token, "signalling", "chain.signals.v1.SignalIntake/ListMySignals");
@@ -128,13 +128,7 @@ public sealed class TokenTests : IAsyncLifetime
     private static Dictionary<string, string> Metadata(string token, string purpose) =>
         new() { ["authorization"] = "Bearer " + token, ["x-purpose"] = purpose };
 
-    /// <summary>An issuer with the identity service's own key and issuer name, varied in one respect.</summary>
-    private AccessTokenIssuer Issuer(TimeProvider? clock = null, string? audience = null)
-    {
-        var options = _mesh.Services.GetRequiredService<IssuerOptions>();
-        return new AccessTokenIssuer(_mesh.Services.GetRequiredService<SigningKeyStore>(), clock ?? TimeProvider.System,
-            new IssuerOptions { Issuer = options.Issuer, Audience = audience ?? options.Audience, Lifetime = options.Lifetime });
-    }
+    private AccessTokenIssuer Issuer(TimeProvider? clock = null, string? audience = null) => ForgedTokens.Issuer(_mesh, clock, audience);
 
     private static PolicySnapshot BindingRequiredForPoliceInvestigation()
     {
@@ -143,10 +137,5 @@ public sealed class TokenTests : IAsyncLifetime
         version.Grant.RequireCertificateBinding = true;
         version.VersionHash = GrantVersionHash.Compute(version.Grant);
         return snapshot;
-    }
-
-    private sealed class ShiftedClock(TimeSpan shift) : TimeProvider
-    {
-        public override DateTimeOffset GetUtcNow() => System.GetUtcNow() + shift;
     }
 }

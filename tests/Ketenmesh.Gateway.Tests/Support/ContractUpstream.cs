@@ -35,6 +35,9 @@ sealed class ContractUpstream : IAsyncDisposable
     /// <summary>Methods whose call ended because the caller went away.</summary>
     public ConcurrentQueue<string> Cancelled { get; } = new();
 
+    /// <summary>The request target of every request that arrived, whether or not it named a chain method.</summary>
+    public ConcurrentQueue<string> Targets { get; } = new();
+
     /// <summary>Every call that arrived, with the headers it carried.</summary>
     public ConcurrentQueue<(string Method, IHeaderDictionary Headers)> Calls { get; } = new();
 
@@ -46,6 +49,14 @@ sealed class ContractUpstream : IAsyncDisposable
         builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, port, o => o.Protocols = HttpProtocols.Http2));
         var app = builder.Build();
         var upstream = new ContractUpstream(app, port);
+        app.Use((http, next) =>
+        {
+            if (HttpMethods.IsPost(http.Request.Method))
+            {
+                upstream.Targets.Enqueue(http.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpRequestFeature>()!.RawTarget);
+            }
+            return next(http);
+        });
         app.MapPost("{service}/{method}", upstream.HandleAsync);
         await app.StartAsync();
         return upstream;

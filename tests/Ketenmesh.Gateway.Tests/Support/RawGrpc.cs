@@ -12,7 +12,11 @@ enum RequestEncoding
     FlaggedButNotGzip,
 }
 
-sealed record RawCallResult(int Status, string Message, IReadOnlyList<byte[]> Messages, HttpResponseHeaders Headers, HttpResponseHeaders Trailers);
+sealed record RawCallResult(int Status, string Message, IReadOnlyList<byte[]> Messages, HttpResponseHeaders Headers, HttpResponseHeaders Trailers)
+{
+    /// <summary>The HTTP status the answer came on (a gRPC answer always comes on 200).</summary>
+    public int HttpStatus { get; init; } = 200;
+}
 
 /// <summary>
 /// A gRPC client made from nothing but HttpClient, independent of our own client: it sends framed
@@ -40,39 +44,51 @@ sealed class RawGrpc(Uri address, SocketsHttpHandler? handler = null) : IDisposa
     /// How request messages are sent: plain; gzip (flagged compressed, <c>grpc-encoding: gzip</c>); or
     /// flagged compressed but not gzip at all, as a broken or hostile client might.
     /// </param>
-    public async Task<RawCallResult> CallAsync(string method, IEnumerable<byte[]> requests, IDictionary<string, string>? metadata = null, CancellationToken cancellationToken = default,
-        RequestEncoding encoding = RequestEncoding.Plain)
+    public Task<RawCallResult> CallAsync(string method, IEnumerable<byte[]> requests, IEnumerable<KeyValuePair<string, string>>? metadata = null, CancellationToken cancellationToken = default,
+        RequestEncoding encoding = RequestEncoding.Plain) =>
+        SendAsync(method, new ByteArrayContent(requests.SelectMany(m => Frame(m, encoding)).ToArray()), metadata, cancellationToken, gzip: encoding != RequestEncoding.Plain);
+
+    /// <summary>
+    /// Sends whatever body the test made, framed or not (a length prefix that lies, half a frame that never
+    /// ends); metadata may name a header more than once. Returns once the call has ended.
+    /// </summary>
+    public async Task<RawCallResult> SendAsync(string method, HttpContent body, IEnumerable<KeyValuePair<string, string>>? metadata = null, CancellationToken cancellationToken = default, bool gzip = false)
     {
-        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(address, "/" + method))
+        // The path goes out as written: no dot segments resolved, no escapes undone, '//' kept (attacks need that).
+        var target = new Uri(address.GetLeftPart(UriPartial.Authority) + "/" + method, new UriCreationOptions { DangerousDisablePathAndQueryCanonicalization = true });
+        using var request = new HttpRequestMessage(HttpMethod.Post, target)
         {
             Version = HttpVersion.Version20,
             VersionPolicy = HttpVersionPolicy.RequestVersionExact,
-            Content = new ByteArrayContent(requests.SelectMany(m => Frame(m, encoding)).ToArray()),
+            Content = body,
         };
         request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/grpc");
-        if (encoding != RequestEncoding.Plain)
+        if (gzip)
         {
             request.Headers.TryAddWithoutValidation("grpc-encoding", "gzip");
         }
         request.Headers.TryAddWithoutValidation("te", "trailers");
-        foreach (var (key, value) in metadata ?? new Dictionary<string, string>())
+        foreach (var (key, value) in metadata ?? [])
         {
             request.Headers.TryAddWithoutValidation(key, value);
         }
         using var response = await _http.SendAsync(request, cancellationToken);
-        var body = await response.Content.ReadAsByteArrayAsync(cancellationToken);
+        var bytes = await response.Content.ReadAsByteArrayAsync(cancellationToken);
         var messages = new List<byte[]>();
-        for (var offset = 0; offset < body.Length;)
+        for (var offset = 0; offset < bytes.Length;)
         {
-            var length = (int)BinaryPrimitives.ReadUInt32BigEndian(body.AsSpan(offset + 1));
-            messages.Add(body.AsSpan(offset + 5, length).ToArray());
+            var length = (int)BinaryPrimitives.ReadUInt32BigEndian(bytes.AsSpan(offset + 1));
+            messages.Add(bytes.AsSpan(offset + 5, length).ToArray());
             offset += 5 + length;
         }
         var statusSource = response.Headers.Contains("grpc-status") ? response.Headers : response.TrailingHeaders;
         var status = statusSource.TryGetValues("grpc-status", out var codes) ? int.Parse(codes.First()) : -1;
         var text = statusSource.TryGetValues("grpc-message", out var texts) ? Uri.UnescapeDataString(texts.First()) : "";
-        return new RawCallResult(status, text, messages, response.Headers, response.TrailingHeaders);
+        return new RawCallResult(status, text, messages, response.Headers, response.TrailingHeaders) { HttpStatus = (int)response.StatusCode };
     }
+
+    /// <summary>A message as one gRPC frame, uncompressed.</summary>
+    public static byte[] Frame(byte[] message) => Frame(message, RequestEncoding.Plain);
 
     private static byte[] Frame(byte[] message, RequestEncoding encoding)
     {
