@@ -68,15 +68,11 @@ internal sealed class CallBoundary(RequestDelegate next, IDecisionAudit audit, T
         {
             return;
         }
-        // What YARP does for any gRPC call, done before a step reads the body (which makes these read-only):
-        // a client stream may run for hours and pause; each message's size is bounded by MaxMessageSize.
+        // What YARP does for any gRPC call, done before a step reads the body (which makes it read-only):
+        // a client stream may run for hours; each message's size is bounded by MaxMessageSize.
         if (http.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } bodySize)
         {
             bodySize.MaxRequestBodySize = null;
-        }
-        if (http.Features.Get<IHttpMinRequestBodyDataRateFeature>() is { } dataRate)
-        {
-            dataRate.MinDataRate = null;
         }
         TimeSpan? timeout = null;
         if (http.Request.Headers.TryGetValue(GrpcHeaders.Timeout, out var timeoutHeader))
@@ -234,6 +230,12 @@ internal sealed class RequestPreconditions(RequestDelegate next, IDecisionAudit 
         var access = call.Verdict!.Access!;
         if (method.IsClientStreaming)
         {
+            // A client stream may pause as long as its partner likes. A single message keeps Kestrel's
+            // minimum data rate while it is read here, so a stalled body without a deadline is cut off.
+            if (http.Features.Get<IHttpMinRequestBodyDataRateFeature>() is { } dataRate)
+            {
+                dataRate.MinDataRate = null;
+            }
             http.Request.Body = new CheckedRequestStream(http.Request.BodyReader, access, _maxLength, call);
             await next(http);
             return;
@@ -302,6 +304,11 @@ internal sealed class RequestPreconditions(RequestDelegate next, IDecisionAudit 
         catch (RpcException e)
         {
             return (null, e.Status);
+        }
+        catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status408RequestTimeout)
+        {
+            // Kestrel's minimum data rate: a message that trickles in (or stalls) holds nothing for long.
+            return (null, new Status(StatusCode.ResourceExhausted, "The request message arrived too slowly; send it whole, and set a deadline (grpc-timeout)."));
         }
     }
 }

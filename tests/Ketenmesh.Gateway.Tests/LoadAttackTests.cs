@@ -139,6 +139,23 @@ public sealed class LoadAttackTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_stalled_request_body_without_a_deadline_is_cut_off_by_the_minimum_data_rate_and_never_forwarded()
+    {
+        using var release = new CancellationTokenSource();
+        var stalled = new StalledContent(HalfAFrame, release.Token);
+        var call = _mesh.Raw.SendAsync(Attacks.ListMySignals, stalled, _mesh.As("police", "signalling"));
+        await stalled.Sent.WaitAsync(TimeSpan.FromSeconds(10));
+
+        // Kestrel's grace period is 5 s at its 240 bytes/s minimum; over HTTP/2 it then drops the stalling
+        // connection. Without the limit this would wait for ever.
+        await Assert.ThrowsAsync<HttpRequestException>(() => call.WaitAsync(TimeSpan.FromSeconds(30)));
+
+        Assert.DoesNotContain("/" + Attacks.ListMySignals, _mesh.Upstream.Targets);
+        Assert.DoesNotContain(await _mesh.AuditAsync(), e => e.Method == Attacks.ListMySignals && e.Decision == AuditDecision.Allowed);
+        await _mesh.AssertOthersServedAsync();
+    }
+
+    [Fact]
     public async Task A_stalled_client_stream_ends_deadline_exceeded_without_blocking_other_calls()
     {
         using var release = new CancellationTokenSource();
