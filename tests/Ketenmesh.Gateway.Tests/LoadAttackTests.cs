@@ -119,13 +119,8 @@ public sealed class LoadAttackTests : IAsyncLifetime
     [Fact]
     public async Task A_stalled_request_body_ends_deadline_exceeded_on_record_without_holding_up_others()
     {
-        using var release = new CancellationTokenSource();
-        var stalled = new StalledContent(HalfAFrame, release.Token);
-        var metadata = _mesh.As("police", "signalling");
-        metadata["grpc-timeout"] = "2S";
         var started = System.Diagnostics.Stopwatch.StartNew();
-        var call = _mesh.Raw.SendAsync(Attacks.ListMySignals, stalled, metadata);
-        await stalled.Sent.WaitAsync(TimeSpan.FromSeconds(10));
+        var call = await StallAsync(Attacks.ListMySignals, deadline: "2S");
 
         await _mesh.AssertOthersServedAsync();
         var result = await call.WaitAsync(TimeSpan.FromSeconds(10));
@@ -141,10 +136,7 @@ public sealed class LoadAttackTests : IAsyncLifetime
     [Fact]
     public async Task A_stalled_request_body_without_a_deadline_is_cut_off_by_the_minimum_data_rate_and_never_forwarded()
     {
-        using var release = new CancellationTokenSource();
-        var stalled = new StalledContent(HalfAFrame, release.Token);
-        var call = _mesh.Raw.SendAsync(Attacks.ListMySignals, stalled, _mesh.As("police", "signalling"));
-        await stalled.Sent.WaitAsync(TimeSpan.FromSeconds(10));
+        var call = await StallAsync(Attacks.ListMySignals, deadline: null);
 
         // Kestrel's grace period is 5 s at its 240 bytes/s minimum; over HTTP/2 it then drops the stalling
         // connection. Without the limit this would wait for ever.
@@ -158,12 +150,7 @@ public sealed class LoadAttackTests : IAsyncLifetime
     [Fact]
     public async Task A_stalled_client_stream_ends_deadline_exceeded_without_blocking_other_calls()
     {
-        using var release = new CancellationTokenSource();
-        var stalled = new StalledContent(HalfAFrame, release.Token);
-        var metadata = _mesh.As("police", "signalling");
-        metadata["grpc-timeout"] = "2S";
-        var call = _mesh.Raw.SendAsync(Attacks.SubmitSignalBatch, stalled, metadata);
-        await stalled.Sent.WaitAsync(TimeSpan.FromSeconds(10));
+        var call = await StallAsync(Attacks.SubmitSignalBatch, deadline: "2S");
 
         await _mesh.AssertOthersServedAsync();
         await _mesh.AssertOthersServedAsync();
@@ -173,6 +160,20 @@ public sealed class LoadAttackTests : IAsyncLifetime
         Assert.Empty(result.Messages);
         // Allowed and on record when it opened; what ended it is the deadline, not a refusal.
         Assert.Contains(await _mesh.AuditAsync(), e => e.Method == Attacks.SubmitSignalBatch && e.Decision == AuditDecision.Allowed);
+    }
+
+    /// <summary>Starts a police call that sends half a frame and then nothing; returns once those bytes are out.</summary>
+    private async Task<Task<RawCallResult>> StallAsync(string method, string? deadline)
+    {
+        var stalled = new StalledContent(HalfAFrame, CancellationToken.None);
+        var metadata = _mesh.As("police", "signalling");
+        if (deadline is not null)
+        {
+            metadata["grpc-timeout"] = deadline;
+        }
+        var call = _mesh.Raw.SendAsync(method, stalled, metadata);
+        await stalled.Sent.WaitAsync(TimeSpan.FromSeconds(10));
+        return call;
     }
 
     private int Watches() => _mesh.Upstream.Calls.Count(c => c.Method == Attacks.WatchMySignals);
