@@ -7,7 +7,6 @@ using System.Text.Json;
 using Ketenmesh.Hosting;
 using Ketenmesh.Identity.Domain;
 using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
 
@@ -39,7 +38,7 @@ public sealed class HttpsTests : IAsyncLifetime
             ["Service:Port"] = "0",
             ["Service:TlsPort"] = _tlsPort.ToString(),
             ["Service:CertificatePath"] = certificate,
-            ["Identity:KeyFile"] = Path.Combine(_directory, "keys.json"),
+            ["Mesh:DataDirectory"] = _directory,
             ["Identity:Issuer"] = $"https://127.0.0.1:{_tlsPort}",
         }));
         await _mesh.App.StartAsync();
@@ -68,7 +67,7 @@ public sealed class HttpsTests : IAsyncLifetime
 
         using var token = await http.PostAsync(document.GetProperty("token_endpoint").GetString(),
             new FormUrlEncodedContent(new Dictionary<string, string> { ["grant_type"] = "client_credentials" }));
-        Assert.Equal(HttpStatusCode.Unauthorized, token.StatusCode);
+        Assert.True(token.StatusCode == HttpStatusCode.Unauthorized, await token.Content.ReadAsStringAsync());
         Assert.Equal("invalid_client", (await token.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("error").GetString());
     }
 
@@ -76,7 +75,7 @@ public sealed class HttpsTests : IAsyncLifetime
     public async Task A_client_that_presents_a_tls_certificate_gets_a_token_bound_to_it()
     {
         var iom = new PartnerSystem("iom-system");
-        _mesh.App.Services.GetRequiredService<ClientRegistry>().Register(new Client(iom.ClientId, PartnerCatalog.Seeded.Find("iom")!, iom.PublicKey));
+        await iom.RegisterAsync(_mesh.App.Services, "iom");
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         using var clientCertificate = new CertificateRequest("CN=iom-system", key, HashAlgorithmName.SHA256)
             .CreateSelfSigned(DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddDays(1));
@@ -92,8 +91,8 @@ public sealed class HttpsTests : IAsyncLifetime
         using var response = await http.PostAsync(endpoint, new FormUrlEncodedContent(new Dictionary<string, string>
         {
             ["grant_type"] = "client_credentials",
-            ["client_assertion_type"] = ClientAssertionValidator.AssertionType,
-            ["client_assertion"] = iom.Assertion(endpoint),
+            ["client_assertion_type"] = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+            ["client_assertion"] = iom.Assertion($"https://127.0.0.1:{_tlsPort}/"),
         }));
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         var accessToken = (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("access_token").GetString()!;

@@ -1,0 +1,44 @@
+using Microsoft.Extensions.Hosting;
+using OpenIddict.Abstractions;
+
+namespace Ketenmesh.Identity.Domain;
+
+/// <summary>
+/// At startup (after the schema migrations): registers every scope, and in the local profile
+/// (<c>Identity:LocalClients</c>) one application per seeded partner, <c>{partner}-local</c>, with the key
+/// made at first use in the data directory (and a secret when <c>Identity:AllowClientSecrets</c>).
+/// Idempotent: a restart, or a second replica, brings the same rows up to date.
+/// </summary>
+internal sealed class PartnerClientSeeding(IServiceScopeFactory scopes, PartnerCatalog catalog, IdentitySettings settings, IssuerOptions issuer, string dataDirectory) : IHostedService
+{
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        var scopeManager = scope.ServiceProvider.GetRequiredService<IOpenIddictScopeManager>();
+        foreach (var name in PartnerClients.AllScopes)
+        {
+            if (await scopeManager.FindByNameAsync(name, cancellationToken) is null)
+            {
+                var descriptor = new OpenIddictScopeDescriptor { Name = name };
+                descriptor.Resources.Add(issuer.Audience);
+                await scopeManager.CreateAsync(descriptor, cancellationToken);
+            }
+        }
+
+        if (!settings.LocalClients)
+        {
+            return;
+        }
+
+        var applications = scope.ServiceProvider.GetRequiredService<IOpenIddictApplicationManager>();
+        foreach (var partner in catalog.All)
+        {
+            using var key = LocalClients.LoadOrCreateKey(dataDirectory, partner);
+            var clientId = LocalClients.ClientId(partner);
+            var secret = settings.AllowClientSecrets ? LocalClients.LoadOrCreateSecret(dataDirectory, partner) : null;
+            await PartnerClients.RegisterAsync(applications, PartnerClients.Describe(clientId, partner, PartnerClients.KeySet(key, clientId), secret), cancellationToken);
+        }
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+}
