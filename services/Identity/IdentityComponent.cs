@@ -37,6 +37,8 @@ public sealed class IdentityComponent : IMeshComponent
             throw new InvalidOperationException($"Identity:TokenLifetime {options.Lifetime} is outside (0, {IssuerOptions.MaxLifetime}].");
         }
 
+        // OpenIddict logs each request's parameters at Information; only its warnings and errors are kept.
+        services.AddLogging(logging => logging.AddFilter("OpenIddict", LogLevel.Warning));
         var dataDirectory = DataDirectory(configuration);
         var keyFile = settings.KeyFile ?? Path.Combine(dataDirectory, "identity-keys.json");
         services.AddSingleton(options);

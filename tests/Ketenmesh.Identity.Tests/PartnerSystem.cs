@@ -14,6 +14,9 @@ sealed class PartnerSystem(string clientId)
 
     public string ClientId => clientId;
 
+    /// <summary>The private key as PKCS#8 PEM, for a client outside .NET.</summary>
+    public string PrivateKeyPem => _key.ECDsa.ExportPkcs8PrivateKeyPem();
+
     /// <summary>What the partner registers: its public key only.</summary>
     public JsonWebKeySet KeySet => PartnerClients.KeySet(_key.ECDsa, _key.KeyId);
 
