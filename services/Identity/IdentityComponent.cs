@@ -61,6 +61,8 @@ public sealed class IdentityComponent : IMeshComponent
                 server.SetIssuer(new Uri(options.Issuer));
                 server.SetTokenEndpointUris(TokenEndpoint.Path.TrimStart('/'));
                 server.SetJsonWebKeySetEndpointUris(".well-known/jwks.json");
+                server.SetIntrospectionEndpointUris("connect/introspect");
+                server.SetRevocationEndpointUris("connect/revoke");
                 server.AllowClientCredentialsFlow();
                 server.SetAccessTokenLifetime(options.Lifetime);
                 server.RegisterScopes([.. PartnerClients.AllScopes]);

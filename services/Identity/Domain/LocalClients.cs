@@ -31,10 +31,16 @@ public static class LocalClients
         return secret;
     }
 
+    /// <summary>The gateway's local client at the identity (introspection and revocation), in the local profile.</summary>
+    public const string GatewayClientId = "ketenmesh-gateway";
+
     /// <summary>The partner's local private key; created (readable by the owner only) when missing.</summary>
-    public static ECDsa LoadOrCreateKey(string dataDirectory, Partner partner)
+    public static ECDsa LoadOrCreateKey(string dataDirectory, Partner partner) => LoadOrCreateKey(dataDirectory, partner.Id);
+
+    /// <summary>A local client's private key by name (a partner id, or <c>gateway</c>); created (owner-only) when missing.</summary>
+    public static ECDsa LoadOrCreateKey(string dataDirectory, string name)
     {
-        var path = Path.Combine(dataDirectory, "local-clients", $"{partner.Id}.pkcs8");
+        var path = Path.Combine(dataDirectory, "local-clients", $"{name}.pkcs8");
         var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         if (File.Exists(path))
         {
@@ -54,10 +60,16 @@ public static class LocalClients
     /// as draft-ietf-oauth-rfc7523bis asks and OpenIddict 7 requires), signed with the partner's local key
     /// (RFC 7523 §3): how a local client authenticates.
     /// </summary>
-    public static string CreateAssertion(string dataDirectory, Partner partner, string issuer)
+    public static string CreateAssertion(string dataDirectory, Partner partner, string issuer) =>
+        CreateAssertion(LoadOrCreateKey(dataDirectory, partner), ClientId(partner), issuer);
+
+    /// <summary>The gateway's assertion, for introspection and revocation at the identity in the local profile.</summary>
+    public static string CreateGatewayAssertion(string dataDirectory, string issuer) =>
+        CreateAssertion(LoadOrCreateKey(dataDirectory, "gateway"), GatewayClientId, issuer);
+
+    static string CreateAssertion(ECDsa signingKey, string clientId, string issuer)
     {
-        using var key = LoadOrCreateKey(dataDirectory, partner);
-        var clientId = ClientId(partner);
+        using var key = signingKey;
         return new JsonWebTokenHandler().CreateToken(new SecurityTokenDescriptor
         {
             TokenType = AssertionType,

@@ -6,7 +6,8 @@ namespace Ketenmesh.Identity.Domain;
 /// <summary>
 /// At startup (after the schema migrations): registers every scope, and in the local profile
 /// (<c>Identity:LocalClients</c>) one application per seeded partner, <c>{partner}-local</c>, with the key
-/// made at first use in the data directory (and a secret when <c>Identity:AllowClientSecrets</c>).
+/// made at first use in the data directory (and a secret when <c>Identity:AllowClientSecrets</c>), and the
+/// gateway's client <c>ketenmesh-gateway</c> for introspection and revocation.
 /// Idempotent: a restart, or a second replica, brings the same rows up to date.
 /// </summary>
 internal sealed class PartnerClientSeeding(IServiceScopeFactory scopes, PartnerCatalog catalog, IdentitySettings settings, IssuerOptions issuer, string dataDirectory) : IHostedService
@@ -38,6 +39,9 @@ internal sealed class PartnerClientSeeding(IServiceScopeFactory scopes, PartnerC
             var secret = settings.AllowClientSecrets ? LocalClients.LoadOrCreateSecret(dataDirectory, partner) : null;
             await PartnerClients.RegisterAsync(applications, PartnerClients.Describe(clientId, partner, PartnerClients.KeySet(key, clientId), secret), cancellationToken);
         }
+
+        using var gatewayKey = LocalClients.LoadOrCreateKey(dataDirectory, "gateway");
+        await PartnerClients.RegisterAsync(applications, PartnerClients.DescribeGateway(LocalClients.GatewayClientId, PartnerClients.KeySet(gatewayKey, LocalClients.GatewayClientId)), cancellationToken);
     }
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;

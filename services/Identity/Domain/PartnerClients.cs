@@ -43,6 +43,25 @@ public static class PartnerClients
         return descriptor;
     }
 
+    /// <summary>
+    /// The gateway as a client of the identity: a resource server that may introspect the tokens meant for it
+    /// (client_id = the tokens' audience, so OpenIddict lets it) and revoke them (RFC 7662, RFC 7009). It
+    /// gets no grant: it never asks for tokens.
+    /// </summary>
+    public static OpenIddictApplicationDescriptor DescribeGateway(string clientId, JsonWebKeySet keys)
+    {
+        var descriptor = new OpenIddictApplicationDescriptor
+        {
+            ClientId = clientId,
+            ClientType = ClientTypes.Confidential,
+            DisplayName = "Ketenmesh gateway",
+            JsonWebKeySet = keys,
+        };
+        descriptor.Permissions.Add(Permissions.Endpoints.Introspection);
+        descriptor.Permissions.Add(Permissions.Endpoints.Revocation);
+        return descriptor;
+    }
+
     /// <summary>A JWKS of one public key (never the private half), the way a partner registers its key.</summary>
     public static JsonWebKeySet KeySet(ECDsa key, string keyId)
     {
