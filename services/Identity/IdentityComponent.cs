@@ -70,7 +70,10 @@ public sealed class IdentityComponent : IMeshComponent
                 server.DisableAccessTokenEncryption();
                 // What OpenIddict encrypts for itself (none of it in the client credentials flow) uses a key of the data directory.
                 server.AddEncryptionKey(new SymmetricSecurityKey(LoadOrCreateEncryptionKey(Path.Combine(dataDirectory, "identity-encryption.key"))));
+                // RFC 8705: a token is bound to the TLS client certificate it was asked with (cnf x5t#S256), and a
+                // client may authenticate with a self-signed certificate registered in its JWKS (an RSA key entry with x5c).
                 server.UseClientCertificateBoundAccessTokens();
+                server.EnableSelfSignedTlsClientAuthentication();
                 server.RemoveEventHandler(OpenIddictServerHandlers.ValidateClientCertificate.Descriptor);
                 server.RemoveEventHandler(OpenIddictServerHandlers.ValidateClientAssertion.Descriptor);
                 server.AddEventHandler(CertificateBinding.Descriptor);
@@ -91,12 +94,14 @@ public sealed class IdentityComponent : IMeshComponent
                 }
             });
         // After OpenIddict's own configuration (its ASP.NET Core host adds client_secret_basic by itself):
-        // partner systems authenticate with private_key_jwt; client secrets only in the local profile.
+        // partner systems authenticate with private_key_jwt or a registered self-signed TLS certificate;
+        // client secrets only in the local profile.
         // OpenIddict insists on a signing key at startup; the handlers above sign with the store's current one.
         services.AddOptions<OpenIddictServerOptions>().Configure<SigningKeyStore>((server, keys) =>
         {
             server.ClientAuthenticationMethods.Clear();
             server.ClientAuthenticationMethods.Add(ClientAuthenticationMethods.PrivateKeyJwt);
+            server.ClientAuthenticationMethods.Add(ClientAuthenticationMethods.SelfSignedTlsClientAuth);
             if (settings.AllowClientSecrets)
             {
                 server.ClientAuthenticationMethods.Add(ClientAuthenticationMethods.ClientSecretBasic);
