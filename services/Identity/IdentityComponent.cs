@@ -47,6 +47,8 @@ public sealed class IdentityComponent : IMeshComponent
         services.AddSingleton(provider => SigningKeyStore.OpenOrCreate(keyFile, provider.GetRequiredService<TimeProvider>(), IssuerOptions.MaxLifetime));
         services.AddSingleton(PartnerCatalog.Seeded);
         services.AddSingleton<AccessTokenIssuer>();
+        services.AddSingleton(new IdentityDirectory(dataDirectory));
+        OfficerSignIn.AddCookie(services);
         services.AddSingleton(new IdentityPorts(endpoint.Port == 0 ? [] : [endpoint.Port, .. endpoint.TlsPort is { } tls ? [tls] : Array.Empty<int>()]));
 
         services.AddChainDbContext<IdentityDbContext>(WithDefaultDatabase(configuration, dataDirectory));
@@ -64,6 +66,8 @@ public sealed class IdentityComponent : IMeshComponent
                 server.SetIntrospectionEndpointUris("connect/introspect");
                 server.SetRevocationEndpointUris("connect/revoke");
                 server.AllowClientCredentialsFlow();
+                server.SetAuthorizationEndpointUris(OfficerSignIn.AuthorizePath.TrimStart('/'));
+                server.AllowAuthorizationCodeFlow().RequireProofKeyForCodeExchange();
                 server.SetAccessTokenLifetime(options.Lifetime);
                 server.RegisterScopes([.. PartnerClients.AllScopes]);
                 // Validators downstream read our tokens (RFC 9068 JWS): they are signed, not encrypted.
@@ -86,7 +90,7 @@ public sealed class IdentityComponent : IMeshComponent
                     server.AddEventHandler(handler);
                 }
 
-                var aspNetCore = server.UseAspNetCore().EnableTokenEndpointPassthrough();
+                var aspNetCore = server.UseAspNetCore().EnableTokenEndpointPassthrough().EnableAuthorizationEndpointPassthrough();
                 if (new Uri(options.Issuer).IsLoopback || endpoint.TlsPort is null)
                 {
                     // The cleartext port is loopback in development and behind the platform's TLS in a container.
@@ -119,6 +123,9 @@ public sealed class IdentityComponent : IMeshComponent
     public void MapEndpoints(IEndpointRouteBuilder endpoints)
     {
         endpoints.MapPost(TokenEndpoint.Path, TokenEndpoint.HandleAsync);
+        endpoints.MapMethods(OfficerSignIn.AuthorizePath, ["GET", "POST"], OfficerSignIn.AuthorizeAsync);
+        endpoints.MapGet(OfficerSignIn.LoginPath, OfficerSignIn.LoginPage);
+        endpoints.MapPost(OfficerSignIn.LoginPath, OfficerSignIn.LoginAsync);
     }
 
     /// <summary>Embedded and alone, the identity's SQLite file is in the data directory unless configured otherwise.</summary>

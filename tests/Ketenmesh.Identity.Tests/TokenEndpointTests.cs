@@ -27,7 +27,8 @@ public sealed class TokenEndpointTests : IAsyncLifetime
     {
         var discovery = await _identity.DiscoveryAsync();
         Assert.Equal("https://identity.test", discovery.GetProperty("issuer").GetString());
-        Assert.Equal(["client_credentials"], discovery.GetProperty("grant_types_supported").EnumerateArray().Select(e => e.GetString()));
+        // Partners: client credentials; privacy officers sign in with a code (OfficerSignInTests).
+        Assert.Equal(["authorization_code", "client_credentials"], discovery.GetProperty("grant_types_supported").EnumerateArray().Select(e => e.GetString()).Order());
         Assert.Equal(["private_key_jwt", "self_signed_tls_client_auth"], discovery.GetProperty("token_endpoint_auth_methods_supported").EnumerateArray().Select(e => e.GetString()));
 
         var (status, body) = await _identity.RequestTokenAsync(_inspectorate.Assertion(await _identity.IssuerAsync()), scope: "signalling");

@@ -62,6 +62,28 @@ public static class PartnerClients
         return descriptor;
     }
 
+    /// <summary>
+    /// The privacy officers' console: a public client (it keeps no secret) that signs an officer in with the
+    /// authorization code flow and PKCE, at a loopback redirect URI, for the scope <c>policy_admin</c> only.
+    /// </summary>
+    public static OpenIddictApplicationDescriptor DescribeOfficerConsole(string clientId, Uri redirectUri)
+    {
+        var descriptor = new OpenIddictApplicationDescriptor
+        {
+            ClientId = clientId,
+            ClientType = ClientTypes.Public,
+            DisplayName = "Privacy officers' console",
+        };
+        descriptor.RedirectUris.Add(redirectUri);
+        descriptor.Permissions.Add(Permissions.Endpoints.Authorization);
+        descriptor.Permissions.Add(Permissions.Endpoints.Token);
+        descriptor.Permissions.Add(Permissions.GrantTypes.AuthorizationCode);
+        descriptor.Permissions.Add(Permissions.ResponseTypes.Code);
+        descriptor.Permissions.Add(Permissions.Prefixes.Scope + PrivacyOfficers.Scope);
+        descriptor.Requirements.Add(Requirements.Features.ProofKeyForCodeExchange);
+        return descriptor;
+    }
+
     /// <summary>A JWKS of one public key (never the private half), the way a partner registers its key.</summary>
     public static JsonWebKeySet KeySet(ECDsa key, string keyId)
     {

@@ -16,6 +16,7 @@ internal static class ProtocolAdjustments
     [
         ExactIssuerInTokens.Descriptor,
         ExactIssuerInDiscovery.Descriptor,
+        ExactIssuerInAuthorizationResponses.Descriptor,
         ScopeInEveryTokenResponse.Descriptor,
         MissingClientAuthentication.Descriptor,
         InvalidAssertionIsInvalidClient.Descriptor,
@@ -58,6 +59,27 @@ internal static class ProtocolAdjustments
             if (context.Response.Error is null && context.Response.HasParameter(Metadata.Issuer))
             {
                 context.Response[Metadata.Issuer] = issuer.Issuer;
+            }
+
+            return ValueTask.CompletedTask;
+        }
+    }
+
+    /// <summary>RFC 9207: the <c>iss</c> of an authorization response is the issuer as discovery gives it.</summary>
+    public sealed class ExactIssuerInAuthorizationResponses(IssuerOptions issuer) : IOpenIddictServerHandler<ApplyAuthorizationResponseContext>
+    {
+        public static OpenIddictServerHandlerDescriptor Descriptor { get; } = OpenIddictServerHandlerDescriptor.CreateBuilder<ApplyAuthorizationResponseContext>()
+            .UseSingletonHandler<ExactIssuerInAuthorizationResponses>()
+            .SetOrder(OpenIddictServerHandlers.Authentication.AttachIssuer.Descriptor.Order - 1)
+            .SetType(OpenIddictServerHandlerType.Custom)
+            .Build();
+
+        public ValueTask HandleAsync(ApplyAuthorizationResponseContext context)
+        {
+            // OpenIddict's own handler, next, leaves an iss that is already there.
+            if (!string.IsNullOrEmpty(context.RedirectUri))
+            {
+                context.Response.Iss = issuer.Issuer;
             }
 
             return ValueTask.CompletedTask;

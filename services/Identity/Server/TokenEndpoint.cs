@@ -25,9 +25,16 @@ internal static class TokenEndpoint
     {
         var request = http.GetOpenIddictServerRequest()
             ?? throw new InvalidOperationException("The token endpoint was reached without OpenIddict's request (is the passthrough enabled?).");
+        if (request.IsAuthorizationCodeGrantType())
+        {
+            // An officer's code (OfficerSignIn): OpenIddict has checked it, its PKCE verifier and its client.
+            var code = await http.AuthenticateAsync(OpenIddictServerAspNetCoreDefaults.AuthenticationScheme);
+            return Results.SignIn(code.Principal!, properties: null, OpenIddictServerAspNetCoreDefaults.AuthenticationScheme);
+        }
+
         if (!request.IsClientCredentialsGrantType() || request.ClientId is not { } clientId)
         {
-            throw new InvalidOperationException($"OpenIddict let a '{request.GrantType}' request through; only client_credentials is enabled.");
+            throw new InvalidOperationException($"OpenIddict let a '{request.GrantType}' request through; only client_credentials and authorization_code are enabled.");
         }
 
         if (await PartnerClients.PartnerOfAsync(applications, clientId, catalog, http.RequestAborted) is not { } partner)
