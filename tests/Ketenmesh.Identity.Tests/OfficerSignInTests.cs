@@ -2,6 +2,7 @@ using System.Net;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using System.Text.RegularExpressions;
 using Ketenmesh.Identity.Domain;
 using Ketenmesh.Security;
 using Microsoft.AspNetCore.WebUtilities;
@@ -65,13 +66,20 @@ public sealed class OfficerSignInTests : IAsyncLifetime
         return (response, null);
     }
 
-    async Task<HttpResponseMessage> SignInAsync(string officer, string password, string returnUrl) =>
-        await _browser.PostAsync("/account/login", new FormUrlEncodedContent(new Dictionary<string, string>
+    /// <summary>Fills in the login page the way a browser would: the page's own hidden fields, plus officer and password.</summary>
+    async Task<HttpResponseMessage> SignInAsync(string officer, string password, string returnUrl, bool fromTheLoginPage = true)
+    {
+        var form = new Dictionary<string, string> { ["officer"] = officer, ["password"] = password, ["returnUrl"] = returnUrl };
+        if (fromTheLoginPage)
         {
-            ["officer"] = officer,
-            ["password"] = password,
-            ["returnUrl"] = returnUrl,
-        }));
+            var page = await _browser.GetStringAsync("/account/login?ReturnUrl=" + Uri.EscapeDataString(returnUrl));
+            var antiforgery = Regex.Match(page, "name=\"(__RequestVerificationToken)\" value=\"([^\"]+)\"");
+            Assert.True(antiforgery.Success, page);
+            form[antiforgery.Groups[1].Value] = antiforgery.Groups[2].Value;
+        }
+
+        return await _browser.PostAsync("/account/login", new FormUrlEncodedContent(form));
+    }
 
     async Task<Uri> CodeRedirectAsync(string officer)
     {
@@ -146,6 +154,19 @@ public sealed class OfficerSignInTests : IAsyncLifetime
 
         Assert.Equal(HttpStatusCode.Unauthorized, refused.StatusCode);
         Assert.Contains("wrong password", await refused.Content.ReadAsStringAsync());
+        var (again, leftTo) = await FollowAsync(await _browser.GetAsync(AuthorizeUrl()));
+        Assert.Null(leftTo);
+        Assert.Contains("/account/login", again.RequestMessage!.RequestUri!.AbsolutePath);
+    }
+
+    [Fact]
+    public async Task A_login_form_posted_from_elsewhere_is_refused()
+    {
+        var password = OfficerPasswords.LoadOrCreate(_identity.DataDirectory, "privacy-officer-1");
+
+        using var response = await SignInAsync("privacy-officer-1", password, "/connect/authorize", fromTheLoginPage: false);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         var (again, leftTo) = await FollowAsync(await _browser.GetAsync(AuthorizeUrl()));
         Assert.Null(leftTo);
         Assert.Contains("/account/login", again.RequestMessage!.RequestUri!.AbsolutePath);

@@ -2,6 +2,7 @@ using System.Net;
 using System.Security.Claims;
 using Ketenmesh.Identity.Domain;
 using Microsoft.AspNetCore;
+using Microsoft.AspNetCore.Antiforgery;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.AspNetCore.Http;
@@ -23,7 +24,9 @@ internal static class OfficerSignIn
     public const string AuthorizePath = "/connect/authorize";
     public const string LoginPath = "/account/login";
 
-    public static void AddCookie(IServiceCollection services) =>
+    public static void AddCookie(IServiceCollection services)
+    {
+        services.AddAntiforgery();
         services.AddAuthentication().AddCookie(Scheme, cookie =>
         {
             cookie.LoginPath = LoginPath;
@@ -33,6 +36,7 @@ internal static class OfficerSignIn
             cookie.ExpireTimeSpan = TimeSpan.FromMinutes(15);
             cookie.SlidingExpiration = false;
         });
+    }
 
     public static async Task<IResult> AuthorizeAsync(HttpContext http, IssuerOptions options)
     {
@@ -66,10 +70,21 @@ internal static class OfficerSignIn
         return Results.SignIn(new ClaimsPrincipal(identity), properties: null, OpenIddictServerAspNetCoreDefaults.AuthenticationScheme);
     }
 
-    public static IResult LoginPage(HttpContext http) => Page(http.Request.Query["ReturnUrl"].ToString(), error: null);
+    public static IResult LoginPage(HttpContext http, IAntiforgery antiforgery) =>
+        Page(http.Request.Query["ReturnUrl"].ToString(), antiforgery.GetAndStoreTokens(http), error: null);
 
-    public static async Task<IResult> LoginAsync(HttpContext http, IdentityDirectory directory)
+    public static async Task<IResult> LoginAsync(HttpContext http, IdentityDirectory directory, IAntiforgery antiforgery)
     {
+        try
+        {
+            // The form must come from our login page: no one else can sign an officer in to their own account.
+            await antiforgery.ValidateRequestAsync(http);
+        }
+        catch (AntiforgeryValidationException)
+        {
+            return Results.BadRequest("Sign in from the login page.");
+        }
+
         var form = await http.Request.ReadFormAsync(http.RequestAborted);
         var officer = form["officer"].ToString();
         var returnUrl = form["returnUrl"].ToString();
@@ -80,7 +95,7 @@ internal static class OfficerSignIn
 
         if (!OfficerPasswords.Verify(directory.Path, officer, form["password"].ToString()))
         {
-            return Page(returnUrl, "Unknown officer or wrong password.", StatusCodes.Status401Unauthorized);
+            return Page(returnUrl, antiforgery.GetAndStoreTokens(http), "Unknown officer or wrong password.", StatusCodes.Status401Unauthorized);
         }
 
         var identity = new ClaimsIdentity([new Claim(ClaimTypes.Name, officer)], Scheme);
@@ -91,7 +106,7 @@ internal static class OfficerSignIn
     static bool IsLocal(string url) =>
         url.StartsWith('/') && !url.StartsWith("//", StringComparison.Ordinal) && !url.StartsWith("/\\", StringComparison.Ordinal);
 
-    static IResult Page(string returnUrl, string? error, int status = StatusCodes.Status200OK) => Results.Content($$"""
+    static IResult Page(string returnUrl, AntiforgeryTokenSet antiforgery, string? error, int status = StatusCodes.Status200OK) => Results.Content($$"""
         <!doctype html>
         <html lang="en"><head><meta charset="utf-8"><title>Ketenmesh: privacy officer sign-in</title></head>
         <body>
@@ -99,6 +114,7 @@ internal static class OfficerSignIn
         {{(error is null ? "" : $"<p role=\"alert\">{WebUtility.HtmlEncode(error)}</p>")}}
         <form method="post" action="{{LoginPath}}">
         <input type="hidden" name="returnUrl" value="{{WebUtility.HtmlEncode(returnUrl)}}">
+        <input type="hidden" name="{{antiforgery.FormFieldName}}" value="{{antiforgery.RequestToken}}">
         <label>Officer <input name="officer" autocomplete="username" required></label>
         <label>Password <input name="password" type="password" autocomplete="current-password" required></label>
         <button type="submit">Sign in</button>
