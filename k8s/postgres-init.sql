@@ -1,4 +1,5 @@
 -- One database per component: each service owns its data.
+CREATE DATABASE ketenmesh_identity OWNER ketenmesh;
 CREATE DATABASE ketenmesh_signals OWNER ketenmesh;
 CREATE DATABASE ketenmesh_risk OWNER ketenmesh;
 CREATE DATABASE ketenmesh_registry OWNER ketenmesh;

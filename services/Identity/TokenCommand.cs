@@ -1,13 +1,13 @@
 using Ketenmesh.Identity.Domain;
-using Ketenmesh.Identity.Http;
 
 namespace Ketenmesh.Identity;
 
 /// <summary>
-/// <c>Ketenmesh.Identity token &lt;partner&gt; [scope]</c> (behind <c>./mesh token</c>): runs the token
-/// endpoint's flow in process for the partner's local client (assertion signed with its local key,
-/// authenticated, scope resolved, token issued with the identity keys in the data directory) and
-/// prints the access token. The identity service on the same data directory accepts it.
+/// <c>Ketenmesh.Identity token &lt;partner&gt; [scope]</c> (behind <c>./mesh token</c>): a developer's token for a
+/// seeded partner's local client (<c>{partner}-local</c>) or a privacy officer, signed in process with the
+/// identity keys of the data directory, with the scope checked against the partner catalog as the token
+/// endpoint checks it. The identity service on the same data directory publishes those keys, so the
+/// gateway and the services accept the token. Partner systems get theirs from the token endpoint.
 /// </summary>
 public static class TokenCommand
 {
@@ -24,10 +24,11 @@ public static class TokenCommand
         var services = new ServiceCollection();
         new IdentityComponent().AddServices(services, configuration);
         await using var provider = services.BuildServiceProvider();
+        var issuer = provider.GetRequiredService<AccessTokenIssuer>();
 
         if (PrivacyOfficers.IsOfficer(positional[0]))
         {
-            await output.WriteLineAsync(provider.GetRequiredService<AccessTokenIssuer>().IssueForOfficer(positional[0]).AccessToken);
+            await output.WriteLineAsync(issuer.IssueForOfficer(positional[0]).AccessToken);
             return 0;
         }
 
@@ -38,27 +39,13 @@ public static class TokenCommand
             return 2;
         }
 
-        var options = provider.GetRequiredService<IssuerOptions>();
-        var clients = new ClientRegistry();
-        var dataDirectory = IdentityComponent.DataDirectory(configuration);
-        LocalClients.Register(clients, catalog, dataDirectory);
-        var assertion = LocalClients.CreateAssertion(dataDirectory, partner, options.Issuer.TrimEnd('/') + TokenEndpoint.Path);
-
-        var authentication = await provider.GetRequiredService<ClientAssertionValidator>().ValidateAsync(assertion, null, id => clients.Find(id)?.PublicKey);
-        if (authentication.ClientId is null)
-        {
-            await error.WriteLineAsync($"invalid_client: {authentication.Error}");
-            return 1;
-        }
-
         if (ScopeRequest.Resolve(partner, positional.ElementAtOrDefault(1), out var scopeError) is not { } purposes)
         {
             await error.WriteLineAsync($"invalid_scope: {scopeError}");
             return 2;
         }
 
-        var token = provider.GetRequiredService<AccessTokenIssuer>().Issue(partner, authentication.ClientId, purposes);
-        await output.WriteLineAsync(token.AccessToken);
+        await output.WriteLineAsync(issuer.Issue(partner, LocalClients.ClientId(partner), purposes).AccessToken);
         return 0;
     }
 }

@@ -46,7 +46,7 @@ public sealed class AccessTokenValidatorTests : IAsyncLifetime
         var mesh = MeshHost.Build(new IdentityComponent(), [], configuration => configuration.AddInMemoryCollection(new Dictionary<string, string?>
         {
             ["Service:Port"] = port.ToString(),
-            ["Identity:KeyFile"] = Path.Combine(directory, "keys.json"),
+            ["Mesh:DataDirectory"] = directory,
         }));
         await mesh.App.StartAsync();
         _issuers.Add((mesh, directory));

@@ -22,7 +22,14 @@ public sealed class IssuerOptions
 
 public sealed record IssuedToken(string AccessToken, TimeSpan ExpiresIn, string Scope);
 
-/// <summary>Writes JWT access tokens in the RFC 9068 profile for a partner and the purposes it may declare.</summary>
+/// <summary>
+/// Writes JWT access tokens in the RFC 9068 profile for a partner and the purposes it may declare, in
+/// process and without a request: the token endpoint is OpenIddict's (see <c>Server/TokenEndpoint</c>), this
+/// is for <c>./mesh token</c> (a developer's token, including the privacy officers' until they sign in at
+/// the identity service) and for tests that need tokens the endpoint would never issue (expired, for
+/// another audience, from a rogue issuer). Same keys, same header and claims as the endpoint's tokens;
+/// a test in Ketenmesh.Identity.Tests compares the two.
+/// </summary>
 public sealed class AccessTokenIssuer(SigningKeyStore keys, TimeProvider clock, IssuerOptions options)
 {
     static readonly JsonWebTokenHandler Handler = new() { SetDefaultTimesOnTokenCreation = false };
@@ -48,7 +55,7 @@ public sealed class AccessTokenIssuer(SigningKeyStore keys, TimeProvider clock, 
             [JwtRegisteredClaimNames.Jti] = Guid.NewGuid().ToString("N"),
             ["client_id"] = clientId,
             ["scope"] = scope,
-            ["partner_type"] = PartnerTypeName(partner.Type),
+            [PartnerTypeNames.Claim] = PartnerTypeNames.Of(partner.Type),
         };
         if (certificateThumbprint is not null)
         {
@@ -101,10 +108,16 @@ public sealed class AccessTokenIssuer(SigningKeyStore keys, TimeProvider clock, 
         });
         return new IssuedToken(token, options.Lifetime, scope);
     }
+}
+
+/// <summary>The <c>partner_type</c> claim: the PartnerType enum's name without its prefix, lower case (<c>police</c>).</summary>
+public static class PartnerTypeNames
+{
+    public const string Claim = "partner_type";
 
     static readonly Google.Protobuf.Reflection.EnumDescriptor PartnerTypes =
         PartnersReflection.Descriptor.FindTypeByName<Google.Protobuf.Reflection.EnumDescriptor>("PartnerType");
 
-    static string PartnerTypeName(PartnerType type) =>
+    public static string Of(PartnerType type) =>
         PartnerTypes.FindValueByNumber((int)type).Name["PARTNER_TYPE_".Length..].ToLowerInvariant();
 }

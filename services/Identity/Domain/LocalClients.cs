@@ -7,24 +7,13 @@ namespace Ketenmesh.Identity.Domain;
 
 /// <summary>
 /// The local profile's partner systems: one key pair per seeded partner, generated at first run into
-/// the data directory (never committed) and registered as client <c>{partner}-local</c>, so a
+/// the data directory (never committed) and registered as OpenIddict application <c>{partner}-local</c>
+/// (see <see cref="PartnerClientSeeding"/>), so a
 /// developer can get a real token for any partner (<c>./mesh token police</c>).
 /// </summary>
 public static class LocalClients
 {
     public static string ClientId(Partner partner) => $"{partner.Id}-local";
-
-    /// <param name="withSecrets">Also give each a client secret (development only; see <see cref="LoadOrCreateSecret"/>).</param>
-    public static void Register(ClientRegistry registry, PartnerCatalog catalog, string dataDirectory, bool withSecrets = false)
-    {
-        foreach (var partner in catalog.All)
-        {
-            using var key = LoadOrCreateKey(dataDirectory, partner);
-            var publicKey = new ECDsaSecurityKey(ECDsa.Create(key.ExportParameters(includePrivateParameters: false))) { KeyId = ClientId(partner) };
-            var secretHash = withSecrets ? SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(LoadOrCreateSecret(dataDirectory, partner))) : null;
-            registry.Register(new Client(ClientId(partner), partner, publicKey, secretHash));
-        }
-    }
 
     /// <summary>
     /// The partner's local client secret, made at first use next to its key (owner-only file). Only for
@@ -42,10 +31,16 @@ public static class LocalClients
         return secret;
     }
 
+    /// <summary>The gateway's local client at the identity (introspection and revocation), in the local profile.</summary>
+    public const string GatewayClientId = "ketenmesh-gateway";
+
     /// <summary>The partner's local private key; created (readable by the owner only) when missing.</summary>
-    public static ECDsa LoadOrCreateKey(string dataDirectory, Partner partner)
+    public static ECDsa LoadOrCreateKey(string dataDirectory, Partner partner) => LoadOrCreateKey(dataDirectory, partner.Id);
+
+    /// <summary>A local client's private key by name (a partner id, or <c>gateway</c>); created (owner-only) when missing.</summary>
+    public static ECDsa LoadOrCreateKey(string dataDirectory, string name)
     {
-        var path = Path.Combine(dataDirectory, "local-clients", $"{partner.Id}.pkcs8");
+        var path = Path.Combine(dataDirectory, "local-clients", $"{name}.pkcs8");
         var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         if (File.Exists(path))
         {
@@ -57,18 +52,29 @@ public static class LocalClients
         return key;
     }
 
+    /// <summary>The header <c>typ</c> of a client assertion (draft-ietf-oauth-rfc7523bis); OpenIddict 7 accepts no other.</summary>
+    public const string AssertionType = "client-authentication+jwt";
+
     /// <summary>
-    /// A one-minute client assertion for the token endpoint at <paramref name="audience"/>, signed with the
-    /// partner's local key (RFC 7523 §3): how a local client authenticates, in process or over HTTP.
+    /// A one-minute client assertion for the authorization server <paramref name="issuer"/> (its <c>aud</c>,
+    /// as draft-ietf-oauth-rfc7523bis asks and OpenIddict 7 requires), signed with the partner's local key
+    /// (RFC 7523 §3): how a local client authenticates.
     /// </summary>
-    public static string CreateAssertion(string dataDirectory, Partner partner, string audience)
+    public static string CreateAssertion(string dataDirectory, Partner partner, string issuer) =>
+        CreateAssertion(LoadOrCreateKey(dataDirectory, partner), ClientId(partner), issuer);
+
+    /// <summary>The gateway's assertion, for introspection and revocation at the identity in the local profile.</summary>
+    public static string CreateGatewayAssertion(string dataDirectory, string issuer) =>
+        CreateAssertion(LoadOrCreateKey(dataDirectory, "gateway"), GatewayClientId, issuer);
+
+    static string CreateAssertion(ECDsa signingKey, string clientId, string issuer)
     {
-        using var key = LoadOrCreateKey(dataDirectory, partner);
-        var clientId = ClientId(partner);
+        using var key = signingKey;
         return new JsonWebTokenHandler().CreateToken(new SecurityTokenDescriptor
         {
+            TokenType = AssertionType,
             Issuer = clientId,
-            Audience = audience,
+            Audience = issuer,
             Expires = DateTime.UtcNow.AddMinutes(1),
             Claims = new Dictionary<string, object>
             {

@@ -19,7 +19,7 @@ public sealed class PartnerSession(string partnerId, string accessToken)
     {
         var partner = PartnerCatalog.Seeded.Find(partnerId) ?? throw new ArgumentException($"'{partnerId}' is not a seeded partner.");
         var clientId = LocalClients.ClientId(partner);
-        var tokenEndpoint = await TokenEndpointAsync(http, identity);
+        var (issuer, tokenEndpoint) = await DiscoverAsync(http, identity);
         using var request = new HttpRequestMessage(HttpMethod.Post, tokenEndpoint)
         {
             // The identity service speaks HTTP/2 only (h2c locally): say so, or the client offers HTTP/1.1.
@@ -29,7 +29,8 @@ public sealed class PartnerSession(string partnerId, string accessToken)
             {
                 ["grant_type"] = "client_credentials",
                 ["client_assertion_type"] = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
-                ["client_assertion"] = LocalClients.CreateAssertion(dataDirectory, partner, tokenEndpoint.ToString()),
+                // The assertion's audience is the issuer (draft-ietf-oauth-rfc7523bis, what OpenIddict 7 takes).
+                ["client_assertion"] = LocalClients.CreateAssertion(dataDirectory, partner, issuer),
             }),
         };
         using var response = await http.SendAsync(request);
@@ -42,11 +43,11 @@ public sealed class PartnerSession(string partnerId, string accessToken)
         return new PartnerSession(partnerId, json.RootElement.GetProperty("access_token").GetString()!);
     }
 
-    /// <summary>The token endpoint as the issuer's discovery document names it (RFC 8414).</summary>
-    private static async Task<Uri> TokenEndpointAsync(HttpClient http, Uri identity)
+    /// <summary>The issuer and its token endpoint as its discovery document names them (RFC 8414).</summary>
+    private static async Task<(string Issuer, Uri TokenEndpoint)> DiscoverAsync(HttpClient http, Uri identity)
     {
         using var discovery = JsonDocument.Parse(await http.GetStringAsync(new Uri(identity, "/.well-known/openid-configuration")));
-        return new Uri(discovery.RootElement.GetProperty("token_endpoint").GetString()!);
+        return (discovery.RootElement.GetProperty("issuer").GetString()!, new Uri(discovery.RootElement.GetProperty("token_endpoint").GetString()!));
     }
 
     /// <summary>Call options for one call under one declared purpose.</summary>

@@ -1,0 +1,63 @@
+using Microsoft.Extensions.Hosting;
+using OpenIddict.Abstractions;
+
+namespace Ketenmesh.Identity.Domain;
+
+/// <summary>
+/// At startup (after the schema migrations): registers every scope, and in the local profile
+/// (<c>Identity:LocalClients</c>) one application per seeded partner, <c>{partner}-local</c>, with the key
+/// made at first use in the data directory (and a secret when <c>Identity:AllowClientSecrets</c>), and the
+/// gateway's client <c>ketenmesh-gateway</c> for introspection and revocation, and the privacy officers'
+/// console with the officers' passwords (made at first run into the data directory).
+/// Idempotent: a restart, or a second replica, brings the same rows up to date.
+/// </summary>
+internal sealed class PartnerClientSeeding(IServiceScopeFactory scopes, PartnerCatalog catalog, IdentitySettings settings, IssuerOptions issuer, string dataDirectory) : IHostedService
+{
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        var scopeManager = scope.ServiceProvider.GetRequiredService<IOpenIddictScopeManager>();
+        foreach (var name in PartnerClients.AllScopes)
+        {
+            if (await scopeManager.FindByNameAsync(name, cancellationToken) is null)
+            {
+                var descriptor = new OpenIddictScopeDescriptor { Name = name };
+                descriptor.Resources.Add(issuer.Audience);
+                await scopeManager.CreateAsync(descriptor, cancellationToken);
+            }
+        }
+
+        if (!settings.LocalClients)
+        {
+            return;
+        }
+
+        var applications = scope.ServiceProvider.GetRequiredService<IOpenIddictApplicationManager>();
+        foreach (var partner in catalog.All)
+        {
+            using var key = LocalClients.LoadOrCreateKey(dataDirectory, partner);
+            var clientId = LocalClients.ClientId(partner);
+            var secret = settings.AllowClientSecrets ? LocalClients.LoadOrCreateSecret(dataDirectory, partner) : null;
+            await PartnerClients.RegisterAsync(applications, PartnerClients.Describe(clientId, partner, PartnerClients.KeySet(key, clientId), secret), cancellationToken);
+        }
+
+        foreach (var officer in PrivacyOfficers.Seeded)
+        {
+            OfficerPasswords.LoadOrCreate(dataDirectory, officer);
+        }
+
+        await PartnerClients.RegisterAsync(applications, PartnerClients.DescribeOfficerConsole(OfficerConsole.ClientId, OfficerConsole.RedirectUri), cancellationToken);
+        using var gatewayKey = LocalClients.LoadOrCreateKey(dataDirectory, "gateway");
+        await PartnerClients.RegisterAsync(applications, PartnerClients.DescribeGateway(LocalClients.GatewayClientId, PartnerClients.KeySet(gatewayKey, LocalClients.GatewayClientId)), cancellationToken);
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+}
+
+/// <summary>The local profile's officers' console client: sign in at the identity, code returned to a loopback address.</summary>
+public static class OfficerConsole
+{
+    public const string ClientId = "policy-officers";
+
+    public static Uri RedirectUri { get; } = new("http://127.0.0.1:8765/callback");
+}

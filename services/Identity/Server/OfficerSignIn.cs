@@ -1,0 +1,127 @@
+using System.Net;
+using System.Security.Claims;
+using Ketenmesh.Identity.Domain;
+using Microsoft.AspNetCore;
+using Microsoft.AspNetCore.Antiforgery;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authentication.Cookies;
+using Microsoft.AspNetCore.Http;
+using OpenIddict.Abstractions;
+using OpenIddict.Server.AspNetCore;
+using static OpenIddict.Abstractions.OpenIddictConstants;
+
+namespace Ketenmesh.Identity.Server;
+
+/// <summary>
+/// Privacy officers sign in at the identity service (authorization code with PKCE, RFC 6749 §4.1 and RFC 7636):
+/// OpenIddict checks the request (client, redirect URI, PKCE); an officer who has not signed in is sent to a
+/// minimal login page, then back. The token is the officer's as <c>./mesh token</c> makes it: sub = the
+/// officer, scope <c>policy_admin</c>, partner_type <c>privacy_officer</c>, for the gateway.
+/// </summary>
+internal static class OfficerSignIn
+{
+    public const string Scheme = "ketenmesh-officer";
+    public const string AuthorizePath = "/connect/authorize";
+    public const string LoginPath = "/account/login";
+
+    public static void AddCookie(IServiceCollection services)
+    {
+        services.AddAntiforgery();
+        services.AddAuthentication().AddCookie(Scheme, cookie =>
+        {
+            cookie.LoginPath = LoginPath;
+            cookie.Cookie.Name = "ketenmesh-officer";
+            cookie.Cookie.HttpOnly = true;
+            cookie.Cookie.SameSite = SameSiteMode.Lax;
+            cookie.ExpireTimeSpan = TimeSpan.FromMinutes(15);
+            cookie.SlidingExpiration = false;
+        });
+    }
+
+    public static async Task<IResult> AuthorizeAsync(HttpContext http, IssuerOptions options)
+    {
+        var request = http.GetOpenIddictServerRequest()
+            ?? throw new InvalidOperationException("The authorization endpoint was reached without OpenIddict's request.");
+        var signedIn = await http.AuthenticateAsync(Scheme);
+        if (!signedIn.Succeeded || signedIn.Principal?.Identity?.Name is not { } officer || !PrivacyOfficers.IsOfficer(officer))
+        {
+            var query = http.Request.HasFormContentType
+                ? QueryString.Create((await http.Request.ReadFormAsync(http.RequestAborted)).Select(p => KeyValuePair.Create(p.Key, p.Value)))
+                : http.Request.QueryString;
+            return Results.Challenge(new AuthenticationProperties { RedirectUri = http.Request.PathBase + http.Request.Path + query }, [Scheme]);
+        }
+
+        if (!request.HasScope(PrivacyOfficers.Scope))
+        {
+            return Results.Forbid(new AuthenticationProperties(new Dictionary<string, string?>
+            {
+                [OpenIddictServerAspNetCoreConstants.Properties.Error] = Errors.InvalidScope,
+                [OpenIddictServerAspNetCoreConstants.Properties.ErrorDescription] = $"A privacy officer's token carries the scope '{PrivacyOfficers.Scope}'; ask for it.",
+            }), [OpenIddictServerAspNetCoreDefaults.AuthenticationScheme]);
+        }
+
+        var identity = new ClaimsIdentity(OpenIddictServerAspNetCoreDefaults.AuthenticationScheme, Claims.Name, Claims.Role);
+        identity.SetClaim(Claims.Subject, officer);
+        identity.SetClaim(PartnerTypeNames.Claim, "privacy_officer");
+        identity.SetScopes(PrivacyOfficers.Scope);
+        identity.SetResources(options.Audience);
+        identity.SetAccessTokenLifetime(options.Lifetime);
+        identity.SetDestinations(_ => [Destinations.AccessToken]);
+        return Results.SignIn(new ClaimsPrincipal(identity), properties: null, OpenIddictServerAspNetCoreDefaults.AuthenticationScheme);
+    }
+
+    public static IResult LoginPage(HttpContext http, IAntiforgery antiforgery) =>
+        Page(http.Request.Query["ReturnUrl"].ToString(), antiforgery.GetAndStoreTokens(http), error: null);
+
+    public static async Task<IResult> LoginAsync(HttpContext http, IdentityDirectory directory, IAntiforgery antiforgery)
+    {
+        try
+        {
+            // The form must come from our login page: no one else can sign an officer in to their own account.
+            await antiforgery.ValidateRequestAsync(http);
+        }
+        catch (AntiforgeryValidationException)
+        {
+            return Results.BadRequest("Sign in from the login page.");
+        }
+
+        var form = await http.Request.ReadFormAsync(http.RequestAborted);
+        var officer = form["officer"].ToString();
+        var returnUrl = form["returnUrl"].ToString();
+        if (!IsLocal(returnUrl))
+        {
+            return Results.BadRequest("returnUrl must be a path on this server.");
+        }
+
+        if (!OfficerPasswords.Verify(directory.Path, officer, form["password"].ToString()))
+        {
+            return Page(returnUrl, antiforgery.GetAndStoreTokens(http), "Unknown officer or wrong password.", StatusCodes.Status401Unauthorized);
+        }
+
+        var identity = new ClaimsIdentity([new Claim(ClaimTypes.Name, officer)], Scheme);
+        await http.SignInAsync(Scheme, new ClaimsPrincipal(identity));
+        return Results.Redirect(returnUrl);
+    }
+
+    static bool IsLocal(string url) =>
+        url.StartsWith('/') && !url.StartsWith("//", StringComparison.Ordinal) && !url.StartsWith("/\\", StringComparison.Ordinal);
+
+    static IResult Page(string returnUrl, AntiforgeryTokenSet antiforgery, string? error, int status = StatusCodes.Status200OK) => Results.Content($$"""
+        <!doctype html>
+        <html lang="en"><head><meta charset="utf-8"><title>Ketenmesh: privacy officer sign-in</title></head>
+        <body>
+        <h1>Privacy officer sign-in</h1>
+        {{(error is null ? "" : $"<p role=\"alert\">{WebUtility.HtmlEncode(error)}</p>")}}
+        <form method="post" action="{{LoginPath}}">
+        <input type="hidden" name="returnUrl" value="{{WebUtility.HtmlEncode(returnUrl)}}">
+        <input type="hidden" name="{{antiforgery.FormFieldName}}" value="{{antiforgery.RequestToken}}">
+        <label>Officer <input name="officer" autocomplete="username" required></label>
+        <label>Password <input name="password" type="password" autocomplete="current-password" required></label>
+        <button type="submit">Sign in</button>
+        </form>
+        </body></html>
+        """, "text/html; charset=utf-8", statusCode: status);
+}
+
+/// <summary>The identity's data directory (keys, local clients, officers' passwords).</summary>
+internal sealed record IdentityDirectory(string Path);

@@ -1,0 +1,181 @@
+using System.Net;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using Ketenmesh.Identity.Domain;
+using Ketenmesh.Security;
+using Microsoft.AspNetCore.WebUtilities;
+using Microsoft.IdentityModel.JsonWebTokens;
+using Microsoft.IdentityModel.Tokens;
+
+namespace Ketenmesh.Identity.Tests;
+
+/// <summary>
+/// A privacy officer signs in at the identity service with the authorization code flow and PKCE, through
+/// the login page, with a real HTTP client that keeps cookies and follows the redirects.
+/// </summary>
+public sealed class OfficerSignInTests : IAsyncLifetime
+{
+    IdentityHost _identity = null!;
+    HttpClient _browser = null!;
+    readonly string _verifier = Base64UrlEncoder.Encode(RandomNumberGenerator.GetBytes(32));
+
+    public async Task InitializeAsync()
+    {
+        _identity = await IdentityHost.StartAsync(new() { ["Identity:LocalClients"] = "true" });
+        _browser = new HttpClient(new SocketsHttpHandler { CookieContainer = new CookieContainer(), AllowAutoRedirect = false })
+        {
+            BaseAddress = _identity.Address,
+            DefaultRequestVersion = HttpVersion.Version20,
+            DefaultVersionPolicy = HttpVersionPolicy.RequestVersionExact,
+        };
+    }
+
+    public async Task DisposeAsync()
+    {
+        _browser.Dispose();
+        await _identity.DisposeAsync();
+    }
+
+    string AuthorizeUrl(string scope = "policy_admin", string? challenge = null) => QueryHelpers.AddQueryString("/connect/authorize", new Dictionary<string, string?>
+    {
+        ["response_type"] = "code",
+        ["client_id"] = OfficerConsole.ClientId,
+        ["redirect_uri"] = OfficerConsole.RedirectUri.ToString(),
+        ["scope"] = scope,
+        ["state"] = "state-1",
+        ["code_challenge"] = challenge ?? Base64UrlEncoder.Encode(SHA256.HashData(Encoding.ASCII.GetBytes(_verifier))),
+        ["code_challenge_method"] = "S256",
+    });
+
+    /// <summary>Follows redirects on the identity service until one leaves it (to the console's redirect URI).</summary>
+    async Task<(HttpResponseMessage Last, Uri? LeftTo)> FollowAsync(HttpResponseMessage response)
+    {
+        for (var hops = 0; hops < 10 && response.StatusCode is HttpStatusCode.Redirect or HttpStatusCode.Found or HttpStatusCode.SeeOther; hops++)
+        {
+            var location = new Uri(_identity.Address, response.Headers.Location!);
+            if (location.Authority != _identity.Address.Authority)
+            {
+                return (response, location);
+            }
+
+            response = await _browser.GetAsync(location);
+        }
+
+        return (response, null);
+    }
+
+    /// <summary>Fills in the login page the way a browser would: the page's own hidden fields, plus officer and password.</summary>
+    async Task<HttpResponseMessage> SignInAsync(string officer, string password, string returnUrl, bool fromTheLoginPage = true)
+    {
+        var form = new Dictionary<string, string> { ["officer"] = officer, ["password"] = password, ["returnUrl"] = returnUrl };
+        if (fromTheLoginPage)
+        {
+            var page = await _browser.GetStringAsync("/account/login?ReturnUrl=" + Uri.EscapeDataString(returnUrl));
+            var antiforgery = Regex.Match(page, "name=\"(__RequestVerificationToken)\" value=\"([^\"]+)\"");
+            Assert.True(antiforgery.Success, page);
+            form[antiforgery.Groups[1].Value] = antiforgery.Groups[2].Value;
+        }
+
+        return await _browser.PostAsync("/account/login", new FormUrlEncodedContent(form));
+    }
+
+    async Task<Uri> CodeRedirectAsync(string officer)
+    {
+        var (loginPage, leftTo) = await FollowAsync(await _browser.GetAsync(AuthorizeUrl()));
+        if (leftTo is not null)
+        {
+            return leftTo; // signed in already: the cookie is enough
+        }
+
+        Assert.Equal(HttpStatusCode.OK, loginPage.StatusCode);
+        Assert.Contains("<form method=\"post\"", await loginPage.Content.ReadAsStringAsync());
+        var returnUrl = QueryHelpers.ParseQuery(loginPage.RequestMessage!.RequestUri!.Query)["ReturnUrl"].ToString();
+
+        var (_, redirect) = await FollowAsync(await SignInAsync(officer, OfficerPasswords.LoadOrCreate(_identity.DataDirectory, officer), returnUrl));
+        Assert.NotNull(redirect);
+        return redirect;
+    }
+
+    Task<(HttpStatusCode Status, JsonElement Body)> RedeemAsync(string code, string? verifier) =>
+        _identity.PostAsync("/connect/token", new Dictionary<string, string>
+        {
+            ["grant_type"] = "authorization_code",
+            ["code"] = code,
+            ["redirect_uri"] = OfficerConsole.RedirectUri.ToString(),
+            ["client_id"] = OfficerConsole.ClientId,
+            ["code_verifier"] = verifier ?? "",
+        });
+
+    [Fact]
+    public async Task An_officer_who_signs_in_gets_a_policy_admin_token_the_gateway_accepts()
+    {
+        var redirect = await CodeRedirectAsync("privacy-officer-2");
+
+        Assert.Equal(OfficerConsole.RedirectUri.GetLeftPart(UriPartial.Path), redirect.GetLeftPart(UriPartial.Path));
+        var query = QueryHelpers.ParseQuery(redirect.Query);
+        Assert.Equal("state-1", query["state"].ToString());
+        Assert.Equal(await _identity.IssuerAsync(), query["iss"].ToString()); // RFC 9207: as discovery says
+        var (status, body) = await RedeemAsync(query["code"].ToString(), _verifier);
+        Assert.Equal(HttpStatusCode.OK, status);
+
+        var token = body.GetProperty("access_token").GetString()!;
+        var validator = new AccessTokenValidator(new AccessTokenValidationOptions { Authority = _identity.Address, Audience = "ketenmesh-gateway" }, _identity.Http);
+        var validated = await validator.ValidateAsync(token);
+        Assert.Null(validated.Error);
+        Assert.Equal(("privacy-officer-2", "privacy_officer"), (validated.Principal!.PartnerId, validated.Principal.PartnerType));
+        Assert.Equal(["policy_admin"], validated.Principal.Purposes);
+        Assert.Equal("at+jwt", new JsonWebToken(token).Typ);
+    }
+
+    [Fact]
+    public async Task A_code_is_refused_without_its_pkce_verifier_and_works_only_once()
+    {
+        var code = QueryHelpers.ParseQuery((await CodeRedirectAsync("privacy-officer-1")).Query)["code"].ToString();
+
+        var (withoutVerifier, _) = await RedeemAsync(code, Base64UrlEncoder.Encode(RandomNumberGenerator.GetBytes(32)));
+        Assert.Equal(HttpStatusCode.BadRequest, withoutVerifier);
+
+        var secondCode = QueryHelpers.ParseQuery((await CodeRedirectAsync("privacy-officer-1")).Query)["code"].ToString();
+        Assert.Equal(HttpStatusCode.OK, (await RedeemAsync(secondCode, _verifier)).Status);
+        var (again, body) = await RedeemAsync(secondCode, _verifier);
+        Assert.Equal(HttpStatusCode.BadRequest, again);
+        Assert.Equal("invalid_grant", body.GetProperty("error").GetString());
+    }
+
+    [Fact]
+    public async Task A_wrong_password_leaves_the_officer_on_the_login_page_without_a_code()
+    {
+        var (loginPage, _) = await FollowAsync(await _browser.GetAsync(AuthorizeUrl()));
+        var returnUrl = QueryHelpers.ParseQuery(loginPage.RequestMessage!.RequestUri!.Query)["ReturnUrl"].ToString();
+
+        using var refused = await SignInAsync("privacy-officer-1", "guess", returnUrl);
+
+        Assert.Equal(HttpStatusCode.Unauthorized, refused.StatusCode);
+        Assert.Contains("wrong password", await refused.Content.ReadAsStringAsync());
+        var (again, leftTo) = await FollowAsync(await _browser.GetAsync(AuthorizeUrl()));
+        Assert.Null(leftTo);
+        Assert.Contains("/account/login", again.RequestMessage!.RequestUri!.AbsolutePath);
+    }
+
+    [Fact]
+    public async Task A_login_form_posted_from_elsewhere_is_refused()
+    {
+        var password = OfficerPasswords.LoadOrCreate(_identity.DataDirectory, "privacy-officer-1");
+
+        using var response = await SignInAsync("privacy-officer-1", password, "/connect/authorize", fromTheLoginPage: false);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        var (again, leftTo) = await FollowAsync(await _browser.GetAsync(AuthorizeUrl()));
+        Assert.Null(leftTo);
+        Assert.Contains("/account/login", again.RequestMessage!.RequestUri!.AbsolutePath);
+    }
+
+    [Fact]
+    public async Task A_login_does_not_send_the_officer_to_another_site()
+    {
+        using var response = await SignInAsync("privacy-officer-1", OfficerPasswords.LoadOrCreate(_identity.DataDirectory, "privacy-officer-1"), "https://evil.test/");
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+    }
+}
