@@ -23,7 +23,7 @@ public static class PartnerTokens
     public static void Add(IServiceCollection services)
     {
         services.AddAuthentication().AddJwtBearer(Scheme, _ => { });
-        services.AddOptions<JwtBearerOptions>(Scheme).Configure<IOptions<GatewayOptions>>((bearer, gateway) =>
+        services.AddOptions<JwtBearerOptions>(Scheme).Configure<IOptions<GatewayOptions>, TimeProvider>((bearer, gateway, clock) =>
         {
             var authority = gateway.Value.Authority;
             bearer.Authority = authority.ToString();
@@ -33,6 +33,8 @@ public static class PartnerTokens
             bearer.Backchannel = AuthorityHttp.For(authority);
             // Claims keep their JWT names (sub, scope, cnf); nothing is renamed to WS-* URIs.
             bearer.MapInboundClaims = false;
+            bearer.TokenHandlers.Clear();
+            bearer.TokenHandlers.Add(new RememberedTokens(clock) { MapInboundClaims = false });
             bearer.TokenValidationParameters.ValidTypes = AccessTokenValidator.AccessTokenTypes;
             bearer.TokenValidationParameters.ClockSkew = TimeSpan.FromSeconds(30);
             bearer.TokenValidationParameters.RequireExpirationTime = true;

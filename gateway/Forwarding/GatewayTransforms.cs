@@ -71,9 +71,12 @@ internal sealed class GatewayTransforms(TransactionTokenIssuer transactionTokens
         }
         var http = context.HttpContext;
         var call = http.Call();
-        foreach (var name in http.Response.Headers.Keys.Where(n => !TrustedHeaders.MayLeave(n)).ToList())
+        if (http.Response.Headers.Keys.Any(n => !TrustedHeaders.MayLeave(n)))
         {
-            http.Response.Headers.Remove(name);
+            foreach (var name in http.Response.Headers.Keys.Where(n => !TrustedHeaders.MayLeave(n)).ToList())
+            {
+                http.Response.Headers.Remove(name);
+            }
         }
         if (response.StatusCode != HttpStatusCode.OK)
         {

@@ -1,0 +1,42 @@
+using System.Collections.Concurrent;
+using Microsoft.IdentityModel.JsonWebTokens;
+using Microsoft.IdentityModel.Tokens;
+
+namespace Ketenmesh.Gateway.Access;
+
+/// <summary>
+/// JwtBearer's token handler, remembering a token it validated until the token expires: a partner
+/// sends the same token with every call for minutes, so a stream of calls pays for one ES256 check.
+/// Only the signature, issuer, audience, typ and lifetime checks are remembered; the claims and the
+/// certificate binding (OnTokenValidated) are still checked on every call.
+/// </summary>
+internal sealed class RememberedTokens(TimeProvider clock) : JsonWebTokenHandler
+{
+    private const int MaxRemembered = 10_000;
+
+    private readonly ConcurrentDictionary<string, (TokenValidationResult Result, DateTime Expires)> _valid = new(StringComparer.Ordinal);
+
+    public override async Task<TokenValidationResult> ValidateTokenAsync(string token, TokenValidationParameters validationParameters)
+    {
+        var now = clock.GetUtcNow().UtcDateTime;
+        if (_valid.TryGetValue(token, out var known))
+        {
+            if (known.Expires > now)
+            {
+                return known.Result;
+            }
+            _valid.TryRemove(token, out _);
+        }
+        var result = await base.ValidateTokenAsync(token, validationParameters);
+        if (result.IsValid && result.SecurityToken is JsonWebToken jwt)
+        {
+            if (_valid.Count >= MaxRemembered)
+            {
+                // Crude but bounded: forgetting only costs a signature check on the next call.
+                _valid.Clear();
+            }
+            _valid[token] = (result, jwt.ValidTo);
+        }
+        return result;
+    }
+}
