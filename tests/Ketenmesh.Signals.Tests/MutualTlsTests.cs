@@ -61,7 +61,8 @@ public sealed class MutualTlsTests : IAsyncLifetime
     {
         var refused = await CallPresentingAsync(certificate: null);
 
-        Assert.Equal(StatusCode.Unavailable, refused.StatusCode);
+        // A refused handshake surfaces as UNAVAILABLE, or as INTERNAL when the reset races the HTTP/2 stream.
+        Assert.Contains(refused.StatusCode, new[] { StatusCode.Unavailable, StatusCode.Internal });
     }
 
     [Fact]
@@ -73,7 +74,8 @@ public sealed class MutualTlsTests : IAsyncLifetime
 
         var refused = await CallPresentingAsync(forged);
 
-        Assert.Equal(StatusCode.Unavailable, refused.StatusCode);
+        // A refused handshake surfaces as UNAVAILABLE, or as INTERNAL when the reset races the HTTP/2 stream.
+        Assert.Contains(refused.StatusCode, new[] { StatusCode.Unavailable, StatusCode.Internal });
     }
 
     [Fact]
@@ -84,7 +86,8 @@ public sealed class MutualTlsTests : IAsyncLifetime
 
         var refused = await CallPresentingAsync(risk);
 
-        Assert.Equal(StatusCode.Unavailable, refused.StatusCode);
+        // A refused handshake surfaces as UNAVAILABLE, or as INTERNAL when the reset races the HTTP/2 stream.
+        Assert.Contains(refused.StatusCode, new[] { StatusCode.Unavailable, StatusCode.Internal });
     }
 
     [Fact]
