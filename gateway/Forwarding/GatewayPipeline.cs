@@ -5,6 +5,7 @@ using Ketenmesh.Gateway.Proxy;
 using Ketenmesh.Gateway.Proxy.Wire;
 using Ketenmesh.Policy;
 using Ketenmesh.Policy.Decisions;
+using Ketenmesh.Security;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Server.Kestrel.Core.Features;
 using Microsoft.Extensions.Options;
@@ -314,13 +315,24 @@ internal sealed class RequestPreconditions(RequestDelegate next, IDecisionAudit 
 }
 
 /// <summary>On record before the service sees the call: no service acts, and no answer leaves, on an unrecorded decision.</summary>
-internal sealed class AuditBeforeForwarding(RequestDelegate next, IDecisionAudit audit)
+internal sealed class AuditBeforeForwarding(RequestDelegate next, IDecisionAudit audit, TransactionTokenIssuer transactionTokens)
 {
     public async Task InvokeAsync(HttpContext http)
     {
         var call = http.Call();
         // Bounded by Audit:AppendTimeout, and by the call's own deadline when that is sooner.
-        await audit.RecordAsync(call.Decision(call.Arrived, allowed: true, call.Verdict!.Reason, call.Verdict.Grant), call.Deadline.Token);
+        var recorded = audit.RecordAsync(call.Decision(call.Arrived, allowed: true, call.Verdict!.Reason, call.Verdict.Grant), call.Deadline.Token);
+        try
+        {
+            // Signed while the record is being made durable, so one call waits for the disk or the
+            // signature, not both; it leaves only after the record is on disk (the await below).
+            call.TransactionToken = transactionTokens.Mint("/" + call.Method,
+                new TransactionContext(call.PartnerId, call.Purpose, call.Verdict.Grant!.GrantId, call.Subject, call.TraceId));
+        }
+        finally
+        {
+            await recorded;
+        }
         await next(http);
     }
 }

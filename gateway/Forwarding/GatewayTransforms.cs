@@ -17,7 +17,7 @@ namespace Ketenmesh.Gateway.Forwarding;
 /// any x-chain-* claims the transaction token the gateway mints for this call. Down: every message
 /// minimised (<see cref="MinimisedResponse"/>), and the status the call really ended with.
 /// </summary>
-internal sealed class GatewayTransforms(TransactionTokenIssuer transactionTokens, TimeProvider clock, IOptions<GatewayOptions> options) : ITransformProvider
+internal sealed class GatewayTransforms(TimeProvider clock, IOptions<GatewayOptions> options) : ITransformProvider
 {
     private static readonly MediaTypeHeaderValue GrpcContentType = new(GrpcHeaders.ContentType);
     private readonly int _maxLength = options.Value.MaxMessageSize;
@@ -45,11 +45,8 @@ internal sealed class GatewayTransforms(TransactionTokenIssuer transactionTokens
     private ValueTask Request(RequestTransformContext context)
     {
         var call = context.HttpContext.Call();
-        var verdict = call.Verdict!;
         // What the service believes, and all it believes: signed for this service and this method, for seconds.
-        var token = transactionTokens.Mint("/" + call.Method,
-            new TransactionContext(call.PartnerId, call.Purpose, verdict.Grant!.GrantId, call.Subject, call.TraceId));
-        TrustedHeaders.Apply(context.HttpContext.Request.Headers, context.ProxyRequest, token, call.TraceParent);
+        TrustedHeaders.Apply(context.HttpContext.Request.Headers, context.ProxyRequest, call.TransactionToken!, call.TraceParent);
         if (context.ProxyRequest.Content is { } content)
         {
             content.Headers.ContentType = GrpcContentType;

@@ -174,6 +174,17 @@ internal sealed class MinimisedResponse(HttpContent upstream, ResponseMask mask,
             call.Ending = status;
             return null;
         }
+
+        protected override void Dispose(bool disposing)
+        {
+            // YARP disposes the stream it copied from, which is this one: the service's response stream must
+            // go with it, or each call leaves it to the finalizer, which then contends for the connection's lock.
+            if (disposing)
+            {
+                source.Complete();
+            }
+            base.Dispose(disposing);
+        }
     }
 
     /// <summary>A service stream that broke mid-call: RST_STREAM codes map as the gRPC protocol says.</summary>

@@ -52,6 +52,9 @@ internal sealed class PartnerCall(string method, string purpose, string tracePar
 
     public string? Subject { get; set; }
 
+    /// <summary>The transaction token the service gets: minted once the call is allowed, sent once it is on record.</summary>
+    public string? TransactionToken { get; set; }
+
     /// <summary>Set when the gateway itself ends a stream because it is stopping.</summary>
     public bool Stopping { get; private set; }
 
