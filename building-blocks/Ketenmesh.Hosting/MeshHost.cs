@@ -105,6 +105,7 @@ public static class MeshHost
     {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
         configure?.Invoke(builder.Configuration);
+        PrivateDataDirectory.Secure(EndpointOptions.DataDirectoryOf(builder.Configuration));
         builder.Logging.ClearProviders();
         builder.Logging.AddSimpleConsole(o =>
         {

@@ -299,6 +299,24 @@ public sealed class SignalIntakeTests : IAsyncLifetime
         Assert.NotEmpty(watch.ResponseStream.Current.ResumeToken);
     }
 
+    [Theory]
+    [InlineData("1")]
+    [InlineData("0")]
+    [InlineData("-5")]
+    [InlineData("abc")]
+    [InlineData("99999999999999999999")]
+    [InlineData("3155378975999999999")]
+    public async Task A_resume_token_this_service_never_handed_out_is_an_invalid_argument(string token)
+    {
+        using var watch = Client.Intake().WatchMySignals(new WatchMySignalsRequest { ResumeToken = token }, As("police"));
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+
+        var error = await Assert.ThrowsAsync<RpcException>(() => watch.ResponseStream.MoveNext(timeout.Token));
+
+        Assert.Equal(StatusCode.InvalidArgument, error.StatusCode);
+        Assert.Contains("resume_token", error.Status.Detail);
+    }
+
     [Fact]
     public async Task Accepted_signal_survives_a_restart_of_the_service()
     {

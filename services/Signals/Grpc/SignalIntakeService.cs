@@ -132,8 +132,11 @@ public sealed class SignalIntakeService(Domain.SignalIntake intake, SignalWatch 
         }
     }
 
+    // Tokens are the time of a change this service handed out: never before 1970, never days ahead of now. Anything
+    // else parses as a number but is no such time, and near DateTime's ends the watch's window arithmetic would overflow.
     private static DateTime ParseResumeToken(string token) =>
-        long.TryParse(token, NumberStyles.None, CultureInfo.InvariantCulture, out var ticks) && ticks <= DateTime.MaxValue.Ticks
+        long.TryParse(token, NumberStyles.None, CultureInfo.InvariantCulture, out var ticks)
+            && ticks >= DateTime.UnixEpoch.Ticks && ticks <= DateTime.UtcNow.AddDays(1).Ticks
             ? new DateTime(ticks, DateTimeKind.Utc)
             : throw new InvalidRequest("resume_token is not one this service handed out.", [("resume_token", "pass the resume_token of the last change received")]);
 
