@@ -25,6 +25,7 @@ public static class MeshHost
         builder.WebHost.ConfigureKestrel(kestrel => Listen(kestrel, endpoint));
         component.AddServices(builder.Services, builder.Configuration);
         var app = builder.Build();
+        app.UseLastResortErrors();
         app.UseGrpcCallMetrics();
         component.MapEndpoints(app);
         app.MapReadinessProbe();
@@ -59,6 +60,7 @@ public static class MeshHost
         }
         configureServices?.Invoke(builder.Services);
         var app = builder.Build();
+        app.UseLastResortErrors();
         app.UseGrpcCallMetrics();
         foreach (var component in components)
         {
