@@ -1,3 +1,5 @@
+using System.Collections;
+using Google.Protobuf;
 using Google.Protobuf.Reflection;
 using Ketenmesh.Policy.Masks;
 
@@ -14,32 +16,42 @@ public sealed class MethodAccess(MethodDescriptor method, ResponseMask responseM
 
     public IReadOnlyList<FieldDescriptor> RequiredRequestFields { get; } = requiredRequestFields;
 
-    /// <summary>Null when the request message meets the grant's preconditions, else why not.</summary>
-    public string? CheckRequest(ReadOnlySpan<byte> request)
+    /// <summary>
+    /// Null when the request meets the grant's preconditions, else why not. The request is the message as
+    /// protobuf parsed it (last occurrence wins, embedded messages merged, wire types checked), which is
+    /// what the service reads: never the bytes as sent.
+    /// </summary>
+    public string? CheckRequest(IMessage request)
     {
         if (RequiredRequestFields.Count == 0)
         {
             return null;
         }
-        var present = new HashSet<int>();
-        var reader = new WireReader(request);
-        while (!reader.AtEnd)
-        {
-            reader.ReadField(out var number, out _, out _, out var value);
-            // proto3 never writes a default scalar, so a field on the wire is a field that is set;
-            // an explicitly empty string or message still says nothing and does not count.
-            if (value.Length > 0 || !IsLengthDelimited(number))
-            {
-                present.Add(number);
-            }
-        }
-        var missing = RequiredRequestFields.Where(f => !present.Contains(f.FieldNumber)).Select(f => f.Name).ToList();
+        var missing = RequiredRequestFields.Where(f => !Says(f, request)).Select(f => f.Name).ToList();
         return missing.Count == 0
             ? null
             : $"The grant allows {FullName} only when the request sets {string.Join(", ", missing)}.";
     }
 
-    private bool IsLengthDelimited(int number) =>
-        Method.InputType.FindFieldByNumber(number) is { } field
-        && field.FieldType is FieldType.String or FieldType.Bytes or FieldType.Message;
+    /// <summary>
+    /// Whether the field carries something: what its encoding would put on the wire, and more than an empty
+    /// string, bytes or message, which say nothing (proto3 cannot tell "" from never sent).
+    /// </summary>
+    private static bool Says(FieldDescriptor field, IMessage request)
+    {
+        var value = field.Accessor.GetValue(request);
+        if (field.IsMap || field.IsRepeated)
+        {
+            return ((ICollection)value).Count > 0;
+        }
+        return value switch
+        {
+            null => false,
+            string text => text.Length > 0,
+            ByteString bytes => bytes.Length > 0,
+            IMessage message => message.CalculateSize() > 0,
+            // A scalar with explicit presence (proto3 optional, a oneof member) is set even at its default.
+            _ => field.HasPresence ? field.Accessor.HasValue(request) : !value.Equals(Activator.CreateInstance(value.GetType())),
+        };
+    }
 }
