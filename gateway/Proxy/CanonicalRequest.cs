@@ -18,21 +18,24 @@ internal static class CanonicalRequest
     // that the gateway did not decide on (a newer service might act on a field the gateway cannot check),
     // and a partner built against a newer contract still gets its call through, minus what this
     // gateway cannot vouch for. Refusing instead would break such partners on every contract addition.
-    private static readonly ConcurrentDictionary<MessageDescriptor, MessageParser> Parsers = new();
+    private static readonly ConcurrentDictionary<MessageDescriptor, MessageParser> Discarding = new();
 
     /// <summary>The message, or INVALID_ARGUMENT when the bytes are no message of <paramref name="type"/>.</summary>
     public static IMessage Parse(MessageDescriptor type, byte[] plain)
     {
-        var parser = Parsers.GetOrAdd(type, t => t.Parser.WithDiscardUnknownFields(true));
+        IMessage parsed;
         try
         {
-            return parser.ParseFrom(plain);
+            // The type's own parser, as the service's gRPC layer uses it. A parser that discards unknown fields
+            // is laxer (it skips a tag of wire type 6 or 7 that this one refuses), so it only gets the re-encoding.
+            parsed = type.Parser.ParseFrom(plain);
         }
         catch (InvalidProtocolBufferException)
         {
             // Why it does not parse stays out of the answer and the record: the bytes are the partner's payload.
             throw new RpcException(new Status(StatusCode.InvalidArgument, $"The request message is not a valid {type.FullName}."));
         }
+        return Discarding.GetOrAdd(type, t => t.Parser.WithDiscardUnknownFields(true)).ParseFrom(parsed.ToByteArray());
     }
 
     /// <summary>The message as one uncompressed gRPC frame, refused as the service would refuse it when it outgrows the limit.</summary>

@@ -34,24 +34,38 @@ public sealed class MethodAccess(MethodDescriptor method, ResponseMask responseM
     }
 
     /// <summary>
-    /// Whether the field carries something: what its encoding would put on the wire, and more than an empty
+    /// Whether the field carries something: its encoding puts a value on the wire, and more than an empty
     /// string, bytes or message, which say nothing (proto3 cannot tell "" from never sent).
     /// </summary>
     private static bool Says(FieldDescriptor field, IMessage request)
     {
         var value = field.Accessor.GetValue(request);
-        if (field.IsMap || field.IsRepeated)
+        if (field.IsMap)
         {
-            return ((ICollection)value).Count > 0;
+            // Every entry is written with its key and value.
+            return ((IDictionary)value).Count > 0;
         }
-        return value switch
+        if (field.IsRepeated)
         {
-            null => false,
-            string text => text.Length > 0,
-            ByteString bytes => bytes.Length > 0,
-            IMessage message => message.CalculateSize() > 0,
-            // A scalar with explicit presence (proto3 optional, a oneof member) is set even at its default.
-            _ => field.HasPresence ? field.Accessor.HasValue(request) : !value.Equals(Activator.CreateInstance(value.GetType())),
-        };
+            return ((IList)value).Cast<object>().Any(element => !IsEmpty(element));
+        }
+        if (field.HasPresence && field.FieldType is not FieldType.Message)
+        {
+            // proto3 optional or a oneof member: set even at its default, unless that is an empty string or bytes.
+            return field.Accessor.HasValue(request) && !IsEmpty(value);
+        }
+        return value is not null && !IsEmpty(value) && !IsDefaultScalar(value);
     }
+
+    private static bool IsEmpty(object value) => value switch
+    {
+        string text => text.Length == 0,
+        ByteString bytes => bytes.Length == 0,
+        IMessage message => message.CalculateSize() == 0,
+        _ => false,
+    };
+
+    /// <summary>A proto3 scalar without presence at its default (0, false, the zero enum value) is never on the wire.</summary>
+    private static bool IsDefaultScalar(object value) =>
+        value is not (string or ByteString or IMessage) && value.Equals(Activator.CreateInstance(value.GetType()));
 }
