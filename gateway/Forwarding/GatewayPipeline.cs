@@ -1,3 +1,4 @@
+using Google.Protobuf;
 using Grpc.Core;
 using Ketenmesh.Audit;
 using Ketenmesh.Gateway.Access;
@@ -217,8 +218,9 @@ internal sealed class PurposeAuthorization(RequestDelegate next, CurrentPolicy p
 
 /// <summary>
 /// The grant's request preconditions (a consent id, say). A method with one request message has it read
-/// here, checked, and named in the audit by its subject; a client stream has each message checked as
-/// it passes, and is cut off at the first that fails.
+/// here, parsed as the method's type, checked, and named in the audit by its subject; a client stream has
+/// each message parsed and checked as it passes, and is cut off at the first that fails. Either way the
+/// service gets the parsed message re-encoded (<see cref="CanonicalRequest"/>).
 /// </summary>
 internal sealed class RequestPreconditions(RequestDelegate next, IDecisionAudit audit, IOptions<GatewayOptions> options)
 {
@@ -262,26 +264,30 @@ internal sealed class RequestPreconditions(RequestDelegate next, IDecisionAudit 
             await http.DenyAsync(audit, problem!.Value.StatusCode, problem.Value.Detail, call.Verdict.Grant);
             return;
         }
-        byte[] plain;
+        IMessage request;
+        byte[] canonical;
         try
         {
-            plain = FrameReader.Plain(frame, _maxLength);
+            request = CanonicalRequest.Parse(method.InputType, FrameReader.Plain(frame, _maxLength));
+            canonical = CanonicalRequest.Frame(request, _maxLength);
         }
         catch (RpcException e)
         {
-            // Compressed with a codec it does not follow, or inflating past the limit: refused, on record.
+            // Compressed with a codec it does not follow, inflating past the limit, or no message of the
+            // method's type: refused, on record, nothing forwarded.
             await http.DenyAsync(audit, e.StatusCode, e.Status.Detail, call.Verdict.Grant);
             return;
         }
-        call.Subject = SubjectPseudonym.Find(method.InputType, plain);
-        if (access.CheckRequest(plain) is { } unmet)
+        call.Subject = SubjectPseudonym.Find(request);
+        if (access.CheckRequest(request) is { } unmet)
         {
             var denied = AccessVerdict.Deny(unmet, call.Verdict.Grant);
             await http.DenyAsync(audit, StatusCode.PermissionDenied, denied.Reason, denied.Grant);
             return;
         }
-        // YARP forwards exactly the message that was checked.
-        http.Request.Body = new MemoryStream(FrameReader.Encode(frame.Compressed, frame.Payload), writable: false);
+        // YARP forwards the message that was audited and checked, as protobuf encodes it: not the partner's
+        // bytes, which the service might read differently (a field sent twice, say).
+        http.Request.Body = new MemoryStream(canonical, writable: false);
         await next(http);
     }
 

@@ -1,5 +1,6 @@
 using System.IO.Pipelines;
 using System.Net;
+using Google.Protobuf;
 using Grpc.Core;
 using Ketenmesh.Gateway.Proxy;
 using Ketenmesh.Policy.Decisions;
@@ -68,36 +69,37 @@ internal abstract class FrameStream : Stream
 }
 
 /// <summary>
-/// A client stream on its way to the service: every message framed within the size limit and checked
-/// against the grant's preconditions as it passes; the first that fails cuts the stream off.
+/// A client stream on its way to the service: every message framed within the size limit, parsed as the
+/// method's request type and checked against the grant's preconditions as it passes, then forwarded as
+/// parsed (<see cref="CanonicalRequest"/>); the first that fails cuts the stream off.
 /// </summary>
 internal sealed class CheckedRequestStream(PipeReader inbound, MethodAccess access, int maxLength, PartnerCall call) : FrameStream
 {
     protected override async ValueTask<byte[]?> NextFrameAsync(CancellationToken cancellationToken)
     {
-        Frame? next;
-        byte[] plain;
+        IMessage request;
+        byte[] canonical;
         try
         {
-            next = await FrameReader.ReadAsync(inbound, maxLength, cancellationToken);
-            if (next is not { } read)
+            if (await FrameReader.ReadAsync(inbound, maxLength, cancellationToken) is not { } read)
             {
                 return null;
             }
-            plain = access.RequiredRequestFields.Count > 0 ? FrameReader.Plain(read, maxLength) : [];
+            request = CanonicalRequest.Parse(access.Method.InputType, FrameReader.Plain(read, maxLength));
+            canonical = CanonicalRequest.Frame(request, maxLength);
         }
         catch (RpcException e)
         {
-            // A length prefix past the limit, a bad flag or a message that does not inflate: the partner hears
-            // that status and it is on record, not "service unreachable" from YARP's failed request body.
+            // A length prefix past the limit, a bad flag, a message that does not inflate or parse: the partner
+            // hears that status and it is on record, not "service unreachable" from YARP's failed request body.
             throw CutOff(e.Status);
         }
-        var frame = next.Value;
-        if (access.RequiredRequestFields.Count > 0 && access.CheckRequest(plain) is { } problem)
+        if (access.CheckRequest(request) is { } problem)
         {
             throw CutOff(new Status(StatusCode.PermissionDenied, problem));
         }
-        return FrameReader.Encode(frame.Compressed, frame.Payload);
+        // The message as checked, re-encoded: what the service reads is what passed.
+        return canonical;
     }
 
     private IOException CutOff(Status refusal)
@@ -151,7 +153,7 @@ internal sealed class MinimisedResponse(HttpContent upstream, ResponseMask mask,
                 {
                     return null;
                 }
-                return FrameReader.Encode(false, mask.Apply(FrameReader.Plain(frame, maxLength)));
+                return FrameReader.Encode(mask.Apply(FrameReader.Plain(frame, maxLength)));
             }
             catch (Exception e) when (e is InvalidDataException or RpcException)
             {

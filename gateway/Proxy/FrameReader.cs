@@ -41,10 +41,11 @@ internal static class FrameReader
     public static byte[] Plain(Frame frame, int maxLength) =>
         frame.Compressed ? MessageCompression.Decompress(new ReadOnlySequence<byte>(frame.Payload), maxLength) : frame.Payload;
 
-    public static byte[] Encode(bool compressed, ReadOnlySpan<byte> payload)
+    /// <summary>One uncompressed frame: whatever the gateway sends on, it sends as it read it, inflated.</summary>
+    public static byte[] Encode(ReadOnlySpan<byte> payload)
     {
         var bytes = new byte[MessageFraming.HeaderSize + payload.Length];
-        MessageFraming.WriteHeader(bytes, compressed, payload.Length);
+        MessageFraming.WriteHeader(bytes, compressed: false, payload.Length);
         payload.CopyTo(bytes.AsSpan(MessageFraming.HeaderSize));
         return bytes;
     }

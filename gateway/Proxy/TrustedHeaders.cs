@@ -41,10 +41,7 @@ internal static class TrustedHeaders
         outbound.Headers.TryAddWithoutValidation("te", "trailers");
         // Minimisation needs plain protobuf from upstream; compression back to the caller is not worth a second pass.
         outbound.Headers.TryAddWithoutValidation(GrpcHeaders.AcceptEncoding, "identity");
-        if (inbound.TryGetValue(GrpcHeaders.Encoding, out var encoding))
-        {
-            outbound.Headers.TryAddWithoutValidation(GrpcHeaders.Encoding, (IEnumerable<string?>)encoding);
-        }
+        // No grpc-encoding: every request message leaves the gateway re-encoded and uncompressed (CanonicalRequest).
     }
 
     /// <summary>The caller's W3C trace context when it sent a valid one, else a new trace started here.</summary>

@@ -64,8 +64,8 @@ public sealed class AccessPolicyTests
         var consented = new Chain.Returns.V1.ShareReturnWithCoMenshaRequest { ReturnCaseId = "rc-1", ConsentId = "c-1" };
 
         Assert.True(verdict.Allowed);
-        Assert.Contains("consent_id", verdict.Access!.CheckRequest(Google.Protobuf.MessageExtensions.ToByteArray(empty)));
-        Assert.Null(verdict.Access.CheckRequest(Google.Protobuf.MessageExtensions.ToByteArray(consented)));
+        Assert.Contains("consent_id", verdict.Access!.CheckRequest(empty));
+        Assert.Null(verdict.Access.CheckRequest(consented));
     }
 
     private static AccessRequest Request(string purpose, string method) => new("care", CarePurposes, purpose, method, false);

@@ -1,5 +1,5 @@
+using Google.Protobuf;
 using Google.Protobuf.Reflection;
-using Ketenmesh.Policy.Masks;
 
 namespace Ketenmesh.Policy.Decisions;
 
@@ -9,41 +9,33 @@ namespace Ketenmesh.Policy.Decisions;
 /// </summary>
 public static class SubjectPseudonym
 {
+    /// <summary>Longer than any identifier the chain issues; such a value names no subject.</summary>
+    private const int MaxLength = 128;
+
     private static readonly string[] SubjectFields = ["registration_id", "signal_id", "return_case_id", "placement_id", "assessment_id"];
 
     // Per request type, once: this runs on every call through the gateway.
-    private static readonly System.Collections.Concurrent.ConcurrentDictionary<MessageDescriptor, Dictionary<int, string>> Fields = new();
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<MessageDescriptor, FieldDescriptor[]> Fields = new();
 
-    /// <summary>The first subject field the request sets, as <c>field:value</c>; null when it names none.</summary>
-    public static string? Find(MessageDescriptor requestType, ReadOnlySpan<byte> request)
+    /// <summary>
+    /// The subject field the request sets, as <c>field:value</c> (the lowest-numbered one when it sets
+    /// several); null when it names none. The request is the message as protobuf parsed it, so this is
+    /// the value the service reads, whatever occurrences were sent.
+    /// </summary>
+    public static string? Find(IMessage request)
     {
-        var numbers = Fields.GetOrAdd(requestType, SubjectFieldsOf);
-        if (numbers.Count == 0)
+        foreach (var field in Fields.GetOrAdd(request.Descriptor, SubjectFieldsOf))
         {
-            return null;
-        }
-        var reader = new WireReader(request);
-        while (!reader.AtEnd)
-        {
-            reader.ReadField(out var number, out var wireType, out _, out var value);
-            if (wireType == WireReader.LengthDelimited && value.Length is > 0 and <= 128 && numbers.TryGetValue(number, out var name))
+            if (field.Accessor.GetValue(request) is string { Length: > 0 } value && System.Text.Encoding.UTF8.GetByteCount(value) <= MaxLength)
             {
-                return $"{name}:{System.Text.Encoding.UTF8.GetString(value)}";
+                return $"{field.Name}:{value}";
             }
         }
         return null;
     }
 
-    private static Dictionary<int, string> SubjectFieldsOf(MessageDescriptor requestType)
-    {
-        var numbers = new Dictionary<int, string>();
-        foreach (var name in SubjectFields)
-        {
-            if (requestType.FindFieldByName(name) is { FieldType: FieldType.String } field)
-            {
-                numbers[field.FieldNumber] = name;
-            }
-        }
-        return numbers;
-    }
+    private static FieldDescriptor[] SubjectFieldsOf(MessageDescriptor requestType) =>
+        requestType.Fields.InFieldNumberOrder()
+            .Where(f => f is { FieldType: FieldType.String, IsRepeated: false } && SubjectFields.Contains(f.Name))
+            .ToArray();
 }

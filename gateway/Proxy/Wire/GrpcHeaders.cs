@@ -8,7 +8,6 @@ internal static class GrpcHeaders
     public const string Message = "grpc-message";
     public const string StatusDetails = "grpc-status-details-bin";
     public const string Timeout = "grpc-timeout";
-    public const string Encoding = "grpc-encoding";
     public const string AcceptEncoding = "grpc-accept-encoding";
     public const string TraceParent = "traceparent";
     public const string TraceState = "tracestate";

@@ -17,6 +17,7 @@ namespace Ketenmesh.Gateway.Tests.Support;
 /// contracts do not know. It echoes the metadata it received as response headers (echo-…), and
 /// holds a call as long as x-test-delay-ms says, noting calls the caller cancelled. With x-test-answer
 /// "gzip" it compresses its messages (though asked not to); with "garbage" it sends bytes that are no message.
+/// The request messages of a call that names a test case (x-test-case) are kept in <see cref="Received"/>.
 /// </summary>
 sealed class ContractUpstream : IAsyncDisposable
 {
@@ -80,8 +81,8 @@ sealed class ContractUpstream : IAsyncDisposable
                 http.Response.Headers["echo-" + key] = value;
             }
         }
-        // Drain the request so client streams complete.
-        await http.Request.Body.CopyToAsync(Stream.Null);
+        // Drain the request so client streams complete; a test's case keeps what it carried.
+        await ReceiveAsync(http);
         if (int.TryParse(http.Request.Headers["x-test-delay-ms"], out var delay))
         {
             try
@@ -125,6 +126,67 @@ sealed class ContractUpstream : IAsyncDisposable
         }
         http.Response.AppendTrailer("grpc-status", "0");
         http.Response.AppendTrailer("echo-trailer", "kept");
+    }
+
+    /// <summary>
+    /// The request messages of every call that named a test case (x-test-case), as this service read them:
+    /// the bytes of each whole frame that arrived, inflated when flagged compressed.
+    /// </summary>
+    public ConcurrentDictionary<string, ReceivedRequest> Received { get; } = new();
+
+    private async Task ReceiveAsync(HttpContext http)
+    {
+        string? testCase = http.Request.Headers["x-test-case"];
+        var received = testCase is null ? null : Received.GetOrAdd(testCase, _ => new ReceivedRequest());
+        using var body = new MemoryStream();
+        try
+        {
+            await http.Request.Body.CopyToAsync(body);
+        }
+        finally
+        {
+            // A stream the gateway cut off ends in an exception here: what arrived before it is kept all the same.
+            received?.Arrived(body.ToArray());
+        }
+    }
+
+    /// <summary>What one call brought: its whole request frames, complete once the request has ended (or was cut off).</summary>
+    public sealed class ReceivedRequest
+    {
+        private readonly TaskCompletionSource<IReadOnlyList<byte[]>> _messages = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public Task<IReadOnlyList<byte[]>> Messages => _messages.Task;
+
+        /// <summary>Whether any frame arrived flagged compressed.</summary>
+        public bool AnyCompressed { get; private set; }
+
+        public void Arrived(byte[] body)
+        {
+            var messages = new List<byte[]>();
+            for (var offset = 0; offset + 5 <= body.Length;)
+            {
+                var length = (int)BinaryPrimitives.ReadUInt32BigEndian(body.AsSpan(offset + 1));
+                if (offset + 5 + length > body.Length)
+                {
+                    break;
+                }
+                var payload = body.AsSpan(offset + 5, length).ToArray();
+                AnyCompressed |= body[offset] == 1;
+                messages.Add(body[offset] == 1 ? Inflate(payload) : payload);
+                offset += 5 + length;
+            }
+            _messages.TrySetResult(messages);
+        }
+
+        private static byte[] Inflate(byte[] payload)
+        {
+            using var output = new MemoryStream();
+            using (var gzip = new System.IO.Compression.GZipStream(new MemoryStream(payload), System.IO.Compression.CompressionMode.Decompress))
+            {
+                gzip.CopyTo(output);
+            }
+            return output.ToArray();
+        }
     }
 
     public async ValueTask DisposeAsync()

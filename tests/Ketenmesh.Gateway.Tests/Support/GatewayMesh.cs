@@ -123,6 +123,13 @@ sealed class GatewayMesh : IAsyncDisposable
         return (await reader.RangeAsync(1, 10_000)).Select(e => e.Entry).ToList();
     }
 
+    /// <summary>The audit records committed after <paramref name="sequence"/>, in chain order.</summary>
+    public async Task<IReadOnlyList<Ketenmesh.Audit.StoredAuditEntry>> AuditAfterAsync(long sequence)
+    {
+        await using var scope = Services.CreateAsyncScope();
+        return await scope.ServiceProvider.GetRequiredService<Ketenmesh.Audit.Reading.AuditReader>().RangeAsync(sequence + 1, 100);
+    }
+
     /// <summary>An access token as the identity service issues it, for a seeded partner.</summary>
     public string Token(string partnerId, params Purpose[] purposes)
     {
