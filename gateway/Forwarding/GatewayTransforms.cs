@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Net;
 using System.Net.Http.Headers;
 using Grpc.Core;
+using Ketenmesh.Gateway.Access;
 using Ketenmesh.Gateway.Proxy;
 using Ketenmesh.Gateway.Proxy.Wire;
 using Ketenmesh.Security;
@@ -17,7 +18,7 @@ namespace Ketenmesh.Gateway.Forwarding;
 /// any x-chain-* claims the transaction token the gateway mints for this call. Down: every message
 /// minimised (<see cref="MinimisedResponse"/>), and the status the call really ended with.
 /// </summary>
-internal sealed class GatewayTransforms(TimeProvider clock, IOptions<GatewayOptions> options) : ITransformProvider
+internal sealed class GatewayTransforms(IDecisionAudit audit, TimeProvider clock, IOptions<GatewayOptions> options) : ITransformProvider
 {
     private static readonly MediaTypeHeaderValue GrpcContentType = new(GrpcHeaders.ContentType);
     private readonly int _maxLength = options.Value.MaxMessageSize;
@@ -87,7 +88,7 @@ internal sealed class GatewayTransforms(TimeProvider clock, IOptions<GatewayOpti
             // Trailers-only: no message to minimise; its headers carry the status (and rich error details).
             return;
         }
-        response.Content = new MinimisedResponse(response.Content, call.Verdict!.Access!.ResponseMask, _maxLength, call);
+        response.Content = new MinimisedResponse(response.Content, call.Verdict!.Access!.ResponseMask, _maxLength, call, audit, clock);
         if (call.Descriptor!.IsServerStreaming)
         {
             // A stream's caller may wait long for its first message (a watch, hours): give it the headers now.

@@ -2,6 +2,8 @@ using System.IO.Pipelines;
 using System.Net;
 using Google.Protobuf;
 using Grpc.Core;
+using Ketenmesh.Audit;
+using Ketenmesh.Gateway.Access;
 using Ketenmesh.Gateway.Proxy;
 using Ketenmesh.Policy.Decisions;
 using Ketenmesh.Policy.Masks;
@@ -115,10 +117,10 @@ internal sealed class CheckedRequestStream(PipeReader inbound, MethodAccess acce
 /// grant's response mask and sent uncompressed. A message that cannot be minimised is never sent: the
 /// call then ends with INTERNAL. A stream that breaks or is cut short ends with a status, not a reset.
 /// </summary>
-internal sealed class MinimisedResponse(HttpContent upstream, ResponseMask mask, int maxLength, PartnerCall call) : HttpContent
+internal sealed class MinimisedResponse(HttpContent upstream, ResponseMask mask, int maxLength, PartnerCall call, IDecisionAudit audit, TimeProvider clock) : HttpContent
 {
     protected override async Task<Stream> CreateContentReadStreamAsync(CancellationToken cancellationToken) =>
-        new MinimisingStream(PipeReader.Create(await upstream.ReadAsStreamAsync(cancellationToken)), mask, maxLength, call);
+        new MinimisingStream(PipeReader.Create(await upstream.ReadAsStreamAsync(cancellationToken)), mask, maxLength, call, audit, clock);
 
     protected override Task<Stream> CreateContentReadStreamAsync() => CreateContentReadStreamAsync(CancellationToken.None);
 
@@ -143,7 +145,7 @@ internal sealed class MinimisedResponse(HttpContent upstream, ResponseMask mask,
         base.Dispose(disposing);
     }
 
-    private sealed class MinimisingStream(PipeReader source, ResponseMask mask, int maxLength, PartnerCall call) : FrameStream
+    private sealed class MinimisingStream(PipeReader source, ResponseMask mask, int maxLength, PartnerCall call, IDecisionAudit audit, TimeProvider clock) : FrameStream
     {
         protected override async ValueTask<byte[]?> NextFrameAsync(CancellationToken cancellationToken)
         {
@@ -153,9 +155,15 @@ internal sealed class MinimisedResponse(HttpContent upstream, ResponseMask mask,
                 {
                     return null;
                 }
-                return FrameReader.Encode(mask.Apply(FrameReader.Plain(frame, maxLength)));
+                var plain = FrameReader.Plain(frame, maxLength);
+                await RecordPersonsFoundAsync(plain);
+                return FrameReader.Encode(mask.Apply(plain));
             }
-            catch (Exception e) when (e is InvalidDataException or RpcException)
+            catch (AuditUnavailableException)
+            {
+                return End(new Status(StatusCode.Unavailable, "The answer could not be put on record, so it was withheld; try again."));
+            }
+            catch (Exception e) when (e is InvalidDataException or RpcException or InvalidProtocolBufferException)
             {
                 // Not the contract's message, cut off inside a frame, oversized or not inflatable: never
                 // pass on what could not be minimised.
@@ -169,6 +177,28 @@ internal sealed class MinimisedResponse(HttpContent upstream, ResponseMask mask,
             {
                 return End(call.CutShort() ?? StatusOfBrokenStream(e));
             }
+        }
+
+        /// <summary>
+        /// A lookup names no one in its request, yet tells the caller about everyone it finds: each person the
+        /// answer names is on record under their own pseudonym before the answer leaves, so their access report
+        /// shows it.
+        /// </summary>
+        private async Task RecordPersonsFoundAsync(byte[] plain)
+        {
+            if (!SubjectPseudonym.MayNamePersons(mask.Type))
+            {
+                return;
+            }
+            var found = SubjectPseudonym.FoundIn(mask.Type.Parser.ParseFrom(plain), call.Subject);
+            if (found.Count == 0)
+            {
+                return;
+            }
+            var now = clock.GetUtcNow();
+            await Task.WhenAll(found.Select(person => audit.RecordAsync(
+                call.Decision(now, allowed: true, "The answer names this person.", call.Verdict!.Grant) with { SubjectPseudonym = person },
+                call.Deadline.Token).AsTask()));
         }
 
         private byte[]? End(Status status)

@@ -12,7 +12,7 @@ public sealed class MinimisedResponseTests
         // YARP disposes the stream it copied from; if the service's stream were not disposed with it, every call
         // would leave it to the finalizer, which then contends with live calls for the connection's lock.
         var upstream = new TrackedStream();
-        var content = new MinimisedResponse(new StreamContent(upstream), ResponseMask.Compile(GetAssessmentResponse.Descriptor, ["*"]), 4096, Call());
+        var content = new MinimisedResponse(new StreamContent(upstream), ResponseMask.Compile(GetAssessmentResponse.Descriptor, ["*"]), 4096, Call(), new NoAudit(), TimeProvider.System);
 
         var minimised = await content.ReadAsStreamAsync();
         Assert.Equal(0, await minimised.ReadAsync(new byte[16]));
@@ -29,6 +29,11 @@ public sealed class MinimisedResponseTests
             Path = "/chain.risk.v1.RiskAssessment/GetAssessment",
             DeclaredPurpose = "testing",
         };
+
+    private sealed class NoAudit : Ketenmesh.Gateway.Access.IDecisionAudit
+    {
+        public ValueTask RecordAsync(Ketenmesh.Gateway.Access.Decision decision, CancellationToken cancellationToken) => ValueTask.CompletedTask;
+    }
 
     private sealed class TrackedStream() : MemoryStream([])
     {
