@@ -17,6 +17,32 @@ public sealed class MethodCatalog
         "chain.registry.v1.VictimRegistry/GetStatistics",
     };
 
+    /// <summary>
+    /// Methods that only read: what they answer is what a grant means a partner to see of a record.
+    /// Every other method writes, and its answer may show no more of a record than the partner's
+    /// reads of it do (<see cref="Decisions.ReadCoverage"/>). A method missing here counts as a
+    /// write, which can only narrow what it shows.
+    /// </summary>
+    private static readonly HashSet<string> ReadMethods = new(StringComparer.Ordinal)
+    {
+        "chain.signals.v1.SignalIntake/GetSignal",
+        "chain.signals.v1.SignalIntake/ListMySignals",
+        "chain.signals.v1.SignalIntake/WatchMySignals",
+        "chain.registry.v1.VictimRegistry/GetRegistration",
+        "chain.registry.v1.VictimRegistry/FindByLinkKeys",
+        "chain.registry.v1.VictimRegistry/ListConsents",
+        "chain.registry.v1.VictimRegistry/GetStatistics",
+        "chain.risk.v1.RiskAssessment/GetAssessment",
+        "chain.risk.v1.RiskAssessment/ExplainAssessment",
+        "chain.risk.v1.RiskAssessment/ListRuleSets",
+        "chain.shelter.v1.ShelterCapacity/GetCapacity",
+        "chain.shelter.v1.ShelterCapacity/ListShelters",
+        "chain.shelter.v1.ShelterCapacity/WatchCapacity",
+        "chain.shelter.v1.ShelterCapacity/GetPlacement",
+        "chain.shelter.v1.ShelterCapacity/ListWaitingList",
+        "chain.returns.v1.ReturnCoordination/GetReturnCase",
+    };
+
     private readonly Dictionary<string, MethodDescriptor> _methods = new(StringComparer.Ordinal);
 
     public MethodCatalog(IEnumerable<ServiceDescriptor> services)
@@ -50,6 +76,9 @@ public sealed class MethodCatalog
     public static string NameOf(MethodDescriptor method) => $"{method.Service.FullName}/{method.Name}";
 
     public static bool IsAggregate(string fullName) => AggregateMethods.Contains(fullName);
+
+    /// <summary>True for a method that only reads; false for one that writes (and for one not listed).</summary>
+    public static bool IsRead(string fullName) => ReadMethods.Contains(fullName);
 
     private static ServiceDescriptor Service(FileDescriptor file, string name) =>
         file.FindTypeByName<ServiceDescriptor>(name) ?? throw new InvalidOperationException($"{file.Name} declares no service {name}.");

@@ -58,6 +58,70 @@ public sealed class LeakageTests : IAsyncLifetime
         Assert.True(streamsChecked >= 10, $"only {streamsChecked} streaming methods were checked");
     }
 
+    /// <summary>
+    /// A write answers with the record it changed; what arrives of that record must be what the same
+    /// partner receives of it from its reads (any grant, any purpose, wherever the record occurs in the
+    /// read's answer), or, for a record it reads nowhere, only the record's id, version and
+    /// client_request_id. Read straight from what arrives, so a mask that is only narrow on paper fails too.
+    /// </summary>
+    [Fact]
+    public async Task No_write_answers_a_partner_with_more_of_a_record_than_its_reads_show()
+    {
+        var rules = SeedFile.Rules();
+        var arrived = new Dictionary<SeededRule, List<string>>();
+        foreach (var rule in rules)
+        {
+            var method = MethodCatalog.Chain.Find(rule.Method)!;
+            var result = await _mesh.Raw.CallAsync(rule.Method, [SampleMessages.Full(method.InputType)], _mesh.As(rule.PartnerId, rule.Purpose));
+            Assert.True(result.Status == (int)StatusCode.OK, $"{rule.GrantId} {rule.Method}: {result.Status} {result.Message}");
+            arrived[rule] = result.Messages.SelectMany(m => WireFields.Present(method.OutputType, m)).Select(p => p.Path).Distinct().ToList();
+        }
+        var problems = new List<string>();
+        var writesChecked = 0;
+        foreach (var partner in rules.GroupBy(r => r.PartnerId))
+        {
+            // What the partner's reads show of each record type, relative to that type, at every depth.
+            var read = new Dictionary<string, HashSet<string>>();
+            foreach (var rule in partner.Where(r => MethodCatalog.IsRead(r.Method)))
+            {
+                var output = MethodCatalog.Chain.Find(rule.Method)!.OutputType;
+                foreach (var path in arrived[rule])
+                {
+                    var segments = path.Split('.');
+                    var type = output;
+                    for (var i = 0; i < segments.Length - 1 && type.FindFieldByName(segments[i]) is { FieldType: Google.Protobuf.Reflection.FieldType.Message } field; i++)
+                    {
+                        type = field.MessageType;
+                        (read.TryGetValue(type.FullName, out var shown) ? shown : read[type.FullName] = []).Add(string.Join('.', segments[(i + 1)..]));
+                    }
+                }
+            }
+            foreach (var rule in partner.Where(r => !MethodCatalog.IsRead(r.Method)))
+            {
+                writesChecked++;
+                var output = MethodCatalog.Chain.Find(rule.Method)!.OutputType;
+                foreach (var path in arrived[rule].Where(p => p.Contains('.')))
+                {
+                    var top = path[..path.IndexOf('.')];
+                    var rest = path[(top.Length + 1)..];
+                    if (output.FindFieldByName(top) is not { FieldType: Google.Protobuf.Reflection.FieldType.Message } field)
+                    {
+                        continue;
+                    }
+                    var record = field.MessageType;
+                    var identifiers = new[] { record.FindFieldByNumber(1)?.Name, "version", "client_request_id" };
+                    if (!(read.TryGetValue(record.FullName, out var shown) && shown.Contains(rest)) && !identifiers.Contains(rest))
+                    {
+                        problems.Add($"{rule.GrantId} {rule.Method}: {path} arrived, which {rule.PartnerId} reads nowhere");
+                    }
+                }
+            }
+        }
+
+        Assert.Empty(problems);
+        Assert.True(writesChecked > 50, $"only {writesChecked} seeded writes were checked");
+    }
+
     [Fact]
     public async Task Unknown_fields_are_dropped_even_when_the_grant_keeps_everything()
     {

@@ -51,7 +51,7 @@ public sealed class LinkageAndMergeTests : IAsyncLifetime
         Assert.Single(again.LinkedRecords);
         Assert.Equal(registration.RegistrationId, Assert.Single(found.Matches).RegistrationId);
         Assert.Equal(StatusCode.FailedPrecondition, taken.StatusCode);
-        Assert.Contains(registration.RegistrationId, taken.Status.Detail);
+        Assert.DoesNotContain(registration.RegistrationId, taken.Status.Detail);
         Assert.Equal(StatusCode.Aborted, stale.StatusCode);
         Assert.Equal(StatusCode.InvalidArgument, bad.StatusCode);
         Assert.Contains("records[0].holder", bad.Status.Detail);
@@ -129,7 +129,8 @@ public sealed class LinkageAndMergeTests : IAsyncLifetime
         Assert.Equal(survivor.RegistrationId, Assert.Single(byPhone.Matches).RegistrationId);
         Assert.Equal(survivor.RegistrationId, Assert.Single(consents.Consents).RegistrationId);
         Assert.Equal(StatusCode.FailedPrecondition, changeMerged.StatusCode);
-        Assert.Contains(survivor.RegistrationId, changeMerged.Status.Detail);
+        Assert.DoesNotContain(survivor.RegistrationId, changeMerged.Status.Detail);
+        Assert.Contains("merged into another registration", changeMerged.Status.Detail);
         Assert.Equal(StatusCode.FailedPrecondition, mergeAgain.StatusCode);
         var announced = await EventuallyAsync(() => _host.Events.Merged.FirstOrDefault(e => e.SurvivingRegistrationId == survivor.RegistrationId));
         Assert.Equal([byShelter.RegistrationId], announced.MergedRegistrationIds);

@@ -51,6 +51,41 @@ public sealed class AdminBadRequestTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Draft_is_refused_when_a_writes_answer_would_show_more_of_a_registration_than_the_partners_reads()
+    {
+        // The seeded ind-residence grant lets the IND read a few fields of a registration; a second grant
+        // whose write answers with the whole registration would be a read of the rest by another route.
+        Grant Ind(string id, string method, params string[] mask) => new()
+        {
+            GrantId = id,
+            PartnerId = "ind",
+            Purpose = Purpose.Residence,
+            LegalBasis = "Vreemdelingenwet 2000",
+            ValidFrom = Timestamp.FromDateTimeOffset(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero)),
+            Methods = { new MethodRule { Method = method, ResponseMask = new FieldMask { Paths = { mask } } } },
+        };
+        var wide = Ind("ind-residence-extra", "chain.registry.v1.VictimRegistry/RecordResidenceStatus", "*");
+        var narrowRead = Ind("ind-residence", "chain.registry.v1.VictimRegistry/GetRegistration", "registration.status");
+        narrowRead.Methods.Add(new MethodRule { Method = "chain.registry.v1.VictimRegistry/RecordResidenceStatus", ResponseMask = new FieldMask { Paths = { "registration.residence" } } });
+        var within = Ind("ind-residence-extra", "chain.registry.v1.VictimRegistry/RecordResidenceStatus", "registration.registration_id", "registration.version", "registration.residence");
+
+        var refused = await Assert.ThrowsAsync<RpcException>(() => _mesh.Admin.DraftGrantAsync(new() { Grant = wide }, _mesh.As("privacy-officer-1")).ResponseAsync);
+        var narrowed = await Assert.ThrowsAsync<RpcException>(() => _mesh.Admin.DraftGrantAsync(new() { Grant = narrowRead }, _mesh.As("privacy-officer-1")).ResponseAsync);
+        var accepted = (await _mesh.Admin.DraftGrantAsync(new() { Grant = within }, _mesh.As("privacy-officer-1"))).Version;
+
+        Assert.Equal(StatusCode.InvalidArgument, refused.StatusCode);
+        var violation = Assert.Single(refused.GetRpcStatus()!.GetDetail<BadRequest>()!.FieldViolations);
+        Assert.Equal("grant.methods[0].response_mask", violation.Field);
+        Assert.Contains("registration.link_keys", violation.Description);
+        Assert.Contains("registration.linked_records", violation.Description);
+        Assert.Contains("registration.exploitation.sector", violation.Description);
+        Assert.Contains("registration.reporter_partner", violation.Description);
+        Assert.Equal(StatusCode.InvalidArgument, narrowed.StatusCode);
+        Assert.Contains("registration.residence", narrowed.Status.Detail + string.Join(" ", narrowed.GetRpcStatus()!.GetDetail<BadRequest>()!.FieldViolations.Select(v => v.Description)));
+        Assert.Equal(GrantState.Draft, accepted.State);
+    }
+
+    [Fact]
     public async Task Approve_refuses_a_missing_unknown_or_already_approved_version()
     {
         var draft = (await _mesh.Admin.DraftGrantAsync(new() { Grant = Valid() }, _mesh.As("privacy-officer-1"))).Version;

@@ -18,9 +18,21 @@ public sealed class AccessPolicy
     {
         Revision = snapshot.Revision;
         Catalog = catalog;
-        foreach (var version in snapshot.Grants.Where(v => v.State == GrantState.Published).OrderBy(v => v.Grant.GrantId, StringComparer.Ordinal))
+        var compiled = snapshot.Grants.Where(v => v.State == GrantState.Published).OrderBy(v => v.Grant.GrantId, StringComparer.Ordinal)
+            .Select(version => GrantCompiler.Compile(version, catalog)).ToList();
+        foreach (var partner in compiled.GroupBy(g => g.Grant.PartnerId, StringComparer.Ordinal).ToList())
         {
-            var grant = GrantCompiler.Compile(version, catalog);
+            // The policy service refuses a draft whose write shows more than the partner reads; this
+            // holds the line for whatever still got published (a read revoked or narrowed later).
+            var coverage = ReadCoverage.Of(partner.SelectMany(g => g.MethodNames.Select(m => (m, g.Find(m)!.ResponseMask))));
+            foreach (var grant in partner)
+            {
+                compiled[compiled.IndexOf(grant)] = grant.Clamped(coverage);
+            }
+        }
+        foreach (var grant in compiled)
+        {
+            var version = grant.Version;
             var key = (version.Grant.PartnerId, grant.Purpose);
             if (!_grants.TryGetValue(key, out var list))
             {

@@ -33,6 +33,18 @@ public sealed class EnforcedGrant
 
     public MethodAccess? Find(string method) => _methods.GetValueOrDefault(method);
 
+    /// <summary>This grant with every write's mask cut down to what <paramref name="coverage"/> (its partner's reads) shows of each record.</summary>
+    public EnforcedGrant Clamped(ReadCoverage coverage)
+    {
+        var methods = new Dictionary<string, MethodAccess>(StringComparer.Ordinal);
+        foreach (var (name, access) in _methods)
+        {
+            var mask = MethodCatalog.IsRead(name) ? access.ResponseMask : coverage.Clamp(access.ResponseMask);
+            methods[name] = ReferenceEquals(mask, access.ResponseMask) ? access : new MethodAccess(access.Method, mask, access.RequiredRequestFields);
+        }
+        return new EnforcedGrant(Version, methods);
+    }
+
     /// <summary>Null when the grant applies at <paramref name="now"/>, else why it does not.</summary>
     public string? InactiveReason(DateTimeOffset now)
     {

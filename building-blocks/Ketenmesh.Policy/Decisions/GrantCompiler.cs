@@ -89,6 +89,51 @@ public static class GrantCompiler
         return problems;
     }
 
+    /// <summary>
+    /// Every write in <paramref name="grants"/> whose answer would show a partner more of a record than
+    /// its reads of that record do (see <see cref="ReadCoverage"/>), as grant id, field path and problem.
+    /// Pass all of a partner's grants as they would stand: a narrower read can make another grant's write too wide.
+    /// </summary>
+    public static IReadOnlyList<(string GrantId, string Field, string Problem)> ValidateDisclosure(IEnumerable<Grant> grants, MethodCatalog catalog)
+    {
+        var problems = new List<(string, string, string)>();
+        foreach (var partner in grants.GroupBy(g => g.PartnerId, StringComparer.Ordinal))
+        {
+            var rules = partner
+                .SelectMany(g => g.Methods.Select((rule, index) => (Grant: g, Index: index, Rule: rule, Mask: TryCompile(rule, catalog))))
+                .Where(r => r.Mask is not null)
+                .ToList();
+            var coverage = ReadCoverage.Of(rules.Select(r => (r.Rule.Method, r.Mask!)));
+            foreach (var (grant, index, rule, mask) in rules.Where(r => !MethodCatalog.IsRead(r.Rule.Method)))
+            {
+                var excess = coverage.Excess(mask!);
+                if (excess.Count > 0)
+                {
+                    problems.Add((grant.GrantId, $"grant.methods[{index}].response_mask",
+                        $"{rule.Method} would show partner '{partner.Key}' {string.Join(", ", excess)}, which none of its grants lets it read: " +
+                        "a write's answer may show no more of a record than the partner's reads of that record do (only the record's id and version when it reads none)"));
+                }
+            }
+        }
+        return problems;
+    }
+
+    private static ResponseMask? TryCompile(MethodRule rule, MethodCatalog catalog)
+    {
+        if (catalog.Find(rule.Method) is not { } method || rule.ResponseMask is null)
+        {
+            return null;
+        }
+        try
+        {
+            return ResponseMask.Compile(method.OutputType, rule.ResponseMask.Paths);
+        }
+        catch (MaskException)
+        {
+            return null;
+        }
+    }
+
     /// <summary>Compiles a published version; a method this build does not know is left out (denied), never guessed.</summary>
     public static EnforcedGrant Compile(GrantVersion version, MethodCatalog catalog)
     {

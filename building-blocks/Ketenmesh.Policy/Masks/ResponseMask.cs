@@ -32,6 +32,8 @@ public sealed class ResponseMask
     /// <summary>True for <c>*</c>.</summary>
     public bool KeepsEverything => _root.IsComplete;
 
+    internal MaskNode Root => _root;
+
     /// <summary>Compiles <paramref name="paths"/>; a path naming no field of <paramref name="type"/> is an error.</summary>
     public static ResponseMask Compile(MessageDescriptor type, IEnumerable<string> paths)
     {

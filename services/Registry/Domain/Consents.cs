@@ -43,7 +43,7 @@ public sealed class Consents(RegistryDbContext db, RegistrationStore store)
         var registration = await store.ReadAsync(request.Consent.RegistrationId, cancellationToken);
         if (registration.ClosureReason == RegistrationClosureReason.Merged)
         {
-            throw new NotNow($"Registration '{registration.RegistrationId}' was merged into '{registration.MergedIntoRegistrationId}'; record the consent there.");
+            throw new NotNow($"Registration '{registration.RegistrationId}' was merged into another registration; record the consent on the one it was merged into.");
         }
         var now = store.Now();
         var consent = request.Consent.Clone();
@@ -106,23 +106,26 @@ public sealed class Consents(RegistryDbContext db, RegistrationStore store)
         return response;
     }
 
-    /// <summary>Refuses (FAILED_PRECONDITION) unless a consent in force lets <paramref name="discloser"/> tell <paramref name="recipient"/> about <paramref name="topic"/>.</summary>
-    public async Task RequireAsync(string registrationId, PartnerType discloser, PartnerType recipient, DisclosureTopic topic, bool writtenOnly, string what, CancellationToken cancellationToken)
+    /// <summary>
+    /// Refuses (FAILED_PRECONDITION) unless a consent in force lets <paramref name="discloser"/> tell
+    /// <paramref name="recipient"/> about <paramref name="topic"/> (any topic when null).
+    /// </summary>
+    public async Task RequireAsync(string registrationId, PartnerType discloser, PartnerType recipient, DisclosureTopic? topic, bool writtenOnly, string what, CancellationToken cancellationToken)
     {
         if (!await AllowsAsync(registrationId, discloser, recipient, topic, writtenOnly, cancellationToken))
         {
-            throw new NotNow($"{what} needs a {(writtenOnly ? "written " : "")}consent in force for {discloser} to tell {recipient} about {topic} for registration '{registrationId}'; record it with RecordConsent first.");
+            throw new NotNow($"{what} needs a {(writtenOnly ? "written " : "")}consent in force for {discloser} to tell {recipient} about {(topic is { } t ? t.ToString() : "this person")} for registration '{registrationId}'; record it with RecordConsent first.");
         }
     }
 
-    public async Task<bool> AllowsAsync(string registrationId, PartnerType discloser, PartnerType recipient, DisclosureTopic topic, bool writtenOnly, CancellationToken cancellationToken)
+    public async Task<bool> AllowsAsync(string registrationId, PartnerType discloser, PartnerType recipient, DisclosureTopic? topic, bool writtenOnly, CancellationToken cancellationToken)
     {
         var rows = await db.Consents.AsNoTracking().Where(c => c.RegistrationId == registrationId).Select(c => c.Data).ToListAsync(cancellationToken);
         return rows.Select(data => Effective(Consent.Parser.ParseFrom(data))).Any(c =>
             c.State == ConsentState.Given
             && c.DisclosingPartner == discloser
             && c.RecipientPartner == recipient
-            && c.Topics.Contains(topic)
+            && (topic is not { } wanted || c.Topics.Contains(wanted))
             && (!writtenOnly || c.Form == ConsentForm.Written));
     }
 
@@ -154,14 +157,16 @@ public sealed class Consents(RegistryDbContext db, RegistrationStore store)
         InvalidRequest.ThrowIfAny(problems);
         var row = await db.Consents.FirstOrDefaultAsync(c => c.ConsentId == withdrawal.ConsentId, cancellationToken)
             ?? throw new NotFound($"There is no consent '{withdrawal.ConsentId}'.");
+        // Who may withdraw is settled first: an answer about a consent another partner recorded (even
+        // "already withdrawn") would tell a caller that could not read it what it says.
+        if (row.PartnerId != partnerId && partnerId != "comensha")
+        {
+            throw new NotAllowed("A consent is withdrawn by the partner that recorded it, or by CoMensha.");
+        }
         var consent = Consent.Parser.ParseFrom(row.Data);
         if (consent.State == ConsentState.Withdrawn)
         {
             return consent;
-        }
-        if (row.PartnerId != partnerId && partnerId != "comensha")
-        {
-            throw new NotAllowed("A consent is withdrawn by the partner that recorded it, or by CoMensha.");
         }
         if (on < consent.GivenOn.ToDateOnly())
         {

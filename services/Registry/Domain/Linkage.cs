@@ -20,7 +20,7 @@ public sealed class Linkage(RegistryDbContext db, RegistrationStore store, Regis
 {
     public const int MaxMerged = 20;
 
-    public async Task<Registration> LinkRecordsAsync(LinkRecordsRequest request, CancellationToken cancellationToken)
+    public async Task<Registration> LinkRecordsAsync(string partnerId, LinkRecordsRequest request, CancellationToken cancellationToken)
     {
         var problems = new List<(string Field, string Description)>();
         if (string.IsNullOrWhiteSpace(request.RegistrationId))
@@ -52,17 +52,14 @@ public sealed class Linkage(RegistryDbContext db, RegistrationStore store, Regis
         // One transaction: the key locks hold until the link is committed.
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         var (row, registration) = await store.LoadForChangeAsync(request.RegistrationId, request.ExpectedVersion, cancellationToken);
-        foreach (var record in request.Records.Where(r => r is { Kind: RecordKind.ReturnCase, Holder: PartnerType.Iom }))
-        {
-            // IOM tells CoMensha about a return only with the victim's written consent (brief, Return).
-            await consents.RequireAsync(registration.RegistrationId, PartnerType.Iom, PartnerType.Comensha, DisclosureTopic.Return, writtenOnly: true,
-                $"IOM's return case {record.RecordId}", cancellationToken);
-        }
+        // Consent comes before anything about the keys is looked at, so a caller without it learns nothing from them.
+        await RequireConsentAsync(PartnerTypes.Of(partnerId), registration.RegistrationId, request, cancellationToken);
         await store.LockKeysAsync(request.LinkKeys, cancellationToken);
         var newKeys = request.LinkKeys.Distinct().Where(k => !registration.LinkKeys.Contains(k)).ToList();
-        if ((await registrations.FindAsync(newKeys, cancellationToken)).FirstOrDefault(m => m.RegistrationId != registration.RegistrationId) is { } other)
+        if ((await registrations.FindAsync(newKeys, cancellationToken)).Any(m => m.RegistrationId != registration.RegistrationId))
         {
-            throw new NotNow($"A {string.Join("/", other.MatchedKinds)} key is already held by registration '{other.RegistrationId}': if that is the same person, merge the two with MergeRegistrations.");
+            // Never which registration holds it: that would be FindByLinkKeys for a caller whose grant may not include it.
+            throw new NotNow("A link key you sent is already held by another registration. If both are the same person, CoMensha can merge them with MergeRegistrations.");
         }
         foreach (var key in newKeys)
         {
@@ -73,11 +70,53 @@ public sealed class Linkage(RegistryDbContext db, RegistrationStore store, Regis
         {
             registration.LinkedRecords.Add(record);
         }
-        store.Save(row, registration);
-        await db.SaveChangesAsync(cancellationToken);
+        if (store.Save(row, registration))
+        {
+            await db.SaveChangesAsync(cancellationToken);
+        }
         await transaction.CommitAsync(cancellationToken);
         return registration;
     }
+
+    /// <summary>
+    /// The registry is CoMensha's: whatever another partner attaches to a registration tells CoMensha
+    /// something about the person, which the brief allows only with consent (findings go back with the
+    /// consent of the partner that supplied them; IOM tells CoMensha about a return only with the
+    /// victim's written consent). So a partner other than CoMensha attaches only records it holds
+    /// itself (it cannot consent for another holder), each under a consent in force letting it tell
+    /// CoMensha about that record's topic, and keys under a consent letting it tell CoMensha about the
+    /// person at all (a key says "we know this person"). Everything IOM knows of a person is its
+    /// return, so IOM's keys and records need a written consent on RETURN.
+    /// </summary>
+    private async Task RequireConsentAsync(PartnerType caller, string registrationId, LinkRecordsRequest request, CancellationToken cancellationToken)
+    {
+        if (caller == PartnerType.Comensha)
+        {
+            return;
+        }
+        var written = caller == PartnerType.Iom;
+        for (var i = 0; i < request.Records.Count; i++)
+        {
+            var record = request.Records[i];
+            if (record.Holder != caller)
+            {
+                throw new NotAllowed($"records[{i}] is held by {record.Holder}; a partner links only records it holds itself.");
+            }
+            await consents.RequireAsync(registrationId, caller, PartnerType.Comensha, written ? DisclosureTopic.Return : TopicOf(record.Kind), written,
+                $"Linking records[{i}] ({record.Kind} {record.RecordId})", cancellationToken);
+        }
+        if (request.LinkKeys.Count > 0)
+        {
+            await consents.RequireAsync(registrationId, caller, PartnerType.Comensha, written ? DisclosureTopic.Return : null, written, "Linking link_keys", cancellationToken);
+        }
+    }
+
+    private static DisclosureTopic TopicOf(RecordKind kind) => kind switch
+    {
+        RecordKind.ReturnCase => DisclosureTopic.Return,
+        RecordKind.Placement => DisclosureTopic.ShelterPlacement,
+        _ => DisclosureTopic.CaseFindings,
+    };
 
     public async Task<MergeRegistrationsResponse> MergeAsync(string partnerId, MergeRegistrationsRequest request, CancellationToken cancellationToken)
     {

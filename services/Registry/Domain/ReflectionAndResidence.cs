@@ -39,9 +39,10 @@ public sealed class ReflectionAndResidence(RegistryDbContext db, RegistrationSto
             throw new NotNow("In immigration detention the reflection period needs the consent of both the OM (prosecution_consent) and the police (police_consent).");
         }
         var (row, registration) = await store.LoadForChangeAsync(request.RegistrationId, request.ExpectedVersion, cancellationToken);
-        if (registration.ReflectionPeriod is { } earlier)
+        if (registration.ReflectionPeriod is not null)
         {
-            throw new NotNow($"A reflection period was already granted from {earlier.StartOn.ToText()} ({earlier.State}); it is granted once.");
+            // Not its dates or state: the caller may not be able to read them.
+            throw new NotNow("A reflection period was already granted for this registration; it is granted once.");
         }
         if (registration.AangifteStatus == AangifteStatus.Made)
         {
@@ -90,8 +91,10 @@ public sealed class ReflectionAndResidence(RegistryDbContext db, RegistrationSto
             }
             ApplyForTemporaryResidence(registration, on.Value);
         }
-        store.Save(row, registration);
-        await db.SaveChangesAsync(cancellationToken);
+        if (store.Save(row, registration))
+        {
+            await db.SaveChangesAsync(cancellationToken);
+        }
         return registration;
     }
 
@@ -123,11 +126,19 @@ public sealed class ReflectionAndResidence(RegistryDbContext db, RegistrationSto
         }
         else
         {
+            var unrecorded = registration.Residence is null;
             registration.Residence ??= new ResidenceStatus();
             mask.Merge(request.Residence, registration.Residence, new FieldMask.MergeOptions { ReplaceMessageFields = true, ReplacePrimitiveFields = true, ReplaceRepeatedFields = true });
+            if (unrecorded && registration.Residence.Equals(new ResidenceStatus()))
+            {
+                registration.Residence = null; // nothing was written: an empty position is no position
+            }
         }
-        store.Save(row, registration);
-        await db.SaveChangesAsync(cancellationToken);
+        // Recording what is already recorded (residence {} under update_mask legal_stay, say) changes nothing.
+        if (store.Save(row, registration))
+        {
+            await db.SaveChangesAsync(cancellationToken);
+        }
         return registration;
     }
 

@@ -34,14 +34,17 @@ public sealed class RegistrationStore(RegistryDbContext db, TimeProvider clock)
             ?? throw NotFound(registrationId);
         if (expectedVersion != 0 && expectedVersion != row.Version)
         {
-            throw new Outdated($"The registration changed since you read it (version {row.Version}, you had {expectedVersion}); read it again.");
+            // Only the version the caller sent: the current one is the caller's to read, if its grant lets it.
+            throw new Outdated($"The registration changed since you read version {expectedVersion}; read it again.");
         }
         var registration = Registration.Parser.ParseFrom(row.Data);
         if (!allowClosed && registration.Status == VictimStatus.Closed)
         {
+            // Never the survivor's id: the caller named this registration, not that one (it can read
+            // merged_into_registration_id if its grant shows it).
             throw new NotNow(registration.ClosureReason == RegistrationClosureReason.Merged
-                ? $"Registration '{registrationId}' was merged into '{registration.MergedIntoRegistrationId}'; change that one."
-                : $"Registration '{registrationId}' is closed ({registration.ClosureReason}); a closed registration does not change.");
+                ? $"Registration '{registrationId}' was merged into another registration; change the one it was merged into."
+                : $"Registration '{registrationId}' is closed; a closed registration does not change.");
         }
         return (row, registration);
     }
@@ -63,11 +66,20 @@ public sealed class RegistrationStore(RegistryDbContext db, TimeProvider clock)
         }
     }
 
-    /// <summary>Stages a change: the next version, with the query columns following the record.</summary>
-    public void Save(RegistrationRow row, Registration registration)
+    /// <summary>
+    /// Stages a change: the next version, with the query columns following the record. A write that
+    /// changed nothing stages nothing and keeps the version, so a no-op neither tells readers that the
+    /// record moved nor refuses their next write as stale; false then, and the caller announces nothing.
+    /// </summary>
+    public bool Save(RegistrationRow row, Registration registration)
     {
+        if (Registration.Parser.ParseFrom(row.Data).Equals(registration))
+        {
+            return false;
+        }
         registration.Version = row.Version + 1;
         Write(row, registration);
+        return true;
     }
 
     public void AddKey(string registrationId, PersonLinkKey key) =>

@@ -26,7 +26,8 @@ public static class StatusRules
         }
         if (to <= from || to == VictimStatus.Unspecified)
         {
-            return (false, $"The status moves forward only: {from} cannot become {to}.");
+            // Not the current status: the caller may not be able to read it.
+            return (false, $"The status moves forward only, and this registration's status cannot become {to}.");
         }
         if (reason != RegistrationClosureReason.Unspecified)
         {

@@ -60,7 +60,7 @@ public sealed class VictimRegistryService(Registrations registrations, Reflectio
 
     public override async Task<LinkRecordsResponse> LinkRecords(LinkRecordsRequest request, ServerCallContext context)
     {
-        return new LinkRecordsResponse { Registration = await linkage.LinkRecordsAsync(request, context.CancellationToken) };
+        return new LinkRecordsResponse { Registration = await linkage.LinkRecordsAsync(context.Partner(), request, context.CancellationToken) };
     }
 
     public override Task<MergeRegistrationsResponse> MergeRegistrations(MergeRegistrationsRequest request, ServerCallContext context) =>

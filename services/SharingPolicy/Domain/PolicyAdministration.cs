@@ -27,6 +27,7 @@ public sealed class PolicyAdministration(SharingPolicyDbContext db, PublishedPol
         {
             throw new InvalidRequest($"The grant is not valid: {problems.Count} problem(s), see the field violations.", problems);
         }
+        await RequireDisclosureWithinReadsAsync(grant, cancellationToken);
         var hash = GrantVersionHash.Compute(grant);
         if (await db.Versions.AsNoTracking().FirstOrDefaultAsync(v => v.VersionHash == hash, cancellationToken) is { } existing)
         {
@@ -206,6 +207,28 @@ public sealed class PolicyAdministration(SharingPolicyDbContext db, PublishedPol
         await transaction.CommitAsync(cancellationToken);
         published.Announce(snapshot);
         return snapshot;
+    }
+
+    /// <summary>
+    /// Refuses a draft that would let a write show its partner more of a record than the partner's reads
+    /// do, judged against the partner's grants as they would stand: its published and approved versions,
+    /// this draft in place of its grant's. A draft narrowing a read is refused too when another of the
+    /// partner's grants writes more than the narrowed read shows. (The gateway also cuts such a write
+    /// down when enforcing, for what a later revocation leaves behind.)
+    /// </summary>
+    private async Task RequireDisclosureWithinReadsAsync(Grant grant, CancellationToken cancellationToken)
+    {
+        var live = await db.Versions.AsNoTracking()
+            .Where(v => v.PartnerId == grant.PartnerId && v.GrantId != grant.GrantId && (v.State == (int)GrantState.Published || v.State == (int)GrantState.Approved))
+            .ToListAsync(cancellationToken);
+        var standing = live.Select(GrantVersions.ToContract).Select(v => v.Grant).Append(grant).ToList();
+        var problems = GrantCompiler.ValidateDisclosure(standing, MethodCatalog.Chain)
+            .Select(p => p.GrantId == grant.GrantId ? (p.Field, p.Problem) : (p.Field, $"with this draft, grant '{p.GrantId}' {p.Field}: {p.Problem}"))
+            .ToList();
+        if (problems.Count > 0)
+        {
+            throw new InvalidRequest($"The grant would let a write show more than partner '{grant.PartnerId}' may read: {problems.Count} problem(s), see the field violations.", problems);
+        }
     }
 
     private async Task<GrantVersionRow> FindVersionAsync(string versionHash, CancellationToken cancellationToken)
