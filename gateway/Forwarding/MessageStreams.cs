@@ -119,6 +119,9 @@ internal sealed class CheckedRequestStream(PipeReader inbound, MethodAccess acce
 /// </summary>
 internal sealed class MinimisedResponse(HttpContent upstream, ResponseMask mask, int maxLength, PartnerCall call, IDecisionAudit audit, TimeProvider clock) : HttpContent
 {
+    /// <summary>The reason on the record of a person a lookup's answer names (a record beside the call's decision).</summary>
+    public const string PersonFound = "The answer names this person.";
+
     protected override async Task<Stream> CreateContentReadStreamAsync(CancellationToken cancellationToken) =>
         new MinimisingStream(PipeReader.Create(await upstream.ReadAsStreamAsync(cancellationToken)), mask, maxLength, call, audit, clock);
 
@@ -186,18 +189,19 @@ internal sealed class MinimisedResponse(HttpContent upstream, ResponseMask mask,
         /// </summary>
         private async Task RecordPersonsFoundAsync(byte[] plain)
         {
-            if (!SubjectPseudonym.MayNamePersons(mask.Type))
+            // A call that names its subject is on record under it already; one that names none is a lookup.
+            if (call.Subject is not null || !SubjectPseudonym.MayNamePersons(mask.Type))
             {
                 return;
             }
-            var found = SubjectPseudonym.FoundIn(mask.Type.Parser.ParseFrom(plain), call.Subject);
+            var found = SubjectPseudonym.FoundIn(mask.Type.Parser.ParseFrom(plain), asked: null);
             if (found.Count == 0)
             {
                 return;
             }
             var now = clock.GetUtcNow();
             await Task.WhenAll(found.Select(person => audit.RecordAsync(
-                call.Decision(now, allowed: true, "The answer names this person.", call.Verdict!.Grant) with { SubjectPseudonym = person },
+                call.Decision(now, allowed: true, PersonFound, call.Verdict!.Grant) with { SubjectPseudonym = person },
                 call.Deadline.Token).AsTask()));
         }
 
