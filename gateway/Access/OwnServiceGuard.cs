@@ -40,8 +40,9 @@ public sealed class OwnServiceGuard : IDisposable
         _limiter = PartitionedRateLimiter.Create<string, string>(caller => RateLimitPartition.GetTokenBucketLimiter(caller, _ => new TokenBucketRateLimiterOptions
         {
             TokenLimit = burst,
+            // A tenth of the rate every 100 ms, or one permit at a time where the rate is below 10 per second.
             TokensPerPeriod = Math.Max(1, perSecond / 10),
-            ReplenishmentPeriod = TimeSpan.FromMilliseconds(100),
+            ReplenishmentPeriod = perSecond >= 10 ? TimeSpan.FromMilliseconds(100) : TimeSpan.FromSeconds(1.0 / perSecond),
             QueueLimit = 0,
             AutoReplenishment = true,
         }));
