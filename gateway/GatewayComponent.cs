@@ -22,7 +22,10 @@ public sealed class GatewayComponent : IMeshComponent
 
     public void AddServices(IServiceCollection services, IConfiguration configuration)
     {
-        services.AddOptions<GatewayOptions>().Bind(configuration.GetSection("Gateway"));
+        services.AddOptions<GatewayOptions>().Bind(configuration.GetSection("Gateway"))
+            .Validate(o => o.MaxTokenLifetime > TimeSpan.Zero && o.MaxTokenLifetime <= Security.AccessTokens.MaxLifetime,
+                $"Gateway:MaxTokenLifetime must be positive and at most the chain's ceiling, {Security.AccessTokens.MaxLifetime}.")
+            .ValidateOnStart();
         // Every path that is not one of the gateway's own services is the relay's to decide on, not
         // grpc-dotnet's to answer UNIMPLEMENTED.
         services.Configure<Grpc.AspNetCore.Server.GrpcServiceOptions>(o => o.IgnoreUnknownServices = true);
@@ -60,6 +63,10 @@ public sealed class GatewayComponent : IMeshComponent
         services.AddSingleton(provider => new ServiceDestinations(provider.GetRequiredService<Yarp.ReverseProxy.IProxyStateLookup>(), meshTls));
         services.AddAuditLog(configuration);
         services.AddSingleton<IDecisionAudit, AuditedDecisions>();
+        // Registered after the audit log, so it stops first and writes its open windows while the log still takes them.
+        services.AddSingleton<FoldedDenials>();
+        services.AddHostedService(provider => provider.GetRequiredService<FoldedDenials>());
+        services.AddSingleton<OwnServiceGuard>();
         services.AddSingleton<VisibleServices>();
         services.AddSingleton<GatewayHealth>();
     }

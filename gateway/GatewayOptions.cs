@@ -31,6 +31,29 @@ public sealed class GatewayOptions
     /// <summary>Calls a partner may make at once above the average before it is slowed down.</summary>
     public int RateLimitBurst { get; set; } = 4000;
 
+    /// <summary>
+    /// Refusals anyone can cause in bulk (no valid token: per remote address; over the rate limit: per
+    /// partner) are folded per source over this window: the first is recorded at once, the rest of the
+    /// window in one follow-up record with their count (<see cref="Access.FoldedDenials"/>).
+    /// </summary>
+    public TimeSpan DenialWindow { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// Permits per second each caller gets for the gateway's own services (audit trail, reflection, named
+    /// health): a call costs one, a page of N audit records ceil(N/100), so reading the trail costs what it
+    /// costs the database and one reader cannot starve the gateway.
+    /// </summary>
+    public int OwnServicesPermitsPerSecond { get; set; } = 20;
+
+    /// <summary>Permits a caller may spend at once above the average; at least 10, the cost of the largest page.</summary>
+    public int OwnServicesBurst { get; set; } = 40;
+
+    /// <summary>
+    /// The longest lifetime (exp − iat) of a partner's access token the gateway accepts. By default, and at
+    /// most, the chain's ceiling that the identity service issues within (<see cref="Security.AccessTokens.MaxLifetime"/>).
+    /// </summary>
+    public TimeSpan MaxTokenLifetime { get; set; } = Security.AccessTokens.MaxLifetime;
+
     /// <summary>Largest message the gateway relays either way.</summary>
     public int MaxMessageSize { get; set; } = 16 * 1024 * 1024;
 }

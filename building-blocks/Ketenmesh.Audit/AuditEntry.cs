@@ -20,6 +20,12 @@ public enum AuditRecordClass
 /// One gateway decision as the log keeps it: identifiers and pseudonyms only. There is deliberately
 /// no field for a payload, a name or a token.
 /// </summary>
+/// <param name="Count">
+/// How many calls the record stands for: 1, or more where the gateway folded repeated refusals of one
+/// source within a short window into one record (a flood must not write a record per call, and no
+/// refusal may go unrecorded). The text fields are bounded and cleaned of control characters when the
+/// entry is appended (<see cref="AuditText"/>).
+/// </param>
 public sealed record AuditEntry(
     DateTimeOffset Time,
     string PartnerId,
@@ -32,7 +38,8 @@ public sealed record AuditEntry(
     string? LegalBasis,
     string? TraceId,
     string? SubjectPseudonym,
-    AuditRecordClass RecordClass);
+    AuditRecordClass RecordClass,
+    int Count = 1);
 
 /// <summary>An entry as stored: its place in the chain and its chain hash (lower-case hex).</summary>
 public sealed record StoredAuditEntry(long Sequence, AuditEntry Entry, string Hash);

@@ -72,7 +72,9 @@ public sealed class AuditLog : IHostedService, IAuditLog
 
     public ValueTask<long> AppendAsync(AuditEntry entry, CancellationToken cancellationToken = default)
     {
-        var pending = new Pending(entry);
+        ArgumentOutOfRangeException.ThrowIfLessThan(entry.Count, 1);
+        // The one place every record passes: whatever a caller sent, no record holds control characters or grows unbounded.
+        var pending = new Pending(AuditText.Clean(entry));
         if (!_queue.Writer.TryWrite(pending))
         {
             throw new InvalidOperationException("The audit log is stopped; nothing can be recorded, so nothing may be allowed.");

@@ -23,6 +23,30 @@ public sealed class AccessTokenValidationOptions
     public TimeSpan UnknownKeyRefreshInterval { get; init; } = TimeSpan.FromSeconds(10);
 }
 
+/// <summary>What the chain allows of a partner's access token, wherever it is issued or accepted.</summary>
+public static class AccessTokens
+{
+    /// <summary>
+    /// The longest a partner's access token may live (exp − iat): a stolen token is useful for ten
+    /// minutes at most. The identity service issues none longer (<c>Identity:TokenLifetime</c> may only be
+    /// shorter), and the gateway accepts none longer (<c>Gateway:MaxTokenLifetime</c> may only be shorter).
+    /// </summary>
+    public static readonly TimeSpan MaxLifetime = TimeSpan.FromMinutes(10);
+
+    /// <summary>Why a token that lives longer than <paramref name="maxLifetime"/> is refused, or null when it does not; a token without iat is refused too.</summary>
+    public static string? TooLong(JsonWebToken jwt, TimeSpan maxLifetime)
+    {
+        if (!jwt.TryGetPayloadValue<long>(JwtRegisteredClaimNames.Iat, out _))
+        {
+            return "The access token lacks iat, so its lifetime cannot be checked (RFC 9068 §2.2).";
+        }
+        var lifetime = jwt.ValidTo - jwt.IssuedAt;
+        return lifetime > maxLifetime
+            ? $"The access token is valid for {lifetime.TotalMinutes:N0} minutes, longer than the {maxLifetime.TotalMinutes:N0} the chain allows; request a new one from the identity service."
+            : null;
+    }
+}
+
 /// <summary>The outcome: a principal, or why the token was refused, worded for the partner's developer.</summary>
 public sealed record TokenValidation(PartnerPrincipal? Principal, string? Error);
 

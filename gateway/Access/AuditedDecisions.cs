@@ -30,8 +30,9 @@ public sealed class AuditedDecisions(IAuditLog log) : IDecisionAudit
             grant?.Grant.LegalBasis,
             decision.TraceId,
             decision.SubjectPseudonym,
-            grant?.Grant.Confidential == true ? AuditRecordClass.Confidential : AuditRecordClass.Access), cancellationToken);
-        Decisions.Add(1,
+            grant?.Grant.Confidential == true ? AuditRecordClass.Confidential : AuditRecordClass.Access,
+            decision.Count), cancellationToken);
+        Decisions.Add(decision.Count,
             new KeyValuePair<string, object?>("partner", decision.PartnerId),
             new KeyValuePair<string, object?>("purpose", decision.Purpose),
             new KeyValuePair<string, object?>("outcome", decision.Allowed ? "allowed" : "denied"));

@@ -13,8 +13,8 @@ public sealed record Caller(PartnerPrincipal Principal, bool CertificateBound);
 
 /// <summary>
 /// Partners' access tokens, checked by ASP.NET Core's JwtBearer handler against the identity service's
-/// discovery document: signature, issuer, audience, lifetime and the RFC 9068 <c>typ</c>; then the RFC 8705
-/// certificate binding. A named scheme, not the default: in the embedded mesh other components share the container.
+/// discovery document: signature, issuer, audience, lifetime and the RFC 9068 <c>typ</c>; then that it
+/// lives no longer than <see cref="GatewayOptions.MaxTokenLifetime"/> and the RFC 8705 certificate binding. A named scheme, not the default: in the embedded mesh other components share the container.
 /// </summary>
 public static class PartnerTokens
 {
@@ -34,7 +34,8 @@ public static class PartnerTokens
             // Claims keep their JWT names (sub, scope, cnf); nothing is renamed to WS-* URIs.
             bearer.MapInboundClaims = false;
             bearer.TokenHandlers.Clear();
-            bearer.TokenHandlers.Add(new RememberedTokens(clock) { MapInboundClaims = false });
+            var maxLifetime = gateway.Value.MaxTokenLifetime;
+            bearer.TokenHandlers.Add(new RememberedTokens(clock, maxLifetime) { MapInboundClaims = false });
             bearer.TokenValidationParameters.ValidTypes = AccessTokenValidator.AccessTokenTypes;
             bearer.TokenValidationParameters.ClockSkew = TimeSpan.FromSeconds(30);
             bearer.TokenValidationParameters.RequireExpirationTime = true;
@@ -42,7 +43,15 @@ public static class PartnerTokens
             {
                 OnTokenValidated = context =>
                 {
-                    var validation = AccessTokenValidator.PrincipalOf((JsonWebToken)context.SecurityToken);
+                    var jwt = (JsonWebToken)context.SecurityToken;
+                    // Defence in depth: the identity service issues none longer, but a token signed with its key
+                    // (a leaked key, a misconfigured issuer) could live for years. Checked on every call, remembered or not.
+                    if (AccessTokens.TooLong(jwt, maxLifetime) is { } tooLong)
+                    {
+                        context.Fail(tooLong);
+                        return Task.CompletedTask;
+                    }
+                    var validation = AccessTokenValidator.PrincipalOf(jwt);
                     if (validation.Principal is null)
                     {
                         context.Fail(validation.Error!);

@@ -3,6 +3,7 @@ using Ketenmesh.Policy.Decisions;
 namespace Ketenmesh.Gateway.Access;
 
 /// <summary>One gateway decision, as the audit log keeps it: identifiers and pseudonyms, never a payload.</summary>
+/// <param name="Count">How many calls it stands for: more than 1 only for refusals folded by <see cref="FoldedDenials"/>.</param>
 public sealed record Decision(
     DateTimeOffset Time,
     string PartnerId,
@@ -12,7 +13,8 @@ public sealed record Decision(
     string Reason,
     EnforcedGrant? Grant,
     string TraceId,
-    string? SubjectPseudonym);
+    string? SubjectPseudonym,
+    int Count = 1);
 
 /// <summary>Where decisions go. <see cref="RecordAsync"/> completes once the record is durable.</summary>
 public interface IDecisionAudit

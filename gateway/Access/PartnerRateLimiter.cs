@@ -9,11 +9,11 @@ namespace Ketenmesh.Gateway.Access;
 /// <summary>
 /// A token bucket per partner, so one partner's burst cannot starve the chain: ASP.NET Core's rate
 /// limiting middleware in the gateway's pipeline, after authentication (it partitions by the partner
-/// the token names). A refusal is on record and answered RESOURCE_EXHAUSTED, as gRPC clients expect.
+/// the token names). A refusal is on record (repeats folded, see <see cref="FoldedDenials"/>) and answered RESOURCE_EXHAUSTED, as gRPC clients expect.
 /// </summary>
 public sealed class PartnerRateLimiter
 {
-    public PartnerRateLimiter(IOptions<GatewayOptions> options, IDecisionAudit audit)
+    public PartnerRateLimiter(IOptions<GatewayOptions> options, FoldedDenials denials)
     {
         var perSecond = Math.Max(1, options.Value.RateLimitPerSecond);
         var burst = Math.Max(perSecond, options.Value.RateLimitBurst);
@@ -35,7 +35,8 @@ public sealed class PartnerRateLimiter
             OnRejected = async (context, _) =>
             {
                 var http = context.HttpContext;
-                await http.DenyAsync(audit, StatusCode.ResourceExhausted, $"Partner '{http.Call().PartnerId}' exceeded its rate limit of {Describe}; retry after a short pause.");
+                // Folded per partner: a partner hammering past its limit must not write a record per refused call.
+                await denials.DenyByPartnerAsync(http, StatusCode.ResourceExhausted, $"Partner '{http.Call().PartnerId}' exceeded its rate limit of {Describe}; retry after a short pause.");
             },
         };
     }

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using Ketenmesh.Security;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
 
@@ -8,9 +9,11 @@ namespace Ketenmesh.Gateway.Access;
 /// JwtBearer's token handler, remembering a token it validated until the token expires: a partner
 /// sends the same token with every call for minutes, so a stream of calls pays for one ES256 check.
 /// Only the signature, issuer, audience, typ and lifetime checks are remembered; the claims and the
-/// certificate binding (OnTokenValidated) are still checked on every call.
+/// certificate binding (OnTokenValidated) are still checked on every call, and so is the ceiling on a
+/// token's lifetime; a token past that ceiling is not remembered at all, so nothing stays here longer than
+/// <paramref name="maxLifetime"/>.
 /// </summary>
-internal sealed class RememberedTokens(TimeProvider clock) : JsonWebTokenHandler
+internal sealed class RememberedTokens(TimeProvider clock, TimeSpan maxLifetime) : JsonWebTokenHandler
 {
     private const int MaxRemembered = 10_000;
 
@@ -28,7 +31,7 @@ internal sealed class RememberedTokens(TimeProvider clock) : JsonWebTokenHandler
             _valid.TryRemove(token, out _);
         }
         var result = await base.ValidateTokenAsync(token, validationParameters);
-        if (result.IsValid && result.SecurityToken is JsonWebToken jwt)
+        if (result.IsValid && result.SecurityToken is JsonWebToken jwt && AccessTokens.TooLong(jwt, maxLifetime) is null)
         {
             if (_valid.Count >= MaxRemembered)
             {

@@ -171,14 +171,15 @@ internal sealed class CallBoundary(RequestDelegate next, IDecisionAudit audit, T
 }
 
 /// <summary>Who is calling, from the bearer token (and certificate); a call without a valid one goes no further.</summary>
-internal sealed class PartnerAuthentication(RequestDelegate next, CallerAuthenticator authenticator, IDecisionAudit audit)
+internal sealed class PartnerAuthentication(RequestDelegate next, CallerAuthenticator authenticator, FoldedDenials denials)
 {
     public async Task InvokeAsync(HttpContext http)
     {
         var (caller, error) = await authenticator.AuthenticateAsync(http);
         if (caller is null)
         {
-            await http.DenyAsync(audit, StatusCode.Unauthenticated, error!);
+            // Anyone can send these, as fast as they like: folded per remote address, so a flood cannot fill the log.
+            await denials.DenyByAddressAsync(http, StatusCode.Unauthenticated, error!);
             return;
         }
         var call = http.Call();

@@ -13,21 +13,25 @@ namespace Ketenmesh.Gateway.Trail;
 /// <summary>
 /// chain.audit.v1.AuditTrail, served by the gateway itself: the log read back by those it concerns.
 /// Its rules are fixed, not granted: a partner sees only its own decisions, and only a privacy
-/// officer sees who accessed a subject. Each read is itself a decision on record.
+/// officer sees who accessed a subject. Each read is itself a decision on record. Each call is charged
+/// to the caller's limit on the gateway's own services by what it reads (<see cref="OwnServiceGuard"/>),
+/// and what it answers is escaped again (<see cref="AuditText.Printable"/>): records written before the
+/// log cleaned its text may still hold control characters.
 /// </summary>
-public sealed class AuditTrailService(CallerAuthenticator authenticator, AuditReader reader, IDecisionAudit audit, TimeProvider clock) : AuditTrail.AuditTrailBase
+public sealed class AuditTrailService(OwnServiceGuard guard, AuditReader reader, IDecisionAudit audit, TimeProvider clock) : AuditTrail.AuditTrailBase
 {
     private const string OfficerScope = "policy_admin";
     private const string Package = "chain.audit.v1.AuditTrail/";
 
     public override async Task<ListMyDecisionsResponse> ListMyDecisions(ListMyDecisionsRequest request, ServerCallContext context)
     {
-        var caller = await AuthenticateAsync(context);
-        var pageSize = request.PageSize == 0 ? 100 : request.PageSize;
+        var caller = await guard.AuthenticateAsync(context);
+        // AIP-158: 0 means the default, more than the maximum means the maximum; only a negative size is refused.
+        var pageSize = request.PageSize == 0 ? 100 : Math.Min(request.PageSize, OwnServiceGuard.MaxPageSize);
         var violations = new List<(string, string)>();
-        if (pageSize is < 1 or > 1000)
+        if (pageSize < 0)
         {
-            violations.Add(("page_size", "must be between 1 and 1000 (0 means 100)."));
+            violations.Add(("page_size", $"must not be negative (0 means 100; above {OwnServiceGuard.MaxPageSize} means {OwnServiceGuard.MaxPageSize})."));
         }
         if (request.AfterSequence < 0)
         {
@@ -43,6 +47,7 @@ public sealed class AuditTrailService(CallerAuthenticator authenticator, AuditRe
         {
             throw Invalid(violations);
         }
+        await guard.ChargeAsync(context, caller, OwnServiceGuard.PermitsFor(pageSize));
         await RecordAsync(context, caller, "ListMyDecisions", "own decisions are always the partner's to read", null);
         var page = await reader.ForPartnerAsync(caller.PartnerId, from, to, pageSize, request.AfterSequence, context.CancellationToken);
         var response = new ListMyDecisionsResponse { NextAfterSequence = page.Count == pageSize ? page[^1].Sequence : 0 };
@@ -57,6 +62,8 @@ public sealed class AuditTrailService(CallerAuthenticator authenticator, AuditRe
         {
             throw Invalid([("subject_pseudonym", "must name the field and identifier the requests carried, e.g. registration_id:reg-1.")]);
         }
+        // A report has no page: it costs what the largest page does.
+        await guard.ChargeAsync(context, officer, OwnServiceGuard.PermitsFor(OwnServiceGuard.MaxPageSize));
         await RecordAsync(context, officer, "GetSubjectAccessReport", "data-subject access report by a privacy officer", request.SubjectPseudonym);
         var report = await reader.SubjectAccessReportAsync(request.SubjectPseudonym, context.CancellationToken);
         var response = new GetSubjectAccessReportResponse { SubjectPseudonym = report.SubjectPseudonym, Withheld = report.Withheld };
@@ -64,9 +71,9 @@ public sealed class AuditTrailService(CallerAuthenticator authenticator, AuditRe
         {
             Sequence = a.Sequence,
             Time = Timestamp.FromDateTimeOffset(a.Time),
-            PartnerId = a.PartnerId,
-            Purpose = a.Purpose,
-            Method = a.Method,
+            PartnerId = AuditText.Printable(a.PartnerId),
+            Purpose = AuditText.Printable(a.Purpose),
+            Method = AuditText.Printable(a.Method),
             Allowed = a.Decision == AuditDecision.Allowed,
         }));
         return response;
@@ -88,6 +95,7 @@ public sealed class AuditTrailService(CallerAuthenticator authenticator, AuditRe
         {
             throw Invalid(violations);
         }
+        await guard.ChargeAsync(context, officer, 1);
         await RecordAsync(context, officer, "ReleaseDecision", $"release of confidential decision {request.Sequence}", null);
         try
         {
@@ -102,19 +110,13 @@ public sealed class AuditTrailService(CallerAuthenticator authenticator, AuditRe
 
     private async Task<PartnerPrincipal> RequireOfficerAsync(ServerCallContext context, string method)
     {
-        var caller = await AuthenticateAsync(context);
+        var caller = await guard.AuthenticateAsync(context);
         if (!caller.Purposes.Contains(OfficerScope))
         {
             await RecordAsync(context, caller, method, $"refused: only privacy officers (scope {OfficerScope}) may", null, allowed: false);
             throw new RpcException(new Status(StatusCode.PermissionDenied, $"Only privacy officers (scope {OfficerScope}) may call {method}; '{caller.PartnerId}' is not one. A partner reads its own decisions with ListMyDecisions."));
         }
         return caller;
-    }
-
-    private async Task<PartnerPrincipal> AuthenticateAsync(ServerCallContext context)
-    {
-        var (caller, error) = await authenticator.AuthenticateAsync(context.GetHttpContext());
-        return caller?.Principal ?? throw new RpcException(new Status(StatusCode.Unauthenticated, error!));
     }
 
     private async Task RecordAsync(ServerCallContext context, PartnerPrincipal caller, string method, string reason, string? subject, bool allowed = true)
@@ -140,16 +142,17 @@ public sealed class AuditTrailService(CallerAuthenticator authenticator, AuditRe
         {
             Sequence = stored.Sequence,
             Time = Timestamp.FromDateTimeOffset(e.Time),
-            PartnerId = e.PartnerId,
-            Purpose = e.Purpose,
-            Method = e.Method,
+            PartnerId = AuditText.Printable(e.PartnerId),
+            Purpose = AuditText.Printable(e.Purpose),
+            Method = AuditText.Printable(e.Method),
             Allowed = e.Decision == AuditDecision.Allowed,
-            Reason = e.Reason,
-            GrantId = e.GrantId ?? "",
-            GrantVersionHash = e.GrantVersionHash ?? "",
-            LegalBasis = e.LegalBasis ?? "",
-            TraceId = e.TraceId ?? "",
-            SubjectPseudonym = e.SubjectPseudonym ?? "",
+            Reason = AuditText.Printable(e.Reason),
+            GrantId = AuditText.Printable(e.GrantId),
+            GrantVersionHash = AuditText.Printable(e.GrantVersionHash),
+            LegalBasis = AuditText.Printable(e.LegalBasis),
+            TraceId = AuditText.Printable(e.TraceId),
+            SubjectPseudonym = AuditText.Printable(e.SubjectPseudonym),
+            Count = e.Count,
         };
     }
 }

@@ -74,6 +74,19 @@ public sealed class TokenAttackTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_validly_signed_token_that_lives_ten_years_is_unauthenticated_and_on_record()
+    {
+        var withinCeiling = await _mesh.Raw.CallAsync(Attacks.ListMySignals, [[]],
+            new Dictionary<string, string> { ["authorization"] = "Bearer " + ForgedTokens.LivingFor(_mesh, Genuine(), TimeSpan.FromMinutes(5)), ["x-purpose"] = "signalling" });
+        Assert.Equal((int)StatusCode.OK, withinCeiling.Status);
+        _mesh.Upstream.Targets.Clear();
+
+        var entry = await RefusedAsync(ForgedTokens.LivingFor(_mesh, Genuine(), TimeSpan.FromDays(3653)));
+
+        Assert.Contains("longer than the 10 the chain allows", entry.Reason);
+    }
+
+    [Fact]
     public async Task A_token_for_another_audience_is_unauthenticated()
     {
         var entry = await RefusedAsync(ForgedTokens.Issuer(_mesh, audience: "ketenmesh-registry").For("police", Purpose.Signalling));

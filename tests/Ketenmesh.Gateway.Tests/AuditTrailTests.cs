@@ -94,9 +94,18 @@ public sealed class AuditTrailTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_page_size_above_the_maximum_is_clamped_not_refused()
+    {
+        var page = await Trail.ListMyDecisionsAsync(new ListMyDecisionsRequest { PageSize = 5000 }, GatewayMesh.Options(_mesh.As("police", null))).ResponseAsync;
+
+        Assert.InRange(page.Decisions.Count, 1, 1000);
+        Assert.All(page.Decisions, d => Assert.Equal("police", d.PartnerId));
+    }
+
+    [Fact]
     public async Task Bad_requests_name_the_field()
     {
-        var page = await Assert.ThrowsAsync<RpcException>(() => Trail.ListMyDecisionsAsync(new ListMyDecisionsRequest { PageSize = 5000 }, GatewayMesh.Options(_mesh.As("police", null))).ResponseAsync);
+        var page = await Assert.ThrowsAsync<RpcException>(() => Trail.ListMyDecisionsAsync(new ListMyDecisionsRequest { PageSize = -1 }, GatewayMesh.Options(_mesh.As("police", null))).ResponseAsync);
         var subject = await Assert.ThrowsAsync<RpcException>(() => Trail.GetSubjectAccessReportAsync(new GetSubjectAccessReportRequest { SubjectPseudonym = "reg-42" }, GatewayMesh.Options(_mesh.AsOfficer())).ResponseAsync);
         var release = await Assert.ThrowsAsync<RpcException>(() => Trail.ReleaseDecisionAsync(new ReleaseDecisionRequest { Sequence = 1, Reason = "" }, GatewayMesh.Options(_mesh.AsOfficer())).ResponseAsync);
         var missing = await Assert.ThrowsAsync<RpcException>(() => Trail.ReleaseDecisionAsync(new ReleaseDecisionRequest { Sequence = 1, Reason = "care record, not confidential" }, GatewayMesh.Options(_mesh.AsOfficer())).ResponseAsync);

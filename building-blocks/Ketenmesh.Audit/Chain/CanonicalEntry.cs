@@ -9,10 +9,15 @@ namespace Ketenmesh.Audit.Chain;
 /// every field in declaration order, each as a 4-byte big-endian length and its UTF-8 bytes (length
 /// −1 for null, so null and empty differ). Time is Unix milliseconds as decimal text, decision and
 /// class as their numbers. Changing this breaks every existing chain: add a version instead.
+/// Version 2 (a record that stands for more than one call, <see cref="AuditEntry.Count"/> above 1) is
+/// version 1's fields followed by the count, as decimal text. A record of one call is encoded as version
+/// 1 still, so every record written before counts existed verifies as it did.
 /// </summary>
 internal static class CanonicalEntry
 {
     public const byte Version = 1;
+
+    public const byte CountedVersion = 2;
 
     /// <summary>The chain's starting point: SHA-256 of the text below, so no record can pose as the first by accident.</summary>
     public static readonly byte[] Genesis = SHA256.HashData(Encoding.UTF8.GetBytes("ketenmesh audit log v1 genesis"));
@@ -20,7 +25,11 @@ internal static class CanonicalEntry
     public static byte[] Encode(AuditEntry entry)
     {
         using var buffer = new MemoryStream();
-        buffer.WriteByte(Version);
+        if (entry.Count < 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(entry), entry.Count, "An audit record stands for one call or more.");
+        }
+        buffer.WriteByte(entry.Count == 1 ? Version : CountedVersion);
         Field(buffer, entry.Time.ToUnixTimeMilliseconds().ToString(System.Globalization.CultureInfo.InvariantCulture));
         Field(buffer, entry.PartnerId);
         Field(buffer, entry.Purpose);
@@ -33,6 +42,10 @@ internal static class CanonicalEntry
         Field(buffer, entry.TraceId);
         Field(buffer, entry.SubjectPseudonym);
         Field(buffer, ((int)entry.RecordClass).ToString(System.Globalization.CultureInfo.InvariantCulture));
+        if (entry.Count != 1)
+        {
+            Field(buffer, entry.Count.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        }
         return buffer.ToArray();
     }
 

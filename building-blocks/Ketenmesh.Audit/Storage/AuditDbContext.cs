@@ -31,6 +31,7 @@ public sealed class AuditDbContext(DbContextOptions<AuditDbContext> options) : D
             e.Property(r => r.TraceId).HasColumnName("trace_id");
             e.Property(r => r.SubjectPseudonym).HasColumnName("subject_pseudonym");
             e.Property(r => r.RecordClass).HasColumnName("record_class");
+            e.Property(r => r.CallCount).HasColumnName("call_count");
             e.Property(r => r.Digest).HasColumnName("digest");
             e.Property(r => r.Hash).HasColumnName("hash");
             e.Property(r => r.PurgedAtMs).HasColumnName("purged_at_ms");

@@ -20,6 +20,8 @@ internal sealed class AuditRecordRow
     public string? TraceId { get; set; }
     public string? SubjectPseudonym { get; set; }
     public int RecordClass { get; set; }
+    /// <summary>How many calls the record stands for (<see cref="AuditEntry.Count"/>); kept by a purge, like the class.</summary>
+    public int CallCount { get; set; } = 1;
     public byte[] Digest { get; set; } = [];
     public byte[] Hash { get; set; } = [];
     public long? PurgedAtMs { get; set; }
@@ -39,6 +41,7 @@ internal sealed class AuditRecordRow
         TraceId = entry.TraceId,
         SubjectPseudonym = entry.SubjectPseudonym,
         RecordClass = (int)entry.RecordClass,
+        CallCount = entry.Count,
         Digest = digest,
         Hash = hash,
     };
@@ -46,7 +49,7 @@ internal sealed class AuditRecordRow
     /// <summary>The entry as stored; null once purged.</summary>
     public AuditEntry? ToEntry() => PurgedAtMs is not null || TimeMs is null
         ? null
-        : new AuditEntry(DateTimeOffset.FromUnixTimeMilliseconds(TimeMs.Value), PartnerId!, Purpose!, Method!, (AuditDecision)Decision!.Value, Reason!, GrantId, GrantVersionHash, LegalBasis, TraceId, SubjectPseudonym, (AuditRecordClass)RecordClass);
+        : new AuditEntry(DateTimeOffset.FromUnixTimeMilliseconds(TimeMs.Value), PartnerId!, Purpose!, Method!, (AuditDecision)Decision!.Value, Reason!, GrantId, GrantVersionHash, LegalBasis, TraceId, SubjectPseudonym, (AuditRecordClass)RecordClass, CallCount);
 }
 
 /// <summary>The chain's head, one row, claimed by each appending transaction with a conditional update, so that writers on several gateways take turns.</summary>

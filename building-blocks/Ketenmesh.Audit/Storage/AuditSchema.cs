@@ -84,5 +84,29 @@ internal static class AuditSchema
                 CREATE TRIGGER audit_checkpoints_no_change BEFORE UPDATE OR DELETE ON audit_checkpoints FOR EACH ROW EXECUTE FUNCTION audit_append_only();
                 CREATE TRIGGER audit_releases_no_change BEFORE UPDATE OR DELETE ON audit_releases FOR EACH ROW EXECUTE FUNCTION audit_append_only();
                 """),
+        // How many calls a record stands for (repeated refusals of one source folded into one record); 1 for
+        // every record before. Like the class, a purge keeps it: the purge-only rule now guards it too.
+        SchemaMigration.Sql(
+            "audit-0003-call-count",
+            sqlite: """
+                ALTER TABLE audit_records ADD COLUMN call_count INTEGER NOT NULL DEFAULT 1;
+                DROP TRIGGER audit_records_purge_only;
+                CREATE TRIGGER audit_records_purge_only BEFORE UPDATE ON audit_records
+                WHEN NEW.sequence IS NOT OLD.sequence OR NEW.record_class IS NOT OLD.record_class OR NEW.call_count IS NOT OLD.call_count OR NEW.digest IS NOT OLD.digest
+                  OR NEW.hash IS NOT OLD.hash OR NEW.purged_at_ms IS NULL OR NEW.time_ms IS NOT NULL OR NEW.partner_id IS NOT NULL OR NEW.purpose IS NOT NULL OR NEW.method IS NOT NULL OR NEW.decision IS NOT NULL OR NEW.reason IS NOT NULL OR NEW.grant_id IS NOT NULL OR NEW.grant_version_hash IS NOT NULL OR NEW.legal_basis IS NOT NULL OR NEW.trace_id IS NOT NULL OR NEW.subject_pseudonym IS NOT NULL
+                BEGIN SELECT RAISE(ABORT, 'audit_records is append-only; only a purge may empty a record'); END;
+                """,
+            postgres: """
+                ALTER TABLE audit_records ADD COLUMN call_count integer NOT NULL DEFAULT 1;
+                CREATE OR REPLACE FUNCTION audit_records_purge_only() RETURNS trigger LANGUAGE plpgsql AS $$
+                BEGIN
+                    IF NEW.sequence IS DISTINCT FROM OLD.sequence OR NEW.record_class IS DISTINCT FROM OLD.record_class OR NEW.call_count IS DISTINCT FROM OLD.call_count
+                       OR NEW.digest IS DISTINCT FROM OLD.digest OR NEW.hash IS DISTINCT FROM OLD.hash OR NEW.purged_at_ms IS NULL
+                       OR NEW.time_ms IS NOT NULL OR NEW.partner_id IS NOT NULL OR NEW.purpose IS NOT NULL OR NEW.method IS NOT NULL OR NEW.decision IS NOT NULL OR NEW.reason IS NOT NULL OR NEW.grant_id IS NOT NULL OR NEW.grant_version_hash IS NOT NULL OR NEW.legal_basis IS NOT NULL OR NEW.trace_id IS NOT NULL OR NEW.subject_pseudonym IS NOT NULL THEN
+                        RAISE EXCEPTION 'audit_records is append-only; only a purge may empty a record';
+                    END IF;
+                    RETURN NEW;
+                END $$;
+                """),
     ];
 }

@@ -8,8 +8,8 @@ namespace Ketenmesh.Identity.Domain;
 
 public sealed class IssuerOptions
 {
-    /// <summary>RFC 9068 caps nothing, the chain does: a stolen token is useful for ten minutes at most.</summary>
-    public static readonly TimeSpan MaxLifetime = TimeSpan.FromMinutes(10);
+    /// <summary>RFC 9068 caps nothing, the chain does: the ceiling the gateway enforces too (<see cref="AccessTokens.MaxLifetime"/>).</summary>
+    public static readonly TimeSpan MaxLifetime = AccessTokens.MaxLifetime;
 
     /// <summary>The <c>iss</c> of every token, also the base of the discovery document.</summary>
     public required string Issuer { get; init; }

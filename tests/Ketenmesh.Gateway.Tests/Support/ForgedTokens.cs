@@ -48,6 +48,21 @@ static class ForgedTokens
             new Dictionary<string, object> { ["typ"] = "at+jwt" });
     }
 
+    /// <summary>
+    /// The claims of a genuine token, signed with the identity's own current key, but valid from now for
+    /// <paramref name="lifetime"/>: a token the identity would never issue, yet whose signature verifies.
+    /// </summary>
+    public static string LivingFor(GatewayMesh mesh, string genuine, TimeSpan lifetime)
+    {
+        var payload = System.Text.Json.Nodes.JsonNode.Parse(PayloadOf(genuine))!.AsObject();
+        var now = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+        payload["iat"] = now;
+        payload["nbf"] = now;
+        payload["exp"] = now + (long)lifetime.TotalSeconds;
+        return new JsonWebTokenHandler().CreateToken(payload.ToJsonString(), mesh.Services.GetRequiredService<SigningKeyStore>().Current,
+            new Dictionary<string, object> { ["typ"] = "at+jwt" });
+    }
+
     public static string PayloadOf(string token) => Encoding.UTF8.GetString(Base64UrlEncoder.DecodeBytes(new JsonWebToken(token).EncodedPayload));
 
     /// <summary>A clock some way off the real one: tokens issued by it are already expired, or not yet valid.</summary>
