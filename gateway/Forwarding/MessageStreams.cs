@@ -90,6 +90,12 @@ internal sealed class CheckedRequestStream(PipeReader inbound, MethodAccess acce
             request = CanonicalRequest.Parse(access.Method.InputType, FrameReader.Plain(read, maxLength));
             canonical = CanonicalRequest.Frame(request, maxLength);
         }
+        catch (RpcException) when (call.Deadline.IsCancellationRequested)
+        {
+            // The call is ending anyway (the gateway stopping, the deadline, the caller gone): a body cut off
+            // mid-frame by that is no fault of the partner's, and the call's own ending decides the status.
+            throw new OperationCanceledException(call.Deadline.Token);
+        }
         catch (RpcException e)
         {
             // A length prefix past the limit, a bad flag, a message that does not inflate or parse: the partner
