@@ -23,19 +23,19 @@ internal static class CanonicalRequest
     /// <summary>The message, or INVALID_ARGUMENT when the bytes are no message of <paramref name="type"/>.</summary>
     public static IMessage Parse(MessageDescriptor type, byte[] plain)
     {
-        IMessage parsed;
         try
         {
-            // The type's own parser, as the service's gRPC layer uses it. A parser that discards unknown fields
-            // is laxer (it skips a tag of wire type 6 or 7 that this one refuses), so it only gets the re-encoding.
-            parsed = type.Parser.ParseFrom(plain);
+            // The type's own parser, as the service's gRPC layer uses it, decides whether the bytes are a message.
+            // A parser that discards unknown fields is laxer (it skips a tag of wire type 6 or 7 that this one
+            // refuses), so it only reads the bytes once they passed; both merge fields alike.
+            type.Parser.ParseFrom(plain);
         }
         catch (InvalidProtocolBufferException)
         {
             // Why it does not parse stays out of the answer and the record: the bytes are the partner's payload.
             throw new RpcException(new Status(StatusCode.InvalidArgument, $"The request message is not a valid {type.FullName}."));
         }
-        return Discarding.GetOrAdd(type, t => t.Parser.WithDiscardUnknownFields(true)).ParseFrom(parsed.ToByteArray());
+        return Discarding.GetOrAdd(type, t => t.Parser.WithDiscardUnknownFields(true)).ParseFrom(plain);
     }
 
     /// <summary>The message as one uncompressed gRPC frame, refused as the service would refuse it when it outgrows the limit.</summary>
