@@ -1,3 +1,4 @@
+using System.Data.Common;
 using Ketenmesh.Audit;
 using Ketenmesh.Audit.Chain;
 using Ketenmesh.Audit.Reading;
@@ -41,7 +42,25 @@ public static class AuditCommand
         services.AddAuditLog(configuration);
         await using var provider = services.BuildServiceProvider();
         await using var scope = provider.CreateAsyncScope();
-        var reader = scope.ServiceProvider.GetRequiredService<AuditReader>();
+        try
+        {
+            return await RunAsync(positional, scope.ServiceProvider, output, error);
+        }
+        catch (DbException e)
+        {
+            // No log where we looked (the mesh never ran with this data directory, or another profile's
+            // database is meant) or a database that is down: say where to look, not a stack trace.
+            await error.WriteLineAsync($"""
+                The audit log could not be read: {e.Message}
+                ./mesh audit reads the embedded mesh's log in .mesh/data (start ./mesh up first); ./mesh audit --real reads the real profile's.
+                """);
+            return 1;
+        }
+    }
+
+    private static async Task<int> RunAsync(List<string> positional, IServiceProvider services, TextWriter output, TextWriter error)
+    {
+        var reader = services.GetRequiredService<AuditReader>();
         switch (positional[0])
         {
             case "partner":
@@ -72,11 +91,11 @@ public static class AuditCommand
                 await output.WriteLineAsync($"Record {sequence} released by {positional[2]}.");
                 return 0;
             case "purge":
-                var purged = await scope.ServiceProvider.GetRequiredService<AuditRetention>().PurgeAsync(DateTimeOffset.UtcNow);
+                var purged = await services.GetRequiredService<AuditRetention>().PurgeAsync(DateTimeOffset.UtcNow);
                 await output.WriteLineAsync($"{purged} record(s) purged to tombstones.");
                 return 0;
         }
-        var result = await scope.ServiceProvider.GetRequiredService<AuditVerifier>().VerifyAsync();
+        var result = await services.GetRequiredService<AuditVerifier>().VerifyAsync();
         await output.WriteLineAsync($"{result.RecordsChecked} records ({result.Purged} purged to tombstones), {result.CheckpointsChecked} signed checkpoints checked.");
         foreach (var problem in result.Problems)
         {

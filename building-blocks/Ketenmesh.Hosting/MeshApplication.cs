@@ -13,6 +13,8 @@ public sealed record MeshApplication(WebApplication App, IReadOnlyDictionary<IMe
     public async Task<int> RunAsync()
     {
         App.Lifetime.ApplicationStarted.Register(PrintEndpoints);
+        // Taken now: a host that fails to start disposes its services before the exception reaches us.
+        var log = App.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Ketenmesh");
         try
         {
             await App.RunAsync();
@@ -21,8 +23,9 @@ public sealed record MeshApplication(WebApplication App, IReadOnlyDictionary<IMe
         }
         catch (Exception ex) when (ex is IOException or InvalidOperationException)
         {
-            // A port in use or a database that will not open: say so plainly and exit non-zero.
-            App.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Ketenmesh").LogCritical(ex, "The mesh could not start: {Reason}", ex.Message);
+            // A port in use or a database that will not open: say so plainly, in one line, and exit non-zero.
+            log.LogCritical("The mesh could not start: {Reason}", ex.Message);
+            await Console.Error.WriteLineAsync($"The mesh could not start: {ex.Message}");
             return 1;
         }
     }

@@ -30,6 +30,19 @@ public sealed class AuditCommandTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Reading_where_no_mesh_has_written_a_log_says_so_and_exits_with_1()
+    {
+        var nowhere = Path.Combine(_mesh.DataDirectory, "never-ran.db");
+        var output = new StringWriter();
+
+        var exit = await AuditCommand.RunAsync(["verify", $"--Mesh:DataDirectory={_mesh.DataDirectory}", $"--Database:ConnectionString=Data Source={nowhere}"], output, output);
+
+        Assert.Equal(1, exit);
+        Assert.Contains("The audit log could not be read", output.ToString(), StringComparison.Ordinal);
+        Assert.Contains("./mesh audit --real", output.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Verify_finds_the_gateways_log_intact()
     {
         var (exit, output) = await RunAsync("verify");

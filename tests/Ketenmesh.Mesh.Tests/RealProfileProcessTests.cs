@@ -40,4 +40,21 @@ public sealed class RealProfileProcessTests : IAsyncLifetime
         Assert.True(signals.Process.WaitForExit(TimeSpan.FromSeconds(60)), $"the component kept running without a bus:\n{signals.Output}");
         Assert.Equal(75, signals.Process.ExitCode);
     }
+
+    [Fact]
+    public async Task A_component_whose_port_is_taken_says_so_in_one_line_and_exits_with_1()
+    {
+        using var taken = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        taken.Start();
+        var port = ((System.Net.IPEndPoint)taken.LocalEndpoint).Port;
+        var (settings, _) = await _profile.ServiceAsync("signals", brokerUser: "signals", port: port);
+        using var signals = ComponentProcess.Start("signals", "Ketenmesh.Signals.dll", settings);
+
+        Assert.True(signals.Process.WaitForExit(TimeSpan.FromSeconds(60)), $"the component kept running on a taken port:\n{signals.Output}");
+        signals.Process.WaitForExit();
+        Assert.Equal(1, signals.Process.ExitCode);
+        Assert.Contains("The mesh could not start:", signals.Output, StringComparison.Ordinal);
+        Assert.Contains("address already in use", signals.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain("Unhandled exception", signals.Output, StringComparison.Ordinal);
+    }
 }
