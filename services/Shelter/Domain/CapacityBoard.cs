@@ -1,0 +1,278 @@
+using Chain.Common.V1;
+using Chain.Events.V1;
+using Chain.Shelter.V1;
+using Google.Protobuf;
+using Google.Protobuf.WellKnownTypes;
+using Ketenmesh.Domain;
+using Ketenmesh.Messaging.Outbox;
+using Ketenmesh.Shelter.Persistence;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Storage;
+
+namespace Ketenmesh.Shelter.Domain;
+
+/// <summary>
+/// The shelters' beds: what each reports, what the chain may read, and every change in order. A change
+/// of any shelter's beds takes the next capacity version inside its own transaction, which serialises
+/// capacity changes: versions commit in the order they are handed out, so a watch that read version N
+/// has seen every version before it, on any replica.
+/// </summary>
+public sealed class CapacityBoard(ShelterDbContext db, EventOutbox<ShelterDbContext> outbox, CapacityFeed feed, TimeProvider clock)
+{
+    public const int DefaultPageSize = 50;
+    public const int MaxPageSize = 200;
+
+    /// <summary>
+    /// A shelter reports its own beds. The shelter is the verified caller; a report for any other shelter is
+    /// refused. Source: BRIEF.md partner table: shelters share "bed capacity, placements, care needs".
+    /// </summary>
+    public async Task<CapacitySnapshot> ReportAsync(string partnerId, ReportCapacityRequest request, CancellationToken cancellationToken)
+    {
+        if (request.ShelterId.Length > 0 && request.ShelterId != partnerId)
+        {
+            // Names no shelter: the caller learns only that it may speak for itself.
+            throw new NotAllowed("A shelter reports only its own capacity; leave shelter_id empty or name your own.");
+        }
+        var shelter = await db.Shelters.AsNoTracking().FirstOrDefaultAsync(s => s.ShelterId == partnerId, cancellationToken)
+            ?? throw new NotAllowed("Only a shelter reports capacity, and only its own; your organisation is not a seeded shelter.");
+        InvalidRequest.ThrowIfAny(CapacityRules.Validate(request, CategoriesOf(shelter)));
+
+        await using var change = await BeginChangeAsync(cancellationToken);
+        var tracked = await db.Shelters.FirstAsync(s => s.ShelterId == partnerId, cancellationToken);
+        if (tracked.Version != request.ExpectedVersion)
+        {
+            throw new Outdated($"The capacity changed since version {request.ExpectedVersion} (it is now at version {tracked.Version}); nothing was stored. Read it again and report on the new version.");
+        }
+        var beds = await db.Beds.Where(b => b.ShelterId == partnerId).ToListAsync(cancellationToken);
+        foreach (var reported in request.Beds)
+        {
+            var bed = beds.FirstOrDefault(b => b.Category == (int)reported.Category);
+            if (bed is null)
+            {
+                bed = new BedRow { ShelterId = partnerId, Category = (int)reported.Category };
+                db.Beds.Add(bed);
+                beds.Add(bed);
+            }
+            if (reported.TotalBeds - reported.OccupiedBeds < bed.Held)
+            {
+                throw new NotNow($"{bed.Held} {reported.Category} bed(s) are held for placements; report at least that many free, or confirm or release the holds first.");
+            }
+            bed.Total = reported.TotalBeds;
+            bed.Occupied = reported.OccupiedBeds;
+        }
+        var now = PlacementRow.Moment(clock.GetUtcNow());
+        tracked.AsOf = request.AsOf is { } asOf ? PlacementRow.Moment(asOf.ToDateTimeOffset()) : now;
+        tracked.ReportedAt = now;
+        var snapshot = change.Record(tracked, beds);
+        await change.CommitAsync(cancellationToken);
+        return snapshot;
+    }
+
+    /// <summary>One shelter with its latest capacity.</summary>
+    public async Task<ShelterOverview> GetAsync(string shelterId, CancellationToken cancellationToken)
+    {
+        if (string.IsNullOrEmpty(shelterId))
+        {
+            throw new InvalidRequest("shelter_id is required.", [("shelter_id", "is required")]);
+        }
+        var shelter = await db.Shelters.AsNoTracking().FirstOrDefaultAsync(s => s.ShelterId == shelterId, cancellationToken)
+            ?? throw new NotFound("No such shelter.");
+        var beds = await db.Beds.AsNoTracking().Where(b => b.ShelterId == shelterId).ToListAsync(cancellationToken);
+        return Overview(shelter, beds);
+    }
+
+    /// <summary>Shelters by kind, category and region (municipality), optionally only those with a free bed in a wanted category.</summary>
+    public async Task<ListSheltersResponse> ListAsync(ListSheltersRequest request, CancellationToken cancellationToken)
+    {
+        var problems = new List<(string, string)>();
+        if (request.PageSize is < 0 or > MaxPageSize)
+        {
+            problems.Add(("page_size", $"must be 0 (default {DefaultPageSize}) to {MaxPageSize}"));
+        }
+        if (request.CategoryFilter.Any(c => c == ShelterCategory.Unspecified || !System.Enum.IsDefined(c)))
+        {
+            problems.Add(("category_filter", "must name categories"));
+        }
+        if (request.KindFilter.Any(k => k == ShelterKind.Unspecified || !System.Enum.IsDefined(k)))
+        {
+            problems.Add(("kind_filter", "must name kinds"));
+        }
+        InvalidRequest.ThrowIfAny(problems);
+        var pageSize = request.PageSize == 0 ? DefaultPageSize : request.PageSize;
+        var query = db.Shelters.AsNoTracking();
+        if (request.KindFilter.Count > 0)
+        {
+            var kinds = request.KindFilter.Select(k => (int)k).ToList();
+            query = query.Where(s => kinds.Contains(s.Kind));
+        }
+        if (request.MunicipalityCodes.Count > 0)
+        {
+            var codes = request.MunicipalityCodes.ToList();
+            query = query.Where(s => codes.Contains(s.MunicipalityCode));
+        }
+        if (request.PageToken.Length > 0)
+        {
+            var after = request.PageToken;
+            query = query.Where(s => string.Compare(s.ShelterId, after) > 0);
+        }
+        var shelters = await query.OrderBy(s => s.ShelterId).ToListAsync(cancellationToken);
+        var ids = shelters.Select(s => s.ShelterId).ToList();
+        var beds = (await db.Beds.AsNoTracking().Where(b => ids.Contains(b.ShelterId)).ToListAsync(cancellationToken)).ToLookup(b => b.ShelterId);
+        var wanted = request.CategoryFilter.ToHashSet();
+        var matching = shelters
+            .Select(s => Overview(s, beds[s.ShelterId]))
+            .Where(o => wanted.Count == 0 || o.Shelter.Categories.Any(wanted.Contains))
+            .Where(o => !request.OnlyAvailable || o.Capacity.Beds.Any(b => (wanted.Count == 0 || wanted.Contains(b.Category)) && b.AvailableBeds > 0))
+            .Take(pageSize + 1)
+            .ToList();
+        var response = new ListSheltersResponse();
+        response.Shelters.AddRange(matching.Take(pageSize));
+        if (matching.Count > pageSize)
+        {
+            response.NextPageToken = matching[pageSize - 1].Shelter.ShelterId;
+        }
+        return response;
+    }
+
+    /// <summary>Every shelter's current capacity, in version order: where a watch starts.</summary>
+    public async Task<List<CapacitySnapshot>> CurrentAsync(CancellationToken cancellationToken)
+    {
+        var shelters = await db.Shelters.AsNoTracking().ToListAsync(cancellationToken);
+        var beds = (await db.Beds.AsNoTracking().ToListAsync(cancellationToken)).ToLookup(b => b.ShelterId);
+        return shelters.OrderBy(s => s.Version).Select(s => Snapshot(s, beds[s.ShelterId])).ToList();
+    }
+
+    /// <summary>The changes after <paramref name="version"/>, in order, at most <paramref name="limit"/>.</summary>
+    public async Task<List<CapacitySnapshot>> ChangesAfterAsync(long version, int limit, CancellationToken cancellationToken)
+    {
+        var rows = await db.CapacityChanges.AsNoTracking().Where(c => c.Version > version)
+            .OrderBy(c => c.Version).Take(limit).ToListAsync(cancellationToken);
+        return rows.Select(r => CapacitySnapshot.Parser.ParseFrom(r.Snapshot)).ToList();
+    }
+
+    /// <summary>Starts a capacity change: a transaction holding the next version (and, with it, every other change's turn).</summary>
+    internal async Task<CapacityChange> BeginChangeAsync(CancellationToken cancellationToken)
+    {
+        var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        try
+        {
+            // The first statement writes: on SQLite it takes the write lock before anything is read, on PostgreSQL it
+            // locks the one head row until commit. Either way the rest of the change reads what the last one committed.
+            var version = (await db.Database
+                .SqlQueryRaw<long>("UPDATE capacity_head SET version = version + 1 WHERE id = 1 RETURNING version AS \"Value\"")
+                .ToListAsync(cancellationToken)).Single();
+            return new CapacityChange(db, outbox, feed, transaction, version, PlacementRow.Moment(clock.GetUtcNow()));
+        }
+        catch
+        {
+            await transaction.DisposeAsync();
+            throw;
+        }
+    }
+
+    internal static IReadOnlyCollection<ShelterCategory> CategoriesOf(ShelterRow shelter) =>
+        shelter.Categories.Split(',', StringSplitOptions.RemoveEmptyEntries).Select(c => (ShelterCategory)int.Parse(c, System.Globalization.CultureInfo.InvariantCulture)).ToList();
+
+    internal static ShelterOverview Overview(ShelterRow shelter, IEnumerable<BedRow> beds) => new()
+    {
+        Shelter = new ShelterFacility
+        {
+            ShelterId = shelter.ShelterId,
+            Name = shelter.Name,
+            OperatorName = shelter.OperatorName,
+            Kind = (ShelterKind)shelter.Kind,
+            Categories = { CategoriesOf(shelter) },
+            Municipality = new Municipality { Code = shelter.MunicipalityCode, Name = shelter.MunicipalityName },
+            Secured = shelter.Secured,
+        },
+        Capacity = Snapshot(shelter, beds),
+    };
+
+    internal static CapacitySnapshot Snapshot(ShelterRow shelter, IEnumerable<BedRow> beds)
+    {
+        var snapshot = new CapacitySnapshot
+        {
+            ShelterId = shelter.ShelterId,
+            Kind = (ShelterKind)shelter.Kind,
+            Version = shelter.Version,
+        };
+        if (shelter.AsOf is { } asOf)
+        {
+            snapshot.AsOf = Timestamp.FromDateTime(DateTime.SpecifyKind(asOf, DateTimeKind.Utc));
+        }
+        if (shelter.ReportedAt is { } reportedAt)
+        {
+            snapshot.ReportedAt = Timestamp.FromDateTime(DateTime.SpecifyKind(reportedAt, DateTimeKind.Utc));
+        }
+        snapshot.Beds.AddRange(beds.OrderBy(b => b.Category).Select(b => new BedCount
+        {
+            Category = (ShelterCategory)b.Category,
+            TotalBeds = b.Total,
+            OccupiedBeds = b.Occupied,
+            ReservedBeds = b.Held,
+            AvailableBeds = Math.Max(0, b.Total - b.Occupied - b.Held),
+        }));
+        return snapshot;
+    }
+}
+
+/// <summary>
+/// One capacity change in progress: its transaction and version. <see cref="Record"/> stamps a shelter's
+/// new beds with the version, keeps them in the change log and tells the chain (ShelterCapacityChanged).
+/// </summary>
+internal sealed class CapacityChange(ShelterDbContext db, EventOutbox<ShelterDbContext> outbox, CapacityFeed feed, IDbContextTransaction transaction, long version, DateTime now) : IAsyncDisposable
+{
+    private bool _recorded;
+
+    public long Version => version;
+
+    public DateTime Now => now;
+
+    public CapacitySnapshot Record(ShelterRow shelter, IEnumerable<BedRow> beds)
+    {
+        if (_recorded)
+        {
+            throw new InvalidOperationException("A capacity change records one shelter; begin another change for the next.");
+        }
+        _recorded = true;
+        shelter.Version = version;
+        var snapshot = CapacityBoard.Snapshot(shelter, beds);
+        db.CapacityChanges.Add(new CapacityChangeRow { Version = version, ShelterId = shelter.ShelterId, Snapshot = snapshot.ToByteArray(), RecordedAt = now });
+        outbox.Add(new ShelterCapacityChanged
+        {
+            EventId = Guid.CreateVersion7().ToString(),
+            OccurredAt = Timestamp.FromDateTime(now),
+            ShelterId = shelter.ShelterId,
+            Kind = snapshot.Kind,
+            Beds = { snapshot.Beds },
+            Version = version,
+        });
+        return snapshot;
+    }
+
+    public async Task CommitAsync(CancellationToken cancellationToken)
+    {
+        if (!_recorded)
+        {
+            throw new InvalidOperationException("A capacity change that records nothing is rolled back, not committed.");
+        }
+        await db.SaveChangesAsync(cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        db.ChangeTracker.Clear();
+        feed.Changed();
+    }
+
+    /// <summary>
+    /// Commits what else the transaction changed (a placement waitlisted or cancelled) while no bed changed: the
+    /// version goes back, so the change log stays without holes.
+    /// </summary>
+    public async Task CommitWithoutCapacityAsync(CancellationToken cancellationToken)
+    {
+        await db.Database.ExecuteSqlRawAsync("UPDATE capacity_head SET version = version - 1 WHERE id = 1", cancellationToken);
+        await db.SaveChangesAsync(cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        db.ChangeTracker.Clear();
+    }
+
+    public ValueTask DisposeAsync() => transaction.DisposeAsync();
+}

@@ -1,0 +1,79 @@
+using System.Runtime.CompilerServices;
+using Chain.Shelter.V1;
+using Ketenmesh.Domain;
+using Ketenmesh.Shelter.Persistence;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+
+namespace Ketenmesh.Shelter.Domain;
+
+/// <summary>How a capacity watch keeps up with changes committed by other replicas.</summary>
+public sealed class CapacityWatchOptions
+{
+    /// <summary>How often a watch reads the change log when this replica committed nothing (another replica may have).</summary>
+    public TimeSpan CatchUpInterval { get; set; } = TimeSpan.FromMilliseconds(500);
+}
+
+/// <summary>
+/// Every capacity change in version order, from the change log: a watch that read up to version N asks
+/// for what comes after N, so it never skips or repeats a change, whichever replica committed it and
+/// however often it reconnects. This replica's own commits wake it at once (<see cref="CapacityFeed"/>).
+/// </summary>
+public sealed class CapacityWatch(CapacityBoard board, ShelterDbContext db, CapacityFeed feed, IOptions<CapacityWatchOptions> options)
+{
+    private const int Batch = 500;
+
+    /// <param name="resumeAfter">0: first every shelter's current capacity (initial), then each change.</param>
+    /// <param name="live">Called once the watch is sure to hear every later change.</param>
+    public async IAsyncEnumerable<(CapacitySnapshot Snapshot, bool Initial)> ChangesAsync(long resumeAfter, Func<Task> live, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        long last;
+        if (resumeAfter == 0)
+        {
+            var current = await CurrentAsync(cancellationToken);
+            last = current.Count == 0 ? 0 : current.Max(s => s.Version);
+            await live();
+            foreach (var snapshot in current)
+            {
+                yield return (snapshot, true);
+            }
+        }
+        else
+        {
+            var head = await db.CapacityHead.AsNoTracking().Select(h => h.Version).SingleAsync(cancellationToken);
+            if (resumeAfter < 0 || resumeAfter > head)
+            {
+                throw new InvalidRequest("resume_after_version is no version this service handed out.", [("resume_after_version", "pass the highest CapacitySnapshot.version received, or 0 to start afresh")]);
+            }
+            last = resumeAfter;
+            await live();
+        }
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            // Taken before reading: a commit between the read and the wait still wakes the watch.
+            var woken = feed.NextChange;
+            var changes = await board.ChangesAfterAsync(last, Batch, cancellationToken);
+            foreach (var change in changes)
+            {
+                last = change.Version;
+                yield return (change, false);
+            }
+            if (changes.Count < Batch)
+            {
+                await Task.WhenAny(woken, Task.Delay(options.Value.CatchUpInterval, cancellationToken));
+            }
+        }
+    }
+
+    /// <summary>
+    /// Every shelter's capacity as one consistent state (one transaction): each shelter's version is its last
+    /// change, so the highest of them is where the change log takes over.
+    /// </summary>
+    private async Task<List<CapacitySnapshot>> CurrentAsync(CancellationToken cancellationToken)
+    {
+        await using var transaction = await db.Database.BeginTransactionAsync(System.Data.IsolationLevel.RepeatableRead, cancellationToken);
+        var current = await board.CurrentAsync(cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        return current;
+    }
+}

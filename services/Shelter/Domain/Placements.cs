@@ -1,0 +1,303 @@
+using Chain.Events.V1;
+using Chain.Shelter.V1;
+using Google.Protobuf;
+using Google.Protobuf.WellKnownTypes;
+using Ketenmesh.Contracts;
+using Ketenmesh.Domain;
+using Ketenmesh.Messaging.Outbox;
+using Ketenmesh.Shelter.Persistence;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+
+namespace Ketenmesh.Shelter.Domain;
+
+/// <summary>
+/// Placements: a bed is held for a registered person, then the shelter confirms it or it goes back. A
+/// hold is taken inside a capacity change (<see cref="CapacityBoard.BeginChangeAsync"/>), which runs one at
+/// a time over the whole service: two requests for the last bed are decided one after the other, so a bed
+/// is never given twice, on PostgreSQL and on SQLite alike.
+/// </summary>
+public sealed class Placements(ShelterDbContext db, CapacityBoard board, EventOutbox<ShelterDbContext> outbox, IOptions<PlacementOptions> options)
+{
+    /// <summary>CoMensha coordinates every placement and sees them all (BRIEF.md partner table: "shelter placement, waiting lists").</summary>
+    public const string Coordinator = "comensha";
+
+    public async Task<(Placement Placement, bool Duplicate)> RequestAsync(string partnerId, RequestPlacementRequest request, CancellationToken cancellationToken)
+    {
+        InvalidRequest.ThrowIfAny(Validate(request));
+        try
+        {
+            return await TryRequestAsync(partnerId, request, cancellationToken);
+        }
+        catch (DbUpdateException)
+        {
+            // The same request raced in on another connection and won: answer it as a resubmission.
+            db.ChangeTracker.Clear();
+            return await TryRequestAsync(partnerId, request, cancellationToken);
+        }
+    }
+
+    private async Task<(Placement, bool)> TryRequestAsync(string partnerId, RequestPlacementRequest request, CancellationToken cancellationToken)
+    {
+        if (await db.Placements.AsNoTracking().FirstOrDefaultAsync(p => p.RequestedBy == partnerId && p.ClientRequestId == request.ClientRequestId, cancellationToken) is { } known)
+        {
+            return known.RegistrationId == request.RegistrationId && known.Needs.AsSpan().SequenceEqual(request.Needs.ToByteArray())
+                ? (ToPlacement(known), true)
+                : throw new AlreadyExists("client_request_id was already used for a different placement request; use a new id for a new request.");
+        }
+        var category = (int)request.Needs.Category;
+        await using var change = await board.BeginChangeAsync(cancellationToken);
+        var free = await db.Beds.Where(b => b.Category == category && b.Total - b.Occupied - b.Held > 0).ToListAsync(cancellationToken);
+        var bed = free
+            .OrderByDescending(b => b.ShelterId == request.PreferredShelterId)
+            .ThenByDescending(b => b.Total - b.Occupied - b.Held)
+            .ThenBy(b => b.ShelterId, StringComparer.Ordinal)
+            .FirstOrDefault();
+        var row = new PlacementRow
+        {
+            PlacementId = $"plc-{Guid.CreateVersion7():N}",
+            RegistrationId = request.RegistrationId,
+            RequestedBy = partnerId,
+            ClientRequestId = request.ClientRequestId,
+            Category = category,
+            Needs = request.Needs.ToByteArray(),
+            RequestedAt = change.Now,
+            Version = 1,
+        };
+        db.Placements.Add(row);
+        if (bed is null)
+        {
+            // No bed to hold: the request waits on its list, and capacity did not change (the version is given back).
+            row.State = (int)PlacementState.Waitlisted;
+            row.WaitingList = (int)WaitingLists.For(request.Needs);
+            await change.CommitWithoutCapacityAsync(cancellationToken);
+            return (ToPlacement(row), false);
+        }
+        bed.Held++;
+        row.State = (int)PlacementState.Held;
+        row.ShelterId = bed.ShelterId;
+        row.HoldExpiresAt = change.Now + options.Value.HoldDuration;
+        var shelter = await db.Shelters.FirstAsync(s => s.ShelterId == bed.ShelterId, cancellationToken);
+        change.Record(shelter, await BedsOfAsync(bed.ShelterId, cancellationToken));
+        await change.CommitAsync(cancellationToken);
+        return (ToPlacement(row), false);
+    }
+
+    /// <summary>
+    /// CoMensha reads every placement; a shelter only those in its own beds; any other requester only its own
+    /// requests. Anything else is "not found", so the answer never tells a caller a placement exists.
+    /// </summary>
+    public async Task<Placement> GetAsync(string partnerId, string placementId, CancellationToken cancellationToken)
+    {
+        if (string.IsNullOrEmpty(placementId))
+        {
+            throw new InvalidRequest("placement_id is required.", [("placement_id", "is required")]);
+        }
+        var row = await db.Placements.AsNoTracking().FirstOrDefaultAsync(p => p.PlacementId == placementId, cancellationToken);
+        return row is not null && MayRead(partnerId, row) ? ToPlacement(row) : throw NotVisible();
+    }
+
+    /// <summary>
+    /// The shelter confirms (PLACED), declines (DECLINED) or ends (ENDED) a placement in its beds; CoMensha or the
+    /// requester cancels one (CANCELLED). Every change that frees or fills a bed is a capacity change.
+    /// </summary>
+    public async Task<Placement> DecideAsync(string partnerId, RecordPlacementDecisionRequest request, CancellationToken cancellationToken)
+    {
+        var problems = new List<(string, string)>();
+        if (string.IsNullOrEmpty(request.PlacementId))
+        {
+            problems.Add(("placement_id", "is required."));
+        }
+        if (request.NewState is not (PlacementState.Placed or PlacementState.Declined or PlacementState.Ended or PlacementState.Cancelled))
+        {
+            problems.Add(("new_state", "must be PLACED, DECLINED, ENDED or CANCELLED."));
+        }
+        if (request.ExpectedVersion <= 0)
+        {
+            problems.Add(("expected_version", "is required: the placement version you last read."));
+        }
+        InvalidRequest.ThrowIfAny(problems);
+
+        await using var change = await board.BeginChangeAsync(cancellationToken);
+        var row = await db.Placements.FirstOrDefaultAsync(p => p.PlacementId == request.PlacementId, cancellationToken);
+        if (row is null || !MayRead(partnerId, row))
+        {
+            throw NotVisible();
+        }
+        var atShelter = row.ShelterId is not null && row.ShelterId == partnerId;
+        var mayCancel = partnerId == Coordinator || row.RequestedBy == partnerId;
+        if (request.NewState == PlacementState.Cancelled ? !mayCancel : !atShelter)
+        {
+            throw new NotAllowed(request.NewState == PlacementState.Cancelled
+                ? "Only CoMensha or the partner that requested a placement cancels it."
+                : "Only the shelter whose bed it is confirms, declines or ends a placement.");
+        }
+        if (request.ShelterId.Length > 0 && request.ShelterId != row.ShelterId)
+        {
+            throw new InvalidRequest("shelter_id is not the shelter the bed is held in.", [("shelter_id", "leave empty, or name the shelter the bed is held in")]);
+        }
+        if (row.Version != request.ExpectedVersion)
+        {
+            throw new Outdated($"The placement changed since version {request.ExpectedVersion} (it is now at version {row.Version}); nothing was changed. Read it again.");
+        }
+        var state = (PlacementState)row.State;
+        if (state == PlacementState.Held && row.HoldExpiresAt <= change.Now)
+        {
+            // Released here and now, not left for the expiry job: the shelter is told at once, and the bed is free for the next.
+            await ReleaseAsync(change, row, PlacementState.Expired, cancellationToken);
+            await change.CommitAsync(cancellationToken);
+            throw new NotNow("The hold on this bed expired before it was confirmed; the bed was released. Request a new placement.");
+        }
+        switch (state, request.NewState)
+        {
+            case (PlacementState.Held, PlacementState.Placed):
+                var bed = await db.Beds.FirstAsync(b => b.ShelterId == row.ShelterId && b.Category == row.Category, cancellationToken);
+                bed.Held--;
+                bed.Occupied++;
+                row.State = (int)PlacementState.Placed;
+                row.PlacedAt = change.Now;
+                row.HoldExpiresAt = null;
+                row.Version++;
+                outbox.Add(new PlacementConfirmed
+                {
+                    EventId = Guid.CreateVersion7().ToString(),
+                    OccurredAt = Timestamp.FromDateTime(change.Now),
+                    PlacementId = row.PlacementId,
+                    RegistrationId = row.RegistrationId,
+                    ShelterId = row.ShelterId!,
+                    Category = (ShelterCategory)row.Category,
+                });
+                change.Record(await db.Shelters.FirstAsync(s => s.ShelterId == row.ShelterId, cancellationToken), await BedsOfAsync(row.ShelterId!, cancellationToken));
+                await change.CommitAsync(cancellationToken);
+                break;
+            case (PlacementState.Held, PlacementState.Declined or PlacementState.Cancelled):
+            case (PlacementState.Placed, PlacementState.Ended):
+                await ReleaseAsync(change, row, request.NewState, cancellationToken);
+                await change.CommitAsync(cancellationToken);
+                break;
+            case (PlacementState.Waitlisted or PlacementState.Requested, PlacementState.Cancelled):
+                row.State = (int)PlacementState.Cancelled;
+                row.EndedAt = change.Now;
+                row.Version++;
+                await change.CommitWithoutCapacityAsync(cancellationToken);
+                break;
+            default:
+                throw new NotNow($"A placement that is {state} cannot become {request.NewState}.");
+        }
+        return ToPlacement(row);
+    }
+
+    /// <summary>Releases every hold whose time ran out by now; returns how many. Each release is its own capacity change.</summary>
+    public async Task<int> ExpireHoldsAsync(CancellationToken cancellationToken)
+    {
+        var released = 0;
+        while (true)
+        {
+            await using var change = await board.BeginChangeAsync(cancellationToken);
+            var expired = await db.Placements
+                .Where(p => p.State == (int)PlacementState.Held && p.HoldExpiresAt <= change.Now)
+                .OrderBy(p => p.HoldExpiresAt).FirstOrDefaultAsync(cancellationToken);
+            if (expired is null)
+            {
+                return released;
+            }
+            await ReleaseAsync(change, expired, PlacementState.Expired, cancellationToken);
+            await change.CommitAsync(cancellationToken);
+            released++;
+        }
+    }
+
+    /// <summary>Gives a held or occupied bed back and tells the chain (PlacementReleased).</summary>
+    private async Task ReleaseAsync(CapacityChange change, PlacementRow row, PlacementState newState, CancellationToken cancellationToken)
+    {
+        var bed = await db.Beds.FirstAsync(b => b.ShelterId == row.ShelterId && b.Category == row.Category, cancellationToken);
+        if (row.State == (int)PlacementState.Placed)
+        {
+            bed.Occupied = Math.Max(0, bed.Occupied - 1);
+        }
+        else
+        {
+            bed.Held = Math.Max(0, bed.Held - 1);
+        }
+        row.State = (int)newState;
+        row.EndedAt = change.Now;
+        row.HoldExpiresAt = null;
+        row.Version++;
+        outbox.Add(new PlacementReleased
+        {
+            EventId = Guid.CreateVersion7().ToString(),
+            OccurredAt = Timestamp.FromDateTime(change.Now),
+            PlacementId = row.PlacementId,
+            RegistrationId = row.RegistrationId,
+            ShelterId = row.ShelterId!,
+            Category = (ShelterCategory)row.Category,
+            State = newState,
+        });
+        change.Record(await db.Shelters.FirstAsync(s => s.ShelterId == row.ShelterId, cancellationToken), await BedsOfAsync(row.ShelterId!, cancellationToken));
+    }
+
+    private async Task<List<BedRow>> BedsOfAsync(string shelterId, CancellationToken cancellationToken)
+    {
+        // The tracked rows, changed ones included: the snapshot shows the beds as this change leaves them.
+        await db.Beds.Where(b => b.ShelterId == shelterId).LoadAsync(cancellationToken);
+        return db.Beds.Local.Where(b => b.ShelterId == shelterId).ToList();
+    }
+
+    private static bool MayRead(string partnerId, PlacementRow row) =>
+        partnerId == Coordinator || row.RequestedBy == partnerId || (row.ShelterId is not null && row.ShelterId == partnerId);
+
+    private static NotFound NotVisible() => new("No such placement among those you may read.");
+
+    private static List<(string Field, string Description)> Validate(RequestPlacementRequest request)
+    {
+        var problems = new List<(string, string)>();
+        if (string.IsNullOrWhiteSpace(request.ClientRequestId) || request.ClientRequestId.Length > 128)
+        {
+            problems.Add(("client_request_id", "is required (up to 128 characters)."));
+        }
+        if (string.IsNullOrWhiteSpace(request.RegistrationId) || request.RegistrationId.Length > 128)
+        {
+            problems.Add(("registration_id", "is required: the CoMensha registration of the person."));
+        }
+        if (request.Needs is null)
+        {
+            problems.Add(("needs", "is required."));
+        }
+        else if (request.Needs.Category == ShelterCategory.Unspecified || !System.Enum.IsDefined(request.Needs.Category))
+        {
+            problems.Add(("needs.category", "must name the category of bed needed."));
+        }
+        return problems;
+    }
+
+    internal static Placement ToPlacement(PlacementRow row)
+    {
+        var placement = new Placement
+        {
+            PlacementId = row.PlacementId,
+            RegistrationId = row.RegistrationId,
+            State = (PlacementState)row.State,
+            Needs = PlacementNeeds.Parser.ParseFrom(row.Needs),
+            ShelterId = row.ShelterId ?? string.Empty,
+            WaitingList = (WaitingList)row.WaitingList,
+            RequestedBy = PartnerTypes.Of(row.RequestedBy),
+            RequestedAt = Utc(row.RequestedAt),
+            Version = row.Version,
+        };
+        if (row.PlacedAt is { } placedAt)
+        {
+            placement.PlacedAt = Utc(placedAt);
+        }
+        if (row.EndedAt is { } endedAt)
+        {
+            placement.EndedAt = Utc(endedAt);
+        }
+        if (row.HoldExpiresAt is { } expires)
+        {
+            placement.HoldExpiresAt = Utc(expires);
+        }
+        return placement;
+    }
+
+    private static Timestamp Utc(DateTime moment) => Timestamp.FromDateTime(DateTime.SpecifyKind(moment, DateTimeKind.Utc));
+}

@@ -1,0 +1,85 @@
+using Ketenmesh.Messaging;
+using Microsoft.EntityFrameworkCore;
+
+namespace Ketenmesh.Shelter.Persistence;
+
+public sealed class ShelterDbContext(DbContextOptions<ShelterDbContext> options) : DbContext(options)
+{
+    public DbSet<ShelterRow> Shelters => Set<ShelterRow>();
+
+    public DbSet<BedRow> Beds => Set<BedRow>();
+
+    public DbSet<CapacityChangeRow> CapacityChanges => Set<CapacityChangeRow>();
+
+    public DbSet<CapacityHeadRow> CapacityHead => Set<CapacityHeadRow>();
+
+    public DbSet<PlacementRow> Placements => Set<PlacementRow>();
+
+    protected override void OnModelCreating(ModelBuilder modelBuilder)
+    {
+        modelBuilder.Entity<ShelterRow>(e =>
+        {
+            e.ToTable("shelters");
+            e.HasKey(s => s.ShelterId);
+            e.Property(s => s.ShelterId).HasColumnName("shelter_id");
+            e.Property(s => s.Name).HasColumnName("name");
+            e.Property(s => s.OperatorName).HasColumnName("operator_name");
+            e.Property(s => s.Kind).HasColumnName("kind");
+            e.Property(s => s.Categories).HasColumnName("categories");
+            e.Property(s => s.MunicipalityCode).HasColumnName("municipality_code");
+            e.Property(s => s.MunicipalityName).HasColumnName("municipality_name");
+            e.Property(s => s.Secured).HasColumnName("secured");
+            e.Property(s => s.Version).HasColumnName("version");
+            e.Property(s => s.AsOf).HasColumnName("as_of");
+            e.Property(s => s.ReportedAt).HasColumnName("reported_at");
+        });
+        modelBuilder.Entity<BedRow>(e =>
+        {
+            e.ToTable("shelter_beds");
+            e.HasKey(b => new { b.ShelterId, b.Category });
+            e.Property(b => b.ShelterId).HasColumnName("shelter_id");
+            e.Property(b => b.Category).HasColumnName("category");
+            e.Property(b => b.Total).HasColumnName("total");
+            e.Property(b => b.Occupied).HasColumnName("occupied");
+            e.Property(b => b.Held).HasColumnName("held");
+        });
+        modelBuilder.Entity<CapacityChangeRow>(e =>
+        {
+            e.ToTable("capacity_changes");
+            e.HasKey(c => c.Version);
+            e.Property(c => c.Version).HasColumnName("version").ValueGeneratedNever();
+            e.Property(c => c.ShelterId).HasColumnName("shelter_id");
+            e.Property(c => c.Snapshot).HasColumnName("snapshot");
+            e.Property(c => c.RecordedAt).HasColumnName("recorded_at");
+        });
+        modelBuilder.Entity<CapacityHeadRow>(e =>
+        {
+            e.ToTable("capacity_head");
+            e.HasKey(h => h.Id);
+            e.Property(h => h.Id).HasColumnName("id").ValueGeneratedNever();
+            e.Property(h => h.Version).HasColumnName("version");
+        });
+        modelBuilder.Entity<PlacementRow>(e =>
+        {
+            e.ToTable("placements");
+            e.HasKey(p => p.PlacementId);
+            e.Property(p => p.PlacementId).HasColumnName("placement_id");
+            e.Property(p => p.RegistrationId).HasColumnName("registration_id");
+            e.Property(p => p.RequestedBy).HasColumnName("requested_by");
+            e.Property(p => p.ClientRequestId).HasColumnName("client_request_id");
+            e.Property(p => p.State).HasColumnName("state");
+            e.Property(p => p.Category).HasColumnName("category");
+            e.Property(p => p.ShelterId).HasColumnName("shelter_id");
+            e.Property(p => p.WaitingList).HasColumnName("waiting_list");
+            e.Property(p => p.Needs).HasColumnName("needs");
+            e.Property(p => p.RequestedAt).HasColumnName("requested_at");
+            e.Property(p => p.HoldExpiresAt).HasColumnName("hold_expires_at");
+            e.Property(p => p.PlacedAt).HasColumnName("placed_at");
+            e.Property(p => p.EndedAt).HasColumnName("ended_at");
+            e.Property(p => p.Version).HasColumnName("version").IsConcurrencyToken();
+            e.HasIndex(p => new { p.RequestedBy, p.ClientRequestId }).IsUnique();
+        });
+        modelBuilder.AddOutbox();
+        modelBuilder.AddInbox();
+    }
+}

@@ -1,0 +1,108 @@
+namespace Ketenmesh.Shelter.Persistence;
+
+/// <summary>
+/// A shelter and the capacity version of its beds' last change. Addresses are never stored: shelter
+/// locations are confidential; the municipality is the region partners search by.
+/// </summary>
+public sealed class ShelterRow
+{
+    public required string ShelterId { get; init; }
+
+    public required string Name { get; init; }
+
+    public required string OperatorName { get; init; }
+
+    public int Kind { get; init; }
+
+    /// <summary>The categories offered, as their enum numbers separated by commas.</summary>
+    public required string Categories { get; init; }
+
+    public required string MunicipalityCode { get; init; }
+
+    public required string MunicipalityName { get; init; }
+
+    public bool Secured { get; init; }
+
+    /// <summary>The capacity version of the last change to this shelter's beds.</summary>
+    public long Version { get; set; }
+
+    public DateTime? AsOf { get; set; }
+
+    public DateTime? ReportedAt { get; set; }
+}
+
+/// <summary>One category of beds in one shelter: what the shelter reports (total, occupied) and what the service holds for placements.</summary>
+public sealed class BedRow
+{
+    public required string ShelterId { get; init; }
+
+    public int Category { get; init; }
+
+    public int Total { get; set; }
+
+    public int Occupied { get; set; }
+
+    /// <summary>Beds held for a placement or a large group, not yet confirmed.</summary>
+    public int Held { get; set; }
+}
+
+/// <summary>
+/// One change of capacity, kept whole: what a watch replays after a reconnect. Versions are handed out
+/// by <see cref="CapacityHeadRow"/> inside the change's own transaction, so they commit in order.
+/// </summary>
+public sealed class CapacityChangeRow
+{
+    public long Version { get; init; }
+
+    public required string ShelterId { get; init; }
+
+    /// <summary>The shelter's CapacitySnapshot after the change (protobuf bytes).</summary>
+    public required byte[] Snapshot { get; init; }
+
+    public DateTime RecordedAt { get; init; }
+}
+
+/// <summary>The last capacity version handed out; one row. Taking the next version locks it until commit.</summary>
+public sealed class CapacityHeadRow
+{
+    public int Id { get; init; }
+
+    public long Version { get; set; }
+}
+
+/// <summary>A placement request and the bed it holds or occupies.</summary>
+public sealed class PlacementRow
+{
+    public required string PlacementId { get; init; }
+
+    public required string RegistrationId { get; init; }
+
+    /// <summary>The partner that asked (catalog id); scopes idempotency and who reads it back.</summary>
+    public required string RequestedBy { get; init; }
+
+    public required string ClientRequestId { get; init; }
+
+    public int State { get; set; }
+
+    public int Category { get; init; }
+
+    public string? ShelterId { get; set; }
+
+    public int WaitingList { get; set; }
+
+    /// <summary>The PlacementNeeds as requested (protobuf bytes).</summary>
+    public required byte[] Needs { get; init; }
+
+    public DateTime RequestedAt { get; init; }
+
+    public DateTime? HoldExpiresAt { get; set; }
+
+    public DateTime? PlacedAt { get; set; }
+
+    public DateTime? EndedAt { get; set; }
+
+    public long Version { get; set; }
+
+    /// <summary>A moment as every database keeps it: whole microseconds (PostgreSQL's precision).</summary>
+    public static DateTime Moment(DateTimeOffset now) => new(now.UtcTicks - now.UtcTicks % TimeSpan.TicksPerMicrosecond, DateTimeKind.Utc);
+}

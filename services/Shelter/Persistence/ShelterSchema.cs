@@ -1,0 +1,156 @@
+using Ketenmesh.Persistence.Migrations;
+
+namespace Ketenmesh.Shelter.Persistence;
+
+/// <summary>The shelter database, version by version. Never edit a released migration: add one.</summary>
+public static class ShelterSchema
+{
+    public static readonly SchemaMigration[] Migrations =
+    [
+        SchemaMigration.Sql(
+            "shelter-0001-capacity-and-placements",
+            sqlite: """
+                CREATE TABLE shelters (
+                    shelter_id TEXT PRIMARY KEY,
+                    name TEXT NOT NULL,
+                    operator_name TEXT NOT NULL,
+                    kind INTEGER NOT NULL,
+                    categories TEXT NOT NULL,
+                    municipality_code TEXT NOT NULL,
+                    municipality_name TEXT NOT NULL,
+                    secured INTEGER NOT NULL,
+                    version INTEGER NOT NULL,
+                    as_of TEXT NULL,
+                    reported_at TEXT NULL);
+                CREATE TABLE shelter_beds (
+                    shelter_id TEXT NOT NULL REFERENCES shelters (shelter_id),
+                    category INTEGER NOT NULL,
+                    total INTEGER NOT NULL,
+                    occupied INTEGER NOT NULL,
+                    held INTEGER NOT NULL,
+                    PRIMARY KEY (shelter_id, category));
+                CREATE TABLE capacity_head (
+                    id INTEGER PRIMARY KEY,
+                    version INTEGER NOT NULL);
+                INSERT INTO capacity_head (id, version) VALUES (1, 0);
+                CREATE TABLE capacity_changes (
+                    version INTEGER PRIMARY KEY,
+                    shelter_id TEXT NOT NULL,
+                    snapshot BLOB NOT NULL,
+                    recorded_at TEXT NOT NULL);
+                CREATE TABLE placements (
+                    placement_id TEXT PRIMARY KEY,
+                    registration_id TEXT NOT NULL,
+                    requested_by TEXT NOT NULL,
+                    client_request_id TEXT NOT NULL,
+                    state INTEGER NOT NULL,
+                    category INTEGER NOT NULL,
+                    shelter_id TEXT NULL,
+                    waiting_list INTEGER NOT NULL,
+                    needs BLOB NOT NULL,
+                    requested_at TEXT NOT NULL,
+                    hold_expires_at TEXT NULL,
+                    placed_at TEXT NULL,
+                    ended_at TEXT NULL,
+                    version INTEGER NOT NULL);
+                CREATE UNIQUE INDEX ux_placements_requester_request ON placements (requested_by, client_request_id);
+                CREATE INDEX ix_placements_state_expiry ON placements (state, hold_expires_at);
+                CREATE INDEX ix_placements_shelter ON placements (shelter_id);
+                """,
+            postgres: """
+                CREATE TABLE shelters (
+                    shelter_id text PRIMARY KEY,
+                    name text NOT NULL,
+                    operator_name text NOT NULL,
+                    kind integer NOT NULL,
+                    categories text NOT NULL,
+                    municipality_code text NOT NULL,
+                    municipality_name text NOT NULL,
+                    secured boolean NOT NULL,
+                    version bigint NOT NULL,
+                    as_of timestamptz NULL,
+                    reported_at timestamptz NULL);
+                CREATE TABLE shelter_beds (
+                    shelter_id text NOT NULL REFERENCES shelters (shelter_id),
+                    category integer NOT NULL,
+                    total integer NOT NULL,
+                    occupied integer NOT NULL,
+                    held integer NOT NULL,
+                    PRIMARY KEY (shelter_id, category));
+                CREATE TABLE capacity_head (
+                    id integer PRIMARY KEY,
+                    version bigint NOT NULL);
+                INSERT INTO capacity_head (id, version) VALUES (1, 0);
+                CREATE TABLE capacity_changes (
+                    version bigint PRIMARY KEY,
+                    shelter_id text NOT NULL,
+                    snapshot bytea NOT NULL,
+                    recorded_at timestamptz NOT NULL);
+                CREATE TABLE placements (
+                    placement_id text PRIMARY KEY,
+                    registration_id text NOT NULL,
+                    requested_by text NOT NULL,
+                    client_request_id text NOT NULL,
+                    state integer NOT NULL,
+                    category integer NOT NULL,
+                    shelter_id text NULL,
+                    waiting_list integer NOT NULL,
+                    needs bytea NOT NULL,
+                    requested_at timestamptz NOT NULL,
+                    hold_expires_at timestamptz NULL,
+                    placed_at timestamptz NULL,
+                    ended_at timestamptz NULL,
+                    version bigint NOT NULL);
+                CREATE UNIQUE INDEX ux_placements_requester_request ON placements (requested_by, client_request_id);
+                CREATE INDEX ix_placements_state_expiry ON placements (state, hold_expires_at);
+                CREATE INDEX ix_placements_shelter ON placements (shelter_id);
+                """),
+        // The seeded shelters: the three COSM shelters of the brief (PMW/Humanitas Rotterdam, HVO Querido/ACM
+        // Amsterdam, Jade incl. men; 70 COSM places together, seeds/001 L7886-7888 and L7928) and a few others.
+        // Bed counts and municipalities are a starting point for the demo; each shelter reports its own.
+        SchemaMigration.Sql(
+            "shelter-0002-seed-shelters",
+            sqlite: """
+                INSERT INTO shelters (shelter_id, name, operator_name, kind, categories, municipality_code, municipality_name, secured, version) VALUES ('shelter-pmw', 'COSM De Lucia', 'PMW (Humanitas Rotterdam)', 1, '6,1', 'GM0599', 'Rotterdam', 1, 1);
+                INSERT INTO shelter_beds (shelter_id, category, total, occupied, held) VALUES ('shelter-pmw', 6, 25, 0, 0);
+                INSERT INTO shelter_beds (shelter_id, category, total, occupied, held) VALUES ('shelter-pmw', 1, 4, 0, 0);
+                INSERT INTO shelters (shelter_id, name, operator_name, kind, categories, municipality_code, municipality_name, secured, version) VALUES ('shelter-acm', 'COSM ACM', 'HVO Querido (ACM Amsterdam)', 1, '6,1', 'GM0363', 'Amsterdam', 1, 2);
+                INSERT INTO shelter_beds (shelter_id, category, total, occupied, held) VALUES ('shelter-acm', 6, 25, 0, 0);
+                INSERT INTO shelter_beds (shelter_id, category, total, occupied, held) VALUES ('shelter-acm', 1, 4, 0, 0);
+                INSERT INTO shelters (shelter_id, name, operator_name, kind, categories, municipality_code, municipality_name, secured, version) VALUES ('shelter-jade', 'Jade', 'Zorggroep Jade', 1, '6,2', 'GM0114', 'Emmen', 1, 3);
+                INSERT INTO shelter_beds (shelter_id, category, total, occupied, held) VALUES ('shelter-jade', 6, 20, 0, 0);
+                INSERT INTO shelter_beds (shelter_id, category, total, occupied, held) VALUES ('shelter-jade', 2, 6, 0, 0);
+                INSERT INTO shelters (shelter_id, name, operator_name, kind, categories, municipality_code, municipality_name, secured, version) VALUES ('shelter-fier', 'Fier', 'Fier', 5, '4,1', 'GM0080', 'Leeuwarden', 1, 4);
+                INSERT INTO shelter_beds (shelter_id, category, total, occupied, held) VALUES ('shelter-fier', 4, 12, 0, 0);
+                INSERT INTO shelter_beds (shelter_id, category, total, occupied, held) VALUES ('shelter-fier', 1, 8, 0, 0);
+                INSERT INTO shelters (shelter_id, name, operator_name, kind, categories, municipality_code, municipality_name, secured, version) VALUES ('shelter-womens-utrecht', 'Vrouwenopvang Utrecht', 'Regional women''s shelter', 2, '1,3', 'GM0344', 'Utrecht', 0, 5);
+                INSERT INTO shelter_beds (shelter_id, category, total, occupied, held) VALUES ('shelter-womens-utrecht', 1, 10, 0, 0);
+                INSERT INTO shelter_beds (shelter_id, category, total, occupied, held) VALUES ('shelter-womens-utrecht', 3, 6, 0, 0);
+                INSERT INTO shelters (shelter_id, name, operator_name, kind, categories, municipality_code, municipality_name, secured, version) VALUES ('shelter-social-den-haag', 'Maatschappelijke opvang Den Haag', 'Regional social shelter', 3, '2,7', 'GM0518', '''s-Gravenhage', 0, 6);
+                INSERT INTO shelter_beds (shelter_id, category, total, occupied, held) VALUES ('shelter-social-den-haag', 2, 12, 0, 0);
+                INSERT INTO shelter_beds (shelter_id, category, total, occupied, held) VALUES ('shelter-social-den-haag', 7, 6, 0, 0);
+                UPDATE capacity_head SET version = 6 WHERE id = 1;
+                """,
+            postgres: """
+                INSERT INTO shelters (shelter_id, name, operator_name, kind, categories, municipality_code, municipality_name, secured, version) VALUES ('shelter-pmw', 'COSM De Lucia', 'PMW (Humanitas Rotterdam)', 1, '6,1', 'GM0599', 'Rotterdam', true, 1);
+                INSERT INTO shelter_beds (shelter_id, category, total, occupied, held) VALUES ('shelter-pmw', 6, 25, 0, 0);
+                INSERT INTO shelter_beds (shelter_id, category, total, occupied, held) VALUES ('shelter-pmw', 1, 4, 0, 0);
+                INSERT INTO shelters (shelter_id, name, operator_name, kind, categories, municipality_code, municipality_name, secured, version) VALUES ('shelter-acm', 'COSM ACM', 'HVO Querido (ACM Amsterdam)', 1, '6,1', 'GM0363', 'Amsterdam', true, 2);
+                INSERT INTO shelter_beds (shelter_id, category, total, occupied, held) VALUES ('shelter-acm', 6, 25, 0, 0);
+                INSERT INTO shelter_beds (shelter_id, category, total, occupied, held) VALUES ('shelter-acm', 1, 4, 0, 0);
+                INSERT INTO shelters (shelter_id, name, operator_name, kind, categories, municipality_code, municipality_name, secured, version) VALUES ('shelter-jade', 'Jade', 'Zorggroep Jade', 1, '6,2', 'GM0114', 'Emmen', true, 3);
+                INSERT INTO shelter_beds (shelter_id, category, total, occupied, held) VALUES ('shelter-jade', 6, 20, 0, 0);
+                INSERT INTO shelter_beds (shelter_id, category, total, occupied, held) VALUES ('shelter-jade', 2, 6, 0, 0);
+                INSERT INTO shelters (shelter_id, name, operator_name, kind, categories, municipality_code, municipality_name, secured, version) VALUES ('shelter-fier', 'Fier', 'Fier', 5, '4,1', 'GM0080', 'Leeuwarden', true, 4);
+                INSERT INTO shelter_beds (shelter_id, category, total, occupied, held) VALUES ('shelter-fier', 4, 12, 0, 0);
+                INSERT INTO shelter_beds (shelter_id, category, total, occupied, held) VALUES ('shelter-fier', 1, 8, 0, 0);
+                INSERT INTO shelters (shelter_id, name, operator_name, kind, categories, municipality_code, municipality_name, secured, version) VALUES ('shelter-womens-utrecht', 'Vrouwenopvang Utrecht', 'Regional women''s shelter', 2, '1,3', 'GM0344', 'Utrecht', false, 5);
+                INSERT INTO shelter_beds (shelter_id, category, total, occupied, held) VALUES ('shelter-womens-utrecht', 1, 10, 0, 0);
+                INSERT INTO shelter_beds (shelter_id, category, total, occupied, held) VALUES ('shelter-womens-utrecht', 3, 6, 0, 0);
+                INSERT INTO shelters (shelter_id, name, operator_name, kind, categories, municipality_code, municipality_name, secured, version) VALUES ('shelter-social-den-haag', 'Maatschappelijke opvang Den Haag', 'Regional social shelter', 3, '2,7', 'GM0518', '''s-Gravenhage', false, 6);
+                INSERT INTO shelter_beds (shelter_id, category, total, occupied, held) VALUES ('shelter-social-den-haag', 2, 12, 0, 0);
+                INSERT INTO shelter_beds (shelter_id, category, total, occupied, held) VALUES ('shelter-social-den-haag', 7, 6, 0, 0);
+                UPDATE capacity_head SET version = 6 WHERE id = 1;
+                """),
+    ];
+}

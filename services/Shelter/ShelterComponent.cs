@@ -1,0 +1,39 @@
+using Chain.Events.V1;
+using Ketenmesh.Hosting;
+using Ketenmesh.Messaging;
+using Ketenmesh.Persistence;
+using Ketenmesh.Shelter.Domain;
+using Ketenmesh.Shelter.Grpc;
+using Ketenmesh.Shelter.Persistence;
+
+namespace Ketenmesh.Shelter;
+
+/// <summary>Shelter capacity: port 8104, its own database; publishes capacity and placement events through its outbox.</summary>
+public sealed class ShelterComponent : IMeshComponent
+{
+    public string Name => "shelter";
+
+    public int DefaultPort => 8104;
+
+    public void AddServices(IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddChainDbContext<ShelterDbContext>(configuration);
+        services.AddSchemaMigrations<ShelterDbContext>(ShelterSchema.Migrations);
+        services.AddChainMessaging(configuration, Name)
+            .Publishes(ShelterEventsReflection.Descriptor)
+            .AddOutbox<ShelterDbContext>()
+            .AddInbox<ShelterDbContext>();
+        services.AddSingleton(TimeProvider.System);
+        services.AddSingleton<CapacityFeed>();
+        services.AddScoped<CapacityBoard>();
+        services.AddScoped<CapacityWatch>();
+        services.AddScoped<Placements>();
+        services.Configure<CapacityWatchOptions>(configuration.GetSection("Shelter:Watch"));
+        services.Configure<PlacementOptions>(configuration.GetSection("Shelter:Placement"));
+        services.AddHostedService<HoldExpiry>();
+        services.AddScoped<ShelterCapacityService>();
+    }
+
+    public void MapEndpoints(IEndpointRouteBuilder endpoints) =>
+        endpoints.MapGrpcService<ShelterCapacityService>();
+}
