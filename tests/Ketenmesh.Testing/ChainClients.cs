@@ -2,6 +2,7 @@ using Chain.Audit.V1;
 using Chain.Policy.V1;
 using Chain.Registry.V1;
 using Chain.Risk.V1;
+using Chain.Shelter.V1;
 using Chain.Signals.V1;
 using Grpc.Core;
 using Grpc.Health.V1;
@@ -17,6 +18,8 @@ public static class ChainClients
     public static RiskAssessment.RiskAssessmentClient Risk(this ChannelBase channel) => new(channel);
 
     public static VictimRegistry.VictimRegistryClient Registry(this ChannelBase channel) => new(channel);
+
+    public static ShelterCapacity.ShelterCapacityClient Shelter(this ChannelBase channel) => new(channel);
 
     public static SharingPolicyAdmin.SharingPolicyAdminClient PolicyAdmin(this ChannelBase channel) => new(channel);
 

@@ -1,0 +1,87 @@
+using System.Collections.Concurrent;
+using Chain.Events.V1;
+using Chain.Shelter.V1;
+using Grpc.Core;
+using Ketenmesh.Testing;
+using MassTransit;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Ketenmesh.Shelter.Tests;
+
+/// <summary>What the shelter service told the chain.</summary>
+public sealed class ShelterEvents
+{
+    public ConcurrentQueue<ShelterCapacityChanged> CapacityChanged { get; } = new();
+
+    public ConcurrentQueue<PlacementConfirmed> Confirmed { get; } = new();
+
+    public ConcurrentQueue<PlacementReleased> Released { get; } = new();
+}
+
+public sealed class ShelterEventsProbe(ShelterEvents events) : IConsumer<ShelterCapacityChanged>, IConsumer<PlacementConfirmed>, IConsumer<PlacementReleased>
+{
+    public Task Consume(ConsumeContext<ShelterCapacityChanged> context)
+    {
+        events.CapacityChanged.Enqueue(context.Message);
+        return Task.CompletedTask;
+    }
+
+    public Task Consume(ConsumeContext<PlacementConfirmed> context)
+    {
+        events.Confirmed.Enqueue(context.Message);
+        return Task.CompletedTask;
+    }
+
+    public Task Consume(ConsumeContext<PlacementReleased> context)
+    {
+        events.Released.Enqueue(context.Message);
+        return Task.CompletedTask;
+    }
+}
+
+/// <summary>A clock the test moves: the shelter service's idea of now (hold expiry).</summary>
+public sealed class MovableClock(DateTimeOffset start) : TimeProvider
+{
+    private long _ticks = start.UtcTicks;
+
+    public override DateTimeOffset GetUtcNow() => new(Interlocked.Read(ref _ticks), TimeSpan.Zero);
+
+    public void Advance(TimeSpan by) => Interlocked.Add(ref _ticks, by.Ticks);
+}
+
+/// <summary>Starting the shelter component for a test, on SQLite or PostgreSQL, with a movable clock and an events probe.</summary>
+public static class ShelterHost
+{
+    public static Task<ComponentHost> StartAsync(Dictionary<string, string?> settings, MovableClock clock, ShelterEvents events)
+    {
+        settings["Messaging:Transport"] = "InMemory";
+        settings.TryAdd("Shelter:Placement:ExpiryInterval", "00:00:00.100");
+        settings.TryAdd("Shelter:Watch:CatchUpInterval", "00:00:00.200");
+        return ComponentHost.StartAsync(new ShelterComponent(), settings, (services, bus) =>
+        {
+            services.AddSingleton<TimeProvider>(clock);
+            services.AddSingleton(events);
+            bus.AddConsumer<ShelterEventsProbe>();
+        });
+    }
+
+    public static CallOptions As(string partner) => ComponentHost.As(partner);
+
+    public static BedCount Beds(ShelterCategory category, int total, int occupied) => new() { Category = category, TotalBeds = total, OccupiedBeds = occupied };
+
+    /// <summary>The shelter reports on the version it last read, as a shelter's own system would.</summary>
+    public static async Task<CapacitySnapshot> ReportAsync(ChannelBase channel, string shelterId, params BedCount[] beds)
+    {
+        var client = channel.Shelter();
+        var current = (await client.GetCapacityAsync(new GetCapacityRequest { ShelterId = shelterId }, As(shelterId))).Overview.Capacity;
+        return (await client.ReportCapacityAsync(new ReportCapacityRequest { ExpectedVersion = current.Version, Beds = { beds } }, As(shelterId))).Capacity;
+    }
+
+    public static RequestPlacementRequest Placement(string clientRequestId, ShelterCategory category, string registrationId = "reg-1", string preferred = "") => new()
+    {
+        ClientRequestId = clientRequestId,
+        RegistrationId = registrationId,
+        PreferredShelterId = preferred,
+        Needs = new PlacementNeeds { Category = category, Urgency = PlacementUrgency.Immediate },
+    };
+}

@@ -1,0 +1,382 @@
+using Chain.Shelter.V1;
+using Google.Rpc;
+using Grpc.Core;
+using Ketenmesh.Shelter.Domain;
+using Ketenmesh.Testing;
+using static Ketenmesh.Shelter.Tests.ShelterHost;
+
+namespace Ketenmesh.Shelter.Tests;
+
+/// <summary>The shelter service's behaviour, run once on SQLite (embedded profile) and once on PostgreSQL (real profile).</summary>
+public abstract class ShelterScenarios : IAsyncLifetime
+{
+    protected readonly MovableClock Clock = new(DateTimeOffset.UtcNow);
+    protected readonly ShelterEvents Events = new();
+    private readonly List<ComponentHost> _hosts = [];
+
+    protected ComponentHost Host => _hosts[0];
+
+    private ChannelBase Client => Host.Channel;
+
+    /// <summary>Settings of a database every replica of this test shares.</summary>
+    protected abstract Dictionary<string, string?> DatabaseSettings();
+
+    protected virtual Task CreateDatabaseAsync() => Task.CompletedTask;
+
+    protected virtual Task DropDatabaseAsync() => Task.CompletedTask;
+
+    protected async Task<ComponentHost> StartReplicaAsync()
+    {
+        var host = await ShelterHost.StartAsync(DatabaseSettings(), Clock, Events);
+        _hosts.Add(host);
+        return host;
+    }
+
+    public async Task InitializeAsync()
+    {
+        await CreateDatabaseAsync();
+        await StartReplicaAsync();
+    }
+
+    public async Task DisposeAsync()
+    {
+        foreach (var host in _hosts)
+        {
+            await host.DisposeAsync();
+        }
+        await DropDatabaseAsync();
+    }
+
+    [Fact]
+    public async Task Shelter_reports_its_own_beds_and_every_report_is_a_new_version()
+    {
+        var before = (await Client.Shelter().GetCapacityAsync(new GetCapacityRequest { ShelterId = "shelter-acm" }, As("comensha"))).Overview.Capacity;
+
+        var first = await ReportAsync(Client, "shelter-acm", Beds(ShelterCategory.Cosm, 25, 20));
+        var second = await ReportAsync(Client, "shelter-acm", Beds(ShelterCategory.Cosm, 25, 21), Beds(ShelterCategory.AdultWomen, 4, 4));
+        var read = (await Client.Shelter().GetCapacityAsync(new GetCapacityRequest { ShelterId = "shelter-acm" }, As("police"))).Overview;
+
+        Assert.True(first.Version > before.Version);
+        Assert.True(second.Version > first.Version);
+        Assert.Equal(second.Version, read.Capacity.Version);
+        var cosm = Assert.Single(read.Capacity.Beds, b => b.Category == ShelterCategory.Cosm);
+        Assert.Equal((25, 21, 4), (cosm.TotalBeds, cosm.OccupiedBeds, cosm.AvailableBeds));
+        Assert.Equal(0, Assert.Single(read.Capacity.Beds, b => b.Category == ShelterCategory.AdultWomen).AvailableBeds);
+        Assert.Equal(ShelterKind.Cosm, read.Shelter.Kind);
+        Assert.NotNull(read.Capacity.ReportedAt);
+        await Eventually.SucceedsAsync(() =>
+        {
+            Assert.Contains(Events.CapacityChanged, e => e.ShelterId == "shelter-acm" && e.Version == second.Version);
+            return Task.CompletedTask;
+        });
+    }
+
+    [Fact]
+    public async Task A_shelter_reporting_for_another_shelter_is_refused_and_nothing_changes()
+    {
+        var before = (await Client.Shelter().GetCapacityAsync(new GetCapacityRequest { ShelterId = "shelter-acm" }, As("comensha"))).Overview.Capacity;
+
+        var other = await Assert.ThrowsAsync<RpcException>(() => Client.Shelter().ReportCapacityAsync(new ReportCapacityRequest
+        {
+            ShelterId = "shelter-acm",
+            ExpectedVersion = before.Version,
+            Beds = { Beds(ShelterCategory.Cosm, 25, 0) },
+        }, As("shelter-jade")).ResponseAsync);
+        var notAShelter = await Assert.ThrowsAsync<RpcException>(() => Client.Shelter().ReportCapacityAsync(new ReportCapacityRequest
+        {
+            ExpectedVersion = before.Version,
+            Beds = { Beds(ShelterCategory.Cosm, 25, 0) },
+        }, As("police")).ResponseAsync);
+        var after = (await Client.Shelter().GetCapacityAsync(new GetCapacityRequest { ShelterId = "shelter-acm" }, As("comensha"))).Overview.Capacity;
+
+        Assert.Equal(StatusCode.PermissionDenied, other.StatusCode);
+        Assert.DoesNotContain("shelter-acm", other.Status.Detail, StringComparison.Ordinal);
+        Assert.Equal(StatusCode.PermissionDenied, notAShelter.StatusCode);
+        Assert.Equal(before, after);
+    }
+
+    [Fact]
+    public async Task A_report_based_on_a_stale_version_is_aborted()
+    {
+        var read = (await Client.Shelter().GetCapacityAsync(new GetCapacityRequest { ShelterId = "shelter-pmw" }, As("shelter-pmw"))).Overview.Capacity;
+        await Client.Shelter().ReportCapacityAsync(new ReportCapacityRequest { ExpectedVersion = read.Version, Beds = { Beds(ShelterCategory.Cosm, 25, 10) } }, As("shelter-pmw"));
+
+        var stale = await Assert.ThrowsAsync<RpcException>(() => Client.Shelter().ReportCapacityAsync(
+            new ReportCapacityRequest { ExpectedVersion = read.Version, Beds = { Beds(ShelterCategory.Cosm, 25, 3) } }, As("shelter-pmw")).ResponseAsync);
+        var now = (await Client.Shelter().GetCapacityAsync(new GetCapacityRequest { ShelterId = "shelter-pmw" }, As("shelter-pmw"))).Overview.Capacity;
+
+        Assert.Equal(StatusCode.Aborted, stale.StatusCode);
+        Assert.Equal(10, Assert.Single(now.Beds, b => b.Category == ShelterCategory.Cosm).OccupiedBeds);
+    }
+
+    [Fact]
+    public async Task Bad_capacity_reports_are_refused_field_by_field()
+    {
+        var read = (await Client.Shelter().GetCapacityAsync(new GetCapacityRequest { ShelterId = "shelter-fier" }, As("shelter-fier"))).Overview.Capacity;
+
+        var refused = await Assert.ThrowsAsync<RpcException>(() => Client.Shelter().ReportCapacityAsync(new ReportCapacityRequest
+        {
+            ExpectedVersion = read.Version,
+            Beds =
+            {
+                Beds(ShelterCategory.Minors, -1, 0),
+                Beds(ShelterCategory.AdultWomen, 3, 5),
+                Beds(ShelterCategory.AdultMen, 2, 0),
+                Beds(ShelterCategory.Minors, 4, -2),
+            },
+        }, As("shelter-fier")).ResponseAsync);
+        var unversioned = await Assert.ThrowsAsync<RpcException>(() => Client.Shelter().ReportCapacityAsync(
+            new ReportCapacityRequest { Beds = { Beds(ShelterCategory.Minors, 4, 1) } }, As("shelter-fier")).ResponseAsync);
+
+        Assert.Equal(StatusCode.InvalidArgument, refused.StatusCode);
+        var fields = refused.GetRpcStatus()!.GetDetail<BadRequest>()!.FieldViolations.Select(v => v.Field).ToList();
+        Assert.Equal(["beds[0].total_beds", "beds[1].occupied_beds", "beds[2].category", "beds[3].category", "beds[3].occupied_beds"], fields);
+        Assert.Equal("expected_version", Assert.Single(unversioned.GetRpcStatus()!.GetDetail<BadRequest>()!.FieldViolations).Field);
+        Assert.Equal(read, (await Client.Shelter().GetCapacityAsync(new GetCapacityRequest { ShelterId = "shelter-fier" }, As("comensha"))).Overview.Capacity);
+    }
+
+    [Fact]
+    public async Task Availability_is_found_by_category_and_region()
+    {
+        await ReportAsync(Client, "shelter-acm", Beds(ShelterCategory.Cosm, 25, 25));
+
+        var cosm = await Client.Shelter().ListSheltersAsync(new ListSheltersRequest { CategoryFilter = { ShelterCategory.Cosm } }, As("police"));
+        var amsterdam = await Client.Shelter().ListSheltersAsync(new ListSheltersRequest { CategoryFilter = { ShelterCategory.Cosm }, MunicipalityCodes = { "GM0363" } }, As("police"));
+        var free = await Client.Shelter().ListSheltersAsync(new ListSheltersRequest { CategoryFilter = { ShelterCategory.Cosm }, OnlyAvailable = true }, As("police"));
+
+        Assert.Equal(["shelter-acm", "shelter-jade", "shelter-pmw"], cosm.Shelters.Select(s => s.Shelter.ShelterId));
+        Assert.Equal(70, cosm.Shelters.SelectMany(s => s.Capacity.Beds).Where(b => b.Category == ShelterCategory.Cosm).Sum(b => b.TotalBeds));
+        Assert.Equal("shelter-acm", Assert.Single(amsterdam.Shelters).Shelter.ShelterId);
+        Assert.Equal(["shelter-jade", "shelter-pmw"], free.Shelters.Select(s => s.Shelter.ShelterId));
+    }
+
+    /// <summary>The one bed left for adult men anywhere: both shelters offering it are full but for one bed at Jade.</summary>
+    protected async Task OneAdultMensBedLeftAsync()
+    {
+        await ReportAsync(Client, "shelter-social-den-haag", Beds(ShelterCategory.AdultMen, 12, 12));
+        await ReportAsync(Client, "shelter-jade", Beds(ShelterCategory.AdultMen, 1, 0));
+    }
+
+    [Fact]
+    public async Task Two_hundred_parallel_requests_for_the_last_bed_hold_it_exactly_once()
+    {
+        await OneAdultMensBedLeftAsync();
+
+        var attempts = await Task.WhenAll(Enumerable.Range(0, 200).Select(i =>
+            Client.Shelter().RequestPlacementAsync(Placement($"race-{i}", ShelterCategory.AdultMen, $"reg-race-{i}"), As("comensha")).ResponseAsync));
+        var jade = (await Client.Shelter().GetCapacityAsync(new GetCapacityRequest { ShelterId = "shelter-jade" }, As("comensha"))).Overview.Capacity;
+
+        var held = Assert.Single(attempts, a => a.Placement.State == PlacementState.Held).Placement;
+        Assert.Equal("shelter-jade", held.ShelterId);
+        Assert.Equal(199, attempts.Count(a => a.Placement.State == PlacementState.Waitlisted));
+        var men = Assert.Single(jade.Beds, b => b.Category == ShelterCategory.AdultMen);
+        Assert.Equal((1, 0, 1, 0), (men.TotalBeds, men.OccupiedBeds, men.ReservedBeds, men.AvailableBeds));
+    }
+
+    [Fact]
+    public async Task A_confirmed_hold_occupies_the_bed_and_ending_the_stay_frees_it()
+    {
+        await OneAdultMensBedLeftAsync();
+        var held = (await Client.Shelter().RequestPlacementAsync(Placement("confirm-1", ShelterCategory.AdultMen, "reg-confirm"), As("comensha"))).Placement;
+
+        var placed = (await Client.Shelter().RecordPlacementDecisionAsync(new RecordPlacementDecisionRequest
+        {
+            PlacementId = held.PlacementId, NewState = PlacementState.Placed, ExpectedVersion = held.Version,
+        }, As("shelter-jade"))).Placement;
+        var occupied = Assert.Single((await Client.Shelter().GetCapacityAsync(new GetCapacityRequest { ShelterId = "shelter-jade" }, As("comensha"))).Overview.Capacity.Beds, b => b.Category == ShelterCategory.AdultMen);
+        var ended = (await Client.Shelter().RecordPlacementDecisionAsync(new RecordPlacementDecisionRequest
+        {
+            PlacementId = held.PlacementId, NewState = PlacementState.Ended, ExpectedVersion = placed.Version,
+        }, As("shelter-jade"))).Placement;
+        var freed = Assert.Single((await Client.Shelter().GetCapacityAsync(new GetCapacityRequest { ShelterId = "shelter-jade" }, As("comensha"))).Overview.Capacity.Beds, b => b.Category == ShelterCategory.AdultMen);
+
+        Assert.Equal(PlacementState.Held, held.State);
+        Assert.NotNull(held.HoldExpiresAt);
+        Assert.Equal(PlacementState.Placed, placed.State);
+        Assert.Null(placed.HoldExpiresAt);
+        Assert.Equal((1, 0, 0), (occupied.OccupiedBeds, occupied.ReservedBeds, occupied.AvailableBeds));
+        Assert.Equal(PlacementState.Ended, ended.State);
+        Assert.Equal((0, 0, 1), (freed.OccupiedBeds, freed.ReservedBeds, freed.AvailableBeds));
+        await Eventually.SucceedsAsync(() =>
+        {
+            Assert.Contains(Events.Confirmed, e => e.PlacementId == held.PlacementId && e.RegistrationId == "reg-confirm" && e.ShelterId == "shelter-jade");
+            Assert.Contains(Events.Released, e => e.PlacementId == held.PlacementId && e.State == PlacementState.Ended);
+            return Task.CompletedTask;
+        });
+    }
+
+    [Fact]
+    public async Task A_hold_not_confirmed_in_time_expires_on_a_moved_clock_and_the_bed_is_free_again()
+    {
+        await OneAdultMensBedLeftAsync();
+        var held = (await Client.Shelter().RequestPlacementAsync(Placement("expire-1", ShelterCategory.AdultMen, "reg-expire"), As("comensha"))).Placement;
+
+        Clock.Advance(new PlacementOptions().HoldDuration + TimeSpan.FromMinutes(1));
+
+        await Eventually.SucceedsAsync(async () =>
+        {
+            var placement = (await Client.Shelter().GetPlacementAsync(new GetPlacementRequest { PlacementId = held.PlacementId }, As("comensha"))).Placement;
+            Assert.Equal(PlacementState.Expired, placement.State);
+        });
+        var late = await Assert.ThrowsAsync<RpcException>(() => Client.Shelter().RecordPlacementDecisionAsync(new RecordPlacementDecisionRequest
+        {
+            PlacementId = held.PlacementId, NewState = PlacementState.Placed, ExpectedVersion = held.Version + 1,
+        }, As("shelter-jade")).ResponseAsync);
+        var men = Assert.Single((await Client.Shelter().GetCapacityAsync(new GetCapacityRequest { ShelterId = "shelter-jade" }, As("comensha"))).Overview.Capacity.Beds, b => b.Category == ShelterCategory.AdultMen);
+        var next = (await Client.Shelter().RequestPlacementAsync(Placement("expire-2", ShelterCategory.AdultMen, "reg-expire-2"), As("comensha"))).Placement;
+
+        Assert.Equal(StatusCode.FailedPrecondition, late.StatusCode);
+        Assert.Equal((0, 1), (men.ReservedBeds, men.AvailableBeds));
+        Assert.Equal(PlacementState.Held, next.State);
+        await Eventually.SucceedsAsync(() =>
+        {
+            Assert.Contains(Events.Released, e => e.PlacementId == held.PlacementId && e.State == PlacementState.Expired);
+            return Task.CompletedTask;
+        });
+    }
+
+    [Fact]
+    public async Task Confirming_after_the_hold_ran_out_is_refused_even_before_the_expiry_job_ran()
+    {
+        await OneAdultMensBedLeftAsync();
+        var held = (await Client.Shelter().RequestPlacementAsync(Placement("late-1", ShelterCategory.AdultMen, "reg-late"), As("comensha"))).Placement;
+        await Host.DisposeAsync();
+        _hosts.Clear();
+        // The same database without the expiry job: only the confirmation itself can notice the time.
+        var settings = DatabaseSettings();
+        settings["Shelter:Placement:ExpiryInterval"] = "00:00:00";
+        var replica = await ShelterHost.StartAsync(settings, Clock, Events);
+        _hosts.Add(replica);
+        Clock.Advance(new PlacementOptions().HoldDuration + TimeSpan.FromSeconds(1));
+
+        var late = await Assert.ThrowsAsync<RpcException>(() => replica.Channel.Shelter().RecordPlacementDecisionAsync(new RecordPlacementDecisionRequest
+        {
+            PlacementId = held.PlacementId, NewState = PlacementState.Placed, ExpectedVersion = held.Version,
+        }, As("shelter-jade")).ResponseAsync);
+        var after = (await replica.Channel.Shelter().GetPlacementAsync(new GetPlacementRequest { PlacementId = held.PlacementId }, As("comensha"))).Placement;
+
+        Assert.Equal(StatusCode.FailedPrecondition, late.StatusCode);
+        Assert.Equal(PlacementState.Expired, after.State);
+    }
+
+    [Fact]
+    public async Task A_shelter_sees_only_placements_in_its_own_beds_and_CoMensha_sees_all()
+    {
+        await OneAdultMensBedLeftAsync();
+        var held = (await Client.Shelter().RequestPlacementAsync(Placement("see-1", ShelterCategory.AdultMen, "reg-see"), As("comensha"))).Placement;
+        var request = new GetPlacementRequest { PlacementId = held.PlacementId };
+
+        var own = (await Client.Shelter().GetPlacementAsync(request, As("shelter-jade"))).Placement;
+        var coordinator = (await Client.Shelter().GetPlacementAsync(request, As("comensha"))).Placement;
+        var other = await Assert.ThrowsAsync<RpcException>(() => Client.Shelter().GetPlacementAsync(request, As("shelter-acm")).ResponseAsync);
+        var unknown = await Assert.ThrowsAsync<RpcException>(() => Client.Shelter().GetPlacementAsync(new GetPlacementRequest { PlacementId = "plc-none" }, As("shelter-acm")).ResponseAsync);
+        var decide = await Assert.ThrowsAsync<RpcException>(() => Client.Shelter().RecordPlacementDecisionAsync(new RecordPlacementDecisionRequest
+        {
+            PlacementId = held.PlacementId, NewState = PlacementState.Placed, ExpectedVersion = held.Version,
+        }, As("shelter-acm")).ResponseAsync);
+
+        Assert.Equal(held.PlacementId, own.PlacementId);
+        Assert.Equal("reg-see", coordinator.RegistrationId);
+        // Another shelter's placement and one that does not exist are answered alike.
+        Assert.Equal(StatusCode.NotFound, other.StatusCode);
+        Assert.Equal((unknown.StatusCode, unknown.Status.Detail), (other.StatusCode, other.Status.Detail));
+        Assert.Equal((unknown.StatusCode, unknown.Status.Detail), (decide.StatusCode, decide.Status.Detail));
+    }
+
+    [Fact]
+    public async Task The_capacity_watch_delivers_every_change_in_order_and_resumes_after_a_reconnect_with_no_gap()
+    {
+        using var first = Client.Shelter().WatchCapacity(new WatchCapacityRequest(), As("comensha"));
+        await first.ResponseHeadersAsync;
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        var initial = new List<CapacitySnapshot>();
+        for (var i = 0; i < 6; i++)
+        {
+            Assert.True(await first.ResponseStream.MoveNext(timeout.Token));
+            Assert.True(first.ResponseStream.Current.Initial);
+            initial.Add(first.ResponseStream.Current.Capacity);
+        }
+        var live = new List<CapacitySnapshot>();
+        var reported = new List<long>();
+        foreach (var occupied in new[] { 1, 2, 3 })
+        {
+            reported.Add((await ReportAsync(Client, "shelter-pmw", Beds(ShelterCategory.Cosm, 25, occupied))).Version);
+            Assert.True(await first.ResponseStream.MoveNext(timeout.Token));
+            live.Add(first.ResponseStream.Current.Capacity);
+        }
+        first.Dispose();
+        // While the watcher is away, three more changes, one of them a hold.
+        reported.Add((await ReportAsync(Client, "shelter-acm", Beds(ShelterCategory.Cosm, 25, 7))).Version);
+        await Client.Shelter().RequestPlacementAsync(Placement("watch-1", ShelterCategory.Cosm, "reg-watch", "shelter-acm"), As("comensha"));
+        reported.Add(reported[^1] + 1);
+        reported.Add((await ReportAsync(Client, "shelter-pmw", Beds(ShelterCategory.Cosm, 25, 4))).Version);
+
+        using var resumed = Client.Shelter().WatchCapacity(new WatchCapacityRequest { ResumeAfterVersion = live[^1].Version }, As("comensha"));
+        for (var i = 0; i < 3; i++)
+        {
+            Assert.True(await resumed.ResponseStream.MoveNext(timeout.Token));
+            Assert.False(resumed.ResponseStream.Current.Initial);
+            live.Add(resumed.ResponseStream.Current.Capacity);
+        }
+
+        Assert.Equal(initial.Select(s => s.Version).Order(), initial.Select(s => s.Version));
+        Assert.Equal(reported, live.Select(s => s.Version));
+        Assert.Equal(Enumerable.Range((int)live[0].Version, 6).Select(v => (long)v), live.Select(s => s.Version));
+        Assert.Equal([1, 2, 3, 7, 7, 4], live.Select(s => s.Beds.Single(b => b.Category == ShelterCategory.Cosm).OccupiedBeds));
+        Assert.Equal(1, live[4].Beds.Single(b => b.Category == ShelterCategory.Cosm).ReservedBeds);
+    }
+
+    [Fact]
+    public async Task A_watch_on_one_replica_hears_changes_committed_on_another_in_order()
+    {
+        var other = await StartReplicaAsync();
+        using var watch = Client.Shelter().WatchCapacity(new WatchCapacityRequest { ShelterIds = { "shelter-fier" } }, As("municipality"));
+        await watch.ResponseHeadersAsync;
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        Assert.True(await watch.ResponseStream.MoveNext(timeout.Token));
+        Assert.True(watch.ResponseStream.Current.Initial);
+
+        var versions = new List<long>();
+        foreach (var occupied in new[] { 1, 2, 3, 4 })
+        {
+            versions.Add((await ReportAsync(occupied % 2 == 0 ? Client : other.Channel, "shelter-fier", Beds(ShelterCategory.Minors, 12, occupied))).Version);
+        }
+        var heard = new List<CapacitySnapshot>();
+        for (var i = 0; i < 4; i++)
+        {
+            Assert.True(await watch.ResponseStream.MoveNext(timeout.Token));
+            heard.Add(watch.ResponseStream.Current.Capacity);
+        }
+
+        Assert.Equal(versions, heard.Select(s => s.Version));
+        Assert.Equal([1, 2, 3, 4], heard.Select(s => s.Beds.Single(b => b.Category == ShelterCategory.Minors).OccupiedBeds));
+        Assert.All(heard, s => Assert.Equal("shelter-fier", s.ShelterId));
+    }
+}
+
+/// <summary>The embedded profile: one SQLite file shared by the replicas of a test.</summary>
+public sealed class SqliteShelterTests : ShelterScenarios
+{
+    private readonly string _directory = Directory.CreateTempSubdirectory("ketenmesh-shelter-").FullName;
+
+    protected override Dictionary<string, string?> DatabaseSettings() => ComponentHost.EmbeddedSettings(new ShelterComponent(), _directory);
+
+    protected override Task DropDatabaseAsync()
+    {
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        Directory.Delete(_directory, recursive: true);
+        return Task.CompletedTask;
+    }
+}
+
+/// <summary>The real profile's database: PostgreSQL, a database of its own per test.</summary>
+public sealed class PostgresShelterTests : ShelterScenarios
+{
+    private TestDatabase _database = null!;
+
+    protected override Dictionary<string, string?> DatabaseSettings() => _database.Settings("Database");
+
+    protected override async Task CreateDatabaseAsync() => _database = await TestDatabase.CreateAsync("shelter");
+
+    protected override async Task DropDatabaseAsync() => await _database.DisposeAsync();
+}
