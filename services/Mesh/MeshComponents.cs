@@ -4,6 +4,7 @@ using Ketenmesh.Identity;
 using Ketenmesh.Registry;
 using Ketenmesh.Risk;
 using Ketenmesh.SharingPolicy;
+using Ketenmesh.Shelter;
 using Ketenmesh.Signals;
 
 namespace Ketenmesh.Mesh;
@@ -18,6 +19,7 @@ public static class MeshComponents
         new SignalsComponent(),
         new RiskComponent(),
         new RegistryComponent(),
+        new ShelterComponent(),
         new GatewayComponent(),
     ];
 }

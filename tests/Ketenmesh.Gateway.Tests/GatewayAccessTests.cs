@@ -117,6 +117,48 @@ public sealed class GatewayAccessTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Police_see_shelter_availability_but_not_who_is_placed()
+    {
+        const string shelter = "chain.shelter.v1.ShelterCapacity/";
+        var police = _mesh.As("police", "criminal_investigation");
+        var list = await _mesh.Raw.CallAsync(shelter + "ListShelters", [[]], police);
+        var watch = await _mesh.Raw.CallAsync(shelter + "WatchCapacity", [[]], police);
+        var placement = await _mesh.Raw.CallAsync(shelter + "GetPlacement", [[]], police);
+        var waiting = await _mesh.Raw.CallAsync(shelter + "ListWaitingList", [[]], police);
+        var requested = await _mesh.Raw.CallAsync(shelter + "RequestPlacement", [SampleMessages.Full(Ketenmesh.Policy.MethodCatalog.Chain.Find(shelter + "RequestPlacement")!.InputType)], police);
+
+        Assert.Equal((int)StatusCode.OK, list.Status);
+        Assert.Equal((int)StatusCode.OK, watch.Status);
+        Assert.Equal((int)StatusCode.PermissionDenied, placement.Status);
+        Assert.Equal((int)StatusCode.PermissionDenied, waiting.Status);
+        Assert.Equal((int)StatusCode.OK, requested.Status);
+        // A bed asked for during a raid: the police learn the placement's id, never whom or where.
+        var fields = WireFields.Present(Ketenmesh.Policy.MethodCatalog.Chain.Find(shelter + "RequestPlacement")!.OutputType, Assert.Single(requested.Messages)).Select(p => p.Path).ToList();
+        Assert.NotEmpty(fields);
+        Assert.All(fields, f => Assert.Contains(f, new[] { "placement", "placement.placement_id", "placement.version" }));
+    }
+
+    [Fact]
+    public async Task Each_shelter_updates_its_own_capacity_and_sees_placements_and_only_CoMensha_reads_the_waiting_lists()
+    {
+        const string shelter = "chain.shelter.v1.ShelterCapacity/";
+        var jade = _mesh.As("shelter-jade", "victim_care");
+        var group = _mesh.As("shelters", "victim_care");
+        var comensha = _mesh.As("comensha", "victim_care");
+
+        Assert.Equal((int)StatusCode.OK, (await _mesh.Raw.CallAsync(shelter + "ReportCapacity", [[]], jade)).Status);
+        Assert.Equal((int)StatusCode.OK, (await _mesh.Raw.CallAsync(shelter + "GetPlacement", [[]], jade)).Status);
+        Assert.Equal((int)StatusCode.OK, (await _mesh.Raw.CallAsync(shelter + "RecordPlacementDecision", [[]], jade)).Status);
+        Assert.Equal((int)StatusCode.PermissionDenied, (await _mesh.Raw.CallAsync(shelter + "ListWaitingList", [[]], jade)).Status);
+        // The shelters as a group are no particular shelter: they report nothing and read no placement.
+        Assert.Equal((int)StatusCode.PermissionDenied, (await _mesh.Raw.CallAsync(shelter + "ReportCapacity", [[]], group)).Status);
+        Assert.Equal((int)StatusCode.PermissionDenied, (await _mesh.Raw.CallAsync(shelter + "GetPlacement", [[]], group)).Status);
+        Assert.Equal((int)StatusCode.OK, (await _mesh.Raw.CallAsync(shelter + "ListWaitingList", [[]], comensha)).Status);
+        Assert.Equal((int)StatusCode.OK, (await _mesh.Raw.CallAsync(shelter + "GetPlacement", [[]], comensha)).Status);
+        Assert.Equal((int)StatusCode.PermissionDenied, (await _mesh.Raw.CallAsync(shelter + "ReportCapacity", [[]], comensha)).Status);
+    }
+
+    [Fact]
     public async Task Investigators_confirm_identification_and_IOM_links_its_return_case_but_care_does_neither()
     {
         const string changeStatus = "chain.registry.v1.VictimRegistry/ChangeStatus";

@@ -9,7 +9,8 @@ public sealed class CatalogAndScopeTests
     public void The_seeded_catalog_holds_every_partner_of_the_brief()
     {
         string[] expected = ["police", "kmar", "inspectorate", "prosecution", "ind", "dtv", "coa", "comensha", "shelters",
-            "municipality", "riec", "care", "iom", "nidos", "rapporteur", "anonymous"];
+            "municipality", "riec", "care", "iom", "nidos", "rapporteur", "anonymous",
+            "shelter-pmw", "shelter-acm", "shelter-jade", "shelter-fier", "shelter-womens-utrecht", "shelter-social-den-haag"];
         Assert.Equal(expected.Order(), PartnerCatalog.Seeded.All.Select(p => p.Id).Order());
     }
 

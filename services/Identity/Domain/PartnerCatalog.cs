@@ -32,6 +32,15 @@ public sealed class PartnerCatalog
         Of("coa", "Central Agency for the Reception of Asylum Seekers", PartnerType.Coa, Purpose.Signalling),
         Of("comensha", "CoMensha", PartnerType.Comensha, Purpose.Signalling, Purpose.VictimCare),
         Of("shelters", "Shelters (COSM and others)", PartnerType.Shelter, Purpose.Signalling, Purpose.VictimCare),
+        // Each shelter also signs in as itself: a shelter reports only its own beds and sees only the placements in
+        // them, and the service knows which shelter calls only from the verified partner (docs/adr: shelters as partners).
+        // The three COSM shelters (BRIEF.md partner table; seeds/001…txt L7886–7888) and a few others.
+        Of("shelter-pmw", "COSM De Lucia (PMW, Humanitas Rotterdam)", PartnerType.Shelter, Purpose.VictimCare),
+        Of("shelter-acm", "COSM ACM (HVO Querido, Amsterdam)", PartnerType.Shelter, Purpose.VictimCare),
+        Of("shelter-jade", "Jade (COSM, men included)", PartnerType.Shelter, Purpose.VictimCare),
+        Of("shelter-fier", "Fier", PartnerType.Shelter, Purpose.VictimCare),
+        Of("shelter-womens-utrecht", "Women's shelter Utrecht", PartnerType.Shelter, Purpose.VictimCare),
+        Of("shelter-social-den-haag", "Social shelter The Hague", PartnerType.Shelter, Purpose.VictimCare),
         Of("municipality", "Municipalities", PartnerType.Municipality, Purpose.Signalling, Purpose.AdministrativeEnforcement),
         Of("riec", "Regional information and expertise centres", PartnerType.Riec, Purpose.Signalling, Purpose.AdministrativeEnforcement),
         Of("care", "Regional care coordinators", PartnerType.Care, Purpose.Signalling, Purpose.VictimCare),
