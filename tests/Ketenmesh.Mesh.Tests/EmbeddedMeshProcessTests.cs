@@ -55,6 +55,9 @@ public sealed class EmbeddedMeshProcessTests : IAsyncLifetime
         var registry = FreePort();
         info.ArgumentList.Add($"--Components:registry:Service:Port={registry}");
         info.ArgumentList.Add($"--ReverseProxy:Clusters:registry:Destinations:registry:Address=http://127.0.0.1:{registry}");
+        var shelter = FreePort();
+        info.ArgumentList.Add($"--Components:shelter:Service:Port={shelter}");
+        info.ArgumentList.Add($"--ReverseProxy:Clusters:shelter:Destinations:shelter:Address=http://127.0.0.1:{shelter}");
         info.ArgumentList.Add($"--Components:gateway:Service:TlsPort={FreePort()}");
         info.ArgumentList.Add($"--Gateway:Authority=http://127.0.0.1:{identity}");
         var policy = FreePort();
@@ -120,6 +123,12 @@ public sealed class EmbeddedMeshProcessTests : IAsyncLifetime
         Assert.Contains("RISK_BAND_CRITICAL", municipality);
         Assert.DoesNotContain("score", municipality);
         Assert.Equal(3, text.Split('\n').Count(l => l.Contains("worker-", StringComparison.Ordinal) && l.Contains("Registered", StringComparison.Ordinal)));
+        // Shelter: a bed held before the raid, confirmed while CoMensha watches, a full house reported.
+        Assert.Contains("bed held at shelter-acm", text);
+        Assert.Contains("[shelter-acm ] placement", text);
+        Assert.Contains("] changed: COSM 1 occupied, 0 held, 24 free of 25", text);
+        Assert.Contains("[shelter-pmw ] reported COSM 25 occupied, 0 held, 0 free of 25", text);
+        Assert.Contains("shelters with a free COSM bed: COSM ACM, Jade", text);
     }
 
     [Fact]

@@ -1,6 +1,7 @@
 using Chain.Common.V1;
 using Chain.Registry.V1;
 using Chain.Risk.V1;
+using Chain.Shelter.V1;
 using Chain.Signals.V1;
 using Google.Protobuf;
 using Ketenmesh.Contracts;
@@ -19,6 +20,7 @@ public sealed class ChainDemo(ChannelBase gateway, Func<string, Task<PartnerSess
     private readonly SignalIntake.SignalIntakeClient _intake = new(gateway);
     private readonly RiskAssessment.RiskAssessmentClient _risk = new(gateway);
     private readonly VictimRegistry.VictimRegistryClient _registry = new(gateway);
+    private readonly ShelterCapacity.ShelterCapacityClient _shelter = new(gateway);
 
     private static readonly JsonFormatter Json = new(JsonFormatter.Settings.Default);
 
@@ -159,7 +161,78 @@ public sealed class ChainDemo(ChannelBase gateway, Func<string, Task<PartnerSess
         {
             Saw("rapporteur", $"{cell.Form}: {(cell.Suppressed ? $"withheld (fewer than {figures.SuppressionThreshold}, or it would give one away)" : cell.Count)}");
         }
+
+        await ShelterStepsAsync(police, comensha, registered.Outcome.RegistrationId, run);
     }
+
+    /// <summary>
+    /// Shelter capacity: a bed held for her before the action, confirmed while CoMensha watches, and a shelter
+    /// reporting a full house. Each run holds and confirms one more bed; once every COSM bed is taken she waits on
+    /// the COSM list instead, and the demo says so.
+    /// </summary>
+    private async Task ShelterStepsAsync(PartnerSession police, PartnerSession comensha, string registrationId, string run)
+    {
+        Step("11. Before the raid the police look for free COSM beds; CoMensha holds one for her.");
+        var free = await _shelter.ListSheltersAsync(new ListSheltersRequest { CategoryFilter = { ShelterCategory.Cosm }, OnlyAvailable = true }, police.For("criminal_investigation"));
+        foreach (var overview in free.Shelters)
+        {
+            var cosm = overview.Capacity.Beds.First(b => b.Category == ShelterCategory.Cosm);
+            Saw("police", $"{overview.Shelter.Name} ({overview.Shelter.Municipality.Name}): {cosm.AvailableBeds} of {cosm.TotalBeds} COSM beds free");
+        }
+        var held = (await _shelter.RequestPlacementAsync(new RequestPlacementRequest
+        {
+            ClientRequestId = $"demo-{run}-bed",
+            RegistrationId = registrationId,
+            PreferredShelterId = "shelter-acm",
+            Needs = new PlacementNeeds { Category = ShelterCategory.Cosm, Urgency = PlacementUrgency.Immediate },
+        }, comensha.For("victim_care"))).Placement;
+        if (held.State != PlacementState.Held)
+        {
+            Saw("comensha", $"placement {held.PlacementId}: {held.State} on {held.WaitingList}: every COSM bed is taken");
+        }
+        else
+        {
+            Saw("comensha", $"placement {held.PlacementId}: bed held at {held.ShelterId} until {held.HoldExpiresAt.ToDateTime():HH:mm} UTC");
+
+            Step("12. The shelter confirms her placement while CoMensha watches its capacity change.");
+            var shelter = await signIn(held.ShelterId);
+            using var watch = _shelter.WatchCapacity(new WatchCapacityRequest { ShelterIds = { held.ShelterId } }, comensha.For("victim_care"));
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(15));
+            if (await watch.ResponseStream.MoveNext(timeout.Token))
+            {
+                Saw("comensha", $"watching {held.ShelterId}: {Cosm(watch.ResponseStream.Current.Capacity)} (version {watch.ResponseStream.Current.Capacity.Version})");
+            }
+            var placed = (await _shelter.RecordPlacementDecisionAsync(new RecordPlacementDecisionRequest
+            {
+                PlacementId = held.PlacementId,
+                NewState = PlacementState.Placed,
+                ExpectedVersion = held.Version,
+            }, shelter.For("victim_care"))).Placement;
+            Saw(held.ShelterId, $"placement {placed.PlacementId}: {placed.State}");
+            if (await watch.ResponseStream.MoveNext(timeout.Token))
+            {
+                Saw("comensha", $"changed: {Cosm(watch.ResponseStream.Current.Capacity)} (version {watch.ResponseStream.Current.Capacity.Version})");
+            }
+        }
+
+        Step("13. COSM De Lucia reports a full house; the police's search no longer finds it.");
+        var pmw = await signIn("shelter-pmw");
+        var current = (await _shelter.GetCapacityAsync(new GetCapacityRequest { ShelterId = "shelter-pmw" }, pmw.For("victim_care"))).Overview.Capacity;
+        var beds = current.Beds.First(b => b.Category == ShelterCategory.Cosm);
+        var full = (await _shelter.ReportCapacityAsync(new ReportCapacityRequest
+        {
+            ExpectedVersion = current.Version,
+            Beds = { new BedCount { Category = ShelterCategory.Cosm, TotalBeds = beds.TotalBeds, OccupiedBeds = beds.TotalBeds - beds.ReservedBeds } },
+        }, pmw.For("victim_care"))).Capacity;
+        Saw("shelter-pmw", $"reported {Cosm(full)} (version {full.Version})");
+        var after = await _shelter.ListSheltersAsync(new ListSheltersRequest { CategoryFilter = { ShelterCategory.Cosm }, OnlyAvailable = true }, police.For("criminal_investigation"));
+        Saw("police", $"shelters with a free COSM bed: {(after.Shelters.Count == 0 ? "none" : string.Join(", ", after.Shelters.Select(o => o.Shelter.Name)))}");
+    }
+
+    private static string Cosm(CapacitySnapshot capacity) =>
+        capacity.Beds.FirstOrDefault(b => b.Category == ShelterCategory.Cosm) is { } cosm
+            ? $"COSM {cosm.OccupiedBeds} occupied, {cosm.ReservedBeds} held, {cosm.AvailableBeds} free of {cosm.TotalBeds}"
+            : "no COSM beds";
 
     private void Step(string text) => output.WriteLine($"\n{text}");
 
