@@ -2,6 +2,7 @@ using Chain.Events.V1;
 using Ketenmesh.Hosting;
 using Ketenmesh.Messaging;
 using Ketenmesh.Persistence;
+using Ketenmesh.Shelter.Consumers;
 using Ketenmesh.Shelter.Domain;
 using Ketenmesh.Shelter.Grpc;
 using Ketenmesh.Shelter.Persistence;
@@ -21,8 +22,10 @@ public sealed class ShelterComponent : IMeshComponent
         services.AddSchemaMigrations<ShelterDbContext>(ShelterSchema.Migrations);
         services.AddChainMessaging(configuration, Name)
             .Publishes(ShelterEventsReflection.Descriptor)
+            .AddEvents(RegistryEventsReflection.Descriptor)
             .AddOutbox<ShelterDbContext>()
-            .AddInbox<ShelterDbContext>();
+            .AddInbox<ShelterDbContext>()
+            .AddConsumer<AdmissionFactsConsumer>();
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton<CapacityFeed>();
         services.AddScoped<CapacityBoard>();

@@ -126,8 +126,9 @@ public sealed class EmbeddedMeshProcessTests : IAsyncLifetime
         // Shelter: a bed held before the raid, confirmed while CoMensha watches, a full house reported.
         Assert.Contains("bed held at shelter-acm", text);
         Assert.Contains("[shelter-acm ] placement", text);
-        Assert.Contains("] changed: COSM 1 occupied, 0 held, 24 free of 25", text);
-        Assert.Contains("[shelter-pmw ] reported COSM 25 occupied, 0 held, 0 free of 25", text);
+        Assert.Contains("COSM: not admitted (NotInReflectionPeriod, AangifteMade), on the WomensOrSocialShelter list", text);
+        Assert.Contains("] changed: AdultWomen 1 occupied, 0 held, 3 free of 4", text);
+        Assert.Contains("[shelter-pmw ] reported Cosm 25 occupied, 0 held, 0 free of 25", text);
         Assert.Contains("shelters with a free COSM bed: COSM ACM, Jade", text);
     }
 

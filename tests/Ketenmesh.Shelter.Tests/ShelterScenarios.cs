@@ -283,6 +283,86 @@ public abstract class ShelterScenarios : IAsyncLifetime
         Assert.Equal((unknown.StatusCode, unknown.Status.Detail), (decide.StatusCode, decide.Status.Detail));
     }
 
+    /// <summary>The registry's facts about a registration, as its event brings them; an eligible COSM candidate unless told otherwise.</summary>
+    protected async Task KnownToTheRegistryAsync(string registrationId, Action<Chain.Events.V1.RegistrationAdmissionFacts>? change = null)
+    {
+        var facts = new Chain.Events.V1.RegistrationAdmissionFacts { EventId = Guid.NewGuid().ToString(), RegistrationId = registrationId, Version = 1, InReflectionPeriod = true };
+        change?.Invoke(facts);
+        await Host.PublishAsync(facts);
+        await Eventually.SucceedsAsync(async () =>
+        {
+            using var scope = Microsoft.Extensions.DependencyInjection.ServiceProviderServiceExtensions.CreateScope(Host.Services);
+            var db = Microsoft.Extensions.DependencyInjection.ServiceProviderServiceExtensions.GetRequiredService<Ketenmesh.Shelter.Persistence.ShelterDbContext>(scope.ServiceProvider);
+            Assert.True(await Microsoft.EntityFrameworkCore.EntityFrameworkQueryableExtensions.AnyAsync(db.AdmissionFacts, f => f.RegistrationId == registrationId && f.Version == facts.Version));
+        });
+    }
+
+    [Fact]
+    public async Task Cosm_admission_is_decided_on_the_registrys_facts_and_each_criterion_fails_on_its_own()
+    {
+        var cases = new (string Registration, Action<Chain.Events.V1.RegistrationAdmissionFacts> Facts, CosmIneligibility? Reason)[]
+        {
+            ("reg-cosm-ok", _ => { }, null),
+            ("reg-cosm-minor", f => f.Minor = true, CosmIneligibility.Minor),
+            ("reg-cosm-dutch", f => f.DutchNational = true, CosmIneligibility.DutchNational),
+            ("reg-cosm-noreflection", f => f.InReflectionPeriod = false, CosmIneligibility.NotInReflectionPeriod),
+            ("reg-cosm-aangifte", f => f.AangifteMade = true, CosmIneligibility.AangifteMade),
+            ("reg-cosm-asylum", f => f.AsylumProcedure = true, CosmIneligibility.EarlierAsylumProcedure),
+        };
+        foreach (var (registration, facts, _) in cases)
+        {
+            await KnownToTheRegistryAsync(registration, facts);
+        }
+
+        var placements = new List<Placement>();
+        foreach (var (registration, _, _) in cases)
+        {
+            // What the requester claims about the person does not count: the registry's facts do.
+            var request = Placement($"cosm-{registration}", ShelterCategory.Cosm, registration);
+            request.Needs.InReflectionPeriod = true;
+            placements.Add((await Client.Shelter().RequestPlacementAsync(request, As("comensha"))).Placement);
+        }
+        var unknown = await Assert.ThrowsAsync<RpcException>(() => Client.Shelter().RequestPlacementAsync(Placement("cosm-unknown", ShelterCategory.Cosm, "reg-never-heard-of"), As("comensha")).ResponseAsync);
+
+        Assert.Equal(PlacementState.Held, placements[0].State);
+        Assert.True(placements[0].CosmEligible);
+        for (var i = 1; i < cases.Length; i++)
+        {
+            Assert.Equal(PlacementState.Waitlisted, placements[i].State);
+            Assert.False(placements[i].CosmEligible);
+            Assert.Equal(WaitingList.WomensOrSocialShelter, placements[i].WaitingList);
+            Assert.Equal([cases[i].Reason!.Value], placements[i].IneligibilityReasons);
+        }
+        Assert.Equal(StatusCode.NotFound, unknown.StatusCode);
+        Assert.DoesNotContain("reg-never-heard-of", unknown.Status.Detail, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_freed_bed_is_held_for_the_head_of_the_matching_waiting_list()
+    {
+        await OneAdultMensBedLeftAsync();
+        var first = (await Client.Shelter().RequestPlacementAsync(Placement("head-1", ShelterCategory.AdultMen, "reg-head-1"), As("comensha"))).Placement;
+        var second = (await Client.Shelter().RequestPlacementAsync(Placement("head-2", ShelterCategory.AdultMen, "reg-head-2"), As("comensha"))).Placement;
+        var third = (await Client.Shelter().RequestPlacementAsync(Placement("head-3", ShelterCategory.AdultMen, "reg-head-3"), As("comensha"))).Placement;
+        var before = await Client.Shelter().ListWaitingListAsync(new ListWaitingListRequest { WaitingList = WaitingList.WomensOrSocialShelter }, As("comensha"));
+
+        await Client.Shelter().RecordPlacementDecisionAsync(new RecordPlacementDecisionRequest
+        {
+            PlacementId = first.PlacementId, NewState = PlacementState.Declined, ExpectedVersion = first.Version,
+        }, As("shelter-jade"));
+        var offered = (await Client.Shelter().GetPlacementAsync(new GetPlacementRequest { PlacementId = second.PlacementId }, As("comensha"))).Placement;
+        var after = await Client.Shelter().ListWaitingListAsync(new ListWaitingListRequest { WaitingList = WaitingList.WomensOrSocialShelter }, As("comensha"));
+        var men = Assert.Single((await Client.Shelter().GetCapacityAsync(new GetCapacityRequest { ShelterId = "shelter-jade" }, As("comensha"))).Overview.Capacity.Beds, b => b.Category == ShelterCategory.AdultMen);
+
+        Assert.Equal([second.PlacementId, third.PlacementId], before.Entries.Select(e => e.PlacementId));
+        Assert.Equal([1, 2], before.Entries.Select(e => e.Position));
+        Assert.Equal(PlacementState.Held, offered.State);
+        Assert.Equal("shelter-jade", offered.ShelterId);
+        Assert.Equal(third.PlacementId, Assert.Single(after.Entries).PlacementId);
+        Assert.Equal(1, after.TotalWaiting);
+        Assert.Equal((1, 0), (men.ReservedBeds, men.AvailableBeds));
+    }
+
     [Fact]
     public async Task The_capacity_watch_delivers_every_change_in_order_and_resumes_after_a_reconnect_with_no_gap()
     {
@@ -306,6 +386,7 @@ public abstract class ShelterScenarios : IAsyncLifetime
         }
         first.Dispose();
         // While the watcher is away, three more changes, one of them a hold.
+        await KnownToTheRegistryAsync("reg-watch");
         reported.Add((await ReportAsync(Client, "shelter-acm", Beds(ShelterCategory.Cosm, 25, 7))).Version);
         await Client.Shelter().RequestPlacementAsync(Placement("watch-1", ShelterCategory.Cosm, "reg-watch", "shelter-acm"), As("comensha"));
         reported.Add(reported[^1] + 1);

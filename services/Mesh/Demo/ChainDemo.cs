@@ -172,23 +172,31 @@ public sealed class ChainDemo(ChannelBase gateway, Func<string, Task<PartnerSess
     /// </summary>
     private async Task ShelterStepsAsync(PartnerSession police, PartnerSession comensha, string registrationId, string run)
     {
-        Step("11. Before the raid the police look for free COSM beds; CoMensha holds one for her.");
+        Step("11. Before the raid the police look for free COSM beds; CoMensha asks one for her, then holds the bed she may have.");
         var free = await _shelter.ListSheltersAsync(new ListSheltersRequest { CategoryFilter = { ShelterCategory.Cosm }, OnlyAvailable = true }, police.For("criminal_investigation"));
         foreach (var overview in free.Shelters)
         {
             var cosm = overview.Capacity.Beds.First(b => b.Category == ShelterCategory.Cosm);
             Saw("police", $"{overview.Shelter.Name} ({overview.Shelter.Municipality.Name}): {cosm.AvailableBeds} of {cosm.TotalBeds} COSM beds free");
         }
+        // COSM admits only who is in the reflection period without aangifte (seeds/001 L7991-7994): she made aangifte in step 7.
+        var cosmRequest = await EventuallyAsync(async () => (await _shelter.RequestPlacementAsync(new RequestPlacementRequest
+        {
+            ClientRequestId = $"demo-{run}-cosm",
+            RegistrationId = registrationId,
+            Needs = new PlacementNeeds { Category = ShelterCategory.Cosm, Urgency = PlacementUrgency.Immediate },
+        }, comensha.For("victim_care"))).Placement);
+        Saw("comensha", $"COSM: {(cosmRequest.CosmEligible ? cosmRequest.State.ToString() : $"not admitted ({string.Join(", ", cosmRequest.IneligibilityReasons)})")}, on the {cosmRequest.WaitingList} list");
         var held = (await _shelter.RequestPlacementAsync(new RequestPlacementRequest
         {
             ClientRequestId = $"demo-{run}-bed",
             RegistrationId = registrationId,
             PreferredShelterId = "shelter-acm",
-            Needs = new PlacementNeeds { Category = ShelterCategory.Cosm, Urgency = PlacementUrgency.Immediate },
+            Needs = new PlacementNeeds { Category = ShelterCategory.AdultWomen, Urgency = PlacementUrgency.Immediate },
         }, comensha.For("victim_care"))).Placement;
         if (held.State != PlacementState.Held)
         {
-            Saw("comensha", $"placement {held.PlacementId}: {held.State} on {held.WaitingList}: every COSM bed is taken");
+            Saw("comensha", $"placement {held.PlacementId}: {held.State} on the {held.WaitingList} list: no women's bed is free");
         }
         else
         {
@@ -200,7 +208,7 @@ public sealed class ChainDemo(ChannelBase gateway, Func<string, Task<PartnerSess
             using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(15));
             if (await watch.ResponseStream.MoveNext(timeout.Token))
             {
-                Saw("comensha", $"watching {held.ShelterId}: {Cosm(watch.ResponseStream.Current.Capacity)} (version {watch.ResponseStream.Current.Capacity.Version})");
+                Saw("comensha", $"watching {held.ShelterId}: {Beds(watch.ResponseStream.Current.Capacity, ShelterCategory.AdultWomen)} (version {watch.ResponseStream.Current.Capacity.Version})");
             }
             var placed = (await _shelter.RecordPlacementDecisionAsync(new RecordPlacementDecisionRequest
             {
@@ -211,7 +219,7 @@ public sealed class ChainDemo(ChannelBase gateway, Func<string, Task<PartnerSess
             Saw(held.ShelterId, $"placement {placed.PlacementId}: {placed.State}");
             if (await watch.ResponseStream.MoveNext(timeout.Token))
             {
-                Saw("comensha", $"changed: {Cosm(watch.ResponseStream.Current.Capacity)} (version {watch.ResponseStream.Current.Capacity.Version})");
+                Saw("comensha", $"changed: {Beds(watch.ResponseStream.Current.Capacity, ShelterCategory.AdultWomen)} (version {watch.ResponseStream.Current.Capacity.Version})");
             }
         }
 
@@ -224,15 +232,15 @@ public sealed class ChainDemo(ChannelBase gateway, Func<string, Task<PartnerSess
             ExpectedVersion = current.Version,
             Beds = { new BedCount { Category = ShelterCategory.Cosm, TotalBeds = beds.TotalBeds, OccupiedBeds = beds.TotalBeds - beds.ReservedBeds } },
         }, pmw.For("victim_care"))).Capacity;
-        Saw("shelter-pmw", $"reported {Cosm(full)} (version {full.Version})");
+        Saw("shelter-pmw", $"reported {Beds(full, ShelterCategory.Cosm)} (version {full.Version})");
         var after = await _shelter.ListSheltersAsync(new ListSheltersRequest { CategoryFilter = { ShelterCategory.Cosm }, OnlyAvailable = true }, police.For("criminal_investigation"));
         Saw("police", $"shelters with a free COSM bed: {(after.Shelters.Count == 0 ? "none" : string.Join(", ", after.Shelters.Select(o => o.Shelter.Name)))}");
     }
 
-    private static string Cosm(CapacitySnapshot capacity) =>
-        capacity.Beds.FirstOrDefault(b => b.Category == ShelterCategory.Cosm) is { } cosm
-            ? $"COSM {cosm.OccupiedBeds} occupied, {cosm.ReservedBeds} held, {cosm.AvailableBeds} free of {cosm.TotalBeds}"
-            : "no COSM beds";
+    private static string Beds(CapacitySnapshot capacity, ShelterCategory category) =>
+        capacity.Beds.FirstOrDefault(b => b.Category == category) is { } beds
+            ? $"{category} {beds.OccupiedBeds} occupied, {beds.ReservedBeds} held, {beds.AvailableBeds} free of {beds.TotalBeds}"
+            : $"no {category} beds";
 
     private void Step(string text) => output.WriteLine($"\n{text}");
 

@@ -1,3 +1,5 @@
+using Chain.Events.V1;
+using Ketenmesh.Messaging.Outbox;
 using Chain.Common.V1;
 using Chain.Registry.V1;
 using Google.Protobuf;
@@ -14,7 +16,7 @@ namespace Ketenmesh.Registry.Domain;
 /// the version moves on every change, and a caller holding an old version is told to read again.
 /// Nothing here saves; the caller saves the change together with its events.
 /// </summary>
-public sealed class RegistrationStore(RegistryDbContext db, TimeProvider clock)
+public sealed class RegistrationStore(RegistryDbContext db, TimeProvider clock, EventOutbox<RegistryDbContext> outbox)
 {
     public Timestamp Now() => Timestamp.FromDateTimeOffset(clock.GetUtcNow());
 
@@ -60,6 +62,7 @@ public sealed class RegistrationStore(RegistryDbContext db, TimeProvider clock)
         };
         Write(row, registration);
         db.Registrations.Add(row);
+        AnnounceAdmissionFacts(registration);
         foreach (var key in registration.LinkKeys)
         {
             AddKey(registration.RegistrationId, key);
@@ -79,8 +82,29 @@ public sealed class RegistrationStore(RegistryDbContext db, TimeProvider clock)
         }
         registration.Version = row.Version + 1;
         Write(row, registration);
+        AnnounceAdmissionFacts(registration);
         return true;
     }
+
+    /// <summary>
+    /// Every stored change tells the shelter service the facts COSM admission turns on, so it decides from its own
+    /// projection. Source: seeds/001…txt L7982–7984: "dat slachtoffers meerderjarig en buitenlands moeten zijn, in de
+    /// bedenktijd moeten zitten en niet eerder in een asieltraject gezeten mogen hebben"; L7991–7994: "nog geen
+    /// aangifte gedaan".
+    /// </summary>
+    private void AnnounceAdmissionFacts(Registration registration) => outbox.Add(new RegistrationAdmissionFacts
+    {
+        EventId = Guid.CreateVersion7().ToString(),
+        OccurredAt = Now(),
+        RegistrationId = registration.RegistrationId,
+        Version = registration.Version,
+        Minor = registration.Person?.Minor ?? false,
+        DutchNational = registration.Person?.Nationalities.Any(n => n.CountryCode == "NL") ?? false,
+        InReflectionPeriod = registration.ReflectionPeriod?.State == ReflectionPeriodState.Running,
+        AangifteMade = registration.AangifteStatus == AangifteStatus.Made,
+        AsylumProcedure = registration.Residence?.LegalStay == LegalStay.AsylumSeeker,
+        Closed = registration.Status == VictimStatus.Closed,
+    });
 
     public void AddKey(string registrationId, PersonLinkKey key) =>
         db.LinkKeys.Add(new LinkKeyRow { RegistrationId = registrationId, Kind = (int)key.Kind, KeyId = key.KeyId, KeyedHash = key.KeyedHash.ToByteArray() });

@@ -46,6 +46,14 @@ public sealed class Placements(ShelterDbContext db, CapacityBoard board, EventOu
                 : throw new AlreadyExists("client_request_id was already used for a different placement request; use a new id for a new request.");
         }
         var category = (int)request.Needs.Category;
+        List<CosmIneligibility>? refusedCosm = null;
+        if (request.Needs.Category == ShelterCategory.Cosm)
+        {
+            // Decided on what the registry told this service, never on what the requester claims in needs.
+            var facts = await db.AdmissionFacts.AsNoTracking().FirstOrDefaultAsync(f => f.RegistrationId == request.RegistrationId && !f.Closed, cancellationToken)
+                ?? throw new NotFound("The registry has not told this service of an open registration by that id (yet); COSM admission is decided on the registry's facts.");
+            refusedCosm = CosmAdmission.Check(facts);
+        }
         await using var change = await board.BeginChangeAsync(cancellationToken);
         var free = await db.Beds.Where(b => b.Category == category && b.Total - b.Occupied - b.Held > 0).ToListAsync(cancellationToken);
         var bed = free
@@ -65,11 +73,17 @@ public sealed class Placements(ShelterDbContext db, CapacityBoard board, EventOu
             Version = 1,
         };
         db.Placements.Add(row);
-        if (bed is null)
+        if (refusedCosm is not null)
         {
-            // No bed to hold: the request waits on its list, and capacity did not change (the version is given back).
+            row.CosmEligible = refusedCosm.Count == 0;
+            row.Ineligibility = string.Join(",", refusedCosm.Select(r => (int)r));
+        }
+        if (refusedCosm is { Count: > 0 } || bed is null)
+        {
+            // Not admitted to COSM, or no bed to hold: the request waits on its list, and capacity did not change.
             row.State = (int)PlacementState.Waitlisted;
-            row.WaitingList = (int)WaitingLists.For(request.Needs);
+            row.WaitingList = (int)WaitingLists.For(request.Needs, refusedCosm is { Count: > 0 });
+            await AnnounceWaitingListAsync(change, row, joined: true, cancellationToken);
             await change.CommitWithoutCapacityAsync(cancellationToken);
             return (ToPlacement(row), false);
         }
@@ -179,6 +193,7 @@ public sealed class Placements(ShelterDbContext db, CapacityBoard board, EventOu
                 row.State = (int)PlacementState.Cancelled;
                 row.EndedAt = change.Now;
                 row.Version++;
+                await AnnounceWaitingListAsync(change, row, joined: false, cancellationToken);
                 await change.CommitWithoutCapacityAsync(cancellationToken);
                 break;
             default:
@@ -233,7 +248,100 @@ public sealed class Placements(ShelterDbContext db, CapacityBoard board, EventOu
             Category = (ShelterCategory)row.Category,
             State = newState,
         });
+        await OfferToHeadAsync(change, bed, cancellationToken);
         change.Record(await db.Shelters.FirstAsync(s => s.ShelterId == row.ShelterId, cancellationToken), await BedsOfAsync(row.ShelterId!, cancellationToken));
+    }
+
+    /// <summary>
+    /// A freed bed goes to whoever waits longest for that kind of bed: it is held for the head of the matching list
+    /// (COSM beds for the COSM list, other beds for the women's/social and asylum-reception lists). Source:
+    /// seeds/001…txt L7986–7988 (CoMensha's waiting lists, "om in beeld te krijgen voor welke vorm van opvang een
+    /// wachtlijst bestaat").
+    /// </summary>
+    private async Task OfferToHeadAsync(CapacityChange change, BedRow bed, CancellationToken cancellationToken)
+    {
+        if (bed.Total - bed.Occupied - bed.Held <= 0)
+        {
+            return;
+        }
+        var cosm = (int)WaitingList.CosmEligible;
+        var head = await db.Placements
+            .Where(p => p.State == (int)PlacementState.Waitlisted && p.Category == bed.Category
+                && (bed.Category == (int)ShelterCategory.Cosm ? p.WaitingList == cosm : p.WaitingList != cosm))
+            .OrderBy(p => p.RequestedAt).ThenBy(p => p.PlacementId)
+            .FirstOrDefaultAsync(cancellationToken);
+        if (head is null)
+        {
+            return;
+        }
+        bed.Held++;
+        head.State = (int)PlacementState.Held;
+        head.ShelterId = bed.ShelterId;
+        head.HoldExpiresAt = change.Now + options.Value.HoldDuration;
+        head.Version++;
+        await AnnounceWaitingListAsync(change, head, joined: false, cancellationToken);
+        head.WaitingList = (int)WaitingList.Unspecified;
+    }
+
+    /// <summary>Tells the chain a list changed (WaitingListChanged), with how many wait on it after the change.</summary>
+    private async Task AnnounceWaitingListAsync(CapacityChange change, PlacementRow row, bool joined, CancellationToken cancellationToken)
+    {
+        var list = row.WaitingList;
+        var others = await db.Placements.CountAsync(p => p.State == (int)PlacementState.Waitlisted && p.WaitingList == list && p.PlacementId != row.PlacementId, cancellationToken);
+        outbox.Add(new WaitingListChanged
+        {
+            EventId = Guid.CreateVersion7().ToString(),
+            OccurredAt = Timestamp.FromDateTime(change.Now),
+            WaitingList = (WaitingList)list,
+            PlacementId = row.PlacementId,
+            Joined = joined,
+            TotalWaiting = others + (joined ? 1 : 0),
+        });
+    }
+
+    /// <summary>One waiting list in order (longest waiting first), for CoMensha, who keeps the lists.</summary>
+    public async Task<ListWaitingListResponse> ListWaitingAsync(ListWaitingListRequest request, CancellationToken cancellationToken)
+    {
+        var problems = new List<(string, string)>();
+        if (request.WaitingList == WaitingList.Unspecified || !System.Enum.IsDefined(request.WaitingList))
+        {
+            problems.Add(("waiting_list", "must name one of the three lists."));
+        }
+        if (request.PageSize is < 0 or > 500)
+        {
+            problems.Add(("page_size", "must be 0 (default 50) to 500"));
+        }
+        var skip = 0;
+        if (request.PageToken.Length > 0 && !int.TryParse(request.PageToken, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out skip))
+        {
+            problems.Add(("page_token", "is not one this service handed out"));
+        }
+        InvalidRequest.ThrowIfAny(problems);
+        var pageSize = request.PageSize == 0 ? 50 : request.PageSize;
+        var list = (int)request.WaitingList;
+        var waiting = db.Placements.AsNoTracking().Where(p => p.State == (int)PlacementState.Waitlisted && p.WaitingList == list);
+        var total = await waiting.CountAsync(cancellationToken);
+        var page = await waiting.OrderBy(p => p.RequestedAt).ThenBy(p => p.PlacementId).Skip(skip).Take(pageSize).ToListAsync(cancellationToken);
+        var response = new ListWaitingListResponse { TotalWaiting = total };
+        response.Entries.AddRange(page.Select((p, i) =>
+        {
+            var needs = PlacementNeeds.Parser.ParseFrom(p.Needs);
+            return new WaitingListEntry
+            {
+                PlacementId = p.PlacementId,
+                RegistrationId = p.RegistrationId,
+                WaitingList = request.WaitingList,
+                Category = (ShelterCategory)p.Category,
+                Urgency = needs.Urgency,
+                WaitingSince = Utc(p.RequestedAt),
+                Position = skip + i + 1,
+            };
+        }));
+        if (skip + page.Count < total)
+        {
+            response.NextPageToken = (skip + page.Count).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        }
+        return response;
     }
 
     private async Task<List<BedRow>> BedsOfAsync(string shelterId, CancellationToken cancellationToken)
@@ -283,6 +391,8 @@ public sealed class Placements(ShelterDbContext db, CapacityBoard board, EventOu
             RequestedBy = PartnerTypes.Of(row.RequestedBy),
             RequestedAt = Utc(row.RequestedAt),
             Version = row.Version,
+            CosmEligible = row.CosmEligible,
+            IneligibilityReasons = { row.Ineligibility.Split(',', StringSplitOptions.RemoveEmptyEntries).Select(r => (CosmIneligibility)int.Parse(r, System.Globalization.CultureInfo.InvariantCulture)) },
         };
         if (row.PlacedAt is { } placedAt)
         {

@@ -9,9 +9,12 @@ namespace Ketenmesh.Shelter.Domain;
 /// </summary>
 public static class WaitingLists
 {
-    /// <summary>The list a request waits on when no bed of its category is free.</summary>
-    public static WaitingList For(PlacementNeeds needs) =>
+    /// <summary>
+    /// The list a request waits on: the COSM list only for a COSM request that meets the criteria; someone in
+    /// asylum reception on the third list; everyone else needs a place in women's or social shelter.
+    /// </summary>
+    public static WaitingList For(PlacementNeeds needs, bool notAdmittedToCosm) =>
         needs.InAsylumReception ? WaitingList.AsylumReceptionNoSuitablePlace
-        : needs.Category == ShelterCategory.Cosm ? WaitingList.CosmEligible
+        : needs.Category == ShelterCategory.Cosm && !notAdmittedToCosm ? WaitingList.CosmEligible
         : WaitingList.WomensOrSocialShelter;
 }

@@ -50,6 +50,9 @@ public sealed class ShelterCapacityService(CapacityBoard board, CapacityWatch wa
     public override async Task<GetPlacementResponse> GetPlacement(GetPlacementRequest request, ServerCallContext context) =>
         new() { Placement = await placements.GetAsync(context.Partner(), request.PlacementId, context.CancellationToken) };
 
+    public override Task<ListWaitingListResponse> ListWaitingList(ListWaitingListRequest request, ServerCallContext context) =>
+        placements.ListWaitingAsync(request, context.CancellationToken);
+
     public override async Task<RecordPlacementDecisionResponse> RecordPlacementDecision(RecordPlacementDecisionRequest request, ServerCallContext context) =>
         new() { Placement = await placements.DecideAsync(context.Partner(), request, context.CancellationToken) };
 }

@@ -15,6 +15,8 @@ public sealed class ShelterDbContext(DbContextOptions<ShelterDbContext> options)
 
     public DbSet<PlacementRow> Placements => Set<PlacementRow>();
 
+    public DbSet<AdmissionFactsRow> AdmissionFacts => Set<AdmissionFactsRow>();
+
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
         modelBuilder.Entity<ShelterRow>(e =>
@@ -77,7 +79,22 @@ public sealed class ShelterDbContext(DbContextOptions<ShelterDbContext> options)
             e.Property(p => p.PlacedAt).HasColumnName("placed_at");
             e.Property(p => p.EndedAt).HasColumnName("ended_at");
             e.Property(p => p.Version).HasColumnName("version").IsConcurrencyToken();
+            e.Property(p => p.CosmEligible).HasColumnName("cosm_eligible");
+            e.Property(p => p.Ineligibility).HasColumnName("ineligibility");
             e.HasIndex(p => new { p.RequestedBy, p.ClientRequestId }).IsUnique();
+        });
+        modelBuilder.Entity<AdmissionFactsRow>(e =>
+        {
+            e.ToTable("admission_facts");
+            e.HasKey(f => f.RegistrationId);
+            e.Property(f => f.RegistrationId).HasColumnName("registration_id");
+            e.Property(f => f.Version).HasColumnName("version");
+            e.Property(f => f.Minor).HasColumnName("minor");
+            e.Property(f => f.DutchNational).HasColumnName("dutch_national");
+            e.Property(f => f.InReflectionPeriod).HasColumnName("in_reflection_period");
+            e.Property(f => f.AangifteMade).HasColumnName("aangifte_made");
+            e.Property(f => f.AsylumProcedure).HasColumnName("asylum_procedure");
+            e.Property(f => f.Closed).HasColumnName("closed");
         });
         modelBuilder.AddOutbox();
         modelBuilder.AddInbox();

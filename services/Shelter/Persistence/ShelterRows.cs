@@ -103,6 +103,37 @@ public sealed class PlacementRow
 
     public long Version { get; set; }
 
+    /// <summary>Met the COSM admission criteria when requested (COSM requests only).</summary>
+    public bool CosmEligible { get; set; }
+
+    /// <summary>Why not: CosmIneligibility numbers separated by commas; empty when eligible or not asked.</summary>
+    public string Ineligibility { get; set; } = string.Empty;
+
     /// <summary>A moment as every database keeps it: whole microseconds (PostgreSQL's precision).</summary>
     public static DateTime Moment(DateTimeOffset now) => new(now.UtcTicks - now.UtcTicks % TimeSpan.TicksPerMicrosecond, DateTimeKind.Utc);
+}
+
+/// <summary>
+/// What the registry last told this service about a registration (RegistrationAdmissionFacts): the projection
+/// COSM admission is decided on, without calling the registry.
+/// </summary>
+public sealed class AdmissionFactsRow
+{
+    public required string RegistrationId { get; init; }
+
+    /// <summary>The registration's version the facts are of; older facts arriving late are ignored.</summary>
+    public long Version { get; set; }
+
+    public bool Minor { get; set; }
+
+    public bool DutchNational { get; set; }
+
+    public bool InReflectionPeriod { get; set; }
+
+    public bool AangifteMade { get; set; }
+
+    /// <summary>Ever recorded as an asylum seeker: once seen, it stays ("no earlier asylum procedure").</summary>
+    public bool AsylumProcedure { get; set; }
+
+    public bool Closed { get; set; }
 }

@@ -152,5 +152,36 @@ public static class ShelterSchema
                 INSERT INTO shelter_beds (shelter_id, category, total, occupied, held) VALUES ('shelter-social-den-haag', 7, 6, 0, 0);
                 UPDATE capacity_head SET version = 6 WHERE id = 1;
                 """),
+        // COSM admission from the registry's events (its own projection), and why a request was not admitted.
+        SchemaMigration.Sql(
+            "shelter-0003-admission",
+            sqlite: """
+                CREATE TABLE admission_facts (
+                    registration_id TEXT PRIMARY KEY,
+                    version INTEGER NOT NULL,
+                    minor INTEGER NOT NULL,
+                    dutch_national INTEGER NOT NULL,
+                    in_reflection_period INTEGER NOT NULL,
+                    aangifte_made INTEGER NOT NULL,
+                    asylum_procedure INTEGER NOT NULL,
+                    closed INTEGER NOT NULL);
+                ALTER TABLE placements ADD COLUMN cosm_eligible INTEGER NOT NULL DEFAULT 0;
+                ALTER TABLE placements ADD COLUMN ineligibility TEXT NOT NULL DEFAULT '';
+                CREATE INDEX ix_placements_waiting ON placements (state, waiting_list, category, requested_at);
+                """,
+            postgres: """
+                CREATE TABLE admission_facts (
+                    registration_id text PRIMARY KEY,
+                    version bigint NOT NULL,
+                    minor boolean NOT NULL,
+                    dutch_national boolean NOT NULL,
+                    in_reflection_period boolean NOT NULL,
+                    aangifte_made boolean NOT NULL,
+                    asylum_procedure boolean NOT NULL,
+                    closed boolean NOT NULL);
+                ALTER TABLE placements ADD COLUMN cosm_eligible boolean NOT NULL DEFAULT false;
+                ALTER TABLE placements ADD COLUMN ineligibility text NOT NULL DEFAULT '';
+                CREATE INDEX ix_placements_waiting ON placements (state, waiting_list, category, requested_at);
+                """),
     ];
 }
