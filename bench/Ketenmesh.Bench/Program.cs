@@ -6,7 +6,7 @@ using Grpc.Net.Client;
 using Ketenmesh.Bench;
 using Ketenmesh.Testing.V1;
 
-// ./mesh bench [--suite grpc|gateway|flow|all] [--seconds N] [--rounds N] [--only name,name] [--out docs/benchmarks.md]
+// ./mesh bench [--suite grpc|gateway|flow|shelter|all] [--seconds N] [--rounds N] [--only name,name] [--out docs/benchmarks.md]
 // --suite all writes the whole file; one suite replaces its own section and keeps the others.
 var startedAt = DateTime.UtcNow;
 var loadBefore = LoadAverage();
@@ -34,10 +34,15 @@ var starters = new (string Key, Func<Task<Target>> Start)[]
 
 var rounds = args.SkipWhile(a => a != "--rounds").Skip(1).Select(int.Parse).FirstOrDefault(3);
 var suite = args.SkipWhile(a => a != "--suite").Skip(1).FirstOrDefault() ?? "all";
-if (suite is not ("all" or "grpc" or "gateway" or "flow"))
+if (suite is not ("all" or "grpc" or "gateway" or "flow" or "shelter"))
 {
-    Console.Error.WriteLine($"Unknown suite '{suite}': grpc, gateway, flow or all.");
+    Console.Error.WriteLine($"Unknown suite '{suite}': grpc, gateway, flow, shelter or all.");
     return 2;
+}
+if (suite == "shelter")
+{
+    await WriteSectionsAsync(outFile, await ShelterBenchmark.RunAsync(watchers: 500, reports: 20, clients: 200, beds: 10));
+    return 0;
 }
 if (suite == "flow")
 {
