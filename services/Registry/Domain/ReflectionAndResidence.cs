@@ -77,6 +77,11 @@ public sealed class ReflectionAndResidence(RegistryDbContext db, RegistrationSto
         return registration;
     }
 
+    /// <summary>
+    /// Records the aangifte status. A MADE aangifte is not overwritten: the B8/3 application stands on it, so
+    /// taking it back is a correction with its reason (<see cref="CorrectAangifteStatusAsync"/>).
+    /// </summary>
+    /// <remarks>Source: seeds/001…txt L6390–6391: "Een mogelijk slachtoffer heeft recht op de B9-vergunning als hij of zij van dit feit aangifte heeft gedaan".</remarks>
     public async Task<Registration> RecordAangifteStatusAsync(RecordAangifteStatusRequest request, CancellationToken cancellationToken)
     {
         var today = store.Today();

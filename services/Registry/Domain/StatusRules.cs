@@ -58,6 +58,11 @@ public static class StatusRules
     /// rules, by a partner that may close it with that reason. A merged registration stays closed: its
     /// person lives on in the registration it was merged into.
     /// </summary>
+    /// <remarks>
+    /// Source: seeds/001…txt L5589–5590 (the brief: "a record can also be closed", 001 ~L5590): closing is a
+    /// registration decision, not an end the law sets, so a closing found wrong (the person turns up again, or
+    /// was a victim after all) is undone by whoever may take that decision, and the closing stays on record.
+    /// </remarks>
     /// <returns>Null when allowed, else why not.</returns>
     public static (bool Forbidden, string Reason)? ReopeningRefusal(Registration closed, VictimStatus to, RegistrationClosureReason reason, string partnerId)
     {
