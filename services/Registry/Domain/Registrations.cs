@@ -115,16 +115,36 @@ public sealed class Registrations(RegistryDbContext db, RegistrationStore store,
 
     public async Task<Registration> ChangeStatusAsync(string partnerId, ChangeStatusRequest request, CancellationToken cancellationToken)
     {
-        // Closed ones too: the status rules say why a closed registration stays closed.
+        // Closed ones too: a closed registration may be reopened, and the status rules say when.
         var (row, registration) = await store.LoadForChangeAsync(request.RegistrationId, request.ExpectedVersion, cancellationToken, allowClosed: true);
-        if (StatusRules.Refusal(registration.Status, request.NewStatus, request.ClosureReason, partnerId) is { } refusal)
+        var reopening = registration.Status == VictimStatus.Closed;
+        var refusal = reopening
+            ? StatusRules.ReopeningRefusal(registration, request.NewStatus, request.ClosureReason, partnerId)
+            : StatusRules.Refusal(registration.Status, request.NewStatus, request.ClosureReason, partnerId);
+        if (refusal is { } refused)
         {
-            throw refusal.Forbidden ? new NotAllowed(refusal.Reason) : new NotNow(refusal.Reason);
+            throw refused.Forbidden ? new NotAllowed(refused.Reason) : new NotNow(refused.Reason);
         }
         var previous = registration.Status;
+        var now = Now();
+        if (reopening)
+        {
+            // The closure stays in the history, marked as undone.
+            var closure = registration.Closures.LastOrDefault() ?? new Closure { Reason = registration.ClosureReason };
+            if (!registration.Closures.Contains(closure))
+            {
+                registration.Closures.Add(closure);
+            }
+            closure.ReopenedBy = PartnerTypes.Of(partnerId);
+            closure.ReopenedAt = now;
+        }
+        else if (request.NewStatus == VictimStatus.Closed)
+        {
+            registration.Closures.Add(new Closure { Reason = request.ClosureReason, StatusBefore = previous, ClosedBy = PartnerTypes.Of(partnerId), ClosedAt = now });
+        }
         registration.Status = request.NewStatus;
         registration.ClosureReason = request.ClosureReason;
-        registration.StatusChangedAt = Now();
+        registration.StatusChangedAt = now;
         store.Save(row, registration);
         outbox.Add(StatusChanged(registration, previous));
         await db.SaveChangesAsync(cancellationToken);
