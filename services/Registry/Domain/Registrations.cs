@@ -36,12 +36,13 @@ public sealed class Registrations(RegistryDbContext db, RegistrationStore store,
         problems.AddRange(LinkKeyProblems(request.LinkKeys, "link_keys"));
         problems.AddRange(PersonRules.Problems(request.Person, "person"));
         InvalidRequest.ThrowIfAny(problems);
+        MinorRules.ThrowUnlessMayRegister(partnerId, PersonRules.Normalised(request.Person));
         var existing = await db.Registrations.AsNoTracking().FirstOrDefaultAsync(r => r.ReporterPartnerId == partnerId && r.ClientRequestId == request.ClientRequestId, cancellationToken);
         if (existing is not null)
         {
             return new RegisterVictimResponse { Registration = Registration.Parser.ParseFrom(existing.Data), Duplicate = true };
         }
-        var matches = await FindAsync(request.LinkKeys, cancellationToken);
+        var matches = await HeldByAsync(partnerId, await FindAsync(request.LinkKeys, cancellationToken), cancellationToken);
         var registration = New(request.InitialStatus, PartnerTypes.Of(partnerId), request.ReporterType, request.Person, request.Exploitation, request.LinkKeys,
             request.SourceSignalIds.Select(id => new RecordReference { Kind = RecordKind.Signal, RecordId = id }));
         store.Add(registration, partnerId, request.ClientRequestId);
@@ -111,7 +112,29 @@ public sealed class Registrations(RegistryDbContext db, RegistrationStore store,
         Registered(created, [signalId]);
     }
 
-    public Task<Registration> GetAsync(string registrationId, CancellationToken cancellationToken) => store.ReadAsync(registrationId, cancellationToken);
+    /// <summary>
+    /// A registration as <paramref name="partnerId"/> may read it. Nidos reading an adult's is told there is
+    /// no such registration, word for word what an unknown id gets, so a refusal never shows that an
+    /// adult is registered (<see cref="MinorRules.MayHold"/>).
+    /// </summary>
+    public async Task<Registration> GetAsync(string partnerId, string registrationId, CancellationToken cancellationToken)
+    {
+        var registration = await store.ReadAsync(registrationId, cancellationToken);
+        return MinorRules.MayHold(partnerId, registration) ? registration : throw RegistrationStore.NotFound(registrationId);
+    }
+
+    /// <summary>The matches <paramref name="partnerId"/> may hear of: for Nidos, minors' registrations only.</summary>
+    private async Task<List<LinkMatch>> HeldByAsync(string partnerId, List<LinkMatch> matches, CancellationToken cancellationToken)
+    {
+        if (PartnerTypes.Of(partnerId) != PartnerType.Nidos || matches.Count == 0)
+        {
+            return matches;
+        }
+        var ids = matches.Select(m => m.RegistrationId).ToList();
+        var rows = await db.Registrations.AsNoTracking().Where(r => ids.Contains(r.RegistrationId)).Select(r => new { r.RegistrationId, r.Data }).ToListAsync(cancellationToken);
+        var minors = rows.Where(r => MinorRules.MayHold(partnerId, Registration.Parser.ParseFrom(r.Data))).Select(r => r.RegistrationId).ToHashSet();
+        return matches.Where(m => minors.Contains(m.RegistrationId)).ToList();
+    }
 
     public async Task<Registration> ChangeStatusAsync(string partnerId, ChangeStatusRequest request, CancellationToken cancellationToken)
     {
@@ -237,6 +260,9 @@ public sealed class Registrations(RegistryDbContext db, RegistrationStore store,
             Status = registration.Status,
             ReporterPartner = registration.ReporterPartner,
             SourceSignalIds = { signalIds },
+            Minor = registration.Person.Minor,
+            Guardian = MinorRules.GuardianOf(registration.Person),
+            ProtectedShelterNeeded = MinorRules.NeedsProtectedShelter(registration.Person),
         });
 
     private Timestamp Now() => store.Now();

@@ -19,7 +19,7 @@ public sealed class VictimRegistryService(Registrations registrations, Reflectio
         {
             throw new InvalidRequest("registration_id is required.", [("registration_id", "name the registration to read.")]);
         }
-        return new GetRegistrationResponse { Registration = await registrations.GetAsync(request.RegistrationId, context.CancellationToken) };
+        return new GetRegistrationResponse { Registration = await registrations.GetAsync(context.Partner(), request.RegistrationId, context.CancellationToken) };
     }
 
     public override async Task<ChangeStatusResponse> ChangeStatus(ChangeStatusRequest request, ServerCallContext context)
