@@ -141,15 +141,19 @@ public sealed class SignalIntake(SignalsDbContext db, EventOutbox<SignalsDbConte
         return record;
     }
 
-    /// <summary>A partner reads its own signal; anyone else's is "not found", so existence does not leak.</summary>
-    public async Task<Signal> GetAsync(string partnerId, string signalId, CancellationToken cancellationToken)
+    /// <summary>
+    /// A partner reads its own signal, and EMM those passed on to it (<see cref="SignalRouting"/>); anyone
+    /// else's is "not found", so existence does not leak.
+    /// </summary>
+    public async Task<Signal> GetAsync(string partnerId, string signalId, string purpose, CancellationToken cancellationToken)
     {
         if (string.IsNullOrEmpty(signalId))
         {
             throw new InvalidRequest("signal_id is required.", [("signal_id", "is required")]);
         }
+        var readable = SignalRouting.ReadableSubmitters(partnerId, purpose);
         var record = await db.Signals.AsNoTracking()
-            .FirstOrDefaultAsync(s => s.SignalId == signalId && s.ReporterPartnerId == partnerId, cancellationToken)
+            .FirstOrDefaultAsync(s => s.SignalId == signalId && (s.ReporterPartnerId == partnerId || readable.Contains(s.ReporterPartnerId)), cancellationToken)
             ?? throw new NotFound($"No signal '{signalId}' reported by partner '{partnerId}'.");
         return ToSignal(record);
     }
