@@ -70,7 +70,7 @@ public sealed class ChainDemo(ChannelBase gateway, Func<string, Task<PartnerSess
             }
         }
 
-        Step("3. An anonymous tip on the crime line: signs of forced prostitution, no reporter identity.");
+        Step("3. An anonymous tip on the crime line: signs of forced prostitution at a window; kept without the tipster, dated to the month.");
         var tip = (await _intake.SubmitSignalAsync(new SubmitSignalRequest
         {
             ClientRequestId = $"demo-{run}-tip",
@@ -184,15 +184,17 @@ public sealed class ChainDemo(ChannelBase gateway, Func<string, Task<PartnerSess
     private static SignalObservation Observation(SignalChannel channel, FormOfExploitation form, Sector sector, LocationType location, PersonLinkKey[] keys, params Indicator[] indicators)
     {
         var today = DateTime.UtcNow;
+        var anonymous = channel == SignalChannel.AnonymousLine;
         return new SignalObservation
         {
             Channel = channel,
-            ReporterType = channel == SignalChannel.AnonymousLine ? ReporterType.Citizen : ReporterType.Professional,
+            // The anonymous line names no reporter and no day (seeds/001 L12686-12687): those would point to the tipster.
+            ReporterType = anonymous ? ReporterType.Anonymous : ReporterType.Professional,
             ObservedIndicators = { indicators },
             SuspectedForm = form,
             Sector = sector,
             LocationType = location,
-            ObservedOn = new Date { Year = today.Year, Month = today.Month, Day = today.Day },
+            ObservedOn = new Date { Year = today.Year, Month = today.Month, Day = anonymous ? 0 : today.Day },
             Municipality = new Municipality { Code = "GM0363", Name = "Amsterdam" },
             PersonLinkKeys = { keys },
         };

@@ -19,9 +19,6 @@ namespace Ketenmesh.Registry.Domain;
 /// </summary>
 public sealed class Registrations(RegistryDbContext db, RegistrationStore store, EventOutbox<RegistryDbContext> outbox)
 {
-    /// <summary>Signals below this band are kept on file, not registered.</summary>
-    public const RiskBand RegistrationBand = RiskBand.Medium;
-
     public async Task<RegisterVictimResponse> RegisterAsync(string partnerId, RegisterVictimRequest request, CancellationToken cancellationToken)
     {
         var problems = new List<(string, string)>();
@@ -53,8 +50,8 @@ public sealed class Registrations(RegistryDbContext db, RegistrationStore store,
 
     /// <summary>
     /// A signal's observation or assessment arrived; once both are here, the signal is registered,
-    /// linked to the registration its link keys match, or kept on file when its band is too low.
-    /// Saved by the caller.
+    /// linked to the registration its link keys match, or kept on file when <see cref="RegistrationDuty"/>
+    /// registers it only by linking and nothing matches. Saved by the caller.
     /// </summary>
     public async Task OnSignalNewsAsync(string signalId, SignalReceived? received, RiskAssessed? assessed, CancellationToken cancellationToken)
     {
@@ -78,15 +75,18 @@ public sealed class Registrations(RegistryDbContext db, RegistrationStore store,
         }
         var facts = SignalReceived.Parser.ParseFrom(pending.Received);
         var assessment = RiskAssessed.Parser.ParseFrom(pending.Assessed);
-        if (assessment.Band < RegistrationBand && assessment.EscalationFlags.Count == 0)
+        var decision = RegistrationDuty.Decide(facts, assessment);
+        // Two signals about one person decided at once must not both find nothing and both register.
+        await store.LockKeysAsync(facts.PersonLinkKeys, cancellationToken);
+        var match = (await FindAsync(facts.PersonLinkKeys, cancellationToken)).FirstOrDefault();
+        if (match is null && decision == SignalRegistration.LinkOnly)
         {
+            // Kept on file, undecided: a re-assessment into a higher band may still register it.
             return;
         }
         pending.Decided = true;
-        // Two signals about one person decided at once must not both find nothing and both register.
-        await store.LockKeysAsync(facts.PersonLinkKeys, cancellationToken);
         var signal = new RecordReference { Kind = RecordKind.Signal, Holder = facts.ReporterPartner, RecordId = signalId };
-        if ((await FindAsync(facts.PersonLinkKeys, cancellationToken)).FirstOrDefault() is { } match)
+        if (match is not null)
         {
             var row = await db.Registrations.SingleAsync(r => r.RegistrationId == match.RegistrationId, cancellationToken);
             var registration = Registration.Parser.ParseFrom(row.Data);
@@ -104,7 +104,7 @@ public sealed class Registrations(RegistryDbContext db, RegistrationStore store,
             assessment.Band >= RiskBand.High ? VictimStatus.Possible : VictimStatus.Signalled,
             facts.ReporterPartner,
             ReporterType.Unspecified,
-            new PersonProfile { Minor = facts.MinorSuspected || assessment.EscalationFlags.Contains(EscalationFlag.Minor) },
+            new PersonProfile { Minor = RegistrationDuty.IsAboutMinor(facts, assessment) },
             new ExploitationProfile { Form = facts.SuspectedForm, Sector = facts.Sector, LocationType = facts.LocationType },
             facts.PersonLinkKeys,
             [signal]);
