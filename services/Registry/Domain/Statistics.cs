@@ -229,7 +229,7 @@ public sealed class YearTables
     public const Dimensions PersonFamily = Dimensions.Form | Dimensions.Sex | Dimensions.AgeBand | Dimensions.Aangifte;
 
     /// <summary>
-    /// The breakdowns published: every subset of either family, never a mix (docs/adr/0009). Crossing all
+    /// The breakdowns published: every subset of either family, never a mix (docs/adr/0012). Crossing all
     /// seven dimensions would make most cells of a year single persons and withhold nearly everything;
     /// the two families share the year total and the breakdown by form, and the audit solves them together.
     /// </summary>
