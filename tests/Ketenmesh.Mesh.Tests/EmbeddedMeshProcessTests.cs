@@ -55,6 +55,9 @@ public sealed class EmbeddedMeshProcessTests : IAsyncLifetime
         var registry = FreePort();
         info.ArgumentList.Add($"--Components:registry:Service:Port={registry}");
         info.ArgumentList.Add($"--ReverseProxy:Clusters:registry:Destinations:registry:Address=http://127.0.0.1:{registry}");
+        var returns = FreePort();
+        info.ArgumentList.Add($"--Components:returns:Service:Port={returns}");
+        info.ArgumentList.Add($"--ReverseProxy:Clusters:returns:Destinations:returns:Address=http://127.0.0.1:{returns}");
         info.ArgumentList.Add($"--Components:gateway:Service:TlsPort={FreePort()}");
         info.ArgumentList.Add($"--Gateway:Authority=http://127.0.0.1:{identity}");
         var policy = FreePort();
