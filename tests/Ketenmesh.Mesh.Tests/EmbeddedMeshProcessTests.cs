@@ -123,6 +123,15 @@ public sealed class EmbeddedMeshProcessTests : IAsyncLifetime
         Assert.Contains("RISK_BAND_CRITICAL", municipality);
         Assert.DoesNotContain("score", municipality);
         Assert.Equal(3, text.Split('\n').Count(l => l.Contains("worker-", StringComparison.Ordinal) && l.Contains("Registered", StringComparison.Ordinal)));
+        // Return coordination: no departure while D9 holds it, resumed on the IND's decision; CoMensha sees a return only under consent.
+        Assert.Contains("FailedPrecondition: A voluntary return cannot be planned: departure is suspended", text);
+        Assert.Contains("D9 Lifted (ResidenceRefused)", text);
+        var comensha = text.Split('\n').Where(l => l.Contains("[comensha    ]", StringComparison.Ordinal) && l.Contains("\"returnCase\"", StringComparison.Ordinal)).ToList();
+        Assert.Equal(2, comensha.Count);
+        Assert.Contains("\"departure\"", comensha[0]);
+        Assert.DoesNotContain("\"departure\"", comensha[1]);
+        Assert.Contains("\"leftReturnTrack\": true", comensha[1]);
+        Assert.DoesNotContain("\"supportCap\"", comensha[0]);
     }
 
     [Fact]
