@@ -13,7 +13,7 @@ namespace Ketenmesh.Returns.Domain;
 /// <summary>When the 30-day target counts as at risk, how often IOM checks in after return, and how often to look.</summary>
 public sealed class ReturnDeadlineOptions
 {
-    /// <summary>Days before the 30-day target from which a plan without departure is at risk (docs/adr: returns deadlines).</summary>
+    /// <summary>Days before the 30-day target from which a plan without departure is at risk (docs/adr/0013).</summary>
     public int AtRiskDaysBefore { get; set; } = 7;
 
     /// <summary>Days between monitoring check-ins while monitoring runs (the brief gives the 6 months, not the rhythm).</summary>
