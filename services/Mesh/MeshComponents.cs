@@ -2,6 +2,7 @@ using Ketenmesh.Gateway;
 using Ketenmesh.Hosting;
 using Ketenmesh.Identity;
 using Ketenmesh.Registry;
+using Ketenmesh.Returns;
 using Ketenmesh.Risk;
 using Ketenmesh.SharingPolicy;
 using Ketenmesh.Signals;
@@ -18,6 +19,7 @@ public static class MeshComponents
         new SignalsComponent(),
         new RiskComponent(),
         new RegistryComponent(),
+        new ReturnsComponent(),
         new GatewayComponent(),
     ];
 }

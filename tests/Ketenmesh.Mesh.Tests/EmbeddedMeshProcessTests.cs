@@ -55,6 +55,9 @@ public sealed class EmbeddedMeshProcessTests : IAsyncLifetime
         var registry = FreePort();
         info.ArgumentList.Add($"--Components:registry:Service:Port={registry}");
         info.ArgumentList.Add($"--ReverseProxy:Clusters:registry:Destinations:registry:Address=http://127.0.0.1:{registry}");
+        var returns = FreePort();
+        info.ArgumentList.Add($"--Components:returns:Service:Port={returns}");
+        info.ArgumentList.Add($"--ReverseProxy:Clusters:returns:Destinations:returns:Address=http://127.0.0.1:{returns}");
         info.ArgumentList.Add($"--Components:gateway:Service:TlsPort={FreePort()}");
         info.ArgumentList.Add($"--Gateway:Authority=http://127.0.0.1:{identity}");
         var policy = FreePort();
@@ -120,6 +123,15 @@ public sealed class EmbeddedMeshProcessTests : IAsyncLifetime
         Assert.Contains("RISK_BAND_CRITICAL", municipality);
         Assert.DoesNotContain("score", municipality);
         Assert.Equal(3, text.Split('\n').Count(l => l.Contains("worker-", StringComparison.Ordinal) && l.Contains("Registered", StringComparison.Ordinal)));
+        // Return coordination: no departure while D9 holds it, resumed on the IND's decision; CoMensha sees a return only under consent.
+        Assert.Contains("FailedPrecondition: A voluntary return cannot be planned: departure is suspended", text);
+        Assert.Contains("D9 Lifted (ResidenceRefused)", text);
+        var comensha = text.Split('\n').Where(l => l.Contains("[comensha    ]", StringComparison.Ordinal) && l.Contains("\"returnCase\"", StringComparison.Ordinal)).ToList();
+        Assert.Equal(2, comensha.Count);
+        Assert.Contains("\"departure\"", comensha[0]);
+        Assert.DoesNotContain("\"departure\"", comensha[1]);
+        Assert.Contains("\"leftReturnTrack\": true", comensha[1]);
+        Assert.DoesNotContain("\"supportCap\"", comensha[0]);
     }
 
     [Fact]

@@ -3,6 +3,7 @@ using Chain.Registry.V1;
 using Google.Protobuf;
 using Google.Protobuf.WellKnownTypes;
 using Ketenmesh.Contracts;
+using Ketenmesh.Messaging.Outbox;
 using Ketenmesh.Registry.Persistence;
 using Microsoft.EntityFrameworkCore;
 using Ketenmesh.Domain;
@@ -14,7 +15,7 @@ namespace Ketenmesh.Registry.Domain;
 /// the version moves on every change, and a caller holding an old version is told to read again.
 /// Nothing here saves; the caller saves the change together with its events.
 /// </summary>
-public sealed class RegistrationStore(RegistryDbContext db, TimeProvider clock)
+public sealed class RegistrationStore(RegistryDbContext db, TimeProvider clock, EventOutbox<RegistryDbContext> outbox)
 {
     public Timestamp Now() => Timestamp.FromDateTimeOffset(clock.GetUtcNow());
 
@@ -73,12 +74,20 @@ public sealed class RegistrationStore(RegistryDbContext db, TimeProvider clock)
     /// </summary>
     public bool Save(RegistrationRow row, Registration registration)
     {
-        if (Registration.Parser.ParseFrom(row.Data).Equals(registration))
+        var before = Registration.Parser.ParseFrom(row.Data);
+        if (before.Equals(registration))
         {
             return false;
         }
         registration.Version = row.Version + 1;
         Write(row, registration);
+        // Whatever path changed the residence position (RecordResidenceStatus, aangifte applying for
+        // B8/3, a merge), the chain hears of it here, in the same transaction as the change: return
+        // coordination waits for the IND's decision before departure may resume (001 L6278-6280).
+        if (!Equals(before.Residence, registration.Residence))
+        {
+            outbox.Add(RegistryNews.ResidenceStatusRecorded(registration, Now()));
+        }
         return true;
     }
 
