@@ -2,6 +2,7 @@ using Ketenmesh.Gateway;
 using Ketenmesh.Hosting;
 using Ketenmesh.Identity;
 using Ketenmesh.Registry;
+using Ketenmesh.Returns;
 using Ketenmesh.Risk;
 using Ketenmesh.SharingPolicy;
 using Ketenmesh.Shelter;
@@ -20,6 +21,7 @@ public static class MeshComponents
         new RiskComponent(),
         new RegistryComponent(),
         new ShelterComponent(),
+        new ReturnsComponent(),
         new GatewayComponent(),
     ];
 }

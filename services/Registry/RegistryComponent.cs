@@ -25,6 +25,7 @@ public sealed class RegistryComponent : IMeshComponent
             .AddEvents(SignalsEventsReflection.Descriptor)
             .AddEvents(RiskEventsReflection.Descriptor)
             .Publishes(RegistryEventsReflection.Descriptor)
+            .Publishes(RegistryLegalEventsReflection.Descriptor)
             .AddOutbox<RegistryDbContext>()
             .AddInbox<RegistryDbContext>()
             .AddConsumer<SignalReceivedConsumer>()

@@ -65,7 +65,7 @@ public sealed partial class BrokerUserTests
     public void A_components_grant_covers_its_own_entities_and_no_other_components()
     {
         var registrations = MeshComponents.All.Select(Registration).Where(r => r.Grant is not null).ToList();
-        Assert.Equal(["registry", "risk", "shelter", "signals"], registrations.Select(r => r.Name).Order());
+        Assert.Equal(["registry", "returns", "risk", "shelter", "signals"], registrations.Select(r => r.Name).Order());
         var events = registrations.SelectMany(r => r.Published).ToHashSet();
 
         foreach (var (name, grant, published, queues, consumed) in registrations)

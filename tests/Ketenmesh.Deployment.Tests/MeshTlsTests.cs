@@ -5,7 +5,7 @@ namespace Ketenmesh.Deployment.Tests;
 /// <summary>The hop behind the gateway, as the table gives it: TLS with client certificates on loopback, the cluster's own elsewhere.</summary>
 public sealed class MeshTlsTests
 {
-    private static readonly string[] BehindTheGateway = ["signals", "risk", "registry", "shelter"];
+    private static readonly string[] BehindTheGateway = ["signals", "risk", "registry", "shelter", "returns"];
 
     [Fact]
     public void On_loopback_every_service_behind_the_gateway_listens_for_it_over_tls_and_the_gateway_reaches_each_over_https()

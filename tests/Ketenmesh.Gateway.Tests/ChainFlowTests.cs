@@ -64,7 +64,7 @@ public sealed class ChainFlowTests : IAsyncLifetime
         // Threats make it acute danger: critical whatever the score.
         Assert.Equal(RiskBand.Critical, police.Assessment.Band);
         Assert.Contains(EscalationFlag.AcuteDanger, police.Assessment.EscalationFlags);
-        Assert.Equal("2026.1", police.Assessment.RuleSetVersion);
+        Assert.Equal("2026.3", police.Assessment.RuleSetVersion);
         Assert.True(police.Assessment.Score > 0);
         Assert.Equal(["MUN-113", "MUN-131"], explained.Contributions.Select(c => c.RuleId).Order());
         // The municipality sees where the case goes, not how it was scored.

@@ -47,7 +47,7 @@ public sealed class DecisionMatrixTests : IAsyncLifetime
         });
 
         Assert.Empty(wrong);
-        Assert.Equal(cases.Count, 22 * 7 * MethodCatalog.Chain.Methods.Count());
+        Assert.Equal(cases.Count, 23 * 7 * MethodCatalog.Chain.Methods.Count());
         Assert.Equal(SeedFile.Rules().Count, allowed);
         // One decision per call; a lookup's answer adds a record per person it names beside it.
         Assert.Equal(cases.Count, (await _mesh.AuditAsync()).Count(e => e.Reason != Ketenmesh.Gateway.Forwarding.MinimisedResponse.PersonFound));

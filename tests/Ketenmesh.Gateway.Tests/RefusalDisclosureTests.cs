@@ -52,7 +52,7 @@ public sealed class RefusalDisclosureTests : IAsyncLifetime
                 Topics = { DisclosureTopic.ShelterPlacement }, Form = ConsentForm.OralRecorded, GivenOn = Today.ToDate(),
             },
         }, As("comensha", "victim_care"))).Consent;
-        await _mesh.Channel.Registry().StartReflectionPeriodAsync(new StartReflectionPeriodRequest { RegistrationId = target.RegistrationId, StartOn = Today.ToDate() }, As("ind", "residence"));
+        await _mesh.Channel.Registry().StartReflectionPeriodAsync(new StartReflectionPeriodRequest { RegistrationId = target.RegistrationId, StartOn = Today.ToDate() }, As("police", "criminal_investigation"));
         var policeSignal = (await _mesh.Channel.Intake().SubmitSignalAsync(SignalCalls.Request("rd-police"), As("police", "signalling"))).Signal.SignalId;
         var careSignal = (await _mesh.Channel.Intake().SubmitSignalAsync(SignalCalls.Request("rd-care"), As("care", "signalling"))).Signal.SignalId;
         // Each id with the one partner that may read it anyway (a signal is read by its own reporter); the
@@ -75,7 +75,7 @@ public sealed class RefusalDisclosureTests : IAsyncLifetime
         Refuse("iom links to the merged registration", new LinkRecordsRequest { RegistrationId = absorbed.RegistrationId, LinkKeys = { Key() } }, r => registry.LinkRecordsAsync(r, As("iom", "return")).ResponseAsync);
         // Writes on the merged registration.
         Refuse("ind residence on merged", new RecordResidenceStatusRequest { RegistrationId = absorbed.RegistrationId, Residence = new ResidenceStatus() }, r => registry.RecordResidenceStatusAsync(r, As("ind", "residence")).ResponseAsync);
-        Refuse("ind reflection on merged", new StartReflectionPeriodRequest { RegistrationId = absorbed.RegistrationId, StartOn = Today.ToDate() }, r => registry.StartReflectionPeriodAsync(r, As("ind", "residence")).ResponseAsync);
+        Refuse("police reflection on merged", new StartReflectionPeriodRequest { RegistrationId = absorbed.RegistrationId, StartOn = Today.ToDate() }, r => registry.StartReflectionPeriodAsync(r, As("police", "criminal_investigation")).ResponseAsync);
         Refuse("police status on merged", new ChangeStatusRequest { RegistrationId = absorbed.RegistrationId, NewStatus = VictimStatus.Presumed }, r => registry.ChangeStatusAsync(r, As("police", "criminal_investigation")).ResponseAsync);
         Refuse("police aangifte on merged", new RecordAangifteStatusRequest { RegistrationId = absorbed.RegistrationId, AangifteStatus = AangifteStatus.Made, StatusOn = Today.ToDate() }, r => registry.RecordAangifteStatusAsync(r, As("police", "criminal_investigation")).ResponseAsync);
         Refuse("shelters consent on merged", new RecordConsentRequest
@@ -86,7 +86,7 @@ public sealed class RefusalDisclosureTests : IAsyncLifetime
         Refuse("comensha merges the merged one again", new MergeRegistrationsRequest { ClientRequestId = "rd-merge-2", SurvivingRegistrationId = target.RegistrationId, MergedRegistrationIds = { absorbed.RegistrationId }, Reason = MergeReason.DuplicateReport },
             r => registry.MergeRegistrationsAsync(r, As("comensha", "victim_care")).ResponseAsync);
         // State refusals: a second reflection period, a backwards status, aangifte in reflection without one.
-        Refuse("ind second reflection period", new StartReflectionPeriodRequest { RegistrationId = target.RegistrationId, StartOn = Today.ToDate() }, r => registry.StartReflectionPeriodAsync(r, As("ind", "residence")).ResponseAsync);
+        Refuse("police second reflection period", new StartReflectionPeriodRequest { RegistrationId = target.RegistrationId, StartOn = Today.ToDate() }, r => registry.StartReflectionPeriodAsync(r, As("police", "criminal_investigation")).ResponseAsync);
         Refuse("police status backwards", new ChangeStatusRequest { RegistrationId = holder.RegistrationId, NewStatus = VictimStatus.Signalled }, r => registry.ChangeStatusAsync(r, As("police", "criminal_investigation")).ResponseAsync);
         Refuse("police status stale", new ChangeStatusRequest { RegistrationId = holder.RegistrationId, NewStatus = VictimStatus.Presumed, ExpectedVersion = 1 }, r => registry.ChangeStatusAsync(r, As("police", "criminal_investigation")).ResponseAsync);
         Refuse("comensha aangifte without period", new RecordAangifteStatusRequest { RegistrationId = holder.RegistrationId, AangifteStatus = AangifteStatus.InReflectionPeriod, StatusOn = Today.ToDate() }, r => registry.RecordAangifteStatusAsync(r, As("comensha", "victim_care")).ResponseAsync);

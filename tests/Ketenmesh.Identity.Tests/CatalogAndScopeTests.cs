@@ -9,7 +9,7 @@ public sealed class CatalogAndScopeTests
     public void The_seeded_catalog_holds_every_partner_of_the_brief()
     {
         string[] expected = ["police", "kmar", "inspectorate", "prosecution", "ind", "dtv", "coa", "comensha", "shelters",
-            "municipality", "riec", "care", "iom", "nidos", "rapporteur", "anonymous",
+            "municipality", "riec", "care", "iom", "nidos", "rapporteur", "anonymous", "emm",
             "shelter-pmw", "shelter-acm", "shelter-jade", "shelter-fier", "shelter-womens-utrecht", "shelter-social-den-haag"];
         Assert.Equal(expected.Order(), PartnerCatalog.Seeded.All.Select(p => p.Id).Order());
     }
@@ -29,6 +29,17 @@ public sealed class CatalogAndScopeTests
         Assert.Equal([Purpose.Statistics], PartnerCatalog.Seeded.Find("rapporteur")!.Purposes);
         Assert.Equal([Purpose.Signalling], PartnerCatalog.Seeded.Find("anonymous")!.Purposes);
         Assert.DoesNotContain(Purpose.CriminalInvestigation, PartnerCatalog.Seeded.Find("care")!.Purposes);
+    }
+
+    /// <summary>Source: seeds/002…txt L259–261: police and inspectorate pass their signals on to EMM.</summary>
+    [Fact]
+    public void EMM_is_a_partner_that_acts_for_criminal_investigation_only()
+    {
+        var emm = PartnerCatalog.Seeded.Find("emm");
+
+        Assert.NotNull(emm);
+        Assert.Equal(PartnerType.Emm, emm.Type);
+        Assert.Equal([Purpose.CriminalInvestigation], emm.Purposes);
     }
 
     [Fact]

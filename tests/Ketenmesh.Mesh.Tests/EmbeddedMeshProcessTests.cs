@@ -58,6 +58,9 @@ public sealed class EmbeddedMeshProcessTests : IAsyncLifetime
         var shelter = FreePort();
         info.ArgumentList.Add($"--Components:shelter:Service:Port={shelter}");
         info.ArgumentList.Add($"--ReverseProxy:Clusters:shelter:Destinations:shelter:Address=http://127.0.0.1:{shelter}");
+        var returns = FreePort();
+        info.ArgumentList.Add($"--Components:returns:Service:Port={returns}");
+        info.ArgumentList.Add($"--ReverseProxy:Clusters:returns:Destinations:returns:Address=http://127.0.0.1:{returns}");
         info.ArgumentList.Add($"--Components:gateway:Service:TlsPort={FreePort()}");
         info.ArgumentList.Add($"--Gateway:Authority=http://127.0.0.1:{identity}");
         var policy = FreePort();
@@ -130,6 +133,15 @@ public sealed class EmbeddedMeshProcessTests : IAsyncLifetime
         Assert.Contains("] changed: AdultWomen 1 occupied, 0 held, 3 free of 4", text);
         Assert.Contains("[shelter-pmw ] reported Cosm 25 occupied, 0 held, 0 free of 25", text);
         Assert.Contains("shelters with a free COSM bed: COSM ACM, Jade", text);
+        // Return coordination: no departure while D9 holds it, resumed on the IND's decision; CoMensha sees a return only under consent.
+        Assert.Contains("FailedPrecondition: A voluntary return cannot be planned: departure is suspended", text);
+        Assert.Contains("D9 Lifted (ResidenceRefused)", text);
+        var comensha = text.Split('\n').Where(l => l.Contains("[comensha    ]", StringComparison.Ordinal) && l.Contains("\"returnCase\"", StringComparison.Ordinal)).ToList();
+        Assert.Equal(2, comensha.Count);
+        Assert.Contains("\"departure\"", comensha[0]);
+        Assert.DoesNotContain("\"departure\"", comensha[1]);
+        Assert.Contains("\"leftReturnTrack\": true", comensha[1]);
+        Assert.DoesNotContain("\"supportCap\"", comensha[0]);
     }
 
     [Fact]

@@ -126,7 +126,7 @@ public sealed class NoOpWritesAndRefusalTextTests : IAsyncLifetime
             ClientRequestId = "mrg", SurvivingRegistrationId = survivor.RegistrationId, MergedRegistrationIds = { merged.RegistrationId }, Reason = MergeReason.DuplicateReport,
         }, As("comensha"));
 
-        var change = await Assert.ThrowsAsync<RpcException>(() => _host.Channel.Registry().StartReflectionPeriodAsync(new StartReflectionPeriodRequest { RegistrationId = merged.RegistrationId, StartOn = Day(Today) }, As("ind")).ResponseAsync);
+        var change = await Assert.ThrowsAsync<RpcException>(() => _host.Channel.Registry().StartReflectionPeriodAsync(new StartReflectionPeriodRequest { RegistrationId = merged.RegistrationId, StartOn = Day(Today) }, As("police")).ResponseAsync);
         var consent = await Assert.ThrowsAsync<RpcException>(() => _host.Channel.Registry().RecordConsentAsync(new RecordConsentRequest
         {
             ClientRequestId = "mrg-consent",

@@ -36,26 +36,16 @@ public sealed class ReflectionPeriodTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task A_period_longer_than_three_months_a_second_period_and_detention_without_both_consents_are_refused()
+    public async Task A_period_longer_than_three_months_a_second_period_and_one_starting_in_the_future_are_refused()
     {
         var registration = await RegisterAsync(_host.Channel, "rp-2");
         var tooLong = await RefusedAsync(StartAsync(registration, Today, Today.AddMonths(3).AddDays(1)));
-        var detained = await RefusedAsync(_host.Channel.Registry().StartReflectionPeriodAsync(new StartReflectionPeriodRequest
-        {
-            RegistrationId = registration.RegistrationId, StartOn = Day(Today), InImmigrationDetention = true, PoliceConsent = true,
-        }, As("police")).ResponseAsync);
-        var withBoth = (await _host.Channel.Registry().StartReflectionPeriodAsync(new StartReflectionPeriodRequest
-        {
-            RegistrationId = registration.RegistrationId, StartOn = Day(Today), InImmigrationDetention = true, PoliceConsent = true, ProsecutionConsent = true,
-        }, As("prosecution"))).Registration;
-        var second = await RefusedAsync(StartAsync(registration, Today));
+        await StartAsync(registration, Today);
+        var second = await RefusedAsync(StartAsync(registration, Today, partner: "kmar"));
         var future = await RefusedAsync(StartAsync(await RegisterAsync(_host.Channel, "rp-2b"), Today.AddDays(1)));
 
         Assert.Equal(StatusCode.InvalidArgument, tooLong.StatusCode);
         Assert.Contains("end_on", tooLong.Status.Detail);
-        Assert.Equal(StatusCode.FailedPrecondition, detained.StatusCode);
-        Assert.Contains("prosecution_consent", detained.Status.Detail);
-        Assert.True(withBoth.ReflectionPeriod.InImmigrationDetention);
         Assert.Equal(StatusCode.FailedPrecondition, second.StatusCode);
         Assert.Equal(StatusCode.InvalidArgument, future.StatusCode);
         Assert.Contains("start_on", future.Status.Detail);
@@ -80,31 +70,26 @@ public sealed class ReflectionPeriodTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task An_EU_citizen_making_aangifte_gets_no_B8_3_application_and_in_reflection_needs_a_running_period()
+    public async Task Aangifte_in_reflection_needs_a_running_period()
     {
         var registration = await RegisterAsync(_host.Channel, "rp-4");
-        var eu = (await _host.Channel.Registry().RecordResidenceStatusAsync(new RecordResidenceStatusRequest
-        {
-            RegistrationId = registration.RegistrationId, Residence = new ResidenceStatus { LegalStay = LegalStay.EuCitizen },
-        }, As("ind"))).Registration;
         var withoutPeriod = await RefusedAsync(_host.Channel.Registry().RecordAangifteStatusAsync(new RecordAangifteStatusRequest
         {
             RegistrationId = registration.RegistrationId, AangifteStatus = AangifteStatus.InReflectionPeriod, StatusOn = Day(Today),
         }, As("police")).ResponseAsync);
-        var made = (await _host.Channel.Registry().RecordAangifteStatusAsync(new RecordAangifteStatusRequest
-        {
-            RegistrationId = registration.RegistrationId, AangifteStatus = AangifteStatus.Made, StatusOn = Day(Today),
-        }, As("police"))).Registration;
 
-        Assert.Equal(LegalStay.EuCitizen, eu.Residence.LegalStay);
         Assert.Equal(StatusCode.FailedPrecondition, withoutPeriod.StatusCode);
-        Assert.Null(made.Residence.TemporaryResidence);
+        Assert.Equal(AangifteStatus.Unspecified, (await _host.Channel.Registry().GetRegistrationAsync(new GetRegistrationRequest { RegistrationId = registration.RegistrationId }, As("comensha"))).Registration.AangifteStatus);
     }
 
     [Fact]
     public async Task Residence_is_written_by_mask_so_the_IND_can_record_a_decision_alone()
     {
         var registration = await RegisterAsync(_host.Channel, "rp-5");
+        await _host.Channel.Registry().RecordLegalStatementAsync(new RecordLegalStatementRequest
+        {
+            RegistrationId = registration.RegistrationId, Kind = LegalStatementKind.SeriousThreat, GivenOn = Day(Today.AddDays(-31)),
+        }, As("police"));
         await _host.Channel.Registry().RecordResidenceStatusAsync(new RecordResidenceStatusRequest
         {
             RegistrationId = registration.RegistrationId,

@@ -1,10 +1,11 @@
 using Chain.Common.V1;
+using Chain.Registry.V1;
 using Ketenmesh.Registry.Domain;
 
 namespace Ketenmesh.Registry.Tests;
 
 /// <summary>
-/// Small-cell suppression against an attacker who holds every table of a year (all 16 breakdowns) and
+/// Small-cell suppression against an attacker who holds every table of a year (all 30 breakdowns) and
 /// works out withheld cells from totals: wherever a total and all but one of its parts are known, the
 /// last part is known too, and so on until nothing new follows.
 /// </summary>
@@ -13,11 +14,24 @@ public sealed class StatisticsSuppressionTests
     private static readonly FormOfExploitation[] Forms = [FormOfExploitation.Sexual, FormOfExploitation.Labour, FormOfExploitation.Criminal];
     private static readonly string[] Nationalities = ["NL", "NG", "RO", "HU"];
     private static readonly Sector[] Sectors = [Sector.SexIndustry, Sector.AgricultureHorticulture, Sector.Unspecified];
-    private static readonly Dimensions[] AllTables = Enumerable.Range(0, 16).Select(i => (Dimensions)i).ToArray();
+    private static readonly Sex[] Sexes = [Sex.Female, Sex.Male, Sex.Unknown];
+    private static readonly AgeBand[] AgeBands = [AgeBand.From18To23, AgeBand.From24To30, AgeBand.From15To17, AgeBand.From31To40, AgeBand.Unknown];
+    private static readonly AangifteStatus[] Aangiftes = [AangifteStatus.Unknown, AangifteStatus.Made, AangifteStatus.InReflectionPeriod];
+    private static readonly Dimensions[] AllTables = [.. YearTables.Published];
 
     private static List<Cell> People(Random random, int count) =>
         Enumerable.Range(0, count).Select(_ => new Cell(
-            Forms[Skewed(random, Forms.Length)], Nationalities[Skewed(random, Nationalities.Length)], random.Next(4) == 0, Sectors[Skewed(random, Sectors.Length)])).ToList();
+            Forms[Skewed(random, Forms.Length)], Nationalities[Skewed(random, Nationalities.Length)], random.Next(4) == 0, Sectors[Skewed(random, Sectors.Length)],
+            Sexes[Skewed(random, Sexes.Length)], AgeBands[Skewed(random, AgeBands.Length)], Aangiftes[Skewed(random, Aangiftes.Length)])).ToList();
+
+    [Fact]
+    public void The_tables_are_every_breakdown_of_either_family_and_never_a_mix()
+    {
+        Assert.Equal(30, AllTables.Length);
+        Assert.Contains(Dimensions.Form | Dimensions.Sex | Dimensions.AgeBand | Dimensions.Aangifte, AllTables);
+        Assert.Contains(Dimensions.Form | Dimensions.Nationality | Dimensions.Minor | Dimensions.Sector, AllTables);
+        Assert.DoesNotContain(Dimensions.Nationality | Dimensions.Sex, AllTables);
+    }
 
     // Realistic skew: most people in a few cells, many small cells in the tail.
     private static int Skewed(Random random, int length) => Math.Min(length - 1, (int)Math.Floor(-Math.Log(1 - random.NextDouble()) * 1.2));
@@ -47,7 +61,7 @@ public sealed class StatisticsSuppressionTests
     [Fact]
     public void No_cell_below_the_threshold_can_be_solved_for_from_all_of_a_years_sums_at_once()
     {
-        // A stronger attacker: every published cell of the sixteen tables as one system of linear
+        // A stronger attacker: every published cell of the thirty tables as one system of linear
         // equations (floating-point elimination, independent of the registry's own audit).
         var random = new Random(11);
         var smallCellsSeen = 0;

@@ -61,4 +61,22 @@ public sealed class StatusRulesTests
     [Fact]
     public void A_closure_reason_without_closing_is_refused() =>
         Assert.NotNull(StatusRules.Refusal(S, P, RegistrationClosureReason.NotAVictim, "comensha"));
+
+    [Theory]
+    [InlineData("comensha", true)]
+    [InlineData("care", true)]
+    [InlineData("prosecution", true)]
+    [InlineData("police", false)]
+    [InlineData("kmar", false)]
+    [InlineData("inspectorate", false)]
+    public void Only_a_certified_investigator_closes_an_identified_victim_as_not_a_victim(string partner, bool forbidden)
+    {
+        var refusal = StatusRules.Refusal(I, C, RegistrationClosureReason.NotAVictim, partner);
+
+        Assert.Equal(forbidden, refusal is { Forbidden: true });
+    }
+
+    [Fact]
+    public void Any_partner_that_changes_status_closes_an_identified_victim_for_another_reason() =>
+        Assert.Null(StatusRules.Refusal(I, C, RegistrationClosureReason.CareCompleted, "comensha"));
 }

@@ -34,7 +34,7 @@ public sealed class RiskServiceTests : IAsyncLifetime
 
         Assert.Equal(RiskBand.High, assessment.Band);
         Assert.Equal(Track.CriminalInvestigation, assessment.RecommendedTrack);
-        Assert.Equal("2026.1", assessment.RuleSetVersion);
+        Assert.Equal("2026.3", assessment.RuleSetVersion);
         Assert.Equal(["LAB-504", "LAB-505", "LAB-506", "LAB-900"], explained.Contributions.Select(c => c.RuleId).Order());
         Assert.Equal(assessment.Score, explained.Contributions.Sum(c => c.Weight));
     }
@@ -59,6 +59,8 @@ public sealed class RiskServiceTests : IAsyncLifetime
     [Fact]
     public async Task A_new_rule_set_reassesses_every_signal_once_and_keeps_the_earlier_answers()
     {
+        // A mesh still on 2026.1, as every mesh was before 2026.3 shipped.
+        await _host.Channel.Risk().ReassessOpenSignalsAsync(new ReassessOpenSignalsRequest { RuleSetVersion = "2026.1" }, As("comensha"));
         await _host.PublishSignalAsync("sig-3", false, null, Indicator.LabourSevenDayLongWeeks, Indicator.LabourPayFarBelowMinimum);
         await _host.PublishSignalAsync("sig-4", false, null, Indicator.DependencyDebts);
         var before = await _host.AssessmentOfAsync("sig-3");
@@ -122,11 +124,11 @@ public sealed class RiskServiceTests : IAsyncLifetime
         var first = await _host.Channel.Risk().ListRuleSetsAsync(new ListRuleSetsRequest { PageSize = 1 }, As("comensha"));
         var second = await _host.Channel.Risk().ListRuleSetsAsync(new ListRuleSetsRequest { PageSize = 1, PageToken = first.NextPageToken }, As("comensha"));
 
-        Assert.Equal("2026.2", first.RuleSets.Single().Version);
-        Assert.Equal(RuleSetState.Draft, first.RuleSets.Single().State);
-        Assert.Equal("2026.1", second.RuleSets.Single().Version);
-        Assert.Equal(RuleSetState.Active, second.RuleSets.Single().State);
-        Assert.Empty(second.NextPageToken);
+        Assert.Equal("2026.3", first.RuleSets.Single().Version);
+        Assert.Equal(RuleSetState.Active, first.RuleSets.Single().State);
+        Assert.Equal("2026.2", second.RuleSets.Single().Version);
+        Assert.Equal(RuleSetState.Draft, second.RuleSets.Single().State);
+        Assert.NotEmpty(second.NextPageToken);
     }
 
     [Fact]

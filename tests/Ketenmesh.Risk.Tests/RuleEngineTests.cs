@@ -22,6 +22,27 @@ public sealed class RuleEngineTests
     }
 
     [Fact]
+    public void Every_indicator_belongs_to_a_catalogue()
+    {
+        Assert.All(Enum.GetValues<Indicator>().Where(i => i != Indicator.Unspecified),
+            i => Assert.NotEqual(IndicatorCatalogue.Unspecified, RuleEngine.CatalogueOf(i)));
+    }
+
+    [Fact]
+    public void The_re_trafficking_factors_are_indicators_of_their_own_catalogue_and_weigh_nothing_for_trafficking_now()
+    {
+        Indicator[] factors = [Indicator.RetraffickingNoFamilyNetwork, Indicator.RetraffickingAddiction, Indicator.RetraffickingPsychologicalProblems, Indicator.RetraffickingPoorHomeEconomy];
+
+        var scoring = Score(false, factors);
+
+        Assert.All(factors, f => Assert.Equal(IndicatorCatalogue.Retrafficking, RuleEngine.CatalogueOf(f)));
+        // They tell the return service how likely a return ends in being trafficked again, not whether
+        // the person is being trafficked now.
+        Assert.Equal(0, scoring.Score);
+        Assert.Empty(scoring.Contributions);
+    }
+
+    [Fact]
     public void A_suspected_minor_is_critical_and_for_care_even_with_no_other_sign()
     {
         var scoring = Score(minor: true);

@@ -19,7 +19,8 @@ public sealed class RuleSetLibraryTests
     {
         var library = RuleSetLibrary.Embedded();
 
-        Assert.Equal("2026.1", library.ShippedActive.Version);
+        Assert.Equal("2026.3", library.ShippedActive.Version);
+        Assert.NotNull(library.Find("2026.1"));
         Assert.NotNull(library.Find("2026.2"));
     }
 

@@ -39,17 +39,31 @@ public static class Observations
         Municipality = new Municipality { Code = "GM0363", Name = "Amsterdam" },
     };
 
-    /// <summary>A tip on the crime line about a window in Amsterdam, from a citizen who stays unknown.</summary>
+    /// <summary>A tip on the crime line about a window in Amsterdam, from someone who stays unknown.</summary>
     public static SignalObservation AnonymousTip() => new()
     {
         Channel = SignalChannel.AnonymousLine,
-        ReporterType = ReporterType.Citizen,
+        ReporterType = ReporterType.Anonymous,
         ObservedIndicators = { Indicator.ProstitutionFear, Indicator.ProstitutionNoFreedomOfMovement },
         SuspectedForm = FormOfExploitation.Sexual,
+        Sector = Sector.SexIndustry,
         LocationType = LocationType.Window,
         ObservedOn = new Date { Year = 2026, Month = 11 },
         Municipality = new Municipality { Code = "GM0363", Name = "Amsterdam" },
     };
+
+    /// <summary>What identifies the tipster in <see cref="TipWithTipstersTraces"/>; none of it may be kept anywhere.</summary>
+    public static readonly string[] TipstersTraces = ["Jan de Vries", "Dorpsstraat 12", "06-12345678"];
+
+    /// <summary>The same tip as a caller might pass it on: who called, where they live, their number, who they are and the exact day.</summary>
+    public static SignalObservation TipWithTipstersTraces()
+    {
+        var tip = AnonymousTip();
+        tip.ReporterType = ReporterType.SexWorkerClient;
+        tip.ObservedOn = new Date { Year = 2026, Month = 11, Day = 14 };
+        tip.FreeTextNote = $"Melder {TipstersTraces[0]}, {TipstersTraces[1]} Zaandam, tel. {TipstersTraces[2]}: zag een vrouw die bang was en niet weg mocht.";
+        return tip;
+    }
 
     public static PersonLinkKey LinkKey(LinkKeyKind kind, int seed)
     {

@@ -48,6 +48,9 @@ public sealed class PartnerCatalog
         Of("nidos", "Nidos (guardianship for unaccompanied minors)", PartnerType.Nidos, Purpose.Signalling, Purpose.VictimCare),
         Of("rapporteur", "National Rapporteur", PartnerType.Rapporteur, Purpose.Statistics),
         Of("anonymous", "Meld Misdaad Anoniem", PartnerType.Anonymous, Purpose.Signalling),
+        // Source: seeds/002…txt L259–261: police and inspectorate pass their signals on to EMM's national
+        // reporting point. EMM is part of the police, so it reads them for investigation; it submits none itself.
+        Of("emm", "Expertise Centre on Human Trafficking and Smuggling (EMM)", PartnerType.Emm, Purpose.CriminalInvestigation),
     ]);
 
     static Partner Of(string id, string name, PartnerType type, params Purpose[] purposes) =>

@@ -1,5 +1,6 @@
 using Chain.Common.V1;
 using Chain.Registry.V1;
+using Chain.Returns.V1;
 using Chain.Risk.V1;
 using Chain.Shelter.V1;
 using Chain.Signals.V1;
@@ -21,6 +22,7 @@ public sealed class ChainDemo(ChannelBase gateway, Func<string, Task<PartnerSess
     private readonly RiskAssessment.RiskAssessmentClient _risk = new(gateway);
     private readonly VictimRegistry.VictimRegistryClient _registry = new(gateway);
     private readonly ShelterCapacity.ShelterCapacityClient _shelter = new(gateway);
+    private readonly ReturnCoordination.ReturnCoordinationClient _returns = new(gateway);
 
     private static readonly JsonFormatter Json = new(JsonFormatter.Settings.Default);
 
@@ -72,7 +74,7 @@ public sealed class ChainDemo(ChannelBase gateway, Func<string, Task<PartnerSess
             }
         }
 
-        Step("3. An anonymous tip on the crime line: signs of forced prostitution, no reporter identity.");
+        Step("3. An anonymous tip on the crime line: signs of forced prostitution at a window; kept without the tipster, dated to the month.");
         var tip = (await _intake.SubmitSignalAsync(new SubmitSignalRequest
         {
             ClientRequestId = $"demo-{run}-tip",
@@ -163,6 +165,119 @@ public sealed class ChainDemo(ChannelBase gateway, Func<string, Task<PartnerSess
         }
 
         await ShelterStepsAsync(police, comensha, registered.Outcome.RegistrationId, run);
+        await ReturnsAsync(run, today, comensha, ind);
+    }
+
+    /// <summary>Return coordination: a D9 suspension and its resumption, and two IOM returns, one with the victim's written consent and one without.</summary>
+    private async Task ReturnsAsync(string run, DateOnly today, PartnerSession comensha, PartnerSession ind)
+    {
+        var dtv = await signIn("dtv");
+        var iom = await signIn("iom");
+
+        Step("14. DT&V sees signs of trafficking in a departure interview: D9 suspends the departure until the IND decides on residence.");
+        var blessing = await RegisterAsync($"demo-{run}-blessing", comensha);
+        var suspended = (await _returns.OpenD9SignalAsync(new OpenD9SignalRequest { ClientRequestId = $"demo-{run}-d9", RegistrationId = blessing, OpenedOn = today.ToDate() }, dtv.For("return"))).ReturnCase;
+        Saw("dtv", $"return case {suspended.ReturnCaseId}: D9 {suspended.D9.State} since {suspended.D9.OpenedOn.ToText()}");
+        try
+        {
+            await _returns.PlanVoluntaryReturnAsync(Plan($"demo-{run}-blessing-plan", suspended.ReturnCaseId, "", "NG", today), iom.For("return"));
+            Saw("iom", "planned (this should not happen)");
+        }
+        catch (RpcException e)
+        {
+            Saw("iom", $"{e.StatusCode}: {e.Status.Detail}");
+        }
+        await _registry.RecordResidenceStatusAsync(new RecordResidenceStatusRequest
+        {
+            RegistrationId = blessing,
+            Residence = new ResidenceStatus
+            {
+                LegalStay = LegalStay.Irregular,
+                TemporaryResidence = new TemporaryResidence { Ground = TemporaryResidenceGround.Aangifte, AppliedOn = today.ToDate(), Decision = ResidenceDecision.Refused, DecidedOn = today.ToDate() },
+            },
+        }, ind.For("residence"));
+        Saw("ind", "B8/3 refused, recorded in the registry");
+        var resumed = await UntilAsync(() => _returns.GetReturnCaseAsync(new GetReturnCaseRequest { ReturnCaseId = suspended.ReturnCaseId }, dtv.For("return")).ResponseAsync, r => r.ReturnCase.D9.State == D9State.Lifted);
+        Saw("dtv", $"return case {resumed.ReturnCase.ReturnCaseId}: D9 {resumed.ReturnCase.D9.State} ({resumed.ReturnCase.D9.LiftReason}), learnt from the registry's event");
+
+        Step("15. IOM helps Maria return to Romania with her written consent to tell CoMensha: CoMensha sees the return.");
+        var maria = await RegisterAsync($"demo-{run}-maria", comensha);
+        var consent = (await _registry.RecordConsentAsync(new RecordConsentRequest
+        {
+            ClientRequestId = $"demo-{run}-maria-consent",
+            Consent = new Consent
+            {
+                RegistrationId = maria, Giver = ConsentGiver.Victim, DisclosingPartner = PartnerType.Iom, RecipientPartner = PartnerType.Comensha,
+                Topics = { DisclosureTopic.Return }, Form = ConsentForm.Written, GivenOn = today.ToDate(), DocumentReference = $"iom/demo-{run}",
+            },
+        }, iom.For("return"))).Consent;
+        var mariaCase = await DepartAsync(run, "maria", maria, "RO", today, iom);
+        var shared = await UntilAsync(() => _returns.ShareReturnWithCoMenshaAsync(new ShareReturnWithCoMenshaRequest { ReturnCaseId = mariaCase, ConsentId = consent.ConsentId }, iom.For("return")).ResponseAsync, _ => true);
+        Saw("iom", $"told CoMensha under consent {shared.ReturnCase.SharingConsentId}");
+        Saw("comensha", Json.Format(await _returns.GetReturnCaseAsync(new GetReturnCaseRequest { ReturnCaseId = mariaCase }, comensha.For("victim_care"))));
+
+        Step("16. IOM helps Joy return to Nigeria; she gave no consent to tell CoMensha: CoMensha sees only that the case left the return track.");
+        var joy = await RegisterAsync($"demo-{run}-joy", comensha);
+        var joyCase = await DepartAsync(run, "joy", joy, "NG", today, iom);
+        await _returns.RecordReturnOutcomeAsync(new RecordReturnOutcomeRequest { ReturnCaseId = joyCase, Outcome = ReturnOutcome.IomReturn, OutcomeOn = today.ToDate() }, iom.For("return"));
+        Saw("iom", "departed, outcome IOM_RETURN recorded");
+        Saw("comensha", Json.Format(await _returns.GetReturnCaseAsync(new GetReturnCaseRequest { ReturnCaseId = joyCase }, comensha.For("victim_care"))));
+    }
+
+    private async Task<string> RegisterAsync(string requestId, PartnerSession comensha) =>
+        (await _registry.RegisterVictimAsync(new RegisterVictimRequest
+        {
+            ClientRequestId = requestId,
+            InitialStatus = VictimStatus.Possible,
+            LinkKeys = { LinkKey(LinkKeyKind.TravelDocument, requestId) },
+        }, comensha.For("victim_care"))).Registration.RegistrationId;
+
+    private static PlanVoluntaryReturnRequest Plan(string requestId, string returnCaseId, string registrationId, string country, DateOnly today) => new()
+    {
+        ClientRequestId = requestId,
+        ReturnCaseId = returnCaseId,
+        RegistrationId = registrationId,
+        RequestedOn = today.ToDate(),
+        IntakeOn = today.ToDate(),
+        DestinationCountryCode = country,
+        NationalityCountryCode = country,
+        PlannedDepartureOn = today.ToDate(),
+        Support = { new InKindSupport { Kind = SupportKind.BusinessStart, Amount = new Money { CurrencyCode = "EUR", AmountMinorUnits = 400_00 } } },
+        RiskFactors = { RetraffickingRiskFactor.PoorHomeEconomy },
+    };
+
+    /// <summary>IOM plans the return and records the departure; the case's id.</summary>
+    private async Task<string> DepartAsync(string run, string who, string registrationId, string country, DateOnly today, PartnerSession iom)
+    {
+        var planned = (await _returns.PlanVoluntaryReturnAsync(Plan($"demo-{run}-{who}-plan", "", registrationId, country, today), iom.For("return"))).ReturnCase;
+        Saw("iom", $"return case {planned.ReturnCaseId}: {planned.Plan.State}, depart by {planned.Plan.TargetDepartureBy.ToText()}, support cap EUR {planned.Plan.SupportCap.AmountMinorUnits / 100}, re-trafficking risk {planned.RetraffickingAssessment.Band}");
+        await _returns.RecordDepartureAsync(new RecordDepartureRequest
+        {
+            ReturnCaseId = planned.ReturnCaseId,
+            Departure = new Departure { Kind = DepartureKind.IomVoluntary, DepartedOn = today.ToDate(), DestinationCountryCode = country },
+        }, iom.For("return"));
+        return planned.ReturnCaseId;
+    }
+
+    /// <summary>Calls until the answer satisfies <paramref name="done"/>; FAILED_PRECONDITION counts as "not yet" (the chain's events are on their way).</summary>
+    private static async Task<T> UntilAsync<T>(Func<Task<T>> call, Func<T, bool> done)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(15);
+        while (true)
+        {
+            try
+            {
+                var answer = await call();
+                if (done(answer) || DateTime.UtcNow >= deadline)
+                {
+                    return answer;
+                }
+            }
+            catch (RpcException e) when (e.StatusCode == StatusCode.FailedPrecondition && DateTime.UtcNow < deadline)
+            {
+            }
+            await Task.Delay(100);
+        }
     }
 
     /// <summary>
@@ -265,15 +380,17 @@ public sealed class ChainDemo(ChannelBase gateway, Func<string, Task<PartnerSess
     private static SignalObservation Observation(SignalChannel channel, FormOfExploitation form, Sector sector, LocationType location, PersonLinkKey[] keys, params Indicator[] indicators)
     {
         var today = DateTime.UtcNow;
+        var anonymous = channel == SignalChannel.AnonymousLine;
         return new SignalObservation
         {
             Channel = channel,
-            ReporterType = channel == SignalChannel.AnonymousLine ? ReporterType.Citizen : ReporterType.Professional,
+            // The anonymous line names no reporter and no day (seeds/001 L12686-12687): those would point to the tipster.
+            ReporterType = anonymous ? ReporterType.Anonymous : ReporterType.Professional,
             ObservedIndicators = { indicators },
             SuspectedForm = form,
             Sector = sector,
             LocationType = location,
-            ObservedOn = new Date { Year = today.Year, Month = today.Month, Day = today.Day },
+            ObservedOn = new Date { Year = today.Year, Month = today.Month, Day = anonymous ? 0 : today.Day },
             Municipality = new Municipality { Code = "GM0363", Name = "Amsterdam" },
             PersonLinkKeys = { keys },
         };

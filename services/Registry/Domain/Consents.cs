@@ -2,6 +2,7 @@ using Chain.Common.V1;
 using Chain.Registry.V1;
 using Google.Protobuf;
 using Ketenmesh.Contracts;
+using Ketenmesh.Messaging.Outbox;
 using Ketenmesh.Registry.Persistence;
 using Microsoft.EntityFrameworkCore;
 using Ketenmesh.Domain;
@@ -13,7 +14,7 @@ namespace Ketenmesh.Registry.Domain;
 /// signed form (only a reference to it is kept here), can be withdrawn, and lapses after its last day.
 /// The registry consults consents before it takes in what needs one (see <see cref="RequireAsync"/>).
 /// </summary>
-public sealed class Consents(RegistryDbContext db, RegistrationStore store)
+public sealed class Consents(RegistryDbContext db, RegistrationStore store, EventOutbox<RegistryDbContext> outbox)
 {
     public const int DefaultPageSize = 50;
     public const int MaxPageSize = 500;
@@ -61,6 +62,7 @@ public sealed class Consents(RegistryDbContext db, RegistrationStore store)
             Data = consent.ToByteArray(),
             RecordedAt = now.ToDateTime(),
         });
+        outbox.Add(RegistryNews.ConsentChanged(consent, now));
         await db.SaveChangesAsync(cancellationToken);
         return Effective(consent);
     }
@@ -176,6 +178,7 @@ public sealed class Consents(RegistryDbContext db, RegistrationStore store)
         consent.WithdrawnOn = on!.Value.ToDate();
         row.Version++;
         row.Data = consent.ToByteArray();
+        outbox.Add(RegistryNews.ConsentChanged(consent, store.Now()));
         await db.SaveChangesAsync(cancellationToken);
         return consent;
     }

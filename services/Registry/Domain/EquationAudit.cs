@@ -2,9 +2,11 @@ namespace Ketenmesh.Registry.Domain;
 
 /// <summary>
 /// Which withheld cells of a year's tables the published cells pin down when all their sums are solved
-/// together as one system of equations. Every cell of every table is a sum of cells of the finest table
-/// (form × nationality × minor × sector); a combination that is absent is known to be zero, so the
-/// unknowns are the finest cells present. A withheld cell is pinned down exactly when its sum is a
+/// together as one system of equations. Every cell of a family's tables is a sum of cells of the
+/// family's finest table (form × nationality × minor × sector; form × sex × age band × aangifte); a
+/// combination that is absent there is known to be zero, so the unknowns are the finest cells present.
+/// The families share some cells (the year total, the breakdown by form): whatever combination of those
+/// one family's sums pin down, the other family knows too, and so on until neither learns more. A withheld cell is pinned down exactly when its sum is a
 /// linear combination of published sums, which is decided by elimination over a large prime field
 /// (exact integer arithmetic; a coincidence modulo the prime could only make it withhold more).
 /// </summary>
@@ -12,75 +14,155 @@ public static class EquationAudit
 {
     private const long Prime = 2_147_483_647;
 
-    /// <param name="finest">The present cells of the finest table.</param>
-    /// <param name="published">Cells that are shown, each as the indexes into <paramref name="finest"/> it sums.</param>
-    /// <param name="protectedCells">Withheld cells that must stay unknown, each as the indexes it sums.</param>
+    /// <summary>One family of tables.</summary>
+    /// <param name="Finest">The number of present cells of the family's finest table: its unknowns.</param>
+    /// <param name="Published">Cells that are shown, each as the indexes into the finest cells it sums.</param>
+    /// <param name="Protected">Withheld cells that must stay unknown, each as the indexes it sums.</param>
+    /// <param name="Shared">The cells every family has, in the same order in every family, each as the indexes it sums here.</param>
+    public sealed record Family(int Finest, IReadOnlyList<int[]> Published, IReadOnlyList<int[]> Protected, IReadOnlyList<int[]> Shared);
+
     /// <returns>The positions in <paramref name="protectedCells"/> that the published cells pin down.</returns>
-    public static List<int> Determined(int finest, IReadOnlyList<int[]> published, IReadOnlyList<int[]> protectedCells)
+    public static List<int> Determined(int finest, IReadOnlyList<int[]> published, IReadOnlyList<int[]> protectedCells) =>
+        Determined([new Family(finest, published, protectedCells, [])])[0];
+
+    /// <returns>Per family, the positions in its <see cref="Family.Protected"/> that all published cells together pin down.</returns>
+    public static List<List<int>> Determined(IReadOnlyList<Family> families)
     {
-        var rows = new List<long[]>();
-        var pivotColumns = new List<int>();
-        var pivotRowOf = new int[finest];
-        Array.Fill(pivotRowOf, -1);
-        foreach (var sum in published)
+        var bases = families.Select(f =>
         {
-            var row = new long[finest];
-            foreach (var j in sum)
+            var basis = new Basis();
+            foreach (var sum in f.Published)
             {
-                row[j] = 1;
+                basis.Add(Vector(f.Finest, sum));
             }
-            // Reduce against the rows so far; a new pivot makes it a row of the basis.
-            for (var r = 0; r < rows.Count; r++)
+            return basis;
+        }).ToList();
+        // What one family pins down of the shared cells (any combination of them) the others learn, until none learns more.
+        bool learned;
+        do
+        {
+            learned = false;
+            for (var from = 0; from < families.Count; from++)
             {
-                var f = row[pivotColumns[r]];
-                if (f != 0)
+                var combinations = Combinations(bases[from], families[from].Shared.Select(s => Vector(families[from].Finest, s)).ToList());
+                for (var to = 0; to < families.Count; to++)
                 {
-                    Subtract(row, rows[r], f);
+                    if (to == from)
+                    {
+                        continue;
+                    }
+                    foreach (var lambda in combinations)
+                    {
+                        var row = new long[families[to].Finest];
+                        for (var c = 0; c < lambda.Length; c++)
+                        {
+                            if (lambda[c] != 0)
+                            {
+                                foreach (var j in families[to].Shared[c])
+                                {
+                                    row[j] = Mod(row[j] + lambda[c]);
+                                }
+                            }
+                        }
+                        learned |= bases[to].Add(row);
+                    }
                 }
             }
-            var pivot = Array.FindIndex(row, v => v != 0);
-            if (pivot < 0)
+        }
+        while (learned);
+        return families.Select((f, i) => f.Protected.Select((cell, s) => (cell, s)).Where(p => bases[i].Spans(Vector(f.Finest, p.cell))).Select(p => p.s).ToList()).ToList();
+    }
+
+    private static long[] Vector(int length, int[] sum)
+    {
+        var vector = new long[length];
+        foreach (var j in sum)
+        {
+            vector[j] = 1;
+        }
+        return vector;
+    }
+
+    /// <summary>A basis of the combinations λ with Σ λᵢ·vectorsᵢ in the span of <paramref name="basis"/>.</summary>
+    private static List<long[]> Combinations(Basis basis, List<long[]> vectors)
+    {
+        var rows = new List<(long[] Residual, long[] Lambda, int Pivot)>();
+        var combinations = new List<long[]>();
+        for (var c = 0; c < vectors.Count; c++)
+        {
+            var residual = basis.Reduce(vectors[c]);
+            var lambda = new long[vectors.Count];
+            lambda[c] = 1;
+            foreach (var (row, rowLambda, pivot) in rows)
             {
+                var f = residual[pivot];
+                if (f != 0)
+                {
+                    Subtract(residual, row, f);
+                    Subtract(lambda, rowLambda, f);
+                }
+            }
+            var first = Array.FindIndex(residual, v => v != 0);
+            if (first < 0)
+            {
+                combinations.Add(lambda);
                 continue;
             }
-            Scale(row, Inverse(row[pivot]));
-            // Keep the basis fully reduced: the new pivot column becomes zero in every earlier row.
-            for (var r = 0; r < rows.Count; r++)
+            var inverse = Inverse(residual[first]);
+            Scale(residual, inverse);
+            Scale(lambda, inverse);
+            rows.Add((residual, lambda, first));
+        }
+        return combinations;
+    }
+
+    /// <summary>
+    /// Rows in reduced echelon form: each has a pivot column that is zero in every other row, so reducing
+    /// a vector by each row once leaves nothing exactly when the rows span it.
+    /// </summary>
+    private sealed class Basis
+    {
+        private readonly List<(long[] Row, int Pivot)> _rows = [];
+
+        /// <returns>True when the row was not in the span yet.</returns>
+        public bool Add(long[] row)
+        {
+            var reduced = Reduce(row);
+            var pivot = Array.FindIndex(reduced, v => v != 0);
+            if (pivot < 0)
             {
-                var f = rows[r][pivot];
+                return false;
+            }
+            Scale(reduced, Inverse(reduced[pivot]));
+            // Keep the basis fully reduced: the new pivot column becomes zero in every earlier row, so a
+            // reduction only ever subtracts for the pivots it starts with and fills nothing in.
+            foreach (var (earlier, _) in _rows)
+            {
+                var f = earlier[pivot];
                 if (f != 0)
                 {
-                    Subtract(rows[r], row, f);
+                    Subtract(earlier, reduced, f);
                 }
             }
-            pivotRowOf[pivot] = rows.Count;
-            rows.Add(row);
-            pivotColumns.Add(pivot);
+            _rows.Add((reduced, pivot));
+            return true;
         }
 
-        var determined = new List<int>();
-        for (var s = 0; s < protectedCells.Count; s++)
+        public long[] Reduce(long[] vector)
         {
-            // Reduce the cell's sum by the basis: it is pinned down exactly when nothing remains.
-            var vector = new long[finest];
-            foreach (var j in protectedCells[s])
+            var reduced = (long[])vector.Clone();
+            foreach (var (row, pivot) in _rows)
             {
-                vector[j] = 1;
-            }
-            for (var r = 0; r < rows.Count; r++)
-            {
-                var f = vector[pivotColumns[r]];
+                var f = reduced[pivot];
                 if (f != 0)
                 {
-                    Subtract(vector, rows[r], f);
+                    Subtract(reduced, row, f);
                 }
             }
-            if (Array.TrueForAll(vector, v => v == 0))
-            {
-                determined.Add(s);
-            }
+            return reduced;
         }
-        return determined;
+
+        public bool Spans(long[] vector) => Array.TrueForAll(Reduce(vector), v => v == 0);
     }
 
     private static void Subtract(long[] target, long[] row, long factor)

@@ -263,16 +263,61 @@ public sealed class Linkage(RegistryDbContext db, RegistrationStore store, Regis
         {
             exploitation.LocationType = theirExploitation.LocationType;
         }
-        if (survivor.AangifteStatus == AangifteStatus.Unspecified)
+        AbsorbLegalPath(survivor, survivorRow, other, otherRow);
+    }
+
+    /// <summary>
+    /// The legal path of one person told twice, resolved as if every fact had come to one registration:
+    /// the statements partners gave and the corrections made are all kept; the reflection period is the
+    /// one granted first (it is granted once); the residence position is filled in field by field, the
+    /// survivor's standing; the aangifte is the first one made, which ends the period and applies for
+    /// B8/3 as it would have (<see cref="ReflectionAndResidence.Apply"/>), else the latest status recorded.
+    /// The merged registration keeps its own record, closed as MERGED.
+    /// </summary>
+    /// <remarks>
+    /// Source: seeds/001…txt L7245–7248: "nadenken over het doen van aangifte of anderszins meewerken. Als het slachtoffer besluit
+    /// aangifte te doen … krijgt hij of zij van de … (IND) een tijdelijke verblijfsvergunning"; the period is one right of
+    /// "maximaal drie maanden" (L7244–7245), so a second period is never granted beside the first.
+    /// </remarks>
+    private static void AbsorbLegalPath(Registration survivor, RegistrationRow survivorRow, Registration other, RegistrationRow otherRow)
+    {
+        foreach (var statement in other.LegalStatements.Where(s => !survivor.LegalStatements.Any(mine => mine.Kind == s.Kind && mine.GivenBy == s.GivenBy)))
         {
-            survivor.AangifteStatus = other.AangifteStatus;
-            survivor.AangifteStatusOn = other.AangifteStatusOn;
+            survivor.LegalStatements.Add(statement.Clone());
         }
-        if (survivor.ReflectionPeriod is null && other.ReflectionPeriod is not null)
+        survivor.AangifteCorrections.Add(other.AangifteCorrections.Select(c => c.Clone()));
+        if (other.Residence is { } theirs)
         {
-            survivor.ReflectionPeriod = other.ReflectionPeriod.Clone();
+            var residence = survivor.Residence ??= new ResidenceStatus();
+            if (residence.LegalStay == LegalStay.Unspecified)
+            {
+                residence.LegalStay = theirs.LegalStay;
+            }
+            residence.TemporaryResidence ??= theirs.TemporaryResidence?.Clone();
+            residence.ContinuedResidence ??= theirs.ContinuedResidence?.Clone();
+        }
+        if (other.ReflectionPeriod is { } period && (survivor.ReflectionPeriod is null || period.StartOn.ToDateOnly() < survivor.ReflectionPeriod.StartOn.ToDateOnly()))
+        {
+            survivor.ReflectionPeriod = period.Clone();
             survivorRow.ReflectionReminded = otherRow.ReflectionReminded;
         }
-        survivor.Residence ??= other.Residence?.Clone();
+        var facts = new[] { survivor, other }
+            .Where(r => r.AangifteStatus != AangifteStatus.Unspecified)
+            .Select(r => (Status: r.AangifteStatus, On: r.AangifteStatusOn?.ToDateOnly() ?? DateOnly.MinValue))
+            .ToList();
+        if (facts.Count == 0)
+        {
+            return;
+        }
+        var made = facts.Where(f => f.Status == AangifteStatus.Made).OrderBy(f => f.On).Cast<(AangifteStatus Status, DateOnly On)?>().FirstOrDefault();
+        // The latest fact, the survivor's on a tie.
+        var (status, on) = made ?? facts.OrderByDescending(f => f.On).First();
+        if (status == AangifteStatus.InReflectionPeriod)
+        {
+            survivor.AangifteStatus = status;
+            survivor.AangifteStatusOn = on.ToDate();
+            return;
+        }
+        ReflectionAndResidence.Apply(survivor, status, on);
     }
 }

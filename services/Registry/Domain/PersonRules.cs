@@ -5,7 +5,7 @@ namespace Ketenmesh.Registry.Domain;
 /// <summary>
 /// What a person profile must make sense of. Age is recorded twice, at registration and at the start of
 /// exploitation, because a victim registered as an adult may have been exploited as a minor (a gap the
-/// brief names); the minor flag follows the age at the start when that is known.
+/// brief names); the minor flag is set when either age is under 18.
 /// </summary>
 public static class PersonRules
 {
@@ -47,11 +47,25 @@ public static class PersonRules
         }
     }
 
-    /// <summary>The profile as stored: minor set when the age at the start of exploitation says so.</summary>
+    /// <summary>Under this age a person is a minor (minderjarig).</summary>
+    public const int AgeOfMajority = 18;
+
+    /// <summary>
+    /// The profile as stored: minor set when either age is under 18. A 16-year-old registered today is
+    /// a minor now, whenever the exploitation began, and one exploited from 16 was trafficked as a
+    /// child even when registered as an adult.
+    /// </summary>
+    /// <remarks>
+    /// Source: seeds/001…txt L349–351: "mensenhandel gepleegd tegen kinderen altijd een strafverzwarende
+    /// omstandigheid zal vormen, dus ook wanneer het slachtoffer zestien of zeventien jaar oud is";
+    /// L295–296: "De bescherming start ook voor de groep van minderjarige slachtoffers [...] vanaf het
+    /// moment van identificatie" (so the age at registration counts, not only the age at the start).
+    /// </remarks>
     public static PersonProfile Normalised(PersonProfile? person)
     {
         var normalised = person?.Clone() ?? new PersonProfile();
-        if (normalised.HasAgeAtExploitationStart && normalised.AgeAtExploitationStart < 18)
+        if ((normalised.HasAgeAtExploitationStart && normalised.AgeAtExploitationStart < AgeOfMajority)
+            || (normalised.HasAgeAtRegistration && normalised.AgeAtRegistration < AgeOfMajority))
         {
             normalised.Minor = true;
         }

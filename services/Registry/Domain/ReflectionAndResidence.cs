@@ -18,7 +18,12 @@ public sealed class ReflectionAndResidence(RegistryDbContext db, RegistrationSto
 {
     public const int MaxMonths = 3;
 
-    public async Task<Registration> StartReflectionPeriodAsync(StartReflectionPeriodRequest request, CancellationToken cancellationToken)
+    /// <summary>
+    /// Starts the period for a foreign national, as the police or KMar (<see cref="LegalPathRules.StartsReflectionPeriod"/>);
+    /// in immigration detention only once the OM and the police have each recorded their consent.
+    /// </summary>
+    /// <remarks>Source: seeds/001…txt L6395–6396: "verleent de Immigratie en Naturalisatiedienst (IND) de bedenktijd uitsluitend als het OM en de politie hiermee akkoord gaan".</remarks>
+    public async Task<Registration> StartReflectionPeriodAsync(string partnerId, StartReflectionPeriodRequest request, CancellationToken cancellationToken)
     {
         var today = store.Today();
         var problems = new List<(string Field, string Description)>();
@@ -34,9 +39,9 @@ public sealed class ReflectionAndResidence(RegistryDbContext db, RegistrationSto
             }
         }
         InvalidRequest.ThrowIfAny(problems);
-        if (request.InImmigrationDetention && !(request.ProsecutionConsent && request.PoliceConsent))
+        if (!LegalPathRules.StartsReflectionPeriod(PartnerTypes.Of(partnerId)))
         {
-            throw new NotNow("In immigration detention the reflection period needs the consent of both the OM (prosecution_consent) and the police (police_consent).");
+            throw new NotAllowed("The police or the marechaussee point a person out to the reflection period and start it.");
         }
         var (row, registration) = await store.LoadForChangeAsync(request.RegistrationId, request.ExpectedVersion, cancellationToken);
         if (registration.ReflectionPeriod is not null)
@@ -47,6 +52,15 @@ public sealed class ReflectionAndResidence(RegistryDbContext db, RegistrationSto
         if (registration.AangifteStatus == AangifteStatus.Made)
         {
             throw new NotNow("Aangifte has been made; the reflection period is for deciding whether to make it.");
+        }
+        if (LegalPathRules.IsDutch(registration))
+        {
+            throw new NotNow("The reflection period is for a person without Dutch nationality; this person is recorded as Dutch.");
+        }
+        if (request.InImmigrationDetention && LegalPathRules.MissingDetentionConsents(registration).ToList() is { Count: > 0 } missing)
+        {
+            // prosecution_consent and police_consent in the request are ignored: each consents with its own token.
+            throw new NotNow($"In immigration detention the reflection period needs the consent of both the OM and the police, each recorded with RecordLegalStatement (DETENTION_REFLECTION_CONSENT); missing: {string.Join(", ", missing)}.");
         }
         registration.ReflectionPeriod = new ReflectionPeriod
         {
@@ -63,6 +77,11 @@ public sealed class ReflectionAndResidence(RegistryDbContext db, RegistrationSto
         return registration;
     }
 
+    /// <summary>
+    /// Records the aangifte status. A MADE aangifte is not overwritten: the B8/3 application stands on it, so
+    /// taking it back is a correction with its reason (<see cref="CorrectAangifteStatusAsync"/>).
+    /// </summary>
+    /// <remarks>Source: seeds/001…txt L6390–6391: "Een mogelijk slachtoffer heeft recht op de B9-vergunning als hij of zij van dit feit aangifte heeft gedaan".</remarks>
     public async Task<Registration> RecordAangifteStatusAsync(RecordAangifteStatusRequest request, CancellationToken cancellationToken)
     {
         var today = store.Today();
@@ -70,31 +89,138 @@ public sealed class ReflectionAndResidence(RegistryDbContext db, RegistrationSto
         RequireId(request.RegistrationId, problems);
         if (request.AangifteStatus == AangifteStatus.Unspecified || !Enum.IsDefined(request.AangifteStatus))
         {
-            problems.Add(("aangifte_status", "must be MADE, IN_REFLECTION_PERIOD, INTAKE_HELD or UNKNOWN."));
+            problems.Add(("aangifte_status", "must be MADE, IN_REFLECTION_PERIOD, INTAKE_HELD, UNKNOWN or DECLINED."));
         }
         var on = Day(request.StatusOn, "status_on", today, problems, required: true);
         InvalidRequest.ThrowIfAny(problems);
         var (row, registration) = await store.LoadForChangeAsync(request.RegistrationId, request.ExpectedVersion, cancellationToken);
-        var period = registration.ReflectionPeriod;
-        if (request.AangifteStatus == AangifteStatus.InReflectionPeriod && period?.State != ReflectionPeriodState.Running)
+        if (registration.AangifteStatus == AangifteStatus.Made)
         {
-            throw new NotNow("No reflection period is running; start one with StartReflectionPeriod.");
-        }
-        registration.AangifteStatus = request.AangifteStatus;
-        registration.AangifteStatusOn = on!.Value.ToDate();
-        if (request.AangifteStatus == AangifteStatus.Made)
-        {
-            if (period?.State == ReflectionPeriodState.Running)
+            if (request.AangifteStatus == AangifteStatus.Made)
             {
-                period.State = ReflectionPeriodState.EndedAangifte;
-                period.EndedOn = on.Value.ToDate();
+                return registration; // made once: the day it was made stays
             }
-            ApplyForTemporaryResidence(registration, on.Value);
+            // A made aangifte is a fact the B8/3 application stands on; taking it back is a correction, with its reason.
+            throw new NotNow("Aangifte has been made and is not overwritten; if it was recorded in error, correct it with CorrectAangifteStatus and a reason.");
         }
+        Apply(registration, request.AangifteStatus, on!.Value);
         if (store.Save(row, registration))
         {
             await db.SaveChangesAsync(cancellationToken);
         }
+        return registration;
+    }
+
+    /// <summary>
+    /// The aangifte status and what follows from it: aangifte ends a running period (ENDED_AANGIFTE) and
+    /// applies for B8/3; the decision not to make it ends the period as ENDED_DECLINED.
+    /// </summary>
+    /// <remarks>Source: seeds/001…txt L7245–7248: "nadenken over het doen van aangifte of anderszins meewerken. Als het slachtoffer besluit aangifte te doen … krijgt hij of zij van de … (IND) een tijdelijke verblijfsvergunning".</remarks>
+    internal static void Apply(Registration registration, AangifteStatus status, DateOnly on)
+    {
+        var period = registration.ReflectionPeriod;
+        if (status == AangifteStatus.InReflectionPeriod && period?.State != ReflectionPeriodState.Running)
+        {
+            throw new NotNow("No reflection period is running; start one with StartReflectionPeriod.");
+        }
+        registration.AangifteStatus = status;
+        registration.AangifteStatusOn = on.ToDate();
+        if (status is AangifteStatus.Made or AangifteStatus.Declined && period?.State == ReflectionPeriodState.Running)
+        {
+            period.State = status == AangifteStatus.Made ? ReflectionPeriodState.EndedAangifte : ReflectionPeriodState.EndedDeclined;
+            // Not before the period began: a fact dated earlier than the period ends it on its first day.
+            var ended = on < period.StartOn.ToDateOnly() ? period.StartOn.ToDateOnly()!.Value : on;
+            period.EndedOn = ended.ToDate();
+        }
+        if (status == AangifteStatus.Made)
+        {
+            ApplyForTemporaryResidence(registration, on);
+        }
+    }
+
+    /// <summary>
+    /// Corrects a MADE aangifte recorded in error: its own act, kept with its reason in aangifte_corrections.
+    /// The B8/3 application that aangifte made, still pending, is withdrawn (a decided one is the IND's to
+    /// revisit); the period that aangifte ended runs again while its end date has not passed, else it expired.
+    /// </summary>
+    public async Task<Registration> CorrectAangifteStatusAsync(string partnerId, CorrectAangifteStatusRequest request, CancellationToken cancellationToken)
+    {
+        var today = store.Today();
+        var problems = new List<(string Field, string Description)>();
+        RequireId(request.RegistrationId, problems);
+        if (request.AangifteStatus is AangifteStatus.Unspecified or AangifteStatus.Made || !Enum.IsDefined(request.AangifteStatus))
+        {
+            problems.Add(("aangifte_status", "must be the status that should have been recorded: IN_REFLECTION_PERIOD, INTAKE_HELD, UNKNOWN or DECLINED."));
+        }
+        if (request.Reason == AangifteCorrectionReason.Unspecified || !Enum.IsDefined(request.Reason))
+        {
+            problems.Add(("reason", "must say why: RECORDED_IN_ERROR or WRONG_PERSON."));
+        }
+        var on = Day(request.StatusOn, "status_on", today, problems, required: true);
+        InvalidRequest.ThrowIfAny(problems);
+        var (row, registration) = await store.LoadForChangeAsync(request.RegistrationId, request.ExpectedVersion, cancellationToken);
+        if (registration.AangifteStatus != AangifteStatus.Made)
+        {
+            throw new NotNow("Only an aangifte recorded as MADE is corrected; record other statuses with RecordAangifteStatus.");
+        }
+        registration.AangifteCorrections.Add(new AangifteCorrection
+        {
+            Previous = registration.AangifteStatus,
+            PreviousOn = registration.AangifteStatusOn,
+            CorrectedTo = request.AangifteStatus,
+            Reason = request.Reason,
+            CorrectedBy = PartnerTypes.Of(partnerId),
+            CorrectedAt = store.Now(),
+        });
+        if (registration.ReflectionPeriod is { State: ReflectionPeriodState.EndedAangifte } period)
+        {
+            // As if the aangifte had never been recorded: the period ran on.
+            var running = period.EndOn.ToDateOnly() >= today;
+            period.State = running ? ReflectionPeriodState.Running : ReflectionPeriodState.Expired;
+            period.EndedOn = running ? null : period.EndOn.Clone();
+            row.ReflectionReminded = false;
+        }
+        if (registration.Residence?.TemporaryResidence is { Ground: TemporaryResidenceGround.Aangifte, Decision: ResidenceDecision.Pending } application)
+        {
+            application.Decision = ResidenceDecision.Withdrawn;
+            application.DecidedOn = on!.Value < application.AppliedOn.ToDateOnly() ? application.AppliedOn.Clone() : on.Value.ToDate();
+        }
+        registration.AangifteStatus = AangifteStatus.Unspecified;
+        Apply(registration, request.AangifteStatus, on!.Value);
+        store.Save(row, registration);
+        await db.SaveChangesAsync(cancellationToken);
+        return registration;
+    }
+
+    /// <summary>
+    /// A statement on the legal path, recorded by the partner that gives it (<see cref="LegalPathRules.GivenBy"/>):
+    /// the caller's partner comes from its verified identity. Recording one already given changes nothing.
+    /// </summary>
+    public async Task<Registration> RecordLegalStatementAsync(string partnerId, RecordLegalStatementRequest request, CancellationToken cancellationToken)
+    {
+        var today = store.Today();
+        var problems = new List<(string Field, string Description)>();
+        RequireId(request.RegistrationId, problems);
+        if (request.Kind == LegalStatementKind.Unspecified || !Enum.IsDefined(request.Kind))
+        {
+            problems.Add(("kind", "must be DETENTION_REFLECTION_CONSENT, SERIOUS_THREAT, MEDICAL_PSYCHOLOGICAL_LIMITS or CONVICTION."));
+        }
+        var on = Day(request.GivenOn, "given_on", today, problems, required: true);
+        InvalidRequest.ThrowIfAny(problems);
+        var partner = PartnerTypes.Of(partnerId);
+        var givers = LegalPathRules.GivenBy(request.Kind);
+        if (!givers.Contains(partner))
+        {
+            throw new NotAllowed($"A {request.Kind} statement is given by {string.Join(" or ", givers.Order())}, each recording its own.");
+        }
+        var (row, registration) = await store.LoadForChangeAsync(request.RegistrationId, request.ExpectedVersion, cancellationToken);
+        if (registration.LegalStatements.Any(s => s.Kind == request.Kind && s.GivenBy == partner))
+        {
+            return registration;
+        }
+        registration.LegalStatements.Add(new LegalStatement { Kind = request.Kind, GivenBy = partner, GivenOn = on!.Value.ToDate(), RecordedAt = store.Now() });
+        store.Save(row, registration);
+        await db.SaveChangesAsync(cancellationToken);
         return registration;
     }
 
@@ -120,6 +246,7 @@ public sealed class ReflectionAndResidence(RegistryDbContext db, RegistrationSto
         }
         InvalidRequest.ThrowIfAny(problems);
         var (row, registration) = await store.LoadForChangeAsync(request.RegistrationId, request.ExpectedVersion, cancellationToken);
+        var previous = registration.Residence?.Clone();
         if (request.UpdateMask is not { Paths.Count: > 0 } mask)
         {
             registration.Residence = request.Residence!.Clone();
@@ -134,6 +261,7 @@ public sealed class ReflectionAndResidence(RegistryDbContext db, RegistrationSto
                 registration.Residence = null; // nothing was written: an empty position is no position
             }
         }
+        ResidenceRefusals(previous, registration, today);
         // Recording what is already recorded (residence {} under update_mask legal_stay, say) changes nothing.
         if (store.Save(row, registration))
         {
@@ -142,11 +270,29 @@ public sealed class ReflectionAndResidence(RegistryDbContext db, RegistrationSto
         return registration;
     }
 
-    /// <summary>Aangifte leads to a B8/3 application by itself, for anyone who needs a residence permit.</summary>
-    private static void ApplyForTemporaryResidence(Registration registration, DateOnly on)
+    /// <summary>
+    /// The applications as they now stand must rest on what the law asks: B8/3 without aangifte on its
+    /// recorded statement, continued residence on a conviction or three years on the scheme
+    /// (<see cref="LegalPathRules"/>). Checked only for an application this write changed.
+    /// </summary>
+    private static void ResidenceRefusals(ResidenceStatus? previous, Registration registration, DateOnly today)
     {
-        var stay = registration.Residence?.LegalStay ?? LegalStay.Unspecified;
-        if (stay is LegalStay.DutchNational or LegalStay.EuCitizen or LegalStay.TraffickingVictimPermit || registration.Residence?.TemporaryResidence is not null)
+        if (registration.Residence?.TemporaryResidence is { } temporary && !temporary.Equals(previous?.TemporaryResidence)
+            && LegalPathRules.TemporaryResidenceRefusal(registration, temporary) is { } temporaryRefusal)
+        {
+            throw new NotNow(temporaryRefusal);
+        }
+        if (registration.Residence?.ContinuedResidence is { } continued && !continued.Equals(previous?.ContinuedResidence)
+            && LegalPathRules.ContinuedResidenceRefusal(registration, continued, today) is { } continuedRefusal)
+        {
+            throw new NotNow(continuedRefusal);
+        }
+    }
+
+    /// <summary>Aangifte leads to a B8/3 application by itself, for anyone who needs a residence permit (<see cref="LegalPathRules.AangifteAppliesForTemporaryResidence"/>).</summary>
+    internal static void ApplyForTemporaryResidence(Registration registration, DateOnly on)
+    {
+        if (!LegalPathRules.AangifteAppliesForTemporaryResidence(registration))
         {
             return;
         }

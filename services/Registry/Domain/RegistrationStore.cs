@@ -76,13 +76,21 @@ public sealed class RegistrationStore(RegistryDbContext db, TimeProvider clock, 
     /// </summary>
     public bool Save(RegistrationRow row, Registration registration)
     {
-        if (Registration.Parser.ParseFrom(row.Data).Equals(registration))
+        var before = Registration.Parser.ParseFrom(row.Data);
+        if (before.Equals(registration))
         {
             return false;
         }
         registration.Version = row.Version + 1;
         Write(row, registration);
         AnnounceAdmissionFacts(registration);
+        // Whatever path changed the residence position (RecordResidenceStatus, aangifte applying for
+        // B8/3, a merge), the chain hears of it here, in the same transaction as the change: return
+        // coordination waits for the IND's decision before departure may resume (001 L6278-6280).
+        if (!Equals(before.Residence, registration.Residence))
+        {
+            outbox.Add(RegistryNews.ResidenceStatusRecorded(registration, Now()));
+        }
         return true;
     }
 

@@ -19,9 +19,6 @@ namespace Ketenmesh.Registry.Domain;
 /// </summary>
 public sealed class Registrations(RegistryDbContext db, RegistrationStore store, EventOutbox<RegistryDbContext> outbox)
 {
-    /// <summary>Signals below this band are kept on file, not registered.</summary>
-    public const RiskBand RegistrationBand = RiskBand.Medium;
-
     public async Task<RegisterVictimResponse> RegisterAsync(string partnerId, RegisterVictimRequest request, CancellationToken cancellationToken)
     {
         var problems = new List<(string, string)>();
@@ -36,12 +33,13 @@ public sealed class Registrations(RegistryDbContext db, RegistrationStore store,
         problems.AddRange(LinkKeyProblems(request.LinkKeys, "link_keys"));
         problems.AddRange(PersonRules.Problems(request.Person, "person"));
         InvalidRequest.ThrowIfAny(problems);
+        MinorRules.ThrowUnlessMayRegister(partnerId, PersonRules.Normalised(request.Person));
         var existing = await db.Registrations.AsNoTracking().FirstOrDefaultAsync(r => r.ReporterPartnerId == partnerId && r.ClientRequestId == request.ClientRequestId, cancellationToken);
         if (existing is not null)
         {
             return new RegisterVictimResponse { Registration = Registration.Parser.ParseFrom(existing.Data), Duplicate = true };
         }
-        var matches = await FindAsync(request.LinkKeys, cancellationToken);
+        var matches = await HeldByAsync(partnerId, await FindAsync(request.LinkKeys, cancellationToken), cancellationToken);
         var registration = New(request.InitialStatus, PartnerTypes.Of(partnerId), request.ReporterType, request.Person, request.Exploitation, request.LinkKeys,
             request.SourceSignalIds.Select(id => new RecordReference { Kind = RecordKind.Signal, RecordId = id }));
         store.Add(registration, partnerId, request.ClientRequestId);
@@ -52,8 +50,8 @@ public sealed class Registrations(RegistryDbContext db, RegistrationStore store,
 
     /// <summary>
     /// A signal's observation or assessment arrived; once both are here, the signal is registered,
-    /// linked to the registration its link keys match, or kept on file when its band is too low.
-    /// Saved by the caller.
+    /// linked to the registration its link keys match, or kept on file when <see cref="RegistrationDuty"/>
+    /// registers it only by linking and nothing matches. Saved by the caller.
     /// </summary>
     public async Task OnSignalNewsAsync(string signalId, SignalReceived? received, RiskAssessed? assessed, CancellationToken cancellationToken)
     {
@@ -77,15 +75,18 @@ public sealed class Registrations(RegistryDbContext db, RegistrationStore store,
         }
         var facts = SignalReceived.Parser.ParseFrom(pending.Received);
         var assessment = RiskAssessed.Parser.ParseFrom(pending.Assessed);
-        if (assessment.Band < RegistrationBand && assessment.EscalationFlags.Count == 0)
+        var decision = RegistrationDuty.Decide(facts, assessment);
+        // Two signals about one person decided at once must not both find nothing and both register.
+        await store.LockKeysAsync(facts.PersonLinkKeys, cancellationToken);
+        var match = (await FindAsync(facts.PersonLinkKeys, cancellationToken)).FirstOrDefault();
+        if (match is null && decision == SignalRegistration.LinkOnly)
         {
+            // Kept on file, undecided: a re-assessment into a higher band may still register it.
             return;
         }
         pending.Decided = true;
-        // Two signals about one person decided at once must not both find nothing and both register.
-        await store.LockKeysAsync(facts.PersonLinkKeys, cancellationToken);
         var signal = new RecordReference { Kind = RecordKind.Signal, Holder = facts.ReporterPartner, RecordId = signalId };
-        if ((await FindAsync(facts.PersonLinkKeys, cancellationToken)).FirstOrDefault() is { } match)
+        if (match is not null)
         {
             var row = await db.Registrations.SingleAsync(r => r.RegistrationId == match.RegistrationId, cancellationToken);
             var registration = Registration.Parser.ParseFrom(row.Data);
@@ -103,7 +104,7 @@ public sealed class Registrations(RegistryDbContext db, RegistrationStore store,
             assessment.Band >= RiskBand.High ? VictimStatus.Possible : VictimStatus.Signalled,
             facts.ReporterPartner,
             ReporterType.Unspecified,
-            new PersonProfile { Minor = facts.MinorSuspected || assessment.EscalationFlags.Contains(EscalationFlag.Minor) },
+            new PersonProfile { Minor = RegistrationDuty.IsAboutMinor(facts, assessment) },
             new ExploitationProfile { Form = facts.SuspectedForm, Sector = facts.Sector, LocationType = facts.LocationType },
             facts.PersonLinkKeys,
             [signal]);
@@ -111,20 +112,62 @@ public sealed class Registrations(RegistryDbContext db, RegistrationStore store,
         Registered(created, [signalId]);
     }
 
-    public Task<Registration> GetAsync(string registrationId, CancellationToken cancellationToken) => store.ReadAsync(registrationId, cancellationToken);
+    /// <summary>
+    /// A registration as <paramref name="partnerId"/> may read it. Nidos reading an adult's is told there is
+    /// no such registration, word for word what an unknown id gets, so a refusal never shows that an
+    /// adult is registered (<see cref="MinorRules.MayHold"/>).
+    /// </summary>
+    public async Task<Registration> GetAsync(string partnerId, string registrationId, CancellationToken cancellationToken)
+    {
+        var registration = await store.ReadAsync(registrationId, cancellationToken);
+        return MinorRules.MayHold(partnerId, registration) ? registration : throw RegistrationStore.NotFound(registrationId);
+    }
+
+    /// <summary>The matches <paramref name="partnerId"/> may hear of: for Nidos, minors' registrations only.</summary>
+    private async Task<List<LinkMatch>> HeldByAsync(string partnerId, List<LinkMatch> matches, CancellationToken cancellationToken)
+    {
+        if (PartnerTypes.Of(partnerId) != PartnerType.Nidos || matches.Count == 0)
+        {
+            return matches;
+        }
+        var ids = matches.Select(m => m.RegistrationId).ToList();
+        var rows = await db.Registrations.AsNoTracking().Where(r => ids.Contains(r.RegistrationId)).Select(r => new { r.RegistrationId, r.Data }).ToListAsync(cancellationToken);
+        var minors = rows.Where(r => MinorRules.MayHold(partnerId, Registration.Parser.ParseFrom(r.Data))).Select(r => r.RegistrationId).ToHashSet();
+        return matches.Where(m => minors.Contains(m.RegistrationId)).ToList();
+    }
 
     public async Task<Registration> ChangeStatusAsync(string partnerId, ChangeStatusRequest request, CancellationToken cancellationToken)
     {
-        // Closed ones too: the status rules say why a closed registration stays closed.
+        // Closed ones too: a closed registration may be reopened, and the status rules say when.
         var (row, registration) = await store.LoadForChangeAsync(request.RegistrationId, request.ExpectedVersion, cancellationToken, allowClosed: true);
-        if (StatusRules.Refusal(registration.Status, request.NewStatus, request.ClosureReason, partnerId) is { } refusal)
+        var reopening = registration.Status == VictimStatus.Closed;
+        var refusal = reopening
+            ? StatusRules.ReopeningRefusal(registration, request.NewStatus, request.ClosureReason, partnerId)
+            : StatusRules.Refusal(registration.Status, request.NewStatus, request.ClosureReason, partnerId);
+        if (refusal is { } refused)
         {
-            throw refusal.Forbidden ? new NotAllowed(refusal.Reason) : new NotNow(refusal.Reason);
+            throw refused.Forbidden ? new NotAllowed(refused.Reason) : new NotNow(refused.Reason);
         }
         var previous = registration.Status;
+        var now = Now();
+        if (reopening)
+        {
+            // The closure stays in the history, marked as undone.
+            var closure = registration.Closures.LastOrDefault() ?? new Closure { Reason = registration.ClosureReason };
+            if (!registration.Closures.Contains(closure))
+            {
+                registration.Closures.Add(closure);
+            }
+            closure.ReopenedBy = PartnerTypes.Of(partnerId);
+            closure.ReopenedAt = now;
+        }
+        else if (request.NewStatus == VictimStatus.Closed)
+        {
+            registration.Closures.Add(new Closure { Reason = request.ClosureReason, StatusBefore = previous, ClosedBy = PartnerTypes.Of(partnerId), ClosedAt = now });
+        }
         registration.Status = request.NewStatus;
         registration.ClosureReason = request.ClosureReason;
-        registration.StatusChangedAt = Now();
+        registration.StatusChangedAt = now;
         store.Save(row, registration);
         outbox.Add(StatusChanged(registration, previous));
         await db.SaveChangesAsync(cancellationToken);
@@ -217,6 +260,9 @@ public sealed class Registrations(RegistryDbContext db, RegistrationStore store,
             Status = registration.Status,
             ReporterPartner = registration.ReporterPartner,
             SourceSignalIds = { signalIds },
+            Minor = registration.Person.Minor,
+            Guardian = MinorRules.GuardianOf(registration.Person),
+            ProtectedShelterNeeded = MinorRules.NeedsProtectedShelter(registration.Person),
         });
 
     private Timestamp Now() => store.Now();

@@ -8,8 +8,10 @@ namespace Ketenmesh.Registry.Domain;
 
 /// <summary>
 /// Counts for the National Rapporteur: persons (after linkage and merges, so nobody twice) by
-/// registration year × form × nationality × minor × sector. Only counts leave; a count below
-/// <see cref="Threshold"/> is withheld, and so is whatever would let it be worked out again (docs/adr/0005).
+/// registration year × form × nationality × minor × sector, or by year × form × sex × age band ×
+/// aangifte. Only counts leave; a count below <see cref="Threshold"/> is withheld, and so is whatever
+/// would let it be worked out again (docs/adr/0005). Registrations closed as not a victim are no
+/// victims and are not counted.
 /// </summary>
 /// <remarks>
 /// How nothing leaks through totals: every year's tables are decided together (<see cref="YearTables"/>),
@@ -38,7 +40,11 @@ public sealed class Statistics(RegistryDbContext db, TimeProvider clock)
         }
         if (request.GroupBy.Any(d => d == StatisticsDimension.Unspecified || !Enum.IsDefined(d)) || request.GroupBy.Distinct().Count() != request.GroupBy.Count)
         {
-            problems.Add(("group_by", "name each dimension once: YEAR, FORM, NATIONALITY, MINOR, SECTOR."));
+            problems.Add(("group_by", "name each dimension once: YEAR, FORM, NATIONALITY, MINOR, SECTOR, SEX, AGE_BAND, AANGIFTE."));
+        }
+        else if (!YearTables.Published.Contains(DimensionsExtensions.Below(request.GroupBy)))
+        {
+            problems.Add(("group_by", "NATIONALITY, MINOR and SECTOR do not combine with SEX, AGE_BAND and AANGIFTE; ask for each family apart (FORM and YEAR go with both)."));
         }
         InvalidRequest.ThrowIfAny(problems);
 
@@ -48,9 +54,8 @@ public sealed class Statistics(RegistryDbContext db, TimeProvider clock)
             .Where(r => r.RegisteredAt >= from && r.RegisteredAt < until)
             .Select(r => r.Data).ToListAsync(cancellationToken);
         var facts = records.Select(Registration.Parser.ParseFrom)
-            .Where(r => r.ClosureReason != RegistrationClosureReason.Merged)
-            .Select(r => new Fact(r.RegisteredAt.ToDateTime().Year, new Cell(r.Exploitation?.Form ?? FormOfExploitation.Unspecified,
-                PersonRules.StatisticalNationality(r.Person ?? new PersonProfile()), r.Person?.Minor ?? false, r.Exploitation?.Sector ?? Sector.Unspecified)))
+            .Where(Counted)
+            .Select(r => new Fact(r.RegisteredAt.ToDateTime().Year, Cell.Of(r)))
             .ToList();
 
         var dimensions = DimensionsExtensions.Below(request.GroupBy);
@@ -86,13 +91,37 @@ public sealed class Statistics(RegistryDbContext db, TimeProvider clock)
             {
                 published.Sector = cell.Sector;
             }
+            if (dimensions.HasFlag(Dimensions.Sex))
+            {
+                published.Sex = cell.Sex;
+            }
+            if (dimensions.HasFlag(Dimensions.AgeBand))
+            {
+                published.AgeBand = cell.AgeBand;
+            }
+            if (dimensions.HasFlag(Dimensions.Aangifte))
+            {
+                published.AangifteStatus = cell.Aangifte;
+            }
             response.Cells.Add(published);
         }
         return response;
     }
 
+    /// <summary>
+    /// Whether a registration counts: a merged one lives on in the registration it was merged into, and
+    /// one closed as not a victim never was one. Closed for any other reason (care completed, returned,
+    /// left, no contact) the person was still a (possible) victim that year and counts.
+    /// </summary>
+    /// <remarks>Source: seeds/001…txt L5404–5405: "In 2011 waren 1.222 (mogelijke) slachtoffers bij CoMensha
+    /// geregistreerd": the Rapporteur counts (possible) victims, and a person assessed as no victim of
+    /// trafficking is none, not even a possible one.</remarks>
+    public static bool Counted(Registration registration) =>
+        registration.ClosureReason is not (RegistrationClosureReason.Merged or RegistrationClosureReason.NotAVictim);
+
     private static int CompareCells((int Year, Cell Cell) a, (int Year, Cell Cell) b) =>
-        (a.Year, a.Cell.Form, a.Cell.Nationality, a.Cell.Minor, a.Cell.Sector).CompareTo((b.Year, b.Cell.Form, b.Cell.Nationality, b.Cell.Minor, b.Cell.Sector));
+        (a.Year, a.Cell.Form, a.Cell.Nationality, a.Cell.Minor, a.Cell.Sector, a.Cell.Sex, a.Cell.AgeBand, a.Cell.Aangifte)
+            .CompareTo((b.Year, b.Cell.Form, b.Cell.Nationality, b.Cell.Minor, b.Cell.Sector, b.Cell.Sex, b.Cell.AgeBand, b.Cell.Aangifte));
 
     private sealed record Fact(int Year, Cell Cell);
 }
@@ -106,6 +135,9 @@ public enum Dimensions
     Nationality = 2,
     Minor = 4,
     Sector = 8,
+    Sex = 16,
+    AgeBand = 32,
+    Aangifte = 64,
 }
 
 public static class DimensionsExtensions
@@ -116,6 +148,9 @@ public static class DimensionsExtensions
         StatisticsDimension.Nationality => Dimensions.Nationality,
         StatisticsDimension.Minor => Dimensions.Minor,
         StatisticsDimension.Sector => Dimensions.Sector,
+        StatisticsDimension.Sex => Dimensions.Sex,
+        StatisticsDimension.AgeBand => Dimensions.AgeBand,
+        StatisticsDimension.Aangifte => Dimensions.Aangifte,
         _ => Dimensions.None,
     });
 
@@ -124,18 +159,60 @@ public static class DimensionsExtensions
 }
 
 /// <summary>One combination of dimension values; values of dimensions not broken down by are left at their defaults.</summary>
-public readonly record struct Cell(FormOfExploitation Form, string Nationality, bool Minor, Sector Sector)
+public readonly record struct Cell(FormOfExploitation Form, string Nationality, bool Minor, Sector Sector,
+    Sex Sex = Sex.Unspecified, AgeBand AgeBand = AgeBand.Unspecified, AangifteStatus Aangifte = AangifteStatus.Unspecified)
 {
+    /// <summary>A registration's values: whatever was not recorded counts as unknown, as the Rapporteur's "onbekend".</summary>
+    public static Cell Of(Registration registration)
+    {
+        var person = registration.Person ?? new PersonProfile();
+        return new(registration.Exploitation?.Form ?? FormOfExploitation.Unspecified, PersonRules.StatisticalNationality(person), person.Minor,
+            registration.Exploitation?.Sector ?? Sector.Unspecified,
+            person.Sex == Sex.Unspecified ? Sex.Unknown : person.Sex,
+            BandOf(person),
+            registration.AangifteStatus == AangifteStatus.Unspecified ? AangifteStatus.Unknown : registration.AangifteStatus);
+    }
+
+    /// <summary>The age at registration in the National Rapporteur's bands.</summary>
+    /// <remarks>Source: seeds/001…txt L14128–14130: "Tabel B3.3 Leeftijdscategorieën [...] 0-14 jaar 15-17 jaar 18-23 jaar
+    /// 24-30 jaar 31-40 jaar 41+ jaar" (and L14467–14469, the same bands for voluntary returns). The
+    /// issue suggested under 12 and 12–17; the Rapporteur's own bands make the registry's figures
+    /// comparable with the published ones.</remarks>
+    public static AgeBand BandOf(PersonProfile person) => !person.HasAgeAtRegistration ? AgeBand.Unknown : person.AgeAtRegistration switch
+    {
+        <= 14 => AgeBand.Under15,
+        <= 17 => AgeBand.From15To17,
+        <= 23 => AgeBand.From18To23,
+        <= 30 => AgeBand.From24To30,
+        <= 40 => AgeBand.From31To40,
+        _ => AgeBand.From41,
+    };
+
     public Cell Project(Dimensions keep) => new(
         keep.HasFlag(Dimensions.Form) ? Form : FormOfExploitation.Unspecified,
         keep.HasFlag(Dimensions.Nationality) ? Nationality : "",
         keep.HasFlag(Dimensions.Minor) && Minor,
-        keep.HasFlag(Dimensions.Sector) ? Sector : Sector.Unspecified);
+        keep.HasFlag(Dimensions.Sector) ? Sector : Sector.Unspecified,
+        keep.HasFlag(Dimensions.Sex) ? Sex : Sex.Unspecified,
+        keep.HasFlag(Dimensions.AgeBand) ? AgeBand : AgeBand.Unspecified,
+        keep.HasFlag(Dimensions.Aangifte) ? Aangifte : AangifteStatus.Unspecified);
+}
+
+/// <summary>The one order of cells everything is decided in, so the same data always withholds the same cells.</summary>
+public sealed class CellOrder : IComparer<Cell>
+{
+    public static readonly CellOrder Instance = new();
+
+    public int Compare(Cell a, Cell b) =>
+        (a.Form, a.Minor, a.Sector, a.Sex, a.AgeBand, a.Aangifte).CompareTo((b.Form, b.Minor, b.Sector, b.Sex, b.AgeBand, b.Aangifte)) is var first and not 0
+            ? first
+            : string.CompareOrdinal(a.Nationality, b.Nationality);
 }
 
 /// <summary>
-/// All sixteen tables of one registration year (every breakdown by form, nationality, minor and sector),
-/// with the cells each withholds, decided together: a table and the one a dimension coarser are tied by
+/// All published tables of one registration year (every breakdown by form, nationality, minor and sector;
+/// every breakdown by form, sex, age band and aangifte: thirty in all), with the cells each withholds,
+/// decided together: a table and the one a dimension coarser are tied by
 /// "this total is the sum of these parts", and in no such relation may exactly one member be withheld,
 /// or it would be the total minus the rest (or the sum of the parts). Cells below the threshold are
 /// withheld first; then, relation by relation, the smallest published member of any relation with one
@@ -145,7 +222,20 @@ public readonly record struct Cell(FormOfExploitation Form, string Nationality, 
 /// </summary>
 public sealed class YearTables
 {
-    private static readonly Dimensions[] All = Enumerable.Range(0, 16).Select(i => (Dimensions)i).ToArray();
+    /// <summary>The dimensions of the first family (the registry's original tables).</summary>
+    public const Dimensions RegistrationFamily = Dimensions.Form | Dimensions.Nationality | Dimensions.Minor | Dimensions.Sector;
+
+    /// <summary>The dimensions of the second family, the Rapporteur's tables of sex, age and aangifte (001 L14111, L14128, L14327), by form.</summary>
+    public const Dimensions PersonFamily = Dimensions.Form | Dimensions.Sex | Dimensions.AgeBand | Dimensions.Aangifte;
+
+    /// <summary>
+    /// The breakdowns published: every subset of either family, never a mix (docs/adr/0012). Crossing all
+    /// seven dimensions would make most cells of a year single persons and withhold nearly everything;
+    /// the two families share the year total and the breakdown by form, and the audit solves them together.
+    /// </summary>
+    public static readonly IReadOnlyList<Dimensions> Published = Subsets(RegistrationFamily).Union(Subsets(PersonFamily)).Order().ToArray();
+
+    private static readonly Dimensions[] All = [.. Published];
     private readonly Dictionary<Dimensions, SuppressedTable> _tables = [];
 
     public YearTables(IReadOnlyList<Cell> persons)
@@ -153,35 +243,65 @@ public sealed class YearTables
         var counts = All.ToDictionary(d => d, d => persons.GroupBy(p => p.Project(d)).ToDictionary(g => g.Key, g => g.Count()));
         var withheld = All.ToDictionary(d => d, d => counts[d].Where(c => c.Value < Statistics.Threshold).Select(c => c.Key).ToHashSet());
         var relations = Relations(counts);
-        var finest = counts[Finest].Keys.Order(CellOrder.Instance).ToList();
-        var parts = All.ToDictionary(d => d, d => finest.Select((cell, i) => (cell, i)).GroupBy(f => f.cell.Project(d)).ToDictionary(g => g.Key, g => g.Select(f => f.i).ToArray()));
+        // The unknowns of the audit: each family's finest table, whose absent cells everyone sees are zero.
+        // The families share the cells of the year total and the breakdown by form (each the same count
+        // in both), which is how what one family's sums give away reaches the other.
+        var families = Families.Select(f => new FamilyCells(f, persons)).ToList();
+        var shared = All.Where(d => (d & ~(RegistrationFamily & PersonFamily)) == Dimensions.None)
+            .SelectMany(d => counts[d].Keys.Order(CellOrder.Instance).Select(c => (Table: d, Cell: c))).ToList();
         while (true)
         {
             WithholdUntilNoSumHasOneUnknown(relations, counts, withheld);
             // Sums solved together can still pin a cell down: withhold more until none below the threshold is.
-            var members = All.SelectMany(d => counts[d].Keys.Order(CellOrder.Instance).Select(c => (Table: d, Cell: c))).ToList();
-            var unprotected = members.Where(m => withheld[m.Table].Contains(m.Cell) && counts[m.Table][m.Cell] < Statistics.Threshold).ToList();
-            var determined = EquationAudit.Determined(finest.Count,
-                members.Where(m => !withheld[m.Table].Contains(m.Cell)).Select(m => parts[m.Table][m.Cell]).ToList(),
-                unprotected.Select(m => parts[m.Table][m.Cell]).ToList());
-            if (determined.Count == 0)
+            var audits = families.Select(f =>
+            {
+                var members = f.Tables.SelectMany(d => counts[d].Keys.Order(CellOrder.Instance).Select(c => (Table: d, Cell: c))).ToList();
+                var unprotected = members.Where(m => withheld[m.Table].Contains(m.Cell) && counts[m.Table][m.Cell] < Statistics.Threshold).ToList();
+                return (Family: f, Members: members, Unprotected: unprotected);
+            }).ToList();
+            var determined = EquationAudit.Determined(audits.Select(a => new EquationAudit.Family(
+                a.Family.Finest,
+                a.Members.Where(m => !withheld[m.Table].Contains(m.Cell)).Select(m => a.Family.Parts[m.Table][m.Cell]).ToList(),
+                a.Unprotected.Select(m => a.Family.Parts[m.Table][m.Cell]).ToList(),
+                shared.Select(m => a.Family.Parts[m.Table][m.Cell]).ToList())).ToList());
+            if (determined.All(d => d.Count == 0))
             {
                 break;
             }
-            foreach (var (table, cell) in determined.Select(i => unprotected[i]))
+            var before = withheld.Values.Sum(w => w.Count);
+            foreach (var (audit, positions) in audits.Zip(determined))
             {
-                var shown = relations.Where(r => r.Contains((table, cell))).SelectMany(r => r).Where(m => !withheld[m.Table].Contains(m.Cell)).ToList();
-                if (shown.Count == 0)
+                foreach (var (table, cell) in positions.Select(i => audit.Unprotected[i]))
                 {
-                    // No sum with this cell shows anything: give up a shown cell that overlaps it.
-                    shown = members.Where(m => !withheld[m.Table].Contains(m.Cell) && parts[m.Table][m.Cell].Intersect(parts[table][cell]).Any()).ToList();
+                    var shown = relations.Where(r => r.Contains((table, cell))).SelectMany(r => r).Where(m => !withheld[m.Table].Contains(m.Cell)).ToList();
+                    if (shown.Count == 0)
+                    {
+                        // No sum with this cell shows anything: give up a shown cell that overlaps it.
+                        var parts = audit.Family.Parts;
+                        shown = audit.Members.Where(m => !withheld[m.Table].Contains(m.Cell) && parts[m.Table][m.Cell].Intersect(parts[table][cell]).Any()).ToList();
+                    }
+                    if (shown.Count > 0)
+                    {
+                        // None left means this round already gave up what pinned the cell down; the next audit checks.
+                        var (giveUpTable, giveUpCell) = Smallest(shown, counts);
+                        withheld[giveUpTable].Add(giveUpCell);
+                    }
                 }
-                if (shown.Count > 0)
+            }
+            if (withheld.Values.Sum(w => w.Count) == before)
+            {
+                // Pinned down with every cell of its own family that touches it withheld: what pins it is
+                // a combination of shared cells the other family's shown cells give away. Its smallest shown
+                // cell goes (each round gives one up, so this ends).
+                var stuck = audits.Zip(determined).Where(a => a.Second.Count > 0).Select(a => a.First.Family).ToHashSet();
+                var others = audits.Where(a => !stuck.Contains(a.Family)).SelectMany(a => a.Members).Where(m => !withheld[m.Table].Contains(m.Cell)).ToList();
+                var candidates = others.Count > 0 ? others : audits.SelectMany(a => a.Members).Where(m => !withheld[m.Table].Contains(m.Cell)).ToList();
+                if (candidates.Count == 0)
                 {
-                    // None left means this round already gave up what pinned the cell down; the next audit checks.
-                    var (giveUpTable, giveUpCell) = Smallest(shown, counts);
-                    withheld[giveUpTable].Add(giveUpCell);
+                    throw new InvalidOperationException("The equation audit pins down a small cell while nothing is shown.");
                 }
+                var (table, cell) = Smallest(candidates, counts);
+                withheld[table].Add(cell);
             }
         }
         foreach (var d in All)
@@ -190,7 +310,28 @@ public sealed class YearTables
         }
     }
 
-    private const Dimensions Finest = Dimensions.Form | Dimensions.Nationality | Dimensions.Minor | Dimensions.Sector;
+    private static readonly Dimensions[] Families = [RegistrationFamily, PersonFamily];
+
+    private static IEnumerable<Dimensions> Subsets(Dimensions family) =>
+        Enumerable.Range(0, (int)(RegistrationFamily | PersonFamily) + 1).Select(i => (Dimensions)i).Where(d => (d & ~family) == Dimensions.None);
+
+    /// <summary>One family's tables, each cell as the cells of the family's finest table it sums (indexes in a fixed order).</summary>
+    private sealed class FamilyCells
+    {
+        public FamilyCells(Dimensions family, IReadOnlyList<Cell> persons)
+        {
+            Tables = All.Where(d => (d & ~family) == Dimensions.None).ToArray();
+            var finest = persons.Select(p => p.Project(family)).Distinct().Order(CellOrder.Instance).ToList();
+            Finest = finest.Count;
+            Parts = Tables.ToDictionary(d => d, d => finest.Select((cell, i) => (cell, i)).GroupBy(f => f.cell.Project(d)).ToDictionary(g => g.Key, g => g.Select(f => f.i).ToArray()));
+        }
+
+        public Dimensions[] Tables { get; }
+
+        public int Finest { get; }
+
+        public Dictionary<Dimensions, Dictionary<Cell, int[]>> Parts { get; }
+    }
 
     private static void WithholdUntilNoSumHasOneUnknown(List<List<(Dimensions Table, Cell Cell)>> relations, Dictionary<Dimensions, Dictionary<Cell, int>> counts, Dictionary<Dimensions, HashSet<Cell>> withheld)
     {
@@ -233,14 +374,6 @@ public sealed class YearTables
             }
         }
         return relations;
-    }
-
-    private sealed class CellOrder : IComparer<Cell>
-    {
-        public static readonly CellOrder Instance = new();
-
-        public int Compare(Cell a, Cell b) =>
-            (a.Form, a.Minor, a.Sector).CompareTo((b.Form, b.Minor, b.Sector)) is var first and not 0 ? first : string.CompareOrdinal(a.Nationality, b.Nationality);
     }
 }
 

@@ -19,7 +19,7 @@ public sealed class VictimRegistryService(Registrations registrations, Reflectio
         {
             throw new InvalidRequest("registration_id is required.", [("registration_id", "name the registration to read.")]);
         }
-        return new GetRegistrationResponse { Registration = await registrations.GetAsync(request.RegistrationId, context.CancellationToken) };
+        return new GetRegistrationResponse { Registration = await registrations.GetAsync(context.Partner(), request.RegistrationId, context.CancellationToken) };
     }
 
     public override async Task<ChangeStatusResponse> ChangeStatus(ChangeStatusRequest request, ServerCallContext context)
@@ -45,12 +45,22 @@ public sealed class VictimRegistryService(Registrations registrations, Reflectio
 
     public override async Task<StartReflectionPeriodResponse> StartReflectionPeriod(StartReflectionPeriodRequest request, ServerCallContext context)
     {
-        return new StartReflectionPeriodResponse { Registration = await legalPath.StartReflectionPeriodAsync(request, context.CancellationToken) };
+        return new StartReflectionPeriodResponse { Registration = await legalPath.StartReflectionPeriodAsync(context.Partner(), request, context.CancellationToken) };
     }
 
     public override async Task<RecordAangifteStatusResponse> RecordAangifteStatus(RecordAangifteStatusRequest request, ServerCallContext context)
     {
         return new RecordAangifteStatusResponse { Registration = await legalPath.RecordAangifteStatusAsync(request, context.CancellationToken) };
+    }
+
+    public override async Task<CorrectAangifteStatusResponse> CorrectAangifteStatus(CorrectAangifteStatusRequest request, ServerCallContext context)
+    {
+        return new CorrectAangifteStatusResponse { Registration = await legalPath.CorrectAangifteStatusAsync(context.Partner(), request, context.CancellationToken) };
+    }
+
+    public override async Task<RecordLegalStatementResponse> RecordLegalStatement(RecordLegalStatementRequest request, ServerCallContext context)
+    {
+        return new RecordLegalStatementResponse { Registration = await legalPath.RecordLegalStatementAsync(context.Partner(), request, context.CancellationToken) };
     }
 
     public override async Task<RecordResidenceStatusResponse> RecordResidenceStatus(RecordResidenceStatusRequest request, ServerCallContext context)

@@ -64,10 +64,13 @@ public static class RuleEngine
         return TieOrder.Where(points.ContainsKey).OrderByDescending(t => points[t]).First();
     }
 
+    private static IndicatorCatalogue CatalogueOf(Rule rule) => rule.Indicators.Count == 0 ? IndicatorCatalogue.Minors : CatalogueOf(rule.Indicators[0]);
+
     /// <summary>The brief's catalogues, by the hundreds of the indicator's number.</summary>
-    private static IndicatorCatalogue CatalogueOf(Rule rule) => rule.Indicators.Count == 0
-        ? IndicatorCatalogue.Minors
-        : ((int)rule.Indicators[0] / 100) switch
+    /// <remarks>Source of the 800s: seeds/001…txt L9369–9376 (IOM: re-trafficked "binnen twee jaar"; no family or
+    /// social network, addiction, psychological problems, an underdeveloped economy at home).</remarks>
+    public static IndicatorCatalogue CatalogueOf(Indicator indicator) =>
+        ((int)indicator / 100) switch
         {
             1 => IndicatorCatalogue.Municipal,
             2 => IndicatorCatalogue.BarrierModel,
@@ -76,6 +79,7 @@ public static class RuleEngine
             5 => IndicatorCatalogue.LabourExploitation,
             6 => IndicatorCatalogue.CriminalExploitation,
             7 => IndicatorCatalogue.Minors,
+            8 => IndicatorCatalogue.Retrafficking,
             _ => IndicatorCatalogue.Unspecified,
         };
 }

@@ -27,11 +27,11 @@ public sealed class SignalFeedback(SignalsDbContext db, TimeProvider clock)
         var now = SignalRecord.Moment(clock.GetUtcNow());
         if (AnonymousChannel.Applies(record.ReporterPartnerId, record.Observation))
         {
-            now = AnonymousChannel.Day(now);
+            now = AnonymousChannel.Month(now);
         }
         if (status == SignalStatus.Closed && updated.ClosedAt is null)
         {
-            // Stamped here, with the moment as this signal may keep it (only the day, for an anonymous tip).
+            // Stamped here, with the moment as this signal may keep it (only the month, for an anonymous tip).
             updated.ClosedAt = Timestamp.FromDateTime(now);
         }
         if (status > previous && previous != SignalStatus.Closed)

@@ -59,23 +59,25 @@ public sealed class SignalIntake(SignalsDbContext db, EventOutbox<SignalsDbConte
         {
             var (clientRequestId, observation) = (items[i].ClientRequestId, items[i].Observation);
             var problems = SignalValidator.Validate(clientRequestId, observation, DateOnly.FromDateTime(now));
+            var anonymous = observation is not null && AnonymousChannel.Applies(partnerId, observation);
+            if (anonymous)
+            {
+                problems.AddRange(AnonymousChannel.Problems(observation!));
+            }
             if (problems.Count > 0)
             {
                 results[i] = new(null, false, new InvalidRequest($"The signal is not valid: {problems.Count} problem(s), see the field violations.", problems));
                 continue;
             }
-            var anonymous = AnonymousChannel.Applies(partnerId, observation!);
-            if (anonymous)
-            {
-                observation = AnonymousChannel.Kept(observation!);
-            }
-            var observationBytes = observation!.ToByteArray();
+            // Valid, so there is one; on the anonymous line, as much of it as may be kept.
+            var kept = anonymous ? AnonymousChannel.Kept(observation!) : observation!;
+            var observationBytes = kept.ToByteArray();
             if (known.TryGetValue(clientRequestId, out var existing))
             {
                 results[i] = Duplicate(existing, observationBytes);
                 continue;
             }
-            var record = Stage(partnerId, clientRequestId, observation, observationBytes, anonymous ? AnonymousChannel.Day(now) : now, anonymous);
+            var record = Stage(partnerId, clientRequestId, kept, observationBytes, anonymous ? AnonymousChannel.Month(now) : now, anonymous);
             known[clientRequestId] = record;
             staged.Add(record);
             results[i] = new(ToSignal(record), false, null);
@@ -139,15 +141,19 @@ public sealed class SignalIntake(SignalsDbContext db, EventOutbox<SignalsDbConte
         return record;
     }
 
-    /// <summary>A partner reads its own signal; anyone else's is "not found", so existence does not leak.</summary>
-    public async Task<Signal> GetAsync(string partnerId, string signalId, CancellationToken cancellationToken)
+    /// <summary>
+    /// A partner reads its own signal, and EMM those passed on to it (<see cref="SignalRouting"/>); anyone
+    /// else's is "not found", so existence does not leak.
+    /// </summary>
+    public async Task<Signal> GetAsync(string partnerId, string signalId, string purpose, CancellationToken cancellationToken)
     {
         if (string.IsNullOrEmpty(signalId))
         {
             throw new InvalidRequest("signal_id is required.", [("signal_id", "is required")]);
         }
+        var readable = SignalRouting.ReadableSubmitters(partnerId, purpose);
         var record = await db.Signals.AsNoTracking()
-            .FirstOrDefaultAsync(s => s.SignalId == signalId && s.ReporterPartnerId == partnerId, cancellationToken)
+            .FirstOrDefaultAsync(s => s.SignalId == signalId && (s.ReporterPartnerId == partnerId || readable.Contains(s.ReporterPartnerId)), cancellationToken)
             ?? throw new NotFound($"No signal '{signalId}' reported by partner '{partnerId}'.");
         return ToSignal(record);
     }

@@ -23,8 +23,8 @@ public sealed class SignalIntakeService(Domain.SignalIntake intake, SignalWatch 
 
     public override async Task<GetSignalResponse> GetSignal(GetSignalRequest request, ServerCallContext context)
     {
-        var partner = context.Partner();
-        return new GetSignalResponse { Signal = await intake.GetAsync(partner, request.SignalId, context.CancellationToken) };
+        var transaction = context.Transaction();
+        return new GetSignalResponse { Signal = await intake.GetAsync(transaction.Partner, request.SignalId, transaction.Purpose, context.CancellationToken) };
     }
 
     public override Task<ListMySignalsResponse> ListMySignals(ListMySignalsRequest request, ServerCallContext context) =>

@@ -1,0 +1,624 @@
+using Chain.Common.V1;
+using Chain.Events.V1;
+using Chain.Returns.V1;
+using Google.Protobuf;
+using Timestamp = Google.Protobuf.WellKnownTypes.Timestamp;
+using Ketenmesh.Contracts;
+using Ketenmesh.Domain;
+using Ketenmesh.Messaging.Outbox;
+using Ketenmesh.Returns.Persistence;
+using Microsoft.EntityFrameworkCore;
+
+namespace Ketenmesh.Returns.Domain;
+
+/// <summary>
+/// The return of one registered person: DT&amp;V's D9 suspension, IOM's voluntary return plan, the
+/// departure, reintegration monitoring and the outcome, and what CoMensha may learn of it. Every change
+/// and its event are saved together (outbox); a caller holding an old version is told to read again.
+/// </summary>
+public sealed class ReturnCases(ReturnsDbContext db, RegistryKnowledge registry, RetraffickingRules retrafficking, EventOutbox<ReturnsDbContext> outbox, TimeProvider clock, Microsoft.Extensions.Options.IOptions<ReturnDeadlineOptions> options)
+{
+    public const string CoMensha = "comensha";
+
+    public DateOnly Today() => DateOnly.FromDateTime(clock.GetUtcNow().UtcDateTime);
+
+    private Timestamp Now() => Timestamp.FromDateTimeOffset(clock.GetUtcNow());
+
+    /// <summary>
+    /// DT&amp;V found signs of trafficking during return: the departure is suspended (D9). Source:
+    /// seeds/001…txt L6387–6389: "Hiermee wordt het D9-proces opgevoerd, inhoudende dat het initieel
+    /// gedwongen vertrek van de vreemdeling wordt opgeschort."
+    /// </summary>
+    public async Task<OpenD9SignalResponse> OpenD9Async(string partnerId, OpenD9SignalRequest request, CancellationToken cancellationToken)
+    {
+        var today = Today();
+        var problems = new List<(string Field, string Description)>();
+        RequireRequestId(request.ClientRequestId, problems);
+        if (string.IsNullOrWhiteSpace(request.RegistrationId))
+        {
+            problems.Add(("registration_id", "is required: the residence decision that ends the suspension is recorded on the person's registration."));
+        }
+        var openedOn = Day(request.OpenedOn, "opened_on", today, problems);
+        InvalidRequest.ThrowIfAny(problems);
+        if (await EarlierAsync(partnerId, request.ClientRequestId, cancellationToken) is { } earlier)
+        {
+            return new OpenD9SignalResponse { ReturnCase = earlier, Duplicate = true };
+        }
+        var row = await db.Cases.FirstOrDefaultAsync(c => c.RegistrationId == request.RegistrationId && !c.Closed, cancellationToken);
+        ReturnCase returnCase;
+        if (row is null)
+        {
+            returnCase = NewCase(request.RegistrationId);
+            returnCase.LinkKeys.Add(request.LinkKeys);
+            row = new ReturnCaseRow { ReturnCaseId = returnCase.ReturnCaseId, RegistrationId = request.RegistrationId, CreatedAt = clock.GetUtcNow().UtcDateTime };
+            db.Cases.Add(row);
+        }
+        else
+        {
+            returnCase = ReturnCase.Parser.ParseFrom(row.Data);
+            if (returnCase.D9 is { State: D9State.DepartureSuspended })
+            {
+                // One suspension at a time: the open one already holds the departure.
+                Remember(partnerId, request.ClientRequestId, row.ReturnCaseId);
+                await db.SaveChangesAsync(cancellationToken);
+                return new OpenD9SignalResponse { ReturnCase = returnCase };
+            }
+            if (returnCase.Departure is not null)
+            {
+                throw new NotNow($"Return case '{row.ReturnCaseId}' records a departure already; a D9 suspension holds a departure that has not happened.");
+            }
+        }
+        returnCase.D9 = new D9Signal
+        {
+            D9Id = $"d9-{Guid.CreateVersion7():N}",
+            State = D9State.DepartureSuspended,
+            OpenedOn = openedOn!.Value.ToDate(),
+            SignalId = request.SignalId,
+        };
+        Save(row, returnCase);
+        Remember(partnerId, request.ClientRequestId, row.ReturnCaseId);
+        outbox.Add(new DepartureSuspended
+        {
+            EventId = Guid.CreateVersion7().ToString(),
+            OccurredAt = Now(),
+            ReturnCaseId = returnCase.ReturnCaseId,
+            D9Id = returnCase.D9.D9Id,
+            RegistrationId = returnCase.RegistrationId,
+        });
+        await db.SaveChangesAsync(cancellationToken);
+        return new OpenD9SignalResponse { ReturnCase = returnCase };
+    }
+
+    /// <summary>
+    /// Lifts a D9 suspension, only once the IND's residence decision is recorded in the registry (as its
+    /// events told this service). Source: seeds/001…txt L6278–6280: the departure is suspended "tot een
+    /// beslissing is genomen over een eventuele verblijfsvergunning".
+    /// </summary>
+    public async Task<ReturnCase> LiftD9Async(LiftD9SuspensionRequest request, CancellationToken cancellationToken)
+    {
+        var problems = new List<(string Field, string Description)>();
+        RequireCaseId(request.ReturnCaseId, problems);
+        if (!Enum.IsDefined(request.LiftReason))
+        {
+            problems.Add(("lift_reason", "is not a known reason."));
+        }
+        var liftedOn = Day(request.LiftedOn, "lifted_on", Today(), problems);
+        InvalidRequest.ThrowIfAny(problems);
+        var (row, returnCase) = await LoadForChangeAsync(request.ReturnCaseId, request.ExpectedVersion, cancellationToken);
+        if (returnCase.D9 is not { State: D9State.DepartureSuspended })
+        {
+            throw new NotNow($"Return case '{request.ReturnCaseId}' has no suspended departure to lift.");
+        }
+        var outcome = await registry.ResidenceOfAsync(returnCase.RegistrationId, cancellationToken);
+        if (outcome == ResidenceOutcome.Undecided)
+        {
+            throw new NotNow("Departure stays suspended until the IND's residence decision is recorded in the victim registry (D9); none is recorded yet.");
+        }
+        var reason = RegistryKnowledge.LiftReasonOf(outcome);
+        if (request.LiftReason != D9LiftReason.Unspecified && request.LiftReason != reason)
+        {
+            throw new InvalidRequest([("lift_reason", $"must agree with the residence decision recorded in the registry ({reason}), or be left out.")]);
+        }
+        Lift(returnCase, reason, liftedOn!.Value);
+        Save(row, returnCase);
+        await db.SaveChangesAsync(cancellationToken);
+        return returnCase;
+    }
+
+    /// <summary>
+    /// The registry recorded a residence decision: every D9 suspension on the person's open cases is lifted,
+    /// the same day. Called inside the consumer's transaction; the consumer saves.
+    /// </summary>
+    public async Task<int> OnResidenceDecisionAsync(string registrationId, ResidenceOutcome outcome, CancellationToken cancellationToken)
+    {
+        if (outcome == ResidenceOutcome.Undecided)
+        {
+            return 0;
+        }
+        var rows = await db.Cases.Where(c => c.RegistrationId == registrationId && c.DepartureSuspended).ToListAsync(cancellationToken);
+        foreach (var row in rows)
+        {
+            var returnCase = ReturnCase.Parser.ParseFrom(row.Data);
+            Lift(returnCase, RegistryKnowledge.LiftReasonOf(outcome), Today());
+            Save(row, returnCase);
+        }
+        return rows.Count;
+    }
+
+    /// <summary>
+    /// IOM's voluntary return plan: the request, the intake, the planned departure (target: within 30 days
+    /// of the request), in-kind support within the cap for the person's nationality, and the re-trafficking
+    /// risk before departure. Refused while DT&amp;V holds the departure under D9.
+    /// </summary>
+    public async Task<PlanVoluntaryReturnResponse> PlanAsync(string partnerId, PlanVoluntaryReturnRequest request, CancellationToken cancellationToken)
+    {
+        var today = Today();
+        var problems = new List<(string Field, string Description)>();
+        RequireRequestId(request.ClientRequestId, problems);
+        if (string.IsNullOrWhiteSpace(request.ReturnCaseId) == string.IsNullOrWhiteSpace(request.RegistrationId))
+        {
+            problems.Add(("return_case_id", "name either an existing return case or, in registration_id, the registration to open one for; not both."));
+        }
+        var requestedOn = Day(request.RequestedOn, "requested_on", null, problems);
+        var intakeOn = request.IntakeOn is null ? null : Day(request.IntakeOn, "intake_on", null, problems);
+        if (intakeOn is { } intake && requestedOn is { } asked && intake < asked)
+        {
+            problems.Add(("intake_on", "cannot be before requested_on."));
+        }
+        if (requestedOn > today || intakeOn > today)
+        {
+            problems.Add((requestedOn > today ? "requested_on" : "intake_on", "cannot be in the future."));
+        }
+        DateOnly? planned = null;
+        if (request.PlannedDepartureOn is not null)
+        {
+            planned = Day(request.PlannedDepartureOn, "planned_departure_on", null, problems);
+            if (planned < requestedOn)
+            {
+                problems.Add(("planned_departure_on", "cannot be before requested_on."));
+            }
+        }
+        if (!ReturnRules.IsCountryCode(request.DestinationCountryCode))
+        {
+            problems.Add(("destination_country_code", "must be an ISO 3166-1 alpha-2 code in capitals, e.g. \"NG\"."));
+        }
+        if (!ReturnRules.IsCountryCode(request.NationalityCountryCode))
+        {
+            problems.Add(("nationality_country_code", "must be an ISO 3166-1 alpha-2 code in capitals: it decides the in-kind support cap (EUR 500 for EU nationals, EUR 1,500 for others)."));
+        }
+        SupportProblems(request, problems);
+        for (var i = 0; i < request.RiskFactors.Count; i++)
+        {
+            if (request.RiskFactors[i] == RetraffickingRiskFactor.Unspecified || !Enum.IsDefined(request.RiskFactors[i]))
+            {
+                problems.Add(($"risk_factors[{i}]", "is not a known re-trafficking risk factor."));
+            }
+        }
+        InvalidRequest.ThrowIfAny(problems);
+        if (await EarlierAsync(partnerId, request.ClientRequestId, cancellationToken) is { } earlier)
+        {
+            return new PlanVoluntaryReturnResponse { ReturnCase = earlier, Duplicate = true };
+        }
+        ReturnCaseRow row;
+        ReturnCase returnCase;
+        if (request.ReturnCaseId.Length > 0)
+        {
+            (row, returnCase) = await LoadForChangeAsync(request.ReturnCaseId, 0, cancellationToken);
+        }
+        else if (await db.Cases.FirstOrDefaultAsync(c => c.RegistrationId == request.RegistrationId && !c.Closed, cancellationToken) is { } open)
+        {
+            (row, returnCase) = (open, ReturnCase.Parser.ParseFrom(open.Data));
+        }
+        else
+        {
+            returnCase = NewCase(request.RegistrationId);
+            row = new ReturnCaseRow { ReturnCaseId = returnCase.ReturnCaseId, RegistrationId = request.RegistrationId, CreatedAt = clock.GetUtcNow().UtcDateTime };
+            db.Cases.Add(row);
+        }
+        RefuseWhileSuspended(returnCase, "A voluntary return cannot be planned");
+        if (returnCase.Departure is not null)
+        {
+            throw new NotNow($"Return case '{returnCase.ReturnCaseId}' records a departure already; record monitoring or the outcome instead.");
+        }
+        var nationality = request.NationalityCountryCode;
+        returnCase.Plan = new VoluntaryReturnPlan
+        {
+            PlanId = returnCase.Plan?.PlanId is { Length: > 0 } id ? id : $"plan-{Guid.CreateVersion7():N}",
+            State = planned is null ? ReturnPlanState.Requested : ReturnPlanState.Planned,
+            RequestedOn = requestedOn!.Value.ToDate(),
+            TargetDepartureBy = requestedOn.Value.AddDays(ReturnRules.TargetDays).ToDate(),
+            PlannedDepartureOn = planned?.ToDate(),
+            DestinationCountryCode = request.DestinationCountryCode,
+            Support = { request.Support },
+            SupportCap = ReturnRules.SupportCapFor(nationality),
+            IntakeOn = intakeOn?.ToDate(),
+            NationalityCountryCode = nationality,
+        };
+        returnCase.RiskFactors.Clear();
+        returnCase.RiskFactors.Add(request.RiskFactors.Distinct());
+        returnCase.RetraffickingAssessment = retrafficking.Assess(returnCase.RiskFactors);
+        row.TargetFlagged = false;
+        Save(row, returnCase);
+        Remember(partnerId, request.ClientRequestId, row.ReturnCaseId);
+        outbox.Add(new ReturnPlanned
+        {
+            EventId = Guid.CreateVersion7().ToString(),
+            OccurredAt = Now(),
+            ReturnCaseId = returnCase.ReturnCaseId,
+            PlanId = returnCase.Plan.PlanId,
+            RegistrationId = returnCase.RegistrationId,
+            TargetDepartureBy = returnCase.Plan.TargetDepartureBy,
+        });
+        await db.SaveChangesAsync(cancellationToken);
+        return new PlanVoluntaryReturnResponse { ReturnCase = returnCase };
+    }
+
+    /// <summary>The person left; monitoring runs for 6 months from the day of departure.</summary>
+    public async Task<ReturnCase> RecordDepartureAsync(RecordDepartureRequest request, CancellationToken cancellationToken)
+    {
+        var problems = new List<(string Field, string Description)>();
+        RequireCaseId(request.ReturnCaseId, problems);
+        DateOnly? departedOn = null;
+        if (request.Departure is not { } departure)
+        {
+            problems.Add(("departure", "is required."));
+        }
+        else
+        {
+            if (departure.Kind == DepartureKind.Unspecified || !Enum.IsDefined(departure.Kind))
+            {
+                problems.Add(("departure.kind", "must be IOM_VOLUNTARY, FORCED or INDEPENDENT."));
+            }
+            departedOn = Day(departure.DepartedOn, "departure.departed_on", null, problems);
+            if (departedOn > Today())
+            {
+                problems.Add(("departure.departed_on", "cannot be in the future."));
+            }
+            if (!ReturnRules.IsCountryCode(departure.DestinationCountryCode))
+            {
+                problems.Add(("departure.destination_country_code", "must be an ISO 3166-1 alpha-2 code in capitals."));
+            }
+        }
+        InvalidRequest.ThrowIfAny(problems);
+        var (row, returnCase) = await LoadForChangeAsync(request.ReturnCaseId, request.ExpectedVersion, cancellationToken);
+        RefuseWhileSuspended(returnCase, "A departure cannot be recorded");
+        if (returnCase.Departure is not null)
+        {
+            throw new NotNow($"Return case '{request.ReturnCaseId}' records a departure already.");
+        }
+        returnCase.Departure = request.Departure!.Clone();
+        if (returnCase.Plan is { } plan)
+        {
+            plan.State = ReturnPlanState.Departed;
+        }
+        var until = departedOn!.Value.AddMonths(ReturnRules.MonitoringMonths);
+        returnCase.MonitoringUntil = until.ToDate();
+        var due = departedOn.Value.AddDays(options.Value.CheckInDays);
+        returnCase.NextCheckInDue = due <= until ? due.ToDate() : null;
+        row.CheckInFlagged = false;
+        Save(row, returnCase);
+        outbox.Add(new Departed
+        {
+            EventId = Guid.CreateVersion7().ToString(),
+            OccurredAt = Now(),
+            ReturnCaseId = returnCase.ReturnCaseId,
+            RegistrationId = returnCase.RegistrationId,
+            Kind = returnCase.Departure.Kind,
+            DepartedOn = returnCase.Departure.DepartedOn,
+            MonitoringUntil = returnCase.MonitoringUntil,
+        });
+        await db.SaveChangesAsync(cancellationToken);
+        return returnCase;
+    }
+
+    /// <summary>A monitoring contact, within the 6 months after departure; the next check-in falls due a period later.</summary>
+    public async Task<ReturnCase> RecordMonitoringAsync(RecordMonitoringRequest request, CancellationToken cancellationToken)
+    {
+        var problems = new List<(string Field, string Description)>();
+        RequireCaseId(request.ReturnCaseId, problems);
+        DateOnly? contactOn = null;
+        if (request.Contact is not { } contact)
+        {
+            problems.Add(("contact", "is required."));
+        }
+        else
+        {
+            contactOn = Day(contact.ContactOn, "contact.contact_on", null, problems);
+            if (contactOn > Today())
+            {
+                problems.Add(("contact.contact_on", "cannot be in the future."));
+            }
+            if (contact.Progress == ReintegrationProgress.Unspecified || !Enum.IsDefined(contact.Progress))
+            {
+                problems.Add(("contact.progress", "must say how reintegration is going."));
+            }
+            if (contact.RiskFactors.Any(f => f == RetraffickingRiskFactor.Unspecified || !Enum.IsDefined(f)))
+            {
+                problems.Add(("contact.risk_factors", "names an unknown re-trafficking risk factor."));
+            }
+        }
+        InvalidRequest.ThrowIfAny(problems);
+        var (row, returnCase) = await LoadForChangeAsync(request.ReturnCaseId, request.ExpectedVersion, cancellationToken);
+        if (returnCase.Departure is null)
+        {
+            throw new NotNow($"Return case '{request.ReturnCaseId}' records no departure; monitoring follows a departure.");
+        }
+        var until = returnCase.MonitoringUntil.ToDateOnly()!.Value;
+        if (contactOn < returnCase.Departure.DepartedOn.ToDateOnly() || contactOn > until)
+        {
+            throw new InvalidRequest([("contact.contact_on", $"must fall in the monitoring period, from the departure to {until:yyyy-MM-dd} (6 months).")]);
+        }
+        returnCase.Monitoring.Add(request.Contact!.Clone());
+        foreach (var factor in request.Contact!.RiskFactors.Where(f => !returnCase.RiskFactors.Contains(f)))
+        {
+            returnCase.RiskFactors.Add(factor);
+        }
+        var latest = returnCase.Monitoring.Select(m => m.ContactOn.ToDateOnly()!.Value).Max();
+        var due = latest.AddDays(options.Value.CheckInDays);
+        returnCase.NextCheckInDue = due <= until ? due.ToDate() : null;
+        returnCase.CheckInOverdue = false;
+        row.CheckInFlagged = false;
+        Save(row, returnCase);
+        outbox.Add(new MonitoringCheckIn
+        {
+            EventId = Guid.CreateVersion7().ToString(),
+            OccurredAt = Now(),
+            ReturnCaseId = returnCase.ReturnCaseId,
+            ContactOn = request.Contact.ContactOn,
+            Progress = request.Contact.Progress,
+            NextCheckInDue = returnCase.NextCheckInDue,
+        });
+        await db.SaveChangesAsync(cancellationToken);
+        return returnCase;
+    }
+
+    /// <summary>
+    /// The final outcome: the case leaves the return track. The chain is told the outcome only under the
+    /// victim's written consent; without it, only that the case left the return track.
+    /// </summary>
+    public async Task<ReturnCase> RecordOutcomeAsync(RecordReturnOutcomeRequest request, CancellationToken cancellationToken)
+    {
+        var problems = new List<(string Field, string Description)>();
+        RequireCaseId(request.ReturnCaseId, problems);
+        if (request.Outcome == ReturnOutcome.Unspecified || !Enum.IsDefined(request.Outcome))
+        {
+            problems.Add(("outcome", "must be RESIDENCE_PERMIT, LEFT_UNKNOWN_DESTINATION, FORCED_DEPARTURE or IOM_RETURN."));
+        }
+        var on = Day(request.OutcomeOn, "outcome_on", Today(), problems);
+        InvalidRequest.ThrowIfAny(problems);
+        var (row, returnCase) = await LoadForChangeAsync(request.ReturnCaseId, request.ExpectedVersion, cancellationToken);
+        if (returnCase.Outcome != ReturnOutcome.Unspecified)
+        {
+            throw new NotNow($"Return case '{request.ReturnCaseId}' has its outcome already; an outcome is recorded once.");
+        }
+        if (request.Outcome is ReturnOutcome.IomReturn or ReturnOutcome.ForcedDeparture && returnCase.Departure is null)
+        {
+            throw new NotNow($"Return case '{request.ReturnCaseId}' records no departure; record it before a departure outcome.");
+        }
+        returnCase.Outcome = request.Outcome;
+        returnCase.OutcomeOn = on!.Value.ToDate();
+        returnCase.LeftReturnTrack = true;
+        if (returnCase.Plan is { State: ReturnPlanState.Requested or ReturnPlanState.Planned } plan)
+        {
+            plan.State = ReturnPlanState.Cancelled;
+        }
+        Save(row, returnCase);
+        var told = await registry.ReturnMayBeToldAsync(returnCase.RegistrationId, null, Today(), cancellationToken);
+        outbox.Add(new ReturnOutcomeRecorded
+        {
+            EventId = Guid.CreateVersion7().ToString(),
+            OccurredAt = Now(),
+            ReturnCaseId = returnCase.ReturnCaseId,
+            RegistrationId = returnCase.RegistrationId,
+            Outcome = told ? returnCase.Outcome : ReturnOutcome.Unspecified,
+            OutcomeWithheld = !told,
+        });
+        await db.SaveChangesAsync(cancellationToken);
+        return returnCase;
+    }
+
+    /// <summary>
+    /// A return case as the caller may see it. DT&amp;V and IOM (the return purpose) see the case; CoMensha
+    /// sees the return only while the victim's written consent lets IOM tell it, and otherwise only whether
+    /// the case left the return track — checked at every read, so a withdrawn consent stops it at once.
+    /// </summary>
+    public async Task<ReturnCase> GetAsync(string partnerId, string returnCaseId, CancellationToken cancellationToken)
+    {
+        if (string.IsNullOrWhiteSpace(returnCaseId))
+        {
+            throw new InvalidRequest([("return_case_id", "name the return case to read.")]);
+        }
+        var row = await db.Cases.AsNoTracking().FirstOrDefaultAsync(c => c.ReturnCaseId == returnCaseId, cancellationToken)
+            ?? throw NotFoundCase(returnCaseId);
+        var returnCase = ReturnCase.Parser.ParseFrom(row.Data);
+        return partnerId == CoMensha ? await ForCoMenshaAsync(returnCase, cancellationToken) : returnCase;
+    }
+
+    /// <summary>What CoMensha sees of a case: all of the return under consent, else that it left the track.</summary>
+    public async Task<ReturnCase> ForCoMenshaAsync(ReturnCase returnCase, CancellationToken cancellationToken)
+    {
+        if (await registry.ReturnMayBeToldAsync(returnCase.RegistrationId, null, Today(), cancellationToken))
+        {
+            return returnCase;
+        }
+        return new ReturnCase
+        {
+            ReturnCaseId = returnCase.ReturnCaseId,
+            RegistrationId = returnCase.RegistrationId,
+            LeftReturnTrack = returnCase.LeftReturnTrack,
+        };
+    }
+
+    /// <summary>
+    /// IOM tells CoMensha about the return under a named consent: refused unless that consent is written,
+    /// from the victim, in force, for IOM to CoMensha on the return topic, and about this person.
+    /// </summary>
+    public async Task<ShareReturnWithCoMenshaResponse> ShareWithCoMenshaAsync(ShareReturnWithCoMenshaRequest request, CancellationToken cancellationToken)
+    {
+        var problems = new List<(string Field, string Description)>();
+        RequireCaseId(request.ReturnCaseId, problems);
+        if (string.IsNullOrWhiteSpace(request.ConsentId))
+        {
+            problems.Add(("consent_id", "name the victim's written consent, as recorded in the victim registry."));
+        }
+        InvalidRequest.ThrowIfAny(problems);
+        var (row, returnCase) = await LoadForChangeAsync(request.ReturnCaseId, 0, cancellationToken);
+        // One answer for a consent that does not exist, is about someone else, or does not allow it:
+        // anything more would tell IOM about a consent it may not read.
+        if (!await registry.ReturnMayBeToldAsync(returnCase.RegistrationId, request.ConsentId, Today(), cancellationToken))
+        {
+            throw new NotNow($"Consent '{request.ConsentId}' does not let IOM tell CoMensha about this return: it must be the victim's written consent, in force, on the return topic, recorded in the victim registry for this person.");
+        }
+        var now = Now();
+        returnCase.SharingConsentId = request.ConsentId;
+        returnCase.SharedWithComenshaAt = now;
+        Save(row, returnCase);
+        await db.SaveChangesAsync(cancellationToken);
+        return new ShareReturnWithCoMenshaResponse { ReturnCase = returnCase, SharedAt = now };
+    }
+
+    internal async Task<(ReturnCaseRow Row, ReturnCase Case)> LoadForChangeAsync(string returnCaseId, long expectedVersion, CancellationToken cancellationToken)
+    {
+        var row = await db.Cases.FirstOrDefaultAsync(c => c.ReturnCaseId == returnCaseId, cancellationToken)
+            ?? throw NotFoundCase(returnCaseId);
+        if (expectedVersion != 0 && expectedVersion != row.Version)
+        {
+            throw new Outdated($"The return case changed since you read version {expectedVersion}; read it again.");
+        }
+        return (row, ReturnCase.Parser.ParseFrom(row.Data));
+    }
+
+    /// <summary>Stages a change: the next version, with the query columns following the record.</summary>
+    internal static void Save(ReturnCaseRow row, ReturnCase returnCase)
+    {
+        returnCase.Version = row.Version + 1;
+        row.Version = returnCase.Version;
+        row.DepartureSuspended = returnCase.D9 is { State: D9State.DepartureSuspended };
+        row.Closed = returnCase.LeftReturnTrack;
+        row.TargetDepartureBy = returnCase is { Departure: null, LeftReturnTrack: false, Plan: { } plan } ? plan.TargetDepartureBy.ToDateOnly() : null;
+        row.NextCheckInDue = returnCase.LeftReturnTrack ? null : returnCase.NextCheckInDue.ToDateOnly();
+        row.Data = returnCase.ToByteArray();
+    }
+
+    private void Lift(ReturnCase returnCase, D9LiftReason reason, DateOnly on)
+    {
+        returnCase.D9.State = D9State.Lifted;
+        returnCase.D9.LiftReason = reason;
+        returnCase.D9.LiftedOn = on.ToDate();
+        outbox.Add(new DepartureResumed
+        {
+            EventId = Guid.CreateVersion7().ToString(),
+            OccurredAt = Now(),
+            ReturnCaseId = returnCase.ReturnCaseId,
+            D9Id = returnCase.D9.D9Id,
+            RegistrationId = returnCase.RegistrationId,
+            LiftReason = reason,
+        });
+    }
+
+    /// <summary>
+    /// Source: seeds/001…txt L6278–6280: under D9 "het vertrekproces … wordt opgeschort, tot een
+    /// beslissing is genomen over een eventuele verblijfsvergunning". The reason names the case the caller
+    /// sent and the rule, nothing of the registry's record.
+    /// </summary>
+    private static void RefuseWhileSuspended(ReturnCase returnCase, string what)
+    {
+        if (returnCase.D9 is { State: D9State.DepartureSuspended } d9)
+        {
+            throw new NotNow($"{what}: departure is suspended for return case '{returnCase.ReturnCaseId}' since {d9.OpenedOn.ToText()} (D9: DT&V found signs of trafficking). It resumes once the IND's residence decision is recorded in the victim registry.");
+        }
+    }
+
+    private ReturnCase NewCase(string registrationId) => new()
+    {
+        ReturnCaseId = $"rc-{Guid.CreateVersion7():N}",
+        RegistrationId = registrationId,
+    };
+
+    private void Remember(string partnerId, string clientRequestId, string returnCaseId) =>
+        db.Requests.Add(new ReturnRequestRow { PartnerId = partnerId, ClientRequestId = clientRequestId, ReturnCaseId = returnCaseId });
+
+    private async Task<ReturnCase?> EarlierAsync(string partnerId, string clientRequestId, CancellationToken cancellationToken)
+    {
+        var earlier = await db.Requests.AsNoTracking().FirstOrDefaultAsync(r => r.PartnerId == partnerId && r.ClientRequestId == clientRequestId, cancellationToken);
+        if (earlier is null)
+        {
+            return null;
+        }
+        var row = await db.Cases.AsNoTracking().FirstAsync(c => c.ReturnCaseId == earlier.ReturnCaseId, cancellationToken);
+        return ReturnCase.Parser.ParseFrom(row.Data);
+    }
+
+    /// <summary>
+    /// In-kind support, never cash, within the cap. Source: seeds/001…txt L9496–9499: "maximaal 500 euro"
+    /// for EU nationals, "doorgaans hoger (1500 euro)" for others.
+    /// </summary>
+    private static void SupportProblems(PlanVoluntaryReturnRequest request, List<(string Field, string Description)> problems)
+    {
+        long total = 0;
+        for (var i = 0; i < request.Support.Count; i++)
+        {
+            var support = request.Support[i];
+            if (support.Kind == SupportKind.Unspecified || !Enum.IsDefined(support.Kind))
+            {
+                problems.Add(($"support[{i}].kind", "must say what the support is (business start, education, housing, medical, other)."));
+            }
+            if (support.Amount is not { CurrencyCode: "EUR", AmountMinorUnits: > 0 } amount)
+            {
+                problems.Add(($"support[{i}].amount", "must be a positive amount in EUR (cents)."));
+                continue;
+            }
+            total += Math.Min(amount.AmountMinorUnits, long.MaxValue / 1000);
+        }
+        if (ReturnRules.IsCountryCode(request.NationalityCountryCode))
+        {
+            var cap = ReturnRules.SupportCapFor(request.NationalityCountryCode).AmountMinorUnits;
+            if (total > cap)
+            {
+                var who = cap == ReturnRules.EuSupportCapCents ? "an EU national" : "a national of a country outside the EU";
+                problems.Add(("support", $"totals EUR {total / 100m:0.00}; in-kind support for {who} is at most EUR {cap / 100m:0.00}."));
+            }
+        }
+    }
+
+    private static void RequireRequestId(string clientRequestId, List<(string Field, string Description)> problems)
+    {
+        if (string.IsNullOrWhiteSpace(clientRequestId) || clientRequestId.Length > 128)
+        {
+            problems.Add(("client_request_id", "is required (up to 128 characters) so a retry records nothing twice."));
+        }
+    }
+
+    private static void RequireCaseId(string returnCaseId, List<(string Field, string Description)> problems)
+    {
+        if (string.IsNullOrWhiteSpace(returnCaseId))
+        {
+            problems.Add(("return_case_id", "is required."));
+        }
+    }
+
+    /// <summary>A whole calendar day, not in the future; <paramref name="fallback"/> when left out (null: required).</summary>
+    private static DateOnly? Day(Date? date, string field, DateOnly? fallback, List<(string Field, string Description)> problems)
+    {
+        if (date is null)
+        {
+            if (fallback is null)
+            {
+                problems.Add((field, "is required."));
+            }
+            return fallback;
+        }
+        var day = date.ToDateOnly();
+        if (day is null)
+        {
+            problems.Add((field, "must be a whole calendar day."));
+        }
+        else if (fallback is { } today && day > today)
+        {
+            problems.Add((field, "cannot be in the future."));
+        }
+        return day;
+    }
+
+    private static NotFound NotFoundCase(string returnCaseId) => new($"There is no return case '{returnCaseId}'.");
+}

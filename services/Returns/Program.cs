@@ -1,0 +1,4 @@
+using Ketenmesh.Hosting;
+using Ketenmesh.Returns;
+
+return await MeshHost.Build(new ReturnsComponent(), args).RunAsync();

@@ -1,0 +1,351 @@
+using Chain.Common.V1;
+using Chain.Registry.V1;
+using Chain.Returns.V1;
+using Chain.Risk.V1;
+using Google.Rpc;
+using Grpc.Core;
+using Ketenmesh.Contracts;
+using Ketenmesh.Returns.Domain;
+using Ketenmesh.Testing;
+using Microsoft.Extensions.DependencyInjection;
+using static Ketenmesh.Returns.Tests.ReturnsHost;
+
+namespace Ketenmesh.Returns.Tests;
+
+/// <summary>
+/// Return coordination's rules, run once on SQLite (<see cref="SqliteReturnCoordinationTests"/>) and once
+/// on PostgreSQL (<see cref="PostgresReturnCoordinationTests"/>): the D9 suspension and its resumption
+/// on the registry's residence decision, IOM's plan with its support cap, 30-day target and monitoring
+/// on a moved clock, the re-trafficking assessment, and consent on every path CoMensha could learn by.
+/// </summary>
+public abstract class ReturnCoordinationTests : IAsyncLifetime
+{
+    protected readonly MovableClock Clock = new(DateTimeOffset.UtcNow);
+    protected readonly ReturnsEvents Events = new();
+    private ComponentHost _host = null!;
+
+    private ChannelBase Client => _host.Channel;
+
+    private DateOnly Today => DateOnly.FromDateTime(Clock.GetUtcNow().UtcDateTime);
+
+    protected abstract Task<ComponentHost> StartAsync();
+
+    public async Task InitializeAsync() => _host = await StartAsync();
+
+    public virtual async Task DisposeAsync() => await _host.DisposeAsync();
+
+    private static string NewRegistration() => $"reg-{Guid.NewGuid():N}";
+
+    private async Task<ReturnCase> OpenD9Async(string registrationId) =>
+        (await Client.Returns().OpenD9SignalAsync(new OpenD9SignalRequest { ClientRequestId = Guid.NewGuid().ToString(), RegistrationId = registrationId, OpenedOn = Day(Today), SignalId = "sig-1" }, As("dtv"))).ReturnCase;
+
+    private PlanVoluntaryReturnRequest Plan(string? registrationId = null, string? returnCaseId = null, string nationality = "NG", params InKindSupport[] support) => new()
+    {
+        ClientRequestId = Guid.NewGuid().ToString(),
+        RegistrationId = registrationId ?? "",
+        ReturnCaseId = returnCaseId ?? "",
+        RequestedOn = Day(Today),
+        IntakeOn = Day(Today),
+        DestinationCountryCode = nationality,
+        NationalityCountryCode = nationality,
+        PlannedDepartureOn = Day(Today.AddDays(20)),
+        Support = { support },
+    };
+
+    private async Task<ReturnCase> DepartAsync(string registrationId)
+    {
+        var planned = (await Client.Returns().PlanVoluntaryReturnAsync(Plan(registrationId), As("iom"))).ReturnCase;
+        return (await Client.Returns().RecordDepartureAsync(new RecordDepartureRequest
+        {
+            ReturnCaseId = planned.ReturnCaseId,
+            Departure = new Departure { Kind = DepartureKind.IomVoluntary, DepartedOn = Day(Today), DestinationCountryCode = "NG" },
+            ExpectedVersion = planned.Version,
+        }, As("iom"))).ReturnCase;
+    }
+
+    private static void AssertFieldProblem(RpcException refusal, string field)
+    {
+        Assert.Equal(StatusCode.InvalidArgument, refusal.StatusCode);
+        var badRequest = refusal.GetRpcStatus()!.GetDetail<BadRequest>();
+        Assert.Contains(badRequest.FieldViolations, v => v.Field == field);
+    }
+
+    [Fact]
+    public async Task No_departure_is_planned_or_recorded_while_a_D9_suspension_is_open()
+    {
+        var registrationId = NewRegistration();
+        var suspended = await OpenD9Async(registrationId);
+        var suspendedEvent = await EventuallyAsync(() => Events.Suspended.FirstOrDefault(e => e.ReturnCaseId == suspended.ReturnCaseId));
+
+        var plan = await Assert.ThrowsAsync<RpcException>(() => Client.Returns().PlanVoluntaryReturnAsync(Plan(returnCaseId: suspended.ReturnCaseId), As("iom")).ResponseAsync);
+        var byRegistration = await Assert.ThrowsAsync<RpcException>(() => Client.Returns().PlanVoluntaryReturnAsync(Plan(registrationId), As("iom")).ResponseAsync);
+        var departure = await Assert.ThrowsAsync<RpcException>(() => Client.Returns().RecordDepartureAsync(new RecordDepartureRequest
+        {
+            ReturnCaseId = suspended.ReturnCaseId,
+            Departure = new Departure { Kind = DepartureKind.Forced, DepartedOn = Day(Today), DestinationCountryCode = "NG" },
+        }, As("dtv")).ResponseAsync);
+        var read = (await Client.Returns().GetReturnCaseAsync(new GetReturnCaseRequest { ReturnCaseId = suspended.ReturnCaseId }, As("iom"))).ReturnCase;
+
+        Assert.Equal(D9State.DepartureSuspended, suspended.D9.State);
+        Assert.Equal(suspended.D9.D9Id, suspendedEvent.D9Id);
+        foreach (var refusal in new[] { plan, byRegistration, departure })
+        {
+            Assert.Equal(StatusCode.FailedPrecondition, refusal.StatusCode);
+            Assert.Contains("departure is suspended", refusal.Status.Detail);
+            Assert.Contains("residence decision", refusal.Status.Detail);
+        }
+        Assert.Null(read.Plan);
+        Assert.Null(read.Departure);
+    }
+
+    [Fact]
+    public async Task Departure_resumes_only_once_the_registry_records_a_residence_decision()
+    {
+        var registrationId = NewRegistration();
+        var suspended = await OpenD9Async(registrationId);
+
+        var tooEarly = await Assert.ThrowsAsync<RpcException>(() => Client.Returns().LiftD9SuspensionAsync(new LiftD9SuspensionRequest { ReturnCaseId = suspended.ReturnCaseId, LiftReason = D9LiftReason.ResidenceRefused }, As("dtv")).ResponseAsync);
+        // An application that is still pending is no decision: the suspension holds.
+        await _host.PublishAsync(Residence(registrationId, 3, ResidenceDecision.Pending));
+        await _host.PublishAsync(Residence(registrationId, 5, ResidenceDecision.Refused));
+        var resumed = await EventuallyAsync(() => Events.Resumed.FirstOrDefault(e => e.ReturnCaseId == suspended.ReturnCaseId));
+        var after = (await Client.Returns().GetReturnCaseAsync(new GetReturnCaseRequest { ReturnCaseId = suspended.ReturnCaseId }, As("dtv"))).ReturnCase;
+        var planned = (await Client.Returns().PlanVoluntaryReturnAsync(Plan(returnCaseId: suspended.ReturnCaseId), As("iom"))).ReturnCase;
+
+        Assert.Equal(StatusCode.FailedPrecondition, tooEarly.StatusCode);
+        Assert.Contains("residence decision", tooEarly.Status.Detail);
+        Assert.Equal(D9LiftReason.ResidenceRefused, resumed.LiftReason);
+        Assert.Equal(D9State.Lifted, after.D9.State);
+        Assert.Equal(D9LiftReason.ResidenceRefused, after.D9.LiftReason);
+        Assert.Equal(ReturnPlanState.Planned, planned.Plan.State);
+        Assert.Single(Events.Resumed, e => e.ReturnCaseId == suspended.ReturnCaseId);
+    }
+
+    [Fact]
+    public async Task DTV_lifts_a_suspension_by_hand_only_in_line_with_the_recorded_decision()
+    {
+        var registrationId = NewRegistration();
+        // The decision came first (the IND decided before DT&V saw the signs): the suspension may be lifted at once.
+        await _host.PublishAsync(Residence(registrationId, 2, ResidenceDecision.Granted));
+        await Eventually.SucceedsAsync(async () =>
+        {
+            await using var scope = _host.Services.CreateAsyncScope();
+            Assert.Equal(ResidenceOutcome.Granted, await scope.ServiceProvider.GetRequiredService<RegistryKnowledge>().ResidenceOfAsync(registrationId, CancellationToken.None));
+        });
+        var suspended = await OpenD9Async(registrationId);
+
+        var wrongReason = await Assert.ThrowsAsync<RpcException>(() => Client.Returns().LiftD9SuspensionAsync(new LiftD9SuspensionRequest { ReturnCaseId = suspended.ReturnCaseId, LiftReason = D9LiftReason.ResidenceRefused }, As("dtv")).ResponseAsync);
+        var lifted = await Client.Returns().LiftD9SuspensionAsync(new LiftD9SuspensionRequest { ReturnCaseId = suspended.ReturnCaseId, ExpectedVersion = suspended.Version }, As("dtv"));
+
+        AssertFieldProblem(wrongReason, "lift_reason");
+        Assert.Equal(D9State.Lifted, lifted.ReturnCase.D9.State);
+        Assert.Equal(D9LiftReason.ResidenceGranted, lifted.ReturnCase.D9.LiftReason);
+        await EventuallyAsync(() => Events.Resumed.FirstOrDefault(e => e.ReturnCaseId == suspended.ReturnCaseId));
+    }
+
+    [Fact]
+    public async Task In_kind_support_is_capped_at_500_euro_for_EU_nationals_and_1500_for_others()
+    {
+        var eu = await Assert.ThrowsAsync<RpcException>(() => Client.Returns().PlanVoluntaryReturnAsync(
+            Plan(NewRegistration(), nationality: "RO", support: [new InKindSupport { Kind = SupportKind.Housing, Amount = Euro(300) }, new InKindSupport { Kind = SupportKind.Education, Amount = Euro(201) }]), As("iom")).ResponseAsync);
+        var euAtCap = (await Client.Returns().PlanVoluntaryReturnAsync(
+            Plan(NewRegistration(), nationality: "RO", support: [new InKindSupport { Kind = SupportKind.Housing, Amount = Euro(500) }]), As("iom"))).ReturnCase;
+        var otherAtCap = (await Client.Returns().PlanVoluntaryReturnAsync(
+            Plan(NewRegistration(), nationality: "NG", support: [new InKindSupport { Kind = SupportKind.BusinessStart, Amount = Euro(1500) }]), As("iom"))).ReturnCase;
+        var other = await Assert.ThrowsAsync<RpcException>(() => Client.Returns().PlanVoluntaryReturnAsync(
+            Plan(NewRegistration(), nationality: "NG", support: [new InKindSupport { Kind = SupportKind.BusinessStart, Amount = Euro(1501) }]), As("iom")).ResponseAsync);
+        var cash = await Assert.ThrowsAsync<RpcException>(() => Client.Returns().PlanVoluntaryReturnAsync(
+            Plan(NewRegistration(), support: [new InKindSupport { Amount = new Money { CurrencyCode = "USD", AmountMinorUnits = -5 } }]), As("iom")).ResponseAsync);
+
+        AssertFieldProblem(eu, "support");
+        AssertFieldProblem(other, "support");
+        AssertFieldProblem(cash, "support[0].kind");
+        AssertFieldProblem(cash, "support[0].amount");
+        Assert.Equal(Euro(500), euAtCap.Plan.SupportCap);
+        Assert.Equal(Euro(1500), otherAtCap.Plan.SupportCap);
+        Assert.Equal(Day(Today.AddDays(30)), otherAtCap.Plan.TargetDepartureBy);
+    }
+
+    [Fact]
+    public async Task A_plan_without_departure_is_flagged_at_risk_a_week_before_its_30_day_target()
+    {
+        var planned = (await Client.Returns().PlanVoluntaryReturnAsync(Plan(NewRegistration()), As("iom"))).ReturnCase;
+
+        Clock.Advance(TimeSpan.FromDays(22));
+        await RunDeadlinesAsync(_host);
+        var notYet = (await Client.Returns().GetReturnCaseAsync(new GetReturnCaseRequest { ReturnCaseId = planned.ReturnCaseId }, As("iom"))).ReturnCase;
+        Clock.Advance(TimeSpan.FromDays(1));
+        var atRisk = await EventuallyAsync(() => Events.AtRisk.FirstOrDefault(e => e.ReturnCaseId == planned.ReturnCaseId));
+        var flagged = (await Client.Returns().GetReturnCaseAsync(new GetReturnCaseRequest { ReturnCaseId = planned.ReturnCaseId }, As("iom"))).ReturnCase;
+
+        Assert.False(notYet.Plan.TargetAtRisk);
+        Assert.Equal(7, atRisk.DaysRemaining);
+        Assert.Equal(planned.Plan.TargetDepartureBy, atRisk.TargetDepartureBy);
+        Assert.True(flagged.Plan.TargetAtRisk);
+        Assert.Equal(0, (await RunDeadlinesAsync(_host)).AtRisk);
+    }
+
+    [Fact]
+    public async Task Monitoring_runs_six_months_after_departure_and_an_overdue_check_in_is_raised()
+    {
+        var departed = await DepartAsync(NewRegistration());
+        var departedEvent = await EventuallyAsync(() => Events.Departed.FirstOrDefault(e => e.ReturnCaseId == departed.ReturnCaseId));
+
+        Clock.Advance(TimeSpan.FromDays(20));
+        var checkedIn = (await Client.Returns().RecordMonitoringAsync(new RecordMonitoringRequest
+        {
+            ReturnCaseId = departed.ReturnCaseId,
+            Contact = new MonitoringContact { ContactOn = Day(Today), Progress = ReintegrationProgress.AtRisk, RiskFactors = { RetraffickingRiskFactor.Addiction } },
+        }, As("iom"))).ReturnCase;
+        await EventuallyAsync(() => Events.CheckIns.FirstOrDefault(e => e.ReturnCaseId == departed.ReturnCaseId));
+        Clock.Advance(TimeSpan.FromDays(30));
+        await RunDeadlinesAsync(_host);
+        var onTime = (await Client.Returns().GetReturnCaseAsync(new GetReturnCaseRequest { ReturnCaseId = departed.ReturnCaseId }, As("iom"))).ReturnCase;
+        Clock.Advance(TimeSpan.FromDays(1));
+        var overdue = await EventuallyAsync(() => Events.Overdue.FirstOrDefault(e => e.ReturnCaseId == departed.ReturnCaseId));
+        var late = (await Client.Returns().GetReturnCaseAsync(new GetReturnCaseRequest { ReturnCaseId = departed.ReturnCaseId }, As("iom"))).ReturnCase;
+        var tooLate = await Assert.ThrowsAsync<RpcException>(() => Client.Returns().RecordMonitoringAsync(new RecordMonitoringRequest
+        {
+            ReturnCaseId = departed.ReturnCaseId,
+            Contact = new MonitoringContact { ContactOn = Day(departed.Departure.DepartedOn.ToDateOnly()!.Value.AddDays(-1)), Progress = ReintegrationProgress.OnTrack },
+        }, As("iom")).ResponseAsync);
+
+        Assert.Equal(departed.Departure.DepartedOn, departedEvent.DepartedOn);
+        Assert.Equal(Day(DateOnly.FromDateTime(Clock.GetUtcNow().UtcDateTime).AddDays(-51).AddMonths(6)), departed.MonitoringUntil);
+        Assert.False(onTime.CheckInOverdue);
+        Assert.True(late.CheckInOverdue);
+        Assert.Equal(checkedIn.NextCheckInDue, overdue.DueOn);
+        Assert.Contains(RetraffickingRiskFactor.Addiction, checkedIn.RiskFactors);
+        Assert.Equal(StatusCode.InvalidArgument, tooLate.StatusCode);
+    }
+
+    [Fact]
+    public async Task The_retrafficking_risk_before_departure_is_scored_and_explained_rule_by_rule()
+    {
+        var request = Plan(NewRegistration());
+        request.RiskFactors.Add([RetraffickingRiskFactor.NoFamilyNetwork, RetraffickingRiskFactor.PoorHomeEconomy, RetraffickingRiskFactor.PsychologicalProblems]);
+        var planned = (await Client.Returns().PlanVoluntaryReturnAsync(request, As("iom"))).ReturnCase;
+        var none = (await Client.Returns().PlanVoluntaryReturnAsync(Plan(NewRegistration()), As("iom"))).ReturnCase;
+
+        var assessment = planned.RetraffickingAssessment;
+        Assert.Equal("retrafficking-2026.1", assessment.RuleSetVersion);
+        Assert.Equal(["RET-801", "RET-803", "RET-804", "RET-810"], assessment.Contributions.Select(c => c.RuleId).Order());
+        Assert.Equal(assessment.Contributions.Sum(c => c.Weight), assessment.Score);
+        // 25 + 20 + 15, and 15 more for no network in a poor economy: 75, CRITICAL from 70.
+        Assert.Equal(75, assessment.Score);
+        Assert.Equal(RiskBand.Critical, assessment.Band);
+        Assert.All(assessment.Contributions, c => Assert.Equal(IndicatorCatalogue.Retrafficking, c.Catalogue));
+        Assert.All(assessment.Contributions, c => Assert.False(string.IsNullOrWhiteSpace(c.Explanation)));
+        Assert.Equal(0, none.RetraffickingAssessment.Score);
+        Assert.Equal(RiskBand.Low, none.RetraffickingAssessment.Band);
+    }
+
+    [Fact]
+    public async Task CoMensha_learns_of_a_return_only_under_the_victims_written_consent_on_every_path()
+    {
+        var registrationId = NewRegistration();
+        var departed = await DepartAsync(registrationId);
+        var other = NewRegistration();
+        // Consents that do not count: oral, to another recipient, another topic, someone else's, expired.
+        await _host.PublishAsync(ReturnConsent("con-oral", registrationId, form: ConsentForm.OralRecorded));
+        await _host.PublishAsync(ReturnConsent("con-shelter", registrationId, recipient: PartnerType.Shelter));
+        await _host.PublishAsync(ReturnConsent("con-topic", registrationId, topic: DisclosureTopic.Residence));
+        await _host.PublishAsync(ReturnConsent("con-other", other));
+        await _host.PublishAsync(ReturnConsent("con-expired", registrationId, validUntil: Day(Today.AddDays(-1))));
+
+        async Task<RpcException> ShareRefusedAsync(string consentId) => await Assert.ThrowsAsync<RpcException>(() => Client.Returns().ShareReturnWithCoMenshaAsync(new ShareReturnWithCoMenshaRequest { ReturnCaseId = departed.ReturnCaseId, ConsentId = consentId }, As("iom")).ResponseAsync);
+        var refusals = new List<RpcException>();
+        foreach (var consentId in new[] { "con-oral", "con-shelter", "con-topic", "con-other", "con-expired", "con-unknown" })
+        {
+            refusals.Add(await ShareRefusedAsync(consentId));
+        }
+        var withoutConsent = (await Client.Returns().GetReturnCaseAsync(new GetReturnCaseRequest { ReturnCaseId = departed.ReturnCaseId }, As("comensha"))).ReturnCase;
+
+        await _host.PublishAsync(ReturnConsent("con-written", registrationId));
+        ShareReturnWithCoMenshaResponse? shared = null;
+        await Eventually.SucceedsAsync(async () => shared = await Client.Returns().ShareReturnWithCoMenshaAsync(new ShareReturnWithCoMenshaRequest { ReturnCaseId = departed.ReturnCaseId, ConsentId = "con-written" }, As("iom")));
+        var withConsent = (await Client.Returns().GetReturnCaseAsync(new GetReturnCaseRequest { ReturnCaseId = departed.ReturnCaseId }, As("comensha"))).ReturnCase;
+
+        await _host.PublishAsync(ReturnConsent("con-written", registrationId, state: ConsentState.Withdrawn));
+        ReturnCase? afterWithdrawal = null;
+        await Eventually.SucceedsAsync(async () =>
+        {
+            afterWithdrawal = (await Client.Returns().GetReturnCaseAsync(new GetReturnCaseRequest { ReturnCaseId = departed.ReturnCaseId }, As("comensha"))).ReturnCase;
+            Assert.Null(afterWithdrawal.Departure);
+        });
+        // A late copy of the recording does not bring a withdrawn consent back.
+        await _host.PublishAsync(ReturnConsent("con-written", registrationId));
+        var outcome = await Client.Returns().RecordReturnOutcomeAsync(new RecordReturnOutcomeRequest { ReturnCaseId = departed.ReturnCaseId, Outcome = ReturnOutcome.IomReturn }, As("iom"));
+        var withheld = await EventuallyAsync(() => Events.Outcomes.FirstOrDefault(e => e.ReturnCaseId == departed.ReturnCaseId));
+        var closedForCoMensha = (await Client.Returns().GetReturnCaseAsync(new GetReturnCaseRequest { ReturnCaseId = departed.ReturnCaseId }, As("comensha"))).ReturnCase;
+
+        Assert.All(refusals, r => Assert.Equal(StatusCode.FailedPrecondition, r.StatusCode));
+        // One answer whatever the consent is: nothing tells IOM about a consent it did not record.
+        Assert.Single(refusals.Select(r => r.Status.Detail.Replace(r.Status.Detail.Split('\'')[1], "", StringComparison.Ordinal)).Distinct());
+        Assert.Equal(new ReturnCase { ReturnCaseId = departed.ReturnCaseId, RegistrationId = registrationId }, withoutConsent);
+        Assert.Equal("con-written", shared!.ReturnCase.SharingConsentId);
+        Assert.Equal(departed.Departure, withConsent.Departure);
+        Assert.Equal(new ReturnCase { ReturnCaseId = departed.ReturnCaseId, RegistrationId = registrationId }, afterWithdrawal);
+        Assert.Equal(ReturnOutcome.IomReturn, outcome.ReturnCase.Outcome);
+        Assert.True(withheld.OutcomeWithheld);
+        Assert.Equal(ReturnOutcome.Unspecified, withheld.Outcome);
+        Assert.Equal(new ReturnCase { ReturnCaseId = departed.ReturnCaseId, RegistrationId = registrationId, LeftReturnTrack = true }, closedForCoMensha);
+    }
+
+    [Fact]
+    public async Task The_outcome_is_told_to_the_chain_when_the_victims_written_consent_is_in_force()
+    {
+        var registrationId = NewRegistration();
+        var departed = await DepartAsync(registrationId);
+        await _host.PublishAsync(ReturnConsent($"con-{Guid.NewGuid():N}", registrationId));
+        await Eventually.SucceedsAsync(async () =>
+        {
+            var read = (await Client.Returns().GetReturnCaseAsync(new GetReturnCaseRequest { ReturnCaseId = departed.ReturnCaseId }, As("comensha"))).ReturnCase;
+            Assert.NotNull(read.Departure);
+        });
+
+        await Client.Returns().RecordReturnOutcomeAsync(new RecordReturnOutcomeRequest { ReturnCaseId = departed.ReturnCaseId, Outcome = ReturnOutcome.IomReturn }, As("iom"));
+        var told = await EventuallyAsync(() => Events.Outcomes.FirstOrDefault(e => e.ReturnCaseId == departed.ReturnCaseId));
+
+        Assert.False(told.OutcomeWithheld);
+        Assert.Equal(ReturnOutcome.IomReturn, told.Outcome);
+    }
+
+    [Fact]
+    public async Task A_retried_request_answers_the_same_case_marked_duplicate()
+    {
+        var request = Plan(NewRegistration());
+        var first = await Client.Returns().PlanVoluntaryReturnAsync(request, As("iom"));
+        var again = await Client.Returns().PlanVoluntaryReturnAsync(request, As("iom"));
+
+        Assert.False(first.Duplicate);
+        Assert.True(again.Duplicate);
+        Assert.Equal(first.ReturnCase, again.ReturnCase);
+    }
+}
+
+public sealed class SqliteReturnCoordinationTests : ReturnCoordinationTests
+{
+    protected override Task<ComponentHost> StartAsync()
+    {
+        var directory = Directory.CreateTempSubdirectory("ketenmesh-returns-").FullName;
+        return ReturnsHost.StartAsync(ComponentHost.EmbeddedSettings(new ReturnsComponent(), directory), Events, Clock, directory);
+    }
+}
+
+public sealed class PostgresReturnCoordinationTests : ReturnCoordinationTests
+{
+    private TestDatabase _database = null!;
+
+    protected override async Task<ComponentHost> StartAsync()
+    {
+        _database = await TestDatabase.CreateAsync("returns");
+        return await ReturnsHost.StartAsync(_database.Settings("Database"), Events, Clock);
+    }
+
+    public override async Task DisposeAsync()
+    {
+        await base.DisposeAsync();
+        await _database.DisposeAsync();
+    }
+}
