@@ -78,7 +78,7 @@ public sealed class SharingPolicyTests
         Assert.DoesNotContain(afterRevoke.Grants, g => g.Grant.GrantId == "care-shelter-lookup");
         Assert.True(applied < TimeSpan.FromSeconds(2), $"publication applied after {applied}");
         Assert.True(revoked < TimeSpan.FromSeconds(2), $"revocation applied after {revoked}");
-        Assert.Equal(30, afterRevoke.Grants.Count);
+        Assert.Equal(36, afterRevoke.Grants.Count);
     }
 
     [Theory]
@@ -132,8 +132,8 @@ public sealed class SharingPolicyTests
         using var call = restarted.Client.PolicyDistribution().WatchPolicy(new WatchPolicyRequest());
         Assert.True(await call.ResponseStream.MoveNext(CancellationToken.None));
 
-        Assert.Equal(30, first.Versions.Count);
-        Assert.Equal(30, second.Versions.Count);
+        Assert.Equal(36, first.Versions.Count);
+        Assert.Equal(36, second.Versions.Count);
         Assert.Equal(1, call.ResponseStream.Current.Snapshot.Revision);
     }
 
