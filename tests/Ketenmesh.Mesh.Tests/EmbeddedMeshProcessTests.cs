@@ -31,42 +31,58 @@ public sealed class EmbeddedMeshProcessTests : IAsyncLifetime
         _dataDirectory = Path.Combine(_root, "data");
     }
 
+    private readonly List<string> _arguments = [];
+
     public async Task InitializeAsync()
     {
         _signalsPort = FreePort();
+        _arguments.Add(Path.Combine(AppContext.BaseDirectory, "Ketenmesh.Mesh.dll"));
+        _arguments.Add($"--Mesh:DataDirectory={_dataDirectory}");
+        _arguments.Add($"--Components:signals:Service:Port={_signalsPort}");
+        _arguments.Add($"--ReverseProxy:Clusters:signals:Destinations:signals:Address=http://127.0.0.1:{_signalsPort}");
+        // The other components' fixed ports may be taken on a test machine.
+        var identity = _identityPort = FreePort();
+        _arguments.Add($"--Components:identity:Service:Port={identity}");
+        _gatewayPort = FreePort();
+        _arguments.Add($"--Components:gateway:Service:Port={_gatewayPort}");
+        var risk = FreePort();
+        _arguments.Add($"--Components:risk:Service:Port={risk}");
+        _arguments.Add($"--ReverseProxy:Clusters:risk:Destinations:risk:Address=http://127.0.0.1:{risk}");
+        var registry = FreePort();
+        _arguments.Add($"--Components:registry:Service:Port={registry}");
+        _arguments.Add($"--ReverseProxy:Clusters:registry:Destinations:registry:Address=http://127.0.0.1:{registry}");
+        var shelter = FreePort();
+        _arguments.Add($"--Components:shelter:Service:Port={shelter}");
+        _arguments.Add($"--ReverseProxy:Clusters:shelter:Destinations:shelter:Address=http://127.0.0.1:{shelter}");
+        var returns = FreePort();
+        _arguments.Add($"--Components:returns:Service:Port={returns}");
+        _arguments.Add($"--ReverseProxy:Clusters:returns:Destinations:returns:Address=http://127.0.0.1:{returns}");
+        _arguments.Add($"--Components:gateway:Service:TlsPort={FreePort()}");
+        _arguments.Add($"--Gateway:Authority=http://127.0.0.1:{identity}");
+        var policy = FreePort();
+        _arguments.Add($"--Components:policy:Service:Port={policy}");
+        _arguments.Add($"--Gateway:PolicyAddress=http://127.0.0.1:{policy}");
+        _arguments.Add($"--SharingPolicy:Authority=http://127.0.0.1:{identity}");
+        await StartAsync();
+    }
+
+    /// <summary>Starts the mesh process with the same arguments (and so the same data directory and ports) and waits until it is ready.</summary>
+    private async Task StartAsync()
+    {
         var info = new ProcessStartInfo("dotnet")
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "Ketenmesh.Mesh.dll"));
-        info.ArgumentList.Add($"--Mesh:DataDirectory={_dataDirectory}");
-        info.ArgumentList.Add($"--Components:signals:Service:Port={_signalsPort}");
-        info.ArgumentList.Add($"--ReverseProxy:Clusters:signals:Destinations:signals:Address=http://127.0.0.1:{_signalsPort}");
-        // The other components' fixed ports may be taken on a test machine.
-        var identity = _identityPort = FreePort();
-        info.ArgumentList.Add($"--Components:identity:Service:Port={identity}");
-        _gatewayPort = FreePort();
-        info.ArgumentList.Add($"--Components:gateway:Service:Port={_gatewayPort}");
-        var risk = FreePort();
-        info.ArgumentList.Add($"--Components:risk:Service:Port={risk}");
-        info.ArgumentList.Add($"--ReverseProxy:Clusters:risk:Destinations:risk:Address=http://127.0.0.1:{risk}");
-        var registry = FreePort();
-        info.ArgumentList.Add($"--Components:registry:Service:Port={registry}");
-        info.ArgumentList.Add($"--ReverseProxy:Clusters:registry:Destinations:registry:Address=http://127.0.0.1:{registry}");
-        var shelter = FreePort();
-        info.ArgumentList.Add($"--Components:shelter:Service:Port={shelter}");
-        info.ArgumentList.Add($"--ReverseProxy:Clusters:shelter:Destinations:shelter:Address=http://127.0.0.1:{shelter}");
-        var returns = FreePort();
-        info.ArgumentList.Add($"--Components:returns:Service:Port={returns}");
-        info.ArgumentList.Add($"--ReverseProxy:Clusters:returns:Destinations:returns:Address=http://127.0.0.1:{returns}");
-        info.ArgumentList.Add($"--Components:gateway:Service:TlsPort={FreePort()}");
-        info.ArgumentList.Add($"--Gateway:Authority=http://127.0.0.1:{identity}");
-        var policy = FreePort();
-        info.ArgumentList.Add($"--Components:policy:Service:Port={policy}");
-        info.ArgumentList.Add($"--Gateway:PolicyAddress=http://127.0.0.1:{policy}");
-        info.ArgumentList.Add($"--SharingPolicy:Authority=http://127.0.0.1:{identity}");
+        foreach (var argument in _arguments)
+        {
+            info.ArgumentList.Add(argument);
+        }
+        lock (_output)
+        {
+            _output.Clear();
+        }
         _process = Process.Start(info)!;
         _process.OutputDataReceived += (_, e) => { lock (_output) { _output.AppendLine(e.Data); } };
         _process.ErrorDataReceived += (_, e) => { lock (_output) { _output.AppendLine(e.Data); } };
@@ -109,8 +125,7 @@ public sealed class EmbeddedMeshProcessTests : IAsyncLifetime
         var output = new StringWriter();
         var error = new StringWriter();
 
-        var exit = await Ketenmesh.Mesh.Demo.DemoCommand.RunAsync(
-            ["demo", "--gateway", $"http://127.0.0.1:{_gatewayPort}", "--identity", $"http://127.0.0.1:{_identityPort}", $"--Mesh:DataDirectory={_dataDirectory}"], output, error);
+        var exit = await DemoAsync(output, error);
 
         var text = output.ToString();
         Assert.True(exit == 0, $"{error}\n{text}\n{Output}");
@@ -142,6 +157,54 @@ public sealed class EmbeddedMeshProcessTests : IAsyncLifetime
         Assert.DoesNotContain("\"departure\"", comensha[1]);
         Assert.Contains("\"leftReturnTrack\": true", comensha[1]);
         Assert.DoesNotContain("\"supportCap\"", comensha[0]);
+    }
+
+    private Task<int> DemoAsync(TextWriter output, TextWriter error, int? gatewayPort = null) =>
+        Ketenmesh.Mesh.Demo.DemoCommand.RunAsync(
+            ["demo", "--gateway", $"http://127.0.0.1:{gatewayPort ?? _gatewayPort}", "--identity", $"http://127.0.0.1:{_identityPort}", $"--Mesh:DataDirectory={_dataDirectory}"], output, error);
+
+    [Fact]
+    public async Task The_demo_plays_again_with_fresh_people_after_the_mesh_restarts()
+    {
+        var first = new StringWriter();
+        var error = new StringWriter();
+        Assert.True(await DemoAsync(first, error) == 0, $"{error}\n{first}\n{Output}");
+
+        Assert.Equal(0, Interop.Kill(_process.Id, Interop.SigTerm));
+        Assert.True(_process.WaitForExit(TimeSpan.FromSeconds(20)), "the mesh did not stop within 20 s of SIGTERM");
+        _process.Dispose();
+        await StartAsync();
+
+        var second = new StringWriter();
+        var exit = await DemoAsync(second, error);
+
+        var text = second.ToString();
+        Assert.True(exit == 0, $"{error}\n{text}\n{Output}");
+        Assert.Equal("", error.ToString());
+        // The same day again, with new people: her reflection period is granted anew, not refused as already granted.
+        Assert.Contains("(the same: True)", text);
+        Assert.Contains("aangifte Made; reflection period EndedAangifte; B8/3 Aangifte Pending", text);
+        Assert.Contains("D9 Lifted (ResidenceRefused)", text);
+        Assert.NotEqual(SignalIds(first.ToString()), SignalIds(text));
+    }
+
+    private static string SignalIds(string demoOutput) =>
+        string.Join(",", demoOutput.Split('\n').Where(l => l.Contains("[police      ] signal ", StringComparison.Ordinal)));
+
+    [Fact]
+    public async Task A_failed_demo_step_prints_one_line_naming_the_step_and_the_status()
+    {
+        var output = new StringWriter();
+        var error = new StringWriter();
+
+        // Straight at a service instead of the gateway: the service believes no one but the gateway, so step 1 is refused.
+        var exit = await DemoAsync(output, error, gatewayPort: _signalsPort);
+
+        Assert.Equal(1, exit);
+        var line = error.ToString().TrimEnd();
+        Assert.DoesNotContain('\n', line);
+        Assert.StartsWith("The demo stopped at step 1: Unauthenticated: ", line);
+        Assert.DoesNotContain(" at Ketenmesh.", output.ToString() + line);
     }
 
     [Fact]

@@ -81,7 +81,12 @@ public static class LocalClients
                 [JwtRegisteredClaimNames.Sub] = clientId,
                 [JwtRegisteredClaimNames.Jti] = Guid.NewGuid().ToString("N"),
             },
-            SigningCredentials = new SigningCredentials(new ECDsaSecurityKey(key), SecurityAlgorithms.EcdsaSha256),
+            // The key is disposed after signing; IdentityModel would otherwise cache a signature provider under the
+            // key's thumbprint and hand the disposed key to the next assertion made with the same key in this process.
+            SigningCredentials = new SigningCredentials(new ECDsaSecurityKey(key), SecurityAlgorithms.EcdsaSha256)
+            {
+                CryptoProviderFactory = new CryptoProviderFactory { CacheSignatureProviders = false },
+            },
         });
     }
 }

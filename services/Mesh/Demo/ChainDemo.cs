@@ -357,7 +357,14 @@ public sealed class ChainDemo(ChannelBase gateway, Func<string, Task<PartnerSess
             ? $"{category} {beds.OccupiedBeds} occupied, {beds.ReservedBeds} held, {beds.AvailableBeds} free of {beds.TotalBeds}"
             : $"no {category} beds";
 
-    private void Step(string text) => output.WriteLine($"\n{text}");
+    /// <summary>The step being played: named in the one line a failed demo prints.</summary>
+    public string CurrentStep { get; private set; } = "signing in";
+
+    private void Step(string text)
+    {
+        CurrentStep = text.Split(' ', 2)[0].TrimEnd('.');
+        output.WriteLine($"\n{text}");
+    }
 
     private void Saw(string partner, string text) => output.WriteLine($"  [{partner,-12}] {text}");
 

@@ -30,7 +30,20 @@ public static class DemoCommand
             await error.WriteLineAsync($"The mesh is not reachable ({e.Message}). Start it first with ./mesh up, then run ./mesh demo in another terminal.");
             return 1;
         }
+        catch (RpcException e)
+        {
+            // A partner call refused or failed: one line naming the step and the status, never a stack trace.
+            await error.WriteLineAsync($"The demo stopped at step {demo.CurrentStep}: {e.StatusCode}: {OneLine(e.Status.Detail)}");
+            return 1;
+        }
+        catch (Exception e) when (e is TimeoutException or InvalidOperationException or OperationCanceledException)
+        {
+            await error.WriteLineAsync($"The demo stopped at step {demo.CurrentStep}: {OneLine(e.Message)}");
+            return 1;
+        }
     }
+
+    private static string OneLine(string text) => string.Join(' ', text.Split(['\r', '\n'], StringSplitOptions.RemoveEmptyEntries));
 
     private static string? Option(string[] args, string name)
     {
