@@ -17,7 +17,7 @@ public sealed class ChainFlowTests : IAsyncLifetime
 
     private async Task<GetAssessmentResponse> AssessmentAsync(string signalId, string partner, string purpose)
     {
-        var deadline = DateTime.UtcNow.AddSeconds(10);
+        var deadline = DateTime.UtcNow.AddSeconds(30);
         while (true)
         {
             try
@@ -34,7 +34,7 @@ public sealed class ChainFlowTests : IAsyncLifetime
     /// <summary>A partner's own signal through the gateway, once it satisfies <paramref name="until"/> (or after 10 s).</summary>
     private async Task<Chain.Signals.V1.Signal> SignalOnceAsync(string signalId, Func<Chain.Signals.V1.Signal, bool> until, string partner = "police")
     {
-        var deadline = DateTime.UtcNow.AddSeconds(10);
+        var deadline = DateTime.UtcNow.AddSeconds(30);
         while (true)
         {
             var signal = (await _mesh.Channel.Intake().GetSignalAsync(new Chain.Signals.V1.GetSignalRequest { SignalId = signalId },

@@ -95,11 +95,9 @@ public sealed class ChainDemo(ChannelBase gateway, Func<string, Task<PartnerSess
         Saw("municipality", Json.Format(masked));
 
         Step("5. CoMensha's registry registered her; the police hear back on their own signal.");
-        var registered = await EventuallyAsync(async () =>
-        {
-            var signal = (await _intake.GetSignalAsync(new GetSignalRequest { SignalId = policeSignal.SignalId }, police.For("signalling"))).Signal;
-            return signal.Status == SignalStatus.Registered ? signal : throw new RpcException(new Status(StatusCode.NotFound, "not registered yet"));
-        });
+        var registered = await EventuallyAsync(
+            async () => (await _intake.GetSignalAsync(new GetSignalRequest { SignalId = policeSignal.SignalId }, police.For("signalling"))).Signal,
+            signal => signal.Status == SignalStatus.Registered);
         Saw("police", $"signal {registered.SignalId}: {registered.Status}, registration {registered.Outcome.RegistrationId}, track {registered.Outcome.Track}");
 
         Step("6. The marechaussee signals the same woman at Schiphol: linked to her registration, not counted twice.");
@@ -109,11 +107,9 @@ public sealed class ChainDemo(ChannelBase gateway, Func<string, Task<PartnerSess
             Observation = Observation(SignalChannel.PartnerDirect, FormOfExploitation.Sexual, Sector.SexIndustry, LocationType.Unknown, [anna],
                 Indicator.FreedomNoOwnIdPapers, Indicator.SexualFrequentMoves),
         }, kmar.For("signalling"))).Signal;
-        var linked = await EventuallyAsync(async () =>
-        {
-            var signal = (await _intake.GetSignalAsync(new GetSignalRequest { SignalId = kmarSignal.SignalId }, kmar.For("signalling"))).Signal;
-            return signal.Status == SignalStatus.Registered ? signal : throw new RpcException(new Status(StatusCode.NotFound, "not registered yet"));
-        });
+        var linked = await EventuallyAsync(
+            async () => (await _intake.GetSignalAsync(new GetSignalRequest { SignalId = kmarSignal.SignalId }, kmar.For("signalling"))).Signal,
+            signal => signal.Status == SignalStatus.Registered);
         Saw("kmar", $"signal {linked.SignalId}: {linked.Status}, registration {linked.Outcome.RegistrationId} (the same: {linked.Outcome.RegistrationId == registered.Outcome.RegistrationId})");
         var full = await _registry.GetRegistrationAsync(new GetRegistrationRequest { RegistrationId = registered.Outcome.RegistrationId }, comensha.For("victim_care"));
         Saw("comensha", $"registration {full.Registration.RegistrationId}: {full.Registration.Status}, {full.Registration.LinkedRecords.Count} signals, {full.Registration.LinkKeys.Count} link key(s)");
@@ -197,7 +193,7 @@ public sealed class ChainDemo(ChannelBase gateway, Func<string, Task<PartnerSess
             },
         }, ind.For("residence"));
         Saw("ind", "B8/3 refused, recorded in the registry");
-        var resumed = await UntilAsync(() => _returns.GetReturnCaseAsync(new GetReturnCaseRequest { ReturnCaseId = suspended.ReturnCaseId }, dtv.For("return")).ResponseAsync, r => r.ReturnCase.D9.State == D9State.Lifted);
+        var resumed = await EventuallyAsync(() => _returns.GetReturnCaseAsync(new GetReturnCaseRequest { ReturnCaseId = suspended.ReturnCaseId }, dtv.For("return")).ResponseAsync, r => r.ReturnCase.D9.State == D9State.Lifted);
         Saw("dtv", $"return case {resumed.ReturnCase.ReturnCaseId}: D9 {resumed.ReturnCase.D9.State} ({resumed.ReturnCase.D9.LiftReason}), learnt from the registry's event");
 
         Step("15. IOM helps Maria return to Romania with her written consent to tell CoMensha: CoMensha sees the return.");
@@ -212,7 +208,7 @@ public sealed class ChainDemo(ChannelBase gateway, Func<string, Task<PartnerSess
             },
         }, iom.For("return"))).Consent;
         var mariaCase = await DepartAsync(run, "maria", maria, "RO", today, iom);
-        var shared = await UntilAsync(() => _returns.ShareReturnWithCoMenshaAsync(new ShareReturnWithCoMenshaRequest { ReturnCaseId = mariaCase, ConsentId = consent.ConsentId }, iom.For("return")).ResponseAsync, _ => true);
+        var shared = await EventuallyAsync(() => _returns.ShareReturnWithCoMenshaAsync(new ShareReturnWithCoMenshaRequest { ReturnCaseId = mariaCase, ConsentId = consent.ConsentId }, iom.For("return")).ResponseAsync, notYet: StatusCode.FailedPrecondition);
         Saw("iom", $"told CoMensha under consent {shared.ReturnCase.SharingConsentId}");
         Saw("comensha", Json.Format(await _returns.GetReturnCaseAsync(new GetReturnCaseRequest { ReturnCaseId = mariaCase }, comensha.For("victim_care"))));
 
@@ -257,27 +253,6 @@ public sealed class ChainDemo(ChannelBase gateway, Func<string, Task<PartnerSess
             Departure = new Departure { Kind = DepartureKind.IomVoluntary, DepartedOn = today.ToDate(), DestinationCountryCode = country },
         }, iom.For("return"));
         return planned.ReturnCaseId;
-    }
-
-    /// <summary>Calls until the answer satisfies <paramref name="done"/>; FAILED_PRECONDITION counts as "not yet" (the chain's events are on their way).</summary>
-    private static async Task<T> UntilAsync<T>(Func<Task<T>> call, Func<T, bool> done)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(15);
-        while (true)
-        {
-            try
-            {
-                var answer = await call();
-                if (done(answer) || DateTime.UtcNow >= deadline)
-                {
-                    return answer;
-                }
-            }
-            catch (RpcException e) when (e.StatusCode == StatusCode.FailedPrecondition && DateTime.UtcNow < deadline)
-            {
-            }
-            await Task.Delay(100);
-        }
     }
 
     /// <summary>
@@ -368,19 +343,33 @@ public sealed class ChainDemo(ChannelBase gateway, Func<string, Task<PartnerSess
 
     private void Saw(string partner, string text) => output.WriteLine($"  [{partner,-12}] {text}");
 
-    private static async Task<T> EventuallyAsync<T>(Func<Task<T>> call)
+    /// <summary>
+    /// Calls until the answer satisfies <paramref name="done"/>: the chain's events are on their way, so a status in
+    /// <paramref name="notYet"/> (NOT_FOUND unless named) means "not yet". Past 15 seconds it gives up with a
+    /// <see cref="TimeoutException"/>, which the demo prints as its one line, never an answer that was not reached.
+    /// </summary>
+    private static async Task<T> EventuallyAsync<T>(Func<Task<T>> call, Func<T, bool>? done = null, params StatusCode[] notYet)
     {
+        notYet = notYet.Length == 0 ? [StatusCode.NotFound] : notYet;
         var deadline = DateTime.UtcNow.AddSeconds(15);
         while (true)
         {
             try
             {
-                return await call();
+                var answer = await call();
+                if (done is null || done(answer))
+                {
+                    return answer;
+                }
             }
-            catch (RpcException e) when (e.StatusCode == StatusCode.NotFound && DateTime.UtcNow < deadline)
+            catch (RpcException e) when (notYet.Contains(e.StatusCode) && DateTime.UtcNow < deadline)
             {
-                await Task.Delay(100);
             }
+            if (DateTime.UtcNow >= deadline)
+            {
+                throw new TimeoutException("the chain did not get there within 15 seconds; is every component running?");
+            }
+            await Task.Delay(100);
         }
     }
 
