@@ -123,6 +123,8 @@ public sealed class ShelterDbContext(DbContextOptions<ShelterDbContext> options)
             e.Property(a => a.ShelterId).HasColumnName("shelter_id");
             e.Property(a => a.Category).HasColumnName("category");
             e.Property(a => a.Places).HasColumnName("places");
+            // Known to the model so the arrangement is inserted before its allocations.
+            e.HasOne<LargeGroupRow>().WithMany().HasForeignKey(a => a.ArrangementId);
         });
         modelBuilder.AddOutbox();
         modelBuilder.AddInbox();
