@@ -31,8 +31,10 @@ public sealed class ShelterComponent : IMeshComponent
         services.AddScoped<CapacityBoard>();
         services.AddScoped<CapacityWatch>();
         services.AddScoped<Placements>();
+        services.AddScoped<LargeGroups>();
         services.Configure<CapacityWatchOptions>(configuration.GetSection("Shelter:Watch"));
         services.Configure<PlacementOptions>(configuration.GetSection("Shelter:Placement"));
+        services.Configure<LargeGroupOptions>(configuration.GetSection("Shelter:LargeGroup"));
         services.AddHostedService<HoldExpiry>();
         services.AddScoped<ShelterCapacityService>();
     }

@@ -16,9 +16,14 @@ public sealed class ShelterEvents
     public ConcurrentQueue<PlacementConfirmed> Confirmed { get; } = new();
 
     public ConcurrentQueue<PlacementReleased> Released { get; } = new();
+
+    public ConcurrentQueue<LargeGroupHeld> GroupHeld { get; } = new();
+
+    public ConcurrentQueue<LargeGroupReleased> GroupReleased { get; } = new();
 }
 
-public sealed class ShelterEventsProbe(ShelterEvents events) : IConsumer<ShelterCapacityChanged>, IConsumer<PlacementConfirmed>, IConsumer<PlacementReleased>
+public sealed class ShelterEventsProbe(ShelterEvents events)
+    : IConsumer<ShelterCapacityChanged>, IConsumer<PlacementConfirmed>, IConsumer<PlacementReleased>, IConsumer<LargeGroupHeld>, IConsumer<LargeGroupReleased>
 {
     public Task Consume(ConsumeContext<ShelterCapacityChanged> context)
     {
@@ -35,6 +40,18 @@ public sealed class ShelterEventsProbe(ShelterEvents events) : IConsumer<Shelter
     public Task Consume(ConsumeContext<PlacementReleased> context)
     {
         events.Released.Enqueue(context.Message);
+        return Task.CompletedTask;
+    }
+
+    public Task Consume(ConsumeContext<LargeGroupHeld> context)
+    {
+        events.GroupHeld.Enqueue(context.Message);
+        return Task.CompletedTask;
+    }
+
+    public Task Consume(ConsumeContext<LargeGroupReleased> context)
+    {
+        events.GroupReleased.Enqueue(context.Message);
         return Task.CompletedTask;
     }
 }
@@ -83,5 +100,17 @@ public static class ShelterHost
         RegistrationId = registrationId,
         PreferredShelterId = preferred,
         Needs = new PlacementNeeds { Category = category, Urgency = PlacementUrgency.Immediate },
+    };
+
+    /// <summary>An announcement ahead of an action: the group expected, when, and for how long it needs shelter.</summary>
+    public static RequestLargeGroupShelterRequest LargeGroup(string clientRequestId, DateTimeOffset expectedAt, TimeSpan duration, string municipalityCode, params (ShelterCategory Category, int Persons)[] composition) => new()
+    {
+        ClientRequestId = clientRequestId,
+        OperationReference = $"op-{clientRequestId}",
+        Municipality = new Chain.Common.V1.Municipality { Code = municipalityCode },
+        Form = Chain.Common.V1.FormOfExploitation.Labour,
+        ExpectedComposition = { composition.Select(c => new GroupComposition { Category = c.Category, Persons = c.Persons }) },
+        ExpectedAt = Google.Protobuf.WellKnownTypes.Timestamp.FromDateTimeOffset(expectedAt),
+        RequestedDuration = Google.Protobuf.WellKnownTypes.Duration.FromTimeSpan(duration),
     };
 }

@@ -3,6 +3,7 @@ using Google.Rpc;
 using Grpc.Core;
 using Ketenmesh.Shelter.Domain;
 using Ketenmesh.Testing;
+using Microsoft.Extensions.DependencyInjection;
 using static Ketenmesh.Shelter.Tests.ShelterHost;
 
 namespace Ketenmesh.Shelter.Tests;
@@ -432,6 +433,276 @@ public abstract class ShelterScenarios : IAsyncLifetime
         Assert.Equal(versions, heard.Select(s => s.Version));
         Assert.Equal([1, 2, 3, 4], heard.Select(s => s.Beds.Single(b => b.Category == ShelterCategory.Minors).OccupiedBeds));
         Assert.All(heard, s => Assert.Equal("shelter-fier", s.ShelterId));
+    }
+
+    /// <summary>A moment <paramref name="from"/> now on the test's clock, in whole seconds (as a partner's system sends it).</summary>
+    private DateTimeOffset Ahead(TimeSpan from)
+    {
+        var at = Clock.GetUtcNow() + from;
+        return at.AddTicks(-(at.UtcTicks % TimeSpan.TicksPerSecond));
+    }
+
+    private async Task<BedCount> BedsAsync(string shelterId, ShelterCategory category) =>
+        Assert.Single((await Client.Shelter().GetCapacityAsync(new GetCapacityRequest { ShelterId = shelterId }, As("comensha"))).Overview.Capacity.Beds, b => b.Category == category);
+
+    private async Task<List<CapacitySnapshot>> AllCapacityAsync() =>
+        (await Client.Shelter().ListSheltersAsync(new ListSheltersRequest(), As("comensha"))).Shelters.Select(s => s.Capacity).ToList();
+
+    [Fact]
+    public async Task A_large_group_announced_before_an_action_gets_places_held_in_its_municipality_first_and_they_are_no_longer_free()
+    {
+        var expectedAt = Ahead(TimeSpan.FromDays(2));
+        // Emmen (Jade) has 6 beds for men; the rest go where there is most room. No shelter in Emmen takes women.
+        var answer = await Client.Shelter().RequestLargeGroupShelterAsync(
+            LargeGroup("raid-1", expectedAt, TimeSpan.FromDays(10), "GM0114", (ShelterCategory.AdultMen, 10), (ShelterCategory.AdultWomen, 3)), As("inspectorate"));
+        var arrangement = answer.Arrangement;
+        var jade = await BedsAsync("shelter-jade", ShelterCategory.AdultMen);
+        var denHaag = await BedsAsync("shelter-social-den-haag", ShelterCategory.AdultMen);
+        var utrecht = await BedsAsync("shelter-womens-utrecht", ShelterCategory.AdultWomen);
+        var withRoomForMen = await Client.Shelter().ListSheltersAsync(new ListSheltersRequest { CategoryFilter = { ShelterCategory.AdultMen }, OnlyAvailable = true }, As("police"));
+        // Eight beds for men are left, all in Den Haag: the ninth person waits.
+        var placements = new List<Placement>();
+        for (var i = 0; i < 9; i++)
+        {
+            placements.Add((await Client.Shelter().RequestPlacementAsync(Placement($"after-raid-{i}", ShelterCategory.AdultMen, $"reg-after-raid-{i}"), As("comensha"))).Placement);
+        }
+
+        Assert.False(answer.Duplicate);
+        Assert.StartsWith("lga-", arrangement.ArrangementId, StringComparison.Ordinal);
+        Assert.Equal(LargeGroupState.Arranged, arrangement.State);
+        Assert.Equal(
+            [("shelter-womens-utrecht", ShelterCategory.AdultWomen, 3), ("shelter-jade", ShelterCategory.AdultMen, 6), ("shelter-social-den-haag", ShelterCategory.AdultMen, 4)],
+            arrangement.Allocations.Select(a => (a.ShelterId, a.Category, a.Places)));
+        Assert.Equal(Chain.Common.V1.PartnerType.Inspectorate, arrangement.RequestedBy);
+        Assert.Equal("op-raid-1", arrangement.OperationReference);
+        Assert.Equal(expectedAt, arrangement.StartsAt.ToDateTimeOffset());
+        Assert.Equal(expectedAt + TimeSpan.FromDays(10), arrangement.EndsAt.ToDateTimeOffset());
+        Assert.Null(arrangement.ReleasedAt);
+        Assert.Equal((6, 0), (jade.ReservedBeds, jade.AvailableBeds));
+        Assert.Equal((4, 8), (denHaag.ReservedBeds, denHaag.AvailableBeds));
+        Assert.Equal((3, 7), (utrecht.ReservedBeds, utrecht.AvailableBeds));
+        Assert.Equal(["shelter-social-den-haag"], withRoomForMen.Shelters.Select(s => s.Shelter.ShelterId));
+        Assert.All(placements.Take(8), p => Assert.Equal((PlacementState.Held, "shelter-social-den-haag"), (p.State, p.ShelterId)));
+        Assert.Equal(PlacementState.Waitlisted, placements[8].State);
+        await Eventually.SucceedsAsync(() =>
+        {
+            var held = Assert.Single(Events.GroupHeld, e => e.ArrangementId == arrangement.ArrangementId);
+            Assert.Equal((LargeGroupState.Arranged, 13), (held.State, held.PersonsExpected));
+            Assert.Equal(arrangement.Allocations, held.Allocations);
+            Assert.Equal(arrangement.EndsAt, held.EndsAt);
+            // One capacity change per shelter, each with a version of its own.
+            var changes = new[] { "shelter-jade", "shelter-social-den-haag", "shelter-womens-utrecht" }
+                .Select(id => Events.CapacityChanged.Where(e => e.ShelterId == id).MinBy(e => e.Version)!).ToList();
+            Assert.Equal(3, changes.Select(c => c.Version).Distinct().Count());
+            Assert.Equal(6, changes[0].Beds.Single(b => b.Category == ShelterCategory.AdultMen).ReservedBeds);
+            return Task.CompletedTask;
+        });
+    }
+
+    [Fact]
+    public async Task A_large_group_bigger_than_the_free_places_is_partially_arranged_with_every_free_place()
+    {
+        var answer = await Client.Shelter().RequestLargeGroupShelterAsync(
+            LargeGroup("raid-partial", Ahead(TimeSpan.FromDays(1)), TimeSpan.FromDays(5), "GM0363", (ShelterCategory.AdultWomen, 30), (ShelterCategory.Transgender, 2)), As("comensha"));
+        var women = (await Client.Shelter().ListSheltersAsync(new ListSheltersRequest { CategoryFilter = { ShelterCategory.AdultWomen } }, As("comensha")))
+            .Shelters.SelectMany(s => s.Capacity.Beds).Where(b => b.Category == ShelterCategory.AdultWomen).ToList();
+
+        Assert.Equal(LargeGroupState.PartiallyArranged, answer.Arrangement.State);
+        Assert.Equal(26, answer.Arrangement.Allocations.Sum(a => a.Places));
+        Assert.All(answer.Arrangement.Allocations, a => Assert.Equal(ShelterCategory.AdultWomen, a.Category));
+        // Amsterdam first, then by room: Utrecht 10, Fier 8, Rotterdam 4.
+        Assert.Equal([("shelter-acm", 4), ("shelter-fier", 8), ("shelter-pmw", 4), ("shelter-womens-utrecht", 10)], answer.Arrangement.Allocations.Select(a => (a.ShelterId, a.Places)));
+        Assert.Equal(4, women.Count);
+        Assert.All(women, b => Assert.Equal((b.TotalBeds, 0), (b.ReservedBeds, b.AvailableBeds)));
+        await Eventually.SucceedsAsync(() =>
+        {
+            Assert.Equal(LargeGroupState.PartiallyArranged, Assert.Single(Events.GroupHeld, e => e.ArrangementId == answer.Arrangement.ArrangementId).State);
+            return Task.CompletedTask;
+        });
+    }
+
+    [Fact]
+    public async Task A_large_group_for_which_no_place_is_free_is_not_arranged_and_capacity_does_not_change()
+    {
+        var before = await AllCapacityAsync();
+
+        var answer = await Client.Shelter().RequestLargeGroupShelterAsync(
+            LargeGroup("raid-none", Ahead(TimeSpan.FromDays(1)), TimeSpan.FromDays(3), "GM0363", (ShelterCategory.Transgender, 4)), As("comensha"));
+        var after = await AllCapacityAsync();
+        // The next capacity change follows straight on from the last one: no version was used up.
+        var next = await ReportAsync(Client, "shelter-fier", Beds(ShelterCategory.Minors, 12, 1));
+
+        Assert.Equal(LargeGroupState.NotArranged, answer.Arrangement.State);
+        Assert.Empty(answer.Arrangement.Allocations);
+        Assert.Equal(before, after);
+        Assert.Equal(before.Max(s => s.Version) + 1, next.Version);
+    }
+
+    [Fact]
+    public async Task Bad_large_group_announcements_are_refused_field_by_field_and_nothing_is_held()
+    {
+        var before = await AllCapacityAsync();
+        var mixed = LargeGroup("raid-bad", Ahead(TimeSpan.FromDays(1)), TimeSpan.FromDays(-1), "Amsterdam",
+            (ShelterCategory.Unspecified, 2), (ShelterCategory.AdultMen, 0), (ShelterCategory.AdultMen, -3));
+        mixed.Form = (Chain.Common.V1.FormOfExploitation)99;
+        var tooFarAhead = LargeGroup("raid-far", Ahead(TimeSpan.FromDays(30)), TimeSpan.FromDays(3), "GM0363", (ShelterCategory.AdultMen, 2));
+        var alreadyOver = LargeGroup("raid-over", Ahead(TimeSpan.FromDays(-3)), TimeSpan.FromDays(2), "GM0363", (ShelterCategory.AdultMen, 2));
+
+        async Task<List<string>> RefusedFieldsAsync(RequestLargeGroupShelterRequest request)
+        {
+            var refused = await Assert.ThrowsAsync<RpcException>(() => Client.Shelter().RequestLargeGroupShelterAsync(request, As("inspectorate")).ResponseAsync);
+            Assert.Equal(StatusCode.InvalidArgument, refused.StatusCode);
+            return refused.GetRpcStatus()!.GetDetail<BadRequest>()!.FieldViolations.Select(v => v.Field).ToList();
+        }
+
+        Assert.Equal(["client_request_id", "operation_reference", "expected_composition", "expected_at", "requested_duration"], await RefusedFieldsAsync(new RequestLargeGroupShelterRequest()));
+        Assert.Equal(
+            ["municipality.code", "form", "expected_composition[0].category", "expected_composition[1].persons", "expected_composition[2].category", "expected_composition[2].persons", "requested_duration"],
+            await RefusedFieldsAsync(mixed));
+        Assert.Equal(["expected_at"], await RefusedFieldsAsync(tooFarAhead));
+        Assert.Equal(["expected_at"], await RefusedFieldsAsync(alreadyOver));
+        Assert.Equal(before, await AllCapacityAsync());
+    }
+
+    [Fact]
+    public async Task A_large_group_needing_more_than_fourteen_days_is_refused_and_fourteen_days_is_held()
+    {
+        var expectedAt = Ahead(TimeSpan.FromDays(1));
+
+        var refused = await Assert.ThrowsAsync<RpcException>(() => Client.Shelter().RequestLargeGroupShelterAsync(
+            LargeGroup("raid-15", expectedAt, TimeSpan.FromDays(15), "GM0518", (ShelterCategory.AdultMen, 5)), As("inspectorate")).ResponseAsync);
+        var fourteen = (await Client.Shelter().RequestLargeGroupShelterAsync(
+            LargeGroup("raid-14", expectedAt, TimeSpan.FromDays(14), "GM0518", (ShelterCategory.AdultMen, 5)), As("inspectorate"))).Arrangement;
+
+        Assert.Equal(StatusCode.InvalidArgument, refused.StatusCode);
+        Assert.Equal("requested_duration", Assert.Single(refused.GetRpcStatus()!.GetDetail<BadRequest>()!.FieldViolations).Field);
+        Assert.Equal(LargeGroupState.Arranged, fourteen.State);
+        Assert.Equal(TimeSpan.FromDays(14), fourteen.EndsAt.ToDateTimeOffset() - fourteen.StartsAt.ToDateTimeOffset());
+        Assert.Equal(5, (await BedsAsync("shelter-social-den-haag", ShelterCategory.AdultMen)).ReservedBeds);
+    }
+
+    [Fact]
+    public async Task Resubmitting_a_large_group_request_answers_the_same_arrangement_and_holds_nothing_more()
+    {
+        var request = LargeGroup("raid-again", Ahead(TimeSpan.FromDays(1)), TimeSpan.FromDays(7), "GM0518", (ShelterCategory.AdultMen, 5));
+
+        var first = await Client.Shelter().RequestLargeGroupShelterAsync(request, As("inspectorate"));
+        var capacity = await AllCapacityAsync();
+        var again = await Client.Shelter().RequestLargeGroupShelterAsync(request, As("inspectorate"));
+        var afterAgain = await AllCapacityAsync();
+        var changed = request.Clone();
+        changed.ExpectedComposition[0].Persons = 6;
+        var conflicting = await Assert.ThrowsAsync<RpcException>(() => Client.Shelter().RequestLargeGroupShelterAsync(changed, As("inspectorate")).ResponseAsync);
+        // The id is the requester's own: the same id from another partner is another request.
+        var other = await Client.Shelter().RequestLargeGroupShelterAsync(request, As("comensha"));
+
+        Assert.False(first.Duplicate);
+        Assert.True(again.Duplicate);
+        Assert.Equal(first.Arrangement, again.Arrangement);
+        Assert.Equal(capacity, afterAgain);
+        Assert.Equal(StatusCode.AlreadyExists, conflicting.StatusCode);
+        Assert.False(other.Duplicate);
+        Assert.NotEqual(first.Arrangement.ArrangementId, other.Arrangement.ArrangementId);
+        Assert.Equal(10, (await BedsAsync("shelter-social-den-haag", ShelterCategory.AdultMen)).ReservedBeds);
+    }
+
+    [Fact]
+    public async Task A_large_groups_places_are_released_when_its_shelter_period_ends_on_a_moved_clock()
+    {
+        var arrangement = (await Client.Shelter().RequestLargeGroupShelterAsync(
+            LargeGroup("raid-ends", Ahead(TimeSpan.FromDays(1)), TimeSpan.FromDays(2), "GM0114", (ShelterCategory.AdultMen, 6)), As("inspectorate"))).Arrangement;
+        using var watch = Client.Shelter().WatchCapacity(new WatchCapacityRequest { ShelterIds = { "shelter-jade" } }, As("comensha"));
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        Assert.True(await watch.ResponseStream.MoveNext(timeout.Token));
+        Assert.Equal(6, watch.ResponseStream.Current.Capacity.Beds.Single(b => b.Category == ShelterCategory.AdultMen).ReservedBeds);
+
+        // Inside the shelter period nothing goes back.
+        Clock.Advance(TimeSpan.FromDays(2));
+        using (var scope = Host.Services.CreateScope())
+        {
+            Assert.Equal(0, await scope.ServiceProvider.GetRequiredService<LargeGroups>().ReleaseEndedAsync(CancellationToken.None));
+        }
+        var during = await Client.Shelter().RequestLargeGroupShelterAsync(
+            LargeGroup("raid-ends", arrangement.ExpectedAt.ToDateTimeOffset(), TimeSpan.FromDays(2), "GM0114", (ShelterCategory.AdultMen, 6)), As("inspectorate"));
+        Clock.Advance(TimeSpan.FromDays(1) + TimeSpan.FromMinutes(1));
+
+        LargeGroupArrangement ended = null!;
+        await Eventually.SucceedsAsync(async () =>
+        {
+            ended = (await Client.Shelter().RequestLargeGroupShelterAsync(
+                LargeGroup("raid-ends", arrangement.ExpectedAt.ToDateTimeOffset(), TimeSpan.FromDays(2), "GM0114", (ShelterCategory.AdultMen, 6)), As("inspectorate"))).Arrangement;
+            Assert.Equal(LargeGroupState.Ended, ended.State);
+        });
+        Assert.True(await watch.ResponseStream.MoveNext(timeout.Token));
+        var heard = watch.ResponseStream.Current;
+        var freed = await BedsAsync("shelter-jade", ShelterCategory.AdultMen);
+
+        Assert.Equal(LargeGroupState.Arranged, during.Arrangement.State);
+        Assert.True(during.Duplicate);
+        Assert.NotNull(ended.ReleasedAt);
+        Assert.Equal(arrangement.Allocations, ended.Allocations);
+        Assert.False(heard.Initial);
+        var heardMen = heard.Capacity.Beds.Single(b => b.Category == ShelterCategory.AdultMen);
+        Assert.Equal((0, 6), (heardMen.ReservedBeds, heardMen.AvailableBeds));
+        Assert.Equal((0, 6), (freed.ReservedBeds, freed.AvailableBeds));
+        await Eventually.SucceedsAsync(() =>
+        {
+            var released = Assert.Single(Events.GroupReleased, e => e.ArrangementId == arrangement.ArrangementId);
+            Assert.Equal(LargeGroupState.Ended, released.State);
+            Assert.Equal(arrangement.Allocations, released.Allocations);
+            Assert.Contains(Events.CapacityChanged, e => e.ShelterId == "shelter-jade" && e.Version == heard.Capacity.Version
+                && e.Beds.Single(b => b.Category == ShelterCategory.AdultMen).AvailableBeds == 6);
+            return Task.CompletedTask;
+        });
+    }
+
+    [Fact]
+    public async Task Places_a_large_group_gives_back_go_first_to_whoever_waits_for_that_kind_of_bed()
+    {
+        await OneAdultMensBedLeftAsync();
+        var arrangement = (await Client.Shelter().RequestLargeGroupShelterAsync(
+            LargeGroup("raid-waiting", Ahead(TimeSpan.FromHours(1)), TimeSpan.FromDays(1), "GM0114", (ShelterCategory.AdultMen, 1)), As("inspectorate"))).Arrangement;
+        var waiting = (await Client.Shelter().RequestPlacementAsync(Placement("wait-for-group", ShelterCategory.AdultMen, "reg-wait-for-group"), As("comensha"))).Placement;
+
+        Clock.Advance(TimeSpan.FromDays(1) + TimeSpan.FromHours(2));
+
+        await Eventually.SucceedsAsync(async () =>
+        {
+            var placement = (await Client.Shelter().GetPlacementAsync(new GetPlacementRequest { PlacementId = waiting.PlacementId }, As("comensha"))).Placement;
+            Assert.Equal((PlacementState.Held, "shelter-jade"), (placement.State, placement.ShelterId));
+        });
+        var men = await BedsAsync("shelter-jade", ShelterCategory.AdultMen);
+        Assert.Equal(LargeGroupState.Arranged, arrangement.State);
+        Assert.Equal(PlacementState.Waitlisted, waiting.State);
+        Assert.Equal((1, 0), (men.ReservedBeds, men.AvailableBeds));
+    }
+
+    [Fact]
+    public async Task Parallel_large_groups_and_placements_never_hold_more_places_than_are_free()
+    {
+        var expectedAt = Ahead(TimeSpan.FromDays(1));
+
+        // 18 beds for men (Jade 6, Den Haag 12); 10 groups of 3 and 20 single placements ask for them at once.
+        var groups = Enumerable.Range(0, 10).Select(i => Client.Shelter().RequestLargeGroupShelterAsync(
+            LargeGroup($"race-group-{i}", expectedAt, TimeSpan.FromDays(3), "GM0518", (ShelterCategory.AdultMen, 3)), As("inspectorate")).ResponseAsync).ToList();
+        var singles = Enumerable.Range(0, 20).Select(i => Client.Shelter().RequestPlacementAsync(
+            Placement($"race-single-{i}", ShelterCategory.AdultMen, $"reg-race-single-{i}"), As("comensha")).ResponseAsync).ToList();
+        var arrangements = (await Task.WhenAll(groups)).Select(r => r.Arrangement).ToList();
+        var placements = (await Task.WhenAll(singles)).Select(r => r.Placement).ToList();
+        var jade = await BedsAsync("shelter-jade", ShelterCategory.AdultMen);
+        var denHaag = await BedsAsync("shelter-social-den-haag", ShelterCategory.AdultMen);
+
+        int HeldAt(string shelterId) =>
+            arrangements.SelectMany(a => a.Allocations).Where(a => a.ShelterId == shelterId).Sum(a => a.Places)
+            + placements.Count(p => p.State == PlacementState.Held && p.ShelterId == shelterId);
+
+        Assert.Equal(18, HeldAt("shelter-jade") + HeldAt("shelter-social-den-haag"));
+        Assert.Equal((6, 0), (jade.ReservedBeds, jade.AvailableBeds));
+        Assert.Equal((12, 0), (denHaag.ReservedBeds, denHaag.AvailableBeds));
+        Assert.Equal(6, HeldAt("shelter-jade"));
+        Assert.All(arrangements, a => Assert.Equal(
+            a.Allocations.Sum(x => x.Places) switch { 3 => LargeGroupState.Arranged, 0 => LargeGroupState.NotArranged, _ => LargeGroupState.PartiallyArranged },
+            a.State));
     }
 }
 

@@ -219,25 +219,52 @@ public sealed class CapacityBoard(ShelterDbContext db, EventOutbox<ShelterDbCont
 /// <summary>
 /// One capacity change in progress: its transaction and version. <see cref="Record"/> stamps a shelter's
 /// new beds with the version, keeps them in the change log and tells the chain (ShelterCapacityChanged).
+/// A change of several shelters at once (a large group's places) records each with <see cref="RecordAsync"/>:
+/// every shelter after the first takes the next version in the same transaction, so the change log stays one
+/// snapshot per version, without holes, and a watch sees all of them or none.
 /// </summary>
 internal sealed class CapacityChange(ShelterDbContext db, EventOutbox<ShelterDbContext> outbox, CapacityFeed feed, IDbContextTransaction transaction, long version, DateTime now) : IAsyncDisposable
 {
-    private bool _recorded;
+    private readonly HashSet<string> _recorded = new(StringComparer.Ordinal);
+    private long _version = version;
 
-    public long Version => version;
+    /// <summary>The last version this change took.</summary>
+    public long Version => _version;
 
     public DateTime Now => now;
 
     public CapacitySnapshot Record(ShelterRow shelter, IEnumerable<BedRow> beds)
     {
-        if (_recorded)
+        if (_recorded.Count > 0)
         {
-            throw new InvalidOperationException("A capacity change records one shelter; begin another change for the next.");
+            throw new InvalidOperationException("This change recorded a shelter already; record the next with RecordAsync, which takes it a version of its own.");
         }
-        _recorded = true;
-        shelter.Version = version;
+        return Stamp(shelter, beds);
+    }
+
+    /// <summary>Records one more shelter in this change, with a version of its own; each shelter once.</summary>
+    public async Task<CapacitySnapshot> RecordAsync(ShelterRow shelter, IEnumerable<BedRow> beds, CancellationToken cancellationToken)
+    {
+        if (_recorded.Contains(shelter.ShelterId))
+        {
+            throw new InvalidOperationException($"This change recorded {shelter.ShelterId} already; record each shelter once, as the change leaves it.");
+        }
+        if (_recorded.Count > 0)
+        {
+            // This transaction holds the head row since BeginChangeAsync: the next version is this change's too.
+            _version = (await db.Database
+                .SqlQueryRaw<long>("UPDATE capacity_head SET version = version + 1 WHERE id = 1 RETURNING version AS \"Value\"")
+                .ToListAsync(cancellationToken)).Single();
+        }
+        return Stamp(shelter, beds);
+    }
+
+    private CapacitySnapshot Stamp(ShelterRow shelter, IEnumerable<BedRow> beds)
+    {
+        _recorded.Add(shelter.ShelterId);
+        shelter.Version = _version;
         var snapshot = CapacityBoard.Snapshot(shelter, beds);
-        db.CapacityChanges.Add(new CapacityChangeRow { Version = version, ShelterId = shelter.ShelterId, Snapshot = snapshot.ToByteArray(), RecordedAt = now });
+        db.CapacityChanges.Add(new CapacityChangeRow { Version = _version, ShelterId = shelter.ShelterId, Snapshot = snapshot.ToByteArray(), RecordedAt = now });
         outbox.Add(new ShelterCapacityChanged
         {
             EventId = Guid.CreateVersion7().ToString(),
@@ -245,14 +272,14 @@ internal sealed class CapacityChange(ShelterDbContext db, EventOutbox<ShelterDbC
             ShelterId = shelter.ShelterId,
             Kind = snapshot.Kind,
             Beds = { snapshot.Beds },
-            Version = version,
+            Version = _version,
         });
         return snapshot;
     }
 
     public async Task CommitAsync(CancellationToken cancellationToken)
     {
-        if (!_recorded)
+        if (_recorded.Count == 0)
         {
             throw new InvalidOperationException("A capacity change that records nothing is rolled back, not committed.");
         }
@@ -268,6 +295,10 @@ internal sealed class CapacityChange(ShelterDbContext db, EventOutbox<ShelterDbC
     /// </summary>
     public async Task CommitWithoutCapacityAsync(CancellationToken cancellationToken)
     {
+        if (_recorded.Count > 0)
+        {
+            throw new InvalidOperationException("This change recorded capacity; commit it with CommitAsync.");
+        }
         await db.Database.ExecuteSqlRawAsync("UPDATE capacity_head SET version = version - 1 WHERE id = 1", cancellationToken);
         await db.SaveChangesAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);

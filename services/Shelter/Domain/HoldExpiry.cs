@@ -3,7 +3,10 @@ using Microsoft.Extensions.Options;
 
 namespace Ketenmesh.Shelter.Domain;
 
-/// <summary>Gives back beds whose hold ran out unconfirmed, every <see cref="PlacementOptions.ExpiryInterval"/>.</summary>
+/// <summary>
+/// Gives back beds whose hold ran out unconfirmed, and the places held for large groups whose shelter period is over,
+/// every <see cref="PlacementOptions.ExpiryInterval"/>.
+/// </summary>
 public sealed class HoldExpiry(IServiceScopeFactory scopes, TimeProvider clock, ILogger<HoldExpiry> logger, IOptions<PlacementOptions> options)
     : PeriodicJob(scopes, clock, logger)
 {
@@ -17,6 +20,11 @@ public sealed class HoldExpiry(IServiceScopeFactory scopes, TimeProvider clock, 
         if (released > 0)
         {
             Logger.LogInformation("Released {Count} expired bed hold(s).", released);
+        }
+        var groups = await services.GetRequiredService<LargeGroups>().ReleaseEndedAsync(cancellationToken);
+        if (groups > 0)
+        {
+            Logger.LogInformation("Released the places of {Count} large group(s) whose shelter period ended.", groups);
         }
     }
 }

@@ -258,11 +258,12 @@ public sealed class Placements(ShelterDbContext db, CapacityBoard board, EventOu
     /// seeds/001…txt L7986–7988 (CoMensha's waiting lists, "om in beeld te krijgen voor welke vorm van opvang een
     /// wachtlijst bestaat").
     /// </summary>
-    private async Task OfferToHeadAsync(CapacityChange change, BedRow bed, CancellationToken cancellationToken)
+    /// <returns>True when the bed was held for someone.</returns>
+    internal async Task<bool> OfferToHeadAsync(CapacityChange change, BedRow bed, CancellationToken cancellationToken)
     {
         if (bed.Total - bed.Occupied - bed.Held <= 0)
         {
-            return;
+            return false;
         }
         var cosm = (int)WaitingList.CosmEligible;
         var head = await db.Placements
@@ -272,7 +273,7 @@ public sealed class Placements(ShelterDbContext db, CapacityBoard board, EventOu
             .FirstOrDefaultAsync(cancellationToken);
         if (head is null)
         {
-            return;
+            return false;
         }
         bed.Held++;
         head.State = (int)PlacementState.Held;
@@ -281,6 +282,7 @@ public sealed class Placements(ShelterDbContext db, CapacityBoard board, EventOu
         head.Version++;
         await AnnounceWaitingListAsync(change, head, joined: false, cancellationToken);
         head.WaitingList = (int)WaitingList.Unspecified;
+        return true;
     }
 
     /// <summary>Tells the chain a list changed (WaitingListChanged), with how many wait on it after the change.</summary>

@@ -7,7 +7,7 @@ namespace Ketenmesh.Shelter.Grpc;
 
 /// <summary><c>chain.shelter.v1.ShelterCapacity</c>: the contract's methods over the capacity and placement domain.</summary>
 [CalledByPartners]
-public sealed class ShelterCapacityService(CapacityBoard board, CapacityWatch watch, Placements placements) : ShelterCapacity.ShelterCapacityBase
+public sealed class ShelterCapacityService(CapacityBoard board, CapacityWatch watch, Placements placements, LargeGroups largeGroups) : ShelterCapacity.ShelterCapacityBase
 {
     public override async Task<ReportCapacityResponse> ReportCapacity(ReportCapacityRequest request, ServerCallContext context) =>
         new() { Capacity = await board.ReportAsync(context.Partner(), request, context.CancellationToken) };
@@ -55,4 +55,10 @@ public sealed class ShelterCapacityService(CapacityBoard board, CapacityWatch wa
 
     public override async Task<RecordPlacementDecisionResponse> RecordPlacementDecision(RecordPlacementDecisionRequest request, ServerCallContext context) =>
         new() { Placement = await placements.DecideAsync(context.Partner(), request, context.CancellationToken) };
+
+    public override async Task<RequestLargeGroupShelterResponse> RequestLargeGroupShelter(RequestLargeGroupShelterRequest request, ServerCallContext context)
+    {
+        var (arrangement, duplicate) = await largeGroups.RequestAsync(context.Partner(), request, context.CancellationToken);
+        return new RequestLargeGroupShelterResponse { Arrangement = arrangement, Duplicate = duplicate };
+    }
 }

@@ -17,6 +17,10 @@ public sealed class ShelterDbContext(DbContextOptions<ShelterDbContext> options)
 
     public DbSet<AdmissionFactsRow> AdmissionFacts => Set<AdmissionFactsRow>();
 
+    public DbSet<LargeGroupRow> LargeGroups => Set<LargeGroupRow>();
+
+    public DbSet<LargeGroupAllocationRow> LargeGroupAllocations => Set<LargeGroupAllocationRow>();
+
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
         modelBuilder.Entity<ShelterRow>(e =>
@@ -95,6 +99,32 @@ public sealed class ShelterDbContext(DbContextOptions<ShelterDbContext> options)
             e.Property(f => f.AangifteMade).HasColumnName("aangifte_made");
             e.Property(f => f.AsylumProcedure).HasColumnName("asylum_procedure");
             e.Property(f => f.Closed).HasColumnName("closed");
+        });
+        modelBuilder.Entity<LargeGroupRow>(e =>
+        {
+            e.ToTable("large_group_arrangements");
+            e.HasKey(g => g.ArrangementId);
+            e.Property(g => g.ArrangementId).HasColumnName("arrangement_id");
+            e.Property(g => g.RequestedBy).HasColumnName("requested_by");
+            e.Property(g => g.ClientRequestId).HasColumnName("client_request_id");
+            e.Property(g => g.State).HasColumnName("state");
+            e.Property(g => g.Request).HasColumnName("request");
+            e.Property(g => g.RequestedAt).HasColumnName("requested_at");
+            e.Property(g => g.StartsAt).HasColumnName("starts_at");
+            e.Property(g => g.EndsAt).HasColumnName("ends_at");
+            e.Property(g => g.ReleasedAt).HasColumnName("released_at");
+            e.HasIndex(g => new { g.RequestedBy, g.ClientRequestId }).IsUnique();
+        });
+        modelBuilder.Entity<LargeGroupAllocationRow>(e =>
+        {
+            e.ToTable("large_group_allocations");
+            e.HasKey(a => new { a.ArrangementId, a.ShelterId, a.Category });
+            e.Property(a => a.ArrangementId).HasColumnName("arrangement_id");
+            e.Property(a => a.ShelterId).HasColumnName("shelter_id");
+            e.Property(a => a.Category).HasColumnName("category");
+            e.Property(a => a.Places).HasColumnName("places");
+            // Known to the model so the arrangement is inserted before its allocations.
+            e.HasOne<LargeGroupRow>().WithMany().HasForeignKey(a => a.ArrangementId);
         });
         modelBuilder.AddOutbox();
         modelBuilder.AddInbox();

@@ -137,3 +137,45 @@ public sealed class AdmissionFactsRow
 
     public bool Closed { get; set; }
 }
+
+/// <summary>
+/// Temporary shelter for a large group (up to 14 days) and the places held for it: the request as made, what
+/// was found, and when the places go back.
+/// </summary>
+public sealed class LargeGroupRow
+{
+    public required string ArrangementId { get; init; }
+
+    /// <summary>The partner that asked (catalog id); scopes idempotency.</summary>
+    public required string RequestedBy { get; init; }
+
+    public required string ClientRequestId { get; init; }
+
+    /// <summary>LargeGroupState.</summary>
+    public int State { get; set; }
+
+    /// <summary>The RequestLargeGroupShelterRequest as made (protobuf bytes): a resubmission is compared with it.</summary>
+    public required byte[] Request { get; init; }
+
+    public DateTime RequestedAt { get; init; }
+
+    /// <summary>Start of the shelter period: the expected start of the action.</summary>
+    public DateTime StartsAt { get; init; }
+
+    /// <summary>End of the shelter period: the held places go back then.</summary>
+    public DateTime EndsAt { get; init; }
+
+    public DateTime? ReleasedAt { get; set; }
+}
+
+/// <summary>Places held in one shelter, of one category, for a large group.</summary>
+public sealed class LargeGroupAllocationRow
+{
+    public required string ArrangementId { get; init; }
+
+    public required string ShelterId { get; init; }
+
+    public int Category { get; init; }
+
+    public int Places { get; init; }
+}

@@ -183,5 +183,49 @@ public static class ShelterSchema
                 ALTER TABLE placements ADD COLUMN ineligibility text NOT NULL DEFAULT '';
                 CREATE INDEX ix_placements_waiting ON placements (state, waiting_list, category, requested_at);
                 """),
+        // Temporary shelter for large groups (up to 14 days, BRIEF.md "Shelter (COSM)"): the arrangement, and the
+        // places held for it per shelter and category (counted in shelter_beds.held until the period ends).
+        SchemaMigration.Sql(
+            "shelter-0004-large-groups",
+            sqlite: """
+                CREATE TABLE large_group_arrangements (
+                    arrangement_id TEXT PRIMARY KEY,
+                    requested_by TEXT NOT NULL,
+                    client_request_id TEXT NOT NULL,
+                    state INTEGER NOT NULL,
+                    request BLOB NOT NULL,
+                    requested_at TEXT NOT NULL,
+                    starts_at TEXT NOT NULL,
+                    ends_at TEXT NOT NULL,
+                    released_at TEXT NULL);
+                CREATE UNIQUE INDEX ux_large_groups_requester_request ON large_group_arrangements (requested_by, client_request_id);
+                CREATE INDEX ix_large_groups_state_end ON large_group_arrangements (state, ends_at);
+                CREATE TABLE large_group_allocations (
+                    arrangement_id TEXT NOT NULL REFERENCES large_group_arrangements (arrangement_id),
+                    shelter_id TEXT NOT NULL REFERENCES shelters (shelter_id),
+                    category INTEGER NOT NULL,
+                    places INTEGER NOT NULL CHECK (places > 0),
+                    PRIMARY KEY (arrangement_id, shelter_id, category));
+                """,
+            postgres: """
+                CREATE TABLE large_group_arrangements (
+                    arrangement_id text PRIMARY KEY,
+                    requested_by text NOT NULL,
+                    client_request_id text NOT NULL,
+                    state integer NOT NULL,
+                    request bytea NOT NULL,
+                    requested_at timestamptz NOT NULL,
+                    starts_at timestamptz NOT NULL,
+                    ends_at timestamptz NOT NULL,
+                    released_at timestamptz NULL);
+                CREATE UNIQUE INDEX ux_large_groups_requester_request ON large_group_arrangements (requested_by, client_request_id);
+                CREATE INDEX ix_large_groups_state_end ON large_group_arrangements (state, ends_at);
+                CREATE TABLE large_group_allocations (
+                    arrangement_id text NOT NULL REFERENCES large_group_arrangements (arrangement_id),
+                    shelter_id text NOT NULL REFERENCES shelters (shelter_id),
+                    category integer NOT NULL,
+                    places integer NOT NULL CHECK (places > 0),
+                    PRIMARY KEY (arrangement_id, shelter_id, category));
+                """),
     ];
 }
