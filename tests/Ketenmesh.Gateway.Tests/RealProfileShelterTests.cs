@@ -222,6 +222,31 @@ public sealed class RealProfileShelterTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Through_the_gateway_the_inspectorate_announces_a_large_group_and_sees_the_places_held_for_it()
+    {
+        var announced = (await Shelter.RequestLargeGroupShelterAsync(new RequestLargeGroupShelterRequest
+        {
+            ClientRequestId = "rp-raid-1",
+            OperationReference = "op-greenhouse",
+            Municipality = new Municipality { Code = "GM0114", Name = "Emmen" },
+            Form = FormOfExploitation.Labour,
+            ExpectedComposition = { new GroupComposition { Category = ShelterCategory.AdultMen, Persons = 4 } },
+            ExpectedAt = Google.Protobuf.WellKnownTypes.Timestamp.FromDateTimeOffset(_clock.GetUtcNow().AddDays(1)),
+            RequestedDuration = Google.Protobuf.WellKnownTypes.Duration.FromTimeSpan(TimeSpan.FromDays(14)),
+        }, GatewayMesh.Options(_mesh.As("inspectorate", "criminal_investigation")))).Arrangement;
+        var read = (await Shelter.GetLargeGroupArrangementAsync(new GetLargeGroupArrangementRequest { ArrangementId = announced.ArrangementId },
+            GatewayMesh.Options(_mesh.As("inspectorate", "criminal_investigation")))).Arrangement;
+        var police = await Assert.ThrowsAsync<RpcException>(() => Shelter.GetLargeGroupArrangementAsync(new GetLargeGroupArrangementRequest { ArrangementId = announced.ArrangementId }, As("police")).ResponseAsync);
+        var jade = await BedsAsync("shelter-jade", ShelterCategory.AdultMen);
+
+        Assert.Equal(LargeGroupState.Arranged, announced.State);
+        Assert.Equal([("shelter-jade", ShelterCategory.AdultMen, 4)], announced.Allocations.Select(a => (a.ShelterId, a.Category, a.Places)));
+        Assert.Equal(announced, read);
+        Assert.Equal(StatusCode.PermissionDenied, police.StatusCode);
+        Assert.Equal(4, jade.ReservedBeds);
+    }
+
+    [Fact]
     public async Task Through_the_gateway_bad_capacity_reports_are_refused_field_by_field_and_another_shelters_report_is_refused()
     {
         var read = (await Shelter.GetCapacityAsync(new GetCapacityRequest { ShelterId = "shelter-fier" }, As("shelter-fier"))).Overview.Capacity;

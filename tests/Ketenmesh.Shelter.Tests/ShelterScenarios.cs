@@ -500,6 +500,25 @@ public abstract class ShelterScenarios : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_large_group_arrangement_is_read_by_its_announcer_and_CoMensha_and_by_no_one_else()
+    {
+        var announced = (await Client.Shelter().RequestLargeGroupShelterAsync(
+            LargeGroup("raid-read", Ahead(TimeSpan.FromDays(1)), TimeSpan.FromDays(4), "GM0363", (ShelterCategory.AdultWomen, 2)), As("inspectorate"))).Arrangement;
+        var read = new GetLargeGroupArrangementRequest { ArrangementId = announced.ArrangementId };
+
+        var byAnnouncer = (await Client.Shelter().GetLargeGroupArrangementAsync(read, As("inspectorate"))).Arrangement;
+        var byCoMensha = (await Client.Shelter().GetLargeGroupArrangementAsync(read, As("comensha"))).Arrangement;
+        var byPolice = await Assert.ThrowsAsync<RpcException>(() => Client.Shelter().GetLargeGroupArrangementAsync(read, As("police")).ResponseAsync);
+        var unknown = await Assert.ThrowsAsync<RpcException>(() => Client.Shelter().GetLargeGroupArrangementAsync(new GetLargeGroupArrangementRequest { ArrangementId = "lga-none" }, As("comensha")).ResponseAsync);
+
+        Assert.Equal(announced, byAnnouncer);
+        Assert.Equal(announced, byCoMensha);
+        Assert.Equal(StatusCode.NotFound, byPolice.StatusCode);
+        Assert.Equal(StatusCode.NotFound, unknown.StatusCode);
+        Assert.Equal(byPolice.Status.Detail, unknown.Status.Detail);
+    }
+
+    [Fact]
     public async Task A_large_group_bigger_than_the_free_places_is_partially_arranged_with_every_free_place()
     {
         var answer = await Client.Shelter().RequestLargeGroupShelterAsync(

@@ -46,6 +46,19 @@ public sealed class LargeGroups(
         }
     }
 
+    /// <summary>The arrangement as it is now, for the partner that announced it and for CoMensha; anyone else learns nothing of it.</summary>
+    public async Task<LargeGroupArrangement> GetAsync(string partnerId, string arrangementId, CancellationToken cancellationToken)
+    {
+        if (string.IsNullOrEmpty(arrangementId))
+        {
+            throw new InvalidRequest("arrangement_id is required.", [("arrangement_id", "is required")]);
+        }
+        var row = await db.LargeGroups.AsNoTracking().FirstOrDefaultAsync(g => g.ArrangementId == arrangementId, cancellationToken);
+        return row is not null && (row.RequestedBy == partnerId || partnerId == Placements.Coordinator)
+            ? await ArrangementAsync(row, cancellationToken)
+            : throw new NotFound("No such large-group arrangement among those you may read.");
+    }
+
     private async Task<(LargeGroupArrangement, bool)> TryRequestAsync(string partnerId, RequestLargeGroupShelterRequest request, CancellationToken cancellationToken)
     {
         if (await db.LargeGroups.AsNoTracking().FirstOrDefaultAsync(g => g.RequestedBy == partnerId && g.ClientRequestId == request.ClientRequestId, cancellationToken) is { } known)

@@ -61,4 +61,7 @@ public sealed class ShelterCapacityService(CapacityBoard board, CapacityWatch wa
         var (arrangement, duplicate) = await largeGroups.RequestAsync(context.Partner(), request, context.CancellationToken);
         return new RequestLargeGroupShelterResponse { Arrangement = arrangement, Duplicate = duplicate };
     }
+
+    public override async Task<GetLargeGroupArrangementResponse> GetLargeGroupArrangement(GetLargeGroupArrangementRequest request, ServerCallContext context) =>
+        new() { Arrangement = await largeGroups.GetAsync(context.Partner(), request.ArrangementId, context.CancellationToken) };
 }
