@@ -29,6 +29,18 @@ public sealed class RegistrationStore(RegistryDbContext db, TimeProvider clock, 
         return Registration.Parser.ParseFrom(row.Data);
     }
 
+    /// <summary>
+    /// A registration as <paramref name="partnerId"/> may hold it: every partner read goes through here, so
+    /// no path tells Nidos more than another. Nidos naming an adult's is told there is no such
+    /// registration, word for word what an unknown id gets, so a refusal never shows that an adult is
+    /// registered (<see cref="MinorRules.MayHold"/>).
+    /// </summary>
+    public async Task<Registration> ReadHeldAsync(string partnerId, string registrationId, CancellationToken cancellationToken)
+    {
+        var registration = await ReadAsync(registrationId, cancellationToken);
+        return MinorRules.MayHold(partnerId, registration) ? registration : throw NotFound(registrationId);
+    }
+
     /// <summary>Loads a registration to change it; refuses a stale <paramref name="expectedVersion"/> (0 skips the check) and, unless allowed, a closed one.</summary>
     public async Task<(RegistrationRow Row, Registration Registration)> LoadForChangeAsync(string registrationId, long expectedVersion, CancellationToken cancellationToken, bool allowClosed = false)
     {

@@ -112,16 +112,9 @@ public sealed class Registrations(RegistryDbContext db, RegistrationStore store,
         Registered(created, [signalId]);
     }
 
-    /// <summary>
-    /// A registration as <paramref name="partnerId"/> may read it. Nidos reading an adult's is told there is
-    /// no such registration, word for word what an unknown id gets, so a refusal never shows that an
-    /// adult is registered (<see cref="MinorRules.MayHold"/>).
-    /// </summary>
-    public async Task<Registration> GetAsync(string partnerId, string registrationId, CancellationToken cancellationToken)
-    {
-        var registration = await store.ReadAsync(registrationId, cancellationToken);
-        return MinorRules.MayHold(partnerId, registration) ? registration : throw RegistrationStore.NotFound(registrationId);
-    }
+    /// <summary>A registration as <paramref name="partnerId"/> may read it (<see cref="RegistrationStore.ReadHeldAsync"/>).</summary>
+    public Task<Registration> GetAsync(string partnerId, string registrationId, CancellationToken cancellationToken) =>
+        store.ReadHeldAsync(partnerId, registrationId, cancellationToken);
 
     /// <summary>The matches <paramref name="partnerId"/> may hear of: for Nidos, minors' registrations only.</summary>
     private async Task<List<LinkMatch>> HeldByAsync(string partnerId, List<LinkMatch> matches, CancellationToken cancellationToken)
