@@ -21,11 +21,19 @@ public sealed class RegistryEvents
     public ConcurrentQueue<RegistrationsMerged> Merged { get; } = new();
 
     public ConcurrentQueue<VictimStatusChanged> StatusChanged { get; } = new();
+
+    public ConcurrentQueue<RegistrationAdmissionFacts> AdmissionFacts { get; } = new();
 }
 
 public sealed class RegistryEventsProbe(RegistryEvents events) : IConsumer<VictimRegistered>, IConsumer<SignalLinked>,
-    IConsumer<ReflectionPeriodEnding>, IConsumer<RegistrationsMerged>, IConsumer<VictimStatusChanged>
+    IConsumer<ReflectionPeriodEnding>, IConsumer<RegistrationsMerged>, IConsumer<VictimStatusChanged>, IConsumer<RegistrationAdmissionFacts>
 {
+    public Task Consume(ConsumeContext<RegistrationAdmissionFacts> context)
+    {
+        events.AdmissionFacts.Enqueue(context.Message);
+        return Task.CompletedTask;
+    }
+
     public Task Consume(ConsumeContext<ReflectionPeriodEnding> context)
     {
         events.ReflectionEnding.Enqueue(context.Message);

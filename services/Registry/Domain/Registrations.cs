@@ -254,8 +254,8 @@ public sealed class Registrations(RegistryDbContext db, RegistrationStore store,
             ReporterPartner = registration.ReporterPartner,
             SourceSignalIds = { signalIds },
             Minor = registration.Person.Minor,
-            Guardian = MinorRules.GuardianOf(registration.Person),
-            ProtectedShelterNeeded = MinorRules.NeedsProtectedShelter(registration.Person),
+            Guardian = MinorRules.GuardianOf(registration),
+            ProtectedShelterNeeded = MinorRules.NeedsProtectedShelter(registration),
         });
 
     private Timestamp Now() => store.Now();
