@@ -9,7 +9,7 @@ namespace Ketenmesh.Registry.Tests;
 
 /// <summary>
 /// What the registry tells the chain about a person's admission (the shelter's COSM facts) and guardian:
-/// Dutch by the one rule the legal path uses.
+/// Dutch by the one rule the legal path uses, and facts told only when they change.
 /// </summary>
 public sealed class AdmissionFactsTests : IAsyncLifetime
 {
@@ -47,5 +47,18 @@ public sealed class AdmissionFactsTests : IAsyncLifetime
         Assert.True(registered.ProtectedShelterNeeded);
         Assert.False(atRegistration.DutchNational);
         Assert.True(afterInd.DutchNational);
+    }
+
+    [Fact]
+    public async Task A_change_that_moves_no_admission_fact_tells_the_shelter_nothing()
+    {
+        var registration = await RegisterAsync(_host.Channel, "af-quiet");
+        var irregular = await ResidenceAsync(registration, LegalStay.Irregular);
+        var asylum = await ResidenceAsync(registration, LegalStay.AsylumSeeker);
+
+        // The asylum procedure is an admission fact: once its facts are heard, those of the earlier change would have been too.
+        Assert.True((await FactsAsync(registration, asylum.Version)).AsylumProcedure);
+        Assert.Equal(irregular.Version + 1, asylum.Version);
+        Assert.Equal([registration.Version, asylum.Version], _host.Events.AdmissionFacts.Where(f => f.RegistrationId == registration.RegistrationId).Select(f => f.Version).Order());
     }
 }
