@@ -82,6 +82,8 @@ public sealed class RegistryHost : IAsyncDisposable
 
     public RegistryEvents Events { get; }
 
+    public IServiceProvider Services => _host.Services;
+
     /// <param name="clock">The registry's clock; the system clock when left out.</param>
     public static async Task<RegistryHost> StartEmbeddedAsync(TimeProvider? clock = null)
     {
@@ -91,6 +93,8 @@ public sealed class RegistryHost : IAsyncDisposable
         var settings = ComponentHost.EmbeddedSettings(component, directory);
         // Looks at reflection periods often, so a moved clock is noticed within a test.
         settings["Registry:ReflectionPeriod:CheckInterval"] = "00:00:00.100";
+        // Purges often too, so a moved clock's purge happens within a test.
+        settings["Registry:PendingSignals:PurgeInterval"] = "00:00:00.100";
         var host = await ComponentHost.StartAsync(component, settings, (services, bus) =>
         {
             services.AddSingleton(events);

@@ -68,6 +68,7 @@ public sealed class Registrations(RegistryDbContext db, RegistrationStore store,
         {
             return;
         }
+        pending.ChangedAt = Now().ToDateTime();
         pending.Received ??= received?.ToByteArray();
         // The newest assessment counts: a re-assessment may lift a signal into registration.
         pending.Assessed = assessed?.ToByteArray() ?? pending.Assessed;
