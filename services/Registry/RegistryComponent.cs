@@ -40,6 +40,8 @@ public sealed class RegistryComponent : IMeshComponent
         services.AddScoped<Statistics>();
         services.Configure<ReflectionOptions>(configuration.GetSection("Registry:ReflectionPeriod"));
         services.AddHostedService<ReflectionPeriodWatch>();
+        services.Configure<PendingSignalOptions>(configuration.GetSection("Registry:PendingSignals"));
+        services.AddHostedService<PendingSignalPurge>();
         services.AddScoped<VictimRegistryService>();
     }
 

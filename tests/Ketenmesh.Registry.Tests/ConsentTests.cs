@@ -86,6 +86,26 @@ public sealed class ConsentTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Nidos_recording_a_consent_on_an_adults_registration_is_told_it_does_not_exist_and_nothing_is_stored()
+    {
+        var adult = await RegisterAsync(_host.Channel, "c-adult", new PersonProfile { AgeAtRegistration = 30 });
+        var minor = await RegisterAsync(_host.Channel, "c-minor", new PersonProfile { AgeAtRegistration = 15 });
+
+        var onAdult = await Assert.ThrowsAsync<RpcException>(() => RecordAsync("nidos-adult", Written(adult), "nidos"));
+        var onNobody = await Assert.ThrowsAsync<RpcException>(() => RecordAsync("nidos-nobody", new Consent(Written(adult)) { RegistrationId = "reg-nobody" }, "nidos"));
+        var listedByNidos = await Assert.ThrowsAsync<RpcException>(() =>
+            _host.Channel.Registry().ListConsentsAsync(new ListConsentsRequest { RegistrationId = adult.RegistrationId }, As("nidos")).ResponseAsync);
+        var onMinor = await RecordAsync("nidos-minor", Written(minor), "nidos");
+
+        // Word for word what an unknown id gets: the refusal does not show that the adult is registered.
+        Assert.Equal(StatusCode.NotFound, onAdult.StatusCode);
+        Assert.Equal(onNobody.Status.Detail.Replace("reg-nobody", "ID"), onAdult.Status.Detail.Replace(adult.RegistrationId, "ID"));
+        Assert.Equal(StatusCode.NotFound, listedByNidos.StatusCode);
+        Assert.Empty(await ListAsync(adult, includeInactive: true));
+        Assert.Equal(PartnerType.Nidos, onMinor.RecordedBy);
+    }
+
+    [Fact]
     public async Task Bad_consents_are_refused_with_every_field_to_fix()
     {
         var registration = await RegisterAsync(_host.Channel, "c-4");

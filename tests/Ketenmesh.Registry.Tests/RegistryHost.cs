@@ -21,11 +21,19 @@ public sealed class RegistryEvents
     public ConcurrentQueue<RegistrationsMerged> Merged { get; } = new();
 
     public ConcurrentQueue<VictimStatusChanged> StatusChanged { get; } = new();
+
+    public ConcurrentQueue<RegistrationAdmissionFacts> AdmissionFacts { get; } = new();
 }
 
 public sealed class RegistryEventsProbe(RegistryEvents events) : IConsumer<VictimRegistered>, IConsumer<SignalLinked>,
-    IConsumer<ReflectionPeriodEnding>, IConsumer<RegistrationsMerged>, IConsumer<VictimStatusChanged>
+    IConsumer<ReflectionPeriodEnding>, IConsumer<RegistrationsMerged>, IConsumer<VictimStatusChanged>, IConsumer<RegistrationAdmissionFacts>
 {
+    public Task Consume(ConsumeContext<RegistrationAdmissionFacts> context)
+    {
+        events.AdmissionFacts.Enqueue(context.Message);
+        return Task.CompletedTask;
+    }
+
     public Task Consume(ConsumeContext<ReflectionPeriodEnding> context)
     {
         events.ReflectionEnding.Enqueue(context.Message);
@@ -74,6 +82,8 @@ public sealed class RegistryHost : IAsyncDisposable
 
     public RegistryEvents Events { get; }
 
+    public IServiceProvider Services => _host.Services;
+
     /// <param name="clock">The registry's clock; the system clock when left out.</param>
     public static async Task<RegistryHost> StartEmbeddedAsync(TimeProvider? clock = null)
     {
@@ -83,6 +93,8 @@ public sealed class RegistryHost : IAsyncDisposable
         var settings = ComponentHost.EmbeddedSettings(component, directory);
         // Looks at reflection periods often, so a moved clock is noticed within a test.
         settings["Registry:ReflectionPeriod:CheckInterval"] = "00:00:00.100";
+        // Purges often too, so a moved clock's purge happens within a test.
+        settings["Registry:PendingSignals:PurgeInterval"] = "00:00:00.100";
         var host = await ComponentHost.StartAsync(component, settings, (services, bus) =>
         {
             services.AddSingleton(events);

@@ -41,7 +41,7 @@ public sealed class Consents(RegistryDbContext db, RegistrationStore store, Even
         {
             return Effective(Consent.Parser.ParseFrom(earlier.Data));
         }
-        var registration = await store.ReadAsync(request.Consent.RegistrationId, cancellationToken);
+        var registration = await store.ReadHeldAsync(partnerId, request.Consent.RegistrationId, cancellationToken);
         if (registration.ClosureReason == RegistrationClosureReason.Merged)
         {
             throw new NotNow($"Registration '{registration.RegistrationId}' was merged into another registration; record the consent on the one it was merged into.");
@@ -67,7 +67,7 @@ public sealed class Consents(RegistryDbContext db, RegistrationStore store, Even
         return Effective(consent);
     }
 
-    public async Task<ListConsentsResponse> ListAsync(ListConsentsRequest request, CancellationToken cancellationToken)
+    public async Task<ListConsentsResponse> ListAsync(string partnerId, ListConsentsRequest request, CancellationToken cancellationToken)
     {
         var problems = new List<(string Field, string Description)>();
         if (string.IsNullOrWhiteSpace(request.RegistrationId))
@@ -83,7 +83,7 @@ public sealed class Consents(RegistryDbContext db, RegistrationStore store, Even
             problems.Add(("page_token", "is not one this service handed out; pass next_page_token from the previous page."));
         }
         InvalidRequest.ThrowIfAny(problems);
-        await store.ReadAsync(request.RegistrationId, cancellationToken);
+        await store.ReadHeldAsync(partnerId, request.RegistrationId, cancellationToken);
         var pageSize = request.PageSize == 0 ? DefaultPageSize : request.PageSize;
         var query = db.Consents.AsNoTracking().Where(c => c.RegistrationId == request.RegistrationId);
         if (request.PageToken.Length > 0)

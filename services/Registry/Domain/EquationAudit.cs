@@ -21,10 +21,6 @@ public static class EquationAudit
     /// <param name="Shared">The cells every family has, in the same order in every family, each as the indexes it sums here.</param>
     public sealed record Family(int Finest, IReadOnlyList<int[]> Published, IReadOnlyList<int[]> Protected, IReadOnlyList<int[]> Shared);
 
-    /// <returns>The positions in <paramref name="protectedCells"/> that the published cells pin down.</returns>
-    public static List<int> Determined(int finest, IReadOnlyList<int[]> published, IReadOnlyList<int[]> protectedCells) =>
-        Determined([new Family(finest, published, protectedCells, [])])[0];
-
     /// <returns>Per family, the positions in its <see cref="Family.Protected"/> that all published cells together pin down.</returns>
     public static List<List<int>> Determined(IReadOnlyList<Family> families)
     {

@@ -67,11 +67,16 @@ public static class LegalPathRules
     public static IReadOnlySet<PartnerType> GivenBy(LegalStatementKind kind) => kind switch
     {
         LegalStatementKind.DetentionReflectionConsent => DetentionConsenters,
-        LegalStatementKind.SeriousThreat => new HashSet<PartnerType> { PartnerType.Police },
-        LegalStatementKind.MedicalPsychologicalLimits => new HashSet<PartnerType> { PartnerType.Care, PartnerType.Shelter },
-        LegalStatementKind.Conviction => new HashSet<PartnerType> { PartnerType.Prosecution },
-        _ => new HashSet<PartnerType>(),
+        LegalStatementKind.SeriousThreat => PoliceOnly,
+        LegalStatementKind.MedicalPsychologicalLimits => HealthExperts,
+        LegalStatementKind.Conviction => ProsecutionOnly,
+        _ => Nobody,
     };
+
+    private static readonly IReadOnlySet<PartnerType> PoliceOnly = new HashSet<PartnerType> { PartnerType.Police };
+    private static readonly IReadOnlySet<PartnerType> HealthExperts = new HashSet<PartnerType> { PartnerType.Care, PartnerType.Shelter };
+    private static readonly IReadOnlySet<PartnerType> ProsecutionOnly = new HashSet<PartnerType> { PartnerType.Prosecution };
+    private static readonly IReadOnlySet<PartnerType> Nobody = new HashSet<PartnerType>();
 
     /// <summary>Both must have consented before a period in immigration detention starts.</summary>
     /// <remarks>Source: seeds/001…txt L6395–6396: "uitsluitend als het OM en de politie hiermee akkoord gaan".</remarks>

@@ -19,7 +19,8 @@ public static class MinorRules
 
     /// <summary>
     /// The guardian to tell of a minor's registration: Nidos, unless the person is known to be Dutch
-    /// (a Dutch child has parents or youth care, not a Nidos guardian); none for an adult.
+    /// (<see cref="LegalPathRules.IsDutch"/>: a Dutch child has parents or youth care, not a Nidos
+    /// guardian); none for an adult.
     /// </summary>
     /// <remarks>
     /// Source: seeds/001…txt L6174–6176: "Wanneer van AMV’s het vermoeden bestaat dat zij (potentieel) slachtoffer
@@ -28,8 +29,8 @@ public static class MinorRules
     /// Stichting Nidos." A minor of unknown nationality is told to Nidos too: better a guardian who finds
     /// the child is not theirs than an unaccompanied child nobody hears of.
     /// </remarks>
-    public static PartnerType GuardianOf(PersonProfile person) =>
-        person.Minor && !person.Nationalities.Any(n => n.CountryCode == "NL") ? PartnerType.Nidos : PartnerType.Unspecified;
+    public static PartnerType GuardianOf(Registration registration) =>
+        (registration.Person?.Minor ?? false) && !LegalPathRules.IsDutch(registration) ? PartnerType.Nidos : PartnerType.Unspecified;
 
     /// <summary>
     /// Whether the registration calls for protected shelter (beschermde opvang): a minor with Nidos as
@@ -37,8 +38,8 @@ public static class MinorRules
     /// </summary>
     /// <remarks>Source: seeds/001…txt L6174–6175 (AMV's suspected to be victims "worden [...] in de beschermde opvang
     /// geplaatst") and L6199–6200 (from thirteen; younger children in a Nidos foster family).</remarks>
-    public static bool NeedsProtectedShelter(PersonProfile person) =>
-        GuardianOf(person) == PartnerType.Nidos && !(person.HasAgeAtRegistration && person.AgeAtRegistration < ProtectedShelterFromAge);
+    public static bool NeedsProtectedShelter(Registration registration) =>
+        GuardianOf(registration) == PartnerType.Nidos && !(registration.Person is { HasAgeAtRegistration: true, AgeAtRegistration: < ProtectedShelterFromAge });
 
     /// <summary>Nidos may hold a registration only when it is a minor's: its guardianship covers minors alone.</summary>
     public static bool MayHold(string partnerId, Registration registration) =>

@@ -29,6 +29,18 @@ public sealed class RegistrationStore(RegistryDbContext db, TimeProvider clock, 
         return Registration.Parser.ParseFrom(row.Data);
     }
 
+    /// <summary>
+    /// A registration as <paramref name="partnerId"/> may hold it: every partner read goes through here, so
+    /// no path tells Nidos more than another. Nidos naming an adult's is told there is no such
+    /// registration, word for word what an unknown id gets, so a refusal never shows that an adult is
+    /// registered (<see cref="MinorRules.MayHold"/>).
+    /// </summary>
+    public async Task<Registration> ReadHeldAsync(string partnerId, string registrationId, CancellationToken cancellationToken)
+    {
+        var registration = await ReadAsync(registrationId, cancellationToken);
+        return MinorRules.MayHold(partnerId, registration) ? registration : throw NotFound(registrationId);
+    }
+
     /// <summary>Loads a registration to change it; refuses a stale <paramref name="expectedVersion"/> (0 skips the check) and, unless allowed, a closed one.</summary>
     public async Task<(RegistrationRow Row, Registration Registration)> LoadForChangeAsync(string registrationId, long expectedVersion, CancellationToken cancellationToken, bool allowClosed = false)
     {
@@ -62,7 +74,7 @@ public sealed class RegistrationStore(RegistryDbContext db, TimeProvider clock, 
         };
         Write(row, registration);
         db.Registrations.Add(row);
-        AnnounceAdmissionFacts(registration);
+        Announce(AdmissionFactsOf(registration), registration);
         foreach (var key in registration.LinkKeys)
         {
             AddKey(registration.RegistrationId, key);
@@ -83,7 +95,13 @@ public sealed class RegistrationStore(RegistryDbContext db, TimeProvider clock, 
         }
         registration.Version = row.Version + 1;
         Write(row, registration);
-        AnnounceAdmissionFacts(registration);
+        // Only when a fact moved: the shelter's projection keeps the newest version it heard, so a
+        // version it never hears of (facts unchanged) leaves it as right as it was.
+        var facts = AdmissionFactsOf(registration);
+        if (!facts.Equals(AdmissionFactsOf(before)))
+        {
+            Announce(facts, registration);
+        }
         // Whatever path changed the residence position (RecordResidenceStatus, aangifte applying for
         // B8/3, a merge), the chain hears of it here, in the same transaction as the change: return
         // coordination waits for the IND's decision before departure may resume (001 L6278-6280).
@@ -95,24 +113,29 @@ public sealed class RegistrationStore(RegistryDbContext db, TimeProvider clock, 
     }
 
     /// <summary>
-    /// Every stored change tells the shelter service the facts COSM admission turns on, so it decides from its own
-    /// projection. Source: seeds/001…txt L7982–7984: "dat slachtoffers meerderjarig en buitenlands moeten zijn, in de
-    /// bedenktijd moeten zitten en niet eerder in een asieltraject gezeten mogen hebben"; L7991–7994: "nog geen
-    /// aangifte gedaan".
+    /// The facts COSM admission turns on, which the shelter service is told of whenever they change, so it decides
+    /// from its own projection. Source: seeds/001…txt L7982–7984: "dat slachtoffers meerderjarig en buitenlands moeten
+    /// zijn, in de bedenktijd moeten zitten en niet eerder in een asieltraject gezeten mogen hebben"; L7991–7994: "nog
+    /// geen aangifte gedaan".
     /// </summary>
-    private void AnnounceAdmissionFacts(Registration registration) => outbox.Add(new RegistrationAdmissionFacts
+    private static RegistrationAdmissionFacts AdmissionFactsOf(Registration registration) => new()
     {
-        EventId = Guid.CreateVersion7().ToString(),
-        OccurredAt = Now(),
         RegistrationId = registration.RegistrationId,
-        Version = registration.Version,
         Minor = registration.Person?.Minor ?? false,
-        DutchNational = registration.Person?.Nationalities.Any(n => n.CountryCode == "NL") ?? false,
+        DutchNational = LegalPathRules.IsDutch(registration),
         InReflectionPeriod = registration.ReflectionPeriod?.State == ReflectionPeriodState.Running,
         AangifteMade = registration.AangifteStatus == AangifteStatus.Made,
         AsylumProcedure = registration.Residence?.LegalStay == LegalStay.AsylumSeeker,
         Closed = registration.Status == VictimStatus.Closed,
-    });
+    };
+
+    private void Announce(RegistrationAdmissionFacts facts, Registration registration)
+    {
+        facts.EventId = Guid.CreateVersion7().ToString();
+        facts.OccurredAt = Now();
+        facts.Version = registration.Version;
+        outbox.Add(facts);
+    }
 
     public void AddKey(string registrationId, PersonLinkKey key) =>
         db.LinkKeys.Add(new LinkKeyRow { RegistrationId = registrationId, Kind = (int)key.Kind, KeyId = key.KeyId, KeyedHash = key.KeyedHash.ToByteArray() });

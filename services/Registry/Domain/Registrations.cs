@@ -7,7 +7,9 @@ using Google.Protobuf.WellKnownTypes;
 using Ketenmesh.Contracts;
 using Ketenmesh.Messaging.Outbox;
 using Ketenmesh.Registry.Persistence;
+using System.Linq.Expressions;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Query;
 using Ketenmesh.Domain;
 
 namespace Ketenmesh.Registry.Domain;
@@ -39,7 +41,7 @@ public sealed class Registrations(RegistryDbContext db, RegistrationStore store,
         {
             return new RegisterVictimResponse { Registration = Registration.Parser.ParseFrom(existing.Data), Duplicate = true };
         }
-        var matches = await HeldByAsync(partnerId, await FindAsync(request.LinkKeys, cancellationToken), cancellationToken);
+        var matches = await FindAsync(request.LinkKeys, partnerId, cancellationToken);
         var registration = New(request.InitialStatus, PartnerTypes.Of(partnerId), request.ReporterType, request.Person, request.Exploitation, request.LinkKeys,
             request.SourceSignalIds.Select(id => new RecordReference { Kind = RecordKind.Signal, RecordId = id }));
         store.Add(registration, partnerId, request.ClientRequestId);
@@ -66,6 +68,7 @@ public sealed class Registrations(RegistryDbContext db, RegistrationStore store,
         {
             return;
         }
+        pending.ChangedAt = Now().ToDateTime();
         pending.Received ??= received?.ToByteArray();
         // The newest assessment counts: a re-assessment may lift a signal into registration.
         pending.Assessed = assessed?.ToByteArray() ?? pending.Assessed;
@@ -112,29 +115,9 @@ public sealed class Registrations(RegistryDbContext db, RegistrationStore store,
         Registered(created, [signalId]);
     }
 
-    /// <summary>
-    /// A registration as <paramref name="partnerId"/> may read it. Nidos reading an adult's is told there is
-    /// no such registration, word for word what an unknown id gets, so a refusal never shows that an
-    /// adult is registered (<see cref="MinorRules.MayHold"/>).
-    /// </summary>
-    public async Task<Registration> GetAsync(string partnerId, string registrationId, CancellationToken cancellationToken)
-    {
-        var registration = await store.ReadAsync(registrationId, cancellationToken);
-        return MinorRules.MayHold(partnerId, registration) ? registration : throw RegistrationStore.NotFound(registrationId);
-    }
-
-    /// <summary>The matches <paramref name="partnerId"/> may hear of: for Nidos, minors' registrations only.</summary>
-    private async Task<List<LinkMatch>> HeldByAsync(string partnerId, List<LinkMatch> matches, CancellationToken cancellationToken)
-    {
-        if (PartnerTypes.Of(partnerId) != PartnerType.Nidos || matches.Count == 0)
-        {
-            return matches;
-        }
-        var ids = matches.Select(m => m.RegistrationId).ToList();
-        var rows = await db.Registrations.AsNoTracking().Where(r => ids.Contains(r.RegistrationId)).Select(r => new { r.RegistrationId, r.Data }).ToListAsync(cancellationToken);
-        var minors = rows.Where(r => MinorRules.MayHold(partnerId, Registration.Parser.ParseFrom(r.Data))).Select(r => r.RegistrationId).ToHashSet();
-        return matches.Where(m => minors.Contains(m.RegistrationId)).ToList();
-    }
+    /// <summary>A registration as <paramref name="partnerId"/> may read it (<see cref="RegistrationStore.ReadHeldAsync"/>).</summary>
+    public Task<Registration> GetAsync(string partnerId, string registrationId, CancellationToken cancellationToken) =>
+        store.ReadHeldAsync(partnerId, registrationId, cancellationToken);
 
     public async Task<Registration> ChangeStatusAsync(string partnerId, ChangeStatusRequest request, CancellationToken cancellationToken)
     {
@@ -190,31 +173,47 @@ public sealed class Registrations(RegistryDbContext db, RegistrationStore store,
         registration.LinkedRecords.Where(r => r.Kind == RecordKind.Signal).Select(r => r.RecordId);
 
     /// <summary>Registrations holding any of the keys, the most matching kinds first.</summary>
-    public async Task<List<LinkMatch>> FindAsync(IEnumerable<PersonLinkKey> keys, CancellationToken cancellationToken)
+    public Task<List<LinkMatch>> FindAsync(IEnumerable<PersonLinkKey> keys, CancellationToken cancellationToken) =>
+        FindAsync(keys, heldBy: null, cancellationToken);
+
+    /// <summary>
+    /// The open registrations holding any of the keys, as <paramref name="heldBy"/> may hear of them: for Nidos,
+    /// minors' registrations only (<see cref="MinorRules.MayHold"/>). One query for all keys; only for Nidos
+    /// does it bring the records along, the one partner whose answer turns on what they say.
+    /// </summary>
+    private async Task<List<LinkMatch>> FindAsync(IEnumerable<PersonLinkKey> keys, string? heldBy, CancellationToken cancellationToken)
     {
-        var matches = new Dictionary<string, HashSet<LinkKeyKind>>();
-        foreach (var key in keys)
-        {
-            var hash = key.KeyedHash.ToByteArray();
-            var holders = await db.LinkKeys.AsNoTracking()
-                .Where(k => k.KeyId == key.KeyId && k.Kind == (int)key.Kind && k.KeyedHash == hash)
-                .Select(k => k.RegistrationId).Distinct().ToListAsync(cancellationToken);
-            foreach (var holder in holders)
-            {
-                (matches.TryGetValue(holder, out var kinds) ? kinds : matches[holder] = []).Add(key.Kind);
-            }
-        }
-        if (matches.Count == 0)
+        var wanted = keys.Select(k => (k.KeyId, Kind: (int)k.Kind, Hash: k.KeyedHash.ToByteArray())).ToList();
+        if (wanted.Count == 0)
         {
             return [];
         }
-        var ids = matches.Keys.ToList();
-        var rows = await db.Registrations.AsNoTracking().Where(r => ids.Contains(r.RegistrationId)).ToListAsync(cancellationToken);
-        return rows
-            .Where(r => r.Status != (int)VictimStatus.Closed)
-            .Select(r => new LinkMatch { RegistrationId = r.RegistrationId, Status = (VictimStatus)r.Status, MatchedKinds = { matches[r.RegistrationId].Order() } })
+        var withRecords = heldBy is not null && PartnerTypes.Of(heldBy) == PartnerType.Nidos;
+        const int closed = (int)VictimStatus.Closed;
+        var hits = await db.LinkKeys.AsNoTracking().Where(AnyOf(wanted))
+            .Join(db.Registrations.AsNoTracking().Where(r => r.Status != closed), k => k.RegistrationId, r => r.RegistrationId,
+                (k, r) => new { r.RegistrationId, k.Kind, r.Status, Data = withRecords ? r.Data : null })
+            .ToListAsync(cancellationToken);
+        return hits.GroupBy(h => h.RegistrationId)
+            .Where(g => g.First().Data is not { } data || MinorRules.MayHold(heldBy!, Registration.Parser.ParseFrom(data)))
+            .Select(g => new LinkMatch { RegistrationId = g.Key, Status = (VictimStatus)g.First().Status, MatchedKinds = { g.Select(h => (LinkKeyKind)h.Kind).Distinct().Order() } })
             .OrderByDescending(m => m.MatchedKinds.Count).ThenBy(m => m.RegistrationId, StringComparer.Ordinal)
             .ToList();
+    }
+
+    /// <summary>A link key row equal to any of <paramref name="keys"/>: one OR of parameters, which both databases index.</summary>
+    private static Expression<Func<LinkKeyRow, bool>> AnyOf(List<(string KeyId, int Kind, byte[] Hash)> keys)
+    {
+        var row = Expression.Parameter(typeof(LinkKeyRow), "k");
+        Expression? any = null;
+        foreach (var (keyId, kind, hash) in keys)
+        {
+            // A lambda per key, so the values are captured and sent as parameters, not written into the SQL.
+            Expression<Func<LinkKeyRow, bool>> one = k => k.KeyId == keyId && k.Kind == kind && k.KeyedHash == hash;
+            var body = ReplacingExpressionVisitor.Replace(one.Parameters[0], row, one.Body);
+            any = any is null ? body : Expression.OrElse(any, body);
+        }
+        return Expression.Lambda<Func<LinkKeyRow, bool>>(any!, row);
     }
 
     public static IEnumerable<(string Field, string Description)> LinkKeyProblems(IEnumerable<PersonLinkKey> keys, string field)
@@ -261,8 +260,8 @@ public sealed class Registrations(RegistryDbContext db, RegistrationStore store,
             ReporterPartner = registration.ReporterPartner,
             SourceSignalIds = { signalIds },
             Minor = registration.Person.Minor,
-            Guardian = MinorRules.GuardianOf(registration.Person),
-            ProtectedShelterNeeded = MinorRules.NeedsProtectedShelter(registration.Person),
+            Guardian = MinorRules.GuardianOf(registration),
+            ProtectedShelterNeeded = MinorRules.NeedsProtectedShelter(registration),
         });
 
     private Timestamp Now() => store.Now();

@@ -74,34 +74,18 @@ public sealed class Statistics(RegistryDbContext db, TimeProvider clock)
         var response = new GetStatisticsResponse { SuppressionThreshold = Threshold, GeneratedAt = Google.Protobuf.WellKnownTypes.Timestamp.FromDateTimeOffset(clock.GetUtcNow()) };
         foreach (var ((year, cell), (count, suppressed)) in cells)
         {
-            var published = new StatisticsCell { Year = year, Suppressed = suppressed, Count = suppressed ? 0 : count };
-            if (dimensions.HasFlag(Dimensions.Form))
+            // The cell is projected on the dimensions asked (Cell.Project): the others hold their defaults,
+            // which the contract reads as "not grouped by".
+            var published = new StatisticsCell
             {
-                published.Form = cell.Form;
-            }
-            if (dimensions.HasFlag(Dimensions.Nationality))
-            {
-                published.NationalityCountryCode = cell.Nationality;
-            }
+                Year = year, Suppressed = suppressed, Count = suppressed ? 0 : count,
+                Form = cell.Form, NationalityCountryCode = cell.Nationality, Sector = cell.Sector,
+                Sex = cell.Sex, AgeBand = cell.AgeBand, AangifteStatus = cell.Aangifte,
+            };
+            // Minor has presence: false is an answer (adults), so it is set only when grouped by.
             if (dimensions.HasFlag(Dimensions.Minor))
             {
                 published.Minor = cell.Minor;
-            }
-            if (dimensions.HasFlag(Dimensions.Sector))
-            {
-                published.Sector = cell.Sector;
-            }
-            if (dimensions.HasFlag(Dimensions.Sex))
-            {
-                published.Sex = cell.Sex;
-            }
-            if (dimensions.HasFlag(Dimensions.AgeBand))
-            {
-                published.AgeBand = cell.AgeBand;
-            }
-            if (dimensions.HasFlag(Dimensions.Aangifte))
-            {
-                published.AangifteStatus = cell.Aangifte;
             }
             response.Cells.Add(published);
         }
@@ -120,8 +104,7 @@ public sealed class Statistics(RegistryDbContext db, TimeProvider clock)
         registration.ClosureReason is not (RegistrationClosureReason.Merged or RegistrationClosureReason.NotAVictim);
 
     private static int CompareCells((int Year, Cell Cell) a, (int Year, Cell Cell) b) =>
-        (a.Year, a.Cell.Form, a.Cell.Nationality, a.Cell.Minor, a.Cell.Sector, a.Cell.Sex, a.Cell.AgeBand, a.Cell.Aangifte)
-            .CompareTo((b.Year, b.Cell.Form, b.Cell.Nationality, b.Cell.Minor, b.Cell.Sector, b.Cell.Sex, b.Cell.AgeBand, b.Cell.Aangifte));
+        a.Year != b.Year ? a.Year.CompareTo(b.Year) : CellOrder.Instance.Compare(a.Cell, b.Cell);
 
     private sealed record Fact(int Year, Cell Cell);
 }

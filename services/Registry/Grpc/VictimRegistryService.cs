@@ -81,7 +81,7 @@ public sealed class VictimRegistryService(Registrations registrations, Reflectio
 
     public override Task<ListConsentsResponse> ListConsents(ListConsentsRequest request, ServerCallContext context)
     {
-        return consents.ListAsync(request, context.CancellationToken);
+        return consents.ListAsync(context.Partner(), request, context.CancellationToken);
     }
 
     /// <summary>Counts only, with small cells withheld: the statistics path never returns a registration.</summary>

@@ -50,6 +50,7 @@ public sealed class RegistryDbContext(DbContextOptions<RegistryDbContext> option
             e.Property(p => p.Received).HasColumnName("received");
             e.Property(p => p.Assessed).HasColumnName("assessed");
             e.Property(p => p.Decided).HasColumnName("decided");
+            e.Property(p => p.ChangedAt).HasColumnName("changed_at");
         });
         modelBuilder.Entity<MergeRow>(e =>
         {

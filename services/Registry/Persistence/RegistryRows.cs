@@ -39,6 +39,8 @@ public sealed class PendingSignalRow
     public byte[]? Assessed { get; set; }
     /// <summary>Set once decided (registered, linked or not registered), so a late copy changes nothing.</summary>
     public bool Decided { get; set; }
+    /// <summary>When news of it last came in (a half, a re-assessment, the decision): its retention counts from here.</summary>
+    public DateTime ChangedAt { get; set; }
 }
 
 /// <summary>A merge as it was answered, so a retried MergeRegistrations returns the same merge.</summary>

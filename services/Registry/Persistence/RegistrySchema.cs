@@ -65,5 +65,20 @@ public static class RegistrySchema
                 CREATE UNIQUE INDEX ux_consents_request ON consents (partner_id, client_request_id);
                 CREATE INDEX ix_consents_registration ON consents (registration_id);
                 """),
+        // When news of a pending signal last came in, so signals kept on file or decided are purged after their
+        // retention (PendingSignalPurge). Rows already there count from this migration. (0004: the placement
+        // work adds 0003; migrations are applied by id, so the order they land in does not matter.)
+        SchemaMigration.Sql(
+            "registry-0004-pending-signal-times",
+            sqlite: """
+                ALTER TABLE pending_signals ADD COLUMN changed_at TEXT NULL;
+                UPDATE pending_signals SET changed_at = strftime('%Y-%m-%d %H:%M:%f', 'now');
+                CREATE INDEX ix_pending_signals_changed ON pending_signals (decided, changed_at);
+                """,
+            postgres: """
+                ALTER TABLE pending_signals ADD COLUMN changed_at timestamptz NOT NULL DEFAULT now();
+                ALTER TABLE pending_signals ALTER COLUMN changed_at DROP DEFAULT;
+                CREATE INDEX ix_pending_signals_changed ON pending_signals (decided, changed_at);
+                """),
     ];
 }

@@ -151,10 +151,11 @@ public sealed class SignalIntake(SignalsDbContext db, EventOutbox<SignalsDbConte
         {
             throw new InvalidRequest("signal_id is required.", [("signal_id", "is required")]);
         }
-        var readable = SignalRouting.ReadableSubmitters(partnerId, purpose);
-        var record = await db.Signals.AsNoTracking()
-            .FirstOrDefaultAsync(s => s.SignalId == signalId && (s.ReporterPartnerId == partnerId || readable.Contains(s.ReporterPartnerId)), cancellationToken)
-            ?? throw new NotFound($"No signal '{signalId}' reported by partner '{partnerId}'.");
+        var record = await db.Signals.AsNoTracking().FirstOrDefaultAsync(s => s.SignalId == signalId, cancellationToken);
+        if (record is null || !SignalRouting.MayRead(partnerId, purpose, record.ReporterPartnerId))
+        {
+            throw new NotFound($"No signal '{signalId}' reported by partner '{partnerId}'.");
+        }
         return ToSignal(record);
     }
 

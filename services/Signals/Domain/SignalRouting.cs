@@ -1,3 +1,7 @@
+using Chain.Common.V1;
+using Ketenmesh.Contracts;
+using Ketenmesh.Policy;
+
 namespace Ketenmesh.Signals.Domain;
 
 /// <summary>
@@ -7,14 +11,15 @@ namespace Ketenmesh.Signals.Domain;
 /// </summary>
 public static class SignalRouting
 {
-    public const string EmmPartnerId = "emm";
+    private static readonly PartnerType[] PassedOnToEmm = [PartnerType.Police, PartnerType.Inspectorate];
 
-    /// <summary>The purpose as the gateway names it in the transaction token.</summary>
-    public const string CriminalInvestigation = "criminal_investigation";
-
-    private static readonly string[] PassedOnToEmm = ["police", "inspectorate"];
-
-    /// <summary>The submitting partners whose signals <paramref name="partnerId"/> reads for <paramref name="purpose"/>.</summary>
-    public static IReadOnlyList<string> ReadableSubmitters(string partnerId, string purpose) =>
-        partnerId == EmmPartnerId && purpose == CriminalInvestigation ? PassedOnToEmm : [];
+    /// <summary>
+    /// Whether <paramref name="partnerId"/>, reading for <paramref name="purpose"/> (the scope the gateway put in
+    /// the transaction token), reads a signal <paramref name="submitterPartnerId"/> submitted.
+    /// </summary>
+    public static bool MayRead(string partnerId, string purpose, string submitterPartnerId) =>
+        submitterPartnerId == partnerId
+        || (PartnerTypes.Of(partnerId) == PartnerType.Emm
+            && PurposeNames.TryParse(purpose, out var read) && read == Purpose.CriminalInvestigation
+            && PassedOnToEmm.Contains(PartnerTypes.Of(submitterPartnerId)));
 }
