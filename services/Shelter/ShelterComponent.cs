@@ -34,6 +34,7 @@ public sealed class ShelterComponent : IMeshComponent
         services.Configure<CapacityWatchOptions>(configuration.GetSection("Shelter:Watch"));
         services.Configure<PlacementOptions>(configuration.GetSection("Shelter:Placement"));
         services.AddHostedService<HoldExpiry>();
+        services.AddHostedService<CapacityLogPurge>();
         services.AddScoped<ShelterCapacityService>();
     }
 
