@@ -10,7 +10,7 @@ using Ketenmesh.Registry.Persistence;
 
 namespace Ketenmesh.Registry;
 
-/// <summary>Victim registry: port 8102, its own database; registers assessed signals (inbox) and publishes through its outbox.</summary>
+/// <summary>Victim registry: port 8102, its own database; registers assessed signals and records shelter placements (inbox), and publishes through its outbox.</summary>
 public sealed class RegistryComponent : IMeshComponent
 {
     public string Name => "registry";
@@ -24,12 +24,15 @@ public sealed class RegistryComponent : IMeshComponent
         services.AddChainMessaging(configuration, Name)
             .AddEvents(SignalsEventsReflection.Descriptor)
             .AddEvents(RiskEventsReflection.Descriptor)
+            .AddEvents(ShelterEventsReflection.Descriptor)
             .Publishes(RegistryEventsReflection.Descriptor)
             .Publishes(RegistryLegalEventsReflection.Descriptor)
             .AddOutbox<RegistryDbContext>()
             .AddInbox<RegistryDbContext>()
             .AddConsumer<SignalReceivedConsumer>()
-            .AddConsumer<RiskAssessedConsumer>();
+            .AddConsumer<RiskAssessedConsumer>()
+            .AddConsumer<PlacementConfirmedConsumer>()
+            .AddConsumer<PlacementReleasedConsumer>();
         services.AddSingleton(TimeProvider.System);
         services.AddScoped<RegistrationStore>();
         services.AddScoped<Registrations>();
@@ -37,6 +40,7 @@ public sealed class RegistryComponent : IMeshComponent
         services.AddScoped<ReflectionReminders>();
         services.AddScoped<Linkage>();
         services.AddScoped<Consents>();
+        services.AddScoped<ShelterPlacements>();
         services.AddScoped<Statistics>();
         services.Configure<ReflectionOptions>(configuration.GetSection("Registry:ReflectionPeriod"));
         services.AddHostedService<ReflectionPeriodWatch>();

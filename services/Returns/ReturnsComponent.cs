@@ -11,7 +11,7 @@ namespace Ketenmesh.Returns;
 
 /// <summary>
 /// Return coordination: port 8105, its own database. Keeps its own copy of the registry's residence
-/// decisions and consents (inbox), never calling the registry, and publishes the return's events
+/// decisions, consents and merges (inbox), never calling the registry, and publishes the return's events
 /// through its outbox.
 /// </summary>
 public sealed class ReturnsComponent : IMeshComponent
@@ -26,11 +26,13 @@ public sealed class ReturnsComponent : IMeshComponent
         services.AddSchemaMigrations<ReturnsDbContext>(ReturnsSchema.Migrations);
         services.AddChainMessaging(configuration, Name)
             .AddEvents(RegistryLegalEventsReflection.Descriptor)
+            .AddEvents(RegistryEventsReflection.Descriptor)
             .Publishes(ReturnsEventsReflection.Descriptor)
             .AddOutbox<ReturnsDbContext>()
             .AddInbox<ReturnsDbContext>()
             .AddConsumer<ResidenceStatusRecordedConsumer>()
-            .AddConsumer<ConsentChangedConsumer>();
+            .AddConsumer<ConsentChangedConsumer>()
+            .AddConsumer<RegistrationsMergedConsumer>();
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton(RetraffickingRules.Embedded());
         services.AddScoped<RegistryKnowledge>();

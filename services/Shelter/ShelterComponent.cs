@@ -36,6 +36,7 @@ public sealed class ShelterComponent : IMeshComponent
         services.Configure<PlacementOptions>(configuration.GetSection("Shelter:Placement"));
         services.Configure<LargeGroupOptions>(configuration.GetSection("Shelter:LargeGroup"));
         services.AddHostedService<HoldExpiry>();
+        services.AddHostedService<CapacityLogPurge>();
         services.AddScoped<ShelterCapacityService>();
     }
 

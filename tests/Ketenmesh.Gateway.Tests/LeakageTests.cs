@@ -148,4 +148,32 @@ public sealed class LeakageTests : IAsyncLifetime
         Assert.DoesNotContain(paths, p => p.StartsWith("registration.linked_records", StringComparison.Ordinal));
         Assert.DoesNotContain(paths, p => p.StartsWith("registration.aangifte_status", StringComparison.Ordinal));
     }
+
+    /// <summary>
+    /// Where a person is placed is CoMensha's to know (it coordinates every placement); shelter locations are
+    /// confidential, so no investigating partner, and no partner whose grant lists fields, reads it off a registration.
+    /// </summary>
+    [Fact]
+    public async Task The_shelter_placement_on_a_registration_reaches_CoMensha_and_no_investigating_partner()
+    {
+        const string method = "chain.registry.v1.VictimRegistry/GetRegistration";
+        async Task<List<string>> ArrivedAsync(string partner, string purpose)
+        {
+            var result = await _mesh.Raw.CallAsync(method, [[]], _mesh.As(partner, purpose));
+            Assert.Equal((int)StatusCode.OK, result.Status);
+            return WireFields.Present(MethodCatalog.Chain.Find(method)!.OutputType, Assert.Single(result.Messages)).Select(p => p.Path).ToList();
+        }
+
+        Assert.Contains(await ArrivedAsync("comensha", "victim_care"), p => p.StartsWith("registration.shelter_placement.", StringComparison.Ordinal));
+        foreach (var (partner, purpose) in new[]
+        {
+            ("police", "criminal_investigation"), ("kmar", "criminal_investigation"), ("inspectorate", "criminal_investigation"), ("prosecution", "criminal_investigation"),
+            ("shelters", "victim_care"), ("care", "victim_care"), ("nidos", "victim_care"), ("ind", "residence"), ("dtv", "return"),
+        })
+        {
+            var arrived = await ArrivedAsync(partner, purpose);
+            Assert.Contains("registration.status", arrived);
+            Assert.DoesNotContain(arrived, p => p.StartsWith("registration.shelter_placement", StringComparison.Ordinal));
+        }
+    }
 }

@@ -5,8 +5,11 @@ using Chain.Risk.V1;
 using Google.Rpc;
 using Grpc.Core;
 using Ketenmesh.Contracts;
+using Ketenmesh.Messaging.Inbox;
 using Ketenmesh.Returns.Domain;
+using Ketenmesh.Returns.Persistence;
 using Ketenmesh.Testing;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using static Ketenmesh.Returns.Tests.ReturnsHost;
 
@@ -290,6 +293,79 @@ public abstract class ReturnCoordinationTests : IAsyncLifetime
         Assert.True(withheld.OutcomeWithheld);
         Assert.Equal(ReturnOutcome.Unspecified, withheld.Outcome);
         Assert.Equal(new ReturnCase { ReturnCaseId = departed.ReturnCaseId, RegistrationId = registrationId, LeftReturnTrack = true }, closedForCoMensha);
+    }
+
+    /// <summary>Waits until this service's own tables show what an event was to leave there.</summary>
+    private async Task KnownAsync(Func<ReturnsDbContext, Task<bool>> known) => await Eventually.SucceedsAsync(async () =>
+    {
+        await using var scope = _host.Services.CreateAsyncScope();
+        Assert.True(await known(scope.ServiceProvider.GetRequiredService<ReturnsDbContext>()));
+    });
+
+    private static Chain.Events.V1.RegistrationsMerged Merged(string survivor, params string[] merged) => new()
+    {
+        EventId = Guid.NewGuid().ToString(),
+        SurvivingRegistrationId = survivor,
+        MergedRegistrationIds = { merged },
+        Reason = MergeReason.DuplicateReport,
+    };
+
+    private async Task<ReturnCase> ReadAsync(string returnCaseId, string partner = "dtv") =>
+        (await Client.Returns().GetReturnCaseAsync(new GetReturnCaseRequest { ReturnCaseId = returnCaseId }, As(partner))).ReturnCase;
+
+    [Fact]
+    public async Task A_case_and_its_consent_on_a_merged_registration_follow_the_survivor_once_and_its_decision_lifts_the_suspension()
+    {
+        var survivor = NewRegistration();
+        var duplicate = NewRegistration();
+        var suspended = await OpenD9Async(duplicate);
+        // Before the merge: the victim's consent under the merged registration, and the survivor's residence decision.
+        await _host.PublishAsync(ReturnConsent("con-merged", duplicate));
+        await _host.PublishAsync(Residence(survivor, 4, ResidenceDecision.Granted));
+        await KnownAsync(async db => await db.Consents.AnyAsync(c => c.ConsentId == "con-merged") && await db.Residence.AnyAsync(r => r.RegistrationId == survivor));
+
+        var merge = Merged(survivor, duplicate);
+        var messageId = Guid.NewGuid();
+        var copy = Guid.NewGuid();
+        await _host.PublishAsync(merge, messageId);
+        await _host.PublishAsync(merge, messageId);
+        await _host.PublishAsync(merge, copy);
+        await KnownAsync(db => db.Set<InboxMessage>().AnyAsync(m => m.MessageId == copy));
+        var followed = await ReadAsync(suspended.ReturnCaseId);
+        var resumed = await EventuallyAsync(() => Events.Resumed.FirstOrDefault(e => e.ReturnCaseId == suspended.ReturnCaseId));
+        var forCoMensha = await ReadAsync(suspended.ReturnCaseId, "comensha");
+        // DT&V still knows the person by the merged registration: the open case on the survivor is the one.
+        var again = (await Client.Returns().OpenD9SignalAsync(new OpenD9SignalRequest { ClientRequestId = Guid.NewGuid().ToString(), RegistrationId = duplicate, OpenedOn = Day(Today), SignalId = "sig-2" }, As("dtv"))).ReturnCase;
+
+        Assert.Equal(survivor, followed.RegistrationId);
+        Assert.Equal(suspended.Version + 1, followed.Version);
+        Assert.Equal((D9State.Lifted, D9LiftReason.ResidenceGranted), (followed.D9.State, followed.D9.LiftReason));
+        Assert.Equal(survivor, resumed.RegistrationId);
+        Assert.Single(Events.Resumed, e => e.ReturnCaseId == suspended.ReturnCaseId);
+        Assert.Equal(followed.D9, forCoMensha.D9);
+        Assert.Equal((suspended.ReturnCaseId, survivor), (again.ReturnCaseId, again.RegistrationId));
+    }
+
+    [Fact]
+    public async Task News_that_comes_after_a_merge_reaches_the_case_on_the_survivor()
+    {
+        var survivor = NewRegistration();
+        var duplicate = NewRegistration();
+        var suspended = await OpenD9Async(duplicate);
+        var merge = Merged(survivor, duplicate);
+        await _host.PublishAsync(merge);
+        await KnownAsync(db => db.Cases.AnyAsync(c => c.ReturnCaseId == suspended.ReturnCaseId && c.RegistrationId == survivor));
+
+        // The registry's decision on the survivor comes after the merge; a consent sent under the merged id before it arrives late.
+        await _host.PublishAsync(Residence(survivor, 6, ResidenceDecision.Refused));
+        await _host.PublishAsync(ReturnConsent("con-late", duplicate));
+        var resumed = await EventuallyAsync(() => Events.Resumed.FirstOrDefault(e => e.ReturnCaseId == suspended.ReturnCaseId));
+        await KnownAsync(db => db.Consents.AnyAsync(c => c.ConsentId == "con-late"));
+        var forCoMensha = await ReadAsync(suspended.ReturnCaseId, "comensha");
+
+        Assert.Equal(D9LiftReason.ResidenceRefused, resumed.LiftReason);
+        Assert.Equal(survivor, forCoMensha.RegistrationId);
+        Assert.Equal(D9State.Lifted, forCoMensha.D9.State);
     }
 
     [Fact]

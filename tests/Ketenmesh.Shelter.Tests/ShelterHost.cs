@@ -20,11 +20,20 @@ public sealed class ShelterEvents
     public ConcurrentQueue<LargeGroupHeld> GroupHeld { get; } = new();
 
     public ConcurrentQueue<LargeGroupReleased> GroupReleased { get; } = new();
+
+    public ConcurrentQueue<PlacementRequested> Requested { get; } = new();
 }
 
 public sealed class ShelterEventsProbe(ShelterEvents events)
-    : IConsumer<ShelterCapacityChanged>, IConsumer<PlacementConfirmed>, IConsumer<PlacementReleased>, IConsumer<LargeGroupHeld>, IConsumer<LargeGroupReleased>
+    : IConsumer<ShelterCapacityChanged>, IConsumer<PlacementConfirmed>, IConsumer<PlacementReleased>, IConsumer<LargeGroupHeld>, IConsumer<LargeGroupReleased>,
+        IConsumer<PlacementRequested>
 {
+    public Task Consume(ConsumeContext<PlacementRequested> context)
+    {
+        events.Requested.Enqueue(context.Message);
+        return Task.CompletedTask;
+    }
+
     public Task Consume(ConsumeContext<ShelterCapacityChanged> context)
     {
         events.CapacityChanged.Enqueue(context.Message);
@@ -56,7 +65,7 @@ public sealed class ShelterEventsProbe(ShelterEvents events)
     }
 }
 
-/// <summary>A clock the test moves: the shelter service's idea of now (hold expiry).</summary>
+/// <summary>A clock the test moves: the shelter service's idea of now (hold expiry, the change log's retention).</summary>
 public sealed class MovableClock(DateTimeOffset start) : TimeProvider
 {
     private long _ticks = start.UtcTicks;
@@ -74,6 +83,8 @@ public static class ShelterHost
         settings["Messaging:Transport"] = "InMemory";
         settings.TryAdd("Shelter:Placement:ExpiryInterval", "00:00:00.100");
         settings.TryAdd("Shelter:Watch:CatchUpInterval", "00:00:00.200");
+        // Purges often, so a moved clock is noticed within a test.
+        settings.TryAdd("Shelter:Watch:PurgeInterval", "00:00:00.500");
         return ComponentHost.StartAsync(new ShelterComponent(), settings, (services, bus) =>
         {
             services.AddSingleton<TimeProvider>(clock);

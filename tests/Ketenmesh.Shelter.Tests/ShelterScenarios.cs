@@ -2,7 +2,9 @@ using Chain.Shelter.V1;
 using Google.Rpc;
 using Grpc.Core;
 using Ketenmesh.Shelter.Domain;
+using Ketenmesh.Shelter.Persistence;
 using Ketenmesh.Testing;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using static Ketenmesh.Shelter.Tests.ShelterHost;
 
@@ -722,6 +724,59 @@ public abstract class ShelterScenarios : IAsyncLifetime
         Assert.All(arrangements, a => Assert.Equal(
             a.Allocations.Sum(x => x.Places) switch { 3 => LargeGroupState.Arranged, 0 => LargeGroupState.NotArranged, _ => LargeGroupState.PartiallyArranged },
             a.State));
+    [Fact]
+    public async Task A_placement_request_is_told_to_the_chain_once_with_the_bed_held_or_the_list_it_waits_on()
+    {
+        await OneAdultMensBedLeftAsync();
+        var request = Placement("told-1", ShelterCategory.AdultMen, "reg-told-1");
+
+        var held = (await Client.Shelter().RequestPlacementAsync(request, As("comensha"))).Placement;
+        var again = await Client.Shelter().RequestPlacementAsync(request, As("comensha"));
+        var waiting = (await Client.Shelter().RequestPlacementAsync(Placement("told-2", ShelterCategory.AdultMen, "reg-told-2"), As("comensha"))).Placement;
+
+        Assert.True(again.Duplicate);
+        await Eventually.SucceedsAsync(() =>
+        {
+            var first = Assert.Single(Events.Requested, e => e.RegistrationId == "reg-told-1");
+            var second = Assert.Single(Events.Requested, e => e.RegistrationId == "reg-told-2");
+            Assert.Equal((held.PlacementId, PlacementState.Held, WaitingList.Unspecified, PlacementUrgency.Immediate), (first.PlacementId, first.State, first.WaitingList, first.Urgency));
+            Assert.Equal((waiting.PlacementId, PlacementState.Waitlisted, WaitingList.WomensOrSocialShelter), (second.PlacementId, second.State, second.WaitingList));
+            Assert.Equal(held.RequestedAt, first.OccurredAt);
+            return Task.CompletedTask;
+        });
+    }
+
+    [Fact]
+    public async Task Changes_past_the_retention_are_purged_except_each_shelters_latest_and_a_watch_resumed_from_before_is_refused()
+    {
+        var first = await ReportAsync(Client, "shelter-pmw", Beds(ShelterCategory.Cosm, 25, 1));
+        var second = await ReportAsync(Client, "shelter-pmw", Beds(ShelterCategory.Cosm, 25, 2));
+        var acm = await ReportAsync(Client, "shelter-acm", Beds(ShelterCategory.Cosm, 25, 3));
+        Clock.Advance(new CapacityWatchOptions().ChangeRetention + TimeSpan.FromHours(1));
+        var fresh = await ReportAsync(Client, "shelter-pmw", Beds(ShelterCategory.Cosm, 25, 4));
+
+        // The purge job: pmw's first two changes are past the retention and pmw changed since; acm's is still its latest.
+        await Eventually.SucceedsAsync(async () =>
+        {
+            await using var scope = Host.Services.CreateAsyncScope();
+            var db = scope.ServiceProvider.GetRequiredService<ShelterDbContext>();
+            Assert.Equal([acm.Version, fresh.Version], await db.CapacityChanges.OrderBy(c => c.Version).Select(c => c.Version).ToListAsync());
+        });
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        using var stale = Client.Shelter().WatchCapacity(new WatchCapacityRequest { ResumeAfterVersion = first.Version }, As("comensha"));
+        var refused = await Assert.ThrowsAsync<RpcException>(() => stale.ResponseStream.MoveNext(timeout.Token));
+        using var resumed = Client.Shelter().WatchCapacity(new WatchCapacityRequest { ResumeAfterVersion = second.Version }, As("comensha"));
+        var heard = new List<CapacitySnapshot>();
+        for (var i = 0; i < 2; i++)
+        {
+            Assert.True(await resumed.ResponseStream.MoveNext(timeout.Token));
+            heard.Add(resumed.ResponseStream.Current.Capacity);
+        }
+
+        Assert.Equal(StatusCode.FailedPrecondition, refused.StatusCode);
+        Assert.Contains($"resume from a version no older than {second.Version}", refused.Status.Detail, StringComparison.Ordinal);
+        Assert.Equal([acm.Version, fresh.Version], heard.Select(s => s.Version));
+        Assert.Equal([3, 4], heard.Select(s => s.Beds.Single(b => b.Category == ShelterCategory.Cosm).OccupiedBeds));
     }
 }
 

@@ -20,6 +20,9 @@ public abstract class InboxConsumer<TContext, TEvent>(TContext context, ILogger?
 
     protected TContext Context => context;
 
+    /// <summary>The consumer's log: message ids and types only, never an event's content.</summary>
+    protected ILogger Logger => _logger;
+
     /// <summary>Stored in the inbox key; keep it stable across renames or old messages apply again.</summary>
     protected virtual string ConsumerName => GetType().Name;
 

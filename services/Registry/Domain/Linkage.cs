@@ -224,6 +224,9 @@ public sealed class Linkage(RegistryDbContext db, RegistrationStore store, Regis
             survivor.LinkedRecords.Add(record);
         }
         survivor.MergeHistory.Add(other.MergeHistory);
+        // Where the person is placed: the survivor's placement stays, else it takes the other's. A later
+        // release of that placement reaches both (ShelterPlacements follows a merged registration to its survivor).
+        survivor.ShelterPlacement ??= other.ShelterPlacement?.Clone();
         if (other.Status > survivor.Status)
         {
             survivor.Status = other.Status;

@@ -15,6 +15,8 @@ public sealed class RegistryDbContext(DbContextOptions<RegistryDbContext> option
 
     public DbSet<ConsentRow> Consents => Set<ConsentRow>();
 
+    public DbSet<PlacementReleaseRow> PlacementReleases => Set<PlacementReleaseRow>();
+
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
         modelBuilder.Entity<RegistrationRow>(e =>
@@ -76,6 +78,13 @@ public sealed class RegistryDbContext(DbContextOptions<RegistryDbContext> option
             e.Property(c => c.Data).HasColumnName("data");
             e.Property(c => c.RecordedAt).HasColumnName("recorded_at");
             e.HasIndex(c => new { c.PartnerId, c.ClientRequestId }).IsUnique();
+        });
+        modelBuilder.Entity<PlacementReleaseRow>(e =>
+        {
+            e.ToTable("placement_releases");
+            e.HasKey(p => p.PlacementId);
+            e.Property(p => p.PlacementId).HasColumnName("placement_id");
+            e.Property(p => p.ReleasedAt).HasColumnName("released_at");
         });
         modelBuilder.AddOutbox();
         modelBuilder.AddInbox();

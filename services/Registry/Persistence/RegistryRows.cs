@@ -68,3 +68,13 @@ public sealed class ConsentRow
     public byte[] Data { get; set; } = [];
     public DateTime RecordedAt { get; set; }
 }
+
+/// <summary>
+/// A placement the shelter service released (PlacementReleased). PlacementConfirmed and PlacementReleased
+/// arrive on queues of their own, in either order: a confirmation of a placement already released records nothing.
+/// </summary>
+public sealed class PlacementReleaseRow
+{
+    public string PlacementId { get; set; } = "";
+    public DateTime ReleasedAt { get; set; }
+}

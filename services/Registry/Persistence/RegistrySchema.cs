@@ -65,9 +65,17 @@ public static class RegistrySchema
                 CREATE UNIQUE INDEX ux_consents_request ON consents (partner_id, client_request_id);
                 CREATE INDEX ix_consents_registration ON consents (registration_id);
                 """),
+        // Placements the shelter service released, so a confirmation arriving after its release records nothing.
+        SchemaMigration.Sql(
+            "registry-0003-placement-releases",
+            sqlite: """
+                CREATE TABLE placement_releases (placement_id TEXT PRIMARY KEY, released_at TEXT NOT NULL);
+                """,
+            postgres: """
+                CREATE TABLE placement_releases (placement_id text PRIMARY KEY, released_at timestamptz NOT NULL);
+                """),
         // When news of a pending signal last came in, so signals kept on file or decided are purged after their
-        // retention (PendingSignalPurge). Rows already there count from this migration. (0004: the placement
-        // work adds 0003; migrations are applied by id, so the order they land in does not matter.)
+        // retention (PendingSignalPurge). Rows already there count from this migration.
         SchemaMigration.Sql(
             "registry-0004-pending-signal-times",
             sqlite: """

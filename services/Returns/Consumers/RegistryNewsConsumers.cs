@@ -28,3 +28,18 @@ public sealed class ConsentChangedConsumer(ReturnsDbContext db, RegistryKnowledg
     protected override Task ApplyAsync(ConsentChanged @event, ConsumeContext<ConsentChanged> consumeContext) =>
         registry.RememberConsentAsync(@event, consumeContext.CancellationToken);
 }
+
+/// <summary>
+/// The registry merged registrations of one person: the cases and consents known under a merged registration follow
+/// the survivor, and so does whatever the chain still says under the merged id. Once per event (inbox); a second
+/// copy under another message id finds nothing left to move.
+/// </summary>
+public sealed class RegistrationsMergedConsumer(ReturnsDbContext db, RegistryKnowledge registry, ReturnCases cases, ILogger<RegistrationsMergedConsumer> logger)
+    : InboxConsumer<ReturnsDbContext, RegistrationsMerged>(db, logger)
+{
+    protected override async Task ApplyAsync(RegistrationsMerged @event, ConsumeContext<RegistrationsMerged> consumeContext)
+    {
+        var survivor = await registry.RememberMergeAsync(@event, consumeContext.CancellationToken);
+        await cases.OnMergedAsync(survivor, @event.MergedRegistrationIds, consumeContext.CancellationToken);
+    }
+}

@@ -21,7 +21,7 @@ public enum ResidenceOutcome
 }
 
 /// <summary>
-/// What return coordination knows of the registry: residence decisions and consents, kept from the
+/// What return coordination knows of the registry: residence decisions, consents and merges, kept from the
 /// registry's events in this service's own tables. The registry is never called: a return decision
 /// must not depend on the registry answering at that moment, and the registry's grants stay its own.
 /// </summary>
@@ -49,10 +49,12 @@ public sealed class RegistryKnowledge(ReturnsDbContext db)
 
     public async Task RememberConsentAsync(ConsentChanged news, CancellationToken cancellationToken)
     {
+        // The registry moves a merged registration's consents to the survivor; a copy sent before the merge, arriving late, follows them.
+        var registrationId = await SurvivorOfAsync(news.RegistrationId, cancellationToken);
         var row = await db.Consents.FirstOrDefaultAsync(c => c.ConsentId == news.ConsentId, cancellationToken);
         if (row is null)
         {
-            db.Consents.Add(new KnownConsentRow { ConsentId = news.ConsentId, RegistrationId = news.RegistrationId, Data = news.ToByteArray() });
+            db.Consents.Add(new KnownConsentRow { ConsentId = news.ConsentId, RegistrationId = registrationId, Data = news.ToByteArray() });
             return;
         }
         // A withdrawal is final: a late copy of the recording must not bring the consent back.
@@ -60,8 +62,57 @@ public sealed class RegistryKnowledge(ReturnsDbContext db)
         {
             return;
         }
-        row.RegistrationId = news.RegistrationId;
+        row.RegistrationId = registrationId;
         row.Data = news.ToByteArray();
+    }
+
+    /// <summary>
+    /// The registry merged registrations of one person (RegistrationsMerged): each merged id now points at the
+    /// survivor (and whatever pointed at a merged id points there too), and the consents known under a merged id
+    /// move to the survivor, as the registry moved them. Returns the survivor, itself resolved through merges
+    /// already known. Applying the same merge again changes nothing.
+    /// </summary>
+    public async Task<string> RememberMergeAsync(RegistrationsMerged news, CancellationToken cancellationToken)
+    {
+        var survivor = await SurvivorOfAsync(news.SurvivingRegistrationId, cancellationToken);
+        var merged = news.MergedRegistrationIds.Where(id => id.Length > 0 && id != survivor).Distinct().ToList();
+        foreach (var id in merged)
+        {
+            if (await db.Merges.FirstOrDefaultAsync(m => m.MergedRegistrationId == id, cancellationToken) is { } known)
+            {
+                known.SurvivingRegistrationId = survivor;
+            }
+            else
+            {
+                db.Merges.Add(new KnownMergeRow { MergedRegistrationId = id, SurvivingRegistrationId = survivor });
+            }
+        }
+        foreach (var earlier in await db.Merges.Where(m => merged.Contains(m.SurvivingRegistrationId)).ToListAsync(cancellationToken))
+        {
+            earlier.SurvivingRegistrationId = survivor;
+        }
+        foreach (var consent in await db.Consents.Where(c => merged.Contains(c.RegistrationId)).ToListAsync(cancellationToken))
+        {
+            consent.RegistrationId = survivor;
+        }
+        return survivor;
+    }
+
+    /// <summary>The registration that carries the person now: the survivor when <paramref name="registrationId"/> was merged, else itself.</summary>
+    public async Task<string> SurvivorOfAsync(string registrationId, CancellationToken cancellationToken)
+    {
+        var current = registrationId;
+        // Merge rows point at the last survivor; the bound only guards against a cycle no registry would make.
+        for (var hops = 0; hops < 16; hops++)
+        {
+            var next = await db.Merges.Where(m => m.MergedRegistrationId == current).Select(m => m.SurvivingRegistrationId).FirstOrDefaultAsync(cancellationToken);
+            if (next is null || next == current)
+            {
+                break;
+            }
+            current = next;
+        }
+        return current;
     }
 
     public async Task<ResidenceOutcome> ResidenceOfAsync(string registrationId, CancellationToken cancellationToken) =>

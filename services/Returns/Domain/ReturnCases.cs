@@ -44,13 +44,14 @@ public sealed class ReturnCases(ReturnsDbContext db, RegistryKnowledge registry,
         {
             return new OpenD9SignalResponse { ReturnCase = earlier, Duplicate = true };
         }
-        var row = await db.Cases.FirstOrDefaultAsync(c => c.RegistrationId == request.RegistrationId && !c.Closed, cancellationToken);
+        var registrationId = await registry.SurvivorOfAsync(request.RegistrationId, cancellationToken);
+        var row = await db.Cases.FirstOrDefaultAsync(c => c.RegistrationId == registrationId && !c.Closed, cancellationToken);
         ReturnCase returnCase;
         if (row is null)
         {
-            returnCase = NewCase(request.RegistrationId);
+            returnCase = NewCase(registrationId);
             returnCase.LinkKeys.Add(request.LinkKeys);
-            row = new ReturnCaseRow { ReturnCaseId = returnCase.ReturnCaseId, RegistrationId = request.RegistrationId, CreatedAt = clock.GetUtcNow().UtcDateTime };
+            row = new ReturnCaseRow { ReturnCaseId = returnCase.ReturnCaseId, RegistrationId = registrationId, CreatedAt = clock.GetUtcNow().UtcDateTime };
             db.Cases.Add(row);
         }
         else
@@ -146,6 +147,33 @@ public sealed class ReturnCases(ReturnsDbContext db, RegistryKnowledge registry,
     }
 
     /// <summary>
+    /// The registry merged registrations of one person: every case on a merged registration follows the survivor,
+    /// and a D9 suspension on it is lifted when the survivor's residence decision is known already (its news may
+    /// have come before the merge's). Called inside the consumer's transaction; the consumer saves.
+    /// </summary>
+    public async Task<int> OnMergedAsync(string survivorId, IReadOnlyCollection<string> mergedIds, CancellationToken cancellationToken)
+    {
+        var rows = await db.Cases.Where(c => mergedIds.Contains(c.RegistrationId) && c.RegistrationId != survivorId).ToListAsync(cancellationToken);
+        if (rows.Count == 0)
+        {
+            return 0;
+        }
+        var outcome = await registry.ResidenceOfAsync(survivorId, cancellationToken);
+        foreach (var row in rows)
+        {
+            var returnCase = ReturnCase.Parser.ParseFrom(row.Data);
+            returnCase.RegistrationId = survivorId;
+            row.RegistrationId = survivorId;
+            if (outcome != ResidenceOutcome.Undecided && returnCase.D9 is { State: D9State.DepartureSuspended })
+            {
+                Lift(returnCase, RegistryKnowledge.LiftReasonOf(outcome), Today());
+            }
+            Save(row, returnCase);
+        }
+        return rows.Count;
+    }
+
+    /// <summary>
     /// IOM's voluntary return plan: the request, the intake, the planned departure (target: within 30 days
     /// of the request), in-kind support within the cap for the person's nationality, and the re-trafficking
     /// risk before departure. Refused while DT&amp;V holds the departure under D9.
@@ -201,18 +229,19 @@ public sealed class ReturnCases(ReturnsDbContext db, RegistryKnowledge registry,
         }
         ReturnCaseRow row;
         ReturnCase returnCase;
+        var registrationId = request.ReturnCaseId.Length > 0 ? "" : await registry.SurvivorOfAsync(request.RegistrationId, cancellationToken);
         if (request.ReturnCaseId.Length > 0)
         {
             (row, returnCase) = await LoadForChangeAsync(request.ReturnCaseId, 0, cancellationToken);
         }
-        else if (await db.Cases.FirstOrDefaultAsync(c => c.RegistrationId == request.RegistrationId && !c.Closed, cancellationToken) is { } open)
+        else if (await db.Cases.FirstOrDefaultAsync(c => c.RegistrationId == registrationId && !c.Closed, cancellationToken) is { } open)
         {
             (row, returnCase) = (open, ReturnCase.Parser.ParseFrom(open.Data));
         }
         else
         {
-            returnCase = NewCase(request.RegistrationId);
-            row = new ReturnCaseRow { ReturnCaseId = returnCase.ReturnCaseId, RegistrationId = request.RegistrationId, CreatedAt = clock.GetUtcNow().UtcDateTime };
+            returnCase = NewCase(registrationId);
+            row = new ReturnCaseRow { ReturnCaseId = returnCase.ReturnCaseId, RegistrationId = registrationId, CreatedAt = clock.GetUtcNow().UtcDateTime };
             db.Cases.Add(row);
         }
         RefuseWhileSuspended(returnCase, "A voluntary return cannot be planned");

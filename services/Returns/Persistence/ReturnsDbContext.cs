@@ -13,6 +13,8 @@ public sealed class ReturnsDbContext(DbContextOptions<ReturnsDbContext> options)
 
     public DbSet<KnownConsentRow> Consents => Set<KnownConsentRow>();
 
+    public DbSet<KnownMergeRow> Merges => Set<KnownMergeRow>();
+
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
         modelBuilder.Entity<ReturnCaseRow>(e =>
@@ -56,6 +58,13 @@ public sealed class ReturnsDbContext(DbContextOptions<ReturnsDbContext> options)
             e.Property(c => c.ConsentId).HasColumnName("consent_id");
             e.Property(c => c.RegistrationId).HasColumnName("registration_id");
             e.Property(c => c.Data).HasColumnName("data");
+        });
+        modelBuilder.Entity<KnownMergeRow>(e =>
+        {
+            e.ToTable("known_merges");
+            e.HasKey(m => m.MergedRegistrationId);
+            e.Property(m => m.MergedRegistrationId).HasColumnName("merged_registration_id");
+            e.Property(m => m.SurvivingRegistrationId).HasColumnName("surviving_registration_id");
         });
         modelBuilder.AddOutbox();
         modelBuilder.AddInbox();

@@ -49,3 +49,14 @@ public sealed class KnownConsentRow
     public string RegistrationId { get; set; } = "";
     public byte[] Data { get; set; } = [];
 }
+
+/// <summary>
+/// A registration the registry merged into another (RegistrationsMerged): what this service knew under the merged
+/// id, and anything the chain still says under it, belongs to the survivor. Always the last survivor: when that one
+/// is merged in turn, its rows are repointed.
+/// </summary>
+public sealed class KnownMergeRow
+{
+    public string MergedRegistrationId { get; set; } = "";
+    public string SurvivingRegistrationId { get; set; } = "";
+}

@@ -45,5 +45,16 @@ public static class ReturnsSchema
                 CREATE TABLE known_consents (consent_id text PRIMARY KEY, registration_id text NOT NULL, data bytea NOT NULL);
                 CREATE INDEX ix_known_consents_registration ON known_consents (registration_id);
                 """),
+        // Registry merges: cases, consents and later news under a merged registration follow its survivor.
+        SchemaMigration.Sql(
+            "returns-0002-known-merges",
+            sqlite: """
+                CREATE TABLE known_merges (merged_registration_id TEXT PRIMARY KEY, surviving_registration_id TEXT NOT NULL);
+                CREATE INDEX ix_known_merges_survivor ON known_merges (surviving_registration_id);
+                """,
+            postgres: """
+                CREATE TABLE known_merges (merged_registration_id text PRIMARY KEY, surviving_registration_id text NOT NULL);
+                CREATE INDEX ix_known_merges_survivor ON known_merges (surviving_registration_id);
+                """),
     ];
 }

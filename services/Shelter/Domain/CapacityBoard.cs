@@ -150,6 +150,31 @@ public sealed class CapacityBoard(ShelterDbContext db, EventOutbox<ShelterDbCont
         return rows.Select(r => CapacitySnapshot.Parser.ParseFrom(r.Snapshot)).ToList();
     }
 
+    /// <summary>
+    /// Deletes the changes recorded before <paramref name="before"/>, except each shelter's latest (what its current
+    /// capacity says), and moves <see cref="CapacityHeadRow.PurgedThrough"/> up to the highest version deleted, in
+    /// one transaction: a watch never finds a change gone that the head does not account for. Returns how many
+    /// changes were deleted.
+    /// </summary>
+    internal async Task<int> PurgeChangesAsync(DateTime before, CancellationToken cancellationToken)
+    {
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        // The first statement writes, as a capacity change's does: the purge takes its turn with the changes.
+        await db.Database.ExecuteSqlRawAsync("UPDATE capacity_head SET purged_through = purged_through WHERE id = 1", cancellationToken);
+        var latest = db.CapacityChanges.GroupBy(c => c.ShelterId).Select(g => g.Max(c => c.Version));
+        var through = await db.CapacityChanges.Where(c => c.RecordedAt < before && !latest.Contains(c.Version)).MaxAsync(c => (long?)c.Version, cancellationToken);
+        if (through is not { } horizon)
+        {
+            await transaction.CommitAsync(cancellationToken);
+            return 0;
+        }
+        var purged = await db.CapacityChanges.Where(c => c.Version <= horizon && !latest.Contains(c.Version)).ExecuteDeleteAsync(cancellationToken);
+        await db.CapacityHead.Where(h => h.Id == 1 && h.PurgedThrough < horizon)
+            .ExecuteUpdateAsync(h => h.SetProperty(r => r.PurgedThrough, horizon), cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        return purged;
+    }
+
     /// <summary>Starts a capacity change: a transaction holding the next version (and, with it, every other change's turn).</summary>
     internal async Task<CapacityChange> BeginChangeAsync(CancellationToken cancellationToken)
     {

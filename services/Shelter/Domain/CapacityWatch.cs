@@ -12,6 +12,34 @@ public sealed class CapacityWatchOptions
 {
     /// <summary>How often a watch reads the change log when this replica committed nothing (another replica may have).</summary>
     public TimeSpan CatchUpInterval { get; set; } = TimeSpan.FromMilliseconds(500);
+
+    /// <summary>
+    /// How long capacity changes are kept for watches to resume from. Older ones are purged, each shelter's latest
+    /// change excepted; a watch resumed from before the purge is refused (FAILED_PRECONDITION) and starts afresh.
+    /// </summary>
+    public TimeSpan ChangeRetention { get; set; } = TimeSpan.FromDays(7);
+
+    /// <summary>How often changes older than <see cref="ChangeRetention"/> are purged; zero or less switches the purge off.</summary>
+    public TimeSpan PurgeInterval { get; set; } = TimeSpan.FromHours(1);
+}
+
+/// <summary>Purges capacity changes older than <see cref="CapacityWatchOptions.ChangeRetention"/>, every <see cref="CapacityWatchOptions.PurgeInterval"/>.</summary>
+public sealed class CapacityLogPurge(IServiceScopeFactory scopes, TimeProvider clock, ILogger<CapacityLogPurge> logger, IOptions<CapacityWatchOptions> options)
+    : Ketenmesh.Hosting.PeriodicJob(scopes, clock, logger)
+{
+    protected override TimeSpan Interval => options.Value.PurgeInterval;
+
+    protected override string Name => "Capacity change log purge";
+
+    protected override async Task RunOnceAsync(IServiceProvider services, CancellationToken cancellationToken)
+    {
+        var before = PlacementRow.Moment(Clock.GetUtcNow() - options.Value.ChangeRetention);
+        var purged = await services.GetRequiredService<CapacityBoard>().PurgeChangesAsync(before, cancellationToken);
+        if (purged > 0)
+        {
+            Logger.LogInformation("Purged {Count} capacity changes older than {Retention}.", purged, options.Value.ChangeRetention);
+        }
+    }
 }
 
 /// <summary>
@@ -40,10 +68,14 @@ public sealed class CapacityWatch(CapacityBoard board, ShelterDbContext db, Capa
         }
         else
         {
-            var head = await db.CapacityHead.AsNoTracking().Select(h => h.Version).SingleAsync(cancellationToken);
-            if (resumeAfter < 0 || resumeAfter > head)
+            var head = await db.CapacityHead.AsNoTracking().SingleAsync(cancellationToken);
+            if (resumeAfter < 0 || resumeAfter > head.Version)
             {
                 throw new InvalidRequest("resume_after_version is no version this service handed out.", [("resume_after_version", "pass the highest CapacitySnapshot.version received, or 0 to start afresh")]);
+            }
+            if (resumeAfter < head.PurgedThrough)
+            {
+                throw Purged(head.PurgedThrough);
             }
             last = resumeAfter;
             await live();
@@ -53,6 +85,11 @@ public sealed class CapacityWatch(CapacityBoard board, ShelterDbContext db, Capa
             // Taken before reading: a commit between the read and the wait still wakes the watch.
             var woken = feed.NextChange;
             var changes = await board.ChangesAfterAsync(last, Batch, cancellationToken);
+            // Read after the changes: a purge that committed before that read shows here, so none went missing unnoticed.
+            if (changes.Count > 0 && await db.CapacityHead.AsNoTracking().Select(h => h.PurgedThrough).SingleAsync(cancellationToken) is var purged && purged > last)
+            {
+                throw Purged(purged);
+            }
             foreach (var change in changes)
             {
                 last = change.Version;
@@ -64,6 +101,11 @@ public sealed class CapacityWatch(CapacityBoard board, ShelterDbContext db, Capa
             }
         }
     }
+
+    /// <summary>The changes after the version asked for are purged in part: resuming from it would skip them.</summary>
+    private NotNow Purged(long purgedThrough) => new(
+        $"Capacity changes up to version {purgedThrough} are no longer kept (the log keeps {options.Value.ChangeRetention.TotalDays:0.##} days); " +
+        $"resume from a version no older than {purgedThrough}, or from 0 to start again from every shelter's current capacity.");
 
     /// <summary>
     /// Every shelter's capacity as one consistent state (one transaction): each shelter's version is its last

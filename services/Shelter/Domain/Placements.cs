@@ -83,6 +83,7 @@ public sealed class Placements(ShelterDbContext db, CapacityBoard board, EventOu
             // Not admitted to COSM, or no bed to hold: the request waits on its list, and capacity did not change.
             row.State = (int)PlacementState.Waitlisted;
             row.WaitingList = (int)WaitingLists.For(request.Needs, refusedCosm is { Count: > 0 });
+            AnnounceRequest(change, row, request.Needs);
             await AnnounceWaitingListAsync(change, row, joined: true, cancellationToken);
             await change.CommitWithoutCapacityAsync(cancellationToken);
             return (ToPlacement(row), false);
@@ -91,6 +92,7 @@ public sealed class Placements(ShelterDbContext db, CapacityBoard board, EventOu
         row.State = (int)PlacementState.Held;
         row.ShelterId = bed.ShelterId;
         row.HoldExpiresAt = change.Now + options.Value.HoldDuration;
+        AnnounceRequest(change, row, request.Needs);
         var shelter = await db.Shelters.FirstAsync(s => s.ShelterId == bed.ShelterId, cancellationToken);
         change.Record(shelter, await BedsOfAsync(bed.ShelterId, cancellationToken));
         await change.CommitAsync(cancellationToken);
@@ -284,6 +286,22 @@ public sealed class Placements(ShelterDbContext db, CapacityBoard board, EventOu
         head.WaitingList = (int)WaitingList.Unspecified;
         return true;
     }
+
+    /// <summary>
+    /// Tells the chain a placement was requested (PlacementRequested), with what became of it at once: a bed held
+    /// (HELD) or a place on a waiting list (WAITLISTED). Staged in the request's own transaction, so it is told
+    /// exactly when the hold or the waiting is committed, and a resubmitted request tells nothing again.
+    /// </summary>
+    private void AnnounceRequest(CapacityChange change, PlacementRow row, PlacementNeeds needs) => outbox.Add(new PlacementRequested
+    {
+        EventId = Guid.CreateVersion7().ToString(),
+        OccurredAt = Timestamp.FromDateTime(change.Now),
+        PlacementId = row.PlacementId,
+        RegistrationId = row.RegistrationId,
+        State = (PlacementState)row.State,
+        WaitingList = (WaitingList)row.WaitingList,
+        Urgency = needs.Urgency,
+    });
 
     /// <summary>Tells the chain a list changed (WaitingListChanged), with how many wait on it after the change.</summary>
     private async Task AnnounceWaitingListAsync(CapacityChange change, PlacementRow row, bool joined, CancellationToken cancellationToken)

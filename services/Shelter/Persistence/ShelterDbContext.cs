@@ -64,6 +64,7 @@ public sealed class ShelterDbContext(DbContextOptions<ShelterDbContext> options)
             e.HasKey(h => h.Id);
             e.Property(h => h.Id).HasColumnName("id").ValueGeneratedNever();
             e.Property(h => h.Version).HasColumnName("version");
+            e.Property(h => h.PurgedThrough).HasColumnName("purged_through");
         });
         modelBuilder.Entity<PlacementRow>(e =>
         {

@@ -68,6 +68,12 @@ public sealed class CapacityHeadRow
     public int Id { get; init; }
 
     public long Version { get; set; }
+
+    /// <summary>
+    /// The highest version the change log no longer holds (0: none purged). Every change after it is still in
+    /// the log, so a watch resumes after this version or a later one, never an earlier one.
+    /// </summary>
+    public long PurgedThrough { get; set; }
 }
 
 /// <summary>A placement request and the bed it holds or occupies.</summary>

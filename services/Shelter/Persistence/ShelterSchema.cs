@@ -227,5 +227,19 @@ public static class ShelterSchema
                     places integer NOT NULL CHECK (places > 0),
                     PRIMARY KEY (arrangement_id, shelter_id, category));
                 """),
+        // The change log is purged after Shelter:Watch:ChangeRetention, keeping each shelter's latest change; the head
+        // remembers how far, so a watch resuming from before that is refused instead of skipping what was purged.
+        SchemaMigration.Sql(
+            "shelter-0005-capacity-log-retention",
+            sqlite: """
+                ALTER TABLE capacity_head ADD COLUMN purged_through INTEGER NOT NULL DEFAULT 0;
+                CREATE INDEX ix_capacity_changes_shelter ON capacity_changes (shelter_id, version);
+                CREATE INDEX ix_capacity_changes_recorded ON capacity_changes (recorded_at);
+                """,
+            postgres: """
+                ALTER TABLE capacity_head ADD COLUMN purged_through bigint NOT NULL DEFAULT 0;
+                CREATE INDEX ix_capacity_changes_shelter ON capacity_changes (shelter_id, version);
+                CREATE INDEX ix_capacity_changes_recorded ON capacity_changes (recorded_at);
+                """),
     ];
 }
