@@ -18,8 +18,6 @@ namespace Ketenmesh.Returns.Domain;
 /// </summary>
 public sealed class ReturnCases(ReturnsDbContext db, RegistryKnowledge registry, RetraffickingRules retrafficking, EventOutbox<ReturnsDbContext> outbox, TimeProvider clock, Microsoft.Extensions.Options.IOptions<ReturnDeadlineOptions> options)
 {
-    public const string CoMensha = "comensha";
-
     public DateOnly Today() => DateOnly.FromDateTime(clock.GetUtcNow().UtcDateTime);
 
     private Timestamp Now() => Timestamp.FromDateTimeOffset(clock.GetUtcNow());
@@ -431,7 +429,7 @@ public sealed class ReturnCases(ReturnsDbContext db, RegistryKnowledge registry,
         var row = await db.Cases.AsNoTracking().FirstOrDefaultAsync(c => c.ReturnCaseId == returnCaseId, cancellationToken)
             ?? throw NotFoundCase(returnCaseId);
         var returnCase = ReturnCase.Parser.ParseFrom(row.Data);
-        return partnerId == CoMensha ? await ForCoMenshaAsync(returnCase, cancellationToken) : returnCase;
+        return PartnerTypes.Of(partnerId) == PartnerType.Comensha ? await ForCoMenshaAsync(returnCase, cancellationToken) : returnCase;
     }
 
     /// <summary>What CoMensha sees of a case: all of the return under consent, else that it left the track.</summary>
