@@ -73,17 +73,15 @@ public sealed class ReturnCases(ReturnsDbContext db, RegistryKnowledge registry,
             OpenedOn = openedOn!.Value.ToDate(),
             SignalId = request.SignalId,
         };
-        Save(row, returnCase);
         Remember(partnerId, request.ClientRequestId, row.ReturnCaseId);
-        outbox.Add(new DepartureSuspended
+        await CommitAsync(row, returnCase, new DepartureSuspended
         {
             EventId = Guid.CreateVersion7().ToString(),
             OccurredAt = Now(),
             ReturnCaseId = returnCase.ReturnCaseId,
             D9Id = returnCase.D9.D9Id,
             RegistrationId = returnCase.RegistrationId,
-        });
-        await db.SaveChangesAsync(cancellationToken);
+        }, cancellationToken);
         return new OpenD9SignalResponse { ReturnCase = returnCase };
     }
 
@@ -236,9 +234,8 @@ public sealed class ReturnCases(ReturnsDbContext db, RegistryKnowledge registry,
         returnCase.RiskFactors.Add(request.RiskFactors.Distinct());
         returnCase.RetraffickingAssessment = retrafficking.Assess(returnCase.RiskFactors);
         row.TargetFlagged = false;
-        Save(row, returnCase);
         Remember(partnerId, request.ClientRequestId, row.ReturnCaseId);
-        outbox.Add(new ReturnPlanned
+        await CommitAsync(row, returnCase, new ReturnPlanned
         {
             EventId = Guid.CreateVersion7().ToString(),
             OccurredAt = Now(),
@@ -246,8 +243,7 @@ public sealed class ReturnCases(ReturnsDbContext db, RegistryKnowledge registry,
             PlanId = returnCase.Plan.PlanId,
             RegistrationId = returnCase.RegistrationId,
             TargetDepartureBy = returnCase.Plan.TargetDepartureBy,
-        });
-        await db.SaveChangesAsync(cancellationToken);
+        }, cancellationToken);
         return new PlanVoluntaryReturnResponse { ReturnCase = returnCase };
     }
 
@@ -294,8 +290,7 @@ public sealed class ReturnCases(ReturnsDbContext db, RegistryKnowledge registry,
         var due = departedOn.Value.AddDays(options.Value.CheckInDays);
         returnCase.NextCheckInDue = due <= until ? due.ToDate() : null;
         row.CheckInFlagged = false;
-        Save(row, returnCase);
-        outbox.Add(new Departed
+        return await CommitAsync(row, returnCase, new Departed
         {
             EventId = Guid.CreateVersion7().ToString(),
             OccurredAt = Now(),
@@ -304,9 +299,7 @@ public sealed class ReturnCases(ReturnsDbContext db, RegistryKnowledge registry,
             Kind = returnCase.Departure.Kind,
             DepartedOn = returnCase.Departure.DepartedOn,
             MonitoringUntil = returnCase.MonitoringUntil,
-        });
-        await db.SaveChangesAsync(cancellationToken);
-        return returnCase;
+        }, cancellationToken);
     }
 
     /// <summary>A monitoring contact, within the 6 months after departure; the next check-in falls due a period later.</summary>
@@ -356,8 +349,7 @@ public sealed class ReturnCases(ReturnsDbContext db, RegistryKnowledge registry,
         returnCase.NextCheckInDue = due <= until ? due.ToDate() : null;
         returnCase.CheckInOverdue = false;
         row.CheckInFlagged = false;
-        Save(row, returnCase);
-        outbox.Add(new MonitoringCheckIn
+        return await CommitAsync(row, returnCase, new MonitoringCheckIn
         {
             EventId = Guid.CreateVersion7().ToString(),
             OccurredAt = Now(),
@@ -365,9 +357,7 @@ public sealed class ReturnCases(ReturnsDbContext db, RegistryKnowledge registry,
             ContactOn = request.Contact.ContactOn,
             Progress = request.Contact.Progress,
             NextCheckInDue = returnCase.NextCheckInDue,
-        });
-        await db.SaveChangesAsync(cancellationToken);
-        return returnCase;
+        }, cancellationToken);
     }
 
     /// <summary>
@@ -400,9 +390,8 @@ public sealed class ReturnCases(ReturnsDbContext db, RegistryKnowledge registry,
         {
             plan.State = ReturnPlanState.Cancelled;
         }
-        Save(row, returnCase);
         var told = await registry.ReturnMayBeToldAsync(returnCase.RegistrationId, null, Today(), cancellationToken);
-        outbox.Add(new ReturnOutcomeRecorded
+        return await CommitAsync(row, returnCase, new ReturnOutcomeRecorded
         {
             EventId = Guid.CreateVersion7().ToString(),
             OccurredAt = Now(),
@@ -410,9 +399,7 @@ public sealed class ReturnCases(ReturnsDbContext db, RegistryKnowledge registry,
             RegistrationId = returnCase.RegistrationId,
             Outcome = told ? returnCase.Outcome : ReturnOutcome.Unspecified,
             OutcomeWithheld = !told,
-        });
-        await db.SaveChangesAsync(cancellationToken);
-        return returnCase;
+        }, cancellationToken);
     }
 
     /// <summary>
@@ -484,6 +471,15 @@ public sealed class ReturnCases(ReturnsDbContext db, RegistryKnowledge registry,
             throw new Outdated($"The return case changed since you read version {expectedVersion}; read it again.");
         }
         return (row, ReturnCase.Parser.ParseFrom(row.Data));
+    }
+
+    /// <summary>Saves a change together with the event that tells the chain of it (outbox): both or neither.</summary>
+    private async Task<ReturnCase> CommitAsync(ReturnCaseRow row, ReturnCase returnCase, IMessage news, CancellationToken cancellationToken)
+    {
+        Save(row, returnCase);
+        outbox.Add(news);
+        await db.SaveChangesAsync(cancellationToken);
+        return returnCase;
     }
 
     /// <summary>Stages a change: the next version, with the query columns following the record.</summary>
