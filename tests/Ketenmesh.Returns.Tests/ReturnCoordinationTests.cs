@@ -6,7 +6,9 @@ using Google.Rpc;
 using Grpc.Core;
 using Ketenmesh.Contracts;
 using Ketenmesh.Returns.Domain;
+using Ketenmesh.Returns.Persistence;
 using Ketenmesh.Testing;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using static Ketenmesh.Returns.Tests.ReturnsHost;
 
@@ -61,6 +63,13 @@ public abstract class ReturnCoordinationTests : IAsyncLifetime
             Departure = new Departure { Kind = DepartureKind.IomVoluntary, DepartedOn = Day(Today), DestinationCountryCode = "NG" },
             ExpectedVersion = planned.Version,
         }, As("iom"))).ReturnCase;
+    }
+
+    /// <summary>What the service's database holds, read past the service's answers.</summary>
+    private async Task<int> CountAsync(Func<ReturnsDbContext, Task<int>> count)
+    {
+        await using var scope = _host.Services.CreateAsyncScope();
+        return await count(scope.ServiceProvider.GetRequiredService<ReturnsDbContext>());
     }
 
     private static void AssertFieldProblem(RpcException refusal, string field)
@@ -321,6 +330,19 @@ public abstract class ReturnCoordinationTests : IAsyncLifetime
         Assert.False(first.Duplicate);
         Assert.True(again.Duplicate);
         Assert.Equal(first.ReturnCase, again.ReturnCase);
+    }
+
+    [Fact]
+    public async Task Identical_requests_sent_at_once_all_answer_the_one_case_they_recorded()
+    {
+        var request = Plan(NewRegistration());
+
+        var answers = await Task.WhenAll(Enumerable.Range(0, 6).Select(_ => Client.Returns().PlanVoluntaryReturnAsync(request, As("iom")).ResponseAsync));
+
+        Assert.Single(answers, a => !a.Duplicate);
+        Assert.Single(answers.Select(a => a.ReturnCase).Distinct());
+        Assert.Equal(1, await CountAsync(db => db.Cases.CountAsync(c => c.RegistrationId == request.RegistrationId)));
+        Assert.Equal(1, await CountAsync(db => db.Requests.CountAsync(r => r.PartnerId == "iom" && r.ClientRequestId == request.ClientRequestId)));
     }
 }
 

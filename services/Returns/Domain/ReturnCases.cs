@@ -6,6 +6,7 @@ using Timestamp = Google.Protobuf.WellKnownTypes.Timestamp;
 using Ketenmesh.Contracts;
 using Ketenmesh.Domain;
 using Ketenmesh.Messaging.Outbox;
+using Ketenmesh.Persistence;
 using Ketenmesh.Returns.Persistence;
 using Microsoft.EntityFrameworkCore;
 
@@ -27,7 +28,10 @@ public sealed class ReturnCases(ReturnsDbContext db, RegistryKnowledge registry,
     /// seeds/001…txt L6387–6389: "Hiermee wordt het D9-proces opgevoerd, inhoudende dat het initieel
     /// gedwongen vertrek van de vreemdeling wordt opgeschort."
     /// </summary>
-    public async Task<OpenD9SignalResponse> OpenD9Async(string partnerId, OpenD9SignalRequest request, CancellationToken cancellationToken)
+    public Task<OpenD9SignalResponse> OpenD9Async(string partnerId, OpenD9SignalRequest request, CancellationToken cancellationToken) =>
+        FirstWriterWinsAsync(() => OpenD9OnceAsync(partnerId, request, cancellationToken));
+
+    private async Task<OpenD9SignalResponse> OpenD9OnceAsync(string partnerId, OpenD9SignalRequest request, CancellationToken cancellationToken)
     {
         var today = Today();
         var problems = new List<(string Field, string Description)>();
@@ -146,7 +150,10 @@ public sealed class ReturnCases(ReturnsDbContext db, RegistryKnowledge registry,
     /// of the request), in-kind support within the cap for the person's nationality, and the re-trafficking
     /// risk before departure. Refused while DT&amp;V holds the departure under D9.
     /// </summary>
-    public async Task<PlanVoluntaryReturnResponse> PlanAsync(string partnerId, PlanVoluntaryReturnRequest request, CancellationToken cancellationToken)
+    public Task<PlanVoluntaryReturnResponse> PlanAsync(string partnerId, PlanVoluntaryReturnRequest request, CancellationToken cancellationToken) =>
+        FirstWriterWinsAsync(() => PlanOnceAsync(partnerId, request, cancellationToken));
+
+    private async Task<PlanVoluntaryReturnResponse> PlanOnceAsync(string partnerId, PlanVoluntaryReturnRequest request, CancellationToken cancellationToken)
     {
         var today = Today();
         var problems = new List<(string Field, string Description)>();
@@ -471,6 +478,25 @@ public sealed class ReturnCases(ReturnsDbContext db, RegistryKnowledge registry,
             throw new Outdated($"The return case changed since you read version {expectedVersion}; read it again.");
         }
         return (row, ReturnCase.Parser.ParseFrom(row.Data));
+    }
+
+    /// <summary>
+    /// Runs a request that inserts its idempotency key and may open a case. The key and the one open case
+    /// per registration are unique in the database, so when another request got there first (a retry of
+    /// this one, or DT&amp;V and IOM opening a case for the same person at once) this insert is refused
+    /// whole; the request then runs once more and finds the earlier answer or the case now open.
+    /// </summary>
+    private async Task<T> FirstWriterWinsAsync<T>(Func<Task<T>> run)
+    {
+        try
+        {
+            return await run();
+        }
+        catch (DbUpdateException e) when (e.IsDuplicateKey())
+        {
+            db.ChangeTracker.Clear();
+            return await run();
+        }
     }
 
     /// <summary>Saves a change together with the event that tells the chain of it (outbox): both or neither.</summary>
