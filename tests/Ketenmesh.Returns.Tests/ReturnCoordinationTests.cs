@@ -72,6 +72,19 @@ public abstract class ReturnCoordinationTests : IAsyncLifetime
         return await count(scope.ServiceProvider.GetRequiredService<ReturnsDbContext>());
     }
 
+    private static async Task<RpcException?> RefusalOf(Task call)
+    {
+        try
+        {
+            await call;
+            return null;
+        }
+        catch (RpcException refusal)
+        {
+            return refusal;
+        }
+    }
+
     private static void AssertFieldProblem(RpcException refusal, string field)
     {
         Assert.Equal(StatusCode.InvalidArgument, refusal.StatusCode);
@@ -343,6 +356,39 @@ public abstract class ReturnCoordinationTests : IAsyncLifetime
         Assert.Single(answers.Select(a => a.ReturnCase).Distinct());
         Assert.Equal(1, await CountAsync(db => db.Cases.CountAsync(c => c.RegistrationId == request.RegistrationId)));
         Assert.Equal(1, await CountAsync(db => db.Requests.CountAsync(r => r.PartnerId == "iom" && r.ClientRequestId == request.ClientRequestId)));
+    }
+
+    [Fact]
+    public async Task A_D9_and_a_plan_arriving_at_once_make_one_open_case_whose_suspension_holds_the_plan()
+    {
+        // Several people at once, so the two requests for one of them overlap on at least one.
+        var registrations = Enumerable.Range(0, 8).Select(_ => NewRegistration()).ToList();
+        var races = await Task.WhenAll(registrations.Select(async registrationId =>
+        {
+            var suspending = OpenD9Async(registrationId);
+            var planning = Client.Returns().PlanVoluntaryReturnAsync(Plan(registrationId), As("iom")).ResponseAsync;
+            var planRefusal = await RefusalOf(planning);
+            return (registrationId, Suspended: await suspending, Planned: planRefusal is null ? (await planning).ReturnCase : null, planRefusal);
+        }));
+
+        foreach (var (registrationId, suspended, planned, planRefusal) in races)
+        {
+            var later = await Assert.ThrowsAsync<RpcException>(() => Client.Returns().PlanVoluntaryReturnAsync(Plan(registrationId), As("iom")).ResponseAsync);
+
+            Assert.Equal(1, await CountAsync(db => db.Cases.CountAsync(c => c.RegistrationId == registrationId && !c.Closed)));
+            Assert.Equal(D9State.DepartureSuspended, suspended.D9.State);
+            // The plan came first (and the D9 then suspended its case) or after (and was refused): never beside it.
+            if (planned is not null)
+            {
+                Assert.Equal(suspended.ReturnCaseId, planned.ReturnCaseId);
+            }
+            else
+            {
+                Assert.Equal(StatusCode.FailedPrecondition, planRefusal!.StatusCode);
+            }
+            Assert.Equal(StatusCode.FailedPrecondition, later.StatusCode);
+            Assert.Contains("departure is suspended", later.Status.Detail);
+        }
     }
 }
 
