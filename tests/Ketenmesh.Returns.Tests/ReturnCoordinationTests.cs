@@ -242,6 +242,20 @@ public abstract class ReturnCoordinationTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Check_ins_stay_due_after_the_IOM_return_outcome_until_monitoring_ends()
+    {
+        var departed = await DepartAsync(NewRegistration());
+        var closed = (await Client.Returns().RecordReturnOutcomeAsync(new RecordReturnOutcomeRequest { ReturnCaseId = departed.ReturnCaseId, Outcome = ReturnOutcome.IomReturn }, As("iom"))).ReturnCase;
+
+        Clock.Advance(TimeSpan.FromDays(31));
+        var overdue = await EventuallyAsync(() => Events.Overdue.FirstOrDefault(e => e.ReturnCaseId == departed.ReturnCaseId));
+
+        Assert.True(closed.LeftReturnTrack);
+        Assert.Equal(departed.NextCheckInDue, closed.NextCheckInDue);
+        Assert.Equal(departed.NextCheckInDue, overdue.DueOn);
+    }
+
+    [Fact]
     public async Task The_retrafficking_risk_before_departure_is_scored_and_explained_rule_by_rule()
     {
         var request = Plan(NewRegistration());

@@ -397,6 +397,11 @@ public sealed class ReturnCases(ReturnsDbContext db, RegistryKnowledge registry,
         {
             plan.State = ReturnPlanState.Cancelled;
         }
+        if (!MonitoringRuns(returnCase))
+        {
+            returnCase.NextCheckInDue = null;
+            returnCase.CheckInOverdue = false;
+        }
         var told = await registry.ReturnMayBeToldAsync(returnCase.RegistrationId, null, Today(), cancellationToken);
         return await CommitAsync(row, returnCase, new ReturnOutcomeRecorded
         {
@@ -516,9 +521,17 @@ public sealed class ReturnCases(ReturnsDbContext db, RegistryKnowledge registry,
         row.DepartureSuspended = returnCase.D9 is { State: D9State.DepartureSuspended };
         row.Closed = returnCase.LeftReturnTrack;
         row.TargetDepartureBy = returnCase is { Departure: null, LeftReturnTrack: false, Plan: { } plan } ? plan.TargetDepartureBy.ToDateOnly() : null;
-        row.NextCheckInDue = returnCase.LeftReturnTrack ? null : returnCase.NextCheckInDue.ToDateOnly();
+        row.NextCheckInDue = MonitoringRuns(returnCase) ? returnCase.NextCheckInDue.ToDateOnly() : null;
         row.Data = returnCase.ToByteArray();
     }
+
+    /// <summary>
+    /// Monitoring follows a departure for 6 months (until MonitoringUntil). An outcome that is the departure
+    /// itself (IOM_RETURN, FORCED_DEPARTURE) is recorded at the start of those months, so check-ins stay
+    /// due; any other outcome means there is no one to check in with.
+    /// </summary>
+    internal static bool MonitoringRuns(ReturnCase returnCase) =>
+        returnCase.Departure is not null && returnCase.Outcome is ReturnOutcome.Unspecified or ReturnOutcome.IomReturn or ReturnOutcome.ForcedDeparture;
 
     private void Lift(ReturnCase returnCase, D9LiftReason reason, DateOnly on)
     {
