@@ -249,10 +249,47 @@ public abstract class ReturnCoordinationTests : IAsyncLifetime
 
         Clock.Advance(TimeSpan.FromDays(31));
         var overdue = await EventuallyAsync(() => Events.Overdue.FirstOrDefault(e => e.ReturnCaseId == departed.ReturnCaseId));
+        var checkedIn = (await Client.Returns().RecordMonitoringAsync(new RecordMonitoringRequest
+        {
+            ReturnCaseId = departed.ReturnCaseId,
+            Contact = new MonitoringContact { ContactOn = Day(Today), Progress = ReintegrationProgress.OnTrack },
+        }, As("iom"))).ReturnCase;
 
         Assert.True(closed.LeftReturnTrack);
         Assert.Equal(departed.NextCheckInDue, closed.NextCheckInDue);
         Assert.Equal(departed.NextCheckInDue, overdue.DueOn);
+        Assert.False(checkedIn.CheckInOverdue);
+        Assert.Equal(Day(Today.AddDays(30)), checkedIn.NextCheckInDue);
+    }
+
+    [Fact]
+    public async Task A_case_that_left_the_return_track_takes_no_plan_departure_or_monitoring()
+    {
+        var planned = (await Client.Returns().PlanVoluntaryReturnAsync(Plan(NewRegistration()), As("iom"))).ReturnCase;
+        var left = (await Client.Returns().RecordReturnOutcomeAsync(new RecordReturnOutcomeRequest { ReturnCaseId = planned.ReturnCaseId, Outcome = ReturnOutcome.LeftUnknownDestination }, As("iom"))).ReturnCase;
+        var departed = await DepartAsync(NewRegistration());
+        await Client.Returns().RecordReturnOutcomeAsync(new RecordReturnOutcomeRequest { ReturnCaseId = departed.ReturnCaseId, Outcome = ReturnOutcome.ResidencePermit }, As("iom"));
+
+        var plan = await Assert.ThrowsAsync<RpcException>(() => Client.Returns().PlanVoluntaryReturnAsync(Plan(returnCaseId: planned.ReturnCaseId), As("iom")).ResponseAsync);
+        var departure = await Assert.ThrowsAsync<RpcException>(() => Client.Returns().RecordDepartureAsync(new RecordDepartureRequest
+        {
+            ReturnCaseId = planned.ReturnCaseId,
+            Departure = new Departure { Kind = DepartureKind.Forced, DepartedOn = Day(Today), DestinationCountryCode = "NG" },
+        }, As("dtv")).ResponseAsync);
+        var monitoring = await Assert.ThrowsAsync<RpcException>(() => Client.Returns().RecordMonitoringAsync(new RecordMonitoringRequest
+        {
+            ReturnCaseId = departed.ReturnCaseId,
+            Contact = new MonitoringContact { ContactOn = Day(Today), Progress = ReintegrationProgress.OnTrack },
+        }, As("iom")).ResponseAsync);
+        var after = (await Client.Returns().GetReturnCaseAsync(new GetReturnCaseRequest { ReturnCaseId = planned.ReturnCaseId }, As("iom"))).ReturnCase;
+
+        foreach (var refusal in new[] { plan, departure, monitoring })
+        {
+            Assert.Equal(StatusCode.FailedPrecondition, refusal.StatusCode);
+            Assert.Contains("left the return track", refusal.Status.Detail);
+        }
+        Assert.Equal(left, after);
+        Assert.Equal(ReturnPlanState.Cancelled, after.Plan.State);
     }
 
     [Fact]

@@ -104,7 +104,9 @@ public sealed class ReturnCases(ReturnsDbContext db, RegistryKnowledge registry,
         }
         var liftedOn = Day(request.LiftedOn, "lifted_on", Today(), problems);
         InvalidRequest.ThrowIfAny(problems);
-        var (row, returnCase) = await LoadForChangeAsync(request.ReturnCaseId, request.ExpectedVersion, cancellationToken);
+        // The registry's decision lifts the suspension of a closed case too (OnResidenceDecisionAsync);
+        // DT&V recording it by hand may do the same.
+        var (row, returnCase) = await LoadForChangeAsync(request.ReturnCaseId, request.ExpectedVersion, static _ => true, cancellationToken);
         if (returnCase.D9 is not { State: D9State.DepartureSuspended })
         {
             throw new NotNow($"Return case '{request.ReturnCaseId}' has no suspended departure to lift.");
@@ -336,7 +338,8 @@ public sealed class ReturnCases(ReturnsDbContext db, RegistryKnowledge registry,
             }
         }
         InvalidRequest.ThrowIfAny(problems);
-        var (row, returnCase) = await LoadForChangeAsync(request.ReturnCaseId, request.ExpectedVersion, cancellationToken);
+        // Monitoring goes on after the outcome that is the departure itself, for the rest of the 6 months.
+        var (row, returnCase) = await LoadForChangeAsync(request.ReturnCaseId, request.ExpectedVersion, MonitoringRuns, cancellationToken);
         if (returnCase.Departure is null)
         {
             throw new NotNow($"Return case '{request.ReturnCaseId}' records no departure; monitoring follows a departure.");
@@ -381,7 +384,8 @@ public sealed class ReturnCases(ReturnsDbContext db, RegistryKnowledge registry,
         }
         var on = Day(request.OutcomeOn, "outcome_on", Today(), problems);
         InvalidRequest.ThrowIfAny(problems);
-        var (row, returnCase) = await LoadForChangeAsync(request.ReturnCaseId, request.ExpectedVersion, cancellationToken);
+        // A closed case is one with its outcome: the refusal below says so in this method's terms.
+        var (row, returnCase) = await LoadForChangeAsync(request.ReturnCaseId, request.ExpectedVersion, static _ => true, cancellationToken);
         if (returnCase.Outcome != ReturnOutcome.Unspecified)
         {
             throw new NotNow($"Return case '{request.ReturnCaseId}' has its outcome already; an outcome is recorded once.");
@@ -459,7 +463,8 @@ public sealed class ReturnCases(ReturnsDbContext db, RegistryKnowledge registry,
             problems.Add(("consent_id", "name the victim's written consent, as recorded in the victim registry."));
         }
         InvalidRequest.ThrowIfAny(problems);
-        var (row, returnCase) = await LoadForChangeAsync(request.ReturnCaseId, 0, cancellationToken);
+        // IOM tells CoMensha that the victim returned once that happened, so after the outcome too.
+        var (row, returnCase) = await LoadForChangeAsync(request.ReturnCaseId, 0, static _ => true, cancellationToken);
         // One answer for a consent that does not exist, is about someone else, or does not allow it:
         // anything more would tell IOM about a consent it may not read.
         if (!await registry.ReturnMayBeToldAsync(returnCase.RegistrationId, request.ConsentId, Today(), cancellationToken))
@@ -474,15 +479,25 @@ public sealed class ReturnCases(ReturnsDbContext db, RegistryKnowledge registry,
         return new ShareReturnWithCoMenshaResponse { ReturnCase = returnCase, SharedAt = now };
     }
 
-    internal async Task<(ReturnCaseRow Row, ReturnCase Case)> LoadForChangeAsync(string returnCaseId, long expectedVersion, CancellationToken cancellationToken)
+    /// <summary>A case to change; one that left the return track takes no change.</summary>
+    internal Task<(ReturnCaseRow Row, ReturnCase Case)> LoadForChangeAsync(string returnCaseId, long expectedVersion, CancellationToken cancellationToken) =>
+        LoadForChangeAsync(returnCaseId, expectedVersion, static _ => false, cancellationToken);
+
+    /// <param name="mayChangeClosed">Whether a case that left the return track may still take this change.</param>
+    internal async Task<(ReturnCaseRow Row, ReturnCase Case)> LoadForChangeAsync(string returnCaseId, long expectedVersion, Func<ReturnCase, bool> mayChangeClosed, CancellationToken cancellationToken)
     {
         var row = await db.Cases.FirstOrDefaultAsync(c => c.ReturnCaseId == returnCaseId, cancellationToken)
             ?? throw NotFoundCase(returnCaseId);
+        var returnCase = ReturnCase.Parser.ParseFrom(row.Data);
+        if (returnCase.LeftReturnTrack && !mayChangeClosed(returnCase))
+        {
+            throw new NotNow($"Return case '{returnCaseId}' left the return track (outcome {returnCase.Outcome}, recorded {returnCase.OutcomeOn.ToText()}); it takes no further changes.");
+        }
         if (expectedVersion != 0 && expectedVersion != row.Version)
         {
             throw new Outdated($"The return case changed since you read version {expectedVersion}; read it again.");
         }
-        return (row, ReturnCase.Parser.ParseFrom(row.Data));
+        return (row, returnCase);
     }
 
     /// <summary>
