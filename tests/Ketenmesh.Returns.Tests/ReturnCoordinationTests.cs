@@ -366,6 +366,41 @@ public abstract class ReturnCoordinationTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Consent_news_arriving_out_of_order_leaves_the_newest_version_in_force()
+    {
+        var before = NewRegistration();
+        var after = NewRegistration();
+        // Version 2 says the consent is now about another registration (a merge moved it); version 1, about the first, comes late.
+        var current = ReturnConsent("con-moved", after);
+        current.Version = 2;
+        var late = ReturnConsent("con-moved", before);
+        late.Version = 1;
+        var withdrawn = ReturnConsent("con-withdrawn", after, state: ConsentState.Withdrawn);
+        withdrawn.Version = 2;
+        var given = ReturnConsent("con-withdrawn", after);
+        given.Version = 1;
+
+        await RememberConsentsAsync(current, late, withdrawn, given);
+
+        await using var scope = _host.Services.CreateAsyncScope();
+        var registry = scope.ServiceProvider.GetRequiredService<RegistryKnowledge>();
+        Assert.True(await registry.ReturnMayBeToldAsync(after, "con-moved", Today, CancellationToken.None));
+        Assert.False(await registry.ReturnMayBeToldAsync(before, null, Today, CancellationToken.None));
+        Assert.False(await registry.ReturnMayBeToldAsync(after, "con-withdrawn", Today, CancellationToken.None));
+    }
+
+    /// <summary>The consent news, one event at a time in the order given, as the consumer applies it.</summary>
+    private async Task RememberConsentsAsync(params Chain.Events.V1.ConsentChanged[] news)
+    {
+        foreach (var item in news)
+        {
+            await using var scope = _host.Services.CreateAsyncScope();
+            await scope.ServiceProvider.GetRequiredService<RegistryKnowledge>().RememberConsentAsync(item, CancellationToken.None);
+            await scope.ServiceProvider.GetRequiredService<ReturnsDbContext>().SaveChangesAsync();
+        }
+    }
+
+    [Fact]
     public async Task The_outcome_is_told_to_the_chain_when_the_victims_written_consent_is_in_force()
     {
         var registrationId = NewRegistration();
