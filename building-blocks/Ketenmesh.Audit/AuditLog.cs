@@ -271,7 +271,7 @@ public sealed class AuditLog : IHostedService, IAuditLog
             _lastCheckpointAt = now;
             _uncheckpointed = 0;
         }
-        catch (DbUpdateException e) when (IsDuplicateKey(e.GetBaseException()))
+        catch (DbUpdateException e) when (e.IsDuplicateKey())
         {
             // Another gateway on the same log wrote this checkpoint first, which is equally good.
             _logger.LogDebug(e, "Another writer signed the audit checkpoint first.");
@@ -286,13 +286,6 @@ public sealed class AuditLog : IHostedService, IAuditLog
             _lastCheckpointSequence = -1;
         }
     }
-
-    private static bool IsDuplicateKey(Exception e) =>
-        e is Npgsql.PostgresException { SqlState: Npgsql.PostgresErrorCodes.UniqueViolation }
-        || e is Microsoft.Data.Sqlite.SqliteException { SqliteExtendedErrorCode: SqlitePrimaryKeyViolation };
-
-    // SQLITE_CONSTRAINT_PRIMARYKEY: the checkpoint's sequence is its primary key.
-    private const int SqlitePrimaryKeyViolation = 1555;
 
     private sealed record Pending(AuditEntry Entry)
     {

@@ -68,5 +68,24 @@ public sealed class AccessPolicyTests
         Assert.Null(verdict.Access.CheckRequest(consented));
     }
 
+    [Theory]
+    [InlineData("OpenD9Signal")]
+    [InlineData("LiftD9Suspension")]
+    [InlineData("RecordDeparture")]
+    [InlineData("RecordReturnOutcome")]
+    [InlineData("GetReturnCase")]
+    public void DTV_is_not_shown_IOMs_health_related_risk_factors_or_retrafficking_assessment(string method)
+    {
+        var verdict = new AccessPolicy(DefaultPolicy.Snapshot(Now), MethodCatalog.Chain).Decide(
+            new AccessRequest("dtv", new HashSet<string> { "return" }, "return", $"chain.returns.v1.ReturnCoordination/{method}", false), Now);
+
+        Assert.True(verdict.Allowed);
+        var removed = verdict.Access!.ResponseMask.RemovedPaths();
+        Assert.Contains("return_case.risk_factors", removed);
+        Assert.Contains("return_case.monitoring.risk_factors", removed);
+        Assert.Contains("return_case.retrafficking_assessment", removed);
+        Assert.DoesNotContain(removed, p => p.StartsWith("return_case.d9", StringComparison.Ordinal) || p.StartsWith("return_case.departure", StringComparison.Ordinal));
+    }
+
     private static AccessRequest Request(string purpose, string method) => new("care", CarePurposes, purpose, method, false);
 }

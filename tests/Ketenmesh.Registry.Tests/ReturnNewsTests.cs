@@ -68,6 +68,8 @@ public sealed class ReturnNewsTests : IAsyncLifetime
         }, As("iom"));
         var withdrawn = await EventuallyAsync(() => _news.Consents.FirstOrDefault(e => e.ConsentId == consent.ConsentId && e.State == ConsentState.Withdrawn));
 
+        Assert.Equal(1, given.Version);
+        Assert.Equal(2, withdrawn.Version);
         Assert.Equal(ConsentState.Given, given.State);
         Assert.Equal(ConsentForm.Written, given.Form);
         Assert.Equal(PartnerType.Iom, given.DisclosingPartner);

@@ -66,6 +66,26 @@ public abstract class ReturnCoordinationTests : IAsyncLifetime
         }, As("iom"))).ReturnCase;
     }
 
+    /// <summary>What the service's database holds, read past the service's answers.</summary>
+    private async Task<int> CountAsync(Func<ReturnsDbContext, Task<int>> count)
+    {
+        await using var scope = _host.Services.CreateAsyncScope();
+        return await count(scope.ServiceProvider.GetRequiredService<ReturnsDbContext>());
+    }
+
+    private static async Task<RpcException?> RefusalOf(Task call)
+    {
+        try
+        {
+            await call;
+            return null;
+        }
+        catch (RpcException refusal)
+        {
+            return refusal;
+        }
+    }
+
     private static void AssertFieldProblem(RpcException refusal, string field)
     {
         Assert.Equal(StatusCode.InvalidArgument, refusal.StatusCode);
@@ -223,6 +243,57 @@ public abstract class ReturnCoordinationTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Check_ins_stay_due_after_the_IOM_return_outcome_until_monitoring_ends()
+    {
+        var departed = await DepartAsync(NewRegistration());
+        var closed = (await Client.Returns().RecordReturnOutcomeAsync(new RecordReturnOutcomeRequest { ReturnCaseId = departed.ReturnCaseId, Outcome = ReturnOutcome.IomReturn }, As("iom"))).ReturnCase;
+
+        Clock.Advance(TimeSpan.FromDays(31));
+        var overdue = await EventuallyAsync(() => Events.Overdue.FirstOrDefault(e => e.ReturnCaseId == departed.ReturnCaseId));
+        var checkedIn = (await Client.Returns().RecordMonitoringAsync(new RecordMonitoringRequest
+        {
+            ReturnCaseId = departed.ReturnCaseId,
+            Contact = new MonitoringContact { ContactOn = Day(Today), Progress = ReintegrationProgress.OnTrack },
+        }, As("iom"))).ReturnCase;
+
+        Assert.True(closed.LeftReturnTrack);
+        Assert.Equal(departed.NextCheckInDue, closed.NextCheckInDue);
+        Assert.Equal(departed.NextCheckInDue, overdue.DueOn);
+        Assert.False(checkedIn.CheckInOverdue);
+        Assert.Equal(Day(Today.AddDays(30)), checkedIn.NextCheckInDue);
+    }
+
+    [Fact]
+    public async Task A_case_that_left_the_return_track_takes_no_plan_departure_or_monitoring()
+    {
+        var planned = (await Client.Returns().PlanVoluntaryReturnAsync(Plan(NewRegistration()), As("iom"))).ReturnCase;
+        var left = (await Client.Returns().RecordReturnOutcomeAsync(new RecordReturnOutcomeRequest { ReturnCaseId = planned.ReturnCaseId, Outcome = ReturnOutcome.LeftUnknownDestination }, As("iom"))).ReturnCase;
+        var departed = await DepartAsync(NewRegistration());
+        await Client.Returns().RecordReturnOutcomeAsync(new RecordReturnOutcomeRequest { ReturnCaseId = departed.ReturnCaseId, Outcome = ReturnOutcome.ResidencePermit }, As("iom"));
+
+        var plan = await Assert.ThrowsAsync<RpcException>(() => Client.Returns().PlanVoluntaryReturnAsync(Plan(returnCaseId: planned.ReturnCaseId), As("iom")).ResponseAsync);
+        var departure = await Assert.ThrowsAsync<RpcException>(() => Client.Returns().RecordDepartureAsync(new RecordDepartureRequest
+        {
+            ReturnCaseId = planned.ReturnCaseId,
+            Departure = new Departure { Kind = DepartureKind.Forced, DepartedOn = Day(Today), DestinationCountryCode = "NG" },
+        }, As("dtv")).ResponseAsync);
+        var monitoring = await Assert.ThrowsAsync<RpcException>(() => Client.Returns().RecordMonitoringAsync(new RecordMonitoringRequest
+        {
+            ReturnCaseId = departed.ReturnCaseId,
+            Contact = new MonitoringContact { ContactOn = Day(Today), Progress = ReintegrationProgress.OnTrack },
+        }, As("iom")).ResponseAsync);
+        var after = (await Client.Returns().GetReturnCaseAsync(new GetReturnCaseRequest { ReturnCaseId = planned.ReturnCaseId }, As("iom"))).ReturnCase;
+
+        foreach (var refusal in new[] { plan, departure, monitoring })
+        {
+            Assert.Equal(StatusCode.FailedPrecondition, refusal.StatusCode);
+            Assert.Contains("left the return track", refusal.Status.Detail);
+        }
+        Assert.Equal(left, after);
+        Assert.Equal(ReturnPlanState.Cancelled, after.Plan.State);
+    }
+
+    [Fact]
     public async Task The_retrafficking_risk_before_departure_is_scored_and_explained_rule_by_rule()
     {
         var request = Plan(NewRegistration());
@@ -347,6 +418,30 @@ public abstract class ReturnCoordinationTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task When_both_merged_registrations_had_an_open_case_the_survivors_stays_open_and_takes_over_the_suspension()
+    {
+        var survivor = NewRegistration();
+        var duplicate = NewRegistration();
+        var survivorsCase = (await Client.Returns().PlanVoluntaryReturnAsync(Plan(survivor), As("iom"))).ReturnCase;
+        var suspended = await OpenD9Async(duplicate);
+
+        await _host.PublishAsync(Merged(survivor, duplicate));
+        await KnownAsync(db => db.Cases.AnyAsync(c => c.ReturnCaseId == suspended.ReturnCaseId && c.RegistrationId == survivor));
+        var kept = await ReadAsync(survivorsCase.ReturnCaseId);
+        var closed = await ReadAsync(suspended.ReturnCaseId);
+        var refused = await Assert.ThrowsAsync<RpcException>(() => Client.Returns().RecordDepartureAsync(new RecordDepartureRequest
+        {
+            ReturnCaseId = kept.ReturnCaseId, Departure = new Departure { Kind = DepartureKind.IomVoluntary, DepartedOn = Day(Today), DestinationCountryCode = "NG" },
+        }, As("iom")).ResponseAsync);
+
+        Assert.False(kept.LeftReturnTrack);
+        Assert.Equal(D9State.DepartureSuspended, kept.D9.State);
+        Assert.True(closed.LeftReturnTrack);
+        Assert.Equal(survivor, closed.RegistrationId);
+        Assert.Equal(StatusCode.FailedPrecondition, refused.StatusCode);
+    }
+
+    [Fact]
     public async Task News_that_comes_after_a_merge_reaches_the_case_on_the_survivor()
     {
         var survivor = NewRegistration();
@@ -366,6 +461,41 @@ public abstract class ReturnCoordinationTests : IAsyncLifetime
         Assert.Equal(D9LiftReason.ResidenceRefused, resumed.LiftReason);
         Assert.Equal(survivor, forCoMensha.RegistrationId);
         Assert.Equal(D9State.Lifted, forCoMensha.D9.State);
+    }
+
+    [Fact]
+    public async Task Consent_news_arriving_out_of_order_leaves_the_newest_version_in_force()
+    {
+        var before = NewRegistration();
+        var after = NewRegistration();
+        // Version 2 says the consent is now about another registration (a merge moved it); version 1, about the first, comes late.
+        var current = ReturnConsent("con-moved", after);
+        current.Version = 2;
+        var late = ReturnConsent("con-moved", before);
+        late.Version = 1;
+        var withdrawn = ReturnConsent("con-withdrawn", after, state: ConsentState.Withdrawn);
+        withdrawn.Version = 2;
+        var given = ReturnConsent("con-withdrawn", after);
+        given.Version = 1;
+
+        await RememberConsentsAsync(current, late, withdrawn, given);
+
+        await using var scope = _host.Services.CreateAsyncScope();
+        var registry = scope.ServiceProvider.GetRequiredService<RegistryKnowledge>();
+        Assert.True(await registry.ReturnMayBeToldAsync(after, "con-moved", Today, CancellationToken.None));
+        Assert.False(await registry.ReturnMayBeToldAsync(before, null, Today, CancellationToken.None));
+        Assert.False(await registry.ReturnMayBeToldAsync(after, "con-withdrawn", Today, CancellationToken.None));
+    }
+
+    /// <summary>The consent news, one event at a time in the order given, as the consumer applies it.</summary>
+    private async Task RememberConsentsAsync(params Chain.Events.V1.ConsentChanged[] news)
+    {
+        foreach (var item in news)
+        {
+            await using var scope = _host.Services.CreateAsyncScope();
+            await scope.ServiceProvider.GetRequiredService<RegistryKnowledge>().RememberConsentAsync(item, CancellationToken.None);
+            await scope.ServiceProvider.GetRequiredService<ReturnsDbContext>().SaveChangesAsync();
+        }
     }
 
     [Fact]
@@ -397,6 +527,52 @@ public abstract class ReturnCoordinationTests : IAsyncLifetime
         Assert.False(first.Duplicate);
         Assert.True(again.Duplicate);
         Assert.Equal(first.ReturnCase, again.ReturnCase);
+    }
+
+    [Fact]
+    public async Task Identical_requests_sent_at_once_all_answer_the_one_case_they_recorded()
+    {
+        var request = Plan(NewRegistration());
+
+        var answers = await Task.WhenAll(Enumerable.Range(0, 6).Select(_ => Client.Returns().PlanVoluntaryReturnAsync(request, As("iom")).ResponseAsync));
+
+        Assert.Single(answers, a => !a.Duplicate);
+        Assert.Single(answers.Select(a => a.ReturnCase).Distinct());
+        Assert.Equal(1, await CountAsync(db => db.Cases.CountAsync(c => c.RegistrationId == request.RegistrationId)));
+        Assert.Equal(1, await CountAsync(db => db.Requests.CountAsync(r => r.PartnerId == "iom" && r.ClientRequestId == request.ClientRequestId)));
+    }
+
+    [Fact]
+    public async Task A_D9_and_a_plan_arriving_at_once_make_one_open_case_whose_suspension_holds_the_plan()
+    {
+        // Several people at once, so the two requests for one of them overlap on at least one.
+        var registrations = Enumerable.Range(0, 8).Select(_ => NewRegistration()).ToList();
+        var races = await Task.WhenAll(registrations.Select(async registrationId =>
+        {
+            var suspending = OpenD9Async(registrationId);
+            var planning = Client.Returns().PlanVoluntaryReturnAsync(Plan(registrationId), As("iom")).ResponseAsync;
+            var planRefusal = await RefusalOf(planning);
+            return (registrationId, Suspended: await suspending, Planned: planRefusal is null ? (await planning).ReturnCase : null, planRefusal);
+        }));
+
+        foreach (var (registrationId, suspended, planned, planRefusal) in races)
+        {
+            var later = await Assert.ThrowsAsync<RpcException>(() => Client.Returns().PlanVoluntaryReturnAsync(Plan(registrationId), As("iom")).ResponseAsync);
+
+            Assert.Equal(1, await CountAsync(db => db.Cases.CountAsync(c => c.RegistrationId == registrationId && !c.Closed)));
+            Assert.Equal(D9State.DepartureSuspended, suspended.D9.State);
+            // The plan came first (and the D9 then suspended its case) or after (and was refused): never beside it.
+            if (planned is not null)
+            {
+                Assert.Equal(suspended.ReturnCaseId, planned.ReturnCaseId);
+            }
+            else
+            {
+                Assert.Equal(StatusCode.FailedPrecondition, planRefusal!.StatusCode);
+            }
+            Assert.Equal(StatusCode.FailedPrecondition, later.StatusCode);
+            Assert.Contains("departure is suspended", later.Status.Detail);
+        }
     }
 }
 

@@ -1,7 +1,6 @@
 using Ketenmesh.Identity.Persistence;
-using Microsoft.Data.Sqlite;
+using Ketenmesh.Persistence;
 using Microsoft.EntityFrameworkCore;
-using Npgsql;
 using OpenIddict.Abstractions;
 using OpenIddict.Server;
 using static OpenIddict.Abstractions.OpenIddictConstants;
@@ -59,7 +58,7 @@ internal sealed class ClientAssertionReplay(IdentityDbContext database, TimeProv
         {
             await database.SaveChangesAsync();
         }
-        catch (DbUpdateException exception) when (IsDuplicateKey(exception.InnerException))
+        catch (DbUpdateException exception) when (exception.IsDuplicateKey())
         {
             context.Reject(Errors.InvalidClient, "The client_assertion was used before (its jti was seen): sign a new one for every request.");
         }
@@ -81,11 +80,4 @@ internal sealed class ClientAssertionReplay(IdentityDbContext database, TimeProv
 
         await database.UsedClientAssertions.Where(a => a.ExpiresAtMs < nowMs).ExecuteDeleteAsync();
     }
-
-    static bool IsDuplicateKey(Exception? exception) =>
-        exception is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation }
-        || exception is SqliteException { SqliteExtendedErrorCode: SqlitePrimaryKeyViolation };
-
-    // SQLITE_CONSTRAINT_PRIMARYKEY: (client_id, jti) is the primary key.
-    const int SqlitePrimaryKeyViolation = 1555;
 }

@@ -52,7 +52,7 @@ public sealed class Consents(RegistryDbContext db, RegistrationStore store, Even
         consent.State = ConsentState.Given;
         consent.RecordedBy = PartnerTypes.Of(partnerId);
         consent.RecordedAt = now;
-        db.Consents.Add(new ConsentRow
+        var row = new ConsentRow
         {
             ConsentId = consent.ConsentId,
             RegistrationId = consent.RegistrationId,
@@ -61,8 +61,9 @@ public sealed class Consents(RegistryDbContext db, RegistrationStore store, Even
             Version = 1,
             Data = consent.ToByteArray(),
             RecordedAt = now.ToDateTime(),
-        });
-        outbox.Add(RegistryNews.ConsentChanged(consent, now));
+        };
+        db.Consents.Add(row);
+        outbox.Add(RegistryNews.ConsentChanged(consent, row.Version, now));
         await db.SaveChangesAsync(cancellationToken);
         return Effective(consent);
     }
@@ -178,7 +179,7 @@ public sealed class Consents(RegistryDbContext db, RegistrationStore store, Even
         consent.WithdrawnOn = on!.Value.ToDate();
         row.Version++;
         row.Data = consent.ToByteArray();
-        outbox.Add(RegistryNews.ConsentChanged(consent, store.Now()));
+        outbox.Add(RegistryNews.ConsentChanged(consent, row.Version, store.Now()));
         await db.SaveChangesAsync(cancellationToken);
         return consent;
     }

@@ -23,7 +23,7 @@ public static class RegistryNews
     };
 
     /// <summary>Source: seeds/001…txt L9765–9766: IOM tells CoMensha of a return "op basis van een schriftelijke toestemming van het slachtoffer".</summary>
-    public static ConsentChanged ConsentChanged(Consent consent, Timestamp now) => new()
+    public static ConsentChanged ConsentChanged(Consent consent, long version, Timestamp now) => new()
     {
         EventId = Guid.CreateVersion7().ToString(),
         OccurredAt = now,
@@ -36,5 +36,6 @@ public static class RegistryNews
         Form = consent.Form,
         State = consent.State,
         ValidUntil = consent.ValidUntil,
+        Version = version,
     };
 }

@@ -47,6 +47,7 @@ public sealed class RegistryKnowledge(ReturnsDbContext db)
         return true;
     }
 
+    /// <summary>Keeps the newest version of a consent (events may arrive out of order).</summary>
     public async Task RememberConsentAsync(ConsentChanged news, CancellationToken cancellationToken)
     {
         // The registry moves a merged registration's consents to the survivor; a copy sent before the merge, arriving late, follows them.
@@ -57,8 +58,11 @@ public sealed class RegistryKnowledge(ReturnsDbContext db)
             db.Consents.Add(new KnownConsentRow { ConsentId = news.ConsentId, RegistrationId = registrationId, Data = news.ToByteArray() });
             return;
         }
-        // A withdrawal is final: a late copy of the recording must not bring the consent back.
-        if (ConsentChanged.Parser.ParseFrom(row.Data).State == ConsentState.Withdrawn)
+        var known = ConsentChanged.Parser.ParseFrom(row.Data);
+        // Events from before the registry sent versions (0) cannot be ordered; of those, only a
+        // withdrawal is known to be the later one, since the registry never gives a consent back.
+        var older = news.Version > 0 && known.Version > 0 ? news.Version <= known.Version : known.State == ConsentState.Withdrawn;
+        if (older)
         {
             return;
         }

@@ -6,6 +6,7 @@ using Timestamp = Google.Protobuf.WellKnownTypes.Timestamp;
 using Ketenmesh.Contracts;
 using Ketenmesh.Domain;
 using Ketenmesh.Messaging.Outbox;
+using Ketenmesh.Persistence;
 using Ketenmesh.Returns.Persistence;
 using Microsoft.EntityFrameworkCore;
 
@@ -18,8 +19,6 @@ namespace Ketenmesh.Returns.Domain;
 /// </summary>
 public sealed class ReturnCases(ReturnsDbContext db, RegistryKnowledge registry, RetraffickingRules retrafficking, EventOutbox<ReturnsDbContext> outbox, TimeProvider clock, Microsoft.Extensions.Options.IOptions<ReturnDeadlineOptions> options)
 {
-    public const string CoMensha = "comensha";
-
     public DateOnly Today() => DateOnly.FromDateTime(clock.GetUtcNow().UtcDateTime);
 
     private Timestamp Now() => Timestamp.FromDateTimeOffset(clock.GetUtcNow());
@@ -29,7 +28,10 @@ public sealed class ReturnCases(ReturnsDbContext db, RegistryKnowledge registry,
     /// seeds/001…txt L6387–6389: "Hiermee wordt het D9-proces opgevoerd, inhoudende dat het initieel
     /// gedwongen vertrek van de vreemdeling wordt opgeschort."
     /// </summary>
-    public async Task<OpenD9SignalResponse> OpenD9Async(string partnerId, OpenD9SignalRequest request, CancellationToken cancellationToken)
+    public Task<OpenD9SignalResponse> OpenD9Async(string partnerId, OpenD9SignalRequest request, CancellationToken cancellationToken) =>
+        FirstWriterWinsAsync(() => OpenD9OnceAsync(partnerId, request, cancellationToken));
+
+    private async Task<OpenD9SignalResponse> OpenD9OnceAsync(string partnerId, OpenD9SignalRequest request, CancellationToken cancellationToken)
     {
         var today = Today();
         var problems = new List<(string Field, string Description)>();
@@ -76,17 +78,15 @@ public sealed class ReturnCases(ReturnsDbContext db, RegistryKnowledge registry,
             OpenedOn = openedOn!.Value.ToDate(),
             SignalId = request.SignalId,
         };
-        Save(row, returnCase);
         Remember(partnerId, request.ClientRequestId, row.ReturnCaseId);
-        outbox.Add(new DepartureSuspended
+        await CommitAsync(row, returnCase, new DepartureSuspended
         {
             EventId = Guid.CreateVersion7().ToString(),
             OccurredAt = Now(),
             ReturnCaseId = returnCase.ReturnCaseId,
             D9Id = returnCase.D9.D9Id,
             RegistrationId = returnCase.RegistrationId,
-        });
-        await db.SaveChangesAsync(cancellationToken);
+        }, cancellationToken);
         return new OpenD9SignalResponse { ReturnCase = returnCase };
     }
 
@@ -105,7 +105,9 @@ public sealed class ReturnCases(ReturnsDbContext db, RegistryKnowledge registry,
         }
         var liftedOn = Day(request.LiftedOn, "lifted_on", Today(), problems);
         InvalidRequest.ThrowIfAny(problems);
-        var (row, returnCase) = await LoadForChangeAsync(request.ReturnCaseId, request.ExpectedVersion, cancellationToken);
+        // The registry's decision lifts the suspension of a closed case too (OnResidenceDecisionAsync);
+        // DT&V recording it by hand may do the same.
+        var (row, returnCase) = await LoadForChangeAsync(request.ReturnCaseId, request.ExpectedVersion, static _ => true, cancellationToken);
         if (returnCase.D9 is not { State: D9State.DepartureSuspended })
         {
             throw new NotNow($"Return case '{request.ReturnCaseId}' has no suspended departure to lift.");
@@ -159,6 +161,7 @@ public sealed class ReturnCases(ReturnsDbContext db, RegistryKnowledge registry,
             return 0;
         }
         var outcome = await registry.ResidenceOfAsync(survivorId, cancellationToken);
+        var moved = new List<(ReturnCaseRow Row, ReturnCase Case)>();
         foreach (var row in rows)
         {
             var returnCase = ReturnCase.Parser.ParseFrom(row.Data);
@@ -168,9 +171,47 @@ public sealed class ReturnCases(ReturnsDbContext db, RegistryKnowledge registry,
             {
                 Lift(returnCase, RegistryKnowledge.LiftReasonOf(outcome), Today());
             }
+            moved.Add((row, returnCase));
+        }
+        await KeepOneOpenCaseAsync(survivorId, moved, cancellationToken);
+        foreach (var (row, returnCase) in moved)
+        {
             Save(row, returnCase);
         }
         return rows.Count;
+    }
+
+    /// <summary>
+    /// One person has one open case (returns-0003). When the survivor and a merged registration both had one, the
+    /// survivor's (else the oldest) stays open and the others leave the return track; a D9 suspension on any of them
+    /// carries over to the one kept, so a departure stays suspended whichever case DT&amp;V or IOM uses next.
+    /// </summary>
+    private async Task KeepOneOpenCaseAsync(string survivorId, List<(ReturnCaseRow Row, ReturnCase Case)> moved, CancellationToken cancellationToken)
+    {
+        var open = moved.Where(m => !m.Case.LeftReturnTrack).ToList();
+        var survivors = open.Count == 0 ? null : await db.Cases.FirstOrDefaultAsync(c => c.RegistrationId == survivorId && !c.Closed, cancellationToken);
+        if (survivors is not null)
+        {
+            open.Insert(0, (survivors, ReturnCase.Parser.ParseFrom(survivors.Data)));
+        }
+        if (open.Count < 2)
+        {
+            return;
+        }
+        if (survivors is not null)
+        {
+            // It may take over a suspension: saved with the moved cases.
+            moved.Add(open[0]);
+        }
+        var kept = survivors is not null ? open[0] : open.MinBy(o => o.Row.CreatedAt);
+        foreach (var other in open.Where(o => o.Row != kept.Row))
+        {
+            if (other.Case.D9 is { State: D9State.DepartureSuspended } && kept.Case.D9 is not { State: D9State.DepartureSuspended })
+            {
+                kept.Case.D9 = other.Case.D9.Clone();
+            }
+            other.Case.LeftReturnTrack = true;
+        }
     }
 
     /// <summary>
@@ -178,7 +219,10 @@ public sealed class ReturnCases(ReturnsDbContext db, RegistryKnowledge registry,
     /// of the request), in-kind support within the cap for the person's nationality, and the re-trafficking
     /// risk before departure. Refused while DT&amp;V holds the departure under D9.
     /// </summary>
-    public async Task<PlanVoluntaryReturnResponse> PlanAsync(string partnerId, PlanVoluntaryReturnRequest request, CancellationToken cancellationToken)
+    public Task<PlanVoluntaryReturnResponse> PlanAsync(string partnerId, PlanVoluntaryReturnRequest request, CancellationToken cancellationToken) =>
+        FirstWriterWinsAsync(() => PlanOnceAsync(partnerId, request, cancellationToken));
+
+    private async Task<PlanVoluntaryReturnResponse> PlanOnceAsync(string partnerId, PlanVoluntaryReturnRequest request, CancellationToken cancellationToken)
     {
         var today = Today();
         var problems = new List<(string Field, string Description)>();
@@ -267,9 +311,8 @@ public sealed class ReturnCases(ReturnsDbContext db, RegistryKnowledge registry,
         returnCase.RiskFactors.Add(request.RiskFactors.Distinct());
         returnCase.RetraffickingAssessment = retrafficking.Assess(returnCase.RiskFactors);
         row.TargetFlagged = false;
-        Save(row, returnCase);
         Remember(partnerId, request.ClientRequestId, row.ReturnCaseId);
-        outbox.Add(new ReturnPlanned
+        await CommitAsync(row, returnCase, new ReturnPlanned
         {
             EventId = Guid.CreateVersion7().ToString(),
             OccurredAt = Now(),
@@ -277,8 +320,7 @@ public sealed class ReturnCases(ReturnsDbContext db, RegistryKnowledge registry,
             PlanId = returnCase.Plan.PlanId,
             RegistrationId = returnCase.RegistrationId,
             TargetDepartureBy = returnCase.Plan.TargetDepartureBy,
-        });
-        await db.SaveChangesAsync(cancellationToken);
+        }, cancellationToken);
         return new PlanVoluntaryReturnResponse { ReturnCase = returnCase };
     }
 
@@ -325,8 +367,7 @@ public sealed class ReturnCases(ReturnsDbContext db, RegistryKnowledge registry,
         var due = departedOn.Value.AddDays(options.Value.CheckInDays);
         returnCase.NextCheckInDue = due <= until ? due.ToDate() : null;
         row.CheckInFlagged = false;
-        Save(row, returnCase);
-        outbox.Add(new Departed
+        return await CommitAsync(row, returnCase, new Departed
         {
             EventId = Guid.CreateVersion7().ToString(),
             OccurredAt = Now(),
@@ -335,9 +376,7 @@ public sealed class ReturnCases(ReturnsDbContext db, RegistryKnowledge registry,
             Kind = returnCase.Departure.Kind,
             DepartedOn = returnCase.Departure.DepartedOn,
             MonitoringUntil = returnCase.MonitoringUntil,
-        });
-        await db.SaveChangesAsync(cancellationToken);
-        return returnCase;
+        }, cancellationToken);
     }
 
     /// <summary>A monitoring contact, within the 6 months after departure; the next check-in falls due a period later.</summary>
@@ -367,7 +406,8 @@ public sealed class ReturnCases(ReturnsDbContext db, RegistryKnowledge registry,
             }
         }
         InvalidRequest.ThrowIfAny(problems);
-        var (row, returnCase) = await LoadForChangeAsync(request.ReturnCaseId, request.ExpectedVersion, cancellationToken);
+        // Monitoring goes on after the outcome that is the departure itself, for the rest of the 6 months.
+        var (row, returnCase) = await LoadForChangeAsync(request.ReturnCaseId, request.ExpectedVersion, MonitoringRuns, cancellationToken);
         if (returnCase.Departure is null)
         {
             throw new NotNow($"Return case '{request.ReturnCaseId}' records no departure; monitoring follows a departure.");
@@ -387,8 +427,7 @@ public sealed class ReturnCases(ReturnsDbContext db, RegistryKnowledge registry,
         returnCase.NextCheckInDue = due <= until ? due.ToDate() : null;
         returnCase.CheckInOverdue = false;
         row.CheckInFlagged = false;
-        Save(row, returnCase);
-        outbox.Add(new MonitoringCheckIn
+        return await CommitAsync(row, returnCase, new MonitoringCheckIn
         {
             EventId = Guid.CreateVersion7().ToString(),
             OccurredAt = Now(),
@@ -396,9 +435,7 @@ public sealed class ReturnCases(ReturnsDbContext db, RegistryKnowledge registry,
             ContactOn = request.Contact.ContactOn,
             Progress = request.Contact.Progress,
             NextCheckInDue = returnCase.NextCheckInDue,
-        });
-        await db.SaveChangesAsync(cancellationToken);
-        return returnCase;
+        }, cancellationToken);
     }
 
     /// <summary>
@@ -415,7 +452,8 @@ public sealed class ReturnCases(ReturnsDbContext db, RegistryKnowledge registry,
         }
         var on = Day(request.OutcomeOn, "outcome_on", Today(), problems);
         InvalidRequest.ThrowIfAny(problems);
-        var (row, returnCase) = await LoadForChangeAsync(request.ReturnCaseId, request.ExpectedVersion, cancellationToken);
+        // A closed case is one with its outcome: the refusal below says so in this method's terms.
+        var (row, returnCase) = await LoadForChangeAsync(request.ReturnCaseId, request.ExpectedVersion, static _ => true, cancellationToken);
         if (returnCase.Outcome != ReturnOutcome.Unspecified)
         {
             throw new NotNow($"Return case '{request.ReturnCaseId}' has its outcome already; an outcome is recorded once.");
@@ -431,9 +469,13 @@ public sealed class ReturnCases(ReturnsDbContext db, RegistryKnowledge registry,
         {
             plan.State = ReturnPlanState.Cancelled;
         }
-        Save(row, returnCase);
+        if (!MonitoringRuns(returnCase))
+        {
+            returnCase.NextCheckInDue = null;
+            returnCase.CheckInOverdue = false;
+        }
         var told = await registry.ReturnMayBeToldAsync(returnCase.RegistrationId, null, Today(), cancellationToken);
-        outbox.Add(new ReturnOutcomeRecorded
+        return await CommitAsync(row, returnCase, new ReturnOutcomeRecorded
         {
             EventId = Guid.CreateVersion7().ToString(),
             OccurredAt = Now(),
@@ -441,9 +483,7 @@ public sealed class ReturnCases(ReturnsDbContext db, RegistryKnowledge registry,
             RegistrationId = returnCase.RegistrationId,
             Outcome = told ? returnCase.Outcome : ReturnOutcome.Unspecified,
             OutcomeWithheld = !told,
-        });
-        await db.SaveChangesAsync(cancellationToken);
-        return returnCase;
+        }, cancellationToken);
     }
 
     /// <summary>
@@ -460,7 +500,7 @@ public sealed class ReturnCases(ReturnsDbContext db, RegistryKnowledge registry,
         var row = await db.Cases.AsNoTracking().FirstOrDefaultAsync(c => c.ReturnCaseId == returnCaseId, cancellationToken)
             ?? throw NotFoundCase(returnCaseId);
         var returnCase = ReturnCase.Parser.ParseFrom(row.Data);
-        return partnerId == CoMensha ? await ForCoMenshaAsync(returnCase, cancellationToken) : returnCase;
+        return PartnerTypes.Of(partnerId) == PartnerType.Comensha ? await ForCoMenshaAsync(returnCase, cancellationToken) : returnCase;
     }
 
     /// <summary>What CoMensha sees of a case: all of the return under consent, else that it left the track.</summary>
@@ -491,7 +531,8 @@ public sealed class ReturnCases(ReturnsDbContext db, RegistryKnowledge registry,
             problems.Add(("consent_id", "name the victim's written consent, as recorded in the victim registry."));
         }
         InvalidRequest.ThrowIfAny(problems);
-        var (row, returnCase) = await LoadForChangeAsync(request.ReturnCaseId, 0, cancellationToken);
+        // IOM tells CoMensha that the victim returned once that happened, so after the outcome too.
+        var (row, returnCase) = await LoadForChangeAsync(request.ReturnCaseId, 0, static _ => true, cancellationToken);
         // One answer for a consent that does not exist, is about someone else, or does not allow it:
         // anything more would tell IOM about a consent it may not read.
         if (!await registry.ReturnMayBeToldAsync(returnCase.RegistrationId, request.ConsentId, Today(), cancellationToken))
@@ -506,15 +547,53 @@ public sealed class ReturnCases(ReturnsDbContext db, RegistryKnowledge registry,
         return new ShareReturnWithCoMenshaResponse { ReturnCase = returnCase, SharedAt = now };
     }
 
-    internal async Task<(ReturnCaseRow Row, ReturnCase Case)> LoadForChangeAsync(string returnCaseId, long expectedVersion, CancellationToken cancellationToken)
+    /// <summary>A case to change; one that left the return track takes no change.</summary>
+    internal Task<(ReturnCaseRow Row, ReturnCase Case)> LoadForChangeAsync(string returnCaseId, long expectedVersion, CancellationToken cancellationToken) =>
+        LoadForChangeAsync(returnCaseId, expectedVersion, static _ => false, cancellationToken);
+
+    /// <param name="mayChangeClosed">Whether a case that left the return track may still take this change.</param>
+    internal async Task<(ReturnCaseRow Row, ReturnCase Case)> LoadForChangeAsync(string returnCaseId, long expectedVersion, Func<ReturnCase, bool> mayChangeClosed, CancellationToken cancellationToken)
     {
         var row = await db.Cases.FirstOrDefaultAsync(c => c.ReturnCaseId == returnCaseId, cancellationToken)
             ?? throw NotFoundCase(returnCaseId);
+        var returnCase = ReturnCase.Parser.ParseFrom(row.Data);
+        if (returnCase.LeftReturnTrack && !mayChangeClosed(returnCase))
+        {
+            throw new NotNow($"Return case '{returnCaseId}' left the return track (outcome {returnCase.Outcome}, recorded {returnCase.OutcomeOn.ToText()}); it takes no further changes.");
+        }
         if (expectedVersion != 0 && expectedVersion != row.Version)
         {
             throw new Outdated($"The return case changed since you read version {expectedVersion}; read it again.");
         }
-        return (row, ReturnCase.Parser.ParseFrom(row.Data));
+        return (row, returnCase);
+    }
+
+    /// <summary>
+    /// Runs a request that inserts its idempotency key and may open a case. The key and the one open case
+    /// per registration are unique in the database, so when another request got there first (a retry of
+    /// this one, or DT&amp;V and IOM opening a case for the same person at once) this insert is refused
+    /// whole; the request then runs once more and finds the earlier answer or the case now open.
+    /// </summary>
+    private async Task<T> FirstWriterWinsAsync<T>(Func<Task<T>> run)
+    {
+        try
+        {
+            return await run();
+        }
+        catch (DbUpdateException e) when (e.IsDuplicateKey())
+        {
+            db.ChangeTracker.Clear();
+            return await run();
+        }
+    }
+
+    /// <summary>Saves a change together with the event that tells the chain of it (outbox): both or neither.</summary>
+    private async Task<ReturnCase> CommitAsync(ReturnCaseRow row, ReturnCase returnCase, IMessage news, CancellationToken cancellationToken)
+    {
+        Save(row, returnCase);
+        outbox.Add(news);
+        await db.SaveChangesAsync(cancellationToken);
+        return returnCase;
     }
 
     /// <summary>Stages a change: the next version, with the query columns following the record.</summary>
@@ -525,9 +604,17 @@ public sealed class ReturnCases(ReturnsDbContext db, RegistryKnowledge registry,
         row.DepartureSuspended = returnCase.D9 is { State: D9State.DepartureSuspended };
         row.Closed = returnCase.LeftReturnTrack;
         row.TargetDepartureBy = returnCase is { Departure: null, LeftReturnTrack: false, Plan: { } plan } ? plan.TargetDepartureBy.ToDateOnly() : null;
-        row.NextCheckInDue = returnCase.LeftReturnTrack ? null : returnCase.NextCheckInDue.ToDateOnly();
+        row.NextCheckInDue = MonitoringRuns(returnCase) ? returnCase.NextCheckInDue.ToDateOnly() : null;
         row.Data = returnCase.ToByteArray();
     }
+
+    /// <summary>
+    /// Monitoring follows a departure for 6 months (until MonitoringUntil). An outcome that is the departure
+    /// itself (IOM_RETURN, FORCED_DEPARTURE) is recorded at the start of those months, so check-ins stay
+    /// due; any other outcome means there is no one to check in with.
+    /// </summary>
+    internal static bool MonitoringRuns(ReturnCase returnCase) =>
+        returnCase.Departure is not null && returnCase.Outcome is ReturnOutcome.Unspecified or ReturnOutcome.IomReturn or ReturnOutcome.ForcedDeparture;
 
     private void Lift(ReturnCase returnCase, D9LiftReason reason, DateOnly on)
     {

@@ -56,5 +56,12 @@ public static class ReturnsSchema
                 CREATE TABLE known_merges (merged_registration_id text PRIMARY KEY, surviving_registration_id text NOT NULL);
                 CREATE INDEX ix_known_merges_survivor ON known_merges (surviving_registration_id);
                 """),
+        // One open case per registration, enforced where two requests cannot both miss it: DT&V's D9
+        // and IOM's plan arriving at once would otherwise open two cases, and the plan would escape the
+        // suspension. SQLite keeps booleans as 0/1.
+        SchemaMigration.Sql(
+            "returns-0003-one-open-case-per-registration",
+            sqlite: "CREATE UNIQUE INDEX ux_return_cases_open_registration ON return_cases (registration_id) WHERE closed = 0;",
+            postgres: "CREATE UNIQUE INDEX ux_return_cases_open_registration ON return_cases (registration_id) WHERE NOT closed;"),
     ];
 }
