@@ -143,6 +143,7 @@ public sealed class EmbeddedMeshProcessTests : IAsyncLifetime
         Assert.Equal(3, text.Split('\n').Count(l => l.Contains("worker-", StringComparison.Ordinal) && l.Contains("Registered", StringComparison.Ordinal)));
         // Shelter: a bed held before the raid, confirmed while CoMensha watches, a full house reported.
         Assert.Contains("bed held at shelter-acm", text);
+        Assert.Contains(": Arranged, 3 at shelter-social-den-haag held until ", text);
         Assert.Contains("[shelter-acm ] placement", text);
         Assert.Contains("COSM: not admitted (NotInReflectionPeriod, AangifteMade), on the WomensOrSocialShelter list", text);
         Assert.Contains("] changed: AdultWomen 1 occupied, 0 held, 3 free of 4", text);

@@ -160,7 +160,7 @@ public sealed class ChainDemo(ChannelBase gateway, Func<string, Task<PartnerSess
             Saw("rapporteur", $"{cell.Form}: {(cell.Suppressed ? $"withheld (fewer than {figures.SuppressionThreshold}, or it would give one away)" : cell.Count)}");
         }
 
-        await ShelterStepsAsync(police, comensha, registered.Outcome.RegistrationId, run);
+        await ShelterStepsAsync(police, inspectorate, comensha, registered.Outcome.RegistrationId, run);
         await ReturnsAsync(run, today, comensha, ind);
     }
 
@@ -260,9 +260,20 @@ public sealed class ChainDemo(ChannelBase gateway, Func<string, Task<PartnerSess
     /// reporting a full house. Each run holds and confirms one more bed; once every COSM bed is taken she waits on
     /// the COSM list instead, and the demo says so.
     /// </summary>
-    private async Task ShelterStepsAsync(PartnerSession police, PartnerSession comensha, string registrationId, string run)
+    private async Task ShelterStepsAsync(PartnerSession police, PartnerSession inspectorate, PartnerSession comensha, string registrationId, string run)
     {
-        Step("11. Before the raid the police look for free COSM beds; CoMensha asks one for her, then holds the bed she may have.");
+        Step("11. Before its next greenhouse action the inspectorate announces three men; places are held for them. Before the raid the police look for free COSM beds; CoMensha asks one for her, then holds the bed she may have.");
+        var group = (await _shelter.RequestLargeGroupShelterAsync(new RequestLargeGroupShelterRequest
+        {
+            ClientRequestId = $"demo-{run}-group",
+            OperationReference = $"SZW-{run}",
+            Municipality = new Municipality { Code = "GM1783", Name = "Westland" },
+            Form = FormOfExploitation.Labour,
+            ExpectedComposition = { new GroupComposition { Category = ShelterCategory.AdultMen, Persons = 3 } },
+            ExpectedAt = Google.Protobuf.WellKnownTypes.Timestamp.FromDateTime(DateTime.UtcNow.AddDays(1).Date),
+            RequestedDuration = Google.Protobuf.WellKnownTypes.Duration.FromTimeSpan(TimeSpan.FromDays(14)),
+        }, inspectorate.For("criminal_investigation"))).Arrangement;
+        Saw("inspectorate", $"group {group.ArrangementId}: {group.State}, {string.Join(", ", group.Allocations.Select(a => $"{a.Places} at {a.ShelterId}"))} held until {group.EndsAt.ToDateTime():yyyy-MM-dd}");
         var free = await _shelter.ListSheltersAsync(new ListSheltersRequest { CategoryFilter = { ShelterCategory.Cosm }, OnlyAvailable = true }, police.For("criminal_investigation"));
         foreach (var overview in free.Shelters)
         {
