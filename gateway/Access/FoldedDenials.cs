@@ -56,24 +56,17 @@ public sealed class FoldedDenials : IHostedService, IDisposable
 
     /// <summary>Records a refusal of <paramref name="http"/>'s call, folded per remote address, then answers it with <paramref name="code"/>.</summary>
     internal Task DenyByAddressAsync(HttpContext http, StatusCode code, string reason) =>
-        DenyAsync(http, AddressSource(http), code, reason);
+        http.DenyAsync((decision, cancellationToken) => RecordAsync(AddressSource(http), decision, cancellationToken), code, reason);
 
     /// <summary>Records a refusal of <paramref name="http"/>'s call, folded per partner, then answers it with <paramref name="code"/>.</summary>
     internal Task DenyByPartnerAsync(HttpContext http, StatusCode code, string reason) =>
-        DenyAsync(http, PartnerSource(http.Call().PartnerId), code, reason);
+        http.DenyAsync((decision, cancellationToken) => RecordAsync(PartnerSource(http.Call().PartnerId), decision, cancellationToken), code, reason);
 
     /// <summary>The source of a call without a valid token: where it came from.</summary>
     public static string AddressSource(HttpContext http) => "address " + SourceAddress(http.Connection.RemoteIpAddress);
 
     /// <summary>The source of a refusal of an authenticated call: its partner.</summary>
     public static string PartnerSource(string partnerId) => "partner " + partnerId;
-
-    private async Task DenyAsync(HttpContext http, string source, StatusCode code, string reason)
-    {
-        var call = http.Call();
-        await RecordAsync(source, call.Decision(call.Arrived, allowed: false, $"{code}: {reason}", grant: null), call.Deadline.Token);
-        GatewayPipeline.Refuse(http, new Status(code, reason));
-    }
 
     /// <summary>
     /// On record at once if it is the first of its source's window (completing once durable, as
