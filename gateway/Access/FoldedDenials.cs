@@ -9,7 +9,8 @@ namespace Ketenmesh.Gateway.Access;
 
 /// <summary>
 /// Refusals that anyone can cause in bulk, recorded without letting a flood write a record per call:
-/// calls without a valid token (by remote address) and calls over a rate limit (by partner).
+/// calls without a valid token (by remote address), calls over a rate limit and a partner's calls to the
+/// audit trail's officer-only methods (by partner).
 /// </summary>
 /// <remarks>
 /// Per source, the first refusal opens a window of <see cref="GatewayOptions.DenialWindow"/> and is

@@ -111,8 +111,11 @@ public sealed class AuditTrailService(OwnServiceGuard guard, AuditReader reader,
         var caller = await guard.AuthenticateAsync(context);
         if (!caller.Purposes.Contains(OfficerScope))
         {
-            await guard.RecordAsync(context, caller.PartnerId, allowed: false, $"refused: only privacy officers (scope {OfficerScope}) may", subject: null);
-            throw new RpcException(new Status(StatusCode.PermissionDenied, $"Only privacy officers (scope {OfficerScope}) may call {method}; '{caller.PartnerId}' is not one. A partner reads its own decisions with ListMyDecisions."));
+            // Any partner can ask this as fast as it likes: charged like any call, and the refusal folded per
+            // partner (apart from its rate refusals, which give another reason), so repeats cannot flood the log.
+            await guard.ChargeAsync(context, caller, 1);
+            throw await guard.RefuseAsync(context, FoldedDenials.PartnerSource(caller.PartnerId) + " not an officer", caller.PartnerId, StatusCode.PermissionDenied,
+                $"Only privacy officers (scope {OfficerScope}) may call {method}; '{caller.PartnerId}' is not one. A partner reads its own decisions with ListMyDecisions.");
         }
         return caller;
     }
