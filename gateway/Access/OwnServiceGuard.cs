@@ -39,15 +39,7 @@ public sealed class OwnServiceGuard : IDisposable
         // Never below the dearest call, or a full page could never be read at all.
         var burst = Math.Max(Math.Max(perSecond, PermitsFor(MaxPageSize)), options.Value.OwnServicesBurst);
         _describe = $"{perSecond} permits per second (bursts up to {burst}; a call costs 1, a page of audit records 1 per {RecordsPerPermit})";
-        _limiter = PartitionedRateLimiter.Create<string, string>(caller => RateLimitPartition.GetTokenBucketLimiter(caller, _ => new TokenBucketRateLimiterOptions
-        {
-            TokenLimit = burst,
-            // A tenth of the rate every 100 ms, or one permit at a time where the rate is below 10 per second.
-            TokensPerPeriod = Math.Max(1, perSecond / 10),
-            ReplenishmentPeriod = perSecond >= 10 ? TimeSpan.FromMilliseconds(100) : TimeSpan.FromSeconds(1.0 / perSecond),
-            QueueLimit = 0,
-            AutoReplenishment = true,
-        }));
+        _limiter = PartitionedRateLimiter.Create<string, string>(caller => RateLimitPartition.GetTokenBucketLimiter(caller, _ => TokenBuckets.Options(perSecond, burst)));
     }
 
     /// <summary>What reading <paramref name="records"/> audit records costs: ceil(records / 100), at least 1.</summary>
