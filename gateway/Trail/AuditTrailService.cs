@@ -13,9 +13,8 @@ namespace Ketenmesh.Gateway.Trail;
 /// chain.audit.v1.AuditTrail, served by the gateway itself: the log read back by those it concerns.
 /// Its rules are fixed, not granted: a partner sees only its own decisions, and only a privacy
 /// officer sees who accessed a subject. Each read is itself a decision on record. Each call is charged
-/// to the caller's limit on the gateway's own services by what it reads (<see cref="OwnServiceGuard"/>),
-/// and what it answers is escaped again (<see cref="AuditText.Printable"/>): records written before the
-/// log cleaned its text may still hold control characters.
+/// to the caller's limit on the gateway's own services by what it reads (<see cref="OwnServiceGuard"/>);
+/// what it answers, the reader has made printable (<see cref="AuditReader"/>).
 /// </summary>
 public sealed class AuditTrailService(OwnServiceGuard guard, AuditReader reader, TimeProvider clock) : AuditTrail.AuditTrailBase
 {
@@ -69,9 +68,9 @@ public sealed class AuditTrailService(OwnServiceGuard guard, AuditReader reader,
         {
             Sequence = a.Sequence,
             Time = Timestamp.FromDateTimeOffset(a.Time),
-            PartnerId = AuditText.Printable(a.PartnerId),
-            Purpose = AuditText.Printable(a.Purpose),
-            Method = AuditText.Printable(a.Method),
+            PartnerId = a.PartnerId,
+            Purpose = a.Purpose,
+            Method = a.Method,
             Allowed = a.Decision == AuditDecision.Allowed,
         }));
         return response;
@@ -130,16 +129,16 @@ public sealed class AuditTrailService(OwnServiceGuard guard, AuditReader reader,
         {
             Sequence = stored.Sequence,
             Time = Timestamp.FromDateTimeOffset(e.Time),
-            PartnerId = AuditText.Printable(e.PartnerId),
-            Purpose = AuditText.Printable(e.Purpose),
-            Method = AuditText.Printable(e.Method),
+            PartnerId = e.PartnerId,
+            Purpose = e.Purpose,
+            Method = e.Method,
             Allowed = e.Decision == AuditDecision.Allowed,
-            Reason = AuditText.Printable(e.Reason),
-            GrantId = AuditText.Printable(e.GrantId),
-            GrantVersionHash = AuditText.Printable(e.GrantVersionHash),
-            LegalBasis = AuditText.Printable(e.LegalBasis),
-            TraceId = AuditText.Printable(e.TraceId),
-            SubjectPseudonym = AuditText.Printable(e.SubjectPseudonym),
+            Reason = e.Reason,
+            GrantId = e.GrantId ?? "",
+            GrantVersionHash = e.GrantVersionHash ?? "",
+            LegalBasis = e.LegalBasis ?? "",
+            TraceId = e.TraceId ?? "",
+            SubjectPseudonym = e.SubjectPseudonym ?? "",
             Count = e.Count,
         };
     }
