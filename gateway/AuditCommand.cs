@@ -10,8 +10,8 @@ namespace Ketenmesh.Gateway;
 /// audit database: <c>verify</c> recomputes the chain and checks its signed checkpoints (exit 0 intact,
 /// 1 tampered); <c>partner</c> lists one partner's own records; <c>subject</c> makes a data-subject
 /// access report; <c>release</c> releases a confidential record for such reports; <c>purge</c> applies
-/// retention. Exit 2 on a usage error. Record text is printed with control characters replaced, and a
-/// record that stands for several folded refusals shows its count (×N).
+/// retention. Exit 2 on a usage error. Record text is printed as the reader gives it, control characters
+/// replaced (<see cref="AuditReader"/>), and a record that stands for several folded refusals shows its count (×N).
 /// </summary>
 public static class AuditCommand
 {
@@ -69,15 +69,15 @@ public static class AuditCommand
                 {
                     var e = record.Entry;
                     var times = e.Count == 1 ? "" : $" ×{e.Count}";
-                    await output.WriteLineAsync($"{record.Sequence,8} {e.Time:u} {e.Decision,-7}{times} {Shown(e.Purpose),-26} {Shown(e.Method)} {Shown(e.GrantId)} {Shown(e.SubjectPseudonym)}");
+                    await output.WriteLineAsync($"{record.Sequence,8} {e.Time:u} {e.Decision,-7}{times} {e.Purpose,-26} {e.Method} {e.GrantId} {e.SubjectPseudonym}");
                 }
                 return 0;
             case "subject":
                 var report = await reader.SubjectAccessReportAsync(positional[1]);
-                await output.WriteLineAsync($"Accesses to {Shown(report.SubjectPseudonym)}:");
+                await output.WriteLineAsync($"Accesses to {report.SubjectPseudonym}:");
                 foreach (var access in report.Accesses)
                 {
-                    await output.WriteLineAsync($"  {access.Time:u} {Shown(access.PartnerId),-14} {Shown(access.Purpose),-26} {Shown(access.Method)} ({access.Decision})");
+                    await output.WriteLineAsync($"  {access.Time:u} {access.PartnerId,-14} {access.Purpose,-26} {access.Method} ({access.Decision})");
                 }
                 await output.WriteLineAsync($"{report.Withheld} confidential (investigation) record(s) withheld until released.");
                 return 0;
@@ -104,8 +104,4 @@ public static class AuditCommand
         await output.WriteLineAsync(result.Intact ? "The audit log is intact." : $"The audit log has been tampered with: {result.Problems.Count} problem(s).");
         return result.Intact ? 0 : 1;
     }
-
-    // Shown in a terminal: a record written before the log cleaned its text could still carry a newline
-    // (a forged line) or an escape sequence (driving the terminal), so everything is escaped again here.
-    private static string Shown(string? value) => AuditText.Printable(value);
 }

@@ -9,8 +9,9 @@ namespace Ketenmesh.Audit;
 /// newline would forge a line, an escape sequence would drive the terminal, a bidi override would
 /// reorder what is read. So every control or format character (C0, DEL, C1, U+2028/9, bidi and
 /// zero-width marks, broken surrogates) becomes U+FFFD, visibly, and every field has a length bound.
-/// Applied once, where entries are appended (<see cref="AuditLog"/>); <see cref="Printable"/> applies it
-/// again wherever records are shown, for records written before it existed.
+/// Applied once, where entries are appended (<see cref="AuditLog"/>), and again, unbounded, where they are
+/// read (<see cref="Reading.AuditReader"/>, through <see cref="Printable(AuditEntry)"/>), for records written
+/// before it existed; the verifier alone reads records as stored.
 /// </summary>
 public static class AuditText
 {
@@ -30,26 +31,32 @@ public static class AuditText
     public const int MaxSubject = 256;
 
     /// <summary>The entry as the log stores it: every text field bounded and without control characters.</summary>
-    public static AuditEntry Clean(AuditEntry entry)
+    public static AuditEntry Clean(AuditEntry entry) => Clean(entry, bounded: true);
+
+    /// <summary>The entry for display: every text field without control characters, however long (a null field stays null).</summary>
+    public static AuditEntry Printable(AuditEntry entry) => Clean(entry, bounded: false);
+
+    /// <summary>For display: the same replacement, unbounded.</summary>
+    public static string Printable(string? value) => value is null ? "" : Clean(value, int.MaxValue);
+
+    private static AuditEntry Clean(AuditEntry entry, bool bounded)
     {
+        int Bound(int max) => bounded ? max : int.MaxValue;
         var clean = entry with
         {
-            PartnerId = Clean(entry.PartnerId, MaxPartnerId),
-            Purpose = Clean(entry.Purpose, MaxPurpose),
-            Method = Clean(entry.Method, MaxMethod),
-            Reason = Clean(entry.Reason, MaxReason),
-            GrantId = CleanOrNull(entry.GrantId, MaxGrant),
-            GrantVersionHash = CleanOrNull(entry.GrantVersionHash, MaxGrant),
-            LegalBasis = CleanOrNull(entry.LegalBasis, MaxLegalBasis),
-            TraceId = CleanOrNull(entry.TraceId, MaxTraceId),
-            SubjectPseudonym = CleanOrNull(entry.SubjectPseudonym, MaxSubject),
+            PartnerId = Clean(entry.PartnerId, Bound(MaxPartnerId)),
+            Purpose = Clean(entry.Purpose, Bound(MaxPurpose)),
+            Method = Clean(entry.Method, Bound(MaxMethod)),
+            Reason = Clean(entry.Reason, Bound(MaxReason)),
+            GrantId = CleanOrNull(entry.GrantId, Bound(MaxGrant)),
+            GrantVersionHash = CleanOrNull(entry.GrantVersionHash, Bound(MaxGrant)),
+            LegalBasis = CleanOrNull(entry.LegalBasis, Bound(MaxLegalBasis)),
+            TraceId = CleanOrNull(entry.TraceId, Bound(MaxTraceId)),
+            SubjectPseudonym = CleanOrNull(entry.SubjectPseudonym, Bound(MaxSubject)),
         };
         // Equal as a record: nothing changed, so the caller's instance is kept.
         return clean == entry ? entry : clean;
     }
-
-    /// <summary>For display: the same replacement, unbounded.</summary>
-    public static string Printable(string? value) => value is null ? "" : Clean(value, int.MaxValue);
 
     /// <summary><paramref name="value"/> with control and format characters replaced and cut to <paramref name="maxLength"/> UTF-16 units (on a character boundary, marked with …).</summary>
     public static string Clean(string value, int maxLength)

@@ -13,8 +13,9 @@ public sealed record Caller(PartnerPrincipal Principal, bool CertificateBound);
 
 /// <summary>
 /// Partners' access tokens, checked by ASP.NET Core's JwtBearer handler against the identity service's
-/// discovery document: signature, issuer, audience, lifetime and the RFC 9068 <c>typ</c>; then that it
-/// lives no longer than <see cref="GatewayOptions.MaxTokenLifetime"/> and the RFC 8705 certificate binding. A named scheme, not the default: in the embedded mesh other components share the container.
+/// discovery document: signature, issuer, audience, lifetime and the RFC 9068 <c>typ</c>, and that it
+/// lives no longer than <see cref="GatewayOptions.MaxTokenLifetime"/> (<see cref="RememberedTokens"/>); then its
+/// claims and the RFC 8705 certificate binding. A named scheme, not the default: in the embedded mesh other components share the container.
 /// </summary>
 public static class PartnerTokens
 {
@@ -43,15 +44,7 @@ public static class PartnerTokens
             {
                 OnTokenValidated = context =>
                 {
-                    var jwt = (JsonWebToken)context.SecurityToken;
-                    // Defence in depth: the identity service issues none longer, but a token signed with its key
-                    // (a leaked key, a misconfigured issuer) could live for years. Checked on every call, remembered or not.
-                    if (AccessTokens.TooLong(jwt, maxLifetime) is { } tooLong)
-                    {
-                        context.Fail(tooLong);
-                        return Task.CompletedTask;
-                    }
-                    var validation = AccessTokenValidator.PrincipalOf(jwt);
+                    var validation = AccessTokenValidator.PrincipalOf((JsonWebToken)context.SecurityToken);
                     if (validation.Principal is null)
                     {
                         context.Fail(validation.Error!);
@@ -114,6 +107,7 @@ public sealed class CallerAuthenticator
         {
             // Failed by OnTokenValidated (claims, binding): its message is already the reason.
             AuthenticationFailureException e => e.Message,
+            TokenLivesTooLongException e => e.Message,
             { } e => AccessTokenValidator.Reason(e),
             null => "The access token was refused.",
         };

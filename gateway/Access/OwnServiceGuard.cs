@@ -23,29 +23,23 @@ public sealed class OwnServiceGuard : IDisposable
     public const int MaxPageSize = 1000;
 
     private readonly CallerAuthenticator _authenticator;
+    private readonly IDecisionAudit _audit;
     private readonly FoldedDenials _denials;
     private readonly TimeProvider _clock;
     private readonly PartitionedRateLimiter<string> _limiter;
     private readonly string _describe;
 
-    public OwnServiceGuard(CallerAuthenticator authenticator, FoldedDenials denials, IOptions<GatewayOptions> options, TimeProvider clock)
+    public OwnServiceGuard(CallerAuthenticator authenticator, IDecisionAudit audit, FoldedDenials denials, IOptions<GatewayOptions> options, TimeProvider clock)
     {
         _authenticator = authenticator;
+        _audit = audit;
         _denials = denials;
         _clock = clock;
         var perSecond = Math.Max(1, options.Value.OwnServicesPermitsPerSecond);
         // Never below the dearest call, or a full page could never be read at all.
         var burst = Math.Max(Math.Max(perSecond, PermitsFor(MaxPageSize)), options.Value.OwnServicesBurst);
         _describe = $"{perSecond} permits per second (bursts up to {burst}; a call costs 1, a page of audit records 1 per {RecordsPerPermit})";
-        _limiter = PartitionedRateLimiter.Create<string, string>(caller => RateLimitPartition.GetTokenBucketLimiter(caller, _ => new TokenBucketRateLimiterOptions
-        {
-            TokenLimit = burst,
-            // A tenth of the rate every 100 ms, or one permit at a time where the rate is below 10 per second.
-            TokensPerPeriod = Math.Max(1, perSecond / 10),
-            ReplenishmentPeriod = perSecond >= 10 ? TimeSpan.FromMilliseconds(100) : TimeSpan.FromSeconds(1.0 / perSecond),
-            QueueLimit = 0,
-            AutoReplenishment = true,
-        }));
+        _limiter = PartitionedRateLimiter.Create<string, string>(caller => RateLimitPartition.GetTokenBucketLimiter(caller, _ => TokenBuckets.Options(perSecond, burst)));
     }
 
     /// <summary>What reading <paramref name="records"/> audit records costs: ceil(records / 100), at least 1.</summary>
@@ -60,8 +54,7 @@ public sealed class OwnServiceGuard : IDisposable
         {
             return caller.Principal;
         }
-        await RecordAsync(context, FoldedDenials.AddressSource(http), "unauthenticated", StatusCode.Unauthenticated, error!);
-        throw new RpcException(new Status(StatusCode.Unauthenticated, error!));
+        throw await RefuseAsync(context, FoldedDenials.AddressSource(http), "unauthenticated", StatusCode.Unauthenticated, error!);
     }
 
     /// <summary>Takes <paramref name="permits"/> from the caller's bucket, or refuses the call RESOURCE_EXHAUSTED, on record (folded per partner).</summary>
@@ -73,17 +66,27 @@ public sealed class OwnServiceGuard : IDisposable
             return;
         }
         var reason = $"Partner '{caller.PartnerId}' exceeded its limit on the gateway's own services of {_describe}; retry after a short pause, or read smaller pages.";
-        await RecordAsync(context, FoldedDenials.PartnerSource(caller.PartnerId), caller.PartnerId, StatusCode.ResourceExhausted, reason);
-        throw new RpcException(new Status(StatusCode.ResourceExhausted, reason));
+        throw await RefuseAsync(context, FoldedDenials.PartnerSource(caller.PartnerId), caller.PartnerId, StatusCode.ResourceExhausted, reason);
     }
 
-    private async Task RecordAsync(ServerCallContext context, string source, string partnerId, StatusCode code, string reason)
+    /// <summary>Puts a refusal of the call on record, folded per <paramref name="source"/>; the caller throws what it returns.</summary>
+    public async Task<RpcException> RefuseAsync(ServerCallContext context, string source, string partnerId, StatusCode code, string reason)
+    {
+        await RecordAsync(context, partnerId, allowed: false, $"{code}: {reason}", subject: null, foldedBy: source);
+        return new RpcException(new Status(code, reason));
+    }
+
+    /// <summary>
+    /// Puts a decision on a call to the gateway's own services on record (folded per <paramref name="foldedBy"/>
+    /// when given), or refuses the call UNAVAILABLE when the log cannot take it: nothing is decided off the record.
+    /// </summary>
+    public async Task RecordAsync(ServerCallContext context, string partnerId, bool allowed, string reason, string? subject, string? foldedBy = null)
     {
         var trace = TrustedHeaders.TraceParent(context.GetHttpContext().Request.Headers);
-        var decision = new Decision(_clock.GetUtcNow(), partnerId, "", context.Method.TrimStart('/'), false, $"{code}: {reason}", null, TrustedHeaders.TraceId(trace), null);
+        var decision = new Decision(_clock.GetUtcNow(), partnerId, "", context.Method.TrimStart('/'), allowed, reason, null, TrustedHeaders.TraceId(trace), subject);
         try
         {
-            await _denials.RecordAsync(source, decision, context.CancellationToken);
+            await (foldedBy is null ? _audit.RecordAsync(decision, context.CancellationToken) : _denials.RecordAsync(foldedBy, decision, context.CancellationToken));
         }
         catch (AuditUnavailableException)
         {

@@ -21,15 +21,7 @@ public sealed class PartnerRateLimiter
         Options = new RateLimiterOptions
         {
             GlobalLimiter = PartitionedRateLimiter.Create<HttpContext, string>(http => RateLimitPartition.GetTokenBucketLimiter(
-                http.Call().PartnerId,
-                _ => new TokenBucketRateLimiterOptions
-                {
-                    TokenLimit = burst,
-                    TokensPerPeriod = Math.Max(1, perSecond / 10),
-                    ReplenishmentPeriod = TimeSpan.FromMilliseconds(100),
-                    QueueLimit = 0,
-                    AutoReplenishment = true,
-                })),
+                http.Call().PartnerId, _ => TokenBuckets.Options(perSecond, burst))),
             // The answer is a gRPC status on an HTTP 200, like every other refusal.
             RejectionStatusCode = StatusCodes.Status200OK,
             OnRejected = async (context, _) =>

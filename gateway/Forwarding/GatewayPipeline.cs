@@ -40,10 +40,14 @@ internal static class GatewayPipeline
         http.Features.Get<PartnerCall>() ?? throw new InvalidOperationException("The call did not pass the gateway's call boundary.");
 
     /// <summary>Records a refusal, then gives the caller its status: nothing is refused off the record.</summary>
-    public static async Task DenyAsync(this HttpContext http, IDecisionAudit audit, StatusCode code, string reason, EnforcedGrant? grant = null)
+    public static Task DenyAsync(this HttpContext http, IDecisionAudit audit, StatusCode code, string reason, EnforcedGrant? grant = null) =>
+        http.DenyAsync(audit.RecordAsync, code, reason, grant);
+
+    /// <summary>Puts a refusal on record through <paramref name="record"/> (folded, say), then gives the caller its status.</summary>
+    public static async Task DenyAsync(this HttpContext http, Func<Decision, CancellationToken, ValueTask> record, StatusCode code, string reason, EnforcedGrant? grant = null)
     {
         var call = http.Call();
-        await audit.RecordAsync(call.Decision(call.Arrived, allowed: false, $"{code}: {reason}", grant), call.Deadline.Token);
+        await record(call.Decision(call.Arrived, allowed: false, $"{code}: {reason}", grant), call.Deadline.Token);
         Refuse(http, new Status(code, reason));
     }
 

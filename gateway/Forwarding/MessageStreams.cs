@@ -125,7 +125,7 @@ internal sealed class CheckedRequestStream(PipeReader inbound, MethodAccess acce
 /// </summary>
 internal sealed class MinimisedResponse(HttpContent upstream, ResponseMask mask, int maxLength, PartnerCall call, IDecisionAudit audit, TimeProvider clock) : HttpContent
 {
-    /// <summary>The reason on the record of a person a lookup's answer names (a record beside the call's decision).</summary>
+    /// <summary>The reason on the record of a person an answer names other than the call's subject (a record beside the call's decision).</summary>
     public const string PersonFound = "The answer names this person.";
 
     protected override async Task<Stream> CreateContentReadStreamAsync(CancellationToken cancellationToken) =>
@@ -189,18 +189,19 @@ internal sealed class MinimisedResponse(HttpContent upstream, ResponseMask mask,
         }
 
         /// <summary>
-        /// A lookup names no one in its request, yet tells the caller about everyone it finds: each person the
-        /// answer names is on record under their own pseudonym before the answer leaves, so their access report
-        /// shows it.
+        /// A lookup names no one in its request, and a read of a return case or placement names the case, yet
+        /// each tells the caller about the persons its answer names: each is on record under their own pseudonym
+        /// before the answer leaves, so their access report shows it.
         /// </summary>
         private async Task RecordPersonsFoundAsync(byte[] plain)
         {
-            // A call that names its subject is on record under it already; one that names none is a lookup.
-            if (call.Subject is not null || !SubjectPseudonym.MayNamePersons(mask.Type))
+            if (!SubjectPseudonym.MayNamePersons(mask.Type))
             {
                 return;
             }
-            var found = SubjectPseudonym.FoundIn(mask.Type.Parser.ParseFrom(plain), asked: null);
+            // The subject the call names is on record under it already; anyone else the answer names is not,
+            // and that includes the registration a read of a return case, placement or signal answers with.
+            var found = SubjectPseudonym.FoundIn(mask.Type.Parser.ParseFrom(plain), asked: call.Subject);
             if (found.Count == 0)
             {
                 return;

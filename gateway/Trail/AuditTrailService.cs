@@ -3,7 +3,6 @@ using Google.Protobuf.WellKnownTypes;
 using Ketenmesh.Audit;
 using Ketenmesh.Audit.Reading;
 using Ketenmesh.Gateway.Access;
-using Ketenmesh.Gateway.Proxy;
 using Grpc.Core;
 using Ketenmesh.Hosting.GrpcServer;
 using Ketenmesh.Security;
@@ -14,14 +13,12 @@ namespace Ketenmesh.Gateway.Trail;
 /// chain.audit.v1.AuditTrail, served by the gateway itself: the log read back by those it concerns.
 /// Its rules are fixed, not granted: a partner sees only its own decisions, and only a privacy
 /// officer sees who accessed a subject. Each read is itself a decision on record. Each call is charged
-/// to the caller's limit on the gateway's own services by what it reads (<see cref="OwnServiceGuard"/>),
-/// and what it answers is escaped again (<see cref="AuditText.Printable"/>): records written before the
-/// log cleaned its text may still hold control characters.
+/// to the caller's limit on the gateway's own services by what it reads (<see cref="OwnServiceGuard"/>);
+/// what it answers, the reader has made printable (<see cref="AuditReader"/>).
 /// </summary>
-public sealed class AuditTrailService(OwnServiceGuard guard, AuditReader reader, IDecisionAudit audit, TimeProvider clock) : AuditTrail.AuditTrailBase
+public sealed class AuditTrailService(OwnServiceGuard guard, AuditReader reader, TimeProvider clock) : AuditTrail.AuditTrailBase
 {
     private const string OfficerScope = "policy_admin";
-    private const string Package = "chain.audit.v1.AuditTrail/";
 
     public override async Task<ListMyDecisionsResponse> ListMyDecisions(ListMyDecisionsRequest request, ServerCallContext context)
     {
@@ -48,7 +45,7 @@ public sealed class AuditTrailService(OwnServiceGuard guard, AuditReader reader,
             throw Invalid(violations);
         }
         await guard.ChargeAsync(context, caller, OwnServiceGuard.PermitsFor(pageSize));
-        await RecordAsync(context, caller, "ListMyDecisions", "own decisions are always the partner's to read", null);
+        await guard.RecordAsync(context, caller.PartnerId, allowed: true, "own decisions are always the partner's to read", subject: null);
         var page = await reader.ForPartnerAsync(caller.PartnerId, from, to, pageSize, request.AfterSequence, context.CancellationToken);
         var response = new ListMyDecisionsResponse { NextAfterSequence = page.Count == pageSize ? page[^1].Sequence : 0 };
         response.Decisions.AddRange(page.Select(ToDecision));
@@ -64,16 +61,16 @@ public sealed class AuditTrailService(OwnServiceGuard guard, AuditReader reader,
         }
         // A report has no page: it costs what the largest page does.
         await guard.ChargeAsync(context, officer, OwnServiceGuard.PermitsFor(OwnServiceGuard.MaxPageSize));
-        await RecordAsync(context, officer, "GetSubjectAccessReport", "data-subject access report by a privacy officer", request.SubjectPseudonym);
+        await guard.RecordAsync(context, officer.PartnerId, allowed: true, "data-subject access report by a privacy officer", request.SubjectPseudonym);
         var report = await reader.SubjectAccessReportAsync(request.SubjectPseudonym, context.CancellationToken);
         var response = new GetSubjectAccessReportResponse { SubjectPseudonym = report.SubjectPseudonym, Withheld = report.Withheld };
         response.Accesses.AddRange(report.Accesses.Select(a => new Chain.Audit.V1.SubjectAccess
         {
             Sequence = a.Sequence,
             Time = Timestamp.FromDateTimeOffset(a.Time),
-            PartnerId = AuditText.Printable(a.PartnerId),
-            Purpose = AuditText.Printable(a.Purpose),
-            Method = AuditText.Printable(a.Method),
+            PartnerId = a.PartnerId,
+            Purpose = a.Purpose,
+            Method = a.Method,
             Allowed = a.Decision == AuditDecision.Allowed,
         }));
         return response;
@@ -96,7 +93,7 @@ public sealed class AuditTrailService(OwnServiceGuard guard, AuditReader reader,
             throw Invalid(violations);
         }
         await guard.ChargeAsync(context, officer, 1);
-        await RecordAsync(context, officer, "ReleaseDecision", $"release of confidential decision {request.Sequence}", null);
+        await guard.RecordAsync(context, officer.PartnerId, allowed: true, $"release of confidential decision {request.Sequence}", subject: null);
         try
         {
             await reader.ReleaseAsync(request.Sequence, officer.PartnerId, request.Reason, context.CancellationToken);
@@ -113,23 +110,13 @@ public sealed class AuditTrailService(OwnServiceGuard guard, AuditReader reader,
         var caller = await guard.AuthenticateAsync(context);
         if (!caller.Purposes.Contains(OfficerScope))
         {
-            await RecordAsync(context, caller, method, $"refused: only privacy officers (scope {OfficerScope}) may", null, allowed: false);
-            throw new RpcException(new Status(StatusCode.PermissionDenied, $"Only privacy officers (scope {OfficerScope}) may call {method}; '{caller.PartnerId}' is not one. A partner reads its own decisions with ListMyDecisions."));
+            // Any partner can ask this as fast as it likes: charged like any call, and the refusal folded per
+            // partner (apart from its rate refusals, which give another reason), so repeats cannot flood the log.
+            await guard.ChargeAsync(context, caller, 1);
+            throw await guard.RefuseAsync(context, FoldedDenials.PartnerSource(caller.PartnerId) + " not an officer", caller.PartnerId, StatusCode.PermissionDenied,
+                $"Only privacy officers (scope {OfficerScope}) may call {method}; '{caller.PartnerId}' is not one. A partner reads its own decisions with ListMyDecisions.");
         }
         return caller;
-    }
-
-    private async Task RecordAsync(ServerCallContext context, PartnerPrincipal caller, string method, string reason, string? subject, bool allowed = true)
-    {
-        var trace = TrustedHeaders.TraceParent(context.GetHttpContext().Request.Headers);
-        try
-        {
-            await audit.RecordAsync(new Access.Decision(clock.GetUtcNow(), caller.PartnerId, "", Package + method, allowed, reason, null, TrustedHeaders.TraceId(trace), subject), context.CancellationToken);
-        }
-        catch (AuditUnavailableException)
-        {
-            throw new RpcException(new Status(StatusCode.Unavailable, "The gateway cannot record decisions right now, so it decides nothing; try again shortly."));
-        }
     }
 
     private static RpcException Invalid(List<(string Field, string Description)> violations) =>
@@ -142,16 +129,16 @@ public sealed class AuditTrailService(OwnServiceGuard guard, AuditReader reader,
         {
             Sequence = stored.Sequence,
             Time = Timestamp.FromDateTimeOffset(e.Time),
-            PartnerId = AuditText.Printable(e.PartnerId),
-            Purpose = AuditText.Printable(e.Purpose),
-            Method = AuditText.Printable(e.Method),
+            PartnerId = e.PartnerId,
+            Purpose = e.Purpose,
+            Method = e.Method,
             Allowed = e.Decision == AuditDecision.Allowed,
-            Reason = AuditText.Printable(e.Reason),
-            GrantId = AuditText.Printable(e.GrantId),
-            GrantVersionHash = AuditText.Printable(e.GrantVersionHash),
-            LegalBasis = AuditText.Printable(e.LegalBasis),
-            TraceId = AuditText.Printable(e.TraceId),
-            SubjectPseudonym = AuditText.Printable(e.SubjectPseudonym),
+            Reason = e.Reason,
+            GrantId = e.GrantId ?? "",
+            GrantVersionHash = e.GrantVersionHash ?? "",
+            LegalBasis = e.LegalBasis ?? "",
+            TraceId = e.TraceId ?? "",
+            SubjectPseudonym = e.SubjectPseudonym ?? "",
             Count = e.Count,
         };
     }

@@ -90,6 +90,24 @@ public sealed class AuditCountAndTextTests
         Assert.True((await host.VerifyAsync()).Intact);
     }
 
+    [Theory]
+    [MemberData(nameof(Providers))]
+    public async Task Every_read_gives_a_record_stored_with_control_characters_escaped(string provider)
+    {
+        await using var host = await AuditHost.StartAsync(provider);
+        await host.Log.AppendAsync(AuditHost.Entry(1, subject: "registration_id:reg-1"));
+        // A record as the log wrote them before it cleaned its text, put there behind the log's back.
+        var chr = provider == "Postgres" ? "chr" : "char";
+        await host.TamperAsync($"UPDATE audit_records SET method = 'x' || {chr}(10) || '       9 forged' || {chr}(27) || '[2J', reason = 'r' || {chr}(13) WHERE sequence = 1");
+
+        var range = Assert.Single(await host.RecordsAsync()).Entry;
+        var own = Assert.Single(await host.WithScopeAsync(s => s.GetRequiredService<AuditReader>().ForPartnerAsync("police", DateTimeOffset.UtcNow.AddHours(-1), DateTimeOffset.UtcNow.AddHours(1), 10))).Entry;
+        var report = Assert.Single((await host.WithScopeAsync(s => s.GetRequiredService<AuditReader>().SubjectAccessReportAsync("registration_id:reg-1"))).Accesses);
+
+        Assert.All([range.Method, range.Reason, own.Method, own.Reason, report.Method], text => Assert.DoesNotContain(text, char.IsControl));
+        Assert.Equal($"x{AuditText.Replacement}       9 forged{AuditText.Replacement}[2J", report.Method);
+    }
+
     [Fact]
     public void Text_is_cut_on_a_character_boundary_and_marked()
     {

@@ -1,5 +1,7 @@
+using System.Diagnostics;
 using Chain.Audit.V1;
 using Google.Protobuf;
+using Ketenmesh.Audit;
 using Ketenmesh.Gateway.Tests.Support;
 using Ketenmesh.Testing;
 using Grpc.Core;
@@ -32,7 +34,8 @@ public sealed class AuditTrailTests : IAsyncLifetime
     {
         var mine = await Trail.ListMyDecisionsAsync(new ListMyDecisionsRequest(), GatewayMesh.Options(_mesh.As("police", null))).ResponseAsync;
 
-        var registry = mine.Decisions.Where(d => d.Method.StartsWith("chain.registry.v1", StringComparison.Ordinal)).ToList();
+        // The calls' own decisions: the stand-in's answer names another registration, on record beside them.
+        var registry = mine.Decisions.Where(d => d.Method.StartsWith("chain.registry.v1", StringComparison.Ordinal) && d.Reason != Ketenmesh.Gateway.Forwarding.MinimisedResponse.PersonFound).ToList();
         Assert.All(mine.Decisions, d => Assert.Equal("police", d.PartnerId));
         Assert.Equal(2, registry.Count);
         // A refused call's request is never read, so only the allowed one names its subject.
@@ -83,6 +86,33 @@ public sealed class AuditTrailTests : IAsyncLifetime
         Assert.Equal(StatusCode.PermissionDenied, report.StatusCode);
         Assert.Contains("privacy officers", report.Status.Detail);
         Assert.Equal(StatusCode.PermissionDenied, release.StatusCode);
+    }
+
+    [Fact]
+    public async Task A_partner_asking_over_and_over_for_what_only_officers_may_writes_a_bounded_number_of_records()
+    {
+        const int calls = 60;
+        var police = GatewayMesh.Options(_mesh.As("police", null));
+        var clock = Stopwatch.StartNew();
+
+        var refusals = await Task.WhenAll(Enumerable.Range(0, calls).Select(i => Assert.ThrowsAsync<RpcException>(() => i % 2 == 0
+            ? Trail.GetSubjectAccessReportAsync(new GetSubjectAccessReportRequest { SubjectPseudonym = "registration_id:reg-42" }, police).ResponseAsync
+            : Trail.ReleaseDecisionAsync(new ReleaseDecisionRequest { Sequence = 2, Reason = "x" }, police).ResponseAsync)));
+        var elapsed = clock.Elapsed;
+
+        Assert.All(refusals, r => Assert.Contains(r.StatusCode, new[] { StatusCode.PermissionDenied, StatusCode.ResourceExhausted }));
+        Assert.Contains(refusals, r => r.StatusCode == StatusCode.PermissionDenied);
+        // Every refusal is on record once its window closes, the repeats folded into a record with their count.
+        List<AuditEntry> records = [];
+        await Eventually.SucceedsAsync(async () =>
+        {
+            records = (await _mesh.AuditAsync()).Where(e => e is { PartnerId: "police", Decision: AuditDecision.Denied }
+                && e.Method.StartsWith("chain.audit.v1.AuditTrail/", StringComparison.Ordinal)).ToList();
+            Assert.Equal(calls, records.Sum(r => r.Count));
+        }, TimeSpan.FromSeconds(15));
+        // At most two records per window of one second for each of the two sources (not an officer, over the rate).
+        var windows = (int)Math.Ceiling(elapsed.TotalSeconds) + 1;
+        Assert.True(records.Count <= 2 * 2 * windows, $"{records.Count} records for {calls} refusals in {elapsed.TotalSeconds:N1} s");
     }
 
     [Fact]

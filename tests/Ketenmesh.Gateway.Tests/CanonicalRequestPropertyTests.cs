@@ -89,7 +89,7 @@ public sealed class CanonicalRequestPropertyTests(ITestOutputHelper output) : IA
             var result = await _mesh.Raw.CallAsync(name, sent, metadata, encoding: encoding);
             var all = await _mesh.AuditAfterAsync(sequence);
             sequence = all.Count > 0 ? all[^1].Sequence : sequence;
-            // The call's own decisions: a lookup's answer adds a record per person it names beside them.
+            // The call's own decisions: an answer adds a record per person it names other than the call's subject.
             var records = all.Where(r => r.Entry.Reason != Ketenmesh.Gateway.Forwarding.MinimisedResponse.PersonFound).ToList();
             var expected = refusal?.Code ?? StatusCode.OK;
             outcomes[expected] = outcomes.GetValueOrDefault(expected) + 1;

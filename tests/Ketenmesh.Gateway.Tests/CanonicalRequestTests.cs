@@ -43,7 +43,7 @@ public sealed class CanonicalRequestTests : IAsyncLifetime
         Assert.Equal((int)StatusCode.OK, result.Status);
         var read = GetRegistrationRequest.Parser.ParseFrom(await ServiceReadAsync("decoy"));
         Assert.Equal("reg-victim", read.RegistrationId);
-        var entry = (await _mesh.AuditAsync()).Last();
+        var entry = (await _mesh.DecisionsAsync()).Last();
         Assert.Equal(AuditDecision.Allowed, entry.Decision);
         Assert.Equal("registration_id:reg-victim", entry.SubjectPseudonym);
         // The victim's data-subject access report shows the read; the decoy's shows nothing.
@@ -124,7 +124,7 @@ public sealed class CanonicalRequestTests : IAsyncLifetime
         var received = _mesh.Upstream.Received["gzip"];
         Assert.Equal(new GetRegistrationRequest { RegistrationId = "reg-2" }.ToByteArray(), Assert.Single(await received.Messages.WaitAsync(TimeSpan.FromSeconds(10))));
         Assert.False(received.AnyCompressed);
-        Assert.Equal("registration_id:reg-2", (await _mesh.AuditAsync()).Last().SubjectPseudonym);
+        Assert.Equal("registration_id:reg-2", (await _mesh.DecisionsAsync()).Last().SubjectPseudonym);
     }
 
     [Fact]

@@ -51,7 +51,7 @@ public sealed class CompressionTests : IAsyncLifetime
         var result = await _mesh.Raw.CallAsync(GetRegistration, [request], _mesh.As("care", "victim_care"), encoding: RequestEncoding.Gzip);
 
         Assert.Equal((int)StatusCode.OK, result.Status);
-        var entry = Assert.Single(await _mesh.AuditAsync());
+        var entry = Assert.Single(await _mesh.DecisionsAsync());
         Assert.Equal(AuditDecision.Allowed, entry.Decision);
         // The subject was read from the inflated message, so the audit names it.
         Assert.False(string.IsNullOrEmpty(entry.SubjectPseudonym));

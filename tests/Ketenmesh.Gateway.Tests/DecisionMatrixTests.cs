@@ -49,7 +49,7 @@ public sealed class DecisionMatrixTests : IAsyncLifetime
         Assert.Empty(wrong);
         Assert.Equal(cases.Count, 23 * 7 * MethodCatalog.Chain.Methods.Count());
         Assert.Equal(SeedFile.Rules().Count, allowed);
-        // One decision per call; a lookup's answer adds a record per person it names beside it.
+        // One decision per call; an answer adds a record per person it names other than the call's subject.
         Assert.Equal(cases.Count, (await _mesh.AuditAsync()).Count(e => e.Reason != Ketenmesh.Gateway.Forwarding.MinimisedResponse.PersonFound));
         Assert.Equal(allowed, _mesh.Upstream.Calls.Count);
     }

@@ -189,7 +189,7 @@ public sealed class GatewayAccessTests : IAsyncLifetime
         Assert.Contains("consent_id", without.Message);
         Assert.Equal((int)StatusCode.OK, with.Status);
         Assert.Single(_mesh.Upstream.Calls);
-        Assert.Equal("return_case_id:rc-1", (await _mesh.AuditAsync()).Last().SubjectPseudonym);
+        Assert.Equal("return_case_id:rc-1", (await _mesh.DecisionsAsync()).Last().SubjectPseudonym);
     }
 
     [Fact]
@@ -214,7 +214,7 @@ public sealed class GatewayAccessTests : IAsyncLifetime
         Assert.False(headers.ContainsKey("x-purpose"));
         Assert.StartsWith("00-0af7651916cd43dd8448eb211c80319c-", headers["traceparent"].ToString());
         Assert.NotEqual("00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01", headers["traceparent"].ToString());
-        var decision = (await _mesh.AuditAsync()).Last();
+        var decision = (await _mesh.DecisionsAsync()).Last();
         Assert.Equal("0af7651916cd43dd8448eb211c80319c", decision.TraceId);
         Assert.Equal("registration_id:reg-7", decision.SubjectPseudonym);
     }

@@ -1,5 +1,6 @@
 using Chain.Common.V1;
 using Chain.Registry.V1;
+using Chain.Returns.V1;
 using Google.Protobuf;
 using Grpc.Core;
 using Ketenmesh.Audit.Reading;
@@ -36,6 +37,27 @@ public sealed class LookupAuditTests : IAsyncLifetime
         var access = Assert.Single(report.Accesses);
         Assert.Equal("comensha", access.PartnerId);
         Assert.Equal(FindByLinkKeys, access.Method);
+    }
+
+    [Fact]
+    public async Task A_read_of_a_return_case_puts_the_registration_its_answer_names_in_that_persons_access_report()
+    {
+        const string GetReturnCase = "chain.returns.v1.ReturnCoordination/GetReturnCase";
+        var request = new GetReturnCaseRequest { ReturnCaseId = "rc-1" };
+
+        var result = await _mesh.Raw.CallAsync(GetReturnCase, [request.ToByteArray()], _mesh.As("comensha", "victim_care"));
+
+        Assert.Equal((int)StatusCode.OK, result.Status);
+        // The stand-in answers with every field set: the case names a registration the request did not.
+        var registration = GetReturnCaseResponse.Parser.ParseFrom(Assert.Single(result.Messages)).ReturnCase.RegistrationId;
+        Assert.NotEmpty(registration);
+        await using var scope = _mesh.Services.CreateAsyncScope();
+        var reader = scope.ServiceProvider.GetRequiredService<AuditReader>();
+        var access = Assert.Single((await reader.SubjectAccessReportAsync($"registration_id:{registration}")).Accesses);
+        Assert.Equal("comensha", access.PartnerId);
+        Assert.Equal(GetReturnCase, access.Method);
+        // The case itself is on record once, under the call's own decision.
+        Assert.Single((await reader.SubjectAccessReportAsync("return_case_id:rc-1")).Accesses);
     }
 
     [Fact]

@@ -1,3 +1,5 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
 using Chain.Policy.V1;
 using Google.Protobuf.WellKnownTypes;
 using Ketenmesh.Gateway.Tests.Support;
@@ -86,5 +88,34 @@ public sealed class PolicyEnforcementTests
         Assert.True(results.Count(r => r == (int)StatusCode.OK) >= 10, string.Join(",", results));
         Assert.Equal((int)StatusCode.OK, shelters.Status);
         Assert.Contains(await mesh.AuditAsync(), d => d.Decision == Ketenmesh.Audit.AuditDecision.Denied && d.Reason.StartsWith("ResourceExhausted", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task A_rate_limit_below_ten_a_second_lets_that_many_through_not_ten()
+    {
+        await using var mesh = await GatewayMesh.StartAsync(settings: new()
+        {
+            ["Gateway:RateLimitPerSecond"] = "2",
+            ["Gateway:RateLimitBurst"] = "2",
+        });
+        var care = mesh.As("care", "victim_care");
+
+        // Four callers as fast as they are answered, for two seconds and at least 60 calls however slow the
+        // machine: at two a second most are refused, at ten a second few would be.
+        var statuses = new ConcurrentQueue<int>();
+        var clock = Stopwatch.StartNew();
+        await Task.WhenAll(Enumerable.Range(0, 4).Select(async _ =>
+        {
+            using var raw = new RawGrpc(mesh.Gateway);
+            while (clock.Elapsed < TimeSpan.FromSeconds(2) || statuses.Count < 60)
+            {
+                statuses.Enqueue((await raw.CallAsync(ListShelters, [[]], care)).Status);
+            }
+        }));
+        var elapsed = clock.Elapsed;
+
+        Assert.All(statuses, s => Assert.Contains(s, new[] { (int)StatusCode.OK, (int)StatusCode.ResourceExhausted }));
+        // The burst, then two a second (one token each 500 ms), wherever the last refill fell.
+        Assert.InRange(statuses.Count(s => s == (int)StatusCode.OK), 2, 2 + (int)Math.Ceiling(2 * elapsed.TotalSeconds) + 1);
     }
 }

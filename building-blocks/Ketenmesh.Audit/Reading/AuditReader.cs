@@ -13,7 +13,11 @@ public sealed record SubjectAccess(long Sequence, DateTimeOffset Time, string Pa
 /// </summary>
 public sealed record SubjectAccessReport(string SubjectPseudonym, IReadOnlyList<SubjectAccess> Accesses, int Withheld);
 
-/// <summary>The read side of the log, for partners (their own records) and privacy officers.</summary>
+/// <summary>
+/// The read side of the log, for partners (their own records) and privacy officers. Everything it returns is
+/// printable (<see cref="AuditText.Printable(AuditEntry)"/>): a record written before the log cleaned its text
+/// could still hold a newline or an escape sequence, and what reads it shows it in terminals and reports.
+/// </summary>
 public sealed class AuditReader(AuditDbContext db, TimeProvider clock)
 {
     /// <summary>A partner's own records, oldest first, never another partner's.</summary>
@@ -25,7 +29,7 @@ public sealed class AuditReader(AuditDbContext db, TimeProvider clock)
             .OrderBy(r => r.Sequence)
             .Take(Math.Clamp(limit, 1, 1000))
             .ToListAsync(cancellationToken);
-        return rows.Select(r => new StoredAuditEntry(r.Sequence, r.ToEntry()!, Convert.ToHexStringLower(r.Hash))).ToList();
+        return rows.Select(Stored).ToList();
     }
 
     /// <summary>Records in chain order from <paramref name="fromSequence"/>, for privacy officers and exports; purged records are left out.</summary>
@@ -36,7 +40,7 @@ public sealed class AuditReader(AuditDbContext db, TimeProvider clock)
             .OrderBy(r => r.Sequence)
             .Take(Math.Clamp(limit, 1, 10_000))
             .ToListAsync(cancellationToken);
-        return rows.Select(r => new StoredAuditEntry(r.Sequence, r.ToEntry()!, Convert.ToHexStringLower(r.Hash))).ToList();
+        return rows.Select(Stored).ToList();
     }
 
     public async Task<SubjectAccessReport> SubjectAccessReportAsync(string subjectPseudonym, CancellationToken cancellationToken = default)
@@ -53,11 +57,14 @@ public sealed class AuditReader(AuditDbContext db, TimeProvider clock)
                 withheld++;
                 continue;
             }
-            var entry = row.ToEntry()!;
+            var entry = AuditText.Printable(row.ToEntry()!);
             accesses.Add(new SubjectAccess(row.Sequence, entry.Time, entry.PartnerId, entry.Purpose, entry.Method, entry.Decision));
         }
-        return new SubjectAccessReport(subjectPseudonym, accesses, withheld);
+        return new SubjectAccessReport(AuditText.Printable(subjectPseudonym), accesses, withheld);
     }
+
+    private static StoredAuditEntry Stored(AuditRecordRow row) =>
+        new(row.Sequence, AuditText.Printable(row.ToEntry()!), Convert.ToHexStringLower(row.Hash));
 
     /// <summary>Releases a confidential record for subject access reports; recorded beside the chain, which is never edited.</summary>
     public async Task ReleaseAsync(long sequence, string releasedBy, string reason, CancellationToken cancellationToken = default)

@@ -123,6 +123,10 @@ sealed class GatewayMesh : IAsyncDisposable
         return (await reader.RangeAsync(1, 10_000)).Select(e => e.Entry).ToList();
     }
 
+    /// <summary>The calls' own decisions, in order: the audit log without the records of persons their answers named.</summary>
+    public async Task<List<Ketenmesh.Audit.AuditEntry>> DecisionsAsync() =>
+        (await AuditAsync()).Where(e => e.Reason != Ketenmesh.Gateway.Forwarding.MinimisedResponse.PersonFound).ToList();
+
     /// <summary>The audit records committed after <paramref name="sequence"/>, in chain order.</summary>
     public async Task<IReadOnlyList<Ketenmesh.Audit.StoredAuditEntry>> AuditAfterAsync(long sequence)
     {
