@@ -124,13 +124,3 @@ public sealed class RegistryHost : IAsyncDisposable
 
     public ValueTask DisposeAsync() => _host.DisposeAsync();
 }
-
-/// <summary>A clock the test moves: the registry's idea of today.</summary>
-public sealed class MovableClock(DateTimeOffset start) : TimeProvider
-{
-    private long _ticks = start.UtcTicks;
-
-    public override DateTimeOffset GetUtcNow() => new(Interlocked.Read(ref _ticks), TimeSpan.Zero);
-
-    public void Advance(TimeSpan by) => Interlocked.Add(ref _ticks, by.Ticks);
-}

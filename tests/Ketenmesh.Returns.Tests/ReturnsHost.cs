@@ -57,16 +57,6 @@ public sealed class ReturnsEventsProbe(ReturnsEvents events) : IConsumer<Departu
     }
 }
 
-/// <summary>A clock the test moves: the service's idea of today.</summary>
-public sealed class MovableClock(DateTimeOffset start) : TimeProvider
-{
-    private long _ticks = start.UtcTicks;
-
-    public override DateTimeOffset GetUtcNow() => new(Interlocked.Read(ref _ticks), TimeSpan.Zero);
-
-    public void Advance(TimeSpan by) => Interlocked.Add(ref _ticks, by.Ticks);
-}
-
 /// <summary>Return coordination on a database of the test's choosing and the in-process bus, with a listener for its events and a clock the test moves.</summary>
 public static class ReturnsHost
 {
