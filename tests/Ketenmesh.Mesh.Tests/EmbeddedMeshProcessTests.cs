@@ -88,7 +88,7 @@ public sealed class EmbeddedMeshProcessTests : IAsyncLifetime
         _process.ErrorDataReceived += (_, e) => { lock (_output) { _output.AppendLine(e.Data); } };
         _process.BeginOutputReadLine();
         _process.BeginErrorReadLine();
-        var deadline = DateTime.UtcNow.AddSeconds(60);
+        var deadline = DateTime.UtcNow.AddSeconds(180);
         while (!Output.Contains("Ready.", StringComparison.Ordinal))
         {
             Assert.False(_process.HasExited, $"the mesh exited early:\n{Output}");
