@@ -724,6 +724,8 @@ public abstract class ShelterScenarios : IAsyncLifetime
         Assert.All(arrangements, a => Assert.Equal(
             a.Allocations.Sum(x => x.Places) switch { 3 => LargeGroupState.Arranged, 0 => LargeGroupState.NotArranged, _ => LargeGroupState.PartiallyArranged },
             a.State));
+    }
+
     [Fact]
     public async Task A_placement_request_is_told_to_the_chain_once_with_the_bed_held_or_the_list_it_waits_on()
     {
