@@ -5,6 +5,7 @@ using Google.Protobuf.WellKnownTypes;
 using Ketenmesh.Contracts;
 using Ketenmesh.Domain;
 using Ketenmesh.Messaging.Outbox;
+using Ketenmesh.Persistence;
 using Ketenmesh.Shelter.Persistence;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
@@ -38,9 +39,10 @@ public sealed class LargeGroups(
         {
             return await TryRequestAsync(partnerId, request, cancellationToken);
         }
-        catch (DbUpdateException)
+        catch (DbUpdateException e) when (e.IsDuplicateKey())
         {
-            // The same request raced in on another connection and won: answer it as a resubmission.
+            // The same request raced in on another connection and won (its client_request_id is taken): answer it as a
+            // resubmission. Any other failed save is a failure, not a resubmission, and is not retried.
             db.ChangeTracker.Clear();
             return await TryRequestAsync(partnerId, request, cancellationToken);
         }

@@ -5,6 +5,7 @@ using Google.Protobuf.WellKnownTypes;
 using Ketenmesh.Contracts;
 using Ketenmesh.Domain;
 using Ketenmesh.Messaging.Outbox;
+using Ketenmesh.Persistence;
 using Ketenmesh.Shelter.Persistence;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
@@ -29,9 +30,10 @@ public sealed class Placements(ShelterDbContext db, CapacityBoard board, EventOu
         {
             return await TryRequestAsync(partnerId, request, cancellationToken);
         }
-        catch (DbUpdateException)
+        catch (DbUpdateException e) when (e.IsDuplicateKey())
         {
-            // The same request raced in on another connection and won: answer it as a resubmission.
+            // The same request raced in on another connection and won (its client_request_id is taken): answer it as a
+            // resubmission. Any other failed save is a failure, not a resubmission, and is not retried.
             db.ChangeTracker.Clear();
             return await TryRequestAsync(partnerId, request, cancellationToken);
         }
@@ -39,6 +41,9 @@ public sealed class Placements(ShelterDbContext db, CapacityBoard board, EventOu
 
     private async Task<(Placement, bool)> TryRequestAsync(string partnerId, RequestPlacementRequest request, CancellationToken cancellationToken)
     {
+        // Read before taking the capacity turn, so a resubmission waits for no one. Two copies racing past this both
+        // take their turn; the second's insert breaks the unique (requested_by, client_request_id) index and
+        // RequestAsync answers it with what the first stored.
         if (await db.Placements.AsNoTracking().FirstOrDefaultAsync(p => p.RequestedBy == partnerId && p.ClientRequestId == request.ClientRequestId, cancellationToken) is { } known)
         {
             return known.RegistrationId == request.RegistrationId && known.Needs.AsSpan().SequenceEqual(request.Needs.ToByteArray())
