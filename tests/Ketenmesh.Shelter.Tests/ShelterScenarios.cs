@@ -749,6 +749,24 @@ public abstract class ShelterScenarios : IAsyncLifetime
     }
 
     [Fact]
+    public async Task With_nothing_to_release_the_expiry_job_does_not_wait_for_the_capacity_turn()
+    {
+        await using var holder = Host.Services.CreateAsyncScope();
+        await using var change = await holder.ServiceProvider.GetRequiredService<CapacityBoard>().BeginChangeAsync(CancellationToken.None);
+        await using var holds = Host.Services.CreateAsyncScope();
+        await using var groups = Host.Services.CreateAsyncScope();
+
+        // Another change holds the turn (a placement being decided); the job finds nothing to release and must not queue behind it.
+        var expired = holds.ServiceProvider.GetRequiredService<Placements>().ExpireHoldsAsync(CancellationToken.None);
+        var ended = groups.ServiceProvider.GetRequiredService<LargeGroups>().ReleaseEndedAsync(CancellationToken.None);
+        var both = Task.WhenAll(expired, ended);
+        var first = await Task.WhenAny(both, Task.Delay(TimeSpan.FromSeconds(10)));
+
+        Assert.Same(both, first);
+        Assert.Equal((0, 0), (await expired, await ended));
+    }
+
+    [Fact]
     public async Task Changes_past_the_retention_are_purged_except_each_shelters_latest_and_a_watch_resumed_from_before_is_refused()
     {
         var first = await ReportAsync(Client, "shelter-pmw", Beds(ShelterCategory.Cosm, 25, 1));

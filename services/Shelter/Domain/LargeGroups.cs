@@ -149,6 +149,13 @@ public sealed class LargeGroups(
         var holding = new[] { (int)LargeGroupState.Arranged, (int)LargeGroupState.PartiallyArranged };
         while (true)
         {
+            // Looked for first, outside any change: the job runs every few seconds on every replica, and taking the
+            // service-wide capacity turn to find nothing would make every placement and report wait for it.
+            var now = PlacementRow.Moment(clock.GetUtcNow());
+            if (!await db.LargeGroups.AnyAsync(g => holding.Contains(g.State) && g.EndsAt <= now, cancellationToken))
+            {
+                return released;
+            }
             await using var change = await board.BeginChangeAsync(cancellationToken);
             var ended = await db.LargeGroups
                 .Where(g => holding.Contains(g.State) && g.EndsAt <= change.Now)

@@ -18,7 +18,7 @@ namespace Ketenmesh.Shelter.Domain;
 /// a time over the whole service: two requests for the last bed are decided one after the other, so a bed
 /// is never given twice, on PostgreSQL and on SQLite alike.
 /// </summary>
-public sealed class Placements(ShelterDbContext db, CapacityBoard board, EventOutbox<ShelterDbContext> outbox, IOptions<PlacementOptions> options)
+public sealed class Placements(ShelterDbContext db, CapacityBoard board, EventOutbox<ShelterDbContext> outbox, TimeProvider clock, IOptions<PlacementOptions> options)
 {
     /// <summary>CoMensha coordinates every placement and sees them all (BRIEF.md partner table: "shelter placement, waiting lists").</summary>
     public const string Coordinator = "comensha";
@@ -215,6 +215,13 @@ public sealed class Placements(ShelterDbContext db, CapacityBoard board, EventOu
         var released = 0;
         while (true)
         {
+            // Looked for first, outside any change: the job runs every few seconds on every replica, and taking the
+            // service-wide capacity turn to find nothing would make every placement and report wait for it.
+            var now = PlacementRow.Moment(clock.GetUtcNow());
+            if (!await db.Placements.AnyAsync(p => p.State == (int)PlacementState.Held && p.HoldExpiresAt <= now, cancellationToken))
+            {
+                return released;
+            }
             await using var change = await board.BeginChangeAsync(cancellationToken);
             var expired = await db.Placements
                 .Where(p => p.State == (int)PlacementState.Held && p.HoldExpiresAt <= change.Now)
