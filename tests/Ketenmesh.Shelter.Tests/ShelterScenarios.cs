@@ -113,6 +113,32 @@ public abstract class ShelterScenarios : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_report_describing_an_earlier_moment_than_the_stored_one_is_refused_and_nothing_changes()
+    {
+        var read = (await Client.Shelter().GetCapacityAsync(new GetCapacityRequest { ShelterId = "shelter-pmw" }, As("shelter-pmw"))).Overview.Capacity;
+        var at = Clock.GetUtcNow();
+        var later = (await Client.Shelter().ReportCapacityAsync(new ReportCapacityRequest
+        {
+            ExpectedVersion = read.Version, AsOf = Google.Protobuf.WellKnownTypes.Timestamp.FromDateTimeOffset(at), Beds = { Beds(ShelterCategory.Cosm, 25, 10) },
+        }, As("shelter-pmw"))).Capacity;
+
+        // Based on the current version, but counted a minute before what is stored: a report delivered late.
+        var older = await Assert.ThrowsAsync<RpcException>(() => Client.Shelter().ReportCapacityAsync(new ReportCapacityRequest
+        {
+            ExpectedVersion = later.Version, AsOf = Google.Protobuf.WellKnownTypes.Timestamp.FromDateTimeOffset(at - TimeSpan.FromMinutes(1)), Beds = { Beds(ShelterCategory.Cosm, 25, 3) },
+        }, As("shelter-pmw")).ResponseAsync);
+        var stored = (await Client.Shelter().GetCapacityAsync(new GetCapacityRequest { ShelterId = "shelter-pmw" }, As("shelter-pmw"))).Overview.Capacity;
+        var same = (await Client.Shelter().ReportCapacityAsync(new ReportCapacityRequest
+        {
+            ExpectedVersion = later.Version, AsOf = Google.Protobuf.WellKnownTypes.Timestamp.FromDateTimeOffset(at), Beds = { Beds(ShelterCategory.Cosm, 25, 11) },
+        }, As("shelter-pmw"))).Capacity;
+
+        Assert.Equal(StatusCode.FailedPrecondition, older.StatusCode);
+        Assert.Equal(later, stored);
+        Assert.Equal(11, Assert.Single(same.Beds, b => b.Category == ShelterCategory.Cosm).OccupiedBeds);
+    }
+
+    [Fact]
     public async Task Bad_capacity_reports_are_refused_field_by_field()
     {
         var read = (await Client.Shelter().GetCapacityAsync(new GetCapacityRequest { ShelterId = "shelter-fier" }, As("shelter-fier"))).Overview.Capacity;

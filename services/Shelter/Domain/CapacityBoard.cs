@@ -43,6 +43,14 @@ public sealed class CapacityBoard(ShelterDbContext db, EventOutbox<ShelterDbCont
         {
             throw new Outdated($"The capacity changed since version {request.ExpectedVersion} (it is now at version {tracked.Version}); nothing was stored. Read it again and report on the new version.");
         }
+        var now = PlacementRow.Moment(clock.GetUtcNow());
+        var asOf = request.AsOf is { } described ? PlacementRow.Moment(described.ToDateTimeOffset()) : now;
+        if (tracked.AsOf is { } stored && asOf < stored)
+        {
+            // Refused, not ignored: a shelter's system that sent its counts late (a queued report, a retry after it read
+            // the version again) must learn they were not stored, or it believes the board shows them.
+            throw new NotNow($"The stored capacity describes a later moment ({stored:O}) than this report's as_of ({asOf:O}); nothing was stored. Report your current counts.");
+        }
         var beds = await db.Beds.Where(b => b.ShelterId == partnerId).ToListAsync(cancellationToken);
         foreach (var reported in request.Beds)
         {
@@ -60,8 +68,7 @@ public sealed class CapacityBoard(ShelterDbContext db, EventOutbox<ShelterDbCont
             bed.Total = reported.TotalBeds;
             bed.Occupied = reported.OccupiedBeds;
         }
-        var now = PlacementRow.Moment(clock.GetUtcNow());
-        tracked.AsOf = request.AsOf is { } asOf ? PlacementRow.Moment(asOf.ToDateTimeOffset()) : now;
+        tracked.AsOf = asOf;
         tracked.ReportedAt = now;
         var snapshot = change.Record(tracked, beds);
         await change.CommitAsync(cancellationToken);
