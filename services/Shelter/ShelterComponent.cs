@@ -30,6 +30,7 @@ public sealed class ShelterComponent : IMeshComponent
         services.AddSingleton<CapacityFeed>();
         services.AddScoped<CapacityBoard>();
         services.AddScoped<CapacityWatch>();
+        services.AddScoped<BedOffers>();
         services.AddScoped<Placements>();
         services.AddScoped<LargeGroups>();
         services.Configure<CapacityWatchOptions>(configuration.GetSection("Shelter:Watch"));

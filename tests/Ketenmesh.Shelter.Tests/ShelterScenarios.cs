@@ -393,6 +393,33 @@ public abstract class ShelterScenarios : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Someone_under_acute_threat_is_held_only_a_bed_in_a_secured_shelter_and_otherwise_waits()
+    {
+        // Jade (secured) is full for men; Den Haag (not secured) has one bed left.
+        await ReportAsync(Client, "shelter-jade", Beds(ShelterCategory.AdultMen, 6, 6));
+        await ReportAsync(Client, "shelter-social-den-haag", Beds(ShelterCategory.AdultMen, 12, 11));
+        var threatened = Placement("secured-1", ShelterCategory.AdultMen, "reg-secured-1");
+        threatened.Needs.SecuredRequired = true;
+
+        var waiting = (await Client.Shelter().RequestPlacementAsync(threatened, As("comensha"))).Placement;
+        var other = (await Client.Shelter().RequestPlacementAsync(Placement("secured-2", ShelterCategory.AdultMen, "reg-secured-2"), As("comensha"))).Placement;
+        var third = (await Client.Shelter().RequestPlacementAsync(Placement("secured-3", ShelterCategory.AdultMen, "reg-secured-3"), As("comensha"))).Placement;
+        // Den Haag's bed comes free again: the one waiting longest needs a secured shelter, so it goes to the next.
+        await Client.Shelter().RecordPlacementDecisionAsync(new RecordPlacementDecisionRequest
+        {
+            PlacementId = other.PlacementId, NewState = PlacementState.Declined, ExpectedVersion = other.Version,
+        }, As("shelter-social-den-haag"));
+        var stillWaiting = (await Client.Shelter().GetPlacementAsync(new GetPlacementRequest { PlacementId = waiting.PlacementId }, As("comensha"))).Placement;
+        var offered = (await Client.Shelter().GetPlacementAsync(new GetPlacementRequest { PlacementId = third.PlacementId }, As("comensha"))).Placement;
+
+        Assert.Equal(PlacementState.Waitlisted, waiting.State);
+        Assert.Equal((PlacementState.Held, "shelter-social-den-haag"), (other.State, other.ShelterId));
+        Assert.Equal(PlacementState.Waitlisted, third.State);
+        Assert.Equal(PlacementState.Waitlisted, stillWaiting.State);
+        Assert.Equal((PlacementState.Held, "shelter-social-den-haag"), (offered.State, offered.ShelterId));
+    }
+
+    [Fact]
     public async Task The_capacity_watch_delivers_every_change_in_order_and_resumes_after_a_reconnect_with_no_gap()
     {
         using var first = Client.Shelter().WatchCapacity(new WatchCapacityRequest(), As("comensha"));

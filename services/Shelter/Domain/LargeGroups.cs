@@ -27,7 +27,7 @@ namespace Ketenmesh.Shelter.Domain;
 public sealed class LargeGroups(
     ShelterDbContext db,
     CapacityBoard board,
-    Placements placements,
+    BedOffers offers,
     EventOutbox<ShelterDbContext> outbox,
     TimeProvider clock,
     IOptions<LargeGroupOptions> options)
@@ -173,7 +173,7 @@ public sealed class LargeGroups(
 
     /// <summary>
     /// Gives the group's places back, tells the chain (LargeGroupReleased), and offers each freed bed to whoever waits
-    /// longest for that kind of bed, as a released placement's bed is (<see cref="Placements.OfferToHeadAsync"/>).
+    /// longest for that kind of bed, as a released placement's bed is (<see cref="BedOffers.OfferToHeadAsync"/>).
     /// </summary>
     private async Task ReleaseAsync(CapacityChange change, LargeGroupRow row, CancellationToken cancellationToken)
     {
@@ -185,7 +185,7 @@ public sealed class LargeGroups(
             bed.Held = Math.Max(0, bed.Held - allocation.Places);
             // Each offer reads the list as the last one left it.
             await db.SaveChangesAsync(cancellationToken);
-            while (await placements.OfferToHeadAsync(change, bed, cancellationToken))
+            while (await offers.OfferToHeadAsync(change, bed, cancellationToken))
             {
                 await db.SaveChangesAsync(cancellationToken);
             }

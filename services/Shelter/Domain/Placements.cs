@@ -18,7 +18,7 @@ namespace Ketenmesh.Shelter.Domain;
 /// a time over the whole service: two requests for the last bed are decided one after the other, so a bed
 /// is never given twice, on PostgreSQL and on SQLite alike.
 /// </summary>
-public sealed class Placements(ShelterDbContext db, CapacityBoard board, EventOutbox<ShelterDbContext> outbox, TimeProvider clock, IOptions<PlacementOptions> options)
+public sealed class Placements(ShelterDbContext db, CapacityBoard board, BedOffers offers, EventOutbox<ShelterDbContext> outbox, TimeProvider clock, IOptions<PlacementOptions> options)
 {
     /// <summary>CoMensha coordinates every placement and sees them all (BRIEF.md partner table: "shelter placement, waiting lists").</summary>
     public const string Coordinator = "comensha";
@@ -60,7 +60,11 @@ public sealed class Placements(ShelterDbContext db, CapacityBoard board, EventOu
             refusedCosm = CosmAdmission.Check(facts);
         }
         await using var change = await board.BeginChangeAsync(cancellationToken);
-        var free = await db.Beds.Where(b => b.Category == category && b.Total - b.Occupied - b.Held > 0).ToListAsync(cancellationToken);
+        // Someone under acute threat goes to a secured shelter or waits for one: an unsecured bed is no place for them.
+        var securedOnly = request.Needs.SecuredRequired;
+        var secured = db.Shelters.Where(s => s.Secured).Select(s => s.ShelterId);
+        var free = await db.Beds.Where(b => b.Category == category && b.Total - b.Occupied - b.Held > 0 && (!securedOnly || secured.Contains(b.ShelterId)))
+            .ToListAsync(cancellationToken);
         var bed = free
             .OrderByDescending(b => b.ShelterId == request.PreferredShelterId)
             .ThenByDescending(b => b.Total - b.Occupied - b.Held)
@@ -89,7 +93,7 @@ public sealed class Placements(ShelterDbContext db, CapacityBoard board, EventOu
             row.State = (int)PlacementState.Waitlisted;
             row.WaitingList = (int)WaitingLists.For(request.Needs, refusedCosm is { Count: > 0 });
             AnnounceRequest(change, row, request.Needs);
-            await AnnounceWaitingListAsync(change, row, joined: true, cancellationToken);
+            await offers.AnnounceWaitingListAsync(change, row, joined: true, cancellationToken);
             await change.CommitWithoutCapacityAsync(cancellationToken);
             return (ToPlacement(row), false);
         }
@@ -200,7 +204,7 @@ public sealed class Placements(ShelterDbContext db, CapacityBoard board, EventOu
                 row.State = (int)PlacementState.Cancelled;
                 row.EndedAt = change.Now;
                 row.Version++;
-                await AnnounceWaitingListAsync(change, row, joined: false, cancellationToken);
+                await offers.AnnounceWaitingListAsync(change, row, joined: false, cancellationToken);
                 await change.CommitWithoutCapacityAsync(cancellationToken);
                 break;
             default:
@@ -262,41 +266,8 @@ public sealed class Placements(ShelterDbContext db, CapacityBoard board, EventOu
             Category = (ShelterCategory)row.Category,
             State = newState,
         });
-        await OfferToHeadAsync(change, bed, cancellationToken);
+        await offers.OfferToHeadAsync(change, bed, cancellationToken);
         change.Record(await db.Shelters.FirstAsync(s => s.ShelterId == row.ShelterId, cancellationToken), await BedsOfAsync(row.ShelterId!, cancellationToken));
-    }
-
-    /// <summary>
-    /// A freed bed goes to whoever waits longest for that kind of bed: it is held for the head of the matching list
-    /// (COSM beds for the COSM list, other beds for the women's/social and asylum-reception lists). Source:
-    /// seeds/001…txt L7986–7988 (CoMensha's waiting lists, "om in beeld te krijgen voor welke vorm van opvang een
-    /// wachtlijst bestaat").
-    /// </summary>
-    /// <returns>True when the bed was held for someone.</returns>
-    internal async Task<bool> OfferToHeadAsync(CapacityChange change, BedRow bed, CancellationToken cancellationToken)
-    {
-        if (bed.Total - bed.Occupied - bed.Held <= 0)
-        {
-            return false;
-        }
-        var cosm = (int)WaitingList.CosmEligible;
-        var head = await db.Placements
-            .Where(p => p.State == (int)PlacementState.Waitlisted && p.Category == bed.Category
-                && (bed.Category == (int)ShelterCategory.Cosm ? p.WaitingList == cosm : p.WaitingList != cosm))
-            .OrderBy(p => p.RequestedAt).ThenBy(p => p.PlacementId)
-            .FirstOrDefaultAsync(cancellationToken);
-        if (head is null)
-        {
-            return false;
-        }
-        bed.Held++;
-        head.State = (int)PlacementState.Held;
-        head.ShelterId = bed.ShelterId;
-        head.HoldExpiresAt = change.Now + options.Value.HoldDuration;
-        head.Version++;
-        await AnnounceWaitingListAsync(change, head, joined: false, cancellationToken);
-        head.WaitingList = (int)WaitingList.Unspecified;
-        return true;
     }
 
     /// <summary>
@@ -314,22 +285,6 @@ public sealed class Placements(ShelterDbContext db, CapacityBoard board, EventOu
         WaitingList = (WaitingList)row.WaitingList,
         Urgency = needs.Urgency,
     });
-
-    /// <summary>Tells the chain a list changed (WaitingListChanged), with how many wait on it after the change.</summary>
-    private async Task AnnounceWaitingListAsync(CapacityChange change, PlacementRow row, bool joined, CancellationToken cancellationToken)
-    {
-        var list = row.WaitingList;
-        var others = await db.Placements.CountAsync(p => p.State == (int)PlacementState.Waitlisted && p.WaitingList == list && p.PlacementId != row.PlacementId, cancellationToken);
-        outbox.Add(new WaitingListChanged
-        {
-            EventId = Guid.CreateVersion7().ToString(),
-            OccurredAt = Timestamp.FromDateTime(change.Now),
-            WaitingList = (WaitingList)list,
-            PlacementId = row.PlacementId,
-            Joined = joined,
-            TotalWaiting = others + (joined ? 1 : 0),
-        });
-    }
 
     /// <summary>One waiting list in order (longest waiting first), for CoMensha, who keeps the lists.</summary>
     public async Task<ListWaitingListResponse> ListWaitingAsync(ListWaitingListRequest request, CancellationToken cancellationToken)
