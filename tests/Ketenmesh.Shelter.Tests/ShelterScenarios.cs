@@ -420,6 +420,32 @@ public abstract class ShelterScenarios : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_COSM_request_refused_admission_waits_for_and_is_held_a_freed_womens_or_social_shelter_bed()
+    {
+        await KnownToTheRegistryAsync("reg-refused-minor", f => f.Minor = true);
+        await KnownToTheRegistryAsync("reg-refused-dutch", f => f.DutchNational = true);
+        var taken = (await Client.Shelter().RequestPlacementAsync(Placement("womens-1", ShelterCategory.AdultWomen, "reg-womens-1", "shelter-womens-utrecht"), As("comensha"))).Placement;
+        var minor = (await Client.Shelter().RequestPlacementAsync(Placement("refused-1", ShelterCategory.Cosm, "reg-refused-minor"), As("comensha"))).Placement;
+        var dutch = (await Client.Shelter().RequestPlacementAsync(Placement("refused-2", ShelterCategory.Cosm, "reg-refused-dutch"), As("comensha"))).Placement;
+
+        // A women's shelter bed comes free: the adult refused COSM gets it; the minor waits for a place for minors.
+        await Client.Shelter().RecordPlacementDecisionAsync(new RecordPlacementDecisionRequest
+        {
+            PlacementId = taken.PlacementId, NewState = PlacementState.Declined, ExpectedVersion = taken.Version,
+        }, As("shelter-womens-utrecht"));
+        var offered = (await Client.Shelter().GetPlacementAsync(new GetPlacementRequest { PlacementId = dutch.PlacementId }, As("comensha"))).Placement;
+        var stillWaiting = (await Client.Shelter().GetPlacementAsync(new GetPlacementRequest { PlacementId = minor.PlacementId }, As("comensha"))).Placement;
+        var list = await Client.Shelter().ListWaitingListAsync(new ListWaitingListRequest { WaitingList = WaitingList.WomensOrSocialShelter }, As("comensha"));
+
+        Assert.Equal((PlacementState.Held, "shelter-womens-utrecht"), (taken.State, taken.ShelterId));
+        Assert.Equal((PlacementState.Waitlisted, WaitingList.WomensOrSocialShelter), (minor.State, minor.WaitingList));
+        Assert.Equal((PlacementState.Waitlisted, WaitingList.WomensOrSocialShelter), (dutch.State, dutch.WaitingList));
+        Assert.Equal((PlacementState.Held, "shelter-womens-utrecht"), (offered.State, offered.ShelterId));
+        Assert.Equal(PlacementState.Waitlisted, stillWaiting.State);
+        Assert.Equal(minor.PlacementId, Assert.Single(list.Entries).PlacementId);
+    }
+
+    [Fact]
     public async Task The_capacity_watch_delivers_every_change_in_order_and_resumes_after_a_reconnect_with_no_gap()
     {
         using var first = Client.Shelter().WatchCapacity(new WatchCapacityRequest(), As("comensha"));

@@ -24,12 +24,13 @@ public sealed class BedOffers(ShelterDbContext db, EventOutbox<ShelterDbContext>
         {
             return false;
         }
-        var cosm = (int)WaitingList.CosmEligible;
-        var waiting = await db.Placements
-            .Where(p => p.State == (int)PlacementState.Waitlisted && p.Category == bed.Category
-                && (bed.Category == (int)ShelterCategory.Cosm ? p.WaitingList == cosm : p.WaitingList != cosm))
+        var cosm = (int)ShelterCategory.Cosm;
+        // Those the bed may suit (a COSM request waits for other beds when not admitted); WaitingLists.Suits decides.
+        var waiting = (await db.Placements
+            .Where(p => p.State == (int)PlacementState.Waitlisted && (p.Category == bed.Category || p.Category == cosm))
             .OrderBy(p => p.RequestedAt).ThenBy(p => p.PlacementId)
-            .ToListAsync(cancellationToken);
+            .ToListAsync(cancellationToken))
+            .Where(p => WaitingLists.Suits(bed.Category, p));
         var secured = (await db.Shelters.AsNoTracking().FirstAsync(s => s.ShelterId == bed.ShelterId, cancellationToken)).Secured;
         foreach (var candidate in waiting)
         {
