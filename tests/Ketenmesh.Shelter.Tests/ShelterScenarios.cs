@@ -446,6 +446,42 @@ public abstract class ShelterScenarios : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_freed_COSM_bed_passes_over_a_waiter_no_longer_admitted_who_moves_to_the_list_they_now_belong_on()
+    {
+        // One COSM bed left in the country, at Jade.
+        await ReportAsync(Client, "shelter-pmw", Beds(ShelterCategory.Cosm, 25, 25));
+        await ReportAsync(Client, "shelter-acm", Beds(ShelterCategory.Cosm, 25, 25));
+        await ReportAsync(Client, "shelter-jade", Beds(ShelterCategory.Cosm, 20, 19));
+        foreach (var registration in new[] { "reg-recheck-held", "reg-recheck-1", "reg-recheck-2" })
+        {
+            await KnownToTheRegistryAsync(registration);
+        }
+        var held = (await Client.Shelter().RequestPlacementAsync(Placement("recheck-0", ShelterCategory.Cosm, "reg-recheck-held"), As("comensha"))).Placement;
+        var first = (await Client.Shelter().RequestPlacementAsync(Placement("recheck-1", ShelterCategory.Cosm, "reg-recheck-1"), As("comensha"))).Placement;
+        var second = (await Client.Shelter().RequestPlacementAsync(Placement("recheck-2", ShelterCategory.Cosm, "reg-recheck-2"), As("comensha"))).Placement;
+        // While the first waits, aangifte is made: no longer a COSM candidate.
+        await KnownToTheRegistryAsync("reg-recheck-1", f => { f.Version = 2; f.AangifteMade = true; });
+
+        await Client.Shelter().RecordPlacementDecisionAsync(new RecordPlacementDecisionRequest
+        {
+            PlacementId = held.PlacementId, NewState = PlacementState.Declined, ExpectedVersion = held.Version,
+        }, As("shelter-jade"));
+        var moved = (await Client.Shelter().GetPlacementAsync(new GetPlacementRequest { PlacementId = first.PlacementId }, As("comensha"))).Placement;
+        var offered = (await Client.Shelter().GetPlacementAsync(new GetPlacementRequest { PlacementId = second.PlacementId }, As("comensha"))).Placement;
+        var cosmList = await Client.Shelter().ListWaitingListAsync(new ListWaitingListRequest { WaitingList = WaitingList.CosmEligible }, As("comensha"));
+        var womensList = await Client.Shelter().ListWaitingListAsync(new ListWaitingListRequest { WaitingList = WaitingList.WomensOrSocialShelter }, As("comensha"));
+
+        Assert.Equal((PlacementState.Waitlisted, WaitingList.CosmEligible, true), (first.State, first.WaitingList, first.CosmEligible));
+        Assert.Equal((PlacementState.Waitlisted, WaitingList.WomensOrSocialShelter), (moved.State, moved.WaitingList));
+        Assert.False(moved.CosmEligible);
+        Assert.Equal([CosmIneligibility.AangifteMade], moved.IneligibilityReasons);
+        Assert.True(moved.Version > first.Version);
+        Assert.Equal((PlacementState.Held, "shelter-jade"), (offered.State, offered.ShelterId));
+        Assert.Empty(cosmList.Entries);
+        Assert.Equal(first.PlacementId, Assert.Single(womensList.Entries).PlacementId);
+    }
+
+    [Fact]
     public async Task The_capacity_watch_delivers_every_change_in_order_and_resumes_after_a_reconnect_with_no_gap()
     {
         using var first = Client.Shelter().WatchCapacity(new WatchCapacityRequest(), As("comensha"));

@@ -40,6 +40,25 @@ public sealed class BedOffers(ShelterDbContext db, EventOutbox<ShelterDbContext>
                 // Under acute threat: only a secured shelter will do; the next on the list may take this bed.
                 continue;
             }
+            if (bed.Category == cosm)
+            {
+                // Admitted when it joined the list, perhaps weeks ago: the registry's facts may have changed since
+                // (an aangifte made, a reflection period ended). Decided again on what the registry says now.
+                var facts = await db.AdmissionFacts.AsNoTracking().FirstOrDefaultAsync(f => f.RegistrationId == candidate.RegistrationId && !f.Closed, cancellationToken);
+                if (facts is null)
+                {
+                    // The registry has not told of this registration (yet), or closed it: it waits for CoMensha's review.
+                    continue;
+                }
+                var refused = CosmAdmission.Check(facts);
+                if (refused.Count > 0)
+                {
+                    await MoveAsync(change, candidate, needs, refused, cancellationToken);
+                    continue;
+                }
+                candidate.CosmEligible = true;
+                candidate.Ineligibility = string.Empty;
+            }
             bed.Held++;
             candidate.State = (int)PlacementState.Held;
             candidate.ShelterId = bed.ShelterId;
@@ -50,6 +69,19 @@ public sealed class BedOffers(ShelterDbContext db, EventOutbox<ShelterDbContext>
             return true;
         }
         return false;
+    }
+
+    /// <summary>A request no longer admitted to COSM leaves the COSM list for the one it now belongs on, keeping its turn (requested_at).</summary>
+    private async Task MoveAsync(CapacityChange change, PlacementRow row, PlacementNeeds needs, List<CosmIneligibility> refused, CancellationToken cancellationToken)
+    {
+        await AnnounceWaitingListAsync(change, row, joined: false, cancellationToken);
+        row.WaitingList = (int)WaitingLists.For(needs, notAdmittedToCosm: true);
+        row.CosmEligible = false;
+        row.Ineligibility = string.Join(",", refused.Select(r => (int)r));
+        row.Version++;
+        await AnnounceWaitingListAsync(change, row, joined: true, cancellationToken);
+        // Stored now, inside the change: the next count of either list reads it as this move left it.
+        await db.SaveChangesAsync(cancellationToken);
     }
 
     /// <summary>Tells the chain a list changed (WaitingListChanged), with how many wait on it after the change.</summary>
