@@ -482,6 +482,30 @@ public abstract class ShelterScenarios : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Beds_a_report_frees_are_held_for_those_waiting_in_the_same_change()
+    {
+        await ReportAsync(Client, "shelter-jade", Beds(ShelterCategory.AdultMen, 6, 6));
+        await ReportAsync(Client, "shelter-social-den-haag", Beds(ShelterCategory.AdultMen, 12, 12));
+        var first = (await Client.Shelter().RequestPlacementAsync(Placement("report-frees-1", ShelterCategory.AdultMen, "reg-report-frees-1"), As("comensha"))).Placement;
+        var second = (await Client.Shelter().RequestPlacementAsync(Placement("report-frees-2", ShelterCategory.AdultMen, "reg-report-frees-2"), As("comensha"))).Placement;
+        var third = (await Client.Shelter().RequestPlacementAsync(Placement("report-frees-3", ShelterCategory.AdultMen, "reg-report-frees-3"), As("comensha"))).Placement;
+
+        // Two men leave Jade: the report frees two beds, and the two waiting longest have them held at once.
+        var reported = await ReportAsync(Client, "shelter-jade", Beds(ShelterCategory.AdultMen, 6, 4));
+        var placements = new List<Placement>();
+        foreach (var placement in new[] { first, second, third })
+        {
+            placements.Add((await Client.Shelter().GetPlacementAsync(new GetPlacementRequest { PlacementId = placement.PlacementId }, As("comensha"))).Placement);
+        }
+
+        Assert.All(new[] { first, second, third }, p => Assert.Equal(PlacementState.Waitlisted, p.State));
+        var men = Assert.Single(reported.Beds, b => b.Category == ShelterCategory.AdultMen);
+        Assert.Equal((6, 4, 2, 0), (men.TotalBeds, men.OccupiedBeds, men.ReservedBeds, men.AvailableBeds));
+        Assert.Equal([(PlacementState.Held, "shelter-jade"), (PlacementState.Held, "shelter-jade"), (PlacementState.Waitlisted, "")], placements.Select(p => (p.State, p.ShelterId)));
+        Assert.Equal(reported, (await Client.Shelter().GetCapacityAsync(new GetCapacityRequest { ShelterId = "shelter-jade" }, As("comensha"))).Overview.Capacity);
+    }
+
+    [Fact]
     public async Task The_capacity_watch_delivers_every_change_in_order_and_resumes_after_a_reconnect_with_no_gap()
     {
         using var first = Client.Shelter().WatchCapacity(new WatchCapacityRequest(), As("comensha"));

@@ -17,14 +17,16 @@ namespace Ketenmesh.Shelter.Domain;
 /// capacity changes: versions commit in the order they are handed out, so a watch that read version N
 /// has seen every version before it, on any replica.
 /// </summary>
-public sealed class CapacityBoard(ShelterDbContext db, EventOutbox<ShelterDbContext> outbox, CapacityFeed feed, TimeProvider clock)
+public sealed class CapacityBoard(ShelterDbContext db, EventOutbox<ShelterDbContext> outbox, CapacityFeed feed, TimeProvider clock, BedOffers offers)
 {
     public const int DefaultPageSize = 50;
     public const int MaxPageSize = 200;
 
     /// <summary>
     /// A shelter reports its own beds. The shelter is the verified caller; a report for any other shelter is
-    /// refused. Source: BRIEF.md partner table: shelters share "bed capacity, placements, care needs".
+    /// refused. Source: BRIEF.md partner table: shelters share "bed capacity, placements, care needs". A bed the
+    /// report leaves free is offered to those waiting (<see cref="BedOffers.OfferToHeadAsync"/>), so the stored
+    /// capacity may show more reserved beds than the shelter had.
     /// </summary>
     public async Task<CapacitySnapshot> ReportAsync(string partnerId, ReportCapacityRequest request, CancellationToken cancellationToken)
     {
@@ -67,6 +69,16 @@ public sealed class CapacityBoard(ShelterDbContext db, EventOutbox<ShelterDbCont
             }
             bed.Total = reported.TotalBeds;
             bed.Occupied = reported.OccupiedBeds;
+        }
+        foreach (var bed in beds.Where(b => request.Beds.Any(r => (int)r.Category == b.Category)))
+        {
+            // Beds the report frees go to those waiting for them, in this change, as a released bed does: a bed
+            // reported free while someone waits for it would otherwise stay empty until the next release.
+            while (await offers.OfferToHeadAsync(change, bed, cancellationToken))
+            {
+                // Each offer reads the list as the last one left it.
+                await db.SaveChangesAsync(cancellationToken);
+            }
         }
         tracked.AsOf = asOf;
         tracked.ReportedAt = now;
