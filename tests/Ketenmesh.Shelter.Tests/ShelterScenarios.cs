@@ -351,7 +351,10 @@ public abstract class ShelterScenarios : IAsyncLifetime
             request.Needs.InReflectionPeriod = true;
             placements.Add((await Client.Shelter().RequestPlacementAsync(request, As("comensha"))).Placement);
         }
-        var unknown = await Assert.ThrowsAsync<RpcException>(() => Client.Shelter().RequestPlacementAsync(Placement("cosm-unknown", ShelterCategory.Cosm, "reg-never-heard-of"), As("comensha")).ResponseAsync);
+        await KnownToTheRegistryAsync("reg-cosm-closed", f => f.Closed = true);
+        // Unknown to the registry (or closed): not refused, not admitted; it waits on the COSM list for CoMensha's review.
+        var unknown = (await Client.Shelter().RequestPlacementAsync(Placement("cosm-unknown", ShelterCategory.Cosm, "reg-never-heard-of"), As("comensha"))).Placement;
+        var closed = (await Client.Shelter().RequestPlacementAsync(Placement("cosm-closed", ShelterCategory.Cosm, "reg-cosm-closed"), As("comensha"))).Placement;
 
         Assert.Equal(PlacementState.Held, placements[0].State);
         Assert.True(placements[0].CosmEligible);
@@ -362,8 +365,39 @@ public abstract class ShelterScenarios : IAsyncLifetime
             Assert.Equal(WaitingList.WomensOrSocialShelter, placements[i].WaitingList);
             Assert.Equal([cases[i].Reason!.Value], placements[i].IneligibilityReasons);
         }
-        Assert.Equal(StatusCode.NotFound, unknown.StatusCode);
-        Assert.DoesNotContain("reg-never-heard-of", unknown.Status.Detail, StringComparison.Ordinal);
+        Assert.All(new[] { unknown, closed }, p =>
+        {
+            Assert.Equal((PlacementState.Waitlisted, WaitingList.CosmEligible, false), (p.State, p.WaitingList, p.CosmEligible));
+            Assert.Empty(p.IneligibilityReasons);
+        });
+    }
+
+    [Fact]
+    public async Task A_requester_other_than_CoMensha_learns_where_a_COSM_request_stands_but_not_the_registrys_facts_nor_whether_the_registration_exists()
+    {
+        await KnownToTheRegistryAsync("reg-care-ok");
+        await KnownToTheRegistryAsync("reg-care-dutch", f => f.DutchNational = true);
+        await KnownToTheRegistryAsync("reg-care-closed", f => f.Closed = true);
+
+        var admitted = (await Client.Shelter().RequestPlacementAsync(Placement("care-cosm-ok", ShelterCategory.Cosm, "reg-care-ok"), As("care"))).Placement;
+        var refused = (await Client.Shelter().RequestPlacementAsync(Placement("care-cosm-dutch", ShelterCategory.Cosm, "reg-care-dutch"), As("care"))).Placement;
+        var unknown = (await Client.Shelter().RequestPlacementAsync(Placement("care-cosm-unknown", ShelterCategory.Cosm, "reg-care-never-heard-of"), As("care"))).Placement;
+        var closed = (await Client.Shelter().RequestPlacementAsync(Placement("care-cosm-closed", ShelterCategory.Cosm, "reg-care-closed"), As("care"))).Placement;
+        var readByCare = (await Client.Shelter().GetPlacementAsync(new GetPlacementRequest { PlacementId = refused.PlacementId }, As("care"))).Placement;
+        var readByCoMensha = (await Client.Shelter().GetPlacementAsync(new GetPlacementRequest { PlacementId = refused.PlacementId }, As("comensha"))).Placement;
+        var admittedByCoMensha = (await Client.Shelter().GetPlacementAsync(new GetPlacementRequest { PlacementId = admitted.PlacementId }, As("comensha"))).Placement;
+
+        Assert.Equal(PlacementState.Held, admitted.State);
+        Assert.Equal((PlacementState.Waitlisted, WaitingList.WomensOrSocialShelter), (refused.State, refused.WaitingList));
+        Assert.Equal((unknown.State, unknown.WaitingList), (closed.State, closed.WaitingList));
+        Assert.Equal((PlacementState.Waitlisted, WaitingList.CosmEligible), (unknown.State, unknown.WaitingList));
+        Assert.All(new[] { admitted, refused, unknown, closed, readByCare }, p =>
+        {
+            Assert.False(p.CosmEligible);
+            Assert.Empty(p.IneligibilityReasons);
+        });
+        Assert.Equal([CosmIneligibility.DutchNational], readByCoMensha.IneligibilityReasons);
+        Assert.True(admittedByCoMensha.CosmEligible);
     }
 
     [Fact]

@@ -47,17 +47,21 @@ public sealed class Placements(ShelterDbContext db, CapacityBoard board, BedOffe
         if (await db.Placements.AsNoTracking().FirstOrDefaultAsync(p => p.RequestedBy == partnerId && p.ClientRequestId == request.ClientRequestId, cancellationToken) is { } known)
         {
             return known.RegistrationId == request.RegistrationId && known.Needs.AsSpan().SequenceEqual(request.Needs.ToByteArray())
-                ? (ToPlacement(known), true)
+                ? (ToPlacement(known, partnerId), true)
                 : throw new AlreadyExists("client_request_id was already used for a different placement request; use a new id for a new request.");
         }
         var category = (int)request.Needs.Category;
         List<CosmIneligibility>? refusedCosm = null;
+        var cosmUndecided = false;
         if (request.Needs.Category == ShelterCategory.Cosm)
         {
             // Decided on what the registry told this service, never on what the requester claims in needs.
-            var facts = await db.AdmissionFacts.AsNoTracking().FirstOrDefaultAsync(f => f.RegistrationId == request.RegistrationId && !f.Closed, cancellationToken)
-                ?? throw new NotFound("The registry has not told this service of an open registration by that id (yet); COSM admission is decided on the registry's facts.");
-            refusedCosm = CosmAdmission.Check(facts);
+            var facts = await db.AdmissionFacts.AsNoTracking().FirstOrDefaultAsync(f => f.RegistrationId == request.RegistrationId && !f.Closed, cancellationToken);
+            // No facts (the registry has not told of the registration yet, or closed it): the request waits on its list
+            // for CoMensha to review, answered as any waiting request is; a refusal here would tell any requester
+            // whether the registry holds an open registration by that id.
+            cosmUndecided = facts is null;
+            refusedCosm = facts is null ? null : CosmAdmission.Check(facts);
         }
         await using var change = await board.BeginChangeAsync(cancellationToken);
         // Someone under acute threat goes to a secured shelter or waits for one: an unsecured bed is no place for them.
@@ -87,15 +91,15 @@ public sealed class Placements(ShelterDbContext db, CapacityBoard board, BedOffe
             row.CosmEligible = refusedCosm.Count == 0;
             row.Ineligibility = string.Join(",", refusedCosm.Select(r => (int)r));
         }
-        if (refusedCosm is { Count: > 0 } || bed is null)
+        if (cosmUndecided || refusedCosm is { Count: > 0 } || bed is null)
         {
-            // Not admitted to COSM, or no bed to hold: the request waits on its list, and capacity did not change.
+            // Not (yet) admitted to COSM, or no bed to hold: the request waits on its list, and capacity did not change.
             row.State = (int)PlacementState.Waitlisted;
             row.WaitingList = (int)WaitingLists.For(request.Needs, refusedCosm is { Count: > 0 });
             AnnounceRequest(change, row, request.Needs);
             await offers.AnnounceWaitingListAsync(change, row, joined: true, cancellationToken);
             await change.CommitWithoutCapacityAsync(cancellationToken);
-            return (ToPlacement(row), false);
+            return (ToPlacement(row, partnerId), false);
         }
         bed.Held++;
         row.State = (int)PlacementState.Held;
@@ -105,7 +109,7 @@ public sealed class Placements(ShelterDbContext db, CapacityBoard board, BedOffe
         var shelter = await db.Shelters.FirstAsync(s => s.ShelterId == bed.ShelterId, cancellationToken);
         change.Record(shelter, await BedsOfAsync(bed.ShelterId, cancellationToken));
         await change.CommitAsync(cancellationToken);
-        return (ToPlacement(row), false);
+        return (ToPlacement(row, partnerId), false);
     }
 
     /// <summary>
@@ -119,7 +123,7 @@ public sealed class Placements(ShelterDbContext db, CapacityBoard board, BedOffe
             throw new InvalidRequest("placement_id is required.", [("placement_id", "is required")]);
         }
         var row = await db.Placements.AsNoTracking().FirstOrDefaultAsync(p => p.PlacementId == placementId, cancellationToken);
-        return row is not null && MayRead(partnerId, row) ? ToPlacement(row) : throw NotVisible();
+        return row is not null && MayRead(partnerId, row) ? ToPlacement(row, partnerId) : throw NotVisible();
     }
 
     /// <summary>
@@ -210,7 +214,7 @@ public sealed class Placements(ShelterDbContext db, CapacityBoard board, BedOffe
             default:
                 throw new NotNow($"A placement that is {state} cannot become {request.NewState}.");
         }
-        return ToPlacement(row);
+        return ToPlacement(row, partnerId);
     }
 
     /// <summary>Releases every hold whose time ran out by now; returns how many. Each release is its own capacity change.</summary>
@@ -365,7 +369,12 @@ public sealed class Placements(ShelterDbContext db, CapacityBoard board, BedOffe
         return problems;
     }
 
-    internal static Placement ToPlacement(PlacementRow row)
+    /// <summary>
+    /// The placement as <paramref name="partnerId"/> may see it. Whether the person meets the COSM criteria, and which
+    /// they fail (a minor, Dutch, an aangifte, an asylum procedure), are registry facts for CoMensha, who decides
+    /// admission; the requester and the shelter learn only where the request stands.
+    /// </summary>
+    internal static Placement ToPlacement(PlacementRow row, string partnerId)
     {
         var placement = new Placement
         {
@@ -378,9 +387,12 @@ public sealed class Placements(ShelterDbContext db, CapacityBoard board, BedOffe
             RequestedBy = PartnerTypes.Of(row.RequestedBy),
             RequestedAt = Utc(row.RequestedAt),
             Version = row.Version,
-            CosmEligible = row.CosmEligible,
-            IneligibilityReasons = { row.Ineligibility.Split(',', StringSplitOptions.RemoveEmptyEntries).Select(r => (CosmIneligibility)int.Parse(r, System.Globalization.CultureInfo.InvariantCulture)) },
         };
+        if (partnerId == Coordinator)
+        {
+            placement.CosmEligible = row.CosmEligible;
+            placement.IneligibilityReasons.AddRange(row.Ineligibility.Split(',', StringSplitOptions.RemoveEmptyEntries).Select(r => (CosmIneligibility)int.Parse(r, System.Globalization.CultureInfo.InvariantCulture)));
+        }
         if (row.PlacedAt is { } placedAt)
         {
             placement.PlacedAt = Utc(placedAt);
