@@ -28,6 +28,8 @@ public sealed class ShelterComponent : IMeshComponent
             .AddConsumer<AdmissionFactsConsumer>();
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton<CapacityFeed>();
+        services.AddSingleton<CapacityStream>();
+        services.AddHostedService(provider => provider.GetRequiredService<CapacityStream>());
         services.AddScoped<CapacityBoard>();
         services.AddScoped<CapacityWatch>();
         services.AddScoped<BedOffers>();

@@ -610,6 +610,70 @@ public abstract class ShelterScenarios : IAsyncLifetime
         Assert.All(heard, s => Assert.Equal("shelter-fier", s.ShelterId));
     }
 
+    [Fact]
+    public async Task A_replica_reads_the_change_log_once_per_change_for_all_its_watches()
+    {
+        var reads = new ChangeLogReads();
+        var settings = DatabaseSettings();
+        // Only its own commits wake the replica's reader here, and nothing else reads the log, so every read is counted.
+        settings["Shelter:Watch:CatchUpInterval"] = "01:00:00";
+        settings["Shelter:Watch:PurgeInterval"] = "00:00:00";
+        var replica = await ShelterHost.StartAsync(settings, Clock, Events, services => services.ConfigureDbContext<ShelterDbContext>(o => o.AddInterceptors(reads)));
+        _hosts.Add(replica);
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        var watches = Enumerable.Range(0, 50).Select(_ => replica.Channel.Shelter().WatchCapacity(new WatchCapacityRequest { ShelterIds = { "shelter-fier" } }, As("comensha"))).ToList();
+        foreach (var watch in watches)
+        {
+            Assert.True(await watch.ResponseStream.MoveNext(timeout.Token));
+            Assert.True(watch.ResponseStream.Current.Initial);
+        }
+
+        var before = reads.Count;
+        foreach (var occupied in new[] { 1, 2, 3 })
+        {
+            var version = (await ReportAsync(replica.Channel, "shelter-fier", Beds(ShelterCategory.Minors, 12, occupied))).Version;
+            foreach (var watch in watches)
+            {
+                Assert.True(await watch.ResponseStream.MoveNext(timeout.Token));
+                Assert.Equal(version, watch.ResponseStream.Current.Capacity.Version);
+            }
+        }
+        var during = reads.Count - before;
+        watches.ForEach(w => w.Dispose());
+
+        // One read per change for the replica, not one per watch (which would be 150).
+        Assert.InRange(during, 1, 9);
+    }
+
+    [Fact]
+    public async Task A_watch_resumed_from_before_the_replicas_window_catches_up_from_the_log_and_then_follows_live()
+    {
+        var settings = DatabaseSettings();
+        settings["Shelter:Watch:WindowSize"] = "2";
+        var replica = await ShelterHost.StartAsync(settings, Clock, Events);
+        _hosts.Add(replica);
+        var versions = new List<long>();
+        foreach (var occupied in new[] { 1, 2, 3, 4, 5 })
+        {
+            versions.Add((await ReportAsync(replica.Channel, "shelter-fier", Beds(ShelterCategory.Minors, 12, occupied))).Version);
+        }
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+
+        using var resumed = replica.Channel.Shelter().WatchCapacity(new WatchCapacityRequest { ResumeAfterVersion = versions[0] }, As("comensha"));
+        var heard = new List<CapacitySnapshot>();
+        for (var i = 0; i < 4; i++)
+        {
+            Assert.True(await resumed.ResponseStream.MoveNext(timeout.Token));
+            heard.Add(resumed.ResponseStream.Current.Capacity);
+        }
+        versions.Add((await ReportAsync(replica.Channel, "shelter-fier", Beds(ShelterCategory.Minors, 12, 6))).Version);
+        Assert.True(await resumed.ResponseStream.MoveNext(timeout.Token));
+        heard.Add(resumed.ResponseStream.Current.Capacity);
+
+        Assert.Equal(versions.Skip(1), heard.Select(s => s.Version));
+        Assert.Equal([2, 3, 4, 5, 6], heard.Select(s => s.Beds.Single(b => b.Category == ShelterCategory.Minors).OccupiedBeds));
+    }
+
     /// <summary>A moment <paramref name="from"/> now on the test's clock, in whole seconds (as a partner's system sends it).</summary>
     private DateTimeOffset Ahead(TimeSpan from)
     {
