@@ -28,8 +28,11 @@ public sealed class ShelterComponent : IMeshComponent
             .AddConsumer<AdmissionFactsConsumer>();
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton<CapacityFeed>();
+        services.AddSingleton<CapacityStream>();
+        services.AddHostedService(provider => provider.GetRequiredService<CapacityStream>());
         services.AddScoped<CapacityBoard>();
         services.AddScoped<CapacityWatch>();
+        services.AddScoped<BedOffers>();
         services.AddScoped<Placements>();
         services.AddScoped<LargeGroups>();
         services.Configure<CapacityWatchOptions>(configuration.GetSection("Shelter:Watch"));

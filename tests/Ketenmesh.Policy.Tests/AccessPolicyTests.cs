@@ -87,5 +87,29 @@ public sealed class AccessPolicyTests
         Assert.DoesNotContain(removed, p => p.StartsWith("return_case.d9", StringComparison.Ordinal) || p.StartsWith("return_case.departure", StringComparison.Ordinal));
     }
 
+    [Theory]
+    [InlineData("care", "RequestPlacement")]
+    [InlineData("care", "GetPlacement")]
+    [InlineData("nidos", "RequestPlacement")]
+    [InlineData("nidos", "GetPlacement")]
+    [InlineData("shelter-jade", "GetPlacement")]
+    [InlineData("shelter-jade", "RecordPlacementDecision")]
+    [InlineData("shelter-womens-utrecht", "RecordPlacementDecision")]
+    public void Only_CoMensha_is_shown_a_placements_COSM_admission_and_why_it_was_refused(string partner, string method)
+    {
+        var policy = new AccessPolicy(DefaultPolicy.Snapshot(Now), MethodCatalog.Chain);
+        AccessRequest As(string partnerId) => new(partnerId, new HashSet<string> { "victim_care" }, "victim_care", $"chain.shelter.v1.ShelterCapacity/{method}", false);
+
+        var verdict = policy.Decide(As(partner), Now);
+        var coordinator = policy.Decide(As("comensha"), Now);
+
+        Assert.True(verdict.Allowed);
+        var removed = verdict.Access!.ResponseMask.RemovedPaths();
+        Assert.Contains("placement.cosm_eligible", removed);
+        Assert.Contains("placement.ineligibility_reasons", removed);
+        Assert.DoesNotContain(removed, p => p is "placement.state" or "placement.waiting_list" or "placement.placement_id" or "placement.version");
+        Assert.Empty(coordinator.Access!.ResponseMask.RemovedPaths());
+    }
+
     private static AccessRequest Request(string purpose, string method) => new("care", CarePurposes, purpose, method, false);
 }

@@ -75,10 +75,41 @@ public sealed class MovableClock(DateTimeOffset start) : TimeProvider
     public void Advance(TimeSpan by) => Interlocked.Add(ref _ticks, by.Ticks);
 }
 
+/// <summary>Counts the reads of the capacity change log (SELECTs from capacity_changes) on the connections of one replica.</summary>
+public sealed class ChangeLogReads : Microsoft.EntityFrameworkCore.Diagnostics.DbCommandInterceptor
+{
+    private int _count;
+
+    public int Count => Volatile.Read(ref _count);
+
+    public override Microsoft.EntityFrameworkCore.Diagnostics.InterceptionResult<System.Data.Common.DbDataReader> ReaderExecuting(
+        System.Data.Common.DbCommand command, Microsoft.EntityFrameworkCore.Diagnostics.CommandEventData eventData, Microsoft.EntityFrameworkCore.Diagnostics.InterceptionResult<System.Data.Common.DbDataReader> result)
+    {
+        Note(command);
+        return result;
+    }
+
+    public override ValueTask<Microsoft.EntityFrameworkCore.Diagnostics.InterceptionResult<System.Data.Common.DbDataReader>> ReaderExecutingAsync(
+        System.Data.Common.DbCommand command, Microsoft.EntityFrameworkCore.Diagnostics.CommandEventData eventData, Microsoft.EntityFrameworkCore.Diagnostics.InterceptionResult<System.Data.Common.DbDataReader> result, CancellationToken cancellationToken = default)
+    {
+        Note(command);
+        return ValueTask.FromResult(result);
+    }
+
+    private void Note(System.Data.Common.DbCommand command)
+    {
+        var text = command.CommandText.TrimStart();
+        if (text.StartsWith("SELECT", StringComparison.OrdinalIgnoreCase) && text.Contains("capacity_changes", StringComparison.Ordinal))
+        {
+            Interlocked.Increment(ref _count);
+        }
+    }
+}
+
 /// <summary>Starting the shelter component for a test, on SQLite or PostgreSQL, with a movable clock and an events probe.</summary>
 public static class ShelterHost
 {
-    public static Task<ComponentHost> StartAsync(Dictionary<string, string?> settings, MovableClock clock, ShelterEvents events)
+    public static Task<ComponentHost> StartAsync(Dictionary<string, string?> settings, MovableClock clock, ShelterEvents events, Action<IServiceCollection>? configure = null)
     {
         settings["Messaging:Transport"] = "InMemory";
         settings.TryAdd("Shelter:Placement:ExpiryInterval", "00:00:00.100");
@@ -90,6 +121,7 @@ public static class ShelterHost
             services.AddSingleton<TimeProvider>(clock);
             services.AddSingleton(events);
             bus.AddConsumer<ShelterEventsProbe>();
+            configure?.Invoke(services);
         });
     }
 

@@ -113,6 +113,32 @@ public abstract class ShelterScenarios : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_report_describing_an_earlier_moment_than_the_stored_one_is_refused_and_nothing_changes()
+    {
+        var read = (await Client.Shelter().GetCapacityAsync(new GetCapacityRequest { ShelterId = "shelter-pmw" }, As("shelter-pmw"))).Overview.Capacity;
+        var at = Clock.GetUtcNow();
+        var later = (await Client.Shelter().ReportCapacityAsync(new ReportCapacityRequest
+        {
+            ExpectedVersion = read.Version, AsOf = Google.Protobuf.WellKnownTypes.Timestamp.FromDateTimeOffset(at), Beds = { Beds(ShelterCategory.Cosm, 25, 10) },
+        }, As("shelter-pmw"))).Capacity;
+
+        // Based on the current version, but counted a minute before what is stored: a report delivered late.
+        var older = await Assert.ThrowsAsync<RpcException>(() => Client.Shelter().ReportCapacityAsync(new ReportCapacityRequest
+        {
+            ExpectedVersion = later.Version, AsOf = Google.Protobuf.WellKnownTypes.Timestamp.FromDateTimeOffset(at - TimeSpan.FromMinutes(1)), Beds = { Beds(ShelterCategory.Cosm, 25, 3) },
+        }, As("shelter-pmw")).ResponseAsync);
+        var stored = (await Client.Shelter().GetCapacityAsync(new GetCapacityRequest { ShelterId = "shelter-pmw" }, As("shelter-pmw"))).Overview.Capacity;
+        var same = (await Client.Shelter().ReportCapacityAsync(new ReportCapacityRequest
+        {
+            ExpectedVersion = later.Version, AsOf = Google.Protobuf.WellKnownTypes.Timestamp.FromDateTimeOffset(at), Beds = { Beds(ShelterCategory.Cosm, 25, 11) },
+        }, As("shelter-pmw"))).Capacity;
+
+        Assert.Equal(StatusCode.FailedPrecondition, older.StatusCode);
+        Assert.Equal(later, stored);
+        Assert.Equal(11, Assert.Single(same.Beds, b => b.Category == ShelterCategory.Cosm).OccupiedBeds);
+    }
+
+    [Fact]
     public async Task Bad_capacity_reports_are_refused_field_by_field()
     {
         var read = (await Client.Shelter().GetCapacityAsync(new GetCapacityRequest { ShelterId = "shelter-fier" }, As("shelter-fier"))).Overview.Capacity;
@@ -325,7 +351,10 @@ public abstract class ShelterScenarios : IAsyncLifetime
             request.Needs.InReflectionPeriod = true;
             placements.Add((await Client.Shelter().RequestPlacementAsync(request, As("comensha"))).Placement);
         }
-        var unknown = await Assert.ThrowsAsync<RpcException>(() => Client.Shelter().RequestPlacementAsync(Placement("cosm-unknown", ShelterCategory.Cosm, "reg-never-heard-of"), As("comensha")).ResponseAsync);
+        await KnownToTheRegistryAsync("reg-cosm-closed", f => f.Closed = true);
+        // Unknown to the registry (or closed): not refused, not admitted; it waits on the COSM list for CoMensha's review.
+        var unknown = (await Client.Shelter().RequestPlacementAsync(Placement("cosm-unknown", ShelterCategory.Cosm, "reg-never-heard-of"), As("comensha"))).Placement;
+        var closed = (await Client.Shelter().RequestPlacementAsync(Placement("cosm-closed", ShelterCategory.Cosm, "reg-cosm-closed"), As("comensha"))).Placement;
 
         Assert.Equal(PlacementState.Held, placements[0].State);
         Assert.True(placements[0].CosmEligible);
@@ -336,8 +365,39 @@ public abstract class ShelterScenarios : IAsyncLifetime
             Assert.Equal(WaitingList.WomensOrSocialShelter, placements[i].WaitingList);
             Assert.Equal([cases[i].Reason!.Value], placements[i].IneligibilityReasons);
         }
-        Assert.Equal(StatusCode.NotFound, unknown.StatusCode);
-        Assert.DoesNotContain("reg-never-heard-of", unknown.Status.Detail, StringComparison.Ordinal);
+        Assert.All(new[] { unknown, closed }, p =>
+        {
+            Assert.Equal((PlacementState.Waitlisted, WaitingList.CosmEligible, false), (p.State, p.WaitingList, p.CosmEligible));
+            Assert.Empty(p.IneligibilityReasons);
+        });
+    }
+
+    [Fact]
+    public async Task A_requester_other_than_CoMensha_learns_where_a_COSM_request_stands_but_not_the_registrys_facts_nor_whether_the_registration_exists()
+    {
+        await KnownToTheRegistryAsync("reg-care-ok");
+        await KnownToTheRegistryAsync("reg-care-dutch", f => f.DutchNational = true);
+        await KnownToTheRegistryAsync("reg-care-closed", f => f.Closed = true);
+
+        var admitted = (await Client.Shelter().RequestPlacementAsync(Placement("care-cosm-ok", ShelterCategory.Cosm, "reg-care-ok"), As("care"))).Placement;
+        var refused = (await Client.Shelter().RequestPlacementAsync(Placement("care-cosm-dutch", ShelterCategory.Cosm, "reg-care-dutch"), As("care"))).Placement;
+        var unknown = (await Client.Shelter().RequestPlacementAsync(Placement("care-cosm-unknown", ShelterCategory.Cosm, "reg-care-never-heard-of"), As("care"))).Placement;
+        var closed = (await Client.Shelter().RequestPlacementAsync(Placement("care-cosm-closed", ShelterCategory.Cosm, "reg-care-closed"), As("care"))).Placement;
+        var readByCare = (await Client.Shelter().GetPlacementAsync(new GetPlacementRequest { PlacementId = refused.PlacementId }, As("care"))).Placement;
+        var readByCoMensha = (await Client.Shelter().GetPlacementAsync(new GetPlacementRequest { PlacementId = refused.PlacementId }, As("comensha"))).Placement;
+        var admittedByCoMensha = (await Client.Shelter().GetPlacementAsync(new GetPlacementRequest { PlacementId = admitted.PlacementId }, As("comensha"))).Placement;
+
+        Assert.Equal(PlacementState.Held, admitted.State);
+        Assert.Equal((PlacementState.Waitlisted, WaitingList.WomensOrSocialShelter), (refused.State, refused.WaitingList));
+        Assert.Equal((unknown.State, unknown.WaitingList), (closed.State, closed.WaitingList));
+        Assert.Equal((PlacementState.Waitlisted, WaitingList.CosmEligible), (unknown.State, unknown.WaitingList));
+        Assert.All(new[] { admitted, refused, unknown, closed, readByCare }, p =>
+        {
+            Assert.False(p.CosmEligible);
+            Assert.Empty(p.IneligibilityReasons);
+        });
+        Assert.Equal([CosmIneligibility.DutchNational], readByCoMensha.IneligibilityReasons);
+        Assert.True(admittedByCoMensha.CosmEligible);
     }
 
     [Fact]
@@ -364,6 +424,119 @@ public abstract class ShelterScenarios : IAsyncLifetime
         Assert.Equal(third.PlacementId, Assert.Single(after.Entries).PlacementId);
         Assert.Equal(1, after.TotalWaiting);
         Assert.Equal((1, 0), (men.ReservedBeds, men.AvailableBeds));
+    }
+
+    [Fact]
+    public async Task Someone_under_acute_threat_is_held_only_a_bed_in_a_secured_shelter_and_otherwise_waits()
+    {
+        // Jade (secured) is full for men; Den Haag (not secured) has one bed left.
+        await ReportAsync(Client, "shelter-jade", Beds(ShelterCategory.AdultMen, 6, 6));
+        await ReportAsync(Client, "shelter-social-den-haag", Beds(ShelterCategory.AdultMen, 12, 11));
+        var threatened = Placement("secured-1", ShelterCategory.AdultMen, "reg-secured-1");
+        threatened.Needs.SecuredRequired = true;
+
+        var waiting = (await Client.Shelter().RequestPlacementAsync(threatened, As("comensha"))).Placement;
+        var other = (await Client.Shelter().RequestPlacementAsync(Placement("secured-2", ShelterCategory.AdultMen, "reg-secured-2"), As("comensha"))).Placement;
+        var third = (await Client.Shelter().RequestPlacementAsync(Placement("secured-3", ShelterCategory.AdultMen, "reg-secured-3"), As("comensha"))).Placement;
+        // Den Haag's bed comes free again: the one waiting longest needs a secured shelter, so it goes to the next.
+        await Client.Shelter().RecordPlacementDecisionAsync(new RecordPlacementDecisionRequest
+        {
+            PlacementId = other.PlacementId, NewState = PlacementState.Declined, ExpectedVersion = other.Version,
+        }, As("shelter-social-den-haag"));
+        var stillWaiting = (await Client.Shelter().GetPlacementAsync(new GetPlacementRequest { PlacementId = waiting.PlacementId }, As("comensha"))).Placement;
+        var offered = (await Client.Shelter().GetPlacementAsync(new GetPlacementRequest { PlacementId = third.PlacementId }, As("comensha"))).Placement;
+
+        Assert.Equal(PlacementState.Waitlisted, waiting.State);
+        Assert.Equal((PlacementState.Held, "shelter-social-den-haag"), (other.State, other.ShelterId));
+        Assert.Equal(PlacementState.Waitlisted, third.State);
+        Assert.Equal(PlacementState.Waitlisted, stillWaiting.State);
+        Assert.Equal((PlacementState.Held, "shelter-social-den-haag"), (offered.State, offered.ShelterId));
+    }
+
+    [Fact]
+    public async Task A_COSM_request_refused_admission_waits_for_and_is_held_a_freed_womens_or_social_shelter_bed()
+    {
+        await KnownToTheRegistryAsync("reg-refused-minor", f => f.Minor = true);
+        await KnownToTheRegistryAsync("reg-refused-dutch", f => f.DutchNational = true);
+        var taken = (await Client.Shelter().RequestPlacementAsync(Placement("womens-1", ShelterCategory.AdultWomen, "reg-womens-1", "shelter-womens-utrecht"), As("comensha"))).Placement;
+        var minor = (await Client.Shelter().RequestPlacementAsync(Placement("refused-1", ShelterCategory.Cosm, "reg-refused-minor"), As("comensha"))).Placement;
+        var dutch = (await Client.Shelter().RequestPlacementAsync(Placement("refused-2", ShelterCategory.Cosm, "reg-refused-dutch"), As("comensha"))).Placement;
+
+        // A women's shelter bed comes free: the adult refused COSM gets it; the minor waits for a place for minors.
+        await Client.Shelter().RecordPlacementDecisionAsync(new RecordPlacementDecisionRequest
+        {
+            PlacementId = taken.PlacementId, NewState = PlacementState.Declined, ExpectedVersion = taken.Version,
+        }, As("shelter-womens-utrecht"));
+        var offered = (await Client.Shelter().GetPlacementAsync(new GetPlacementRequest { PlacementId = dutch.PlacementId }, As("comensha"))).Placement;
+        var stillWaiting = (await Client.Shelter().GetPlacementAsync(new GetPlacementRequest { PlacementId = minor.PlacementId }, As("comensha"))).Placement;
+        var list = await Client.Shelter().ListWaitingListAsync(new ListWaitingListRequest { WaitingList = WaitingList.WomensOrSocialShelter }, As("comensha"));
+
+        Assert.Equal((PlacementState.Held, "shelter-womens-utrecht"), (taken.State, taken.ShelterId));
+        Assert.Equal((PlacementState.Waitlisted, WaitingList.WomensOrSocialShelter), (minor.State, minor.WaitingList));
+        Assert.Equal((PlacementState.Waitlisted, WaitingList.WomensOrSocialShelter), (dutch.State, dutch.WaitingList));
+        Assert.Equal((PlacementState.Held, "shelter-womens-utrecht"), (offered.State, offered.ShelterId));
+        Assert.Equal(PlacementState.Waitlisted, stillWaiting.State);
+        Assert.Equal(minor.PlacementId, Assert.Single(list.Entries).PlacementId);
+    }
+
+    [Fact]
+    public async Task A_freed_COSM_bed_passes_over_a_waiter_no_longer_admitted_who_moves_to_the_list_they_now_belong_on()
+    {
+        // One COSM bed left in the country, at Jade.
+        await ReportAsync(Client, "shelter-pmw", Beds(ShelterCategory.Cosm, 25, 25));
+        await ReportAsync(Client, "shelter-acm", Beds(ShelterCategory.Cosm, 25, 25));
+        await ReportAsync(Client, "shelter-jade", Beds(ShelterCategory.Cosm, 20, 19));
+        foreach (var registration in new[] { "reg-recheck-held", "reg-recheck-1", "reg-recheck-2" })
+        {
+            await KnownToTheRegistryAsync(registration);
+        }
+        var held = (await Client.Shelter().RequestPlacementAsync(Placement("recheck-0", ShelterCategory.Cosm, "reg-recheck-held"), As("comensha"))).Placement;
+        var first = (await Client.Shelter().RequestPlacementAsync(Placement("recheck-1", ShelterCategory.Cosm, "reg-recheck-1"), As("comensha"))).Placement;
+        var second = (await Client.Shelter().RequestPlacementAsync(Placement("recheck-2", ShelterCategory.Cosm, "reg-recheck-2"), As("comensha"))).Placement;
+        // While the first waits, aangifte is made: no longer a COSM candidate.
+        await KnownToTheRegistryAsync("reg-recheck-1", f => { f.Version = 2; f.AangifteMade = true; });
+
+        await Client.Shelter().RecordPlacementDecisionAsync(new RecordPlacementDecisionRequest
+        {
+            PlacementId = held.PlacementId, NewState = PlacementState.Declined, ExpectedVersion = held.Version,
+        }, As("shelter-jade"));
+        var moved = (await Client.Shelter().GetPlacementAsync(new GetPlacementRequest { PlacementId = first.PlacementId }, As("comensha"))).Placement;
+        var offered = (await Client.Shelter().GetPlacementAsync(new GetPlacementRequest { PlacementId = second.PlacementId }, As("comensha"))).Placement;
+        var cosmList = await Client.Shelter().ListWaitingListAsync(new ListWaitingListRequest { WaitingList = WaitingList.CosmEligible }, As("comensha"));
+        var womensList = await Client.Shelter().ListWaitingListAsync(new ListWaitingListRequest { WaitingList = WaitingList.WomensOrSocialShelter }, As("comensha"));
+
+        Assert.Equal((PlacementState.Waitlisted, WaitingList.CosmEligible, true), (first.State, first.WaitingList, first.CosmEligible));
+        Assert.Equal((PlacementState.Waitlisted, WaitingList.WomensOrSocialShelter), (moved.State, moved.WaitingList));
+        Assert.False(moved.CosmEligible);
+        Assert.Equal([CosmIneligibility.AangifteMade], moved.IneligibilityReasons);
+        Assert.True(moved.Version > first.Version);
+        Assert.Equal((PlacementState.Held, "shelter-jade"), (offered.State, offered.ShelterId));
+        Assert.Empty(cosmList.Entries);
+        Assert.Equal(first.PlacementId, Assert.Single(womensList.Entries).PlacementId);
+    }
+
+    [Fact]
+    public async Task Beds_a_report_frees_are_held_for_those_waiting_in_the_same_change()
+    {
+        await ReportAsync(Client, "shelter-jade", Beds(ShelterCategory.AdultMen, 6, 6));
+        await ReportAsync(Client, "shelter-social-den-haag", Beds(ShelterCategory.AdultMen, 12, 12));
+        var first = (await Client.Shelter().RequestPlacementAsync(Placement("report-frees-1", ShelterCategory.AdultMen, "reg-report-frees-1"), As("comensha"))).Placement;
+        var second = (await Client.Shelter().RequestPlacementAsync(Placement("report-frees-2", ShelterCategory.AdultMen, "reg-report-frees-2"), As("comensha"))).Placement;
+        var third = (await Client.Shelter().RequestPlacementAsync(Placement("report-frees-3", ShelterCategory.AdultMen, "reg-report-frees-3"), As("comensha"))).Placement;
+
+        // Two men leave Jade: the report frees two beds, and the two waiting longest have them held at once.
+        var reported = await ReportAsync(Client, "shelter-jade", Beds(ShelterCategory.AdultMen, 6, 4));
+        var placements = new List<Placement>();
+        foreach (var placement in new[] { first, second, third })
+        {
+            placements.Add((await Client.Shelter().GetPlacementAsync(new GetPlacementRequest { PlacementId = placement.PlacementId }, As("comensha"))).Placement);
+        }
+
+        Assert.All(new[] { first, second, third }, p => Assert.Equal(PlacementState.Waitlisted, p.State));
+        var men = Assert.Single(reported.Beds, b => b.Category == ShelterCategory.AdultMen);
+        Assert.Equal((6, 4, 2, 0), (men.TotalBeds, men.OccupiedBeds, men.ReservedBeds, men.AvailableBeds));
+        Assert.Equal([(PlacementState.Held, "shelter-jade"), (PlacementState.Held, "shelter-jade"), (PlacementState.Waitlisted, "")], placements.Select(p => (p.State, p.ShelterId)));
+        Assert.Equal(reported, (await Client.Shelter().GetCapacityAsync(new GetCapacityRequest { ShelterId = "shelter-jade" }, As("comensha"))).Overview.Capacity);
     }
 
     [Fact]
@@ -435,6 +608,70 @@ public abstract class ShelterScenarios : IAsyncLifetime
         Assert.Equal(versions, heard.Select(s => s.Version));
         Assert.Equal([1, 2, 3, 4], heard.Select(s => s.Beds.Single(b => b.Category == ShelterCategory.Minors).OccupiedBeds));
         Assert.All(heard, s => Assert.Equal("shelter-fier", s.ShelterId));
+    }
+
+    [Fact]
+    public async Task A_replica_reads_the_change_log_once_per_change_for_all_its_watches()
+    {
+        var reads = new ChangeLogReads();
+        var settings = DatabaseSettings();
+        // Only its own commits wake the replica's reader here, and nothing else reads the log, so every read is counted.
+        settings["Shelter:Watch:CatchUpInterval"] = "01:00:00";
+        settings["Shelter:Watch:PurgeInterval"] = "00:00:00";
+        var replica = await ShelterHost.StartAsync(settings, Clock, Events, services => services.ConfigureDbContext<ShelterDbContext>(o => o.AddInterceptors(reads)));
+        _hosts.Add(replica);
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        var watches = Enumerable.Range(0, 50).Select(_ => replica.Channel.Shelter().WatchCapacity(new WatchCapacityRequest { ShelterIds = { "shelter-fier" } }, As("comensha"))).ToList();
+        foreach (var watch in watches)
+        {
+            Assert.True(await watch.ResponseStream.MoveNext(timeout.Token));
+            Assert.True(watch.ResponseStream.Current.Initial);
+        }
+
+        var before = reads.Count;
+        foreach (var occupied in new[] { 1, 2, 3 })
+        {
+            var version = (await ReportAsync(replica.Channel, "shelter-fier", Beds(ShelterCategory.Minors, 12, occupied))).Version;
+            foreach (var watch in watches)
+            {
+                Assert.True(await watch.ResponseStream.MoveNext(timeout.Token));
+                Assert.Equal(version, watch.ResponseStream.Current.Capacity.Version);
+            }
+        }
+        var during = reads.Count - before;
+        watches.ForEach(w => w.Dispose());
+
+        // One read per change for the replica, not one per watch (which would be 150).
+        Assert.InRange(during, 1, 9);
+    }
+
+    [Fact]
+    public async Task A_watch_resumed_from_before_the_replicas_window_catches_up_from_the_log_and_then_follows_live()
+    {
+        var settings = DatabaseSettings();
+        settings["Shelter:Watch:WindowSize"] = "2";
+        var replica = await ShelterHost.StartAsync(settings, Clock, Events);
+        _hosts.Add(replica);
+        var versions = new List<long>();
+        foreach (var occupied in new[] { 1, 2, 3, 4, 5 })
+        {
+            versions.Add((await ReportAsync(replica.Channel, "shelter-fier", Beds(ShelterCategory.Minors, 12, occupied))).Version);
+        }
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+
+        using var resumed = replica.Channel.Shelter().WatchCapacity(new WatchCapacityRequest { ResumeAfterVersion = versions[0] }, As("comensha"));
+        var heard = new List<CapacitySnapshot>();
+        for (var i = 0; i < 4; i++)
+        {
+            Assert.True(await resumed.ResponseStream.MoveNext(timeout.Token));
+            heard.Add(resumed.ResponseStream.Current.Capacity);
+        }
+        versions.Add((await ReportAsync(replica.Channel, "shelter-fier", Beds(ShelterCategory.Minors, 12, 6))).Version);
+        Assert.True(await resumed.ResponseStream.MoveNext(timeout.Token));
+        heard.Add(resumed.ResponseStream.Current.Capacity);
+
+        Assert.Equal(versions.Skip(1), heard.Select(s => s.Version));
+        Assert.Equal([2, 3, 4, 5, 6], heard.Select(s => s.Beds.Single(b => b.Category == ShelterCategory.Minors).OccupiedBeds));
     }
 
     /// <summary>A moment <paramref name="from"/> now on the test's clock, in whole seconds (as a partner's system sends it).</summary>
@@ -746,6 +983,24 @@ public abstract class ShelterScenarios : IAsyncLifetime
             Assert.Equal(held.RequestedAt, first.OccurredAt);
             return Task.CompletedTask;
         });
+    }
+
+    [Fact]
+    public async Task With_nothing_to_release_the_expiry_job_does_not_wait_for_the_capacity_turn()
+    {
+        await using var holder = Host.Services.CreateAsyncScope();
+        await using var change = await holder.ServiceProvider.GetRequiredService<CapacityBoard>().BeginChangeAsync(CancellationToken.None);
+        await using var holds = Host.Services.CreateAsyncScope();
+        await using var groups = Host.Services.CreateAsyncScope();
+
+        // Another change holds the turn (a placement being decided); the job finds nothing to release and must not queue behind it.
+        var expired = holds.ServiceProvider.GetRequiredService<Placements>().ExpireHoldsAsync(CancellationToken.None);
+        var ended = groups.ServiceProvider.GetRequiredService<LargeGroups>().ReleaseEndedAsync(CancellationToken.None);
+        var both = Task.WhenAll(expired, ended);
+        var first = await Task.WhenAny(both, Task.Delay(TimeSpan.FromSeconds(10)));
+
+        Assert.Same(both, first);
+        Assert.Equal((0, 0), (await expired, await ended));
     }
 
     [Fact]

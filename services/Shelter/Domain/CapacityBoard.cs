@@ -17,14 +17,16 @@ namespace Ketenmesh.Shelter.Domain;
 /// capacity changes: versions commit in the order they are handed out, so a watch that read version N
 /// has seen every version before it, on any replica.
 /// </summary>
-public sealed class CapacityBoard(ShelterDbContext db, EventOutbox<ShelterDbContext> outbox, CapacityFeed feed, TimeProvider clock)
+public sealed class CapacityBoard(ShelterDbContext db, EventOutbox<ShelterDbContext> outbox, CapacityFeed feed, TimeProvider clock, BedOffers offers)
 {
     public const int DefaultPageSize = 50;
     public const int MaxPageSize = 200;
 
     /// <summary>
     /// A shelter reports its own beds. The shelter is the verified caller; a report for any other shelter is
-    /// refused. Source: BRIEF.md partner table: shelters share "bed capacity, placements, care needs".
+    /// refused. Source: BRIEF.md partner table: shelters share "bed capacity, placements, care needs". A bed the
+    /// report leaves free is offered to those waiting (<see cref="BedOffers.OfferToHeadAsync"/>), so the stored
+    /// capacity may show more reserved beds than the shelter had.
     /// </summary>
     public async Task<CapacitySnapshot> ReportAsync(string partnerId, ReportCapacityRequest request, CancellationToken cancellationToken)
     {
@@ -43,6 +45,14 @@ public sealed class CapacityBoard(ShelterDbContext db, EventOutbox<ShelterDbCont
         {
             throw new Outdated($"The capacity changed since version {request.ExpectedVersion} (it is now at version {tracked.Version}); nothing was stored. Read it again and report on the new version.");
         }
+        var now = PlacementRow.Moment(clock.GetUtcNow());
+        var asOf = request.AsOf is { } described ? PlacementRow.Moment(described.ToDateTimeOffset()) : now;
+        if (tracked.AsOf is { } stored && asOf < stored)
+        {
+            // Refused, not ignored: a shelter's system that sent its counts late (a queued report, a retry after it read
+            // the version again) must learn they were not stored, or it believes the board shows them.
+            throw new NotNow($"The stored capacity describes a later moment ({stored:O}) than this report's as_of ({asOf:O}); nothing was stored. Report your current counts.");
+        }
         var beds = await db.Beds.Where(b => b.ShelterId == partnerId).ToListAsync(cancellationToken);
         foreach (var reported in request.Beds)
         {
@@ -60,8 +70,17 @@ public sealed class CapacityBoard(ShelterDbContext db, EventOutbox<ShelterDbCont
             bed.Total = reported.TotalBeds;
             bed.Occupied = reported.OccupiedBeds;
         }
-        var now = PlacementRow.Moment(clock.GetUtcNow());
-        tracked.AsOf = request.AsOf is { } asOf ? PlacementRow.Moment(asOf.ToDateTimeOffset()) : now;
+        foreach (var bed in beds.Where(b => request.Beds.Any(r => (int)r.Category == b.Category)))
+        {
+            // Beds the report frees go to those waiting for them, in this change, as a released bed does: a bed
+            // reported free while someone waits for it would otherwise stay empty until the next release.
+            while (await offers.OfferToHeadAsync(change, bed, cancellationToken))
+            {
+                // Each offer reads the list as the last one left it.
+                await db.SaveChangesAsync(cancellationToken);
+            }
+        }
+        tracked.AsOf = asOf;
         tracked.ReportedAt = now;
         var snapshot = change.Record(tracked, beds);
         await change.CommitAsync(cancellationToken);

@@ -1,9 +1,9 @@
 namespace Ketenmesh.Shelter.Domain;
 
 /// <summary>
-/// Wakes this replica's watches when it committed a capacity change, so they read it at once instead of
-/// at their next poll. It carries no data: every watch reads the change log, which also holds what
-/// other replicas committed.
+/// Wakes this replica's reader of the change log (<see cref="CapacityStream"/>) when it committed a capacity
+/// change, so its watches hear it at once instead of at the next poll. It carries no data: the reader reads the
+/// change log, which also holds what other replicas committed.
 /// </summary>
 public sealed class CapacityFeed
 {

@@ -10,8 +10,14 @@ namespace Ketenmesh.Shelter.Domain;
 /// <summary>How a capacity watch keeps up with changes committed by other replicas.</summary>
 public sealed class CapacityWatchOptions
 {
-    /// <summary>How often a watch reads the change log when this replica committed nothing (another replica may have).</summary>
+    /// <summary>How often the replica reads the change log when it committed nothing (another replica may have).</summary>
     public TimeSpan CatchUpInterval { get; set; } = TimeSpan.FromMilliseconds(500);
+
+    /// <summary>
+    /// How many of the latest changes the replica keeps in memory for its watches (<see cref="CapacityStream"/>); a
+    /// watch further behind reads the change log itself until it has caught up.
+    /// </summary>
+    public int WindowSize { get; set; } = 1000;
 
     /// <summary>
     /// How long capacity changes are kept for watches to resume from. Older ones are purged, each shelter's latest
@@ -43,11 +49,12 @@ public sealed class CapacityLogPurge(IServiceScopeFactory scopes, TimeProvider c
 }
 
 /// <summary>
-/// Every capacity change in version order, from the change log: a watch that read up to version N asks
-/// for what comes after N, so it never skips or repeats a change, whichever replica committed it and
-/// however often it reconnects. This replica's own commits wake it at once (<see cref="CapacityFeed"/>).
+/// Every capacity change in version order: a watch that read up to version N is given what comes after N, so it
+/// never skips or repeats a change, whichever replica committed it and however often it reconnects. Recent changes
+/// come from this replica's <see cref="CapacityStream"/>, which reads the change log once for every watch; a watch
+/// resumed from further back reads the log itself until it has caught up.
 /// </summary>
-public sealed class CapacityWatch(CapacityBoard board, ShelterDbContext db, CapacityFeed feed, IOptions<CapacityWatchOptions> options)
+public sealed class CapacityWatch(CapacityBoard board, ShelterDbContext db, CapacityStream stream, IOptions<CapacityWatchOptions> options)
 {
     private const int Batch = 500;
 
@@ -82,24 +89,31 @@ public sealed class CapacityWatch(CapacityBoard board, ShelterDbContext db, Capa
         }
         while (!cancellationToken.IsCancellationRequested)
         {
-            // Taken before reading: a commit between the read and the wait still wakes the watch.
-            var woken = feed.NextChange;
-            var changes = await board.ChangesAfterAsync(last, Batch, cancellationToken);
-            // Read after the changes: a purge that committed before that read shows here, so none went missing unnoticed.
-            if (changes.Count > 0 && await db.CapacityHead.AsNoTracking().Select(h => h.PurgedThrough).SingleAsync(cancellationToken) is var purged && purged > last)
-            {
-                throw Purged(purged);
-            }
+            // Taken with what the stream holds: whatever it reads after this wakes the watch.
+            var (recent, advanced) = stream.After(last);
+            var changes = recent ?? await ReadBehindAsync(last, cancellationToken);
             foreach (var change in changes)
             {
                 last = change.Version;
                 yield return (change, false);
             }
-            if (changes.Count < Batch)
+            if (changes.Count == 0 || (recent is null && changes.Count < Batch))
             {
-                await Task.WhenAny(woken, Task.Delay(options.Value.CatchUpInterval, cancellationToken));
+                await advanced.WaitAsync(cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
             }
         }
+    }
+
+    /// <summary>The changes after <paramref name="last"/> from the log itself, for a watch older than the stream's window.</summary>
+    private async Task<List<CapacitySnapshot>> ReadBehindAsync(long last, CancellationToken cancellationToken)
+    {
+        var changes = await board.ChangesAfterAsync(last, Batch, cancellationToken);
+        // Read after the changes: a purge that committed before that read shows here, so none went missing unnoticed.
+        if (changes.Count > 0 && await db.CapacityHead.AsNoTracking().Select(h => h.PurgedThrough).SingleAsync(cancellationToken) is var purged && purged > last)
+        {
+            throw Purged(purged);
+        }
+        return changes;
     }
 
     /// <summary>The changes after the version asked for are purged in part: resuming from it would skip them.</summary>

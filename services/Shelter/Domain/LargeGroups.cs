@@ -5,6 +5,7 @@ using Google.Protobuf.WellKnownTypes;
 using Ketenmesh.Contracts;
 using Ketenmesh.Domain;
 using Ketenmesh.Messaging.Outbox;
+using Ketenmesh.Persistence;
 using Ketenmesh.Shelter.Persistence;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
@@ -26,7 +27,7 @@ namespace Ketenmesh.Shelter.Domain;
 public sealed class LargeGroups(
     ShelterDbContext db,
     CapacityBoard board,
-    Placements placements,
+    BedOffers offers,
     EventOutbox<ShelterDbContext> outbox,
     TimeProvider clock,
     IOptions<LargeGroupOptions> options)
@@ -38,9 +39,10 @@ public sealed class LargeGroups(
         {
             return await TryRequestAsync(partnerId, request, cancellationToken);
         }
-        catch (DbUpdateException)
+        catch (DbUpdateException e) when (e.IsDuplicateKey())
         {
-            // The same request raced in on another connection and won: answer it as a resubmission.
+            // The same request raced in on another connection and won (its client_request_id is taken): answer it as a
+            // resubmission. Any other failed save is a failure, not a resubmission, and is not retried.
             db.ChangeTracker.Clear();
             return await TryRequestAsync(partnerId, request, cancellationToken);
         }
@@ -147,6 +149,13 @@ public sealed class LargeGroups(
         var holding = new[] { (int)LargeGroupState.Arranged, (int)LargeGroupState.PartiallyArranged };
         while (true)
         {
+            // Looked for first, outside any change: the job runs every few seconds on every replica, and taking the
+            // service-wide capacity turn to find nothing would make every placement and report wait for it.
+            var now = PlacementRow.Moment(clock.GetUtcNow());
+            if (!await db.LargeGroups.AnyAsync(g => holding.Contains(g.State) && g.EndsAt <= now, cancellationToken))
+            {
+                return released;
+            }
             await using var change = await board.BeginChangeAsync(cancellationToken);
             var ended = await db.LargeGroups
                 .Where(g => holding.Contains(g.State) && g.EndsAt <= change.Now)
@@ -164,7 +173,7 @@ public sealed class LargeGroups(
 
     /// <summary>
     /// Gives the group's places back, tells the chain (LargeGroupReleased), and offers each freed bed to whoever waits
-    /// longest for that kind of bed, as a released placement's bed is (<see cref="Placements.OfferToHeadAsync"/>).
+    /// longest for that kind of bed, as a released placement's bed is (<see cref="BedOffers.OfferToHeadAsync"/>).
     /// </summary>
     private async Task ReleaseAsync(CapacityChange change, LargeGroupRow row, CancellationToken cancellationToken)
     {
@@ -176,7 +185,7 @@ public sealed class LargeGroups(
             bed.Held = Math.Max(0, bed.Held - allocation.Places);
             // Each offer reads the list as the last one left it.
             await db.SaveChangesAsync(cancellationToken);
-            while (await placements.OfferToHeadAsync(change, bed, cancellationToken))
+            while (await offers.OfferToHeadAsync(change, bed, cancellationToken))
             {
                 await db.SaveChangesAsync(cancellationToken);
             }

@@ -5,6 +5,7 @@ using Google.Protobuf.WellKnownTypes;
 using Ketenmesh.Contracts;
 using Ketenmesh.Domain;
 using Ketenmesh.Messaging.Outbox;
+using Ketenmesh.Persistence;
 using Ketenmesh.Shelter.Persistence;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
@@ -17,7 +18,7 @@ namespace Ketenmesh.Shelter.Domain;
 /// a time over the whole service: two requests for the last bed are decided one after the other, so a bed
 /// is never given twice, on PostgreSQL and on SQLite alike.
 /// </summary>
-public sealed class Placements(ShelterDbContext db, CapacityBoard board, EventOutbox<ShelterDbContext> outbox, IOptions<PlacementOptions> options)
+public sealed class Placements(ShelterDbContext db, CapacityBoard board, BedOffers offers, EventOutbox<ShelterDbContext> outbox, TimeProvider clock, IOptions<PlacementOptions> options)
 {
     /// <summary>CoMensha coordinates every placement and sees them all (BRIEF.md partner table: "shelter placement, waiting lists").</summary>
     public const string Coordinator = "comensha";
@@ -29,9 +30,10 @@ public sealed class Placements(ShelterDbContext db, CapacityBoard board, EventOu
         {
             return await TryRequestAsync(partnerId, request, cancellationToken);
         }
-        catch (DbUpdateException)
+        catch (DbUpdateException e) when (e.IsDuplicateKey())
         {
-            // The same request raced in on another connection and won: answer it as a resubmission.
+            // The same request raced in on another connection and won (its client_request_id is taken): answer it as a
+            // resubmission. Any other failed save is a failure, not a resubmission, and is not retried.
             db.ChangeTracker.Clear();
             return await TryRequestAsync(partnerId, request, cancellationToken);
         }
@@ -39,23 +41,34 @@ public sealed class Placements(ShelterDbContext db, CapacityBoard board, EventOu
 
     private async Task<(Placement, bool)> TryRequestAsync(string partnerId, RequestPlacementRequest request, CancellationToken cancellationToken)
     {
+        // Read before taking the capacity turn, so a resubmission waits for no one. Two copies racing past this both
+        // take their turn; the second's insert breaks the unique (requested_by, client_request_id) index and
+        // RequestAsync answers it with what the first stored.
         if (await db.Placements.AsNoTracking().FirstOrDefaultAsync(p => p.RequestedBy == partnerId && p.ClientRequestId == request.ClientRequestId, cancellationToken) is { } known)
         {
             return known.RegistrationId == request.RegistrationId && known.Needs.AsSpan().SequenceEqual(request.Needs.ToByteArray())
-                ? (ToPlacement(known), true)
+                ? (ToPlacement(known, partnerId), true)
                 : throw new AlreadyExists("client_request_id was already used for a different placement request; use a new id for a new request.");
         }
         var category = (int)request.Needs.Category;
         List<CosmIneligibility>? refusedCosm = null;
+        var cosmUndecided = false;
         if (request.Needs.Category == ShelterCategory.Cosm)
         {
             // Decided on what the registry told this service, never on what the requester claims in needs.
-            var facts = await db.AdmissionFacts.AsNoTracking().FirstOrDefaultAsync(f => f.RegistrationId == request.RegistrationId && !f.Closed, cancellationToken)
-                ?? throw new NotFound("The registry has not told this service of an open registration by that id (yet); COSM admission is decided on the registry's facts.");
-            refusedCosm = CosmAdmission.Check(facts);
+            var facts = await db.AdmissionFacts.AsNoTracking().FirstOrDefaultAsync(f => f.RegistrationId == request.RegistrationId && !f.Closed, cancellationToken);
+            // No facts (the registry has not told of the registration yet, or closed it): the request waits on its list
+            // for CoMensha to review, answered as any waiting request is; a refusal here would tell any requester
+            // whether the registry holds an open registration by that id.
+            cosmUndecided = facts is null;
+            refusedCosm = facts is null ? null : CosmAdmission.Check(facts);
         }
         await using var change = await board.BeginChangeAsync(cancellationToken);
-        var free = await db.Beds.Where(b => b.Category == category && b.Total - b.Occupied - b.Held > 0).ToListAsync(cancellationToken);
+        // Someone under acute threat goes to a secured shelter or waits for one: an unsecured bed is no place for them.
+        var securedOnly = request.Needs.SecuredRequired;
+        var secured = db.Shelters.Where(s => s.Secured).Select(s => s.ShelterId);
+        var free = await db.Beds.Where(b => b.Category == category && b.Total - b.Occupied - b.Held > 0 && (!securedOnly || secured.Contains(b.ShelterId)))
+            .ToListAsync(cancellationToken);
         var bed = free
             .OrderByDescending(b => b.ShelterId == request.PreferredShelterId)
             .ThenByDescending(b => b.Total - b.Occupied - b.Held)
@@ -78,15 +91,15 @@ public sealed class Placements(ShelterDbContext db, CapacityBoard board, EventOu
             row.CosmEligible = refusedCosm.Count == 0;
             row.Ineligibility = string.Join(",", refusedCosm.Select(r => (int)r));
         }
-        if (refusedCosm is { Count: > 0 } || bed is null)
+        if (cosmUndecided || refusedCosm is { Count: > 0 } || bed is null)
         {
-            // Not admitted to COSM, or no bed to hold: the request waits on its list, and capacity did not change.
+            // Not (yet) admitted to COSM, or no bed to hold: the request waits on its list, and capacity did not change.
             row.State = (int)PlacementState.Waitlisted;
             row.WaitingList = (int)WaitingLists.For(request.Needs, refusedCosm is { Count: > 0 });
             AnnounceRequest(change, row, request.Needs);
-            await AnnounceWaitingListAsync(change, row, joined: true, cancellationToken);
+            await offers.AnnounceWaitingListAsync(change, row, joined: true, cancellationToken);
             await change.CommitWithoutCapacityAsync(cancellationToken);
-            return (ToPlacement(row), false);
+            return (ToPlacement(row, partnerId), false);
         }
         bed.Held++;
         row.State = (int)PlacementState.Held;
@@ -96,7 +109,7 @@ public sealed class Placements(ShelterDbContext db, CapacityBoard board, EventOu
         var shelter = await db.Shelters.FirstAsync(s => s.ShelterId == bed.ShelterId, cancellationToken);
         change.Record(shelter, await BedsOfAsync(bed.ShelterId, cancellationToken));
         await change.CommitAsync(cancellationToken);
-        return (ToPlacement(row), false);
+        return (ToPlacement(row, partnerId), false);
     }
 
     /// <summary>
@@ -110,7 +123,7 @@ public sealed class Placements(ShelterDbContext db, CapacityBoard board, EventOu
             throw new InvalidRequest("placement_id is required.", [("placement_id", "is required")]);
         }
         var row = await db.Placements.AsNoTracking().FirstOrDefaultAsync(p => p.PlacementId == placementId, cancellationToken);
-        return row is not null && MayRead(partnerId, row) ? ToPlacement(row) : throw NotVisible();
+        return row is not null && MayRead(partnerId, row) ? ToPlacement(row, partnerId) : throw NotVisible();
     }
 
     /// <summary>
@@ -195,13 +208,13 @@ public sealed class Placements(ShelterDbContext db, CapacityBoard board, EventOu
                 row.State = (int)PlacementState.Cancelled;
                 row.EndedAt = change.Now;
                 row.Version++;
-                await AnnounceWaitingListAsync(change, row, joined: false, cancellationToken);
+                await offers.AnnounceWaitingListAsync(change, row, joined: false, cancellationToken);
                 await change.CommitWithoutCapacityAsync(cancellationToken);
                 break;
             default:
                 throw new NotNow($"A placement that is {state} cannot become {request.NewState}.");
         }
-        return ToPlacement(row);
+        return ToPlacement(row, partnerId);
     }
 
     /// <summary>Releases every hold whose time ran out by now; returns how many. Each release is its own capacity change.</summary>
@@ -210,6 +223,13 @@ public sealed class Placements(ShelterDbContext db, CapacityBoard board, EventOu
         var released = 0;
         while (true)
         {
+            // Looked for first, outside any change: the job runs every few seconds on every replica, and taking the
+            // service-wide capacity turn to find nothing would make every placement and report wait for it.
+            var now = PlacementRow.Moment(clock.GetUtcNow());
+            if (!await db.Placements.AnyAsync(p => p.State == (int)PlacementState.Held && p.HoldExpiresAt <= now, cancellationToken))
+            {
+                return released;
+            }
             await using var change = await board.BeginChangeAsync(cancellationToken);
             var expired = await db.Placements
                 .Where(p => p.State == (int)PlacementState.Held && p.HoldExpiresAt <= change.Now)
@@ -250,41 +270,8 @@ public sealed class Placements(ShelterDbContext db, CapacityBoard board, EventOu
             Category = (ShelterCategory)row.Category,
             State = newState,
         });
-        await OfferToHeadAsync(change, bed, cancellationToken);
+        await offers.OfferToHeadAsync(change, bed, cancellationToken);
         change.Record(await db.Shelters.FirstAsync(s => s.ShelterId == row.ShelterId, cancellationToken), await BedsOfAsync(row.ShelterId!, cancellationToken));
-    }
-
-    /// <summary>
-    /// A freed bed goes to whoever waits longest for that kind of bed: it is held for the head of the matching list
-    /// (COSM beds for the COSM list, other beds for the women's/social and asylum-reception lists). Source:
-    /// seeds/001…txt L7986–7988 (CoMensha's waiting lists, "om in beeld te krijgen voor welke vorm van opvang een
-    /// wachtlijst bestaat").
-    /// </summary>
-    /// <returns>True when the bed was held for someone.</returns>
-    internal async Task<bool> OfferToHeadAsync(CapacityChange change, BedRow bed, CancellationToken cancellationToken)
-    {
-        if (bed.Total - bed.Occupied - bed.Held <= 0)
-        {
-            return false;
-        }
-        var cosm = (int)WaitingList.CosmEligible;
-        var head = await db.Placements
-            .Where(p => p.State == (int)PlacementState.Waitlisted && p.Category == bed.Category
-                && (bed.Category == (int)ShelterCategory.Cosm ? p.WaitingList == cosm : p.WaitingList != cosm))
-            .OrderBy(p => p.RequestedAt).ThenBy(p => p.PlacementId)
-            .FirstOrDefaultAsync(cancellationToken);
-        if (head is null)
-        {
-            return false;
-        }
-        bed.Held++;
-        head.State = (int)PlacementState.Held;
-        head.ShelterId = bed.ShelterId;
-        head.HoldExpiresAt = change.Now + options.Value.HoldDuration;
-        head.Version++;
-        await AnnounceWaitingListAsync(change, head, joined: false, cancellationToken);
-        head.WaitingList = (int)WaitingList.Unspecified;
-        return true;
     }
 
     /// <summary>
@@ -302,22 +289,6 @@ public sealed class Placements(ShelterDbContext db, CapacityBoard board, EventOu
         WaitingList = (WaitingList)row.WaitingList,
         Urgency = needs.Urgency,
     });
-
-    /// <summary>Tells the chain a list changed (WaitingListChanged), with how many wait on it after the change.</summary>
-    private async Task AnnounceWaitingListAsync(CapacityChange change, PlacementRow row, bool joined, CancellationToken cancellationToken)
-    {
-        var list = row.WaitingList;
-        var others = await db.Placements.CountAsync(p => p.State == (int)PlacementState.Waitlisted && p.WaitingList == list && p.PlacementId != row.PlacementId, cancellationToken);
-        outbox.Add(new WaitingListChanged
-        {
-            EventId = Guid.CreateVersion7().ToString(),
-            OccurredAt = Timestamp.FromDateTime(change.Now),
-            WaitingList = (WaitingList)list,
-            PlacementId = row.PlacementId,
-            Joined = joined,
-            TotalWaiting = others + (joined ? 1 : 0),
-        });
-    }
 
     /// <summary>One waiting list in order (longest waiting first), for CoMensha, who keeps the lists.</summary>
     public async Task<ListWaitingListResponse> ListWaitingAsync(ListWaitingListRequest request, CancellationToken cancellationToken)
@@ -398,7 +369,12 @@ public sealed class Placements(ShelterDbContext db, CapacityBoard board, EventOu
         return problems;
     }
 
-    internal static Placement ToPlacement(PlacementRow row)
+    /// <summary>
+    /// The placement as <paramref name="partnerId"/> may see it. Whether the person meets the COSM criteria, and which
+    /// they fail (a minor, Dutch, an aangifte, an asylum procedure), are registry facts for CoMensha, who decides
+    /// admission; the requester and the shelter learn only where the request stands.
+    /// </summary>
+    internal static Placement ToPlacement(PlacementRow row, string partnerId)
     {
         var placement = new Placement
         {
@@ -411,9 +387,12 @@ public sealed class Placements(ShelterDbContext db, CapacityBoard board, EventOu
             RequestedBy = PartnerTypes.Of(row.RequestedBy),
             RequestedAt = Utc(row.RequestedAt),
             Version = row.Version,
-            CosmEligible = row.CosmEligible,
-            IneligibilityReasons = { row.Ineligibility.Split(',', StringSplitOptions.RemoveEmptyEntries).Select(r => (CosmIneligibility)int.Parse(r, System.Globalization.CultureInfo.InvariantCulture)) },
         };
+        if (partnerId == Coordinator)
+        {
+            placement.CosmEligible = row.CosmEligible;
+            placement.IneligibilityReasons.AddRange(row.Ineligibility.Split(',', StringSplitOptions.RemoveEmptyEntries).Select(r => (CosmIneligibility)int.Parse(r, System.Globalization.CultureInfo.InvariantCulture)));
+        }
         if (row.PlacedAt is { } placedAt)
         {
             placement.PlacedAt = Utc(placedAt);

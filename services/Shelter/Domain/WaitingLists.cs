@@ -1,4 +1,5 @@
 using Chain.Shelter.V1;
+using Ketenmesh.Shelter.Persistence;
 
 namespace Ketenmesh.Shelter.Domain;
 
@@ -17,4 +18,25 @@ public static class WaitingLists
         needs.InAsylumReception ? WaitingList.AsylumReceptionNoSuitablePlace
         : needs.Category == ShelterCategory.Cosm && !notAdmittedToCosm ? WaitingList.CosmEligible
         : WaitingList.WomensOrSocialShelter;
+
+    /// <summary>
+    /// Whether a free bed of <paramref name="bedCategory"/> suits a request waiting on a list. A COSM bed suits only
+    /// the COSM list. Any other bed suits a request for its category; and a COSM request that waits on another list
+    /// (not admitted, or living in asylum reception) needs a women's or social shelter place, which its category does
+    /// not name: any place but COSM for adults suits it (a place for minors when it was refused as a minor). The
+    /// shelter the bed is in still confirms or declines the hold.
+    /// </summary>
+    public static bool Suits(int bedCategory, PlacementRow waiting)
+    {
+        if (bedCategory == (int)ShelterCategory.Cosm || waiting.Category == bedCategory)
+        {
+            return bedCategory == (int)ShelterCategory.Cosm == (waiting.WaitingList == (int)WaitingList.CosmEligible);
+        }
+        if (waiting.Category != (int)ShelterCategory.Cosm || waiting.WaitingList == (int)WaitingList.CosmEligible)
+        {
+            return false;
+        }
+        var minor = waiting.Ineligibility.Split(',').Contains(((int)CosmIneligibility.Minor).ToString(System.Globalization.CultureInfo.InvariantCulture));
+        return minor == (bedCategory == (int)ShelterCategory.Minors);
+    }
 }
