@@ -91,8 +91,16 @@ public sealed class EmbeddedMeshProcessTests : IAsyncLifetime
         var deadline = DateTime.UtcNow.AddSeconds(180);
         while (!Output.Contains("Ready.", StringComparison.Ordinal))
         {
-            Assert.False(_process.HasExited, $"the mesh exited early:\n{Output}");
-            Assert.True(DateTime.UtcNow < deadline, $"the mesh did not become ready:\n{Output}");
+            if (_process.HasExited || DateTime.UtcNow >= deadline)
+            {
+                // A mesh that never got ready is stopped here: xUnit does not dispose a test whose start failed.
+                var exited = _process.HasExited;
+                if (!exited)
+                {
+                    _process.Kill(entireProcessTree: true);
+                }
+                Assert.Fail(exited ? $"the mesh exited early:\n{Output}" : $"the mesh did not become ready:\n{Output}");
+            }
             await Task.Delay(100);
         }
     }
