@@ -29,18 +29,10 @@ public sealed class RealProfileReturnsTests : IAsyncLifetime
     public async Task InitializeAsync()
     {
         _profile = await RealProfile.CreateAsync();
-        var gatewayPort = FreePorts.Next();
-        _profile.Addresses["gateway"] = new Uri($"http://127.0.0.1:{gatewayPort}");
+        var gatewayPort = GatewayMesh.ReservePort(_profile);
         _registry = await ComponentHost.StartAsync(new RegistryComponent(), (await _profile.ServiceAsync("registry")).Settings);
         _returns = await ComponentHost.StartAsync(new ReturnsComponent(), (await _profile.ServiceAsync("returns")).Settings);
-        _mesh = await GatewayMesh.StartAsync(settings: new()
-        {
-            [GatewayComponent.DestinationKey("registry")] = _registry.Address.ToString(),
-            [GatewayComponent.DestinationKey("returns")] = _returns.Address.ToString(),
-            ["Components:gateway:Service:Port"] = gatewayPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            ["Gateway:MutualTls"] = "true",
-            ["Mesh:DataDirectory"] = _profile.DataDirectory,
-        });
+        _mesh = await GatewayMesh.InFrontOfAsync(_profile, gatewayPort, ("registry", _registry), ("returns", _returns));
     }
 
     public async Task DisposeAsync()

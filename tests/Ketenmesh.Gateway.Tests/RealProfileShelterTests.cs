@@ -33,19 +33,11 @@ public sealed class RealProfileShelterTests : IAsyncLifetime
     public async Task InitializeAsync()
     {
         _profile = await RealProfile.CreateAsync();
-        var gatewayPort = FreePorts.Next();
-        _profile.Addresses["gateway"] = new Uri($"http://127.0.0.1:{gatewayPort}");
+        var gatewayPort = GatewayMesh.ReservePort(_profile);
         _registry = await ComponentHost.StartAsync(new RegistryComponent(), (await _profile.ServiceAsync("registry")).Settings);
         _shelter = await ComponentHost.StartAsync(new ShelterComponent(), (await _profile.ServiceAsync("shelter")).Settings,
             (services, _) => services.AddSingleton<TimeProvider>(_clock));
-        _mesh = await GatewayMesh.StartAsync(settings: new()
-        {
-            [GatewayComponent.DestinationKey("registry")] = _registry.Address.ToString(),
-            [GatewayComponent.DestinationKey("shelter")] = _shelter.Address.ToString(),
-            ["Components:gateway:Service:Port"] = gatewayPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            ["Gateway:MutualTls"] = "true",
-            ["Mesh:DataDirectory"] = _profile.DataDirectory,
-        });
+        _mesh = await GatewayMesh.InFrontOfAsync(_profile, gatewayPort, ("registry", _registry), ("shelter", _shelter));
     }
 
     public async Task DisposeAsync()

@@ -104,6 +104,24 @@ sealed class GatewayMesh : IAsyncDisposable
     }
 
     /// <summary>Waits until the gateway enforces <paramref name="revision"/>; returns how long that took.</summary>
+    /// <summary>Reserves the gateway's port in a real profile: its services learn the gateway's address from the profile when they start.</summary>
+    public static int ReservePort(RealProfile profile)
+    {
+        var port = FreePorts.Next();
+        profile.Addresses["gateway"] = new Uri($"http://127.0.0.1:{port}");
+        return port;
+    }
+
+    /// <summary>The gateway in front of real-profile services, over mutual TLS with the profile's data directory, as the deployment runs it.</summary>
+    public static Task<GatewayMesh> InFrontOfAsync(RealProfile profile, int port, params (string Component, ComponentHost Host)[] services)
+    {
+        var settings = services.ToDictionary(s => GatewayComponent.DestinationKey(s.Component), s => (string?)s.Host.Address.ToString());
+        settings["Components:gateway:Service:Port"] = port.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        settings["Gateway:MutualTls"] = "true";
+        settings["Mesh:DataDirectory"] = profile.DataDirectory;
+        return StartAsync(settings: settings);
+    }
+
     public async Task<TimeSpan> WaitForPolicyAsync(long revision, TimeSpan? timeout = null)
     {
         var current = Services.GetRequiredService<CurrentPolicy>();
