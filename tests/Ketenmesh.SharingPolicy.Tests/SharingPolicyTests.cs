@@ -6,6 +6,10 @@ using Google.Rpc;
 using Grpc.Core;
 using Ketenmesh.Testing;
 using Ketenmesh.Policy;
+using Ketenmesh.Policy.Seed;
+using Ketenmesh.SharingPolicy.Domain;
+using Ketenmesh.SharingPolicy.Persistence;
+using Microsoft.Extensions.DependencyInjection;
 using Status = Grpc.Core.Status;
 using StatusCode = Grpc.Core.StatusCode;
 
@@ -135,6 +139,67 @@ public sealed class SharingPolicyTests
         Assert.Equal(36, first.Versions.Count);
         Assert.Equal(36, second.Versions.Count);
         Assert.Equal(1, call.ResponseStream.Current.Snapshot.Revision);
+    }
+
+    [Theory]
+    [MemberData(nameof(Providers))]
+    public async Task A_store_seeded_by_an_older_default_policy_follows_the_file_except_where_officers_took_a_grant_over(string provider)
+    {
+        var file = DefaultPolicy.Grants().Grants;
+        Grant added = file[0], changed = file[1], takenOver = file[2];
+        var mesh = await PolicyMesh.StartAsync(provider);
+        var (directory, database) = (mesh.Directory, mesh.Database);
+        // An officer's version of a seeded grant: from then on the grant is the officers'.
+        var officers = takenOver.Clone();
+        officers.CovenantReference += " (renewed)";
+        var draft = (await mesh.Admin.DraftGrantAsync(new() { Grant = officers }, mesh.As("privacy-officer-1"))).Version;
+        await mesh.Admin.ApproveGrantAsync(new() { VersionHash = draft.VersionHash }, mesh.As("privacy-officer-2"));
+        await mesh.Admin.PublishPolicyAsync(new(), mesh.As("privacy-officer-1"));
+        // What an older file left in the store: no version of one grant, another with other content, one the file since dropped.
+        await using (var scope = mesh.Services.CreateAsyncScope())
+        {
+            var db = scope.ServiceProvider.GetRequiredService<SharingPolicyDbContext>();
+            db.Versions.RemoveRange(db.Versions.Where(v => v.GrantId == added.GrantId || v.GrantId == changed.GrantId));
+            var older = changed.Clone();
+            older.LegalBasis = "an older legal basis";
+            var retired = changed.Clone();
+            retired.GrantId = "retired-by-the-file";
+            var seeded = DefaultPolicy.Snapshot(DateTimeOffset.UtcNow).Grants[0];
+            foreach (var grant in new[] { older, retired })
+            {
+                db.Versions.Add(GrantVersions.ToRow(new GrantVersion
+                {
+                    Grant = grant,
+                    VersionHash = GrantVersionHash.Compute(grant),
+                    State = GrantState.Published,
+                    DraftedBy = seeded.DraftedBy,
+                    DraftedAt = seeded.DraftedAt,
+                    ApprovedBy = seeded.ApprovedBy,
+                    ApprovedAt = seeded.ApprovedAt,
+                }));
+            }
+            await db.SaveChangesAsync();
+        }
+        await mesh.StopAsync();
+
+        var restarted = await PolicyMesh.StartAsync(provider, directory, database);
+        var policy = (await restarted.Admin.ListGrantsAsync(new() { State = GrantState.Published }, restarted.As("privacy-officer-1"))).Versions;
+        var retiredHistory = (await restarted.Admin.GetGrantAsync(new() { GrantId = "retired-by-the-file" }, restarted.As("privacy-officer-1"))).Versions;
+        var changedHistory = (await restarted.Admin.GetGrantAsync(new() { GrantId = changed.GrantId }, restarted.As("privacy-officer-1"))).Versions;
+        await restarted.StopAsync();
+        await using var again = await PolicyMesh.StartAsync(provider, directory, database);
+        using var call = again.Client.PolicyDistribution().WatchPolicy(new WatchPolicyRequest());
+        Assert.True(await call.ResponseStream.MoveNext(CancellationToken.None));
+
+        Assert.Contains(policy, v => v.VersionHash == GrantVersionHash.Compute(added));
+        Assert.Contains(policy, v => v.VersionHash == GrantVersionHash.Compute(changed));
+        Assert.Contains(changedHistory, v => v.Grant.LegalBasis == "an older legal basis" && v.State == GrantState.Superseded);
+        Assert.Contains(policy, v => v.VersionHash == draft.VersionHash);
+        Assert.DoesNotContain(policy, v => v.VersionHash == GrantVersionHash.Compute(takenOver));
+        Assert.Equal((GrantState.Revoked, DefaultPolicySeeding.NoLongerInTheFile), (retiredHistory.Single().State, retiredHistory.Single().RevocationReason));
+        Assert.Equal(file.Count, policy.Count);
+        // Revision 1 the seed, 2 the officers', 3 the file's changes; the store as the file says publishes nothing more.
+        Assert.Equal(3, call.ResponseStream.Current.Snapshot.Revision);
     }
 
     [Theory]

@@ -197,13 +197,7 @@ public sealed class PolicyAdministration(SharingPolicyDbContext db, PublishedPol
         approved.ForEach(v => v.State = (int)GrantState.Published);
         await db.SaveChangesAsync(cancellationToken);
 
-        var now = clock.GetUtcNow();
-        var revision = (await db.Publications.MaxAsync(p => (long?)p.Revision, cancellationToken) ?? 0) + 1;
-        var snapshot = new PolicySnapshot { Revision = revision, PublishedAt = Timestamp.FromDateTimeOffset(now) };
-        var live = await db.Versions.AsNoTracking().Where(v => v.State == (int)GrantState.Published).ToListAsync(cancellationToken);
-        snapshot.Grants.AddRange(live.OrderBy(v => v.GrantId, StringComparer.Ordinal).Select(GrantVersions.ToContract));
-        db.Publications.Add(new PublicationRow { Revision = revision, PublishedAtMs = now.ToUnixTimeMilliseconds(), PublishedBy = officer, Snapshot = snapshot.ToByteArray() });
-        await db.SaveChangesAsync(cancellationToken);
+        var snapshot = await PolicyRevisions.AppendAsync(db, officer, clock.GetUtcNow(), cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         published.Announce(snapshot);
         return snapshot;
