@@ -65,16 +65,6 @@ public sealed class ShelterEventsProbe(ShelterEvents events)
     }
 }
 
-/// <summary>A clock the test moves: the shelter service's idea of now (hold expiry, the change log's retention).</summary>
-public sealed class MovableClock(DateTimeOffset start) : TimeProvider
-{
-    private long _ticks = start.UtcTicks;
-
-    public override DateTimeOffset GetUtcNow() => new(Interlocked.Read(ref _ticks), TimeSpan.Zero);
-
-    public void Advance(TimeSpan by) => Interlocked.Add(ref _ticks, by.Ticks);
-}
-
 /// <summary>Counts the reads of the capacity change log (SELECTs from capacity_changes) on the connections of one replica.</summary>
 public sealed class ChangeLogReads : Microsoft.EntityFrameworkCore.Diagnostics.DbCommandInterceptor
 {
