@@ -46,6 +46,8 @@ public sealed class RegistryComponent : IMeshComponent
         services.AddHostedService<ReflectionPeriodWatch>();
         services.Configure<PendingSignalOptions>(configuration.GetSection("Registry:PendingSignals"));
         services.AddHostedService<PendingSignalPurge>();
+        services.Configure<PlacementReleaseOptions>(configuration.GetSection("Registry:PlacementReleases"));
+        services.AddHostedService<PlacementReleasePurge>();
         services.AddScoped<VictimRegistryService>();
     }
 

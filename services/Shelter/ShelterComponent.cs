@@ -40,6 +40,8 @@ public sealed class ShelterComponent : IMeshComponent
         services.Configure<LargeGroupOptions>(configuration.GetSection("Shelter:LargeGroup"));
         services.AddHostedService<HoldExpiry>();
         services.AddHostedService<CapacityLogPurge>();
+        services.Configure<ShelterRetentionOptions>(configuration.GetSection("Shelter:Retention"));
+        services.AddHostedService<ShelterPurge>();
         services.AddScoped<ShelterCapacityService>();
     }
 

@@ -2,10 +2,12 @@ using Chain.Common.V1;
 using Chain.Registry.V1;
 using Chain.Returns.V1;
 using Chain.Risk.V1;
+using Google.Protobuf;
 using Google.Rpc;
 using Grpc.Core;
 using Ketenmesh.Contracts;
 using Ketenmesh.Messaging.Inbox;
+using Ketenmesh.Messaging.Outbox;
 using Ketenmesh.Returns.Domain;
 using Ketenmesh.Returns.Persistence;
 using Ketenmesh.Testing;
@@ -439,6 +441,62 @@ public abstract class ReturnCoordinationTests : IAsyncLifetime
         Assert.True(closed.LeftReturnTrack);
         Assert.Equal(survivor, closed.RegistrationId);
         Assert.Equal(StatusCode.FailedPrecondition, refused.StatusCode);
+    }
+
+    /// <summary>The events of a type the service committed, read from its outbox: all of them, delivered or not.</summary>
+    private async Task<List<T>> CommittedAsync<T>(MessageParser<T> parser) where T : IMessage<T>
+    {
+        await using var scope = _host.Services.CreateAsyncScope();
+        var name = parser.ParseFrom([]).Descriptor.FullName;
+        var payloads = await scope.ServiceProvider.GetRequiredService<ReturnsDbContext>().Set<OutboxMessage>()
+            .Where(m => m.MessageType == name).Select(m => m.Payload).ToListAsync();
+        return payloads.Select(parser.ParseFrom).ToList();
+    }
+
+    [Fact]
+    public async Task A_merge_that_closes_a_case_moves_its_suspension_tells_both_changes_and_resumes_the_D9_once()
+    {
+        var survivor = NewRegistration();
+        var duplicate = NewRegistration();
+        var survivorsCase = (await Client.Returns().PlanVoluntaryReturnAsync(Plan(survivor), As("iom"))).ReturnCase;
+        var suspended = await OpenD9Async(duplicate);
+        var d9 = suspended.D9.D9Id;
+
+        await _host.PublishAsync(Merged(survivor, duplicate));
+        var takenOver = await EventuallyAsync(() => Events.Suspended.FirstOrDefault(e => e.ReturnCaseId == survivorsCase.ReturnCaseId));
+        var left = await EventuallyAsync(() => Events.Outcomes.FirstOrDefault(e => e.ReturnCaseId == suspended.ReturnCaseId));
+        var closed = await ReadAsync(suspended.ReturnCaseId);
+        var noOutcome = await RefusalOf(Client.Returns().RecordReturnOutcomeAsync(new RecordReturnOutcomeRequest { ReturnCaseId = suspended.ReturnCaseId, Outcome = ReturnOutcome.LeftUnknownDestination }, As("dtv")).ResponseAsync);
+        await _host.PublishAsync(Residence(survivor, 7, ResidenceDecision.Refused));
+        await KnownAsync(db => db.Cases.AnyAsync(c => c.ReturnCaseId == survivorsCase.ReturnCaseId && !c.DepartureSuspended));
+        // Every DepartureResumed the decision caused was committed with the lift just seen: none can come later.
+        var resumed = (await CommittedAsync(Chain.Events.V1.DepartureResumed.Parser)).Where(e => e.D9Id == d9).ToList();
+
+        Assert.Equal((d9, survivor), (takenOver.D9Id, takenOver.RegistrationId));
+        Assert.Equal((survivor, ReturnOutcome.Unspecified, false), (left.RegistrationId, left.Outcome, left.OutcomeWithheld));
+        Assert.Equal(survivorsCase.ReturnCaseId, left.ContinuedInReturnCaseId);
+        Assert.True(closed.LeftReturnTrack);
+        Assert.Null(closed.D9);
+        Assert.Equal(StatusCode.FailedPrecondition, noOutcome?.StatusCode);
+        Assert.Equal(survivorsCase.ReturnCaseId, Assert.Single(resumed).ReturnCaseId);
+    }
+
+    [Fact]
+    public async Task A_decision_sent_under_a_merged_registration_lifts_the_suspension_that_moved_to_the_survivor()
+    {
+        var survivor = NewRegistration();
+        var duplicate = NewRegistration();
+        var suspended = await OpenD9Async(duplicate);
+        await _host.PublishAsync(Merged(survivor, duplicate));
+        await KnownAsync(db => db.Cases.AnyAsync(c => c.ReturnCaseId == suspended.ReturnCaseId && c.RegistrationId == survivor));
+
+        // The registry recorded the decision before the merge; it comes on another queue, after the merge's news.
+        await _host.PublishAsync(Residence(duplicate, 5, ResidenceDecision.Granted));
+        var resumed = await EventuallyAsync(() => Events.Resumed.FirstOrDefault(e => e.ReturnCaseId == suspended.ReturnCaseId));
+        var after = await ReadAsync(suspended.ReturnCaseId);
+
+        Assert.Equal((D9LiftReason.ResidenceGranted, survivor), (resumed.LiftReason, resumed.RegistrationId));
+        Assert.Equal(D9State.Lifted, after.D9.State);
     }
 
     [Fact]

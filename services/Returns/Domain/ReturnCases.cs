@@ -138,7 +138,10 @@ public sealed class ReturnCases(ReturnsDbContext db, RegistryKnowledge registry,
         {
             return 0;
         }
-        var rows = await db.Cases.Where(c => c.RegistrationId == registrationId && c.DepartureSuspended).ToListAsync(cancellationToken);
+        // The decision may have been sent under a registration merged since (registry events come on other
+        // queues than the merge): the person's cases are on the survivor now. It is a decision about the same person.
+        var survivorId = await registry.SurvivorOfAsync(registrationId, cancellationToken);
+        var rows = await db.Cases.Where(c => c.RegistrationId == survivorId && c.DepartureSuspended).ToListAsync(cancellationToken);
         foreach (var row in rows)
         {
             var returnCase = ReturnCase.Parser.ParseFrom(row.Data);
@@ -184,7 +187,9 @@ public sealed class ReturnCases(ReturnsDbContext db, RegistryKnowledge registry,
     /// <summary>
     /// One person has one open case (returns-0003). When the survivor and a merged registration both had one, the
     /// survivor's (else the oldest) stays open and the others leave the return track; a D9 suspension on any of them
-    /// carries over to the one kept, so a departure stays suspended whichever case DT&amp;V or IOM uses next.
+    /// moves to the one kept, so a departure stays suspended whichever case DT&amp;V or IOM uses next. The chain hears
+    /// of both: the kept case tells DepartureSuspended when it newly carries the D9 (its later DepartureResumed
+    /// then has a suspension to end), and each closed case tells that it left the return track.
     /// </summary>
     private async Task KeepOneOpenCaseAsync(string survivorId, List<(ReturnCaseRow Row, ReturnCase Case)> moved, CancellationToken cancellationToken)
     {
@@ -208,9 +213,34 @@ public sealed class ReturnCases(ReturnsDbContext db, RegistryKnowledge registry,
         {
             if (other.Case.D9 is { State: D9State.DepartureSuspended } && kept.Case.D9 is not { State: D9State.DepartureSuspended })
             {
-                kept.Case.D9 = other.Case.D9.Clone();
+                // Moved, not copied: were it left suspended here too, the residence decision would lift it twice and the
+                // chain would hear DepartureResumed twice for one D9. The closed case tells nothing of its own about it.
+                kept.Case.D9 = other.Case.D9;
+                other.Case.D9 = null;
+                outbox.Add(new DepartureSuspended
+                {
+                    EventId = Guid.CreateVersion7().ToString(),
+                    OccurredAt = Now(),
+                    ReturnCaseId = kept.Case.ReturnCaseId,
+                    D9Id = kept.Case.D9.D9Id,
+                    RegistrationId = survivorId,
+                });
             }
+            // A second suspension, when the kept case holds one already, stays where it was: it was told as suspended
+            // there, and the residence decision that lifts the kept one lifts it too (both are on the survivor now),
+            // each D9 resumed once.
             other.Case.LeftReturnTrack = true;
+            // What RecordReturnOutcome tells when a case leaves the track, without an outcome: none was reached, the
+            // person's return goes on in the kept case. Nothing of the return itself, so no consent is needed.
+            outbox.Add(new ReturnOutcomeRecorded
+            {
+                EventId = Guid.CreateVersion7().ToString(),
+                OccurredAt = Now(),
+                ReturnCaseId = other.Case.ReturnCaseId,
+                RegistrationId = survivorId,
+                Outcome = ReturnOutcome.Unspecified,
+                ContinuedInReturnCaseId = kept.Case.ReturnCaseId,
+            });
         }
     }
 
@@ -458,6 +488,11 @@ public sealed class ReturnCases(ReturnsDbContext db, RegistryKnowledge registry,
         {
             throw new NotNow($"Return case '{request.ReturnCaseId}' has its outcome already; an outcome is recorded once.");
         }
+        if (returnCase.LeftReturnTrack)
+        {
+            // Closed by a registry merge (KeepOneOpenCaseAsync): the outcome belongs on the person's open case.
+            throw new NotNow($"Return case '{request.ReturnCaseId}' left the return track when the registry merged the person's registrations; record the outcome on the person's open case.");
+        }
         if (request.Outcome is ReturnOutcome.IomReturn or ReturnOutcome.ForcedDeparture && returnCase.Departure is null)
         {
             throw new NotNow($"Return case '{request.ReturnCaseId}' records no departure; record it before a departure outcome.");
@@ -559,7 +594,10 @@ public sealed class ReturnCases(ReturnsDbContext db, RegistryKnowledge registry,
         var returnCase = ReturnCase.Parser.ParseFrom(row.Data);
         if (returnCase.LeftReturnTrack && !mayChangeClosed(returnCase))
         {
-            throw new NotNow($"Return case '{returnCaseId}' left the return track (outcome {returnCase.Outcome}, recorded {returnCase.OutcomeOn.ToText()}); it takes no further changes.");
+            var why = returnCase.Outcome == ReturnOutcome.Unspecified
+                ? "when the registry merged the person's registrations; the person's open case goes on"
+                : $"(outcome {returnCase.Outcome}, recorded {returnCase.OutcomeOn.ToText()})";
+            throw new NotNow($"Return case '{returnCaseId}' left the return track {why}; it takes no further changes.");
         }
         if (expectedVersion != 0 && expectedVersion != row.Version)
         {

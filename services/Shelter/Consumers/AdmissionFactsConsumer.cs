@@ -7,7 +7,7 @@ using Microsoft.EntityFrameworkCore;
 namespace Ketenmesh.Shelter.Consumers;
 
 /// <summary>Keeps the projection of the registry's admission facts: the newest version wins, whatever order they arrive in.</summary>
-public sealed class AdmissionFactsConsumer(ShelterDbContext db, ILogger<AdmissionFactsConsumer> logger)
+public sealed class AdmissionFactsConsumer(ShelterDbContext db, TimeProvider clock, ILogger<AdmissionFactsConsumer> logger)
     : InboxConsumer<ShelterDbContext, RegistrationAdmissionFacts>(db, logger)
 {
     protected override async Task ApplyAsync(RegistrationAdmissionFacts @event, ConsumeContext<RegistrationAdmissionFacts> consumeContext)
@@ -30,5 +30,7 @@ public sealed class AdmissionFactsConsumer(ShelterDbContext db, ILogger<Admissio
         // "Not earlier in an asylum procedure": once recorded, a later legal stay does not undo it.
         row.AsylumProcedure |= @event.AsylumProcedure;
         row.Closed = @event.Closed;
+        // From when the closure was learnt: the retention that lets late older facts find it closed (ShelterPurge).
+        row.ClosedAt = @event.Closed ? row.ClosedAt ?? PlacementRow.Moment(clock.GetUtcNow()) : null;
     }
 }

@@ -100,6 +100,7 @@ public sealed class ShelterDbContext(DbContextOptions<ShelterDbContext> options)
             e.Property(f => f.AangifteMade).HasColumnName("aangifte_made");
             e.Property(f => f.AsylumProcedure).HasColumnName("asylum_procedure");
             e.Property(f => f.Closed).HasColumnName("closed");
+            e.Property(f => f.ClosedAt).HasColumnName("closed_at");
         });
         modelBuilder.Entity<LargeGroupRow>(e =>
         {

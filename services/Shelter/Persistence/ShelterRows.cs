@@ -142,6 +142,9 @@ public sealed class AdmissionFactsRow
     public bool AsylumProcedure { get; set; }
 
     public bool Closed { get; set; }
+
+    /// <summary>When this service learnt that the registration was closed; the facts are purged a retention after it (ShelterPurge).</summary>
+    public DateTime? ClosedAt { get; set; }
 }
 
 /// <summary>

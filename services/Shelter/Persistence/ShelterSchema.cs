@@ -241,5 +241,19 @@ public static class ShelterSchema
                 CREATE INDEX ix_capacity_changes_shelter ON capacity_changes (shelter_id, version);
                 CREATE INDEX ix_capacity_changes_recorded ON capacity_changes (recorded_at);
                 """),
+        // Retention (ShelterPurge): when a registration's closure was learnt, so its admission facts go a retention after
+        // it; facts closed already count from this migration. Placements are purged by state and end.
+        SchemaMigration.Sql(
+            "shelter-0006-retention",
+            sqlite: """
+                ALTER TABLE admission_facts ADD COLUMN closed_at TEXT NULL;
+                UPDATE admission_facts SET closed_at = strftime('%Y-%m-%d %H:%M:%f', 'now') WHERE closed = 1;
+                CREATE INDEX ix_placements_state_ended ON placements (state, ended_at);
+                """,
+            postgres: """
+                ALTER TABLE admission_facts ADD COLUMN closed_at timestamptz NULL;
+                UPDATE admission_facts SET closed_at = now() WHERE closed;
+                CREATE INDEX ix_placements_state_ended ON placements (state, ended_at);
+                """),
     ];
 }
