@@ -139,6 +139,30 @@ public abstract class ShelterScenarios : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_report_describing_a_moment_in_the_future_is_refused_by_field_and_the_shelter_can_still_report()
+    {
+        var read = (await Client.Shelter().GetCapacityAsync(new GetCapacityRequest { ShelterId = "shelter-pmw" }, As("shelter-pmw"))).Overview.Capacity;
+        var at = Clock.GetUtcNow();
+
+        // A shelter system whose clock runs a day ahead: stored, every honest report after it would describe an earlier moment.
+        var ahead = await Assert.ThrowsAsync<RpcException>(() => Client.Shelter().ReportCapacityAsync(new ReportCapacityRequest
+        {
+            ExpectedVersion = read.Version, AsOf = Google.Protobuf.WellKnownTypes.Timestamp.FromDateTimeOffset(at + TimeSpan.FromDays(1)), Beds = { Beds(ShelterCategory.Cosm, 25, 10) },
+        }, As("shelter-pmw")).ResponseAsync);
+        var slightlyAhead = (await Client.Shelter().ReportCapacityAsync(new ReportCapacityRequest
+        {
+            ExpectedVersion = read.Version, AsOf = Google.Protobuf.WellKnownTypes.Timestamp.FromDateTimeOffset(at + TimeSpan.FromMinutes(4)), Beds = { Beds(ShelterCategory.Cosm, 25, 11) },
+        }, As("shelter-pmw"))).Capacity;
+        Clock.Advance(TimeSpan.FromMinutes(5));
+        var next = await ReportAsync(Client, "shelter-pmw", Beds(ShelterCategory.Cosm, 25, 12));
+
+        Assert.Equal(StatusCode.InvalidArgument, ahead.StatusCode);
+        Assert.Equal("as_of", Assert.Single(ahead.GetRpcStatus()!.GetDetail<BadRequest>()!.FieldViolations).Field);
+        Assert.Equal(read.Version + 1, slightlyAhead.Version);
+        Assert.Equal(12, Assert.Single(next.Beds, b => b.Category == ShelterCategory.Cosm).OccupiedBeds);
+    }
+
+    [Fact]
     public async Task Bad_capacity_reports_are_refused_field_by_field()
     {
         var read = (await Client.Shelter().GetCapacityAsync(new GetCapacityRequest { ShelterId = "shelter-fier" }, As("shelter-fier"))).Overview.Capacity;
@@ -823,19 +847,24 @@ public abstract class ShelterScenarios : IAsyncLifetime
     }
 
     [Fact]
-    public async Task A_large_group_needing_more_than_fourteen_days_is_refused_and_fourteen_days_is_held()
+    public async Task A_large_group_held_for_more_than_fourteen_days_is_refused_and_fourteen_days_is_held()
     {
         var expectedAt = Ahead(TimeSpan.FromDays(1));
 
         var refused = await Assert.ThrowsAsync<RpcException>(() => Client.Shelter().RequestLargeGroupShelterAsync(
             LargeGroup("raid-15", expectedAt, TimeSpan.FromDays(15), "GM0518", (ShelterCategory.AdultMen, 5)), As("inspectorate")).ResponseAsync);
+        // Fourteen days of shelter, but the places would be held from now on: fifteen days in all.
+        var heldTooLong = await Assert.ThrowsAsync<RpcException>(() => Client.Shelter().RequestLargeGroupShelterAsync(
+            LargeGroup("raid-1-14", expectedAt, TimeSpan.FromDays(14), "GM0518", (ShelterCategory.AdultMen, 5)), As("inspectorate")).ResponseAsync);
         var fourteen = (await Client.Shelter().RequestLargeGroupShelterAsync(
-            LargeGroup("raid-14", expectedAt, TimeSpan.FromDays(14), "GM0518", (ShelterCategory.AdultMen, 5)), As("inspectorate"))).Arrangement;
+            LargeGroup("raid-1-13", expectedAt, TimeSpan.FromDays(13), "GM0518", (ShelterCategory.AdultMen, 5)), As("inspectorate"))).Arrangement;
 
         Assert.Equal(StatusCode.InvalidArgument, refused.StatusCode);
         Assert.Equal("requested_duration", Assert.Single(refused.GetRpcStatus()!.GetDetail<BadRequest>()!.FieldViolations).Field);
+        Assert.Equal(StatusCode.InvalidArgument, heldTooLong.StatusCode);
+        Assert.Equal("requested_duration", Assert.Single(heldTooLong.GetRpcStatus()!.GetDetail<BadRequest>()!.FieldViolations).Field);
         Assert.Equal(LargeGroupState.Arranged, fourteen.State);
-        Assert.Equal(TimeSpan.FromDays(14), fourteen.EndsAt.ToDateTimeOffset() - fourteen.StartsAt.ToDateTimeOffset());
+        Assert.Equal(Ahead(TimeSpan.FromDays(14)), fourteen.EndsAt.ToDateTimeOffset());
         Assert.Equal(5, (await BedsAsync("shelter-social-den-haag", ShelterCategory.AdultMen)).ReservedBeds);
     }
 

@@ -17,7 +17,9 @@ namespace Ketenmesh.Shelter.Domain;
 /// inspection, temporary shelter up to 14 days"). Before an action a partner announces the group it expects; the
 /// service answers with the places it holds for it, per shelter and category, found among the free beds (the
 /// action's municipality first). The places count as reserved, not free, from the answer until the shelter
-/// period ends (expected_at + requested_duration, at most 14 days), then they go back.
+/// period ends (expected_at + requested_duration; from the answer to that end at most 14 days), then they go back, or
+/// earlier when the announcer or CoMensha ends the arrangement. A placement the announcer or CoMensha asks for under
+/// the arrangement takes one of its places (<see cref="Placements"/>), so the people found in the action get the beds held for them.
 /// <para>
 /// Places are held inside a capacity change (<see cref="CapacityBoard.BeginChangeAsync"/>), the same one-at-a-time
 /// turn placements take their bed in: a group and a placement asking for the last beds are decided one after the
