@@ -72,7 +72,13 @@ public sealed class RealProfileShelterTests : IAsyncLifetime
     {
         ClientRequestId = requestId,
         RegistrationId = registrationId,
-        Needs = new PlacementNeeds { Category = category, Urgency = PlacementUrgency.Immediate },
+        Needs = new PlacementNeeds
+        {
+            Category = category,
+            Urgency = PlacementUrgency.Immediate,
+            // A COSM request says which bed it needs when not admitted.
+            FallbackCategory = category == ShelterCategory.Cosm ? ShelterCategory.AdultWomen : ShelterCategory.Unspecified,
+        },
     };
 
     private async Task OneAdultMensBedLeftAsync()

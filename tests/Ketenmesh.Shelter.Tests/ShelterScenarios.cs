@@ -504,6 +504,58 @@ public abstract class ShelterScenarios : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_woman_refused_COSM_waits_for_her_fallback_bed_and_a_freed_mens_bed_goes_to_the_man_waiting_for_it()
+    {
+        await OneAdultMensBedLeftAsync();
+        await KnownToTheRegistryAsync("reg-fallback-woman", f => f.DutchNational = true);
+        var lastMensBed = (await Client.Shelter().RequestPlacementAsync(Placement("fallback-men-0", ShelterCategory.AdultMen, "reg-fallback-men-0"), As("comensha"))).Placement;
+        var woman = (await Client.Shelter().RequestPlacementAsync(Placement("fallback-woman", ShelterCategory.Cosm, "reg-fallback-woman"), As("comensha"))).Placement;
+        var man = (await Client.Shelter().RequestPlacementAsync(Placement("fallback-men-1", ShelterCategory.AdultMen, "reg-fallback-men-1"), As("comensha"))).Placement;
+
+        // A men's bed comes free: the woman waits longer, but it is not the bed she needs.
+        await Client.Shelter().RecordPlacementDecisionAsync(new RecordPlacementDecisionRequest
+        {
+            PlacementId = lastMensBed.PlacementId, NewState = PlacementState.Declined, ExpectedVersion = lastMensBed.Version,
+        }, As("shelter-jade"));
+        var manAfter = (await Client.Shelter().GetPlacementAsync(new GetPlacementRequest { PlacementId = man.PlacementId }, As("comensha"))).Placement;
+        var womanAfter = (await Client.Shelter().GetPlacementAsync(new GetPlacementRequest { PlacementId = woman.PlacementId }, As("comensha"))).Placement;
+        // A women's bed comes free in Utrecht: hers, and the shelter confirms it.
+        await ReportAsync(Client, "shelter-womens-utrecht", Beds(ShelterCategory.AdultWomen, 10, 9));
+        var offered = (await Client.Shelter().GetPlacementAsync(new GetPlacementRequest { PlacementId = woman.PlacementId }, As("comensha"))).Placement;
+        var placed = (await Client.Shelter().RecordPlacementDecisionAsync(new RecordPlacementDecisionRequest
+        {
+            PlacementId = offered.PlacementId, NewState = PlacementState.Placed, ExpectedVersion = offered.Version,
+        }, As("shelter-womens-utrecht"))).Placement;
+        var utrecht = await BedsAsync("shelter-womens-utrecht", ShelterCategory.AdultWomen);
+
+        Assert.Equal((PlacementState.Waitlisted, WaitingList.WomensOrSocialShelter), (woman.State, woman.WaitingList));
+        Assert.Equal(PlacementState.Waitlisted, man.State);
+        Assert.Equal((PlacementState.Held, "shelter-jade"), (manAfter.State, manAfter.ShelterId));
+        Assert.Equal(PlacementState.Waitlisted, womanAfter.State);
+        Assert.Equal((PlacementState.Held, "shelter-womens-utrecht"), (offered.State, offered.ShelterId));
+        Assert.Equal(PlacementState.Placed, placed.State);
+        Assert.Equal((10, 0, 0), (utrecht.OccupiedBeds, utrecht.ReservedBeds, utrecht.AvailableBeds));
+    }
+
+    [Fact]
+    public async Task A_COSM_request_without_a_fallback_category_is_refused_by_field()
+    {
+        var request = Placement("no-fallback", ShelterCategory.Cosm, "reg-no-fallback");
+        request.Needs.FallbackCategory = ShelterCategory.Unspecified;
+        var cosmFallback = Placement("cosm-fallback", ShelterCategory.Cosm, "reg-no-fallback");
+        cosmFallback.Needs.FallbackCategory = ShelterCategory.Cosm;
+        var notCosm = Placement("men-fallback", ShelterCategory.AdultMen, "reg-no-fallback");
+        notCosm.Needs.FallbackCategory = ShelterCategory.AdultWomen;
+
+        foreach (var refused in new[] { request, cosmFallback, notCosm })
+        {
+            var error = await Assert.ThrowsAsync<RpcException>(() => Client.Shelter().RequestPlacementAsync(refused, As("comensha")).ResponseAsync);
+            Assert.Equal(StatusCode.InvalidArgument, error.StatusCode);
+            Assert.Equal("needs.fallback_category", Assert.Single(error.GetRpcStatus()!.GetDetail<BadRequest>()!.FieldViolations).Field);
+        }
+    }
+
+    [Fact]
     public async Task A_freed_COSM_bed_passes_over_a_waiter_no_longer_admitted_who_moves_to_the_list_they_now_belong_on()
     {
         // One COSM bed left in the country, at Jade.

@@ -366,6 +366,10 @@ public sealed class Placements(ShelterDbContext db, CapacityBoard board, BedOffe
         {
             problems.Add(("needs.category", "must name the category of bed needed."));
         }
+        if (request.Needs is not null)
+        {
+            problems.AddRange(WaitingLists.ValidateFallback(request.Needs));
+        }
         return problems;
     }
 
