@@ -184,5 +184,5 @@ public sealed class LargeGroupAllocationRow
 
     public int Category { get; init; }
 
-    public int Places { get; init; }
+    public int Places { get; set; }
 }
