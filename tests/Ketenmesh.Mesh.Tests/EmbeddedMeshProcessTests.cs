@@ -195,6 +195,12 @@ public sealed class EmbeddedMeshProcessTests : IAsyncLifetime
         Assert.Contains("aangifte Made; reflection period EndedAangifte; B8/3 Aangifte Pending", text);
         Assert.Contains("D9 Lifted (ResidenceRefused)", text);
         Assert.NotEqual(SignalIds(first.ToString()), SignalIds(text));
+        // The first run gave back what it took: the group's places, her bed, her waiting request.
+        Assert.Contains(": Arranged, 3 at shelter-social-den-haag held until ", text);
+        Assert.Contains("] changed: AdultWomen 1 occupied, 0 held, 3 free of 4", text);
+        Assert.Contains(": Ended, 3 at shelter-social-den-haag given back", first.ToString());
+        Assert.DoesNotContain("cannot show this step", text);
+        Assert.Contains(": Cancelled", first.ToString());
     }
 
     private static string SignalIds(string demoOutput) =>
