@@ -159,6 +159,24 @@ public sealed class GatewayAccessTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task The_inspectorate_and_CoMensha_end_a_large_group_arrangement_and_the_inspectorate_places_under_it_but_the_police_do_neither()
+    {
+        const string shelter = "chain.shelter.v1.ShelterCapacity/";
+        var inspectorate = _mesh.As("inspectorate", "criminal_investigation");
+        var police = _mesh.As("police", "criminal_investigation");
+
+        Assert.Equal((int)StatusCode.OK, (await _mesh.Raw.CallAsync(shelter + "EndLargeGroupArrangement", [[]], inspectorate)).Status);
+        Assert.Equal((int)StatusCode.OK, (await _mesh.Raw.CallAsync(shelter + "EndLargeGroupArrangement", [[]], _mesh.As("comensha", "victim_care"))).Status);
+        Assert.Equal((int)StatusCode.PermissionDenied, (await _mesh.Raw.CallAsync(shelter + "EndLargeGroupArrangement", [[]], police)).Status);
+        Assert.Equal((int)StatusCode.PermissionDenied, (await _mesh.Raw.CallAsync(shelter + "EndLargeGroupArrangement", [[]], _mesh.As("shelter-jade", "victim_care"))).Status);
+        var requested = await _mesh.Raw.CallAsync(shelter + "RequestPlacement", [SampleMessages.Full(Ketenmesh.Policy.MethodCatalog.Chain.Find(shelter + "RequestPlacement")!.InputType)], inspectorate);
+        Assert.Equal((int)StatusCode.OK, requested.Status);
+        // As the police during a raid: the placement's id, never whom or where.
+        var fields = WireFields.Present(Ketenmesh.Policy.MethodCatalog.Chain.Find(shelter + "RequestPlacement")!.OutputType, Assert.Single(requested.Messages)).Select(p => p.Path).ToList();
+        Assert.All(fields, f => Assert.Contains(f, new[] { "placement", "placement.placement_id", "placement.version" }));
+    }
+
+    [Fact]
     public async Task Investigators_confirm_identification_and_IOM_links_its_return_case_but_care_does_neither()
     {
         const string changeStatus = "chain.registry.v1.VictimRegistry/ChangeStatus";

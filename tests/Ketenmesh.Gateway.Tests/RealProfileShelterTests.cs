@@ -72,7 +72,13 @@ public sealed class RealProfileShelterTests : IAsyncLifetime
     {
         ClientRequestId = requestId,
         RegistrationId = registrationId,
-        Needs = new PlacementNeeds { Category = category, Urgency = PlacementUrgency.Immediate },
+        Needs = new PlacementNeeds
+        {
+            Category = category,
+            Urgency = PlacementUrgency.Immediate,
+            // A COSM request says which bed it needs when not admitted.
+            FallbackCategory = category == ShelterCategory.Cosm ? ShelterCategory.AdultWomen : ShelterCategory.Unspecified,
+        },
     };
 
     private async Task OneAdultMensBedLeftAsync()
@@ -224,7 +230,7 @@ public sealed class RealProfileShelterTests : IAsyncLifetime
             Form = FormOfExploitation.Labour,
             ExpectedComposition = { new GroupComposition { Category = ShelterCategory.AdultMen, Persons = 4 } },
             ExpectedAt = Google.Protobuf.WellKnownTypes.Timestamp.FromDateTimeOffset(_clock.GetUtcNow().AddDays(1)),
-            RequestedDuration = Google.Protobuf.WellKnownTypes.Duration.FromTimeSpan(TimeSpan.FromDays(14)),
+            RequestedDuration = Google.Protobuf.WellKnownTypes.Duration.FromTimeSpan(TimeSpan.FromDays(13)),
         }, GatewayMesh.Options(_mesh.As("inspectorate", "criminal_investigation")))).Arrangement;
         var read = (await Shelter.GetLargeGroupArrangementAsync(new GetLargeGroupArrangementRequest { ArrangementId = announced.ArrangementId },
             GatewayMesh.Options(_mesh.As("inspectorate", "criminal_investigation")))).Arrangement;

@@ -173,7 +173,7 @@ public sealed class EmbeddedMeshProcessTests : IAsyncLifetime
             ["demo", "--gateway", $"http://127.0.0.1:{gatewayPort ?? _gatewayPort}", "--identity", $"http://127.0.0.1:{_identityPort}", $"--Mesh:DataDirectory={_dataDirectory}"], output, error);
 
     [Fact]
-    public async Task The_demo_plays_again_with_fresh_people_after_the_mesh_restarts()
+    public async Task The_demo_plays_again_with_fresh_people_after_the_mesh_restarts_and_every_run_finds_the_beds_as_the_first_did()
     {
         var first = new StringWriter();
         var error = new StringWriter();
@@ -195,6 +195,17 @@ public sealed class EmbeddedMeshProcessTests : IAsyncLifetime
         Assert.Contains("aangifte Made; reflection period EndedAangifte; B8/3 Aangifte Pending", text);
         Assert.Contains("D9 Lifted (ResidenceRefused)", text);
         Assert.NotEqual(SignalIds(first.ToString()), SignalIds(text));
+        // The first run gave back what it took: the group's places, her bed, her waiting request.
+        Assert.Contains(": Arranged, 3 at shelter-social-den-haag held until ", text);
+        Assert.Contains("] changed: AdultWomen 1 occupied, 0 held, 3 free of 4", text);
+        Assert.Contains(": Ended, 3 at shelter-social-den-haag given back", first.ToString());
+        Assert.DoesNotContain("cannot show this step", text);
+        Assert.Contains(": Cancelled", first.ToString());
+        // And once more on the same mesh: still as the first run found it.
+        var third = new StringWriter();
+        Assert.True(await DemoAsync(third, error) == 0, $"{error}\n{third}\n{Output}");
+        Assert.Contains(": Arranged, 3 at shelter-social-den-haag held until ", third.ToString());
+        Assert.Contains("] changed: AdultWomen 1 occupied, 0 held, 3 free of 4", third.ToString());
     }
 
     private static string SignalIds(string demoOutput) =>

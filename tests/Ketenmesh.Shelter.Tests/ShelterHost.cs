@@ -132,7 +132,13 @@ public static class ShelterHost
         ClientRequestId = clientRequestId,
         RegistrationId = registrationId,
         PreferredShelterId = preferred,
-        Needs = new PlacementNeeds { Category = category, Urgency = PlacementUrgency.Immediate },
+        Needs = new PlacementNeeds
+        {
+            Category = category,
+            Urgency = PlacementUrgency.Immediate,
+            // A COSM request says which bed it needs when not admitted.
+            FallbackCategory = category == ShelterCategory.Cosm ? ShelterCategory.AdultWomen : ShelterCategory.Unspecified,
+        },
     };
 
     /// <summary>An announcement ahead of an action: the group expected, when, and for how long it needs shelter.</summary>

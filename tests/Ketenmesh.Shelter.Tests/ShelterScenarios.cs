@@ -139,6 +139,30 @@ public abstract class ShelterScenarios : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_report_describing_a_moment_in_the_future_is_refused_by_field_and_the_shelter_can_still_report()
+    {
+        var read = (await Client.Shelter().GetCapacityAsync(new GetCapacityRequest { ShelterId = "shelter-pmw" }, As("shelter-pmw"))).Overview.Capacity;
+        var at = Clock.GetUtcNow();
+
+        // A shelter system whose clock runs a day ahead: stored, every honest report after it would describe an earlier moment.
+        var ahead = await Assert.ThrowsAsync<RpcException>(() => Client.Shelter().ReportCapacityAsync(new ReportCapacityRequest
+        {
+            ExpectedVersion = read.Version, AsOf = Google.Protobuf.WellKnownTypes.Timestamp.FromDateTimeOffset(at + TimeSpan.FromDays(1)), Beds = { Beds(ShelterCategory.Cosm, 25, 10) },
+        }, As("shelter-pmw")).ResponseAsync);
+        var slightlyAhead = (await Client.Shelter().ReportCapacityAsync(new ReportCapacityRequest
+        {
+            ExpectedVersion = read.Version, AsOf = Google.Protobuf.WellKnownTypes.Timestamp.FromDateTimeOffset(at + TimeSpan.FromMinutes(4)), Beds = { Beds(ShelterCategory.Cosm, 25, 11) },
+        }, As("shelter-pmw"))).Capacity;
+        Clock.Advance(TimeSpan.FromMinutes(5));
+        var next = await ReportAsync(Client, "shelter-pmw", Beds(ShelterCategory.Cosm, 25, 12));
+
+        Assert.Equal(StatusCode.InvalidArgument, ahead.StatusCode);
+        Assert.Equal("as_of", Assert.Single(ahead.GetRpcStatus()!.GetDetail<BadRequest>()!.FieldViolations).Field);
+        Assert.True(slightlyAhead.Version > read.Version);
+        Assert.Equal(12, Assert.Single(next.Beds, b => b.Category == ShelterCategory.Cosm).OccupiedBeds);
+    }
+
+    [Fact]
     public async Task Bad_capacity_reports_are_refused_field_by_field()
     {
         var read = (await Client.Shelter().GetCapacityAsync(new GetCapacityRequest { ShelterId = "shelter-fier" }, As("shelter-fier"))).Overview.Capacity;
@@ -477,6 +501,58 @@ public abstract class ShelterScenarios : IAsyncLifetime
         Assert.Equal((PlacementState.Held, "shelter-womens-utrecht"), (offered.State, offered.ShelterId));
         Assert.Equal(PlacementState.Waitlisted, stillWaiting.State);
         Assert.Equal(minor.PlacementId, Assert.Single(list.Entries).PlacementId);
+    }
+
+    [Fact]
+    public async Task A_woman_refused_COSM_waits_for_her_fallback_bed_and_a_freed_mens_bed_goes_to_the_man_waiting_for_it()
+    {
+        await OneAdultMensBedLeftAsync();
+        await KnownToTheRegistryAsync("reg-fallback-woman", f => f.DutchNational = true);
+        var lastMensBed = (await Client.Shelter().RequestPlacementAsync(Placement("fallback-men-0", ShelterCategory.AdultMen, "reg-fallback-men-0"), As("comensha"))).Placement;
+        var woman = (await Client.Shelter().RequestPlacementAsync(Placement("fallback-woman", ShelterCategory.Cosm, "reg-fallback-woman"), As("comensha"))).Placement;
+        var man = (await Client.Shelter().RequestPlacementAsync(Placement("fallback-men-1", ShelterCategory.AdultMen, "reg-fallback-men-1"), As("comensha"))).Placement;
+
+        // A men's bed comes free: the woman waits longer, but it is not the bed she needs.
+        await Client.Shelter().RecordPlacementDecisionAsync(new RecordPlacementDecisionRequest
+        {
+            PlacementId = lastMensBed.PlacementId, NewState = PlacementState.Declined, ExpectedVersion = lastMensBed.Version,
+        }, As("shelter-jade"));
+        var manAfter = (await Client.Shelter().GetPlacementAsync(new GetPlacementRequest { PlacementId = man.PlacementId }, As("comensha"))).Placement;
+        var womanAfter = (await Client.Shelter().GetPlacementAsync(new GetPlacementRequest { PlacementId = woman.PlacementId }, As("comensha"))).Placement;
+        // A women's bed comes free in Utrecht: hers, and the shelter confirms it.
+        await ReportAsync(Client, "shelter-womens-utrecht", Beds(ShelterCategory.AdultWomen, 10, 9));
+        var offered = (await Client.Shelter().GetPlacementAsync(new GetPlacementRequest { PlacementId = woman.PlacementId }, As("comensha"))).Placement;
+        var placed = (await Client.Shelter().RecordPlacementDecisionAsync(new RecordPlacementDecisionRequest
+        {
+            PlacementId = offered.PlacementId, NewState = PlacementState.Placed, ExpectedVersion = offered.Version,
+        }, As("shelter-womens-utrecht"))).Placement;
+        var utrecht = await BedsAsync("shelter-womens-utrecht", ShelterCategory.AdultWomen);
+
+        Assert.Equal((PlacementState.Waitlisted, WaitingList.WomensOrSocialShelter), (woman.State, woman.WaitingList));
+        Assert.Equal(PlacementState.Waitlisted, man.State);
+        Assert.Equal((PlacementState.Held, "shelter-jade"), (manAfter.State, manAfter.ShelterId));
+        Assert.Equal(PlacementState.Waitlisted, womanAfter.State);
+        Assert.Equal((PlacementState.Held, "shelter-womens-utrecht"), (offered.State, offered.ShelterId));
+        Assert.Equal(PlacementState.Placed, placed.State);
+        Assert.Equal((10, 0, 0), (utrecht.OccupiedBeds, utrecht.ReservedBeds, utrecht.AvailableBeds));
+    }
+
+    [Fact]
+    public async Task A_COSM_request_without_a_fallback_category_is_refused_by_field()
+    {
+        var request = Placement("no-fallback", ShelterCategory.Cosm, "reg-no-fallback");
+        request.Needs.FallbackCategory = ShelterCategory.Unspecified;
+        var cosmFallback = Placement("cosm-fallback", ShelterCategory.Cosm, "reg-no-fallback");
+        cosmFallback.Needs.FallbackCategory = ShelterCategory.Cosm;
+        var notCosm = Placement("men-fallback", ShelterCategory.AdultMen, "reg-no-fallback");
+        notCosm.Needs.FallbackCategory = ShelterCategory.AdultWomen;
+
+        foreach (var refused in new[] { request, cosmFallback, notCosm })
+        {
+            var error = await Assert.ThrowsAsync<RpcException>(() => Client.Shelter().RequestPlacementAsync(refused, As("comensha")).ResponseAsync);
+            Assert.Equal(StatusCode.InvalidArgument, error.StatusCode);
+            Assert.Equal("needs.fallback_category", Assert.Single(error.GetRpcStatus()!.GetDetail<BadRequest>()!.FieldViolations).Field);
+        }
     }
 
     [Fact]
@@ -823,19 +899,24 @@ public abstract class ShelterScenarios : IAsyncLifetime
     }
 
     [Fact]
-    public async Task A_large_group_needing_more_than_fourteen_days_is_refused_and_fourteen_days_is_held()
+    public async Task A_large_group_held_for_more_than_fourteen_days_is_refused_and_fourteen_days_is_held()
     {
         var expectedAt = Ahead(TimeSpan.FromDays(1));
 
         var refused = await Assert.ThrowsAsync<RpcException>(() => Client.Shelter().RequestLargeGroupShelterAsync(
             LargeGroup("raid-15", expectedAt, TimeSpan.FromDays(15), "GM0518", (ShelterCategory.AdultMen, 5)), As("inspectorate")).ResponseAsync);
+        // Fourteen days of shelter, but the places would be held from now on: fifteen days in all.
+        var heldTooLong = await Assert.ThrowsAsync<RpcException>(() => Client.Shelter().RequestLargeGroupShelterAsync(
+            LargeGroup("raid-1-14", expectedAt, TimeSpan.FromDays(14), "GM0518", (ShelterCategory.AdultMen, 5)), As("inspectorate")).ResponseAsync);
         var fourteen = (await Client.Shelter().RequestLargeGroupShelterAsync(
-            LargeGroup("raid-14", expectedAt, TimeSpan.FromDays(14), "GM0518", (ShelterCategory.AdultMen, 5)), As("inspectorate"))).Arrangement;
+            LargeGroup("raid-1-13", expectedAt, TimeSpan.FromDays(13), "GM0518", (ShelterCategory.AdultMen, 5)), As("inspectorate"))).Arrangement;
 
         Assert.Equal(StatusCode.InvalidArgument, refused.StatusCode);
         Assert.Equal("requested_duration", Assert.Single(refused.GetRpcStatus()!.GetDetail<BadRequest>()!.FieldViolations).Field);
+        Assert.Equal(StatusCode.InvalidArgument, heldTooLong.StatusCode);
+        Assert.Equal("requested_duration", Assert.Single(heldTooLong.GetRpcStatus()!.GetDetail<BadRequest>()!.FieldViolations).Field);
         Assert.Equal(LargeGroupState.Arranged, fourteen.State);
-        Assert.Equal(TimeSpan.FromDays(14), fourteen.EndsAt.ToDateTimeOffset() - fourteen.StartsAt.ToDateTimeOffset());
+        Assert.Equal(Ahead(TimeSpan.FromDays(14)), fourteen.EndsAt.ToDateTimeOffset());
         Assert.Equal(5, (await BedsAsync("shelter-social-den-haag", ShelterCategory.AdultMen)).ReservedBeds);
     }
 
@@ -910,6 +991,59 @@ public abstract class ShelterScenarios : IAsyncLifetime
             Assert.Equal(arrangement.Allocations, released.Allocations);
             Assert.Contains(Events.CapacityChanged, e => e.ShelterId == "shelter-jade" && e.Version == heard.Capacity.Version
                 && e.Beds.Single(b => b.Category == ShelterCategory.AdultMen).AvailableBeds == 6);
+            return Task.CompletedTask;
+        });
+    }
+
+    [Fact]
+    public async Task People_found_in_a_large_groups_action_are_placed_in_its_held_places_and_ending_it_early_frees_the_rest()
+    {
+        // Jade's six men's beds are all held for the group: nothing is free for men in Emmen.
+        var arrangement = (await Client.Shelter().RequestLargeGroupShelterAsync(
+            LargeGroup("raid-placed", Ahead(TimeSpan.FromHours(1)), TimeSpan.FromDays(5), "GM0114", (ShelterCategory.AdultMen, 6)), As("inspectorate"))).Arrangement;
+        await ReportAsync(Client, "shelter-social-den-haag", Beds(ShelterCategory.AdultMen, 12, 12));
+        var found = new List<Placement>();
+        for (var i = 0; i < 2; i++)
+        {
+            var request = Placement($"raid-placed-{i}", ShelterCategory.AdultMen, $"reg-raid-placed-{i}");
+            request.ArrangementId = arrangement.ArrangementId;
+            found.Add((await Client.Shelter().RequestPlacementAsync(request, As("inspectorate"))).Placement);
+        }
+        var notTheAnnouncer = Placement("raid-placed-police", ShelterCategory.AdultMen, "reg-raid-placed-police");
+        notTheAnnouncer.ArrangementId = arrangement.ArrangementId;
+        var byPolice = await Assert.ThrowsAsync<RpcException>(() => Client.Shelter().RequestPlacementAsync(notTheAnnouncer, As("police")).ResponseAsync);
+        var placed = (await Client.Shelter().RecordPlacementDecisionAsync(new RecordPlacementDecisionRequest
+        {
+            PlacementId = found[0].PlacementId, NewState = PlacementState.Placed, ExpectedVersion = found[0].Version,
+        }, As("shelter-jade"))).Placement;
+        var during = await BedsAsync("shelter-jade", ShelterCategory.AdultMen);
+        var waiting = (await Client.Shelter().RequestPlacementAsync(Placement("after-group", ShelterCategory.AdultMen, "reg-after-group"), As("comensha"))).Placement;
+
+        // The action is over with two found: the announcer ends the arrangement, and its four other places go back.
+        var ended = (await Client.Shelter().EndLargeGroupArrangementAsync(new EndLargeGroupArrangementRequest { ArrangementId = arrangement.ArrangementId }, As("inspectorate"))).Arrangement;
+        var again = (await Client.Shelter().EndLargeGroupArrangementAsync(new EndLargeGroupArrangementRequest { ArrangementId = arrangement.ArrangementId }, As("comensha"))).Arrangement;
+        var byOther = await Assert.ThrowsAsync<RpcException>(() => Client.Shelter().EndLargeGroupArrangementAsync(new EndLargeGroupArrangementRequest { ArrangementId = arrangement.ArrangementId }, As("police")).ResponseAsync);
+        var after = await BedsAsync("shelter-jade", ShelterCategory.AdultMen);
+        var offered = (await Client.Shelter().GetPlacementAsync(new GetPlacementRequest { PlacementId = waiting.PlacementId }, As("comensha"))).Placement;
+
+        Assert.Equal([("shelter-jade", 6)], arrangement.Allocations.Select(a => (a.ShelterId, a.Places)));
+        Assert.All(found, p => Assert.Equal((PlacementState.Held, "shelter-jade"), (p.State, p.ShelterId)));
+        Assert.Equal(StatusCode.NotFound, byPolice.StatusCode);
+        Assert.Equal(PlacementState.Placed, placed.State);
+        Assert.Equal((6, 1, 5, 0), (during.TotalBeds, during.OccupiedBeds, during.ReservedBeds, during.AvailableBeds));
+        Assert.Equal(PlacementState.Waitlisted, waiting.State);
+        Assert.Equal(LargeGroupState.Ended, ended.State);
+        Assert.NotNull(ended.ReleasedAt);
+        Assert.Equal([("shelter-jade", 4)], ended.Allocations.Select(a => (a.ShelterId, a.Places)));
+        Assert.Equal(ended, again);
+        Assert.Equal(StatusCode.NotFound, byOther.StatusCode);
+        // One occupied, one held for the second person found, one held for the man waiting; three free.
+        Assert.Equal((1, 2, 3), (after.OccupiedBeds, after.ReservedBeds, after.AvailableBeds));
+        Assert.Equal((PlacementState.Held, "shelter-jade"), (offered.State, offered.ShelterId));
+        await Eventually.SucceedsAsync(() =>
+        {
+            var released = Assert.Single(Events.GroupReleased, e => e.ArrangementId == arrangement.ArrangementId);
+            Assert.Equal([("shelter-jade", 4)], released.Allocations.Select(a => (a.ShelterId, a.Places)));
             return Task.CompletedTask;
         });
     }

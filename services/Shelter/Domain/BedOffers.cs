@@ -62,6 +62,9 @@ public sealed class BedOffers(ShelterDbContext db, EventOutbox<ShelterDbContext>
             bed.Held++;
             candidate.State = (int)PlacementState.Held;
             candidate.ShelterId = bed.ShelterId;
+            // The bed held, which for a COSM request not admitted is its fallback category: confirming or releasing
+            // the placement finds its bed by shelter and category.
+            candidate.Category = bed.Category;
             candidate.HoldExpiresAt = change.Now + options.Value.HoldDuration;
             candidate.Version++;
             await AnnounceWaitingListAsync(change, candidate, joined: false, cancellationToken);

@@ -37,7 +37,7 @@ public sealed class CapacityBoard(ShelterDbContext db, EventOutbox<ShelterDbCont
         }
         var shelter = await db.Shelters.AsNoTracking().FirstOrDefaultAsync(s => s.ShelterId == partnerId, cancellationToken)
             ?? throw new NotAllowed("Only a shelter reports capacity, and only its own; your organisation is not a seeded shelter.");
-        InvalidRequest.ThrowIfAny(CapacityRules.Validate(request, CategoriesOf(shelter)));
+        InvalidRequest.ThrowIfAny(CapacityRules.Validate(request, CategoriesOf(shelter), clock.GetUtcNow()));
 
         await using var change = await BeginChangeAsync(cancellationToken);
         var tracked = await db.Shelters.FirstAsync(s => s.ShelterId == partnerId, cancellationToken);

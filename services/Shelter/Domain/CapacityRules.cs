@@ -8,13 +8,31 @@ public static class CapacityRules
     /// <summary>More beds than any shelter has in one category: a typing error, not a report.</summary>
     public const int MaxBeds = 10_000;
 
+    /// <summary>
+    /// How far ahead of the service's clock an as_of may lie: clocks drift a little. Further ahead is a wrong clock or a
+    /// typing error, and stored it would lock the shelter out: every later report describes an earlier moment and is refused.
+    /// </summary>
+    public static readonly TimeSpan MaxClockSkew = TimeSpan.FromMinutes(5);
+
     /// <param name="offered">The categories the reporting shelter offers.</param>
-    public static List<(string Field, string Description)> Validate(ReportCapacityRequest request, IReadOnlyCollection<ShelterCategory> offered)
+    /// <param name="now">The service's clock, for as_of.</param>
+    public static List<(string Field, string Description)> Validate(ReportCapacityRequest request, IReadOnlyCollection<ShelterCategory> offered, DateTimeOffset now)
     {
         var problems = new List<(string, string)>();
         if (request.ExpectedVersion <= 0)
         {
             problems.Add(("expected_version", "is required: the capacity version you last read (CapacitySnapshot.version)."));
+        }
+        if (request.AsOf is { } asOf)
+        {
+            if (asOf.Seconds is < -62_135_596_800 or > 253_402_300_799 || asOf.Nanos is < 0 or >= 1_000_000_000)
+            {
+                problems.Add(("as_of", "is not a valid timestamp."));
+            }
+            else if (asOf.ToDateTimeOffset() > now + MaxClockSkew)
+            {
+                problems.Add(("as_of", $"lies more than {MaxClockSkew.TotalMinutes:0} minutes in the future; report the moment your counts describe, or leave as_of out."));
+            }
         }
         if (request.Beds.Count == 0)
         {

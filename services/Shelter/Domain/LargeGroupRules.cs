@@ -18,7 +18,10 @@ public sealed class LargeGroupOptions
 /// <summary>What a large-group request must say before places are looked for; every problem is named with its field.</summary>
 public static partial class LargeGroupRules
 {
-    /// <summary>Temporary shelter for a large group lasts at most 14 days (BRIEF.md, "Shelter (COSM)": "temporary shelter up to 14 days").</summary>
+    /// <summary>
+    /// Temporary shelter for a large group lasts at most 14 days (BRIEF.md, "Shelter (COSM)": "temporary shelter up to
+    /// 14 days"): both the period asked for and the whole hold, from the answer until the period ends.
+    /// </summary>
     public static readonly TimeSpan MaxShelterPeriod = TimeSpan.FromDays(14);
 
     /// <summary>More persons than any action brings together: a typing error, not an announcement.</summary>
@@ -112,6 +115,12 @@ public static partial class LargeGroupRules
         else if (expectedAt + request.RequestedDuration.ToTimeSpan() <= now)
         {
             problems.Add(("expected_at", "with requested_duration, the shelter period is already over."));
+        }
+        else if (expectedAt + request.RequestedDuration.ToTimeSpan() - now > MaxShelterPeriod)
+        {
+            // The places are held from this answer on, not from the action: the lead time counts towards the 14 days,
+            // or an action announced 14 days ahead would keep beds from victims for 28.
+            problems.Add(("requested_duration", $"with expected_at, places would be held for {(expectedAt + request.RequestedDuration.ToTimeSpan() - now).TotalDays:0.#} days from now; they are held from the answer until the shelter period ends, at most 14 days altogether. Ask for a shorter period, or announce the action closer to its start."));
         }
         return problems;
     }

@@ -17,7 +17,9 @@ namespace Ketenmesh.Shelter.Domain;
 /// inspection, temporary shelter up to 14 days"). Before an action a partner announces the group it expects; the
 /// service answers with the places it holds for it, per shelter and category, found among the free beds (the
 /// action's municipality first). The places count as reserved, not free, from the answer until the shelter
-/// period ends (expected_at + requested_duration, at most 14 days), then they go back.
+/// period ends (expected_at + requested_duration; from the answer to that end at most 14 days), then they go back, or
+/// earlier when the announcer or CoMensha ends the arrangement. A placement the announcer or CoMensha asks for under
+/// the arrangement takes one of its places (<see cref="Placements"/>), so the people found in the action get the beds held for them.
 /// <para>
 /// Places are held inside a capacity change (<see cref="CapacityBoard.BeginChangeAsync"/>), the same one-at-a-time
 /// turn placements take their bed in: a group and a placement asking for the last beds are decided one after the
@@ -56,10 +58,79 @@ public sealed class LargeGroups(
             throw new InvalidRequest("arrangement_id is required.", [("arrangement_id", "is required")]);
         }
         var row = await db.LargeGroups.AsNoTracking().FirstOrDefaultAsync(g => g.ArrangementId == arrangementId, cancellationToken);
-        return row is not null && (row.RequestedBy == partnerId || partnerId == Placements.Coordinator)
+        return row is not null && MayUse(partnerId, row)
             ? await ArrangementAsync(row, cancellationToken)
             : throw new NotFound("No such large-group arrangement among those you may read.");
     }
+
+    /// <summary>
+    /// Ends an arrangement before its shelter period is over: the places no placement took go back at once, as at the
+    /// period's end (<see cref="ReleaseAsync"/>). For the announcer and CoMensha; anyone else learns nothing of it. An
+    /// arrangement that holds nothing (ended, or never arranged) is answered as it is.
+    /// </summary>
+    public async Task<LargeGroupArrangement> EndAsync(string partnerId, string arrangementId, CancellationToken cancellationToken)
+    {
+        if (string.IsNullOrEmpty(arrangementId))
+        {
+            throw new InvalidRequest("arrangement_id is required.", [("arrangement_id", "is required")]);
+        }
+        var known = await db.LargeGroups.AsNoTracking().FirstOrDefaultAsync(g => g.ArrangementId == arrangementId, cancellationToken);
+        if (known is null || !MayUse(partnerId, known))
+        {
+            throw new NotFound("No such large-group arrangement among those you may read.");
+        }
+        if (!IsHolding(known))
+        {
+            return await ArrangementAsync(known, cancellationToken);
+        }
+        await using var change = await board.BeginChangeAsync(cancellationToken);
+        var row = await db.LargeGroups.FirstAsync(g => g.ArrangementId == arrangementId, cancellationToken);
+        if (!IsHolding(row))
+        {
+            // Ended by its period or another call while this one waited for its turn.
+            await change.CommitWithoutCapacityAsync(cancellationToken);
+        }
+        else
+        {
+            await ReleaseAsync(change, row, cancellationToken);
+            await change.CommitAsync(cancellationToken);
+        }
+        return await ArrangementAsync(row, cancellationToken);
+    }
+
+    /// <summary>
+    /// Takes one of the places <paramref name="arrangementId"/> holds in <paramref name="category"/> for a placement, inside
+    /// its capacity change: the place leaves the group's allocation and the bed stays reserved, now for the placement.
+    /// Returns the bed, or null when the arrangement has no place of that category left. Only the announcer and CoMensha
+    /// place under an arrangement; for anyone else it does not exist.
+    /// </summary>
+    internal static async Task<BedRow?> TakePlaceAsync(ShelterDbContext db, string partnerId, string arrangementId, int category, string preferredShelterId, CancellationToken cancellationToken)
+    {
+        var row = await db.LargeGroups.AsNoTracking().FirstOrDefaultAsync(g => g.ArrangementId == arrangementId, cancellationToken);
+        if (row is null || !MayUse(partnerId, row))
+        {
+            throw new NotFound("No such large-group arrangement among those you may read.");
+        }
+        if (!IsHolding(row))
+        {
+            throw new NotNow($"The large-group arrangement is {(LargeGroupState)row.State} and holds no places; request the placement without arrangement_id.");
+        }
+        var allocation = (await db.LargeGroupAllocations.Where(a => a.ArrangementId == arrangementId && a.Category == category && a.Places > 0).ToListAsync(cancellationToken))
+            .OrderByDescending(a => a.ShelterId == preferredShelterId)
+            .ThenByDescending(a => a.Places)
+            .ThenBy(a => a.ShelterId, StringComparer.Ordinal)
+            .FirstOrDefault();
+        if (allocation is null)
+        {
+            return null;
+        }
+        allocation.Places--;
+        return await db.Beds.FirstAsync(b => b.ShelterId == allocation.ShelterId && b.Category == category, cancellationToken);
+    }
+
+    private static bool MayUse(string partnerId, LargeGroupRow row) => row.RequestedBy == partnerId || partnerId == Placements.Coordinator;
+
+    private static bool IsHolding(LargeGroupRow row) => row.State is (int)LargeGroupState.Arranged or (int)LargeGroupState.PartiallyArranged;
 
     private async Task<(LargeGroupArrangement, bool)> TryRequestAsync(string partnerId, RequestLargeGroupShelterRequest request, CancellationToken cancellationToken)
     {

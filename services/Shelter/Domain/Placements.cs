@@ -74,6 +74,12 @@ public sealed class Placements(ShelterDbContext db, CapacityBoard board, BedOffe
             .ThenByDescending(b => b.Total - b.Occupied - b.Held)
             .ThenBy(b => b.ShelterId, StringComparer.Ordinal)
             .FirstOrDefault();
+        // Found in a large group's action: the bed comes out of the places held for the group (already reserved, so no free
+        // bed is taken and capacity does not change), or the request is matched as any other when none of them is left.
+        var fromGroup = request.ArrangementId.Length > 0 && !cosmUndecided && refusedCosm is not { Count: > 0 }
+            ? await LargeGroups.TakePlaceAsync(db, partnerId, request.ArrangementId, category, request.PreferredShelterId, cancellationToken)
+            : null;
+        bed = fromGroup ?? bed;
         var row = new PlacementRow
         {
             PlacementId = $"plc-{Guid.CreateVersion7():N}",
@@ -101,11 +107,17 @@ public sealed class Placements(ShelterDbContext db, CapacityBoard board, BedOffe
             await change.CommitWithoutCapacityAsync(cancellationToken);
             return (ToPlacement(row, partnerId), false);
         }
-        bed.Held++;
         row.State = (int)PlacementState.Held;
         row.ShelterId = bed.ShelterId;
         row.HoldExpiresAt = change.Now + options.Value.HoldDuration;
         AnnounceRequest(change, row, request.Needs);
+        if (fromGroup is not null)
+        {
+            // The group's reserved place became this placement's: the shelter's counts are as they were.
+            await change.CommitWithoutCapacityAsync(cancellationToken);
+            return (ToPlacement(row, partnerId), false);
+        }
+        bed.Held++;
         var shelter = await db.Shelters.FirstAsync(s => s.ShelterId == bed.ShelterId, cancellationToken);
         change.Record(shelter, await BedsOfAsync(bed.ShelterId, cancellationToken));
         await change.CommitAsync(cancellationToken);
@@ -365,6 +377,14 @@ public sealed class Placements(ShelterDbContext db, CapacityBoard board, BedOffe
         else if (request.Needs.Category == ShelterCategory.Unspecified || !System.Enum.IsDefined(request.Needs.Category))
         {
             problems.Add(("needs.category", "must name the category of bed needed."));
+        }
+        if (request.Needs is not null)
+        {
+            problems.AddRange(WaitingLists.ValidateFallback(request.Needs));
+        }
+        if (request.ArrangementId.Length > 128)
+        {
+            problems.Add(("arrangement_id", "is at most 128 characters."));
         }
         return problems;
     }

@@ -64,4 +64,7 @@ public sealed class ShelterCapacityService(CapacityBoard board, CapacityWatch wa
 
     public override async Task<GetLargeGroupArrangementResponse> GetLargeGroupArrangement(GetLargeGroupArrangementRequest request, ServerCallContext context) =>
         new() { Arrangement = await largeGroups.GetAsync(context.Partner(), request.ArrangementId, context.CancellationToken) };
+
+    public override async Task<EndLargeGroupArrangementResponse> EndLargeGroupArrangement(EndLargeGroupArrangementRequest request, ServerCallContext context) =>
+        new() { Arrangement = await largeGroups.EndAsync(context.Partner(), request.ArrangementId, context.CancellationToken) };
 }

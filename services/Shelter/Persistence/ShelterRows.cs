@@ -90,7 +90,8 @@ public sealed class PlacementRow
 
     public int State { get; set; }
 
-    public int Category { get; init; }
+    /// <summary>The category asked for; once a bed is held, the category of that bed (a COSM request not admitted is held its fallback).</summary>
+    public int Category { get; set; }
 
     public string? ShelterId { get; set; }
 
@@ -186,5 +187,5 @@ public sealed class LargeGroupAllocationRow
 
     public int Category { get; init; }
 
-    public int Places { get; init; }
+    public int Places { get; set; }
 }
