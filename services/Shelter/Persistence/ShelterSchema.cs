@@ -241,5 +241,26 @@ public static class ShelterSchema
                 CREATE INDEX ix_capacity_changes_shelter ON capacity_changes (shelter_id, version);
                 CREATE INDEX ix_capacity_changes_recorded ON capacity_changes (recorded_at);
                 """),
+        // A hold made from a waiting list remembers that list: when it runs out unconfirmed the person goes back on it
+        // (keeping requested_at), instead of leaving the list for good. Merged registrations point at their survivor,
+        // so a request under a merged id is decided on the survivor's facts.
+        SchemaMigration.Sql(
+            "shelter-0006-offered-holds-and-merges",
+            sqlite: """
+                ALTER TABLE placements ADD COLUMN offered_from INTEGER NOT NULL DEFAULT 0;
+                CREATE INDEX ix_placements_registration ON placements (registration_id);
+                CREATE TABLE registration_merges (
+                    merged_registration_id TEXT PRIMARY KEY,
+                    surviving_registration_id TEXT NOT NULL);
+                CREATE INDEX ix_registration_merges_survivor ON registration_merges (surviving_registration_id);
+                """,
+            postgres: """
+                ALTER TABLE placements ADD COLUMN offered_from integer NOT NULL DEFAULT 0;
+                CREATE INDEX ix_placements_registration ON placements (registration_id);
+                CREATE TABLE registration_merges (
+                    merged_registration_id text PRIMARY KEY,
+                    surviving_registration_id text NOT NULL);
+                CREATE INDEX ix_registration_merges_survivor ON registration_merges (surviving_registration_id);
+                """),
     ];
 }
