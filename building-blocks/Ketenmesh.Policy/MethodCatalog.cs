@@ -40,6 +40,7 @@ public sealed class MethodCatalog
         "chain.shelter.v1.ShelterCapacity/WatchCapacity",
         "chain.shelter.v1.ShelterCapacity/GetPlacement",
         "chain.shelter.v1.ShelterCapacity/ListWaitingList",
+        "chain.shelter.v1.ShelterCapacity/ListPlacements",
         "chain.shelter.v1.ShelterCapacity/GetLargeGroupArrangement",
         "chain.returns.v1.ReturnCoordination/GetReturnCase",
     };

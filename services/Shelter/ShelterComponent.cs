@@ -25,7 +25,8 @@ public sealed class ShelterComponent : IMeshComponent
             .AddEvents(RegistryEventsReflection.Descriptor)
             .AddOutbox<ShelterDbContext>()
             .AddInbox<ShelterDbContext>()
-            .AddConsumer<AdmissionFactsConsumer>();
+            .AddConsumer<AdmissionFactsConsumer>()
+            .AddConsumer<RegistrationsMergedConsumer>();
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton<CapacityFeed>();
         services.AddSingleton<CapacityStream>();

@@ -125,12 +125,14 @@ public sealed class GatewayAccessTests : IAsyncLifetime
         var watch = await _mesh.Raw.CallAsync(shelter + "WatchCapacity", [[]], police);
         var placement = await _mesh.Raw.CallAsync(shelter + "GetPlacement", [[]], police);
         var waiting = await _mesh.Raw.CallAsync(shelter + "ListWaitingList", [[]], police);
+        var placements = await _mesh.Raw.CallAsync(shelter + "ListPlacements", [[]], police);
         var requested = await _mesh.Raw.CallAsync(shelter + "RequestPlacement", [SampleMessages.Full(Ketenmesh.Policy.MethodCatalog.Chain.Find(shelter + "RequestPlacement")!.InputType)], police);
 
         Assert.Equal((int)StatusCode.OK, list.Status);
         Assert.Equal((int)StatusCode.OK, watch.Status);
         Assert.Equal((int)StatusCode.PermissionDenied, placement.Status);
         Assert.Equal((int)StatusCode.PermissionDenied, waiting.Status);
+        Assert.Equal((int)StatusCode.PermissionDenied, placements.Status);
         Assert.Equal((int)StatusCode.OK, requested.Status);
         // A bed asked for during a raid: the police learn the placement's id, never whom or where.
         var fields = WireFields.Present(Ketenmesh.Policy.MethodCatalog.Chain.Find(shelter + "RequestPlacement")!.OutputType, Assert.Single(requested.Messages)).Select(p => p.Path).ToList();
@@ -148,13 +150,16 @@ public sealed class GatewayAccessTests : IAsyncLifetime
 
         Assert.Equal((int)StatusCode.OK, (await _mesh.Raw.CallAsync(shelter + "ReportCapacity", [[]], jade)).Status);
         Assert.Equal((int)StatusCode.OK, (await _mesh.Raw.CallAsync(shelter + "GetPlacement", [[]], jade)).Status);
+        Assert.Equal((int)StatusCode.OK, (await _mesh.Raw.CallAsync(shelter + "ListPlacements", [[]], jade)).Status);
         Assert.Equal((int)StatusCode.OK, (await _mesh.Raw.CallAsync(shelter + "RecordPlacementDecision", [[]], jade)).Status);
         Assert.Equal((int)StatusCode.PermissionDenied, (await _mesh.Raw.CallAsync(shelter + "ListWaitingList", [[]], jade)).Status);
         // The shelters as a group are no particular shelter: they report nothing and read no placement.
         Assert.Equal((int)StatusCode.PermissionDenied, (await _mesh.Raw.CallAsync(shelter + "ReportCapacity", [[]], group)).Status);
         Assert.Equal((int)StatusCode.PermissionDenied, (await _mesh.Raw.CallAsync(shelter + "GetPlacement", [[]], group)).Status);
+        Assert.Equal((int)StatusCode.PermissionDenied, (await _mesh.Raw.CallAsync(shelter + "ListPlacements", [[]], group)).Status);
         Assert.Equal((int)StatusCode.OK, (await _mesh.Raw.CallAsync(shelter + "ListWaitingList", [[]], comensha)).Status);
         Assert.Equal((int)StatusCode.OK, (await _mesh.Raw.CallAsync(shelter + "GetPlacement", [[]], comensha)).Status);
+        Assert.Equal((int)StatusCode.OK, (await _mesh.Raw.CallAsync(shelter + "ListPlacements", [[]], comensha)).Status);
         Assert.Equal((int)StatusCode.PermissionDenied, (await _mesh.Raw.CallAsync(shelter + "ReportCapacity", [[]], comensha)).Status);
     }
 

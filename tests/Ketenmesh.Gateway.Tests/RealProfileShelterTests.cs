@@ -190,30 +190,40 @@ public sealed class RealProfileShelterTests : IAsyncLifetime
         var minor = await RegisterAsync("rp-cosm-minor", 16, "NG");
         await StartReflectionPeriodAsync(adult);
 
-        // Until she makes aangifte, COSM admits her; the shelter service hears of each change from the registry.
-        var admitted = await RequestCosmUntilAsync(adult, p => p.CosmEligible);
-        var minorRefused = await RequestCosmUntilAsync(minor, p => p.IneligibilityReasons.Contains(CosmIneligibility.Minor));
+        // Until she makes aangifte, COSM admits her; the shelter service hears of each change from the registry, often
+        // after the request: a request waits on the COSM list until the facts decide it.
+        var admitted = await RequestCosmAsync("rp-cosm-adult-1", adult, p => p.State == PlacementState.Held);
+        var minorRefused = await RequestCosmAsync("rp-cosm-minor", minor, p => p.IneligibilityReasons.Contains(CosmIneligibility.Minor));
+        // No COSM bed left from here on: the next request waits on the list whichever facts the shelter service has
+        // heard by then, and is decided again when the aangifte reaches it.
+        foreach (var cosmShelter in new[] { "shelter-pmw", "shelter-acm", "shelter-jade" })
+        {
+            var beds = await BedsAsync(cosmShelter, ShelterCategory.Cosm);
+            await ReportAsync(cosmShelter, ShelterCategory.Cosm, beds.TotalBeds, beds.TotalBeds - beds.ReservedBeds);
+        }
         await _mesh.Channel.Registry().RecordAangifteStatusAsync(new RecordAangifteStatusRequest
         {
             RegistrationId = adult, AangifteStatus = AangifteStatus.Made, StatusOn = Today.ToDate(),
         }, GatewayMesh.Options(_mesh.As("police", "criminal_investigation")));
-        var afterAangifte = await RequestCosmUntilAsync(adult, p => p.IneligibilityReasons.Contains(CosmIneligibility.AangifteMade));
+        var afterAangifte = await RequestCosmAsync("rp-cosm-adult-2", adult, p => p.IneligibilityReasons.Contains(CosmIneligibility.AangifteMade));
 
         Assert.Equal(PlacementState.Held, admitted.State);
+        Assert.True(admitted.CosmEligible);
         Assert.Empty(admitted.IneligibilityReasons);
         Assert.False(minorRefused.CosmEligible);
-        Assert.Equal(PlacementState.Waitlisted, minorRefused.State);
+        Assert.Equal((PlacementState.Waitlisted, WaitingList.WomensOrSocialShelter), (minorRefused.State, minorRefused.WaitingList));
         Assert.False(afterAangifte.CosmEligible);
-        Assert.Equal(PlacementState.Waitlisted, afterAangifte.State);
+        Assert.Equal((PlacementState.Waitlisted, WaitingList.WomensOrSocialShelter), (afterAangifte.State, afterAangifte.WaitingList));
     }
 
-    /// <summary>Asks a COSM bed (a new request each try) until the answer shows what the registry's latest facts decide.</summary>
-    private async Task<Placement> RequestCosmUntilAsync(string registrationId, Func<Placement, bool> decided)
+    /// <summary>Asks a COSM bed once, then reads the placement until the registry's facts have decided it.</summary>
+    private async Task<Placement> RequestCosmAsync(string requestId, string registrationId, Func<Placement, bool> decided)
     {
+        var requested = (await Shelter.RequestPlacementAsync(Placement(requestId, ShelterCategory.Cosm, registrationId), As("comensha"))).Placement;
         Placement? placement = null;
         await Eventually.SucceedsAsync(async () =>
         {
-            placement = (await Shelter.RequestPlacementAsync(Placement($"rp-cosm-{Guid.NewGuid():N}", ShelterCategory.Cosm, registrationId), As("comensha"))).Placement;
+            placement = (await Shelter.GetPlacementAsync(new GetPlacementRequest { PlacementId = requested.PlacementId }, As("comensha"))).Placement;
             Assert.True(decided(placement));
         }, TimeSpan.FromSeconds(60));
         return placement!;

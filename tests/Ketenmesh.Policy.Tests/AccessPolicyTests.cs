@@ -111,5 +111,26 @@ public sealed class AccessPolicyTests
         Assert.Empty(coordinator.Access!.ResponseMask.RemovedPaths());
     }
 
+    [Theory]
+    [InlineData("shelter-jade")]
+    [InlineData("shelter-womens-utrecht")]
+    public void A_shelter_lists_placements_as_it_reads_one_and_only_CoMensha_is_shown_COSM_admission(string partner)
+    {
+        var policy = new AccessPolicy(DefaultPolicy.Snapshot(Now), MethodCatalog.Chain);
+        AccessRequest As(string partnerId) => new(partnerId, new HashSet<string> { "victim_care" }, "victim_care", "chain.shelter.v1.ShelterCapacity/ListPlacements", false);
+
+        var verdict = policy.Decide(As(partner), Now);
+        var coordinator = policy.Decide(As("comensha"), Now);
+        var police = policy.Decide(new AccessRequest("police", new HashSet<string> { "criminal_investigation" }, "criminal_investigation", "chain.shelter.v1.ShelterCapacity/ListPlacements", false), Now);
+
+        Assert.True(verdict.Allowed);
+        var removed = verdict.Access!.ResponseMask.RemovedPaths();
+        Assert.Contains("placements.cosm_eligible", removed);
+        Assert.Contains("placements.ineligibility_reasons", removed);
+        Assert.DoesNotContain(removed, p => p is "placements.state" or "placements.shelter_id" or "placements.placement_id" or "placements.version" or "next_page_token");
+        Assert.Empty(coordinator.Access!.ResponseMask.RemovedPaths());
+        Assert.False(police.Allowed);
+    }
+
     private static AccessRequest Request(string purpose, string method) => new("care", CarePurposes, purpose, method, false);
 }

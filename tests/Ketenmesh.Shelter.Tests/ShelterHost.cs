@@ -96,6 +96,24 @@ public sealed class ChangeLogReads : Microsoft.EntityFrameworkCore.Diagnostics.D
     }
 }
 
+/// <summary>Counts the SELECTs that read <paramref name="table"/> on the connections of one replica.</summary>
+public sealed class CommandCounter(string table) : Microsoft.EntityFrameworkCore.Diagnostics.DbCommandInterceptor
+{
+    private int _count;
+
+    public int Count => Volatile.Read(ref _count);
+
+    public override ValueTask<Microsoft.EntityFrameworkCore.Diagnostics.InterceptionResult<System.Data.Common.DbDataReader>> ReaderExecutingAsync(
+        System.Data.Common.DbCommand command, Microsoft.EntityFrameworkCore.Diagnostics.CommandEventData eventData, Microsoft.EntityFrameworkCore.Diagnostics.InterceptionResult<System.Data.Common.DbDataReader> result, CancellationToken cancellationToken = default)
+    {
+        if (command.CommandText.TrimStart().StartsWith("SELECT", StringComparison.OrdinalIgnoreCase) && command.CommandText.Contains(table, StringComparison.Ordinal))
+        {
+            Interlocked.Increment(ref _count);
+        }
+        return ValueTask.FromResult(result);
+    }
+}
+
 /// <summary>Starting the shelter component for a test, on SQLite or PostgreSQL, with a movable clock and an events probe.</summary>
 public static class ShelterHost
 {

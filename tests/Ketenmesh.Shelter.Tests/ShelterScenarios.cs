@@ -336,6 +336,124 @@ public abstract class ShelterScenarios : IAsyncLifetime
         Assert.Equal((unknown.StatusCode, unknown.Status.Detail), (decide.StatusCode, decide.Status.Detail));
     }
 
+    [Fact]
+    public async Task A_shelter_lists_the_placements_in_its_own_beds_including_one_held_for_someone_from_a_waiting_list_and_CoMensha_lists_all()
+    {
+        await OneAdultMensBedLeftAsync();
+        var first = (await Client.Shelter().RequestPlacementAsync(Placement("list-1", ShelterCategory.AdultMen, "reg-list-1"), As("comensha"))).Placement;
+        var second = (await Client.Shelter().RequestPlacementAsync(Placement("list-2", ShelterCategory.AdultMen, "reg-list-2"), As("care"))).Placement;
+        await Client.Shelter().RecordPlacementDecisionAsync(new RecordPlacementDecisionRequest
+        {
+            PlacementId = first.PlacementId, NewState = PlacementState.Declined, ExpectedVersion = first.Version,
+        }, As("shelter-jade"));
+
+        // No answer to the shelter named the hold made for the second from the waiting list: it finds it by listing.
+        var jadeHeld = await Client.Shelter().ListPlacementsAsync(new ListPlacementsRequest { StateFilter = { PlacementState.Held } }, As("shelter-jade"));
+        var jadeAll = await Client.Shelter().ListPlacementsAsync(new ListPlacementsRequest(), As("shelter-jade"));
+        var otherShelter = await Client.Shelter().ListPlacementsAsync(new ListPlacementsRequest(), As("shelter-acm"));
+        var requester = await Client.Shelter().ListPlacementsAsync(new ListPlacementsRequest(), As("care"));
+        var firstPage = await Client.Shelter().ListPlacementsAsync(new ListPlacementsRequest { PageSize = 1 }, As("comensha"));
+        var secondPage = await Client.Shelter().ListPlacementsAsync(new ListPlacementsRequest { PageSize = 1, PageToken = firstPage.NextPageToken }, As("comensha"));
+        var bad = await Assert.ThrowsAsync<RpcException>(() => Client.Shelter().ListPlacementsAsync(new ListPlacementsRequest { PageSize = -1, StateFilter = { PlacementState.Unspecified } }, As("comensha")).ResponseAsync);
+
+        var offered = Assert.Single(jadeHeld.Placements);
+        Assert.Equal((second.PlacementId, PlacementState.Held, "shelter-jade"), (offered.PlacementId, offered.State, offered.ShelterId));
+        Assert.Equal([first.PlacementId, second.PlacementId], jadeAll.Placements.Select(p => p.PlacementId));
+        Assert.Empty(otherShelter.Placements);
+        Assert.Equal(second.PlacementId, Assert.Single(requester.Placements).PlacementId);
+        Assert.Equal([first.PlacementId, second.PlacementId], firstPage.Placements.Concat(secondPage.Placements).Select(p => p.PlacementId));
+        Assert.Empty(secondPage.NextPageToken);
+        Assert.Equal(StatusCode.InvalidArgument, bad.StatusCode);
+        Assert.Equal(["page_size", "state_filter"], bad.GetRpcStatus()!.GetDetail<BadRequest>()!.FieldViolations.Select(v => v.Field).Order());
+    }
+
+    [Fact]
+    public async Task A_hold_offered_from_a_waiting_list_that_runs_out_puts_the_person_back_on_it_in_their_old_turn()
+    {
+        await OneAdultMensBedLeftAsync();
+        var first = (await Client.Shelter().RequestPlacementAsync(Placement("back-1", ShelterCategory.AdultMen, "reg-back-1"), As("comensha"))).Placement;
+        var second = (await Client.Shelter().RequestPlacementAsync(Placement("back-2", ShelterCategory.AdultMen, "reg-back-2"), As("comensha"))).Placement;
+        var third = (await Client.Shelter().RequestPlacementAsync(Placement("back-3", ShelterCategory.AdultMen, "reg-back-3"), As("comensha"))).Placement;
+        await Client.Shelter().RecordPlacementDecisionAsync(new RecordPlacementDecisionRequest
+        {
+            PlacementId = first.PlacementId, NewState = PlacementState.Declined, ExpectedVersion = first.Version,
+        }, As("shelter-jade"));
+        var offered = (await Client.Shelter().GetPlacementAsync(new GetPlacementRequest { PlacementId = second.PlacementId }, As("comensha"))).Placement;
+
+        Clock.Advance(new PlacementOptions().HoldDuration + TimeSpan.FromMinutes(1));
+
+        Assert.Equal((PlacementState.Held, "shelter-jade"), (offered.State, offered.ShelterId));
+        await Eventually.SucceedsAsync(async () =>
+        {
+            var back = (await Client.Shelter().GetPlacementAsync(new GetPlacementRequest { PlacementId = second.PlacementId }, As("comensha"))).Placement;
+            Assert.Equal((PlacementState.Waitlisted, WaitingList.WomensOrSocialShelter, ""), (back.State, back.WaitingList, back.ShelterId));
+            Assert.Equal(second.RequestedAt, back.RequestedAt);
+        });
+        // The bed went to the next in line, not back to the one who let it run out; they are first for the next bed.
+        var next = (await Client.Shelter().GetPlacementAsync(new GetPlacementRequest { PlacementId = third.PlacementId }, As("comensha"))).Placement;
+        var list = await Client.Shelter().ListWaitingListAsync(new ListWaitingListRequest { WaitingList = WaitingList.WomensOrSocialShelter }, As("comensha"));
+        Assert.Equal((PlacementState.Held, "shelter-jade"), (next.State, next.ShelterId));
+        Assert.Equal((second.PlacementId, 1), (Assert.Single(list.Entries).PlacementId, Assert.Single(list.Entries).Position));
+        await Client.Shelter().RecordPlacementDecisionAsync(new RecordPlacementDecisionRequest
+        {
+            PlacementId = third.PlacementId, NewState = PlacementState.Declined, ExpectedVersion = next.Version,
+        }, As("shelter-jade"));
+        var again = (await Client.Shelter().GetPlacementAsync(new GetPlacementRequest { PlacementId = second.PlacementId }, As("comensha"))).Placement;
+        Assert.Equal((PlacementState.Held, "shelter-jade"), (again.State, again.ShelterId));
+    }
+
+    [Fact]
+    public async Task A_decision_the_caller_may_not_make_is_refused_without_waiting_for_the_capacity_turn()
+    {
+        await OneAdultMensBedLeftAsync();
+        var held = (await Client.Shelter().RequestPlacementAsync(Placement("turn-1", ShelterCategory.AdultMen, "reg-turn-1"), As("comensha"))).Placement;
+        await using var holder = Host.Services.CreateAsyncScope();
+        await using var change = await holder.ServiceProvider.GetRequiredService<CapacityBoard>().BeginChangeAsync(CancellationToken.None);
+
+        // Another change holds the turn: a shelter deciding on a bed not its own, and an unknown placement, are refused at once.
+        var other = Client.Shelter().RecordPlacementDecisionAsync(new RecordPlacementDecisionRequest
+        {
+            PlacementId = held.PlacementId, NewState = PlacementState.Placed, ExpectedVersion = held.Version,
+        }, As("shelter-acm")).ResponseAsync;
+        var unknown = Client.Shelter().RecordPlacementDecisionAsync(new RecordPlacementDecisionRequest
+        {
+            PlacementId = "plc-none", NewState = PlacementState.Placed, ExpectedVersion = 1,
+        }, As("shelter-acm")).ResponseAsync;
+        var both = Task.WhenAll(other, unknown);
+        var first = await Task.WhenAny(both, Task.Delay(TimeSpan.FromSeconds(10)));
+
+        Assert.Same(both, first);
+        Assert.Equal(StatusCode.NotFound, (await Assert.ThrowsAsync<RpcException>(() => other)).StatusCode);
+        Assert.Equal(StatusCode.NotFound, (await Assert.ThrowsAsync<RpcException>(() => unknown)).StatusCode);
+    }
+
+    [Fact]
+    public async Task Beds_a_report_frees_for_several_COSM_waiters_read_their_registry_facts_in_one_query()
+    {
+        var factsReads = new CommandCounter("admission_facts");
+        var replica = await ShelterHost.StartAsync(DatabaseSettings(), Clock, Events, services => services.ConfigureDbContext<ShelterDbContext>(o => o.AddInterceptors(factsReads)));
+        _hosts.Add(replica);
+        await ReportAsync(replica.Channel, "shelter-pmw", Beds(ShelterCategory.Cosm, 25, 25));
+        await ReportAsync(replica.Channel, "shelter-acm", Beds(ShelterCategory.Cosm, 25, 25));
+        await ReportAsync(replica.Channel, "shelter-jade", Beds(ShelterCategory.Cosm, 20, 20));
+        var waiting = new List<Placement>();
+        foreach (var i in Enumerable.Range(1, 4))
+        {
+            await KnownToTheRegistryAsync($"reg-batch-{i}");
+            waiting.Add((await replica.Channel.Shelter().RequestPlacementAsync(Placement($"batch-{i}", ShelterCategory.Cosm, $"reg-batch-{i}"), As("comensha"))).Placement);
+        }
+
+        var before = factsReads.Count;
+        await ReportAsync(replica.Channel, "shelter-jade", Beds(ShelterCategory.Cosm, 20, 16));
+        var during = factsReads.Count - before;
+        var held = await replica.Channel.Shelter().ListPlacementsAsync(new ListPlacementsRequest { StateFilter = { PlacementState.Held } }, As("shelter-jade"));
+
+        Assert.All(waiting, p => Assert.Equal(PlacementState.Waitlisted, p.State));
+        Assert.Equal(waiting.Select(p => p.PlacementId).Order(), held.Placements.Select(p => p.PlacementId).Order());
+        // One query for the four waiters' facts, not one per waiter.
+        Assert.Equal(1, during);
+    }
+
     /// <summary>The registry's facts about a registration, as its event brings them; an eligible COSM candidate unless told otherwise.</summary>
     protected async Task KnownToTheRegistryAsync(string registrationId, Action<Chain.Events.V1.RegistrationAdmissionFacts>? change = null)
     {
@@ -397,7 +515,7 @@ public abstract class ShelterScenarios : IAsyncLifetime
     }
 
     [Fact]
-    public async Task A_requester_other_than_CoMensha_learns_where_a_COSM_request_stands_but_not_the_registrys_facts_nor_whether_the_registration_exists()
+    public async Task A_requester_other_than_CoMensha_is_answered_alike_whatever_the_registry_holds_and_only_CoMensha_reads_why()
     {
         await KnownToTheRegistryAsync("reg-care-ok");
         await KnownToTheRegistryAsync("reg-care-dutch", f => f.DutchNational = true);
@@ -411,17 +529,67 @@ public abstract class ShelterScenarios : IAsyncLifetime
         var readByCoMensha = (await Client.Shelter().GetPlacementAsync(new GetPlacementRequest { PlacementId = refused.PlacementId }, As("comensha"))).Placement;
         var admittedByCoMensha = (await Client.Shelter().GetPlacementAsync(new GetPlacementRequest { PlacementId = admitted.PlacementId }, As("comensha"))).Placement;
 
-        Assert.Equal(PlacementState.Held, admitted.State);
-        Assert.Equal((PlacementState.Waitlisted, WaitingList.WomensOrSocialShelter), (refused.State, refused.WaitingList));
-        Assert.Equal((unknown.State, unknown.WaitingList), (closed.State, closed.WaitingList));
-        Assert.Equal((PlacementState.Waitlisted, WaitingList.CosmEligible), (unknown.State, unknown.WaitingList));
-        Assert.All(new[] { admitted, refused, unknown, closed, readByCare }, p =>
-        {
-            Assert.False(p.CosmEligible);
-            Assert.Empty(p.IneligibilityReasons);
-        });
+        // The answer to the request is one and the same whether the registry admits the person, refuses them, closed the
+        // registration or never heard of it: waiting on the COSM list, version 1.
+        Assert.All(new[] { admitted, refused, unknown, closed }, p =>
+            Assert.Equal((PlacementState.Waitlisted, WaitingList.CosmEligible, "", 1L, false), (p.State, p.WaitingList, p.ShelterId, p.Version, p.CosmEligible)));
+        Assert.All(new[] { admitted, refused, unknown, closed, readByCare }, p => Assert.Empty(p.IneligibilityReasons));
+        // Decided after the answer, on the registry's facts: what CoMensha reads.
         Assert.Equal([CosmIneligibility.DutchNational], readByCoMensha.IneligibilityReasons);
+        Assert.Equal((PlacementState.Waitlisted, WaitingList.WomensOrSocialShelter), (readByCoMensha.State, readByCoMensha.WaitingList));
         Assert.True(admittedByCoMensha.CosmEligible);
+        Assert.Equal(PlacementState.Held, admittedByCoMensha.State);
+    }
+
+    [Fact]
+    public async Task A_COSM_request_made_before_the_registrys_facts_arrive_is_decided_when_they_do()
+    {
+        var early = (await Client.Shelter().RequestPlacementAsync(Placement("late-facts-1", ShelterCategory.Cosm, "reg-late-ok"), As("comensha"))).Placement;
+        var refusedLater = (await Client.Shelter().RequestPlacementAsync(Placement("late-facts-2", ShelterCategory.Cosm, "reg-late-minor"), As("comensha"))).Placement;
+
+        await KnownToTheRegistryAsync("reg-late-ok");
+        await KnownToTheRegistryAsync("reg-late-minor", f => f.Minor = true);
+
+        Assert.Equal((PlacementState.Waitlisted, WaitingList.CosmEligible), (early.State, early.WaitingList));
+        Assert.Equal((PlacementState.Waitlisted, WaitingList.CosmEligible), (refusedLater.State, refusedLater.WaitingList));
+        await Eventually.SucceedsAsync(async () =>
+        {
+            var held = (await Client.Shelter().GetPlacementAsync(new GetPlacementRequest { PlacementId = early.PlacementId }, As("comensha"))).Placement;
+            var moved = (await Client.Shelter().GetPlacementAsync(new GetPlacementRequest { PlacementId = refusedLater.PlacementId }, As("comensha"))).Placement;
+            Assert.Equal(PlacementState.Held, held.State);
+            Assert.True(held.CosmEligible);
+            Assert.NotEmpty(held.ShelterId);
+            Assert.Equal((PlacementState.Waitlisted, WaitingList.WomensOrSocialShelter), (moved.State, moved.WaitingList));
+            Assert.Equal([CosmIneligibility.Minor], moved.IneligibilityReasons);
+            // Kept its turn on the list it moved to.
+            Assert.Equal(refusedLater.RequestedAt, moved.RequestedAt);
+        });
+        var cosm = Assert.Single((await Client.Shelter().GetCapacityAsync(new GetCapacityRequest { ShelterId = (await Client.Shelter().GetPlacementAsync(new GetPlacementRequest { PlacementId = early.PlacementId }, As("comensha"))).Placement.ShelterId }, As("comensha"))).Overview.Capacity.Beds, b => b.Category == ShelterCategory.Cosm);
+        Assert.Equal(1, cosm.ReservedBeds);
+    }
+
+    [Fact]
+    public async Task A_COSM_request_under_a_registration_the_registry_merged_is_decided_on_the_survivors_facts()
+    {
+        var underMerged = (await Client.Shelter().RequestPlacementAsync(Placement("merge-1", ShelterCategory.Cosm, "reg-merged-away"), As("comensha"))).Placement;
+        await KnownToTheRegistryAsync("reg-merge-survivor");
+        await KnownToTheRegistryAsync("reg-merged-away", f => { f.Version = 2; f.Closed = true; });
+        var beforeMerge = (await Client.Shelter().GetPlacementAsync(new GetPlacementRequest { PlacementId = underMerged.PlacementId }, As("comensha"))).Placement;
+
+        await Host.PublishAsync(new Chain.Events.V1.RegistrationsMerged
+        {
+            EventId = Guid.NewGuid().ToString(), SurvivingRegistrationId = "reg-merge-survivor", MergedRegistrationIds = { "reg-merged-away" },
+        });
+
+        Assert.Equal((PlacementState.Waitlisted, WaitingList.CosmEligible), (beforeMerge.State, beforeMerge.WaitingList));
+        await Eventually.SucceedsAsync(async () =>
+        {
+            var moved = (await Client.Shelter().GetPlacementAsync(new GetPlacementRequest { PlacementId = underMerged.PlacementId }, As("comensha"))).Placement;
+            Assert.Equal(("reg-merge-survivor", PlacementState.Held), (moved.RegistrationId, moved.State));
+        });
+        // A request made later under the merged id is the survivor's, and decided on its facts at once.
+        var later = (await Client.Shelter().RequestPlacementAsync(Placement("merge-2", ShelterCategory.Cosm, "reg-merged-away"), As("comensha"))).Placement;
+        Assert.Equal(("reg-merge-survivor", PlacementState.Held, true), (later.RegistrationId, later.State, later.CosmEligible));
     }
 
     [Fact]

@@ -76,8 +76,7 @@ public sealed class CapacityBoard(ShelterDbContext db, EventOutbox<ShelterDbCont
             // reported free while someone waits for it would otherwise stay empty until the next release.
             while (await offers.OfferToHeadAsync(change, bed, cancellationToken))
             {
-                // Each offer reads the list as the last one left it.
-                await db.SaveChangesAsync(cancellationToken);
+                // Each offer works on the waiting requests as the last one left them (BedOffers keeps them for the change).
             }
         }
         tracked.AsOf = asOf;

@@ -26,17 +26,25 @@ public sealed class Placements(ShelterDbContext db, CapacityBoard board, BedOffe
     public async Task<(Placement Placement, bool Duplicate)> RequestAsync(string partnerId, RequestPlacementRequest request, CancellationToken cancellationToken)
     {
         InvalidRequest.ThrowIfAny(Validate(request));
+        (Placement Placement, bool Duplicate) answer;
         try
         {
-            return await TryRequestAsync(partnerId, request, cancellationToken);
+            answer = await TryRequestAsync(partnerId, request, cancellationToken);
         }
         catch (DbUpdateException e) when (e.IsDuplicateKey())
         {
             // The same request raced in on another connection and won (its client_request_id is taken): answer it as a
             // resubmission. Any other failed save is a failure, not a resubmission, and is not retried.
             db.ChangeTracker.Clear();
-            return await TryRequestAsync(partnerId, request, cancellationToken);
+            answer = await TryRequestAsync(partnerId, request, cancellationToken);
         }
+        if (!answer.Duplicate && partnerId != Coordinator && request.Needs.Category == ShelterCategory.Cosm)
+        {
+            // Answered before it was decided (see TryRequestAsync); decided now, on the registry's facts, as any
+            // waiting COSM request is when those facts arrive.
+            await ReconsiderAsync([answer.Placement.RegistrationId], cancellationToken);
+        }
+        return answer;
     }
 
     private async Task<(Placement, bool)> TryRequestAsync(string partnerId, RequestPlacementRequest request, CancellationToken cancellationToken)
@@ -44,19 +52,28 @@ public sealed class Placements(ShelterDbContext db, CapacityBoard board, BedOffe
         // Read before taking the capacity turn, so a resubmission waits for no one. Two copies racing past this both
         // take their turn; the second's insert breaks the unique (requested_by, client_request_id) index and
         // RequestAsync answers it with what the first stored.
+        // A registration the registry merged into another lives on in the survivor: the request is kept (and decided) there.
+        var registrationId = await SurvivorOfAsync(request.RegistrationId, cancellationToken);
         if (await db.Placements.AsNoTracking().FirstOrDefaultAsync(p => p.RequestedBy == partnerId && p.ClientRequestId == request.ClientRequestId, cancellationToken) is { } known)
         {
-            return known.RegistrationId == request.RegistrationId && known.Needs.AsSpan().SequenceEqual(request.Needs.ToByteArray())
+            return (known.RegistrationId == request.RegistrationId || known.RegistrationId == registrationId) && known.Needs.AsSpan().SequenceEqual(request.Needs.ToByteArray())
                 ? (ToPlacement(known, partnerId), true)
                 : throw new AlreadyExists("client_request_id was already used for a different placement request; use a new id for a new request.");
         }
         var category = (int)request.Needs.Category;
         List<CosmIneligibility>? refusedCosm = null;
         var cosmUndecided = false;
-        if (request.Needs.Category == ShelterCategory.Cosm)
+        if (request.Needs.Category == ShelterCategory.Cosm && partnerId != Coordinator)
+        {
+            // Whether the person meets the criteria, and whether the registry holds the registration at all, are registry
+            // facts for CoMensha. Any other requester gets one answer whatever the registry says: the request waits on the
+            // COSM list. It is decided right after, in a change of its own (RequestAsync), so this answer tells nothing.
+            cosmUndecided = true;
+        }
+        else if (request.Needs.Category == ShelterCategory.Cosm)
         {
             // Decided on what the registry told this service, never on what the requester claims in needs.
-            var facts = await db.AdmissionFacts.AsNoTracking().FirstOrDefaultAsync(f => f.RegistrationId == request.RegistrationId && !f.Closed, cancellationToken);
+            var facts = await db.AdmissionFacts.AsNoTracking().FirstOrDefaultAsync(f => f.RegistrationId == registrationId && !f.Closed, cancellationToken);
             // No facts (the registry has not told of the registration yet, or closed it): the request waits on its list
             // for CoMensha to review, answered as any waiting request is; a refusal here would tell any requester
             // whether the registry holds an open registration by that id.
@@ -83,7 +100,7 @@ public sealed class Placements(ShelterDbContext db, CapacityBoard board, BedOffe
         var row = new PlacementRow
         {
             PlacementId = $"plc-{Guid.CreateVersion7():N}",
-            RegistrationId = request.RegistrationId,
+            RegistrationId = registrationId,
             RequestedBy = partnerId,
             ClientRequestId = request.ClientRequestId,
             Category = category,
@@ -159,24 +176,23 @@ public sealed class Placements(ShelterDbContext db, CapacityBoard board, BedOffe
         }
         InvalidRequest.ThrowIfAny(problems);
 
+        // Read and authorised before taking the service-wide capacity turn: a caller who may not touch this placement
+        // (or names none) is refused without making every report and placement wait for it.
+        var seen = await db.Placements.AsNoTracking().FirstOrDefaultAsync(p => p.PlacementId == request.PlacementId, cancellationToken);
+        if (seen is null || !MayRead(partnerId, seen))
+        {
+            throw NotVisible();
+        }
+        Authorise(partnerId, seen, request);
+
         await using var change = await board.BeginChangeAsync(cancellationToken);
+        // Read again inside the change: the placement may have moved on (a hold offered, expired or confirmed) meanwhile.
         var row = await db.Placements.FirstOrDefaultAsync(p => p.PlacementId == request.PlacementId, cancellationToken);
         if (row is null || !MayRead(partnerId, row))
         {
             throw NotVisible();
         }
-        var atShelter = row.ShelterId is not null && row.ShelterId == partnerId;
-        var mayCancel = partnerId == Coordinator || row.RequestedBy == partnerId;
-        if (request.NewState == PlacementState.Cancelled ? !mayCancel : !atShelter)
-        {
-            throw new NotAllowed(request.NewState == PlacementState.Cancelled
-                ? "Only CoMensha or the partner that requested a placement cancels it."
-                : "Only the shelter whose bed it is confirms, declines or ends a placement.");
-        }
-        if (request.ShelterId.Length > 0 && request.ShelterId != row.ShelterId)
-        {
-            throw new InvalidRequest("shelter_id is not the shelter the bed is held in.", [("shelter_id", "leave empty, or name the shelter the bed is held in")]);
-        }
+        Authorise(partnerId, row, request);
         if (row.Version != request.ExpectedVersion)
         {
             throw new Outdated($"The placement changed since version {request.ExpectedVersion} (it is now at version {row.Version}); nothing was changed. Read it again.");
@@ -185,9 +201,12 @@ public sealed class Placements(ShelterDbContext db, CapacityBoard board, BedOffe
         if (state == PlacementState.Held && row.HoldExpiresAt <= change.Now)
         {
             // Released here and now, not left for the expiry job: the shelter is told at once, and the bed is free for the next.
+            var offered = row.OfferedFrom != 0;
             await ReleaseAsync(change, row, PlacementState.Expired, cancellationToken);
             await change.CommitAsync(cancellationToken);
-            throw new NotNow("The hold on this bed expired before it was confirmed; the bed was released. Request a new placement.");
+            throw new NotNow(offered
+                ? "The hold on this bed expired before it was confirmed; the bed was released and the person is back on the waiting list."
+                : "The hold on this bed expired before it was confirmed; the bed was released. Request a new placement.");
         }
         switch (state, request.NewState)
         {
@@ -229,6 +248,23 @@ public sealed class Placements(ShelterDbContext db, CapacityBoard board, BedOffe
         return ToPlacement(row, partnerId);
     }
 
+    /// <summary>Who may make this decision on <paramref name="row"/>: the shelter whose bed it is, or (to cancel) CoMensha or the requester.</summary>
+    private static void Authorise(string partnerId, PlacementRow row, RecordPlacementDecisionRequest request)
+    {
+        var atShelter = row.ShelterId is not null && row.ShelterId == partnerId;
+        var mayCancel = partnerId == Coordinator || row.RequestedBy == partnerId;
+        if (request.NewState == PlacementState.Cancelled ? !mayCancel : !atShelter)
+        {
+            throw new NotAllowed(request.NewState == PlacementState.Cancelled
+                ? "Only CoMensha or the partner that requested a placement cancels it."
+                : "Only the shelter whose bed it is confirms, declines or ends a placement.");
+        }
+        if (request.ShelterId.Length > 0 && request.ShelterId != row.ShelterId)
+        {
+            throw new InvalidRequest("shelter_id is not the shelter the bed is held in.", [("shelter_id", "leave empty, or name the shelter the bed is held in")]);
+        }
+    }
+
     /// <summary>Releases every hold whose time ran out by now; returns how many. Each release is its own capacity change.</summary>
     public async Task<int> ExpireHoldsAsync(CancellationToken cancellationToken)
     {
@@ -256,10 +292,15 @@ public sealed class Placements(ShelterDbContext db, CapacityBoard board, BedOffe
         }
     }
 
-    /// <summary>Gives a held or occupied bed back and tells the chain (PlacementReleased).</summary>
+    /// <summary>
+    /// Gives a held or occupied bed back and tells the chain (PlacementReleased). A hold offered to someone waiting that
+    /// ran out unconfirmed is not the end of their request: the bed goes to the next who waits for it, and they go back
+    /// on their list in their old turn.
+    /// </summary>
     private async Task ReleaseAsync(CapacityChange change, PlacementRow row, PlacementState newState, CancellationToken cancellationToken)
     {
         var bed = await db.Beds.FirstAsync(b => b.ShelterId == row.ShelterId && b.Category == row.Category, cancellationToken);
+        var shelterId = row.ShelterId!;
         if (row.State == (int)PlacementState.Placed)
         {
             bed.Occupied = Math.Max(0, bed.Occupied - 1);
@@ -267,6 +308,16 @@ public sealed class Placements(ShelterDbContext db, CapacityBoard board, BedOffe
         else
         {
             bed.Held = Math.Max(0, bed.Held - 1);
+        }
+        if (newState == PlacementState.Expired && row.State == (int)PlacementState.Held && row.OfferedFrom != 0)
+        {
+            // Offered first to the next in line (this person is not on the list yet): the same bed held again for them
+            // would stay unconfirmed as this hold did, and keep the others waiting for it. No PlacementReleased: nothing
+            // was placed, and the registry would take this placement as ended for good.
+            await offers.OfferToHeadAsync(change, bed, cancellationToken);
+            await offers.ReturnToListAsync(change, row, cancellationToken);
+            change.Record(await db.Shelters.FirstAsync(s => s.ShelterId == shelterId, cancellationToken), await BedsOfAsync(shelterId, cancellationToken));
+            return;
         }
         row.State = (int)newState;
         row.EndedAt = change.Now;
@@ -347,11 +398,130 @@ public sealed class Placements(ShelterDbContext db, CapacityBoard board, BedOffe
         return response;
     }
 
+    /// <summary>
+    /// The placements <paramref name="partnerId"/> may read (the rule of <see cref="GetAsync"/>): CoMensha all, a shelter
+    /// those in its own beds, a requester its own requests; longest requested first, optionally only some states. How a
+    /// shelter finds the beds held in it for someone from a waiting list, which no answer of its own named.
+    /// </summary>
+    public async Task<ListPlacementsResponse> ListAsync(string partnerId, ListPlacementsRequest request, CancellationToken cancellationToken)
+    {
+        var problems = new List<(string, string)>();
+        if (request.StateFilter.Any(s => s == PlacementState.Unspecified || !System.Enum.IsDefined(s)))
+        {
+            problems.Add(("state_filter", "must name placement states"));
+        }
+        if (request.PageSize is < 0 or > 500)
+        {
+            problems.Add(("page_size", "must be 0 (default 50) to 500"));
+        }
+        var skip = 0;
+        if (request.PageToken.Length > 0 && !int.TryParse(request.PageToken, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out skip))
+        {
+            problems.Add(("page_token", "is not one this service handed out"));
+        }
+        InvalidRequest.ThrowIfAny(problems);
+        var pageSize = request.PageSize == 0 ? 50 : request.PageSize;
+        var query = db.Placements.AsNoTracking();
+        if (partnerId != Coordinator)
+        {
+            query = query.Where(p => p.RequestedBy == partnerId || p.ShelterId == partnerId);
+        }
+        if (request.StateFilter.Count > 0)
+        {
+            var states = request.StateFilter.Select(s => (int)s).Distinct().ToList();
+            query = query.Where(p => states.Contains(p.State));
+        }
+        var page = await query.OrderBy(p => p.RequestedAt).ThenBy(p => p.PlacementId).Skip(skip).Take(pageSize + 1).ToListAsync(cancellationToken);
+        var response = new ListPlacementsResponse();
+        response.Placements.AddRange(page.Take(pageSize).Select(p => ToPlacement(p, partnerId)));
+        if (page.Count > pageSize)
+        {
+            response.NextPageToken = (skip + pageSize).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        }
+        return response;
+    }
+
     private async Task<List<BedRow>> BedsOfAsync(string shelterId, CancellationToken cancellationToken)
     {
         // The tracked rows, changed ones included: the snapshot shows the beds as this change leaves them.
         await db.Beds.Where(b => b.ShelterId == shelterId).LoadAsync(cancellationToken);
         return db.Beds.Local.Where(b => b.ShelterId == shelterId).ToList();
+    }
+
+    /// <summary>
+    /// The registry told something new of these registrations (RegistrationAdmissionFacts, RegistrationsMerged): their
+    /// COSM requests that wait are decided again in one capacity change, and any bed held for them is recorded.
+    /// </summary>
+    public async Task ReconsiderAsync(IReadOnlyCollection<string> registrationIds, CancellationToken cancellationToken)
+    {
+        var cosm = (int)ShelterCategory.Cosm;
+        // Looked for outside the change: most facts are of registrations with no COSM request waiting.
+        if (!await db.Placements.AnyAsync(p => p.State == (int)PlacementState.Waitlisted && p.Category == cosm && registrationIds.Contains(p.RegistrationId), cancellationToken))
+        {
+            return;
+        }
+        await using var change = await board.BeginChangeAsync(cancellationToken);
+        var held = await offers.ReconsiderAsync(change, registrationIds, cancellationToken);
+        if (held.Count == 0)
+        {
+            await change.CommitWithoutCapacityAsync(cancellationToken);
+            return;
+        }
+        foreach (var shelterId in held.Select(b => b.ShelterId).Distinct(StringComparer.Ordinal))
+        {
+            await change.RecordAsync(await db.Shelters.FirstAsync(s => s.ShelterId == shelterId, cancellationToken), await BedsOfAsync(shelterId, cancellationToken), cancellationToken);
+        }
+        await change.CommitAsync(cancellationToken);
+    }
+
+    /// <summary>
+    /// The registry merged registrations (RegistrationsMerged): the merge is remembered, so a later request under a merged
+    /// id is decided on the survivor's facts, and the open requests under a merged id move to the survivor. Returns the
+    /// survivor. Staged in the caller's transaction (the inbox's).
+    /// </summary>
+    public async Task<string> FollowMergeAsync(RegistrationsMerged merged, CancellationToken cancellationToken)
+    {
+        var survivor = await SurvivorOfAsync(merged.SurvivingRegistrationId, cancellationToken);
+        var ids = merged.MergedRegistrationIds.Where(id => id.Length > 0 && id != survivor).Distinct().ToList();
+        foreach (var id in ids)
+        {
+            if (await db.RegistrationMerges.FirstOrDefaultAsync(m => m.MergedRegistrationId == id, cancellationToken) is { } known)
+            {
+                known.SurvivingRegistrationId = survivor;
+            }
+            else
+            {
+                db.RegistrationMerges.Add(new RegistrationMergeRow { MergedRegistrationId = id, SurvivingRegistrationId = survivor });
+            }
+        }
+        foreach (var earlier in await db.RegistrationMerges.Where(m => ids.Contains(m.SurvivingRegistrationId)).ToListAsync(cancellationToken))
+        {
+            earlier.SurvivingRegistrationId = survivor;
+        }
+        var open = new[] { (int)PlacementState.Waitlisted, (int)PlacementState.Requested, (int)PlacementState.Held, (int)PlacementState.Placed };
+        foreach (var placement in await db.Placements.Where(p => ids.Contains(p.RegistrationId) && open.Contains(p.State)).ToListAsync(cancellationToken))
+        {
+            placement.RegistrationId = survivor;
+            placement.Version++;
+        }
+        return survivor;
+    }
+
+    /// <summary>The registration that carries the person now: the survivor when <paramref name="registrationId"/> was merged, else itself.</summary>
+    private async Task<string> SurvivorOfAsync(string registrationId, CancellationToken cancellationToken)
+    {
+        var current = registrationId;
+        // Merge rows point at the last survivor; the bound only guards against a cycle no registry would make.
+        for (var hops = 0; hops < 16; hops++)
+        {
+            var next = await db.RegistrationMerges.Where(m => m.MergedRegistrationId == current).Select(m => m.SurvivingRegistrationId).FirstOrDefaultAsync(cancellationToken);
+            if (next is null || next == current)
+            {
+                break;
+            }
+            current = next;
+        }
+        return current;
     }
 
     private static bool MayRead(string partnerId, PlacementRow row) =>

@@ -53,6 +53,9 @@ public sealed class ShelterCapacityService(CapacityBoard board, CapacityWatch wa
     public override Task<ListWaitingListResponse> ListWaitingList(ListWaitingListRequest request, ServerCallContext context) =>
         placements.ListWaitingAsync(request, context.CancellationToken);
 
+    public override Task<ListPlacementsResponse> ListPlacements(ListPlacementsRequest request, ServerCallContext context) =>
+        placements.ListAsync(context.Partner(), request, context.CancellationToken);
+
     public override async Task<RecordPlacementDecisionResponse> RecordPlacementDecision(RecordPlacementDecisionRequest request, ServerCallContext context) =>
         new() { Placement = await placements.DecideAsync(context.Partner(), request, context.CancellationToken) };
 

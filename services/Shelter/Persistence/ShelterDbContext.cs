@@ -17,6 +17,8 @@ public sealed class ShelterDbContext(DbContextOptions<ShelterDbContext> options)
 
     public DbSet<AdmissionFactsRow> AdmissionFacts => Set<AdmissionFactsRow>();
 
+    public DbSet<RegistrationMergeRow> RegistrationMerges => Set<RegistrationMergeRow>();
+
     public DbSet<LargeGroupRow> LargeGroups => Set<LargeGroupRow>();
 
     public DbSet<LargeGroupAllocationRow> LargeGroupAllocations => Set<LargeGroupAllocationRow>();
@@ -86,6 +88,7 @@ public sealed class ShelterDbContext(DbContextOptions<ShelterDbContext> options)
             e.Property(p => p.Version).HasColumnName("version").IsConcurrencyToken();
             e.Property(p => p.CosmEligible).HasColumnName("cosm_eligible");
             e.Property(p => p.Ineligibility).HasColumnName("ineligibility");
+            e.Property(p => p.OfferedFrom).HasColumnName("offered_from");
             e.HasIndex(p => new { p.RequestedBy, p.ClientRequestId }).IsUnique();
         });
         modelBuilder.Entity<AdmissionFactsRow>(e =>
@@ -101,6 +104,13 @@ public sealed class ShelterDbContext(DbContextOptions<ShelterDbContext> options)
             e.Property(f => f.AsylumProcedure).HasColumnName("asylum_procedure");
             e.Property(f => f.Closed).HasColumnName("closed");
             e.Property(f => f.ClosedAt).HasColumnName("closed_at");
+        });
+        modelBuilder.Entity<RegistrationMergeRow>(e =>
+        {
+            e.ToTable("registration_merges");
+            e.HasKey(m => m.MergedRegistrationId);
+            e.Property(m => m.MergedRegistrationId).HasColumnName("merged_registration_id");
+            e.Property(m => m.SurvivingRegistrationId).HasColumnName("surviving_registration_id");
         });
         modelBuilder.Entity<LargeGroupRow>(e =>
         {

@@ -81,7 +81,8 @@ public sealed class PlacementRow
 {
     public required string PlacementId { get; init; }
 
-    public required string RegistrationId { get; init; }
+    /// <summary>The registration; moves to the survivor when the registry merges it into another.</summary>
+    public required string RegistrationId { get; set; }
 
     /// <summary>The partner that asked (catalog id); scopes idempotency and who reads it back.</summary>
     public required string RequestedBy { get; init; }
@@ -116,6 +117,12 @@ public sealed class PlacementRow
     /// <summary>Why not: CosmIneligibility numbers separated by commas; empty when eligible or not asked.</summary>
     public string Ineligibility { get; set; } = string.Empty;
 
+    /// <summary>
+    /// While HELD: the waiting list the bed was offered from (0 when the requester was held a bed at once). A hold
+    /// offered to someone waiting that runs out unconfirmed puts them back on this list, in their old turn.
+    /// </summary>
+    public int OfferedFrom { get; set; }
+
     /// <summary>A moment as every database keeps it: whole microseconds (PostgreSQL's precision).</summary>
     public static DateTime Moment(DateTimeOffset now) => new(now.UtcTicks - now.UtcTicks % TimeSpan.TicksPerMicrosecond, DateTimeKind.Utc);
 }
@@ -146,6 +153,14 @@ public sealed class AdmissionFactsRow
 
     /// <summary>When this service learnt that the registration was closed; the facts are purged a retention after it (ShelterPurge).</summary>
     public DateTime? ClosedAt { get; set; }
+}
+
+/// <summary>A registration the registry merged into another (RegistrationsMerged): requests under it are decided on the survivor's facts.</summary>
+public sealed class RegistrationMergeRow
+{
+    public required string MergedRegistrationId { get; init; }
+
+    public required string SurvivingRegistrationId { get; set; }
 }
 
 /// <summary>

@@ -241,10 +241,31 @@ public static class ShelterSchema
                 CREATE INDEX ix_capacity_changes_shelter ON capacity_changes (shelter_id, version);
                 CREATE INDEX ix_capacity_changes_recorded ON capacity_changes (recorded_at);
                 """),
+        // A hold made from a waiting list remembers that list: when it runs out unconfirmed the person goes back on it
+        // (keeping requested_at), instead of leaving the list for good. Merged registrations point at their survivor,
+        // so a request under a merged id is decided on the survivor's facts.
+        SchemaMigration.Sql(
+            "shelter-0006-offered-holds-and-merges",
+            sqlite: """
+                ALTER TABLE placements ADD COLUMN offered_from INTEGER NOT NULL DEFAULT 0;
+                CREATE INDEX ix_placements_registration ON placements (registration_id);
+                CREATE TABLE registration_merges (
+                    merged_registration_id TEXT PRIMARY KEY,
+                    surviving_registration_id TEXT NOT NULL);
+                CREATE INDEX ix_registration_merges_survivor ON registration_merges (surviving_registration_id);
+                """,
+            postgres: """
+                ALTER TABLE placements ADD COLUMN offered_from integer NOT NULL DEFAULT 0;
+                CREATE INDEX ix_placements_registration ON placements (registration_id);
+                CREATE TABLE registration_merges (
+                    merged_registration_id text PRIMARY KEY,
+                    surviving_registration_id text NOT NULL);
+                CREATE INDEX ix_registration_merges_survivor ON registration_merges (surviving_registration_id);
+                """),
         // Retention (ShelterPurge): when a registration's closure was learnt, so its admission facts go a retention after
         // it; facts closed already count from this migration. Placements are purged by state and end.
         SchemaMigration.Sql(
-            "shelter-0006-retention",
+            "shelter-0007-retention",
             sqlite: """
                 ALTER TABLE admission_facts ADD COLUMN closed_at TEXT NULL;
                 UPDATE admission_facts SET closed_at = strftime('%Y-%m-%d %H:%M:%f', 'now') WHERE closed = 1;
