@@ -216,6 +216,37 @@ public sealed class RealProfileShelterTests : IAsyncLifetime
         Assert.Equal((PlacementState.Waitlisted, WaitingList.WomensOrSocialShelter), (afterAangifte.State, afterAangifte.WaitingList));
     }
 
+    [Fact]
+    public async Task Through_the_gateway_COSM_refuses_a_Dutch_national_someone_outside_the_reflection_period_and_someone_once_in_asylum_each_for_that_reason()
+    {
+        var outsidePeriod = await RegisterAsync("rp-cosm-no-period", 30, "RO");
+        var dutch = await RegisterAsync("rp-cosm-dutch", 30, "NL");
+        await _mesh.Channel.Registry().RecordResidenceStatusAsync(new RecordResidenceStatusRequest
+        {
+            RegistrationId = dutch,
+            Residence = new ResidenceStatus { LegalStay = LegalStay.DutchNational },
+        }, GatewayMesh.Options(_mesh.As("ind", "residence")));
+        var asylum = await RegisterAsync("rp-cosm-asylum", 30, "ER");
+        // Asylum first, then the period: whichever of the two the shelter service has heard, she is never admitted.
+        await _mesh.Channel.Registry().RecordResidenceStatusAsync(new RecordResidenceStatusRequest
+        {
+            RegistrationId = asylum,
+            Residence = new ResidenceStatus { LegalStay = LegalStay.AsylumSeeker },
+        }, GatewayMesh.Options(_mesh.As("ind", "residence")));
+        await StartReflectionPeriodAsync(asylum);
+
+        var refusedOutsidePeriod = await RequestCosmAsync("rp-cosm-no-period", outsidePeriod, p => p.IneligibilityReasons.Count > 0);
+        var refusedDutch = await RequestCosmAsync("rp-cosm-dutch", dutch, p => p.IneligibilityReasons.Contains(CosmIneligibility.DutchNational));
+        var refusedAsylum = await RequestCosmAsync("rp-cosm-asylum", asylum, p => p.IneligibilityReasons.SequenceEqual([CosmIneligibility.EarlierAsylumProcedure]));
+
+        // Each refused for its own criterion, and no other of the five but one that follows from it: a Dutch national
+        // has no reflection period (it is for "de vreemdeling", L7243).
+        Assert.Equal([CosmIneligibility.NotInReflectionPeriod], refusedOutsidePeriod.IneligibilityReasons);
+        Assert.Equal([CosmIneligibility.DutchNational, CosmIneligibility.NotInReflectionPeriod], refusedDutch.IneligibilityReasons);
+        Assert.Equal([CosmIneligibility.EarlierAsylumProcedure], refusedAsylum.IneligibilityReasons);
+        Assert.All([refusedOutsidePeriod, refusedDutch, refusedAsylum], p => Assert.Equal((false, PlacementState.Waitlisted), (p.CosmEligible, p.State)));
+    }
+
     /// <summary>Asks a COSM bed once, then reads the placement until the registry's facts have decided it.</summary>
     private async Task<Placement> RequestCosmAsync(string requestId, string registrationId, Func<Placement, bool> decided)
     {
