@@ -353,6 +353,21 @@ public sealed class Placements(ShelterDbContext db, CapacityBoard board, BedOffe
         Urgency = needs.Urgency,
     });
 
+    /// <summary>Where a page starts (the token is the count already handed out) and how long it is; problems added by field.</summary>
+    private static (int Skip, int Size) Page(int pageSize, string pageToken, List<(string, string)> problems)
+    {
+        if (pageSize is < 0 or > 500)
+        {
+            problems.Add(("page_size", "must be 0 (default 50) to 500"));
+        }
+        var skip = 0;
+        if (pageToken.Length > 0 && !int.TryParse(pageToken, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out skip))
+        {
+            problems.Add(("page_token", "is not one this service handed out"));
+        }
+        return (skip, pageSize == 0 ? 50 : pageSize);
+    }
+
     /// <summary>One waiting list in order (longest waiting first), for CoMensha, who keeps the lists.</summary>
     public async Task<ListWaitingListResponse> ListWaitingAsync(ListWaitingListRequest request, CancellationToken cancellationToken)
     {
@@ -361,17 +376,8 @@ public sealed class Placements(ShelterDbContext db, CapacityBoard board, BedOffe
         {
             problems.Add(("waiting_list", "must name one of the three lists."));
         }
-        if (request.PageSize is < 0 or > 500)
-        {
-            problems.Add(("page_size", "must be 0 (default 50) to 500"));
-        }
-        var skip = 0;
-        if (request.PageToken.Length > 0 && !int.TryParse(request.PageToken, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out skip))
-        {
-            problems.Add(("page_token", "is not one this service handed out"));
-        }
+        var (skip, pageSize) = Page(request.PageSize, request.PageToken, problems);
         InvalidRequest.ThrowIfAny(problems);
-        var pageSize = request.PageSize == 0 ? 50 : request.PageSize;
         var list = (int)request.WaitingList;
         var waiting = db.Placements.AsNoTracking().Where(p => p.State == (int)PlacementState.Waitlisted && p.WaitingList == list);
         var total = await waiting.CountAsync(cancellationToken);
@@ -410,17 +416,8 @@ public sealed class Placements(ShelterDbContext db, CapacityBoard board, BedOffe
         {
             problems.Add(("state_filter", "must name placement states"));
         }
-        if (request.PageSize is < 0 or > 500)
-        {
-            problems.Add(("page_size", "must be 0 (default 50) to 500"));
-        }
-        var skip = 0;
-        if (request.PageToken.Length > 0 && !int.TryParse(request.PageToken, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out skip))
-        {
-            problems.Add(("page_token", "is not one this service handed out"));
-        }
+        var (skip, pageSize) = Page(request.PageSize, request.PageToken, problems);
         InvalidRequest.ThrowIfAny(problems);
-        var pageSize = request.PageSize == 0 ? 50 : request.PageSize;
         var query = db.Placements.AsNoTracking();
         if (partnerId != Coordinator)
         {
