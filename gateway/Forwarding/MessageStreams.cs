@@ -172,6 +172,12 @@ internal sealed class MinimisedResponse(HttpContent upstream, ResponseMask mask,
             {
                 return End(new Status(StatusCode.Unavailable, "The answer could not be put on record, so it was withheld; try again."));
             }
+            catch (Exception e) when (e is InvalidDataException or RpcException && call.CutShort() is { } ending)
+            {
+                // A frame cut off because the call is ending (the gateway stopping, the deadline): nothing unminimised
+                // passes either way, and the partner hears why the call ended, as on the request side.
+                return End(ending);
+            }
             catch (Exception e) when (e is InvalidDataException or RpcException or InvalidProtocolBufferException)
             {
                 // Not the contract's message, cut off inside a frame, oversized or not inflatable: never

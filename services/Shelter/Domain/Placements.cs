@@ -61,6 +61,9 @@ public sealed class Placements(ShelterDbContext db, CapacityBoard board, BedOffe
                 : throw new AlreadyExists("client_request_id was already used for a different placement request; use a new id for a new request.");
         }
         var category = (int)request.Needs.Category;
+        // The facts are read inside the capacity turn: facts committed meanwhile are then either read here or, when they
+        // come after this turn, reconsidered with this request in a turn of their own (ReconsiderAsync), never lost between.
+        await using var change = await board.BeginChangeAsync(cancellationToken);
         List<CosmIneligibility>? refusedCosm = null;
         var cosmUndecided = false;
         if (request.Needs.Category == ShelterCategory.Cosm && partnerId != Coordinator)
@@ -80,7 +83,6 @@ public sealed class Placements(ShelterDbContext db, CapacityBoard board, BedOffe
             cosmUndecided = facts is null;
             refusedCosm = facts is null ? null : CosmAdmission.Check(facts);
         }
-        await using var change = await board.BeginChangeAsync(cancellationToken);
         // Someone under acute threat goes to a secured shelter or waits for one: an unsecured bed is no place for them.
         var securedOnly = request.Needs.SecuredRequired;
         var secured = db.Shelters.Where(s => s.Secured).Select(s => s.ShelterId);
@@ -452,12 +454,14 @@ public sealed class Placements(ShelterDbContext db, CapacityBoard board, BedOffe
     public async Task ReconsiderAsync(IReadOnlyCollection<string> registrationIds, CancellationToken cancellationToken)
     {
         var cosm = (int)ShelterCategory.Cosm;
-        // Looked for outside the change: most facts are of registrations with no COSM request waiting.
+        // Looked for inside the capacity turn, not before it: a request deciding on the older facts at this moment
+        // commits its turn first, so it is found here, or takes its turn after and reads these facts.
+        await using var change = await board.BeginChangeAsync(cancellationToken);
         if (!await db.Placements.AnyAsync(p => p.State == (int)PlacementState.Waitlisted && p.Category == cosm && registrationIds.Contains(p.RegistrationId), cancellationToken))
         {
+            await change.CommitWithoutCapacityAsync(cancellationToken);
             return;
         }
-        await using var change = await board.BeginChangeAsync(cancellationToken);
         var held = await offers.ReconsiderAsync(change, registrationIds, cancellationToken);
         if (held.Count == 0)
         {
