@@ -96,7 +96,11 @@ public static class Scenarios
                 Assert.Equal([12, 12], Ints(o["codes"]));
                 break;
             case "deadline":
-                Assert.Equal((int)StatusCode.DeadlineExceeded, code);
+                // The peer gives up at the same deadline (grpc-timeout) and may reset the stream (RST_STREAM CANCEL) a
+                // moment before the client's own deadline timer fires, which a loaded machine delays; grpc-dotnet then
+                // reports CANCELLED. Either way the call ended at its deadline, not early and not at the 5 s answer.
+                Assert.True(code == (int)StatusCode.DeadlineExceeded || code == (int)StatusCode.Cancelled && o["elapsed_ms"]!.GetValue<double>() >= 300,
+                    $"expected DEADLINE_EXCEEDED (or CANCELLED by the peer's reset once the deadline had passed), got {code}");
                 Assert.InRange(o["elapsed_ms"]!.GetValue<double>(), 250, 4000);
                 break;
             case "cancel":
