@@ -241,11 +241,11 @@ public sealed class CapacityBoard(ShelterDbContext db, EventOutbox<ShelterDbCont
         };
         if (shelter.AsOf is { } asOf)
         {
-            snapshot.AsOf = Timestamp.FromDateTime(DateTime.SpecifyKind(asOf, DateTimeKind.Utc));
+            snapshot.AsOf = PlacementRow.Stamp(asOf);
         }
         if (shelter.ReportedAt is { } reportedAt)
         {
-            snapshot.ReportedAt = Timestamp.FromDateTime(DateTime.SpecifyKind(reportedAt, DateTimeKind.Utc));
+            snapshot.ReportedAt = PlacementRow.Stamp(reportedAt);
         }
         snapshot.Beds.AddRange(beds.OrderBy(b => b.Category).Select(b => new BedCount
         {

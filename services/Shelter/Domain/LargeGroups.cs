@@ -305,13 +305,13 @@ public sealed class LargeGroups(
             RequestedDuration = request.RequestedDuration,
             Allocations = { allocations.OrderBy(a => a.Category).ThenBy(a => a.ShelterId, StringComparer.Ordinal).Select(ToAllocation) },
             RequestedBy = PartnerTypes.Of(row.RequestedBy),
-            StartsAt = Utc(row.StartsAt),
-            EndsAt = Utc(row.EndsAt),
-            RequestedAt = Utc(row.RequestedAt),
+            StartsAt = PlacementRow.Stamp(row.StartsAt),
+            EndsAt = PlacementRow.Stamp(row.EndsAt),
+            RequestedAt = PlacementRow.Stamp(row.RequestedAt),
         };
         if (row.ReleasedAt is { } releasedAt)
         {
-            arrangement.ReleasedAt = Utc(releasedAt);
+            arrangement.ReleasedAt = PlacementRow.Stamp(releasedAt);
         }
         return arrangement;
     }
@@ -319,5 +319,4 @@ public sealed class LargeGroups(
     private static GroupAllocation ToAllocation(LargeGroupAllocationRow row) =>
         new() { ShelterId = row.ShelterId, Category = (ShelterCategory)row.Category, Places = row.Places };
 
-    private static Timestamp Utc(DateTime moment) => Timestamp.FromDateTime(DateTime.SpecifyKind(moment, DateTimeKind.Utc));
 }

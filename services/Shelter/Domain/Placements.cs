@@ -395,7 +395,7 @@ public sealed class Placements(ShelterDbContext db, CapacityBoard board, BedOffe
                 WaitingList = request.WaitingList,
                 Category = (ShelterCategory)p.Category,
                 Urgency = needs.Urgency,
-                WaitingSince = Utc(p.RequestedAt),
+                WaitingSince = PlacementRow.Stamp(p.RequestedAt),
                 Position = skip + i + 1,
             };
         }));
@@ -576,7 +576,7 @@ public sealed class Placements(ShelterDbContext db, CapacityBoard board, BedOffe
             ShelterId = row.ShelterId ?? string.Empty,
             WaitingList = (WaitingList)row.WaitingList,
             RequestedBy = PartnerTypes.Of(row.RequestedBy),
-            RequestedAt = Utc(row.RequestedAt),
+            RequestedAt = PlacementRow.Stamp(row.RequestedAt),
             Version = row.Version,
         };
         if (partnerId == Coordinator)
@@ -586,18 +586,17 @@ public sealed class Placements(ShelterDbContext db, CapacityBoard board, BedOffe
         }
         if (row.PlacedAt is { } placedAt)
         {
-            placement.PlacedAt = Utc(placedAt);
+            placement.PlacedAt = PlacementRow.Stamp(placedAt);
         }
         if (row.EndedAt is { } endedAt)
         {
-            placement.EndedAt = Utc(endedAt);
+            placement.EndedAt = PlacementRow.Stamp(endedAt);
         }
         if (row.HoldExpiresAt is { } expires)
         {
-            placement.HoldExpiresAt = Utc(expires);
+            placement.HoldExpiresAt = PlacementRow.Stamp(expires);
         }
         return placement;
     }
 
-    private static Timestamp Utc(DateTime moment) => Timestamp.FromDateTime(DateTime.SpecifyKind(moment, DateTimeKind.Utc));
 }

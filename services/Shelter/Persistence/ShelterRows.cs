@@ -125,6 +125,10 @@ public sealed class PlacementRow
 
     /// <summary>A moment as every database keeps it: whole microseconds (PostgreSQL's precision).</summary>
     public static DateTime Moment(DateTimeOffset now) => new(now.UtcTicks - now.UtcTicks % TimeSpan.TicksPerMicrosecond, DateTimeKind.Utc);
+
+    /// <summary>A stored moment as the contracts carry it (the providers read it back without a kind; it is UTC).</summary>
+    public static Google.Protobuf.WellKnownTypes.Timestamp Stamp(DateTime moment) =>
+        Google.Protobuf.WellKnownTypes.Timestamp.FromDateTime(DateTime.SpecifyKind(moment, DateTimeKind.Utc));
 }
 
 /// <summary>
