@@ -612,18 +612,7 @@ public sealed class ReturnCases(ReturnsDbContext db, RegistryKnowledge registry,
     /// this one, or DT&amp;V and IOM opening a case for the same person at once) this insert is refused
     /// whole; the request then runs once more and finds the earlier answer or the case now open.
     /// </summary>
-    private async Task<T> FirstWriterWinsAsync<T>(Func<Task<T>> run)
-    {
-        try
-        {
-            return await run();
-        }
-        catch (DbUpdateException e) when (e.IsDuplicateKey())
-        {
-            db.ChangeTracker.Clear();
-            return await run();
-        }
-    }
+    private Task<T> FirstWriterWinsAsync<T>(Func<Task<T>> run) => db.FirstWriterWinsAsync(run);
 
     /// <summary>Saves a change together with the event that tells the chain of it (outbox): both or neither.</summary>
     private async Task<ReturnCase> CommitAsync(ReturnCaseRow row, ReturnCase returnCase, IMessage news, CancellationToken cancellationToken)

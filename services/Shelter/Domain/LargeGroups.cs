@@ -37,17 +37,8 @@ public sealed class LargeGroups(
     public async Task<(LargeGroupArrangement Arrangement, bool Duplicate)> RequestAsync(string partnerId, RequestLargeGroupShelterRequest request, CancellationToken cancellationToken)
     {
         InvalidRequest.ThrowIfAny(LargeGroupRules.Validate(request));
-        try
-        {
-            return await TryRequestAsync(partnerId, request, cancellationToken);
-        }
-        catch (DbUpdateException e) when (e.IsDuplicateKey())
-        {
-            // The same request raced in on another connection and won (its client_request_id is taken): answer it as a
-            // resubmission. Any other failed save is a failure, not a resubmission, and is not retried.
-            db.ChangeTracker.Clear();
-            return await TryRequestAsync(partnerId, request, cancellationToken);
-        }
+        // The same request may race in on another connection and win (its client_request_id is taken): answered as a resubmission.
+        return await db.FirstWriterWinsAsync(() => TryRequestAsync(partnerId, request, cancellationToken));
     }
 
     /// <summary>The arrangement as it is now, for the partner that announced it and for CoMensha; anyone else learns nothing of it.</summary>

@@ -26,18 +26,8 @@ public sealed class Placements(ShelterDbContext db, CapacityBoard board, BedOffe
     public async Task<(Placement Placement, bool Duplicate)> RequestAsync(string partnerId, RequestPlacementRequest request, CancellationToken cancellationToken)
     {
         InvalidRequest.ThrowIfAny(Validate(request));
-        (Placement Placement, bool Duplicate) answer;
-        try
-        {
-            answer = await TryRequestAsync(partnerId, request, cancellationToken);
-        }
-        catch (DbUpdateException e) when (e.IsDuplicateKey())
-        {
-            // The same request raced in on another connection and won (its client_request_id is taken): answer it as a
-            // resubmission. Any other failed save is a failure, not a resubmission, and is not retried.
-            db.ChangeTracker.Clear();
-            answer = await TryRequestAsync(partnerId, request, cancellationToken);
-        }
+        // The same request may race in on another connection and win (its client_request_id is taken): answered as a resubmission.
+        (Placement Placement, bool Duplicate) answer = await db.FirstWriterWinsAsync(() => TryRequestAsync(partnerId, request, cancellationToken));
         if (!answer.Duplicate && partnerId != Coordinator && request.Needs.Category == ShelterCategory.Cosm)
         {
             // Answered before it was decided (see TryRequestAsync); decided now, on the registry's facts, as any
