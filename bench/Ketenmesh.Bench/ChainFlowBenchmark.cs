@@ -143,15 +143,7 @@ public static class ChainFlowBenchmark
         }
         var allRegistered = Stopwatch.GetElapsedTime(bulkStarted);
         var bulkCpuBusy = CpuTimes.BusySince(cpuBefore);
-        var components = mesh.Processes.ToDictionary(p => p.Process.Id, p => p.Name);
-        var bulkCpu = processesBefore is { } cpuAtStart && ProcessCpu.Read() is { } cpuAtEnd
-            ? cpuAtEnd.Since(cpuAtStart, (pid, command) =>
-                components.TryGetValue(pid, out var name) ? name
-                : pid == Environment.ProcessId ? "bench (the partner's load and the listener)"
-                : command == "postgres" ? "PostgreSQL"
-                : command is "beam.smp" or "erl_child_setup" or "epmd" or "inet_gethost" ? "RabbitMQ"
-                : "other")
-            : [];
+        var bulkCpu = ProcessCpu.ByComponentSince(processesBefore, mesh, "bench (the partner's load and the listener)");
         Console.WriteLine($"bulk of {bulk}: accepted in {accepted.TotalSeconds:N2} s, all registered after {allRegistered.TotalSeconds:N1} s");
         Console.WriteLine("CPU seconds during the bulk: " + string.Join(", ", bulkCpu.Select(g => $"{g.Group} {g.Seconds:N1}")));
 
@@ -298,6 +290,44 @@ internal sealed class ProcessCpu
             }
         }
         return new ProcessCpu(ticks);
+    }
+
+    /// <summary>
+    /// CPU seconds per mesh component, PostgreSQL, RabbitMQ and this bench (named <paramref name="bench"/>) since
+    /// <paramref name="before"/>; empty where /proc cannot be read.
+    /// </summary>
+    public static IReadOnlyList<(string Group, double Seconds)> ByComponentSince(ProcessCpu? before, Ketenmesh.Testing.RealMesh mesh, string bench)
+    {
+        var components = mesh.Processes.ToDictionary(p => p.Process.Id, p => p.Name);
+        return before is { } start && Read() is { } end
+            ? end.Since(start, (pid, command) =>
+                components.TryGetValue(pid, out var name) ? name
+                : pid == Environment.ProcessId ? bench
+                : command == "postgres" ? "PostgreSQL"
+                : command is "beam.smp" or "erl_child_setup" or "epmd" or "inet_gethost" ? "RabbitMQ"
+                : "other")
+            : [];
+    }
+
+    /// <summary>
+    /// Waits until the mesh's processes together use less than a tenth of a core over a second (at most
+    /// <paramref name="limit"/>): a freshly started component keeps compiling its hot paths and running its first
+    /// jobs for a minute or more, and what a partner meets after that is what is measured. Returns how long it took.
+    /// </summary>
+    public static async Task<TimeSpan> QuietAsync(Ketenmesh.Testing.RealMesh mesh, TimeSpan limit)
+    {
+        var waited = System.Diagnostics.Stopwatch.StartNew();
+        while (waited.Elapsed < limit)
+        {
+            var before = Read();
+            await Task.Delay(TimeSpan.FromSeconds(1));
+            var busy = ByComponentSince(before, mesh, "bench").Where(g => g.Group != "bench").Sum(g => g.Seconds);
+            if (before is null || busy < 0.1)
+            {
+                break;
+            }
+        }
+        return waited.Elapsed;
     }
 
     /// <summary>CPU seconds since <paramref name="before"/>, summed per group that <paramref name="group"/> names.</summary>

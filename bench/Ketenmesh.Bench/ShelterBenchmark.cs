@@ -18,10 +18,52 @@ namespace Ketenmesh.Bench;
 public static class ShelterBenchmark
 {
     /// <summary>Reports sent before the counted ones, alone and again with the watchers on.</summary>
-    private const int WarmUpReports = 3;
+    private const int WarmUpReports = 10;
 
+    /// <summary>
+    /// The same measurement twice in one run, each on a mesh of its own started the same way: the p99 of a round
+    /// trip through five processes on two shared cores moves from run to run, and two arms show by how much.
+    /// </summary>
     public static async Task<string> RunAsync(int watchers, int reports, int clients, int beds)
     {
+        var first = await MeasureAsync("first mesh", watchers, reports, clients, beds);
+        var second = await MeasureAsync("second mesh", watchers, reports, clients, beds);
+
+        var text = new StringBuilder();
+        text.AppendLine("## Shelter capacity: watchers and the last beds");
+        text.AppendLine();
+        text.AppendLine(CultureInfo.InvariantCulture, $"The real profile, through the gateway. {watchers} CoMensha watches of one shelter's capacity; the shelter reports {reports} times, each on the version it read, after {WarmUpReports} reports that are not counted, once the mesh's processes together used less than a tenth of a core for a second (a fresh process compiles its hot paths and runs its first jobs for a while: {first.Settled.TotalSeconds:N0} and {second.Settled.TotalSeconds:N0} s after start); the clock runs from sending the report until each watcher received that version. Then {clients} clients ask at once for the {beds} adult men's beds left in the mesh.");
+        text.AppendLine();
+        text.AppendLine("The same measurement twice in one run, each on a fresh mesh started the same way, to show how far the figures move between runs on the same machine.");
+        text.AppendLine();
+        text.AppendLine(CultureInfo.InvariantCulture, $"| measure | {first.Name} | {second.Name} | aim |");
+        text.AppendLine("|---|---:|---:|---|");
+        void Row(string measure, Func<Arm, string> value, string aim = "") =>
+            text.AppendLine(CultureInfo.InvariantCulture, $"| {measure} | {value(first)} | {value(second)} | {aim} |");
+        static string Pair(List<double> sorted) => sorted.Count == 0 ? "—" : FormattableString.Invariant($"{Percentile(sorted, 0.50):N1} / {Percentile(sorted, 0.99):N1} ms");
+        Row($"the report itself answered, nobody watching, p50 / p99 ({reports} reports)", a => Pair(a.Alone));
+        Row($"the report itself answered, {watchers} watching, p50 / p99", a => Pair(a.AnsweredWatched));
+        Row($"report → every watcher notified, p50 / p99 ({watchers * reports:N0} deliveries)", a => Pair(a.Latencies), "p99 ≤ 100 ms");
+        Row("deliveries missing after 30 s", a => (a.Expected - a.Latencies.Count).ToString("N0", CultureInfo.InvariantCulture), "0");
+        // Each round is one report and its deliveries to every watcher; the cores are shared by all of these.
+        Row("CPU per watched round, all processes (2 cores)", a => FormattableString.Invariant($"{a.Cpu.Sum(g => g.Seconds) * 1000 / a.Rounds:N1} ms ({a.Rounds} rounds in {a.Elapsed.TotalSeconds:N1} s)"));
+        foreach (var group in first.Cpu.Select(g => g.Group).Union(second.Cpu.Select(g => g.Group)))
+        {
+            Row($"&nbsp;&nbsp;{group}", a => FormattableString.Invariant($"{a.Cpu.Where(g => g.Group == group).Sum(g => g.Seconds) * 1000 / a.Rounds:N1} ms"));
+        }
+        Row($"placements per second, {clients} clients for {beds} beds", a => a.PlacementsPerSecond.ToString("N0", CultureInfo.InvariantCulture));
+        Row("beds held", a => $"{a.Held} of {beds}", beds.ToString(CultureInfo.InvariantCulture));
+        Row("double bookings", a => a.DoubleBookings.ToString(CultureInfo.InvariantCulture), "0");
+        text.AppendLine();
+        return text.ToString();
+    }
+
+    private sealed record Arm(string Name, TimeSpan Settled, List<double> Alone, List<double> AnsweredWatched, List<double> Latencies,
+        IReadOnlyList<(string Group, double Seconds)> Cpu, TimeSpan Elapsed, int Rounds, int Expected, double PlacementsPerSecond, int Held, int DoubleBookings);
+
+    private static async Task<Arm> MeasureAsync(string name, int watchers, int reports, int clients, int beds)
+    {
+        Console.Error.WriteLine($"== {name}");
         await using var mesh = await RealMesh.StartAsync();
         using var http = AuthorityHttp.For(mesh.Address("identity"));
         var comensha = (await PartnerSession.SignInAsync(http, mesh.Address("identity"), mesh.DataDirectory, "comensha")).For("victim_care");
@@ -57,6 +99,9 @@ public static class ShelterBenchmark
             }, jade)).Capacity.Version;
             return (sent, version, Stopwatch.GetElapsedTime(sent).TotalMilliseconds);
         }
+
+        var settled = await ProcessCpu.QuietAsync(mesh, TimeSpan.FromMinutes(3));
+        Console.Error.WriteLine(FormattableString.Invariant($"the mesh was quiet after {settled.TotalSeconds:N0} s"));
 
         // 0. The report alone, nobody watching (after warm-up reports that are not counted: the first calls of a
         // fresh process pay for compiling the path, which is not what a partner meets after the first minute).
@@ -107,6 +152,9 @@ public static class ShelterBenchmark
             }));
         }
         ready.Wait(TimeSpan.FromSeconds(120));
+        // Where the cores go while a report reaches the watchers (warm-up rounds included: they are rounds too).
+        var cpuBefore = ProcessCpu.Read();
+        var watchedRounds = Stopwatch.StartNew();
         var latencies = new List<double>();
         var answeredWatched = new List<double>();
         for (var r = -WarmUpReports; r < reports; r++)
@@ -128,6 +176,8 @@ public static class ShelterBenchmark
                 latencies.AddRange(round);
             }
         }
+        watchedRounds.Stop();
+        var roundsCpu = ProcessCpu.ByComponentSince(cpuBefore, mesh, "bench (the 500 watchers and the reporting shelter)");
         answeredWatched.Sort();
         await stop.CancelAsync();
         await Task.WhenAll(live);
@@ -151,26 +201,8 @@ public static class ShelterBenchmark
         var after = (await client.GetCapacityAsync(new GetCapacityRequest { ShelterId = "shelter-jade" }, comensha)).Overview.Capacity.Beds.Single(b => b.Category == ShelterCategory.AdultMen);
         var doubleBookings = Math.Max(0, held - beds) + Math.Max(0, after.ReservedBeds + after.OccupiedBeds - after.TotalBeds);
 
-        var text = new StringBuilder();
-        text.AppendLine("## Shelter capacity: watchers and the last beds");
-        text.AppendLine();
-        text.AppendLine(CultureInfo.InvariantCulture, $"The real profile, through the gateway. {watchers} CoMensha watches of one shelter's capacity; the shelter reports {reports} times, each on the version it read, after {WarmUpReports} reports that are not counted; the clock runs from sending the report until each watcher received that version. Then {clients} clients ask at once for the {beds} adult men's beds left in the mesh.");
-        text.AppendLine();
-        text.AppendLine("| measure | result | aim |");
-        text.AppendLine("|---|---:|---|");
-        if (latencies.Count > 0)
-        {
-            text.AppendLine(CultureInfo.InvariantCulture, $"| the report itself answered, nobody watching, p50 / p99 ({reports} reports) | {Percentile(alone, 0.50):N1} / {Percentile(alone, 0.99):N1} ms | |");
-            text.AppendLine(CultureInfo.InvariantCulture, $"| the report itself answered, {watchers} watching, p50 / p99 | {Percentile(answeredWatched, 0.50):N1} / {Percentile(answeredWatched, 0.99):N1} ms | |");
-            text.AppendLine(CultureInfo.InvariantCulture, $"| report → every watcher notified, p50 ({latencies.Count:N0} deliveries) | {Percentile(latencies, 0.50):N1} ms | |");
-            text.AppendLine(CultureInfo.InvariantCulture, $"| report → every watcher notified, p99 | {Percentile(latencies, 0.99):N1} ms | ≤ 100 ms |");
-        }
-        text.AppendLine(CultureInfo.InvariantCulture, $"| deliveries missing after 30 s | {watchers * reports - latencies.Count:N0} | 0 |");
-        text.AppendLine(CultureInfo.InvariantCulture, $"| placements per second, {clients} clients for {beds} beds | {clients / clock.Elapsed.TotalSeconds:N0} | |");
-        text.AppendLine(CultureInfo.InvariantCulture, $"| beds held | {held} of {beds} | {beds} |");
-        text.AppendLine(CultureInfo.InvariantCulture, $"| double bookings | {doubleBookings} | 0 |");
-        text.AppendLine();
-        return text.ToString();
+        return new Arm(name, settled, alone, answeredWatched, latencies, roundsCpu, watchedRounds.Elapsed, reports + WarmUpReports, watchers * reports,
+            clients / clock.Elapsed.TotalSeconds, held, doubleBookings);
     }
 
     private static double Percentile(List<double> sorted, double p) => sorted[Math.Min(sorted.Count - 1, (int)Math.Ceiling(p * sorted.Count) - 1)];

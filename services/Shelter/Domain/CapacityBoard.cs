@@ -35,12 +35,12 @@ public sealed class CapacityBoard(ShelterDbContext db, EventOutbox<ShelterDbCont
             // Names no shelter: the caller learns only that it may speak for itself.
             throw new NotAllowed("A shelter reports only its own capacity; leave shelter_id empty or name your own.");
         }
-        var shelter = await db.Shelters.AsNoTracking().FirstOrDefaultAsync(s => s.ShelterId == partnerId, cancellationToken)
-            ?? throw new NotAllowed("Only a shelter reports capacity, and only its own; your organisation is not a seeded shelter.");
-        InvalidRequest.ThrowIfAny(CapacityRules.Validate(request, CategoriesOf(shelter), clock.GetUtcNow()));
-
+        // One read of the shelter, inside the change: a report is on a watcher's clock, and reading it before taking
+        // the turn as well cost a round trip to the database on every report. Refusals roll the change back.
         await using var change = await BeginChangeAsync(cancellationToken);
-        var tracked = await db.Shelters.FirstAsync(s => s.ShelterId == partnerId, cancellationToken);
+        var tracked = await db.Shelters.FirstOrDefaultAsync(s => s.ShelterId == partnerId, cancellationToken)
+            ?? throw new NotAllowed("Only a shelter reports capacity, and only its own; your organisation is not a seeded shelter.");
+        InvalidRequest.ThrowIfAny(CapacityRules.Validate(request, CategoriesOf(tracked), clock.GetUtcNow()));
         if (tracked.Version != request.ExpectedVersion)
         {
             throw new Outdated($"The capacity changed since version {request.ExpectedVersion} (it is now at version {tracked.Version}); nothing was stored. Read it again and report on the new version.");
