@@ -54,6 +54,49 @@ public sealed class DecisionMatrixTests : IAsyncLifetime
         Assert.Equal(allowed, _mesh.Upstream.Calls.Count);
     }
 
+    /// <summary>
+    /// The legal path's grants as the sources hand them out, pinned here because the matrix above checks the gateway
+    /// against the seed file, not the file against the sources: a grant moved in the file moves both sides of it.
+    /// </summary>
+    [Fact]
+    public async Task The_seeded_policy_lets_the_partners_the_sources_name_register_minors_start_the_period_and_give_statements_and_refuses_the_rest()
+    {
+        const string registry = "chain.registry.v1.VictimRegistry/";
+        var rows = new (string Partner, string Purpose, string Method, bool Allowed)[]
+        {
+            // Nidos reports unaccompanied minors (seeds/001…txt L5559–5560); the registry refuses it an adult's registration.
+            ("nidos", "victim_care", "RegisterVictim", true),
+            // The police point the person out to the period (L7243–7245); the marechaussee meets victims at the border.
+            ("police", "criminal_investigation", "StartReflectionPeriod", true),
+            ("kmar", "criminal_investigation", "StartReflectionPeriod", true),
+            ("comensha", "victim_care", "StartReflectionPeriod", false),
+            ("prosecution", "criminal_investigation", "StartReflectionPeriod", false),
+            ("nidos", "victim_care", "StartReflectionPeriod", false),
+            // Each statement by the partner who gives it: detention consent by the OM and the police (L6395–6396), the serious
+            // threat by the police (L7199–7201), medical or psychological limits by an expert (L7201–7202: care, shelters), a
+            // conviction by the OM (L7383).
+            ("prosecution", "criminal_investigation", "RecordLegalStatement", true),
+            ("police", "criminal_investigation", "RecordLegalStatement", true),
+            ("care", "victim_care", "RecordLegalStatement", true),
+            ("shelters", "victim_care", "RecordLegalStatement", true),
+            ("shelter-jade", "victim_care", "RecordLegalStatement", true),
+            ("comensha", "victim_care", "RecordLegalStatement", false),
+            ("ind", "residence", "RecordLegalStatement", false),
+        };
+
+        var wrong = new List<string>();
+        foreach (var (partner, purpose, method, allowed) in rows)
+        {
+            var result = await _mesh.Raw.CallAsync(registry + method, [[]], _mesh.As(partner, purpose));
+            if (result.Status != (int)(allowed ? StatusCode.OK : StatusCode.PermissionDenied))
+            {
+                wrong.Add($"{partner} {purpose} {method}: expected {(allowed ? "allowed" : "denied")}, got {result.Status} {result.Message}");
+            }
+        }
+
+        Assert.Empty(wrong);
+    }
+
     [Fact]
     public void Every_seeded_grant_is_for_a_purpose_its_partner_may_declare()
     {

@@ -256,10 +256,20 @@ public abstract class LegalPathScenarios : IAsyncLifetime
         var withAangifte = await RegisterAsync("lp-merge-2");
         await StateAsync(withAangifte, LegalStatementKind.SeriousThreat, "police");
         await AangifteAsync(withAangifte, AangifteStatus.Made, Today.AddDays(-3));
+        // A third report of the person whose history holds a corrected aangifte and a closing that was reopened.
+        var withHistory = await RegisterAsync("lp-merge-3");
+        await AangifteAsync(withHistory, AangifteStatus.Made, Today.AddDays(-8));
+        await Registry.CorrectAangifteStatusAsync(new CorrectAangifteStatusRequest
+        {
+            RegistrationId = withHistory.RegistrationId, AangifteStatus = AangifteStatus.Unknown, StatusOn = Day(Today.AddDays(-6)), Reason = AangifteCorrectionReason.WrongPerson,
+        }, As("comensha"));
+        await StatusAsync(withHistory, VictimStatus.Closed, "comensha", RegistrationClosureReason.NoContact);
+        await StatusAsync(withHistory, withHistory.Status, "comensha");
 
         var survivor = (await Registry.MergeRegistrationsAsync(new MergeRegistrationsRequest
         {
-            ClientRequestId = "lp-merge", SurvivingRegistrationId = inReflection.RegistrationId, MergedRegistrationIds = { withAangifte.RegistrationId }, Reason = MergeReason.DuplicateReport,
+            ClientRequestId = "lp-merge", SurvivingRegistrationId = inReflection.RegistrationId, MergedRegistrationIds = { withAangifte.RegistrationId, withHistory.RegistrationId },
+            Reason = MergeReason.DuplicateReport,
         }, As("comensha"))).Registration;
 
         Assert.Equal(AangifteStatus.Made, survivor.AangifteStatus);
@@ -269,6 +279,14 @@ public abstract class LegalPathScenarios : IAsyncLifetime
         Assert.Equal(TemporaryResidenceGround.Aangifte, survivor.Residence.TemporaryResidence.Ground);
         Assert.Equal(Day(Today.AddDays(-3)), survivor.Residence.TemporaryResidence.AppliedOn);
         Assert.Equal((LegalStatementKind.SeriousThreat, PartnerType.Police), (Assert.Single(survivor.LegalStatements).Kind, survivor.LegalStatements[0].GivenBy));
+        // The corrected aangifte and the reopened closing are the person's history too: the survivor keeps them.
+        var correction = Assert.Single(survivor.AangifteCorrections);
+        Assert.Equal((AangifteStatus.Made, Day(Today.AddDays(-8)), AangifteStatus.Unknown, AangifteCorrectionReason.WrongPerson, PartnerType.Comensha),
+            (correction.Previous, correction.PreviousOn, correction.CorrectedTo, correction.Reason, correction.CorrectedBy));
+        var closure = Assert.Single(survivor.Closures);
+        Assert.Equal((RegistrationClosureReason.NoContact, withHistory.Status, PartnerType.Comensha, PartnerType.Comensha),
+            (closure.Reason, closure.StatusBefore, closure.ClosedBy, closure.ReopenedBy));
+        Assert.NotNull(closure.ReopenedAt);
         Assert.Equal(survivor, await ReadAsync(inReflection));
     }
 

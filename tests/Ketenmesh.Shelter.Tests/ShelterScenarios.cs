@@ -645,6 +645,43 @@ public abstract class ShelterScenarios : IAsyncLifetime
         Assert.Equal((PlacementState.Held, "shelter-social-den-haag"), (offered.State, offered.ShelterId));
     }
 
+    /// <summary>
+    /// A minor goes to protected shelter (seeds/001…txt L6174–6175): whether the registry says so (its admission facts)
+    /// or the request does, only a secured shelter's bed is held, and a freed open bed passes the minor by.
+    /// </summary>
+    [Fact]
+    public async Task A_minor_is_held_only_a_bed_in_a_secured_shelter_whether_the_registry_or_the_request_says_minor()
+    {
+        await KnownToTheRegistryAsync("reg-minor-girl", f => f.Minor = true);
+        // The secured women's shelters are full; Utrecht's open women's shelter has one bed left.
+        await ReportAsync(Client, "shelter-pmw", Beds(ShelterCategory.AdultWomen, 4, 4));
+        await ReportAsync(Client, "shelter-acm", Beds(ShelterCategory.AdultWomen, 4, 4));
+        await ReportAsync(Client, "shelter-fier", Beds(ShelterCategory.AdultWomen, 8, 8));
+        await ReportAsync(Client, "shelter-womens-utrecht", Beds(ShelterCategory.AdultWomen, 10, 9));
+        var claimed = Placement("minor-2", ShelterCategory.AdultWomen, "reg-minor-claimed");
+        claimed.Needs.Minor = true;
+
+        var byRegistry = (await Client.Shelter().RequestPlacementAsync(Placement("minor-1", ShelterCategory.AdultWomen, "reg-minor-girl"), As("nidos"))).Placement;
+        var byRequest = (await Client.Shelter().RequestPlacementAsync(claimed, As("nidos"))).Placement;
+        var adult = (await Client.Shelter().RequestPlacementAsync(Placement("minor-adult", ShelterCategory.AdultWomen, "reg-minor-adult"), As("comensha"))).Placement;
+        // Utrecht's bed comes free again, and then a bed in a secured shelter.
+        await Client.Shelter().RecordPlacementDecisionAsync(new RecordPlacementDecisionRequest
+        {
+            PlacementId = adult.PlacementId, NewState = PlacementState.Declined, ExpectedVersion = adult.Version,
+        }, As("shelter-womens-utrecht"));
+        var afterOpenBed = (await Client.Shelter().GetPlacementAsync(new GetPlacementRequest { PlacementId = byRegistry.PlacementId }, As("comensha"))).Placement;
+        await ReportAsync(Client, "shelter-pmw", Beds(ShelterCategory.AdultWomen, 4, 3));
+        var afterSecuredBed = (await Client.Shelter().GetPlacementAsync(new GetPlacementRequest { PlacementId = byRegistry.PlacementId }, As("comensha"))).Placement;
+
+        Assert.Equal(PlacementState.Waitlisted, byRegistry.State);
+        Assert.Equal(PlacementState.Waitlisted, byRequest.State);
+        Assert.Equal((PlacementState.Held, "shelter-womens-utrecht"), (adult.State, adult.ShelterId));
+        Assert.Equal(PlacementState.Waitlisted, afterOpenBed.State);
+        Assert.Equal((PlacementState.Held, "shelter-pmw"), (afterSecuredBed.State, afterSecuredBed.ShelterId));
+        var utrecht = await BedsAsync("shelter-womens-utrecht", ShelterCategory.AdultWomen);
+        Assert.Equal((0, 1), (utrecht.ReservedBeds, utrecht.AvailableBeds));
+    }
+
     [Fact]
     public async Task A_COSM_request_refused_admission_waits_for_and_is_held_a_freed_womens_or_social_shelter_bed()
     {

@@ -224,6 +224,8 @@ public sealed class Linkage(RegistryDbContext db, RegistrationStore store, Regis
             survivor.LinkedRecords.Add(record);
         }
         survivor.MergeHistory.Add(other.MergeHistory);
+        // The other's closings, each reopened (a closed registration is not merged), are the person's history too.
+        survivor.Closures.Add(other.Closures.Select(c => c.Clone()));
         // Where the person is placed: the survivor's placement stays, else it takes the other's. A later
         // release of that placement reaches both (ShelterPlacements follows a merged registration to its survivor).
         survivor.ShelterPlacement ??= other.ShelterPlacement?.Clone();

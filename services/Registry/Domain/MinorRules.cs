@@ -42,6 +42,11 @@ public static class MinorRules
         GuardianOf(registration) == PartnerType.Nidos && !(registration.Person is { HasAgeAtRegistration: true, AgeAtRegistration: < ProtectedShelterFromAge });
 
     /// <summary>Nidos may hold a registration only when it is a minor's: its guardianship covers minors alone.</summary>
+    /// <remarks>Source: seeds/001…txt L434–435: "Nidos, de voogdij-instelling die in contact komt met alleenstaande
+    /// minderjarige vreemdelingen, voortaan (mogelijke) slachtoffers zal melden bij CoMensha"; L5559–5560 (the duty
+    /// to report holds "ook voor Nidos waar het gaat om de melding aan CoMensha van AMV’s"); L6182–6183 ("Regievoerder
+    /// van de (verbetering van de) ketensamenwerking is Stichting Nidos", for unaccompanied minors). Its task, and so
+    /// what it reads, is minors; the sources give it none for adults.</remarks>
     public static bool MayHold(string partnerId, Registration registration) =>
         PartnerTypes.Of(partnerId) != PartnerType.Nidos || (registration.Person?.Minor ?? false);
 

@@ -143,6 +143,13 @@ public sealed class ReflectionAndResidence(RegistryDbContext db, RegistrationSto
     /// The B8/3 application that aangifte made, still pending, is withdrawn (a decided one is the IND's to
     /// revisit); the period that aangifte ended runs again while its end date has not passed, else it expired.
     /// </summary>
+    /// <remarks>
+    /// The sources name no correction procedure: the act with its reason is issue 12's ("A correction is its own
+    /// act, with a reason, and it updates the residence application"). Withdrawing the pending B8/3 rests on
+    /// seeds/001…txt L7245–7248: the temporary permit follows "Als het slachtoffer besluit aangifte te doen", so an
+    /// application whose aangifte was not made has lost its ground; and on L7452–7455: the permit stands or falls
+    /// with the criminal case (after a sepot, "het intrekken van de tijdelijke verblijfsvergunning").
+    /// </remarks>
     public async Task<Registration> CorrectAangifteStatusAsync(string partnerId, CorrectAangifteStatusRequest request, CancellationToken cancellationToken)
     {
         var today = store.Today();

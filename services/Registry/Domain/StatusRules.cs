@@ -59,9 +59,13 @@ public static class StatusRules
     /// person lives on in the registration it was merged into.
     /// </summary>
     /// <remarks>
-    /// Source: seeds/001…txt L5589–5590 (the brief: "a record can also be closed", 001 ~L5590): closing is a
-    /// registration decision, not an end the law sets, so a closing found wrong (the person turns up again, or
-    /// was a victim after all) is undone by whoever may take that decision, and the closing stays on record.
+    /// The sources say nothing about reopening a registration: the rule is issue 12's ("A closed registration
+    /// can be reopened by the partner who may close it, with history"). It rests on seeds/001…txt L5589–5590
+    /// (‘Alle door een gecertificeerde rechercheur vastgestelde slachtoffers worden gemeld bij CoMensha.’), which
+    /// makes closing an identified victim a certified investigator's call, so reopening is too; and on
+    /// L9368–9370 (victims "worden … vaak opnieuw verhandeld binnen twee jaar"), so a person whose registration
+    /// was closed can turn up again. Closing is a registration decision, not an end the law sets: a closing found
+    /// wrong is undone by whoever may take that decision, and the closing stays on record.
     /// </remarks>
     /// <returns>Null when allowed, else why not.</returns>
     public static (bool Forbidden, string Reason)? ReopeningRefusal(Registration closed, VictimStatus to, RegistrationClosureReason reason, string partnerId)

@@ -16,7 +16,7 @@ namespace Ketenmesh.Shelter.Domain;
 /// </summary>
 /// <remarks>
 /// All of this runs under the service-wide capacity turn, so the waiting requests are read once per change (one
-/// query, their needs parsed once, the registry's facts for every COSM waiter in one more query) and kept as the change
+/// query, their needs parsed once, the registry's facts for every waiter in one more query) and kept as the change
 /// moves them; every offer, move and count in the same change works on those rows, not on new queries.
 /// </remarks>
 public sealed class BedOffers(ShelterDbContext db, EventOutbox<ShelterDbContext> outbox, IOptions<PlacementOptions> options)
@@ -45,16 +45,16 @@ public sealed class BedOffers(ShelterDbContext db, EventOutbox<ShelterDbContext>
             return false;
         }
         var secured = (await db.Shelters.AsNoTracking().FirstAsync(s => s.ShelterId == bed.ShelterId, cancellationToken)).Secured;
-        if (bed.Category == cosm)
+        if (bed.Category == cosm || !secured)
         {
             await LoadFactsAsync(cancellationToken);
         }
         foreach (var candidate in waiting)
         {
             var needs = NeedsOf(candidate);
-            if (needs.SecuredRequired && !secured)
+            if (!secured && ProtectedShelter.SecuredOnly(needs, _facts!.GetValueOrDefault(candidate.RegistrationId)))
             {
-                // Under acute threat: only a secured shelter will do; the next on the list may take this bed.
+                // Under acute threat, or a minor: only a secured shelter will do; the next on the list may take this bed.
                 continue;
             }
             if (bed.Category == cosm)
@@ -133,7 +133,7 @@ public sealed class BedOffers(ShelterDbContext db, EventOutbox<ShelterDbContext>
                 // Waits on the asylum-reception list: no COSM bed is offered from there.
                 continue;
             }
-            var secured = needs.SecuredRequired ? await db.Shelters.Where(s => s.Secured).Select(s => s.ShelterId).ToListAsync(cancellationToken) : null;
+            var secured = ProtectedShelter.SecuredOnly(needs, facts) ? await db.Shelters.Where(s => s.Secured).Select(s => s.ShelterId).ToListAsync(cancellationToken) : null;
             var bed = (await db.Beds.Where(b => b.Category == cosm && b.Total - b.Occupied - b.Held > 0).ToListAsync(cancellationToken))
                 .Where(b => b.Total - b.Occupied - b.Held > 0 && (secured is null || secured.Contains(b.ShelterId)))
                 .OrderByDescending(b => b.Total - b.Occupied - b.Held)
@@ -242,15 +242,17 @@ public sealed class BedOffers(ShelterDbContext db, EventOutbox<ShelterDbContext>
         _loadedFor = change;
     }
 
-    /// <summary>The registry's open facts of every COSM request waiting, in one query.</summary>
+    /// <summary>
+    /// The registry's open facts of every request waiting, in one query: COSM admission is decided on them, and which
+    /// waiting person is a minor, whom an unsecured bed does not suit (<see cref="ProtectedShelter"/>).
+    /// </summary>
     private async Task LoadFactsAsync(CancellationToken cancellationToken)
     {
         if (_facts is not null)
         {
             return;
         }
-        var cosm = (int)ShelterCategory.Cosm;
-        var registrations = _waiting.Where(p => p.Category == cosm).Select(p => p.RegistrationId).Distinct().ToList();
+        var registrations = _waiting.Select(p => p.RegistrationId).Distinct().ToList();
         _facts = registrations.Count == 0
             ? []
             : await db.AdmissionFacts.AsNoTracking().Where(f => registrations.Contains(f.RegistrationId) && !f.Closed).ToDictionaryAsync(f => f.RegistrationId, StringComparer.Ordinal, cancellationToken);

@@ -56,6 +56,10 @@ public sealed class Placements(ShelterDbContext db, CapacityBoard board, BedOffe
         await using var change = await board.BeginChangeAsync(cancellationToken);
         List<CosmIneligibility>? refusedCosm = null;
         var cosmUndecided = false;
+        // What the registry told this service of the person: COSM admission is decided on it, and a minor goes to a secured
+        // bed. That tells no requester more than it reads: the ones shown a placement's state or shelter (CoMensha, care,
+        // Nidos) read a registration's minor flag under their grants; police and inspectorate are shown its id only.
+        var facts = await db.AdmissionFacts.AsNoTracking().FirstOrDefaultAsync(f => f.RegistrationId == registrationId && !f.Closed, cancellationToken);
         if (request.Needs.Category == ShelterCategory.Cosm && partnerId != Coordinator)
         {
             // Whether the person meets the criteria, and whether the registry holds the registration at all, are registry
@@ -66,15 +70,14 @@ public sealed class Placements(ShelterDbContext db, CapacityBoard board, BedOffe
         else if (request.Needs.Category == ShelterCategory.Cosm)
         {
             // Decided on what the registry told this service, never on what the requester claims in needs.
-            var facts = await db.AdmissionFacts.AsNoTracking().FirstOrDefaultAsync(f => f.RegistrationId == registrationId && !f.Closed, cancellationToken);
             // No facts (the registry has not told of the registration yet, or closed it): the request waits on its list
             // for CoMensha to review, answered as any waiting request is; a refusal here would tell any requester
             // whether the registry holds an open registration by that id.
             cosmUndecided = facts is null;
             refusedCosm = facts is null ? null : CosmAdmission.Check(facts);
         }
-        // Someone under acute threat goes to a secured shelter or waits for one: an unsecured bed is no place for them.
-        var securedOnly = request.Needs.SecuredRequired;
+        // Someone under acute threat, or a minor, goes to a secured shelter or waits for one: an unsecured bed is no place for them.
+        var securedOnly = ProtectedShelter.SecuredOnly(request.Needs, facts);
         var secured = db.Shelters.Where(s => s.Secured).Select(s => s.ShelterId);
         var free = await db.Beds.Where(b => b.Category == category && b.Total - b.Occupied - b.Held > 0 && (!securedOnly || secured.Contains(b.ShelterId)))
             .ToListAsync(cancellationToken);
