@@ -42,6 +42,7 @@ public sealed class RegistryComponent : IMeshComponent
         services.AddScoped<Consents>();
         services.AddScoped<ShelterPlacements>();
         services.AddScoped<Statistics>();
+        services.AddScoped<Wards>();
         services.Configure<ReflectionOptions>(configuration.GetSection("Registry:ReflectionPeriod"));
         services.AddHostedService<ReflectionPeriodWatch>();
         services.Configure<PendingSignalOptions>(configuration.GetSection("Registry:PendingSignals"));

@@ -175,8 +175,18 @@ public sealed class RegistrationStore(RegistryDbContext db, TimeProvider clock, 
         row.Status = (int)registration.Status;
         // Only an open registration's running period is watched; a merged one's lives on in the survivor.
         row.ReflectionEndsOn = registration is { Status: not VictimStatus.Closed, ReflectionPeriod: { State: ReflectionPeriodState.Running } period } ? period.EndOn.ToDateOnly() : null;
+        row.Guardian = GuardianColumnOf(registration);
         row.Data = registration.ToByteArray();
     }
+
+    /// <summary>
+    /// The guardian ListWards finds the registration under: the one the registration names
+    /// (<see cref="MinorRules.GuardianOf"/>), kept in step on every write, so a minor later found to be
+    /// Dutch, or found to be a minor, moves with the record. A merged registration lives on in its
+    /// survivor and is listed to no one.
+    /// </summary>
+    public static int GuardianColumnOf(Registration registration) =>
+        registration is { Status: VictimStatus.Closed, ClosureReason: RegistrationClosureReason.Merged } ? 0 : (int)MinorRules.GuardianOf(registration);
 
     private static long LockIdOf(string kind, byte[] value) =>
         BitConverter.ToInt64(System.Security.Cryptography.SHA256.HashData([.. System.Text.Encoding.UTF8.GetBytes(kind), .. value]), 0);

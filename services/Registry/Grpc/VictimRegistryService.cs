@@ -8,7 +8,7 @@ namespace Ketenmesh.Registry.Grpc;
 
 /// <summary>chain.registry.v1.VictimRegistry: the contract's methods over the registry's domain.</summary>
 [CalledByPartners]
-public sealed class VictimRegistryService(Registrations registrations, ReflectionAndResidence legalPath, Linkage linkage, Consents consents, Statistics statistics) : VictimRegistry.VictimRegistryBase
+public sealed class VictimRegistryService(Registrations registrations, ReflectionAndResidence legalPath, Linkage linkage, Consents consents, Statistics statistics, Wards wards) : VictimRegistry.VictimRegistryBase
 {
     public override Task<RegisterVictimResponse> RegisterVictim(RegisterVictimRequest request, ServerCallContext context) =>
         registrations.RegisterAsync(context.Partner(), request, context.CancellationToken);
@@ -89,4 +89,7 @@ public sealed class VictimRegistryService(Registrations registrations, Reflectio
     {
         return statistics.GetAsync(request, context.CancellationToken);
     }
+
+    public override Task<ListWardsResponse> ListWards(ListWardsRequest request, ServerCallContext context) =>
+        wards.ListAsync(context.Partner(), request, context.CancellationToken);
 }

@@ -32,6 +32,7 @@ public sealed class RegistryDbContext(DbContextOptions<RegistryDbContext> option
             e.Property(r => r.RegisteredAt).HasColumnName("registered_at");
             e.Property(r => r.ReflectionEndsOn).HasColumnName("reflection_ends_on");
             e.Property(r => r.ReflectionReminded).HasColumnName("reflection_reminded");
+            e.Property(r => r.Guardian).HasColumnName("guardian");
             e.HasIndex(r => new { r.ReporterPartnerId, r.ClientRequestId }).IsUnique();
         });
         modelBuilder.Entity<LinkKeyRow>(e =>

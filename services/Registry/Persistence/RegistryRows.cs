@@ -16,6 +16,11 @@ public sealed class RegistrationRow
     public DateOnly? ReflectionEndsOn { get; set; }
     /// <summary>Set once ReflectionPeriodEnding was raised for the running period.</summary>
     public bool ReflectionReminded { get; set; }
+    /// <summary>
+    /// The partner type of the person's guardian (chain.common.v1.PartnerType; 0 for none or a merged
+    /// registration): what ListWards looks for, since the record itself is stored whole.
+    /// </summary>
+    public int Guardian { get; set; }
 }
 
 /// <summary>A pseudonymous link key held by a registration: the index record linkage looks in.</summary>
