@@ -31,6 +31,7 @@ public sealed class MethodCatalog
         "chain.registry.v1.VictimRegistry/GetRegistration",
         "chain.registry.v1.VictimRegistry/FindByLinkKeys",
         "chain.registry.v1.VictimRegistry/ListConsents",
+        "chain.registry.v1.VictimRegistry/ListWards",
         "chain.registry.v1.VictimRegistry/GetStatistics",
         "chain.risk.v1.RiskAssessment/GetAssessment",
         "chain.risk.v1.RiskAssessment/ExplainAssessment",

@@ -72,6 +72,13 @@ public sealed class DecisionMatrixTests : IAsyncLifetime
             ("comensha", "victim_care", "StartReflectionPeriod", false),
             ("prosecution", "criminal_investigation", "StartReflectionPeriod", false),
             ("nidos", "victim_care", "StartReflectionPeriod", false),
+            // Nidos, the guardian of unaccompanied foreign minors (L6174–6176), lists the registrations it is guardian of;
+            // no one else is anyone's guardian in the registry, so no one else lists wards.
+            ("nidos", "victim_care", "ListWards", true),
+            ("nidos", "signalling", "ListWards", false),
+            ("comensha", "victim_care", "ListWards", false),
+            ("police", "criminal_investigation", "ListWards", false),
+            ("kmar", "criminal_investigation", "ListWards", false),
             // Each statement by the partner who gives it: detention consent by the OM and the police (L6395–6396), the serious
             // threat by the police (L7199–7201), medical or psychological limits by an expert (L7201–7202: care, shelters), a
             // conviction by the OM (L7383).

@@ -176,4 +176,25 @@ public sealed class LeakageTests : IAsyncLifetime
             Assert.DoesNotContain(arrived, p => p.StartsWith("registration.shelter_placement", StringComparison.Ordinal));
         }
     }
+
+    /// <summary>
+    /// Nidos learns of the minors it is guardian of by ListWards: which registration, when, and whether it needs protected
+    /// shelter; the rest it reads with GetRegistration under that grant's mask. No other partner lists wards.
+    /// </summary>
+    [Fact]
+    public async Task Nidos_lists_its_wards_by_id_registration_time_and_shelter_need_only_and_no_other_partner_lists_them()
+    {
+        const string method = "chain.registry.v1.VictimRegistry/ListWards";
+        var result = await _mesh.Raw.CallAsync(method, [[]], _mesh.As("nidos", "victim_care"));
+
+        Assert.Equal((int)StatusCode.OK, result.Status);
+        var paths = WireFields.Present(MethodCatalog.Chain.Find(method)!.OutputType, Assert.Single(result.Messages)).Select(p => p.Path).ToList();
+        Assert.Contains("wards.registration_id", paths);
+        Assert.All(paths, p => Assert.True(p is "wards" or "wards.registration_id" or "wards.protected_shelter_needed" or "next_page_token"
+            || p.StartsWith("wards.registered_at", StringComparison.Ordinal), p));
+        foreach (var (partner, purpose) in new[] { ("comensha", "victim_care"), ("police", "criminal_investigation"), ("care", "victim_care"), ("shelters", "victim_care"), ("ind", "residence") })
+        {
+            Assert.Equal((int)StatusCode.PermissionDenied, (await _mesh.Raw.CallAsync(method, [[]], _mesh.As(partner, purpose))).Status);
+        }
+    }
 }

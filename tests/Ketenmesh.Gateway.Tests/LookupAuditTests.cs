@@ -72,4 +72,20 @@ public sealed class LookupAuditTests : IAsyncLifetime
         var report = await scope.ServiceProvider.GetRequiredService<AuditReader>().SubjectAccessReportAsync("registration_id:s-registration_id");
         Assert.Single(report.Accesses);
     }
+
+    [Fact]
+    public async Task A_ward_Nidos_lists_sees_that_listing_in_their_access_report()
+    {
+        const string ListWards = "chain.registry.v1.VictimRegistry/ListWards";
+
+        var result = await _mesh.Raw.CallAsync(ListWards, [new ListWardsRequest().ToByteArray()], _mesh.As("nidos", "victim_care"));
+
+        Assert.Equal((int)StatusCode.OK, result.Status);
+        // The stand-in answers with every field set: its wards name a registration the request did not.
+        var ward = Assert.Single(ListWardsResponse.Parser.ParseFrom(Assert.Single(result.Messages)).Wards.Select(w => w.RegistrationId).Distinct());
+        await using var scope = _mesh.Services.CreateAsyncScope();
+        var access = Assert.Single((await scope.ServiceProvider.GetRequiredService<AuditReader>().SubjectAccessReportAsync($"registration_id:{ward}")).Accesses);
+        Assert.Equal("nidos", access.PartnerId);
+        Assert.Equal(ListWards, access.Method);
+    }
 }

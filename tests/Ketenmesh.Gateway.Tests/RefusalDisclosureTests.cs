@@ -99,6 +99,8 @@ public sealed class RefusalDisclosureTests : IAsyncLifetime
         Refuse("iom reads a registration", new GetRegistrationRequest { RegistrationId = holder.RegistrationId }, r => registry.GetRegistrationAsync(r, As("iom", "return")).ResponseAsync);
         Refuse("iom finds by key", new FindByLinkKeysRequest { LinkKeys = { heldKey } }, r => registry.FindByLinkKeysAsync(r, As("iom", "return")).ResponseAsync);
         Refuse("police finds by no key", new FindByLinkKeysRequest(), r => registry.FindByLinkKeysAsync(r, As("police", "criminal_investigation")).ResponseAsync);
+        Refuse("comensha lists wards", new ListWardsRequest(), r => registry.ListWardsAsync(r, As("comensha", "victim_care")).ResponseAsync);
+        Refuse("nidos lists wards from a forged page token", new ListWardsRequest { PageToken = "Zm9yZ2Vk" }, r => registry.ListWardsAsync(r, As("nidos", "victim_care")).ResponseAsync);
         Refuse("police reads care's signal", new Chain.Signals.V1.GetSignalRequest { SignalId = careSignal }, r => _mesh.Channel.Intake().GetSignalAsync(r, As("police", "signalling")).ResponseAsync);
         Refuse("care reads police's signal", new Chain.Signals.V1.GetSignalRequest { SignalId = policeSignal }, r => _mesh.Channel.Intake().GetSignalAsync(r, As("care", "signalling")).ResponseAsync);
         var resubmitted = SignalCalls.Request("rd-police");

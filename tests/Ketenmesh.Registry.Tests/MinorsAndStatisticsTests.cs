@@ -123,6 +123,73 @@ public abstract class MinorsAndStatisticsTests : IAsyncLifetime
         Assert.Contains(byComensha.PossibleMatches, m => m.RegistrationId == adult.RegistrationId);
     }
 
+    private async Task<ListWardsResponse> WardsAsync(string partner, ListWardsRequest? request = null) =>
+        await Client.Registry().ListWardsAsync(request ?? new ListWardsRequest(), As(partner));
+
+    private async Task<Registration> RegisterLaterAsync(string partner, string requestId, PersonProfile person)
+    {
+        // Each a minute after the last, so the newest-first order is the order of registering.
+        _clock.Advance(TimeSpan.FromMinutes(1));
+        return await RegisterAsAsync(partner, requestId, person);
+    }
+
+    [Fact]
+    public async Task Nidos_lists_a_foreign_minor_the_police_registered_but_no_adult_or_Dutch_minor_and_no_other_partner_lists_anyone()
+    {
+        var byPolice = await RegisterLaterAsync("police", "w-police-16", new PersonProfile { AgeAtRegistration = 16, Nationalities = { Documented("ER") } });
+        var byKmar = await RegisterLaterAsync("kmar", "w-kmar-10", new PersonProfile { AgeAtRegistration = 10, Nationalities = { Documented("NG") } });
+        var adult = await RegisterLaterAsync("police", "w-police-adult", new PersonProfile { AgeAtRegistration = 25, Nationalities = { Documented("ER") } });
+        var dutch = await RegisterLaterAsync("comensha", "w-comensha-nl", new PersonProfile { AgeAtRegistration = 15, Nationalities = { Documented("NL") } });
+
+        var nidos = await WardsAsync("nidos");
+        var others = new[] { "comensha", "police", "kmar", "care" }.Select(p => (Partner: p, Wards: WardsAsync(p))).ToList();
+
+        // Newest first; a child under 13 goes to a Nidos foster family, not to protected shelter (001 L6199–6200).
+        Assert.Equal([byKmar.RegistrationId, byPolice.RegistrationId], nidos.Wards.Select(w => w.RegistrationId));
+        Assert.Equal([false, true], nidos.Wards.Select(w => w.ProtectedShelterNeeded));
+        Assert.Equal(byPolice.RegisteredAt, nidos.Wards[1].RegisteredAt);
+        Assert.Empty(nidos.NextPageToken);
+        Assert.DoesNotContain(nidos.Wards, w => w.RegistrationId == adult.RegistrationId || w.RegistrationId == dutch.RegistrationId);
+        foreach (var (partner, wards) in others)
+        {
+            Assert.True((await wards).Wards.Count == 0, $"{partner} listed wards");
+        }
+        // What Nidos lists it may read.
+        foreach (var ward in nidos.Wards)
+        {
+            await Client.Registry().GetRegistrationAsync(new GetRegistrationRequest { RegistrationId = ward.RegistrationId }, As("nidos"));
+        }
+    }
+
+    [Fact]
+    public async Task Nidos_pages_through_its_wards_from_a_moment_on_and_a_minor_found_Dutch_leaves_the_list()
+    {
+        var first = await RegisterLaterAsync("police", "wp-1", new PersonProfile { AgeAtRegistration = 14, Nationalities = { Documented("AF") } });
+        var second = await RegisterLaterAsync("comensha", "wp-2", new PersonProfile { Minor = true });
+        var third = await RegisterLaterAsync("kmar", "wp-3", new PersonProfile { AgeAtRegistration = 17, Nationalities = { Documented("VN") } });
+
+        var page1 = await WardsAsync("nidos", new ListWardsRequest { PageSize = 2 });
+        var page2 = await WardsAsync("nidos", new ListWardsRequest { PageSize = 2, PageToken = page1.NextPageToken });
+        var sinceFirst = await WardsAsync("nidos", new ListWardsRequest { RegisteredAfter = first.RegisteredAt });
+        var badToken = await Assert.ThrowsAsync<RpcException>(async () => await WardsAsync("nidos", new ListWardsRequest { PageToken = "not-a-token" }));
+        var tooMany = await Assert.ThrowsAsync<RpcException>(async () => await WardsAsync("nidos", new ListWardsRequest { PageSize = 101 }));
+        await Client.Registry().RecordResidenceStatusAsync(new RecordResidenceStatusRequest
+        {
+            RegistrationId = second.RegistrationId, Residence = new ResidenceStatus { LegalStay = LegalStay.DutchNational },
+        }, As("ind"));
+        var afterDutch = await WardsAsync("nidos");
+
+        Assert.Equal([third.RegistrationId, second.RegistrationId], page1.Wards.Select(w => w.RegistrationId));
+        Assert.NotEmpty(page1.NextPageToken);
+        Assert.Equal([first.RegistrationId], page2.Wards.Select(w => w.RegistrationId));
+        Assert.Empty(page2.NextPageToken);
+        Assert.Equal([third.RegistrationId, second.RegistrationId], sinceFirst.Wards.Select(w => w.RegistrationId));
+        Assert.Equal(StatusCode.InvalidArgument, badToken.StatusCode);
+        Assert.Equal(StatusCode.InvalidArgument, tooMany.StatusCode);
+        // A Dutch child has parents or youth care, not a Nidos guardian: the list follows the record.
+        Assert.Equal([third.RegistrationId, first.RegistrationId], afterDutch.Wards.Select(w => w.RegistrationId));
+    }
+
     [Fact]
     public async Task A_foreign_minors_registration_tells_Nidos_and_asks_for_protected_shelter()
     {
