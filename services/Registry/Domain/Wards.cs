@@ -1,6 +1,3 @@
-using System.Buffers.Text;
-using System.Globalization;
-using System.Text;
 using Chain.Common.V1;
 using Chain.Registry.V1;
 using Google.Protobuf.WellKnownTypes;
@@ -36,7 +33,7 @@ public sealed class Wards(RegistryDbContext db)
             throw new InvalidRequest("page_size is out of range.", [("page_size", $"must be 0 (default {DefaultPageSize}) to {MaxPageSize}")]);
         }
         // Checked before anything is read, so a bad token is refused alike to a guardian and to anyone else.
-        (DateTime RegisteredAt, string RegistrationId)? after = request.PageToken.Length > 0 ? WardsPageToken.Parse(request.PageToken) : null;
+        (DateTime RegisteredAt, string RegistrationId)? after = request.PageToken.Length > 0 ? KeysetPageToken.Parse(request.PageToken) : null;
         var response = new ListWardsResponse();
         var guardian = PartnerTypes.Of(partnerId);
         if (guardian == PartnerType.Unspecified)
@@ -71,33 +68,8 @@ public sealed class Wards(RegistryDbContext db)
         if (rows.Count > pageSize)
         {
             var last = rows[pageSize - 1];
-            response.NextPageToken = WardsPageToken.Create(last.RegisteredAt, last.RegistrationId);
+            response.NextPageToken = KeysetPageToken.Create(last.RegisteredAt, last.RegistrationId);
         }
         return response;
-    }
-}
-
-/// <summary>An opaque keyset cursor over registration time and id: stable while registrations come in.</summary>
-internal static class WardsPageToken
-{
-    public static string Create(DateTime registeredAt, string registrationId) =>
-        Base64Url.EncodeToString(Encoding.UTF8.GetBytes($"{registeredAt.Ticks.ToString(CultureInfo.InvariantCulture)}|{registrationId}"));
-
-    public static (DateTime RegisteredAt, string RegistrationId) Parse(string token)
-    {
-        try
-        {
-            var text = Encoding.UTF8.GetString(Base64Url.DecodeFromChars(token));
-            var separator = text.IndexOf('|', StringComparison.Ordinal);
-            if (separator > 0 && long.TryParse(text.AsSpan(0, separator), NumberStyles.None, CultureInfo.InvariantCulture, out var ticks)
-                && ticks <= DateTime.MaxValue.Ticks)
-            {
-                return (new DateTime(ticks, DateTimeKind.Utc), text[(separator + 1)..]);
-            }
-        }
-        catch (FormatException)
-        {
-        }
-        throw new InvalidRequest("page_token is not one this service handed out.", [("page_token", "pass next_page_token from the previous page unchanged")]);
     }
 }

@@ -175,7 +175,7 @@ public sealed class SignalIntake(SignalsDbContext db, EventOutbox<SignalsDbConte
         }
         if (request.PageToken.Length > 0)
         {
-            var (receivedAt, signalId) = PageToken.Parse(request.PageToken);
+            var (receivedAt, signalId) = KeysetPageToken.Parse(request.PageToken);
             query = query.Where(s => s.ReceivedAt < receivedAt || (s.ReceivedAt == receivedAt && string.Compare(s.SignalId, signalId) < 0));
         }
         var page = await query.OrderByDescending(s => s.ReceivedAt).ThenByDescending(s => s.SignalId)
@@ -185,7 +185,7 @@ public sealed class SignalIntake(SignalsDbContext db, EventOutbox<SignalsDbConte
         if (page.Count > pageSize)
         {
             var last = page[pageSize - 1];
-            response.NextPageToken = PageToken.Create(last.ReceivedAt, last.SignalId);
+            response.NextPageToken = KeysetPageToken.Create(last.ReceivedAt, last.SignalId);
         }
         return response;
     }

@@ -1,17 +1,19 @@
 using System.Buffers.Text;
 using System.Globalization;
 using System.Text;
-using Ketenmesh.Domain;
 
-namespace Ketenmesh.Signals.Domain;
+namespace Ketenmesh.Domain;
 
-/// <summary>An opaque keyset cursor: stable under inserts, unlike offsets.</summary>
-internal static class PageToken
+/// <summary>
+/// An opaque keyset cursor over a moment and an id, for lists ordered by both: stable while records come in, unlike
+/// offsets. A token this service did not hand out is refused by field.
+/// </summary>
+public static class KeysetPageToken
 {
-    public static string Create(DateTime receivedAt, string signalId) =>
-        Base64Url.EncodeToString(Encoding.UTF8.GetBytes($"{receivedAt.Ticks.ToString(CultureInfo.InvariantCulture)}|{signalId}"));
+    public static string Create(DateTime at, string id) =>
+        Base64Url.EncodeToString(Encoding.UTF8.GetBytes($"{at.Ticks.ToString(CultureInfo.InvariantCulture)}|{id}"));
 
-    public static (DateTime ReceivedAt, string SignalId) Parse(string token)
+    public static (DateTime At, string Id) Parse(string token)
     {
         try
         {
