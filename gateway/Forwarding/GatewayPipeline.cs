@@ -216,7 +216,12 @@ internal sealed class PurposeAuthorization(RequestDelegate next, CurrentPolicy p
         }
         var method = call.Descriptor!;
         // Streams can outlive any shutdown wait, so they end when the gateway stops; a unary call is let finish.
-        using var stopping = method.IsServerStreaming || method.IsClientStreaming ? lifetime.ApplicationStopping.Register(call.Stop) : default;
+        var stream = method.IsServerStreaming || method.IsClientStreaming;
+        if (stream)
+        {
+            call.EndsWithHost = lifetime.ApplicationStopping;
+        }
+        using var stopping = stream ? lifetime.ApplicationStopping.Register(call.Stop) : default;
         await next(http);
     }
 }

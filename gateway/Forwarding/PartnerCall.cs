@@ -55,8 +55,17 @@ internal sealed class PartnerCall(string method, string purpose, string tracePar
     /// <summary>The transaction token the service gets: minted once the call is allowed, sent once it is on record.</summary>
     public string? TransactionToken { get; set; }
 
-    /// <summary>Set when the gateway itself ends a stream because it is stopping.</summary>
-    public bool Stopping { get; private set; }
+    /// <summary>
+    /// True once the gateway ends a stream because it is stopping: from the moment the host begins to stop, not only
+    /// once <see cref="Stop"/> ran. Stopping callbacks run one after another, so a service in the same host may end
+    /// its side of the stream before this call's own callback does; that ending is still the gateway stopping.
+    /// </summary>
+    public bool Stopping => _stopped || EndsWithHost.IsCancellationRequested;
+
+    /// <summary>For a stream, the host's stopping token (unary calls are let finish, so theirs stays none).</summary>
+    public CancellationToken EndsWithHost { get; set; }
+
+    private bool _stopped;
 
     /// <summary>
     /// Why a client stream was cut off: one of its messages broke the grant's preconditions
@@ -69,7 +78,7 @@ internal sealed class PartnerCall(string method, string purpose, string tracePar
 
     public void Stop()
     {
-        Stopping = true;
+        _stopped = true;
         Deadline.Cancel();
     }
 

@@ -27,7 +27,31 @@ public sealed class GatewayShutdownTests
         });
         await stopping;
 
-        Assert.Equal(StatusCode.Unavailable, error.StatusCode);
+        Assert.True(error.StatusCode == StatusCode.Unavailable, $"expected UNAVAILABLE, got {error.Status}");
         Assert.Contains("shutting down", error.Status.Detail);
+    }
+
+    [Fact]
+    public void A_stream_is_ended_by_the_gateway_stopping_from_the_moment_the_host_stops_before_its_own_callback_runs()
+    {
+        // In one host a service's stopping callback may run before the call's own (callbacks run one at a time, last
+        // registered first) and end the service's side: what the gateway then sees is still the gateway stopping.
+        using var host = new CancellationTokenSource();
+        using var deadline = new CancellationTokenSource();
+        var call = new Ketenmesh.Gateway.Forwarding.PartnerCall("chain.signals.v1.SignalIntake/SubmitSignalBatch", "signalling",
+            "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01", DateTimeOffset.UnixEpoch, 0, null, deadline, CancellationToken.None)
+        {
+            Path = "chain.signals.v1.SignalIntake/SubmitSignalBatch",
+            DeclaredPurpose = "signalling",
+            EndsWithHost = host.Token,
+        };
+        Status? seenByTheServiceSide = null;
+        host.Token.Register(call.Stop);
+        host.Token.Register(() => seenByTheServiceSide = call.CutShort());
+
+        host.Cancel();
+
+        Assert.Equal(StatusCode.Unavailable, seenByTheServiceSide?.StatusCode);
+        Assert.Contains("shutting down", seenByTheServiceSide?.Detail);
     }
 }
