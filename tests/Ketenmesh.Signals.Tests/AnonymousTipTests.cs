@@ -18,19 +18,15 @@ namespace Ketenmesh.Signals.Tests;
 /// Anonymous tips keep where and what, and nothing of the tipster. Source: seeds/001…txt L12686–12687:
 /// "Alle meldingen worden verwerkt zonder naam, adres, woonplaats en tijdsaanduiding."
 /// </summary>
-public abstract class AnonymousTipTests : IAsyncLifetime
+public abstract class AnonymousTipTests(SignalsDatabase database) : IAsyncLifetime
 {
     private readonly ReceivedEvents _events = new();
     private readonly CapturedLogs _logs = new();
     private ComponentHost _host = null!;
 
-    protected abstract Task<Dictionary<string, string?>> SettingsAsync();
-
-    protected virtual Task CleanUpAsync() => Task.CompletedTask;
-
     public async Task InitializeAsync()
     {
-        var settings = await SettingsAsync();
+        var settings = await database.SettingsAsync();
         // Everything the service might write down, down to debug.
         settings["Logging:LogLevel:Default"] = "Debug";
         _host = await ComponentHost.StartAsync(new SignalsComponent(), settings, (services, bus) =>
@@ -44,7 +40,7 @@ public abstract class AnonymousTipTests : IAsyncLifetime
     public async Task DisposeAsync()
     {
         await _host.DisposeAsync();
-        await CleanUpAsync();
+        await database.DisposeAsync();
     }
 
     [Theory]
@@ -185,30 +181,6 @@ public sealed class CapturedLogs : ILoggerProvider
     }
 }
 
-public sealed class AnonymousTipOnSqliteTests : AnonymousTipTests, IDisposable
-{
-    private readonly string _directory = Directory.CreateTempSubdirectory("ketenmesh-signals-").FullName;
+public sealed class AnonymousTipOnSqliteTests() : AnonymousTipTests(new SignalsDatabase.Sqlite());
 
-    protected override Task<Dictionary<string, string?>> SettingsAsync() => Task.FromResult(ComponentHost.EmbeddedSettings(new SignalsComponent(), _directory));
-
-    public void Dispose()
-    {
-        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
-        Directory.Delete(_directory, recursive: true);
-    }
-}
-
-public sealed class AnonymousTipOnPostgresTests : AnonymousTipTests
-{
-    private TestDatabase _database = null!;
-
-    protected override async Task<Dictionary<string, string?>> SettingsAsync()
-    {
-        _database = await TestDatabase.CreateAsync("signals");
-        var settings = _database.Settings("Database");
-        settings["Messaging:Transport"] = "InMemory";
-        return settings;
-    }
-
-    protected override async Task CleanUpAsync() => await _database.DisposeAsync();
-}
+public sealed class AnonymousTipOnPostgresTests() : AnonymousTipTests(new SignalsDatabase.Postgres());

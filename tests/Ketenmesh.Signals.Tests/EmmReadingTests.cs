@@ -13,20 +13,16 @@ namespace Ketenmesh.Signals.Tests;
 /// "De politie en de Inspectie SZW geven de signalen door aan het landelijke meldpunt van het Expertisecentrum
 /// Mensenhandel en Mensensmokkel (EMM)."
 /// </summary>
-public abstract class EmmReadingTests : IAsyncLifetime
+public abstract class EmmReadingTests(SignalsDatabase database) : IAsyncLifetime
 {
     private SignalsHost _host = null!;
 
-    protected abstract Task<Dictionary<string, string?>> SettingsAsync();
-
-    protected virtual Task CleanUpAsync() => Task.CompletedTask;
-
-    public async Task InitializeAsync() => _host = await StartAsync(await SettingsAsync());
+    public async Task InitializeAsync() => _host = await StartAsync(await database.SettingsAsync());
 
     public async Task DisposeAsync()
     {
         await _host.DisposeAsync();
-        await CleanUpAsync();
+        await database.DisposeAsync();
     }
 
     private async Task<string> SubmitAsync(string partner, SignalObservation observation) =>
@@ -62,30 +58,6 @@ public abstract class EmmReadingTests : IAsyncLifetime
     }
 }
 
-public sealed class EmmReadingOnSqliteTests : EmmReadingTests, IDisposable
-{
-    private readonly string _directory = Directory.CreateTempSubdirectory("ketenmesh-signals-").FullName;
+public sealed class EmmReadingOnSqliteTests() : EmmReadingTests(new SignalsDatabase.Sqlite());
 
-    protected override Task<Dictionary<string, string?>> SettingsAsync() => Task.FromResult(ComponentHost.EmbeddedSettings(new SignalsComponent(), _directory));
-
-    public void Dispose()
-    {
-        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
-        Directory.Delete(_directory, recursive: true);
-    }
-}
-
-public sealed class EmmReadingOnPostgresTests : EmmReadingTests
-{
-    private TestDatabase _database = null!;
-
-    protected override async Task<Dictionary<string, string?>> SettingsAsync()
-    {
-        _database = await TestDatabase.CreateAsync("signals");
-        var settings = _database.Settings("Database");
-        settings["Messaging:Transport"] = "InMemory";
-        return settings;
-    }
-
-    protected override async Task CleanUpAsync() => await _database.DisposeAsync();
-}
+public sealed class EmmReadingOnPostgresTests() : EmmReadingTests(new SignalsDatabase.Postgres());
