@@ -62,7 +62,7 @@ public static partial class H2Load
         return arguments;
     }
 
-    private static double Percentile(double[] sorted, double p) =>
+    internal static double Percentile(double[] sorted, double p) =>
         sorted.Length == 0 ? double.NaN : sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(p * sorted.Length) - 1)];
 
     private static async Task<string> RunProcessAsync(List<string> arguments)

@@ -49,9 +49,11 @@ public sealed class AuditLog : IHostedService, IAuditLog
     private DateTimeOffset _retryAt;
     private DateTimeOffset? _failingSince;
     private Exception? _lastFailure;
+    private readonly AuditMetrics _metrics;
 
-    public AuditLog(IServiceScopeFactory scopes, CheckpointSigner signer, IOptions<AuditOptions> options, TimeProvider clock, ILogger<AuditLog> logger)
+    public AuditLog(IServiceScopeFactory scopes, CheckpointSigner signer, IOptions<AuditOptions> options, TimeProvider clock, ILogger<AuditLog> logger, AuditMetrics metrics)
     {
+        _metrics = metrics;
         _scopes = scopes;
         _signer = signer;
         _options = options.Value;
@@ -169,7 +171,9 @@ public sealed class AuditLog : IHostedService, IAuditLog
         try
         {
             _appender ??= await ChainAppender.OpenAsync(_scopes, timeout.Token);
+            var started = _clock.GetTimestamp();
             var sequences = await _appender.AppendAsync(batch.ConvertAll(p => p.Entry), timeout.Token);
+            _metrics.CommitDuration.Record(_clock.GetElapsedTime(started).TotalSeconds, new KeyValuePair<string, object?>(AuditMetrics.RecordsTag, batch.Count));
             _uncheckpointed += batch.Count;
             Interlocked.Increment(ref _transactions);
             for (var i = 0; i < batch.Count; i++)

@@ -22,6 +22,8 @@ public static class ServiceCollectionExtensions
         services.AddOptions<AuditOptions>().Bind(configuration.GetSection("Audit"));
         services.AddSingleton(provider => CheckpointSigner.OpenOrCreate(KeyFile(configuration)));
         services.AddSingleton(TimeProvider.System);
+        services.AddMetrics();
+        services.AddSingleton<AuditMetrics>();
         services.AddSingleton<AuditLog>();
         services.AddSingleton<IAuditLog>(provider => provider.GetRequiredService<AuditLog>());
         services.AddHostedService(provider => provider.GetRequiredService<AuditLog>());

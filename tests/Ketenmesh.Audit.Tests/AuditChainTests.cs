@@ -1,4 +1,7 @@
+using System.Collections.Concurrent;
+using System.Diagnostics.Metrics;
 using Ketenmesh.Audit.Chain;
+using Microsoft.Extensions.DependencyInjection;
 using Xunit.Abstractions;
 
 namespace Ketenmesh.Audit.Tests;
@@ -25,6 +28,44 @@ public sealed class AuditChainTests(ITestOutputHelper output)
         var verification = await host.VerifyAsync();
         Assert.True(verification.Intact, string.Join("; ", verification.Problems));
         Assert.Equal(2000, verification.RecordsChecked);
+    }
+
+    [Theory]
+    [MemberData(nameof(Providers))]
+    public async Task Every_commit_is_measured_with_the_records_it_made_durable(string provider)
+    {
+        await using var host = await AuditHost.StartAsync(provider, new() { ["Audit:AppendTimeout"] = "00:01:00" });
+        // Only this host's log: every test's log measures into a meter of its own host.
+        var meters = host.Services.GetRequiredService<IMeterFactory>();
+        var measured = new ConcurrentBag<(double Seconds, int Records)>();
+        using var listener = new MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (instrument.Name == AuditMetrics.CommitDurationName && ReferenceEquals(instrument.Meter.Scope, meters))
+            {
+                l.EnableMeasurementEvents(instrument);
+            }
+        };
+        listener.SetMeasurementEventCallback<double>((_, seconds, tags, _) =>
+        {
+            var records = 0;
+            foreach (var tag in tags)
+            {
+                records = tag.Key == AuditMetrics.RecordsTag ? Convert.ToInt32(tag.Value, System.Globalization.CultureInfo.InvariantCulture) : records;
+            }
+            measured.Add((seconds, records));
+        });
+        listener.Start();
+
+        for (var n = 1; n <= 10; n++)
+        {
+            await host.Log.AppendAsync(AuditHost.Entry(n));
+        }
+        await Task.WhenAll(Enumerable.Range(11, 200).Select(n => host.Log.AppendAsync(AuditHost.Entry(n)).AsTask()));
+
+        Assert.Equal(host.Log.Transactions, measured.Count);
+        Assert.Equal(210, measured.Sum(m => m.Records));
+        Assert.All(measured, m => Assert.True(m.Seconds > 0, $"a commit measured {m.Seconds} s"));
     }
 
     [Theory]

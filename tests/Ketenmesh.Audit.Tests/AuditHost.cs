@@ -29,6 +29,7 @@ public sealed class AuditHost : IAsyncDisposable
     }
 
     public AuditLog Log => _host.Services.GetRequiredService<AuditLog>();
+    public IServiceProvider Services => _host.Services;
 
     /// <summary>The log's own PostgreSQL database, to take away and give back.</summary>
     public TestDatabase Database => _database ?? throw new InvalidOperationException("Only a log on PostgreSQL has a database of its own.");
