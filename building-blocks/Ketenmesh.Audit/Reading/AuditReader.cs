@@ -3,8 +3,17 @@ using Microsoft.EntityFrameworkCore;
 
 namespace Ketenmesh.Audit.Reading;
 
-/// <summary>One line of a data-subject access report: who accessed the subject, when, and for what.</summary>
-public sealed record SubjectAccess(long Sequence, DateTimeOffset Time, string PartnerId, string Purpose, string Method, AuditDecision Decision);
+/// <summary>
+/// One line of a data-subject access report: who accessed the subject, when, and for what.
+/// <paramref name="WithheldFromSubject"/>: a confidential record not yet released, listed only for an officer who asked for them.
+/// </summary>
+public sealed record SubjectAccess(long Sequence, DateTimeOffset Time, string PartnerId, string Purpose, string Method, AuditDecision Decision, bool WithheldFromSubject = false);
+
+/// <summary>
+/// What a privacy officer searches the whole log by: each filter that is set narrows the search (partner,
+/// purpose and method compared exactly; <paramref name="Decision"/> null means either outcome), within [From, To).
+/// </summary>
+public sealed record AuditSearch(string? PartnerId, string? Purpose, string? Method, AuditDecision? Decision, DateTimeOffset From, DateTimeOffset To);
 
 /// <summary>
 /// Which partners accessed a subject. Confidential (investigation) records are withheld, only
@@ -43,7 +52,42 @@ public sealed class AuditReader(AuditDbContext db, TimeProvider clock)
         return rows.Select(Stored).ToList();
     }
 
-    public async Task<SubjectAccessReport> SubjectAccessReportAsync(string subjectPseudonym, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// Every partner's records matching <paramref name="search"/>, oldest first, after <paramref name="afterSequence"/>;
+    /// purged records are left out (their content is gone, so no filter can match them). Each filter has an index
+    /// ending in the sequence (migration audit-0004-search), so a page is read in order, not sorted from a scan.
+    /// </summary>
+    public async Task<IReadOnlyList<StoredAuditEntry>> SearchAsync(AuditSearch search, int limit, long afterSequence = 0, CancellationToken cancellationToken = default)
+    {
+        long fromMs = search.From.ToUnixTimeMilliseconds(), toMs = search.To.ToUnixTimeMilliseconds();
+        var query = db.Records.AsNoTracking().Where(r => r.Sequence > afterSequence && r.PurgedAtMs == null && r.TimeMs >= fromMs && r.TimeMs < toMs);
+        if (!string.IsNullOrEmpty(search.PartnerId))
+        {
+            query = query.Where(r => r.PartnerId == search.PartnerId);
+        }
+        if (!string.IsNullOrEmpty(search.Purpose))
+        {
+            query = query.Where(r => r.Purpose == search.Purpose);
+        }
+        if (!string.IsNullOrEmpty(search.Method))
+        {
+            query = query.Where(r => r.Method == search.Method);
+        }
+        if (search.Decision is { } decision)
+        {
+            var value = (int)decision;
+            query = query.Where(r => r.Decision == value);
+        }
+        var rows = await query.OrderBy(r => r.Sequence).Take(Math.Clamp(limit, 1, 1000)).ToListAsync(cancellationToken);
+        return rows.Select(Stored).ToList();
+    }
+
+    /// <summary>
+    /// The subject's report. With <paramref name="includeWithheld"/> (for the officer, never the subject) the confidential
+    /// records not yet released are listed too, each marked <see cref="SubjectAccess.WithheldFromSubject"/>; they are counted
+    /// in <see cref="SubjectAccessReport.Withheld"/> either way.
+    /// </summary>
+    public async Task<SubjectAccessReport> SubjectAccessReportAsync(string subjectPseudonym, bool includeWithheld = false, CancellationToken cancellationToken = default)
     {
         var rows = await db.Records.AsNoTracking().Where(r => r.SubjectPseudonym == subjectPseudonym).OrderBy(r => r.Sequence).ToListAsync(cancellationToken);
         var sequences = rows.Select(r => r.Sequence).ToList();
@@ -52,13 +96,17 @@ public sealed class AuditReader(AuditDbContext db, TimeProvider clock)
         var withheld = 0;
         foreach (var row in rows)
         {
-            if (row.RecordClass == (int)AuditRecordClass.Confidential && !released.Contains(row.Sequence))
+            var withheldFromSubject = row.RecordClass == (int)AuditRecordClass.Confidential && !released.Contains(row.Sequence);
+            if (withheldFromSubject)
             {
                 withheld++;
-                continue;
+                if (!includeWithheld)
+                {
+                    continue;
+                }
             }
             var entry = AuditText.Printable(row.ToEntry()!);
-            accesses.Add(new SubjectAccess(row.Sequence, entry.Time, entry.PartnerId, entry.Purpose, entry.Method, entry.Decision));
+            accesses.Add(new SubjectAccess(row.Sequence, entry.Time, entry.PartnerId, entry.Purpose, entry.Method, entry.Decision, withheldFromSubject));
         }
         return new SubjectAccessReport(AuditText.Printable(subjectPseudonym), accesses, withheld);
     }
