@@ -51,7 +51,7 @@ public sealed class AuditTrailService(
     {
         var officer = await RequireOfficerAsync(context, "SearchDecisions");
         var violations = new List<(string, string)>();
-        var (pageSize, from, to) = PageAndRange(request.PageSize, request.AfterSequence, request.FromTime, request.ToTime, violations);
+        var (pageSize, _, _) = PageAndRange(request.PageSize, request.AfterSequence, request.FromTime, request.ToTime, violations);
         foreach (var (field, value) in new[] { ("partner_id", request.PartnerId), ("purpose", request.Purpose), ("method", request.Method) })
         {
             if (value.Length > MaxFilterLength)
@@ -72,7 +72,9 @@ public sealed class AuditTrailService(
         var search = new AuditSearch(
             NullIfEmpty(request.PartnerId), NullIfEmpty(request.Purpose), NullIfEmpty(request.Method),
             request.Outcome switch { Outcome.Allowed => AuditDecision.Allowed, Outcome.Denied => AuditDecision.Denied, _ => null },
-            from, to);
+            // An unset bound is left open rather than set to the epoch or now, so the database is not handed a range
+            // that covers the whole log (to_time unset means now: nothing later than the call is on record yet but itself).
+            request.FromTime?.ToDateTimeOffset(), request.ToTime?.ToDateTimeOffset());
         var page = await reader.SearchAsync(search, pageSize, request.AfterSequence, context.CancellationToken);
         var response = new SearchDecisionsResponse { NextAfterSequence = page.Count == pageSize ? page[^1].Sequence : 0 };
         response.Decisions.AddRange(page.Select(ToDecision));

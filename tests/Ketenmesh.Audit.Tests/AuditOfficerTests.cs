@@ -1,5 +1,8 @@
+using System.Text.RegularExpressions;
 using Ketenmesh.Audit.Chain;
 using Ketenmesh.Audit.Reading;
+using Ketenmesh.Audit.Storage;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Ketenmesh.Audit.Tests;
@@ -107,6 +110,70 @@ public sealed class AuditOfficerTests
 
         Assert.Equal(expected, seen);
         Assert.True(pages >= 7, $"{pages} pages");
+    }
+
+    [Theory]
+    [MemberData(nameof(Providers))]
+    public async Task Each_search_filter_is_read_from_its_own_index(string provider)
+    {
+        await using var host = await AuditHost.StartAsync(provider, new() { ["Audit:AppendTimeout"] = "00:01:00" });
+        var now = DateTimeOffset.UtcNow;
+        // 2,000 records, one in a hundred unlike the rest in one way: what a search for it must not scan the chain to find.
+        await Task.WhenAll(Enumerable.Range(1, 2000).Select(n => host.Log.AppendAsync(AuditHost.Entry(n, time: n % 100 == 3 ? now.AddDays(-10) : now) with
+        {
+            PartnerId = n % 100 == 0 ? "rare-partner" : "police",
+            Purpose = n % 100 == 1 ? "rare_purpose" : "criminal_investigation",
+            Method = n % 100 == 2 ? "chain.rare.v1.Rare/Method" : Lookup,
+        }).AsTask()));
+        var everything = new AuditSearch(null, null, null, null, now.AddDays(-30), now.AddMinutes(1));
+        (string Index, AuditSearch Search)[] searches =
+        [
+            ("ix_audit_records_partner", everything with { PartnerId = "rare-partner" }),
+            ("ix_audit_records_purpose", everything with { Purpose = "rare_purpose" }),
+            ("ix_audit_records_method", everything with { Method = "chain.rare.v1.Rare/Method" }),
+            ("ix_audit_records_time", everything with { From = now.AddDays(-11), To = now.AddDays(-9) }),
+        ];
+
+        var plans = await host.WithScopeAsync(async s =>
+        {
+            var db = s.GetRequiredService<AuditDbContext>();
+            await db.Database.ExecuteSqlRawAsync("ANALYZE");
+            var reader = s.GetRequiredService<AuditReader>();
+            var found = new List<(string Index, string Plan, int Count)>();
+            foreach (var (index, search) in searches)
+            {
+                found.Add((index, await PlanAsync(db, reader.SearchQuery(search, 100, 0)), (await reader.SearchAsync(search, 100)).Count));
+            }
+            return found;
+        });
+
+        Assert.All(plans, p => Assert.True(p.Plan.Contains(p.Index, StringComparison.Ordinal), $"{p.Index} not in the plan: {p.Plan}"));
+        Assert.All(plans, p => Assert.Equal(20, p.Count));
+    }
+
+    /// <summary>The database's plan for the query as the reader sends it, its parameters put in place.</summary>
+    private static async Task<string> PlanAsync(AuditDbContext db, IQueryable<AuditRecordRow> query)
+    {
+        // ToQueryString declares each parameter before the statement: SQLite ".param set @p value", Npgsql "-- @p='value' (Nullable = true)".
+        var lines = query.ToQueryString().Split('\n');
+        var parameters = lines.Select(l => Regex.Match(l.TrimEnd(), @"^(?:\.param set|--) (@\w+)[ =]('(?:[^']|'')*'|\S+)")).Where(m => m.Success)
+            .Select(m => (Name: m.Groups[1].Value, Value: m.Groups[2].Value)).OrderByDescending(p => p.Name.Length);
+        var sql = string.Join('\n', lines.Where(l => !l.StartsWith(".param", StringComparison.Ordinal) && !l.StartsWith("--", StringComparison.Ordinal)));
+        foreach (var (name, value) in parameters)
+        {
+            sql = sql.Replace(name, value, StringComparison.Ordinal);
+        }
+        var connection = db.Database.GetDbConnection();
+        await db.Database.OpenConnectionAsync();
+        await using var command = connection.CreateCommand();
+        command.CommandText = (db.Database.ProviderName!.Contains("Sqlite", StringComparison.Ordinal) ? "EXPLAIN QUERY PLAN " : "EXPLAIN ") + sql;
+        await using var reader = await command.ExecuteReaderAsync();
+        var plan = new List<string>();
+        while (await reader.ReadAsync())
+        {
+            plan.Add(string.Join(" ", Enumerable.Range(0, reader.FieldCount).Select(i => reader.GetValue(i)?.ToString())));
+        }
+        return string.Join(" | ", plan);
     }
 
     [Theory]
