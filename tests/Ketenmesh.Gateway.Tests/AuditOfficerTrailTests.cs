@@ -38,10 +38,10 @@ public sealed class AuditOfficerTrailTests
 
         public CallOptions Officer => GatewayMesh.Options(Mesh.AsOfficer());
 
-        public static async Task<Officers> StartAsync(string provider)
+        public static async Task<Officers> StartAsync(string provider, Dictionary<string, string?>? extra = null)
         {
             var database = provider == "Postgres" ? await TestDatabase.CreateAsync("gateway_audit") : null;
-            var settings = new Dictionary<string, string?> { ["Components:gateway:Audit:CheckpointInterval"] = "2" };
+            var settings = new Dictionary<string, string?>(extra ?? []) { ["Components:gateway:Audit:CheckpointInterval"] = "2" };
             if (database is not null)
             {
                 settings["Components:gateway:Database:Provider"] = "Postgres";
@@ -237,6 +237,31 @@ public sealed class AuditOfficerTrailTests
 
         Assert.Equal((2L, 3L), (first.RecordsChecked, first.NextFromSequence));
         Assert.Equal((3L, 2L, 5L), (second.FromSequence, second.RecordsChecked, second.NextFromSequence));
+        Assert.True(first.Intact && second.Intact);
+    }
+
+    [Theory]
+    [MemberData(nameof(Providers))]
+    public async Task A_slice_whose_time_is_spent_stops_after_one_chunk_and_the_next_goes_on_from_there(string provider)
+    {
+        await using var officers = await Officers.StartAsync(provider, new()
+        {
+            // No time for a slice beyond its first chunk of 2,000 records.
+            ["Gateway:AuditVerifySlice"] = "00:00:00",
+            ["Components:gateway:Audit:AppendTimeout"] = "00:01:00",
+        });
+        var log = officers.Mesh.Services.GetRequiredService<Ketenmesh.Audit.AuditLog>();
+        var now = DateTimeOffset.UtcNow;
+        await Task.WhenAll(Enumerable.Range(1, 2500).Select(n => log.AppendAsync(new Ketenmesh.Audit.AuditEntry(
+            now, "care", "victim_care", Lookup, Ketenmesh.Audit.AuditDecision.Allowed, "bulk", null, null, null, null, null, Ketenmesh.Audit.AuditRecordClass.Access)).AsTask()));
+
+        var first = await officers.Trail.VerifyChainAsync(new VerifyChainRequest(), officers.Officer).ResponseAsync;
+        var second = await officers.Trail.VerifyChainAsync(new VerifyChainRequest { FromSequence = first.NextFromSequence }, officers.Officer).ResponseAsync;
+
+        Assert.Equal((2000L, 2001L), (first.RecordsChecked, first.NextFromSequence));
+        Assert.Equal(2001, second.FromSequence);
+        Assert.True(second.RecordsChecked >= 505, $"{second.RecordsChecked} records");
+        Assert.Equal(0, second.NextFromSequence);
         Assert.True(first.Intact && second.Intact);
     }
 
