@@ -131,13 +131,18 @@ public sealed class AuditOfficerTests
             ("ix_audit_records_partner", everything with { PartnerId = "rare-partner" }),
             ("ix_audit_records_purpose", everything with { Purpose = "rare_purpose" }),
             ("ix_audit_records_method", everything with { Method = "chain.rare.v1.Rare/Method" }),
-            ("ix_audit_records_time", everything with { From = now.AddDays(-11), To = now.AddDays(-9) }),
+            // A time range is read from the retention's index, by class.
+            ("ix_audit_records_class_time", everything with { From = now.AddDays(-11), To = now.AddDays(-9) }),
         ];
 
         var plans = await host.WithScopeAsync(async s =>
         {
             var db = s.GetRequiredService<AuditDbContext>();
-            await db.Database.ExecuteSqlRawAsync("ANALYZE");
+            // As each runs in service: PostgreSQL's autovacuum gathers statistics, nothing runs ANALYZE on SQLite.
+            if (!db.Database.ProviderName!.Contains("Sqlite", StringComparison.Ordinal))
+            {
+                await db.Database.ExecuteSqlRawAsync("ANALYZE");
+            }
             var reader = s.GetRequiredService<AuditReader>();
             var found = new List<(string Index, string Plan, int Count)>();
             foreach (var (index, search) in searches)
@@ -149,6 +154,8 @@ public sealed class AuditOfficerTests
 
         Assert.All(plans, p => Assert.True(p.Plan.Contains(p.Index, StringComparison.Ordinal), $"{p.Index} not in the plan: {p.Plan}"));
         Assert.All(plans, p => Assert.Equal(20, p.Count));
+        // Every record class is searched: a class the time filter did not name would never be found by time.
+        Assert.Equal([AuditRecordClass.Access, AuditRecordClass.Confidential], Enum.GetValues<AuditRecordClass>());
     }
 
     /// <summary>The database's plan for the query as the reader sends it, its parameters put in place.</summary>

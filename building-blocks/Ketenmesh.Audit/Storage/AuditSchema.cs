@@ -110,19 +110,18 @@ internal static class AuditSchema
                 """),
         // An officer's search (SearchDecisions) filters by partner, purpose, method and time and pages by sequence.
         // Partner already had (partner_id, sequence); purpose and method get the same shape, so a page of a rare
-        // purpose or method is read in sequence order from its index instead of by scanning the chain for matches,
-        // and a time range gets an index of its own. The outcome has two values: it is filtered, not indexed.
+        // purpose or method is read in sequence order from its index instead of by scanning the chain for matches.
+        // A time range is read from the retention's (record_class, time_ms), one range per class (AuditReader.SearchQuery),
+        // and the outcome has two values: neither gets an index, as every index costs a page on every commit.
         SchemaMigration.Sql(
             "audit-0004-search",
             sqlite: """
                 CREATE INDEX ix_audit_records_purpose ON audit_records (purpose, sequence);
                 CREATE INDEX ix_audit_records_method ON audit_records (method, sequence);
-                CREATE INDEX ix_audit_records_time ON audit_records (time_ms);
                 """,
             postgres: """
                 CREATE INDEX ix_audit_records_purpose ON audit_records (purpose, sequence);
                 CREATE INDEX ix_audit_records_method ON audit_records (method, sequence);
-                CREATE INDEX ix_audit_records_time ON audit_records (time_ms);
                 """),
     ];
 }
