@@ -98,36 +98,40 @@ public sealed class AuditOfficerTrailTests
     public async Task An_officers_search_narrows_by_partner_purpose_method_outcome_and_time(string provider)
     {
         await using var officers = await Officers.StartAsync(provider);
-        var before = DateTimeOffset.UtcNow;
-        // The lookups of the set-up, and nothing after: a bound on time.
-        var setUp = new SearchDecisionsRequest { ToTime = Timestamp.FromDateTimeOffset(before) };
+        var setUp = await officers.Mesh.AuditAfterAsync(0);
+        var last = setUp[^1];
+        // The set-up's records and nothing after them: a bound on time just past the last one.
+        var within = new SearchDecisionsRequest { ToTime = Timestamp.FromDateTimeOffset(last.Entry.Time.AddMilliseconds(1)) };
+        // A search in the same millisecond as the last record would fall within too: compare the set-up's records only.
+        List<long> Ours(List<Decision> found) => found.Where(d => d.Sequence <= last.Sequence).Select(d => d.Sequence).ToList();
+        List<long> Expected(Func<Ketenmesh.Audit.AuditEntry, bool> match) => setUp.Where(r => match(r.Entry)).Select(r => r.Sequence).ToList();
 
-        var all = await officers.SearchAllAsync(setUp);
-        var police = await officers.SearchAllAsync(new SearchDecisionsRequest(setUp) { PartnerId = "police" });
-        var statistics = await officers.SearchAllAsync(new SearchDecisionsRequest(setUp) { Purpose = "statistics" });
-        var lookups = await officers.SearchAllAsync(new SearchDecisionsRequest(setUp) { Method = Lookup });
-        var denied = await officers.SearchAllAsync(new SearchDecisionsRequest(setUp) { Outcome = Outcome.Denied });
-        var allowed = await officers.SearchAllAsync(new SearchDecisionsRequest(setUp) { Outcome = Outcome.Allowed });
-        var afterwards = await officers.SearchAllAsync(new SearchDecisionsRequest { FromTime = Timestamp.FromDateTimeOffset(before) });
+        var all = await officers.SearchAllAsync(within);
+        var police = await officers.SearchAllAsync(new SearchDecisionsRequest(within) { PartnerId = "police" });
+        var statistics = await officers.SearchAllAsync(new SearchDecisionsRequest(within) { Purpose = "statistics" });
+        var lookups = await officers.SearchAllAsync(new SearchDecisionsRequest(within) { Method = Lookup });
+        var denied = await officers.SearchAllAsync(new SearchDecisionsRequest(within) { Outcome = Outcome.Denied });
+        var allowed = await officers.SearchAllAsync(new SearchDecisionsRequest(within) { Outcome = Outcome.Allowed });
+        var afterwards = await officers.SearchAllAsync(new SearchDecisionsRequest { FromTime = within.ToTime });
         var lookupsEver = await officers.SearchAllAsync(new SearchDecisionsRequest { Method = Lookup });
 
         // Every partner's decisions, the investigation's too: the officer is not the data subject.
+        Assert.Equal(Expected(_ => true), Ours(all));
         Assert.Equal(["care", "police", "rapporteur"], all.Where(d => d.Method == Lookup).Select(d => d.PartnerId).Distinct().Order());
         Assert.Contains(all, d => d.GrantId == "police-criminal-investigation");
-        Assert.Equal(all.Where(d => d.PartnerId == "police").Select(d => d.Sequence), police.Select(d => d.Sequence));
-        Assert.Equal(all.Where(d => d.Purpose == "statistics").Select(d => d.Sequence), statistics.Select(d => d.Sequence));
-        Assert.Equal(all.Where(d => d.Method == Lookup).Select(d => d.Sequence), lookups.Select(d => d.Sequence));
-        Assert.Equal(all.Where(d => !d.Allowed).Select(d => d.Sequence), denied.Select(d => d.Sequence));
-        Assert.Equal(all.Where(d => d.Allowed).Select(d => d.Sequence), allowed.Select(d => d.Sequence));
+        Assert.Equal(Expected(e => e.PartnerId == "police"), Ours(police));
+        Assert.Equal(Expected(e => e.Purpose == "statistics"), Ours(statistics));
+        Assert.Equal(Expected(e => e.Method == Lookup), Ours(lookups));
+        Assert.Equal(Expected(e => e.Decision == Ketenmesh.Audit.AuditDecision.Denied), Ours(denied));
+        Assert.Equal(Expected(e => e.Decision == Ketenmesh.Audit.AuditDecision.Allowed), Ours(allowed));
         // Each filter leaves something out, and finds something.
-        Assert.All(new[] { police, statistics, denied, allowed }, found => Assert.InRange(found.Count, 1, all.Count - 1));
-        Assert.NotEmpty(lookups);
-        // The searches above are on record too (after the set-up); a method filter leaves them out.
+        Assert.All(new[] { police, statistics, denied, allowed }, found => Assert.InRange(Ours(found).Count, 1, setUp.Count - 1));
+        Assert.Contains(denied, d => d is { PartnerId: "police", Purpose: "statistics" });
+        // After the bound: only the searches themselves, which a method filter leaves out.
+        Assert.Empty(Ours(afterwards));
         Assert.Contains(afterwards, d => d.Method == "chain.audit.v1.AuditTrail/SearchDecisions");
         Assert.All(lookupsEver, d => Assert.Equal(Lookup, d.Method));
-        Assert.Equal(lookups.Select(d => d.Sequence), lookupsEver.Select(d => d.Sequence));
-        Assert.Contains(denied, d => d is { PartnerId: "police", Purpose: "statistics" });
-        Assert.DoesNotContain(afterwards, d => all.Any(a => a.Sequence == d.Sequence));
+        Assert.Equal(Expected(e => e.Method == Lookup), lookupsEver.Select(d => d.Sequence));
         // Oldest first.
         Assert.Equal(all.Select(d => d.Sequence).Order(), all.Select(d => d.Sequence));
     }
