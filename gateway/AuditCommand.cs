@@ -8,7 +8,7 @@ namespace Ketenmesh.Gateway;
 /// <summary>
 /// <c>Ketenmesh.Gateway audit …</c> (behind <c>./mesh audit</c>), for privacy officers on the gateway's
 /// audit database: <c>verify</c> recomputes the chain and checks its signed checkpoints (exit 0 intact,
-/// 1 tampered); <c>partner</c> lists one partner's own records; <c>subject</c> makes a data-subject
+/// 1 tampered) with the same <see cref="AuditVerifier"/> as the gateway's VerifyChain, and names the last checkpoint; <c>partner</c> lists one partner's own records; <c>subject</c> makes a data-subject
 /// access report; <c>release</c> releases a confidential record for such reports; <c>purge</c> applies
 /// retention. Exit 2 on a usage error. Record text is printed as the reader gives it, control characters
 /// replaced (<see cref="AuditReader"/>), and a record that stands for several folded refusals shows its count (×N).
@@ -95,8 +95,14 @@ public static class AuditCommand
                 await output.WriteLineAsync($"{purged} record(s) purged to tombstones.");
                 return 0;
         }
-        var result = await services.GetRequiredService<AuditVerifier>().VerifyAsync();
+        var verifier = services.GetRequiredService<AuditVerifier>();
+        var result = await verifier.VerifyAsync();
         await output.WriteLineAsync($"{result.RecordsChecked} records ({result.Purged} purged to tombstones), {result.CheckpointsChecked} signed checkpoints checked.");
+        // The same answer as VerifyChain's last_checkpoint, for an officer comparing the two.
+        var last = await verifier.LastCheckpointAsync();
+        await output.WriteLineAsync(last is null
+            ? "No signed checkpoint yet."
+            : $"Last signed checkpoint: record {last.Sequence} at {last.Time:u}, head {last.HeadHash}, key {AuditText.Printable(last.KeyId)}, signature {(last.SignatureVerifies ? "verifies" : "does NOT verify")}.");
         foreach (var problem in result.Problems)
         {
             await output.WriteLineAsync($"  record {problem.Sequence}: {problem.Kind}: {problem.Detail}");

@@ -67,6 +67,7 @@ public sealed class GatewayComponent : IMeshComponent
         services.AddSingleton<FoldedDenials>();
         services.AddHostedService(provider => provider.GetRequiredService<FoldedDenials>());
         services.AddSingleton<OwnServiceGuard>();
+        services.AddSingleton<ChainVerificationGate>();
         services.AddSingleton<VisibleServices>();
         services.AddSingleton<GatewayHealth>();
     }

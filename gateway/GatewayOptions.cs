@@ -49,6 +49,12 @@ public sealed class GatewayOptions
     public int OwnServicesBurst { get; set; } = 40;
 
     /// <summary>
+    /// The longest one VerifyChain call checks the chain (less when the call's deadline comes sooner): a long chain
+    /// is checked slice by slice, so an officer's verification never holds the gateway for the length of the log.
+    /// </summary>
+    public TimeSpan AuditVerifySlice { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>
     /// The longest lifetime (exp − iat) of a partner's access token the gateway accepts. By default, and at
     /// most, the chain's ceiling that the identity service issues within (<see cref="Security.AccessTokens.MaxLifetime"/>).
     /// </summary>

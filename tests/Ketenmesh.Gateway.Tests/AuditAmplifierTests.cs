@@ -211,6 +211,19 @@ public sealed class OwnServiceLimitTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task An_officers_search_is_charged_by_its_page_and_a_verification_as_the_largest_page()
+    {
+        var officer = GatewayMesh.Options(_mesh.AsOfficer());
+
+        await Trail.SearchDecisionsAsync(new SearchDecisionsRequest { PageSize = 1000 }, officer).ResponseAsync;
+        var search = await Assert.ThrowsAsync<RpcException>(() => Trail.SearchDecisionsAsync(new SearchDecisionsRequest { PageSize = 1000 }, officer).ResponseAsync);
+        var verify = await Assert.ThrowsAsync<RpcException>(() => Trail.VerifyChainAsync(new VerifyChainRequest(), officer).ResponseAsync);
+
+        Assert.Equal(StatusCode.ResourceExhausted, search.StatusCode);
+        Assert.Equal(StatusCode.ResourceExhausted, verify.StatusCode);
+    }
+
+    [Fact]
     public async Task Named_health_checks_past_the_callers_permits_are_resource_exhausted()
     {
         var police = GatewayMesh.Options(_mesh.As("police", null));

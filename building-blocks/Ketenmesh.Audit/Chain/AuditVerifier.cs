@@ -23,68 +23,144 @@ public enum AuditProblemKind
 
 public sealed record AuditProblem(long Sequence, AuditProblemKind Kind, string Detail);
 
-public sealed record AuditVerification(long RecordsChecked, long CheckpointsChecked, long Purged, IReadOnlyList<AuditProblem> Problems)
+/// <summary>
+/// What a verification found. A slice (<see cref="AuditVerifier.VerifySliceAsync"/>) covers records from
+/// <see cref="FromSequence"/>; <see cref="NextFromSequence"/> is where the next slice starts, 0 once the end of
+/// the chain was reached. A whole-chain verification is one slice from 1 without bounds.
+/// </summary>
+public sealed record AuditVerification(long RecordsChecked, long CheckpointsChecked, long Purged, IReadOnlyList<AuditProblem> Problems, long FromSequence = 1, long NextFromSequence = 0)
 {
     public bool Intact => Problems.Count == 0;
 }
 
+/// <summary>A signed checkpoint as stored, and whether its signature verifies with the log's checkpoint key.</summary>
+public sealed record AuditCheckpoint(long Sequence, DateTimeOffset Time, string HeadHash, string KeyId, bool SignatureVerifies);
+
 /// <summary>
-/// Recomputes the whole chain from the genesis hash: each record's digest from its content (a purged
+/// Recomputes the chain from the genesis hash: each record's digest from its content (a purged
 /// record contributes its stored digest), each link from its predecessor, and checks every signed
 /// checkpoint against the chain. Records after the last checkpoint are protected by the chain only:
 /// cutting them off shows at the next checkpoint, so checkpoints come often (and at every stop).
+/// Every check needs only a record and its predecessor as stored, so the chain can be checked in slices
+/// (the gateway's VerifyChain, which must not hold a gateway for the length of a long chain) that together
+/// find exactly what one pass finds (<c>./mesh audit verify</c>): one implementation for both.
 /// </summary>
-public sealed class AuditVerifier(AuditDbContext db, CheckpointSigner signer)
+public sealed class AuditVerifier(AuditDbContext db, CheckpointSigner signer, TimeProvider clock)
 {
-    public async Task<AuditVerification> VerifyAsync(CancellationToken cancellationToken = default)
-    {
-        var problems = new List<AuditProblem>();
-        var hashes = new Dictionary<long, byte[]>();
-        var previous = CanonicalEntry.Genesis;
-        long expected = 1, checkedCount = 0, purged = 0;
-        await foreach (var row in db.Records.AsNoTracking().OrderBy(r => r.Sequence).AsAsyncEnumerable().WithCancellation(cancellationToken))
-        {
-            checkedCount++;
-            if (row.Sequence != expected)
-            {
-                problems.Add(new AuditProblem(expected, AuditProblemKind.Missing, $"records {expected}..{row.Sequence - 1} are missing"));
-            }
-            var entry = row.ToEntry();
-            if (entry is null)
-            {
-                purged++;
-            }
-            else if (!CanonicalEntry.Digest(entry).AsSpan().SequenceEqual(row.Digest))
-            {
-                problems.Add(new AuditProblem(row.Sequence, AuditProblemKind.Changed, "the content does not match its digest"));
-            }
-            var link = CanonicalEntry.Link(previous, row.Digest);
-            if (row.Sequence == expected && !link.AsSpan().SequenceEqual(row.Hash))
-            {
-                problems.Add(new AuditProblem(row.Sequence, AuditProblemKind.Reordered, "the record does not follow the one before it"));
-            }
-            hashes[row.Sequence] = row.Hash;
-            previous = row.Hash;
-            expected = row.Sequence + 1;
-        }
+    /// <summary>Records read per query: a slice stops between chunks, and a reader is never left half read.</summary>
+    private const int Chunk = 2000;
 
-        var checkpoints = await db.Checkpoints.AsNoTracking().OrderBy(c => c.Sequence).ToListAsync(cancellationToken);
-        foreach (var checkpoint in checkpoints)
+    /// <summary>The whole chain in one pass, however long it takes.</summary>
+    public Task<AuditVerification> VerifyAsync(CancellationToken cancellationToken = default) =>
+        VerifySliceAsync(1, long.MaxValue, Timeout.InfiniteTimeSpan, cancellationToken);
+
+    /// <summary>
+    /// Records <paramref name="fromSequence"/> up to <paramref name="maxRecords"/> sequences on, and the checkpoints
+    /// among them; stops early, between chunks, once <paramref name="budget"/> is spent (at least one chunk is
+    /// always checked, so slices always advance).
+    /// </summary>
+    public async Task<AuditVerification> VerifySliceAsync(long fromSequence, long maxRecords, TimeSpan budget, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(fromSequence, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxRecords, 1);
+        var started = clock.GetTimestamp();
+        var to = fromSequence > long.MaxValue - maxRecords ? long.MaxValue : fromSequence + maxRecords - 1;
+        var problems = new List<AuditProblem>();
+        // The predecessor as stored; when it is gone, the slice that holds it says so, and this record's link cannot be checked.
+        var previous = fromSequence == 1
+            ? CanonicalEntry.Genesis
+            : await db.Records.AsNoTracking().Where(r => r.Sequence == fromSequence - 1).Select(r => r.Hash).FirstOrDefaultAsync(cancellationToken);
+        long expected = fromSequence, covered = fromSequence - 1, checkedCount = 0, checkpointCount = 0, purged = 0;
+        var stoppedEarly = false;
+        while (true)
         {
-            if (checkpoint.KeyId != signer.KeyId || !signer.Verify(checkpoint.Sequence, checkpoint.Hash, checkpoint.Signature))
+            if (checkedCount > 0 && budget != Timeout.InfiniteTimeSpan && clock.GetElapsedTime(started) >= budget)
             {
-                problems.Add(new AuditProblem(checkpoint.Sequence, AuditProblemKind.BadCheckpointSignature, $"checkpoint signed by key '{checkpoint.KeyId}' does not verify"));
-                continue;
+                stoppedEarly = true;
+                break;
             }
-            if (!hashes.TryGetValue(checkpoint.Sequence, out var hash))
+            var after = covered;
+            var rows = await db.Records.AsNoTracking().Where(r => r.Sequence > after && r.Sequence <= to).OrderBy(r => r.Sequence).Take(Chunk).ToListAsync(cancellationToken);
+            // A full chunk covers up to its last record; a short one covers the rest of the slice.
+            var chunkEnd = rows.Count == Chunk ? rows[^1].Sequence : to;
+            var hashes = new Dictionary<long, byte[]>();
+            foreach (var row in rows)
             {
-                problems.Add(new AuditProblem(checkpoint.Sequence, AuditProblemKind.Missing, $"the checkpoint vouches for record {checkpoint.Sequence}, which is gone"));
+                checkedCount++;
+                if (row.Sequence != expected)
+                {
+                    problems.Add(new AuditProblem(expected, AuditProblemKind.Missing, $"records {expected}..{row.Sequence - 1} are missing"));
+                }
+                var entry = row.ToEntry();
+                if (entry is null)
+                {
+                    purged++;
+                }
+                else if (!CanonicalEntry.Digest(entry).AsSpan().SequenceEqual(row.Digest))
+                {
+                    problems.Add(new AuditProblem(row.Sequence, AuditProblemKind.Changed, "the content does not match its digest"));
+                }
+                if (row.Sequence == expected && previous is not null && !CanonicalEntry.Link(previous, row.Digest).AsSpan().SequenceEqual(row.Hash))
+                {
+                    problems.Add(new AuditProblem(row.Sequence, AuditProblemKind.Reordered, "the record does not follow the one before it"));
+                }
+                hashes[row.Sequence] = row.Hash;
+                previous = row.Hash;
+                expected = row.Sequence + 1;
             }
-            else if (!hash.AsSpan().SequenceEqual(checkpoint.Hash))
+            var checkpoints = await db.Checkpoints.AsNoTracking().Where(c => c.Sequence > after && c.Sequence <= chunkEnd).OrderBy(c => c.Sequence).ToListAsync(cancellationToken);
+            foreach (var checkpoint in checkpoints)
             {
-                problems.Add(new AuditProblem(checkpoint.Sequence, AuditProblemKind.CheckpointMismatch, "the chain at this record differs from what the checkpoint signed"));
+                checkpointCount++;
+                if (!SignedWithOurKey(checkpoint))
+                {
+                    problems.Add(new AuditProblem(checkpoint.Sequence, AuditProblemKind.BadCheckpointSignature, $"checkpoint signed by key '{checkpoint.KeyId}' does not verify"));
+                }
+                else if (!hashes.TryGetValue(checkpoint.Sequence, out var hash))
+                {
+                    problems.Add(new AuditProblem(checkpoint.Sequence, AuditProblemKind.Missing, $"the checkpoint vouches for record {checkpoint.Sequence}, which is gone"));
+                }
+                else if (!hash.AsSpan().SequenceEqual(checkpoint.Hash))
+                {
+                    problems.Add(new AuditProblem(checkpoint.Sequence, AuditProblemKind.CheckpointMismatch, "the chain at this record differs from what the checkpoint signed"));
+                }
+            }
+            covered = chunkEnd;
+            if (rows.Count < Chunk)
+            {
+                break;
             }
         }
-        return new AuditVerification(checkedCount, checkpoints.Count, purged, problems.OrderBy(p => p.Sequence).ToList());
+        long next;
+        if (stoppedEarly)
+        {
+            next = covered + 1;
+        }
+        else if (to != long.MaxValue && await db.Records.AnyAsync(r => r.Sequence > to, cancellationToken))
+        {
+            // The chain goes on past the slice: records missing at the slice's end are a gap, not the chain's end.
+            if (expected <= to)
+            {
+                problems.Add(new AuditProblem(expected, AuditProblemKind.Missing, $"records {expected}..{to} are missing"));
+            }
+            next = to + 1;
+        }
+        else
+        {
+            next = 0;
+        }
+        return new AuditVerification(checkedCount, checkpointCount, purged, problems.OrderBy(p => p.Sequence).ToList(), fromSequence, next);
     }
+
+    /// <summary>The newest signed checkpoint, or null before the first.</summary>
+    public async Task<AuditCheckpoint?> LastCheckpointAsync(CancellationToken cancellationToken = default)
+    {
+        var last = await db.Checkpoints.AsNoTracking().OrderByDescending(c => c.Sequence).FirstOrDefaultAsync(cancellationToken);
+        return last is null
+            ? null
+            : new AuditCheckpoint(last.Sequence, DateTimeOffset.FromUnixTimeMilliseconds(last.CreatedAtMs), Convert.ToHexStringLower(last.Hash), last.KeyId, SignedWithOurKey(last));
+    }
+
+    private bool SignedWithOurKey(AuditCheckpointRow checkpoint) =>
+        checkpoint.KeyId == signer.KeyId && signer.Verify(checkpoint.Sequence, checkpoint.Hash, checkpoint.Signature);
 }

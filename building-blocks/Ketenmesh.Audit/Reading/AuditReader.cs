@@ -3,8 +3,18 @@ using Microsoft.EntityFrameworkCore;
 
 namespace Ketenmesh.Audit.Reading;
 
-/// <summary>One line of a data-subject access report: who accessed the subject, when, and for what.</summary>
-public sealed record SubjectAccess(long Sequence, DateTimeOffset Time, string PartnerId, string Purpose, string Method, AuditDecision Decision);
+/// <summary>
+/// One line of a data-subject access report: who accessed the subject, when, and for what.
+/// <paramref name="WithheldFromSubject"/>: a confidential record not yet released, listed only for an officer who asked for them.
+/// </summary>
+public sealed record SubjectAccess(long Sequence, DateTimeOffset Time, string PartnerId, string Purpose, string Method, AuditDecision Decision, bool WithheldFromSubject = false);
+
+/// <summary>
+/// What a privacy officer searches the whole log by: each filter that is set narrows the search (partner,
+/// purpose and method compared exactly; <paramref name="Decision"/> null means either outcome), within [From, To)
+/// where either bound may be open (null).
+/// </summary>
+public sealed record AuditSearch(string? PartnerId, string? Purpose, string? Method, AuditDecision? Decision, DateTimeOffset? From, DateTimeOffset? To);
 
 /// <summary>
 /// Which partners accessed a subject. Confidential (investigation) records are withheld, only
@@ -43,7 +53,73 @@ public sealed class AuditReader(AuditDbContext db, TimeProvider clock)
         return rows.Select(Stored).ToList();
     }
 
-    public async Task<SubjectAccessReport> SubjectAccessReportAsync(string subjectPseudonym, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// Every partner's records matching <paramref name="search"/>, oldest first, after <paramref name="afterSequence"/>;
+    /// purged records are left out (their content is gone, so no filter can match them). Each filter has an index
+    /// ending in the sequence (migration audit-0004-search), so a page is read in order, not sorted from a scan.
+    /// </summary>
+    public async Task<IReadOnlyList<StoredAuditEntry>> SearchAsync(AuditSearch search, int limit, long afterSequence = 0, CancellationToken cancellationToken = default)
+    {
+        var rows = await SearchQuery(search, limit, afterSequence).ToListAsync(cancellationToken);
+        return rows.Select(Stored).ToList();
+    }
+
+    /// <summary>
+    /// The search as the database is asked it: only the filters that are set, so each can use its index. A time range
+    /// names every record class, so it is read from the retention's index (record_class, time_ms) as one range per
+    /// class. SQLite plans without histograms and takes any range for a narrow one, so there a time bound beside a
+    /// partner, purpose or method is compared without an index (<c>time_ms + 0</c>): that filter's index, in sequence
+    /// order, stops after a page, where a time index would read and sort every record in the range for each page.
+    /// PostgreSQL knows the spread of times and chooses for itself.
+    /// </summary>
+    internal IQueryable<AuditRecordRow> SearchQuery(AuditSearch search, int limit, long afterSequence)
+    {
+        var query = db.Records.AsNoTracking().Where(r => r.Sequence > afterSequence && r.PurgedAtMs == null);
+        var narrowed = false;
+        if (!string.IsNullOrEmpty(search.PartnerId))
+        {
+            query = query.Where(r => r.PartnerId == search.PartnerId);
+            narrowed = true;
+        }
+        if (!string.IsNullOrEmpty(search.Purpose))
+        {
+            query = query.Where(r => r.Purpose == search.Purpose);
+            narrowed = true;
+        }
+        if (!string.IsNullOrEmpty(search.Method))
+        {
+            query = query.Where(r => r.Method == search.Method);
+            narrowed = true;
+        }
+        if (search.Decision is { } decision)
+        {
+            var value = (int)decision;
+            query = query.Where(r => r.Decision == value);
+        }
+        if (search.From is null && search.To is null)
+        {
+            return query.OrderBy(r => r.Sequence).Take(Math.Clamp(limit, 1, 1000));
+        }
+        long fromMs = search.From?.ToUnixTimeMilliseconds() ?? long.MinValue, toMs = search.To?.ToUnixTimeMilliseconds() ?? long.MaxValue;
+        if (narrowed && db.Database.ProviderName?.Contains("Sqlite", StringComparison.Ordinal) == true)
+        {
+            query = query.Where(r => r.TimeMs + 0 >= fromMs && r.TimeMs + 0 < toMs);
+        }
+        else
+        {
+            // Constants, so the database sees the classes in the statement; a class added to AuditRecordClass goes here too.
+            query = query.Where(r => (r.RecordClass == (int)AuditRecordClass.Access || r.RecordClass == (int)AuditRecordClass.Confidential)
+                && r.TimeMs >= fromMs && r.TimeMs < toMs);
+        }
+        return query.OrderBy(r => r.Sequence).Take(Math.Clamp(limit, 1, 1000));
+    }
+
+    /// <summary>
+    /// The subject's report. With <paramref name="includeWithheld"/> (for the officer, never the subject) the confidential
+    /// records not yet released are listed too, each marked <see cref="SubjectAccess.WithheldFromSubject"/>; they are counted
+    /// in <see cref="SubjectAccessReport.Withheld"/> either way.
+    /// </summary>
+    public async Task<SubjectAccessReport> SubjectAccessReportAsync(string subjectPseudonym, bool includeWithheld = false, CancellationToken cancellationToken = default)
     {
         var rows = await db.Records.AsNoTracking().Where(r => r.SubjectPseudonym == subjectPseudonym).OrderBy(r => r.Sequence).ToListAsync(cancellationToken);
         var sequences = rows.Select(r => r.Sequence).ToList();
@@ -52,13 +128,17 @@ public sealed class AuditReader(AuditDbContext db, TimeProvider clock)
         var withheld = 0;
         foreach (var row in rows)
         {
-            if (row.RecordClass == (int)AuditRecordClass.Confidential && !released.Contains(row.Sequence))
+            var withheldFromSubject = row.RecordClass == (int)AuditRecordClass.Confidential && !released.Contains(row.Sequence);
+            if (withheldFromSubject)
             {
                 withheld++;
-                continue;
+                if (!includeWithheld)
+                {
+                    continue;
+                }
             }
             var entry = AuditText.Printable(row.ToEntry()!);
-            accesses.Add(new SubjectAccess(row.Sequence, entry.Time, entry.PartnerId, entry.Purpose, entry.Method, entry.Decision));
+            accesses.Add(new SubjectAccess(row.Sequence, entry.Time, entry.PartnerId, entry.Purpose, entry.Method, entry.Decision, withheldFromSubject));
         }
         return new SubjectAccessReport(AuditText.Printable(subjectPseudonym), accesses, withheld);
     }

@@ -108,5 +108,20 @@ internal static class AuditSchema
                     RETURN NEW;
                 END $$;
                 """),
+        // An officer's search (SearchDecisions) filters by partner, purpose, method and time and pages by sequence.
+        // Partner already had (partner_id, sequence); purpose and method get the same shape, so a page of a rare
+        // purpose or method is read in sequence order from its index instead of by scanning the chain for matches.
+        // A time range is read from the retention's (record_class, time_ms), one range per class (AuditReader.SearchQuery),
+        // and the outcome has two values: neither gets an index, as every index costs a page on every commit.
+        SchemaMigration.Sql(
+            "audit-0004-search",
+            sqlite: """
+                CREATE INDEX ix_audit_records_purpose ON audit_records (purpose, sequence);
+                CREATE INDEX ix_audit_records_method ON audit_records (method, sequence);
+                """,
+            postgres: """
+                CREATE INDEX ix_audit_records_purpose ON audit_records (purpose, sequence);
+                CREATE INDEX ix_audit_records_method ON audit_records (method, sequence);
+                """),
     ];
 }
