@@ -284,7 +284,7 @@ public static class GatewayOverhead
             }
         }
         text.AppendLine();
-        text.AppendLine(CultureInfo.InvariantCulture, $"The floor under a durable audit record on this machine: one sync of the log's disk takes {fsync:N2} ms (median of 200 syncs of a 4 KiB write, measured in this run). The log's own commit (`ketenmesh.audit.commit.duration`, read from the gateway while it ran) writes more than one page: the record, its three index entries and the chain's head, each a 4 KiB page in SQLite's write-ahead log, then one sync:");
+        text.AppendLine(CultureInfo.InvariantCulture, $"The floor under a durable audit record on this machine: one sync of the log's disk takes {fsync:N2} ms (median of 200 syncs of a 4 KiB write, measured in this run). The log's own commit (`ketenmesh.audit.commit.duration`, read from the gateway while it ran) writes more than one page: the record, an entry in each of its five indexes (partner, subject, retention class and time, and the officers' search by purpose and by method) and the chain's head, each a 4 KiB page in SQLite's write-ahead log, then one sync:");
         text.AppendLine();
         text.AppendLine("A call whose answer names a person other than the subject it asked about waits for two commits in a row: its decision before it is forwarded, and the person found before the answer leaves (the signal read here names the registration the registry made of it, so a data subject's access report shows the read). One call at a time, that is two of the commits below.");
         text.AppendLine();
