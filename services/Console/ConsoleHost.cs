@@ -42,6 +42,7 @@ public static class ConsoleHost
         builder.Logging.AddFilter("Yarp", LogLevel.Warning);
         builder.Logging.AddFilter("Grpc", LogLevel.Warning);
 
+        builder.Services.AddChainTelemetry(builder.Configuration, "ketenmesh-console");
         var endpoint = EndpointOptions.For(component, builder.Configuration);
         builder.WebHost.ConfigureKestrel(kestrel =>
             // Browsers speak HTTP/1.1 in cleartext (h2c is for gRPC peers only); TLS comes from the platform in a cluster.
@@ -56,7 +57,11 @@ public static class ConsoleHost
     /// <summary>Runs until Ctrl-C or SIGTERM.</summary>
     public static async Task<int> RunAsync(WebApplication app)
     {
-        app.Lifetime.ApplicationStarted.Register(() => System.Console.WriteLine($"  console          {string.Join(", ", app.Urls)}"));
+        app.Lifetime.ApplicationStarted.Register(() =>
+        {
+            System.Console.WriteLine($"  console          {string.Join(", ", app.Urls)}");
+            System.Console.WriteLine("Ready. Ctrl-C stops the console.");
+        });
         await app.RunAsync();
         return Environment.ExitCode;
     }
