@@ -20,4 +20,10 @@ public sealed class IdentitySettings
     /// the local profile only, so a developer can try the token endpoint with curl.
     /// </summary>
     public bool AllowClientSecrets { get; set; }
+
+    /// <summary>
+    /// Where the privacy officers' console (services/Console) receives the authorization code: its
+    /// <c>/signin-oidc</c> as the browser reaches it. Registered with the local clients.
+    /// </summary>
+    public string ConsoleRedirectUri { get; set; } = "http://127.0.0.1:8090/signin-oidc";
 }

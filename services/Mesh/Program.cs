@@ -13,5 +13,5 @@ if (args.FirstOrDefault() == "demo")
     return await DemoCommand.RunAsync(args, Console.Out, Console.Error);
 }
 
-return await MeshHost.BuildEmbedded(MeshComponents.All, args,
-    configuration => configuration.Sources.Insert(0, new MemoryConfigurationSource { InitialData = LocalProfile.Defaults })).RunAsync();
+return await EmbeddedConsole.RunAsync(MeshHost.BuildEmbedded(MeshComponents.All, args,
+    configuration => configuration.Sources.Insert(0, new MemoryConfigurationSource { InitialData = LocalProfile.Defaults })));

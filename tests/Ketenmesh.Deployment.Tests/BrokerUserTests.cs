@@ -36,7 +36,7 @@ public sealed partial class BrokerUserTests
             .SelectMany(e => BrokerPlaceholder().Matches(e.Value))
             .Select(m => (Placeholder: m.Groups["name"].Value, Component: m.Groups["argument"].Value))
             .ToList();
-        var hasBus = Needs.Of(MeshComponents.All.Single(c => c.Name == name)).Bus;
+        var hasBus = Needs.Of(MeshComponents.Deployed.Single(c => c.Name == name)).Bus;
 
         Assert.Equal(hasBus, BrokerGrants.All().Any(g => g.Component == name));
         Assert.Equal(hasBus, File.ReadLines(PermissionTable).Any(l => l.Split('\t')[0] == name));

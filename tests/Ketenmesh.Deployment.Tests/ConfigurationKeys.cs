@@ -19,6 +19,7 @@ public static class ConfigurationKeys
         ("Gateway", typeof(Ketenmesh.Gateway.GatewayOptions)),
         ("SharingPolicy", typeof(Ketenmesh.SharingPolicy.Grpc.SharingPolicyOptions)),
         ("Audit", typeof(Ketenmesh.Audit.AuditOptions)),
+        ("Console", typeof(Ketenmesh.OfficerConsole.ConsoleOptions)),
     ];
 
     /// <summary>

@@ -15,7 +15,7 @@ public sealed class DeploymentManifestTests
     public static TheoryData<string> Components()
     {
         var data = new TheoryData<string>();
-        foreach (var component in MeshComponents.All)
+        foreach (var component in MeshComponents.Deployed)
         {
             data.Add(component.Name);
         }
@@ -29,7 +29,13 @@ public sealed class DeploymentManifestTests
     /// </summary>
     public static readonly IReadOnlySet<string> PublishedToPartners = new HashSet<string>(StringComparer.Ordinal) { "gateway", "identity" };
 
-    private static IMeshComponent Component(string name) => MeshComponents.All.Single(c => c.Name == name);
+    /// <summary>
+    /// The privacy officers' console: reached by officers' browsers (HTTP/1.1), not by partners. It answers
+    /// nothing without an officer's sign-in and holds no access of its own.
+    /// </summary>
+    public const string BrowsersOnly = "console";
+
+    private static IMeshComponent Component(string name) => MeshComponents.Deployed.Single(c => c.Name == name);
 
     [Theory]
     [MemberData(nameof(Components))]
@@ -44,7 +50,7 @@ public sealed class DeploymentManifestTests
     }
 
     [Fact]
-    public void Compose_publishes_only_the_gateway_and_identity_to_the_host()
+    public void Compose_publishes_only_the_gateway_identity_and_the_officers_console_to_the_host()
     {
         // Every service compose runs, PostgreSQL and RabbitMQ included: a published port is a way
         // around the gateway. The host network would publish every port the container opens.
@@ -54,7 +60,7 @@ public sealed class DeploymentManifestTests
             var service = (YamlMappingNode)value;
             Assert.NotEqual("host", Text(service, "network_mode"));
             var published = service.Has("ports") ? service.Seq("ports").Select(p => ((YamlScalarNode)p).Value!).ToList() : [];
-            if (PublishedToPartners.Contains(name))
+            if (PublishedToPartners.Contains(name) || name == BrowsersOnly)
             {
                 var port = Component(name).DefaultPort;
                 Assert.Equal(new[] { $"{port}:{port}" }, published);
@@ -70,7 +76,7 @@ public sealed class DeploymentManifestTests
     public void The_table_describes_every_component_once_under_its_own_name_port_and_project()
     {
         var table = DeploymentTable.Load();
-        Assert.Equal(MeshComponents.All.Select(c => c.Name).Order(), table.Select(c => c.Name).Order());
+        Assert.Equal(MeshComponents.Deployed.Select(c => c.Name).Order(), table.Select(c => c.Name).Order());
         foreach (var deployed in table)
         {
             Assert.Equal(Component(deployed.Name).DefaultPort, deployed.Port);
@@ -204,6 +210,20 @@ public sealed class DeploymentManifestTests
         Assert.Equal($"ketenmesh/{name}:dev", Text(container, "image"));
         var containerPort = int.Parse(Text((YamlMappingNode)container.Seq("ports").Single(), "containerPort")!);
         Assert.Equal(component.DefaultPort, containerPort);
+        if (name == BrowsersOnly)
+        {
+            // A browser's component speaks HTTP/1.1, not gRPC: its probes are HTTP, on its port.
+            foreach (var probe in new[] { "readinessProbe", "livenessProbe", "startupProbe" })
+            {
+                Assert.Equal(component.DefaultPort.ToString(), Text(container.Map(probe).Map("httpGet"), "port"));
+            }
+
+            Assert.Equal("/healthz/ready", Text(container.Map("readinessProbe").Map("httpGet"), "path"));
+            Assert.Equal("/healthz/live", Text(container.Map("livenessProbe").Map("httpGet"), "path"));
+            Assert.Equal(component.DefaultPort.ToString(), Text((YamlMappingNode)service.Map("spec").Seq("ports").Single(), "targetPort"));
+            return;
+        }
+
         foreach (var probe in new[] { "readinessProbe", "livenessProbe", "startupProbe" })
         {
             Assert.Equal(component.DefaultPort.ToString(), Text(container.Map(probe).Map("grpc"), "port"));
@@ -224,7 +244,7 @@ public sealed class DeploymentManifestTests
     [Fact]
     public void Compose_and_kubernetes_cover_every_component_and_nothing_else()
     {
-        var names = MeshComponents.All.Select(c => c.Name).ToHashSet();
+        var names = MeshComponents.Deployed.Select(c => c.Name).ToHashSet();
         var composeApps = Compose().Map("services").Children.Keys.Select(k => ((YamlScalarNode)k).Value!)
             .Where(n => n is not "postgres" and not "rabbitmq" and not "rabbitmq-users").ToHashSet();
         var deployments = Kubernetes().Where(d => Text(d, "kind") == "Deployment").Select(d => Text(d.Map("metadata"), "name")!).ToHashSet();

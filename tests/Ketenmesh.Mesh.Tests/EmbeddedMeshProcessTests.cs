@@ -63,6 +63,9 @@ public sealed class EmbeddedMeshProcessTests : IAsyncLifetime
         _arguments.Add($"--Components:policy:Service:Port={policy}");
         _arguments.Add($"--Gateway:PolicyAddress=http://127.0.0.1:{policy}");
         _arguments.Add($"--SharingPolicy:Authority=http://127.0.0.1:{identity}");
+        _arguments.Add($"--Components:console:Service:Port={FreePort()}");
+        _arguments.Add($"--Console:Authority=http://127.0.0.1:{identity}");
+        _arguments.Add($"--Console:PolicyAddress=http://127.0.0.1:{policy}");
         await StartAsync();
     }
 

@@ -47,6 +47,9 @@ internal sealed class PartnerClientSeeding(IServiceScopeFactory scopes, PartnerC
         }
 
         await PartnerClients.RegisterAsync(applications, PartnerClients.DescribeOfficerConsole(OfficerConsole.ClientId, OfficerConsole.RedirectUri), cancellationToken);
+        // The console component (services/Console): the same officers' sign-in, code returned to the console.
+        await PartnerClients.RegisterAsync(applications, PartnerClients.DescribeOfficerConsole(
+            OfficerConsole.ComponentClientId, new Uri(settings.ConsoleRedirectUri), withOpenId: true), cancellationToken);
         using var gatewayKey = LocalClients.LoadOrCreateKey(dataDirectory, "gateway");
         await PartnerClients.RegisterAsync(applications, PartnerClients.DescribeGateway(LocalClients.GatewayClientId, PartnerClients.KeySet(gatewayKey, LocalClients.GatewayClientId)), cancellationToken);
     }
@@ -58,6 +61,9 @@ internal sealed class PartnerClientSeeding(IServiceScopeFactory scopes, PartnerC
 public static class OfficerConsole
 {
     public const string ClientId = "policy-officers";
+
+    /// <summary>The console component's client (services/Console): an OpenID Connect relying party, so it also asks for <c>openid</c>.</summary>
+    public const string ComponentClientId = "ketenmesh-console";
 
     public static Uri RedirectUri { get; } = new("http://127.0.0.1:8765/callback");
 }

@@ -63,10 +63,13 @@ internal static class OfficerSignIn
         var identity = new ClaimsIdentity(OpenIddictServerAspNetCoreDefaults.AuthenticationScheme, Claims.Name, Claims.Role);
         identity.SetClaim(Claims.Subject, officer);
         identity.SetClaim(PartnerTypeNames.Claim, "privacy_officer");
-        identity.SetScopes(PrivacyOfficers.Scope);
+        // An OpenID Connect client (the console) asks for openid too and gets an identity token naming the officer.
+        var openId = request.HasScope(Scopes.OpenId);
+        identity.SetScopes(openId ? [PrivacyOfficers.Scope, Scopes.OpenId] : [PrivacyOfficers.Scope]);
         identity.SetResources(options.Audience);
         identity.SetAccessTokenLifetime(options.Lifetime);
-        identity.SetDestinations(_ => [Destinations.AccessToken]);
+        identity.SetIdentityTokenLifetime(options.Lifetime);
+        identity.SetDestinations(claim => openId && claim.Type == Claims.Subject ? [Destinations.AccessToken, Destinations.IdentityToken] : [Destinations.AccessToken]);
         return Results.SignIn(new ClaimsPrincipal(identity), properties: null, OpenIddictServerAspNetCoreDefaults.AuthenticationScheme);
     }
 

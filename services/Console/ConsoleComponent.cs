@@ -1,0 +1,87 @@
+using Chain.Policy.V1;
+using Ketenmesh.Hosting;
+using Ketenmesh.OfficerConsole.Grants;
+using Ketenmesh.OfficerConsole.Identity;
+using Microsoft.AspNetCore.Authentication.Cookies;
+using Microsoft.AspNetCore.Authentication.OpenIdConnect;
+using Microsoft.AspNetCore.DataProtection;
+
+namespace Ketenmesh.OfficerConsole;
+
+/// <summary>
+/// The privacy officers' console: port 8090, HTTP/1.1, Razor Pages. Officers sign in at the identity service
+/// (authorization code + PKCE, docs/adr/0016); every call it makes to the sharing-policy service carries the
+/// officer's own access token. It has no access of its own, and no database.
+/// </summary>
+public sealed class ConsoleComponent : IMeshComponent
+{
+    public string Name => "console";
+
+    public int DefaultPort => 8090;
+
+    /// <summary>Who may use the console: a signed-in privacy officer whose access token says so (<see cref="OfficerSignIn"/>).</summary>
+    public const string OfficersOnly = "officers-only";
+
+    public void AddServices(IServiceCollection services, IConfiguration configuration)
+    {
+        var options = configuration.GetSection("Console").Get<ConsoleOptions>() ?? new ConsoleOptions();
+        services.AddSingleton(options);
+        services.AddSingleton(TimeProvider.System);
+        services.AddHttpContextAccessor();
+        services.AddDataProtection()
+            .SetApplicationName("ketenmesh-console")
+            // The sign-in cookie (and the officer's token in it) survives a restart of the console, not a new data directory.
+            .PersistKeysToFileSystem(new DirectoryInfo(Path.Combine(EndpointOptions.DataDirectoryOf(configuration), "console-keys")));
+        services.AddAntiforgery(o => o.Cookie.Name = "ketenmesh-console-antiforgery");
+        services.AddRazorPages(pages =>
+        {
+            pages.Conventions.AuthorizeFolder("/", OfficersOnly);
+            pages.Conventions.AllowAnonymousToPage("/Refused");
+            pages.Conventions.AllowAnonymousToPage("/SignedOut");
+            pages.Conventions.AllowAnonymousToPage("/Error");
+        });
+        services.AddSingleton<OfficerSignIn>();
+        services.AddAuthentication(o =>
+            {
+                o.DefaultScheme = CookieAuthenticationDefaults.AuthenticationScheme;
+                o.DefaultChallengeScheme = OpenIdConnectDefaults.AuthenticationScheme;
+            })
+            .AddCookie(cookie =>
+            {
+                cookie.Cookie.Name = "ketenmesh-console";
+                cookie.Cookie.HttpOnly = true;
+                cookie.Cookie.SameSite = SameSiteMode.Lax;
+                cookie.AccessDeniedPath = "/Refused";
+                // The officer's access token lives at most this long too; the session ends with it (OfficerSignIn).
+                cookie.SlidingExpiration = false;
+            })
+            .AddOpenIdConnect(oidc => OfficerSignIn.Configure(oidc, options));
+        services.AddOptions<OpenIdConnectOptions>(OpenIdConnectDefaults.AuthenticationScheme)
+            .Configure<OfficerSignIn>((oidc, signIn) => signIn.AddEvents(oidc));
+        services.AddAuthorizationBuilder().AddPolicy(OfficersOnly, policy => policy
+            .RequireAuthenticatedUser()
+            .RequireClaim(OfficerSignIn.OfficerClaim));
+        services.AddHttpForwarder();
+        services.AddGrpcClient<SharingPolicyAdmin.SharingPolicyAdminClient>(o => o.Address = options.PolicyAddress);
+        services.AddScoped<PolicyAdmin>();
+        services.AddSingleton(ProtoComments.Load());
+        services.AddHealthChecks();
+    }
+
+    /// <summary>Authentication before the pages; errors as a plain page, never a stack trace.</summary>
+    public static void UsePipeline(WebApplication app)
+    {
+        app.UseExceptionHandler("/Error");
+        app.UseRouting();
+        app.UseAuthentication();
+        app.UseAuthorization();
+    }
+
+    public void MapEndpoints(IEndpointRouteBuilder endpoints)
+    {
+        IdentityFront.Map(endpoints, endpoints.ServiceProvider.GetRequiredService<ConsoleOptions>());
+        endpoints.MapRazorPages();
+        endpoints.MapHealthChecks("/healthz/ready").AllowAnonymous();
+        endpoints.MapHealthChecks("/healthz/live").AllowAnonymous();
+    }
+}
