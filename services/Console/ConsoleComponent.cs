@@ -1,5 +1,9 @@
+using Chain.Audit.V1;
 using Chain.Policy.V1;
+using Chain.Registry.V1;
 using Ketenmesh.Hosting;
+using Ketenmesh.OfficerConsole.Audit;
+using Ketenmesh.OfficerConsole.Dashboard;
 using Ketenmesh.OfficerConsole.Grants;
 using Ketenmesh.OfficerConsole.Identity;
 using Microsoft.AspNetCore.Authentication.Cookies;
@@ -39,6 +43,8 @@ public sealed class ConsoleComponent : IMeshComponent
             pages.Conventions.AllowAnonymousToPage("/Refused");
             pages.Conventions.AllowAnonymousToPage("/SignedOut");
             pages.Conventions.AllowAnonymousToPage("/Error");
+            // The Rapporteur's researchers, not officers: the page itself asks for their sign-in (DashboardModel).
+            pages.Conventions.AllowAnonymousToPage("/Dashboard");
         });
         services.AddSingleton<OfficerSignIn>();
         services.AddAuthentication(o =>
@@ -63,7 +69,12 @@ public sealed class ConsoleComponent : IMeshComponent
             .RequireClaim(OfficerSignIn.OfficerClaim));
         services.AddHttpForwarder();
         services.AddGrpcClient<SharingPolicyAdmin.SharingPolicyAdminClient>(o => o.Address = options.PolicyAddress);
+        services.AddGrpcClient<AuditTrail.AuditTrailClient>(o => o.Address = options.GatewayAddress);
+        services.AddGrpcClient<VictimRegistry.VictimRegistryClient>(o => o.Address = options.GatewayAddress);
+        services.AddScoped<SessionToken>();
         services.AddScoped<PolicyAdmin>();
+        services.AddScoped<AuditTrailAsOfficer>();
+        services.AddScoped<RapporteurStatistics>();
         services.AddSingleton(ProtoComments.Load());
         services.AddHealthChecks();
     }

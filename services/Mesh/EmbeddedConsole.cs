@@ -25,6 +25,7 @@ public static class EmbeddedConsole
         {
             System.Console.WriteLine($"  {"console",-16} http://{endpoint.BindAddress}:{endpoint.Port}  (privacy officers: open it in a browser)");
             System.Console.WriteLine($"  Sign in to the console as privacy-officer-1 or privacy-officer-2; the passwords are in {officers}/<officer>.password");
+            System.Console.WriteLine($"  The Rapporteur's statistics (/Dashboard): rapporteur-researcher-1, password in {Path.Combine(Path.GetDirectoryName(officers)!, "researchers")}/rapporteur-researcher-1.password");
         });
         try
         {

@@ -38,11 +38,14 @@ public sealed class OfficerSignInTests : IAsyncLifetime
         await _identity.DisposeAsync();
     }
 
-    string AuthorizeUrl(string scope = "policy_admin", string? challenge = null) => QueryHelpers.AddQueryString("/connect/authorize", new Dictionary<string, string?>
+    /// <summary>The console component's client: it signs officers in, and the Rapporteur's researchers for the statistics.</summary>
+    static readonly (string Id, string RedirectUri) Console = (OfficerConsole.ComponentClientId, "http://127.0.0.1:8090/signin-oidc");
+
+    string AuthorizeUrl(string scope = "policy_admin", string? challenge = null, (string Id, string RedirectUri)? client = null) => QueryHelpers.AddQueryString("/connect/authorize", new Dictionary<string, string?>
     {
         ["response_type"] = "code",
-        ["client_id"] = OfficerConsole.ClientId,
-        ["redirect_uri"] = OfficerConsole.RedirectUri.ToString(),
+        ["client_id"] = client?.Id ?? OfficerConsole.ClientId,
+        ["redirect_uri"] = client?.RedirectUri ?? OfficerConsole.RedirectUri.ToString(),
         ["scope"] = scope,
         ["state"] = "state-1",
         ["code_challenge"] = challenge ?? Base64UrlEncoder.Encode(SHA256.HashData(Encoding.ASCII.GetBytes(_verifier))),
@@ -81,9 +84,9 @@ public sealed class OfficerSignInTests : IAsyncLifetime
         return await _browser.PostAsync("/account/login", new FormUrlEncodedContent(form));
     }
 
-    async Task<Uri> CodeRedirectAsync(string officer)
+    async Task<Uri> CodeRedirectAsync(string officer, string? authorizeUrl = null)
     {
-        var (loginPage, leftTo) = await FollowAsync(await _browser.GetAsync(AuthorizeUrl()));
+        var (loginPage, leftTo) = await FollowAsync(await _browser.GetAsync(authorizeUrl ?? AuthorizeUrl()));
         if (leftTo is not null)
         {
             return leftTo; // signed in already: the cookie is enough
@@ -98,13 +101,13 @@ public sealed class OfficerSignInTests : IAsyncLifetime
         return redirect;
     }
 
-    Task<(HttpStatusCode Status, JsonElement Body)> RedeemAsync(string code, string? verifier) =>
+    Task<(HttpStatusCode Status, JsonElement Body)> RedeemAsync(string code, string? verifier, (string Id, string RedirectUri)? client = null) =>
         _identity.PostAsync("/connect/token", new Dictionary<string, string>
         {
             ["grant_type"] = "authorization_code",
             ["code"] = code,
-            ["redirect_uri"] = OfficerConsole.RedirectUri.ToString(),
-            ["client_id"] = OfficerConsole.ClientId,
+            ["redirect_uri"] = client?.RedirectUri ?? OfficerConsole.RedirectUri.ToString(),
+            ["client_id"] = client?.Id ?? OfficerConsole.ClientId,
             ["code_verifier"] = verifier ?? "",
         });
 
@@ -127,6 +130,59 @@ public sealed class OfficerSignInTests : IAsyncLifetime
         Assert.Equal(("privacy-officer-2", "privacy_officer"), (validated.Principal!.PartnerId, validated.Principal.PartnerType));
         Assert.Equal(["policy_admin"], validated.Principal.Purposes);
         Assert.Equal("at+jwt", new JsonWebToken(token).Typ);
+    }
+
+    [Fact]
+    public async Task A_researcher_who_signs_in_for_the_statistics_gets_the_rapporteurs_token_naming_them()
+    {
+        var redirect = await CodeRedirectAsync("rapporteur-researcher-1", AuthorizeUrl("openid statistics", client: Console));
+
+        var (status, body) = await RedeemAsync(QueryHelpers.ParseQuery(redirect.Query)["code"].ToString(), _verifier, Console);
+        Assert.Equal(HttpStatusCode.OK, status);
+        var token = body.GetProperty("access_token").GetString()!;
+        var validator = new AccessTokenValidator(new AccessTokenValidationOptions { Authority = _identity.Address, Audience = "ketenmesh-gateway" }, _identity.Http);
+        var validated = await validator.ValidateAsync(token);
+        Assert.Null(validated.Error);
+        // The partner the gateway's grant is for, its type and its one purpose; the person stays in the token beside it.
+        Assert.Equal(("rapporteur", "rapporteur"), (validated.Principal!.PartnerId, validated.Principal.PartnerType));
+        Assert.Equal(["statistics"], validated.Principal.Purposes.Where(p => p != "openid"));
+        Assert.True(new JsonWebToken(token).TryGetPayloadValue<string>(RapporteurResearchers.Claim, out var researcher));
+        Assert.Equal("rapporteur-researcher-1", researcher);
+    }
+
+    [Fact]
+    public async Task An_officer_asking_for_the_statistics_is_asked_to_sign_in_again_and_gets_no_code()
+    {
+        await CodeRedirectAsync("privacy-officer-1", AuthorizeUrl("openid policy_admin", client: Console));
+
+        var (page, leftTo) = await FollowAsync(await _browser.GetAsync(AuthorizeUrl("openid statistics", client: Console)));
+
+        Assert.Null(leftTo);
+        Assert.Contains("/account/login", page.RequestMessage!.RequestUri!.AbsolutePath);
+    }
+
+    [Fact]
+    public async Task A_researcher_asking_for_an_officers_rights_is_asked_to_sign_in_again_and_gets_no_code()
+    {
+        await CodeRedirectAsync("rapporteur-researcher-1", AuthorizeUrl("openid statistics", client: Console));
+
+        var (page, leftTo) = await FollowAsync(await _browser.GetAsync(AuthorizeUrl("openid policy_admin", client: Console)));
+
+        Assert.Null(leftTo);
+        Assert.Contains("/account/login", page.RequestMessage!.RequestUri!.AbsolutePath);
+    }
+
+    [Fact]
+    public async Task The_command_line_officers_client_may_not_ask_for_the_statistics()
+    {
+        var (answer, leftTo) = await FollowAsync(await _browser.GetAsync(AuthorizeUrl("statistics")));
+
+        // Refused by OpenIddict before anyone is asked to sign in: the client holds no permission for that scope.
+        Assert.Null(leftTo);
+        Assert.Equal(HttpStatusCode.BadRequest, answer.StatusCode);
+        Assert.DoesNotContain("/account/login", answer.RequestMessage!.RequestUri!.AbsolutePath);
+        // OpenIddict's own answer to a scope the client holds no permission for (ID2051): invalid_request, shown here, never sent on.
+        Assert.Contains("error:invalid_request", await answer.Content.ReadAsStringAsync());
     }
 
     [Fact]

@@ -1,6 +1,5 @@
 using Chain.Policy.V1;
 using Grpc.Core;
-using Microsoft.AspNetCore.Authentication;
 
 namespace Ketenmesh.OfficerConsole.Grants;
 
@@ -8,18 +7,12 @@ namespace Ketenmesh.OfficerConsole.Grants;
 /// chain.policy.v1.SharingPolicyAdmin as the signed-in officer: every call carries their own access token,
 /// kept in their session. The console holds no credential of its own.
 /// </summary>
-public sealed class PolicyAdmin(SharingPolicyAdmin.SharingPolicyAdminClient client, IHttpContextAccessor http)
+public sealed class PolicyAdmin(SharingPolicyAdmin.SharingPolicyAdminClient client, SessionToken token)
 {
     public SharingPolicyAdmin.SharingPolicyAdminClient Client => client;
 
     /// <summary>Call options with the officer's token and a deadline.</summary>
-    public async Task<CallOptions> AsOfficerAsync()
-    {
-        var context = http.HttpContext ?? throw new InvalidOperationException("The policy service is called for a signed-in officer only, within their request.");
-        var token = await context.GetTokenAsync("access_token")
-            ?? throw new InvalidOperationException("The officer's session holds no access token.");
-        return new CallOptions(new Metadata { { "authorization", "Bearer " + token } }, DateTime.UtcNow.AddSeconds(15), context.RequestAborted);
-    }
+    public Task<CallOptions> AsOfficerAsync() => token.CallOptionsAsync();
 
     public async Task<IReadOnlyList<GrantVersion>> ListAsync(string partnerId = "", Chain.Common.V1.Purpose purpose = Chain.Common.V1.Purpose.Unspecified) =>
         (await client.ListGrantsAsync(new ListGrantsRequest { PartnerId = partnerId, Purpose = purpose }, await AsOfficerAsync())).Versions;

@@ -22,6 +22,14 @@ public sealed class OfficerSignIn
 
     public const string PartnerType = "privacy_officer";
 
+    /// <summary>The Rapporteur's researcher's name, set only once their access token was found to be the Rapporteur's, for statistics.</summary>
+    public const string RapporteurClaim = "ketenmesh:rapporteur";
+
+    public const string StatisticsScope = "statistics";
+
+    /// <summary>A challenge with this item set asks the identity for the Rapporteur's statistics rather than an officer's rights.</summary>
+    public const string ForStatistics = "ketenmesh:for-statistics";
+
     readonly AccessTokenValidator _validator;
 
     public OfficerSignIn(ConsoleOptions options, TimeProvider clock) =>
@@ -64,13 +72,20 @@ public sealed class OfficerSignIn
             // The browser reaches the identity's authorization endpoint through the console (IdentityFront).
             var request = context.Request;
             context.ProtocolMessage.IssuerAddress = $"{request.Scheme}://{request.Host}{request.PathBase}{IdentityFront.AuthorizePath}";
+            if (context.Properties.Items.ContainsKey(ForStatistics))
+            {
+                // The dashboard: the Rapporteur's researcher signs in for the statistics, nothing an officer may do.
+                context.ProtocolMessage.Scope = "openid " + StatisticsScope;
+            }
             return Task.CompletedTask;
         };
         oidc.Events.OnTokenValidated = async context =>
         {
             var accessToken = context.TokenEndpointResponse?.AccessToken;
             var validation = accessToken is null ? null : await _validator.ValidateAsync(accessToken, context.HttpContext.RequestAborted);
-            if (validation?.Principal is not { } principal || !principal.Purposes.Contains(Scope) || principal.PartnerType != PartnerType)
+            var officer = validation?.Principal is { } o && o.Purposes.Contains(Scope) && o.PartnerType == PartnerType;
+            var rapporteur = validation?.Principal is { } r && r.Purposes.Contains(StatisticsScope) && r.PartnerType == "rapporteur" && r.PartnerId == "rapporteur";
+            if (validation?.Principal is not { } principal || !officer && !rapporteur)
             {
                 context.HandleResponse();
                 context.Response.Redirect("/Refused");
@@ -78,7 +93,16 @@ public sealed class OfficerSignIn
             }
 
             var identity = (ClaimsIdentity)context.Principal!.Identity!;
-            identity.AddClaim(new Claim(OfficerClaim, principal.PartnerId));
+            if (officer)
+            {
+                identity.AddClaim(new Claim(OfficerClaim, principal.PartnerId));
+            }
+            else
+            {
+                // Which researcher: the token names them beside the partner it acts for.
+                new Microsoft.IdentityModel.JsonWebTokens.JsonWebToken(accessToken!).TryGetPayloadValue<string>("researcher", out var researcher);
+                identity.AddClaim(new Claim(RapporteurClaim, string.IsNullOrEmpty(researcher) ? "the Rapporteur" : researcher));
+            }
             // The session ends when the officer's token does: every page after that asks the identity again.
             context.Properties!.ExpiresUtc = principal.ExpiresAt;
             context.Properties.AllowRefresh = false;

@@ -6,19 +6,20 @@ using Microsoft.IdentityModel.Tokens;
 namespace Ketenmesh.Identity.Domain;
 
 /// <summary>
-/// The seeded privacy officers' passwords in the local profile: made at first run into the data directory
-/// (<c>officers/{officer}.password</c>, owner-only), never committed, compared by hash in constant time.
+/// The passwords of the people who sign in at the login page in the local profile, the seeded privacy officers
+/// and the Rapporteur's researchers: made at first run into the data directory (<c>officers/{officer}.password</c>,
+/// <c>researchers/{researcher}.password</c>, owner-only), never committed, compared by hash in constant time.
 /// </summary>
 public static class OfficerPasswords
 {
+    static string? FolderOf(string account) =>
+        PrivacyOfficers.IsOfficer(account) ? "officers" : RapporteurResearchers.IsResearcher(account) ? "researchers" : null;
+
     public static string LoadOrCreate(string dataDirectory, string officerId)
     {
-        if (!PrivacyOfficers.IsOfficer(officerId))
-        {
-            throw new ArgumentException($"'{officerId}' is not a seeded privacy officer.", nameof(officerId));
-        }
-
-        var path = Path.Combine(dataDirectory, "officers", $"{officerId}.password");
+        var folder = FolderOf(officerId)
+            ?? throw new ArgumentException($"'{officerId}' is not a seeded privacy officer or researcher.", nameof(officerId));
+        var path = Path.Combine(dataDirectory, folder, $"{officerId}.password");
         if (File.Exists(path))
         {
             return File.ReadAllText(path).Trim();
@@ -29,11 +30,12 @@ public static class OfficerPasswords
         return password;
     }
 
-    /// <summary>True when <paramref name="password"/> is the officer's; an unknown officer costs the same comparison.</summary>
+    /// <summary>True when <paramref name="password"/> is the account's; an unknown account costs the same comparison.</summary>
     public static bool Verify(string dataDirectory, string officerId, string password)
     {
-        var path = Path.Combine(dataDirectory, "officers", $"{officerId}.password");
-        var known = PrivacyOfficers.IsOfficer(officerId) && File.Exists(path);
+        var folder = FolderOf(officerId);
+        var path = Path.Combine(dataDirectory, folder ?? "officers", $"{officerId}.password");
+        var known = folder is not null && File.Exists(path);
         var expected = SHA256.HashData(Encoding.UTF8.GetBytes(known ? File.ReadAllText(path).Trim() : Guid.NewGuid().ToString()));
         return CryptographicOperations.FixedTimeEquals(expected, SHA256.HashData(Encoding.UTF8.GetBytes(password))) && known;
     }

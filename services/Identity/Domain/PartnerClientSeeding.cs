@@ -41,9 +41,9 @@ internal sealed class PartnerClientSeeding(IServiceScopeFactory scopes, PartnerC
             await PartnerClients.RegisterAsync(applications, PartnerClients.Describe(clientId, partner, PartnerClients.KeySet(key, clientId), secret), cancellationToken);
         }
 
-        foreach (var officer in PrivacyOfficers.Seeded)
+        foreach (var account in PrivacyOfficers.Seeded.Concat(RapporteurResearchers.Seeded))
         {
-            OfficerPasswords.LoadOrCreate(dataDirectory, officer);
+            OfficerPasswords.LoadOrCreate(dataDirectory, account);
         }
 
         await PartnerClients.RegisterAsync(applications, PartnerClients.DescribeOfficerConsole(OfficerConsole.ClientId, OfficerConsole.RedirectUri), cancellationToken);

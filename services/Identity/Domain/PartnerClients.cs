@@ -64,7 +64,8 @@ public static class PartnerClients
 
     /// <summary>
     /// The privacy officers' console: a public client (it keeps no secret) that signs an officer in with the
-    /// authorization code flow and PKCE, at a loopback redirect URI, for the scope <c>policy_admin</c> only.
+    /// authorization code flow and PKCE, at a loopback redirect URI, for the scope <c>policy_admin</c> only; the
+    /// console component (<paramref name="withOpenId"/>) also signs the Rapporteur's researchers in for <c>statistics</c>.
     /// </summary>
     public static OpenIddictApplicationDescriptor DescribeOfficerConsole(string clientId, Uri redirectUri, bool withOpenId = false)
     {
@@ -83,6 +84,8 @@ public static class PartnerClients
         if (withOpenId)
         {
             descriptor.DisplayName = "Privacy officers' console (services/Console)";
+            // The console also shows the Rapporteur's researchers the statistics dashboard, with their own token.
+            descriptor.Permissions.Add(Permissions.Prefixes.Scope + RapporteurResearchers.Scope);
         }
         descriptor.Requirements.Add(Requirements.Features.ProofKeyForCodeExchange);
         return descriptor;

@@ -16,7 +16,9 @@ namespace Ketenmesh.Identity.Server;
 /// Privacy officers sign in at the identity service (authorization code with PKCE, RFC 6749 §4.1 and RFC 7636):
 /// OpenIddict checks the request (client, redirect URI, PKCE); an officer who has not signed in is sent to a
 /// minimal login page, then back. The token is the officer's as <c>./mesh token</c> makes it: sub = the
-/// officer, scope <c>policy_admin</c>, partner_type <c>privacy_officer</c>, for the gateway.
+/// officer, scope <c>policy_admin</c>, partner_type <c>privacy_officer</c>, for the gateway. The Rapporteur's
+/// researchers sign in the same way for the scope <c>statistics</c> and get a token of the partner <c>rapporteur</c>
+/// (<see cref="RapporteurResearchers"/>).
 /// </summary>
 internal static class OfficerSignIn
 {
@@ -42,30 +44,50 @@ internal static class OfficerSignIn
     {
         var request = http.GetOpenIddictServerRequest()
             ?? throw new InvalidOperationException("The authorization endpoint was reached without OpenIddict's request.");
-        var signedIn = await http.AuthenticateAsync(Scheme);
-        if (!signedIn.Succeeded || signedIn.Principal?.Identity?.Name is not { } officer || !PrivacyOfficers.IsOfficer(officer))
+        var asksOfficer = request.HasScope(PrivacyOfficers.Scope);
+        var asksStatistics = request.HasScope(RapporteurResearchers.Scope);
+        if (!asksOfficer && !asksStatistics)
         {
+            return Results.Forbid(new AuthenticationProperties(new Dictionary<string, string?>
+            {
+                [OpenIddictServerAspNetCoreConstants.Properties.Error] = Errors.InvalidScope,
+                [OpenIddictServerAspNetCoreConstants.Properties.ErrorDescription] = $"A privacy officer's token carries the scope '{PrivacyOfficers.Scope}', a Rapporteur's researcher's '{RapporteurResearchers.Scope}'; ask for one.",
+            }), [OpenIddictServerAspNetCoreDefaults.AuthenticationScheme]);
+        }
+
+        var signedIn = await http.AuthenticateAsync(Scheme);
+        var account = signedIn.Succeeded ? signedIn.Principal?.Identity?.Name : null;
+        var officer = account is not null && asksOfficer && PrivacyOfficers.IsOfficer(account);
+        var researcher = account is not null && !officer && asksStatistics && RapporteurResearchers.IsResearcher(account);
+        if (!officer && !researcher)
+        {
+            // Not signed in, or signed in as someone who cannot have what is asked (an officer asking for the statistics):
+            // the login page again, where the person can sign in with an account that can.
             var query = http.Request.HasFormContentType
                 ? QueryString.Create((await http.Request.ReadFormAsync(http.RequestAborted)).Select(p => KeyValuePair.Create(p.Key, p.Value)))
                 : http.Request.QueryString;
             return Results.Challenge(new AuthenticationProperties { RedirectUri = http.Request.PathBase + http.Request.Path + query }, [Scheme]);
         }
 
-        if (!request.HasScope(PrivacyOfficers.Scope))
-        {
-            return Results.Forbid(new AuthenticationProperties(new Dictionary<string, string?>
-            {
-                [OpenIddictServerAspNetCoreConstants.Properties.Error] = Errors.InvalidScope,
-                [OpenIddictServerAspNetCoreConstants.Properties.ErrorDescription] = $"A privacy officer's token carries the scope '{PrivacyOfficers.Scope}'; ask for it.",
-            }), [OpenIddictServerAspNetCoreDefaults.AuthenticationScheme]);
-        }
-
         var identity = new ClaimsIdentity(OpenIddictServerAspNetCoreDefaults.AuthenticationScheme, Claims.Name, Claims.Role);
-        identity.SetClaim(Claims.Subject, officer);
-        identity.SetClaim(PartnerTypeNames.Claim, "privacy_officer");
-        // An OpenID Connect client (the console) asks for openid too and gets an identity token naming the officer.
+        string scope;
+        if (officer)
+        {
+            identity.SetClaim(Claims.Subject, account);
+            identity.SetClaim(PartnerTypeNames.Claim, "privacy_officer");
+            scope = PrivacyOfficers.Scope;
+        }
+        else
+        {
+            // The researcher acts for the Rapporteur: the partner is the subject, so its grant decides; who read stays in the token.
+            identity.SetClaim(Claims.Subject, RapporteurResearchers.PartnerId);
+            identity.SetClaim(PartnerTypeNames.Claim, RapporteurResearchers.PartnerType);
+            identity.SetClaim(RapporteurResearchers.Claim, account);
+            scope = RapporteurResearchers.Scope;
+        }
+        // An OpenID Connect client (the console) asks for openid too and gets an identity token naming the subject.
         var openId = request.HasScope(Scopes.OpenId);
-        identity.SetScopes(openId ? [PrivacyOfficers.Scope, Scopes.OpenId] : [PrivacyOfficers.Scope]);
+        identity.SetScopes(openId ? [scope, Scopes.OpenId] : [scope]);
         identity.SetResources(options.Audience);
         identity.SetAccessTokenLifetime(options.Lifetime);
         identity.SetIdentityTokenLifetime(options.Lifetime);
@@ -98,7 +120,7 @@ internal static class OfficerSignIn
 
         if (!OfficerPasswords.Verify(directory.Path, officer, form["password"].ToString()))
         {
-            return Page(returnUrl, antiforgery.GetAndStoreTokens(http), "Unknown officer or wrong password.", StatusCodes.Status401Unauthorized);
+            return Page(returnUrl, antiforgery.GetAndStoreTokens(http), "Unknown account or wrong password.", StatusCodes.Status401Unauthorized);
         }
 
         var identity = new ClaimsIdentity([new Claim(ClaimTypes.Name, officer)], Scheme);
@@ -111,14 +133,14 @@ internal static class OfficerSignIn
 
     static IResult Page(string returnUrl, AntiforgeryTokenSet antiforgery, string? error, int status = StatusCodes.Status200OK) => Results.Content($$"""
         <!doctype html>
-        <html lang="en"><head><meta charset="utf-8"><title>Ketenmesh: privacy officer sign-in</title></head>
+        <html lang="en"><head><meta charset="utf-8"><title>Ketenmesh: sign-in</title></head>
         <body>
-        <h1>Privacy officer sign-in</h1>
+        <h1>Sign in: privacy officers and the Rapporteur's researchers</h1>
         {{(error is null ? "" : $"<p role=\"alert\">{WebUtility.HtmlEncode(error)}</p>")}}
         <form method="post" action="{{LoginPath}}">
         <input type="hidden" name="returnUrl" value="{{WebUtility.HtmlEncode(returnUrl)}}">
         <input type="hidden" name="{{antiforgery.FormFieldName}}" value="{{antiforgery.RequestToken}}">
-        <label>Officer <input name="officer" autocomplete="username" required></label>
+        <label>Officer or researcher <input name="officer" autocomplete="username" required></label>
         <label>Password <input name="password" type="password" autocomplete="current-password" required></label>
         <button type="submit">Sign in</button>
         </form>

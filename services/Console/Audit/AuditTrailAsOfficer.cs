@@ -1,0 +1,70 @@
+using Chain.Audit.V1;
+using Google.Protobuf.WellKnownTypes;
+using Grpc.Core;
+using Ketenmesh.OfficerConsole.Dashboard;
+
+namespace Ketenmesh.OfficerConsole.Audit;
+
+/// <summary>
+/// The gateway's chain.audit.v1.AuditTrail as the signed-in officer: search, the data-subject report and the
+/// chain's verification, each with the officer's own token (every read the gateway itself puts on record).
+/// </summary>
+public sealed class AuditTrailAsOfficer(AuditTrail.AuditTrailClient client, SessionToken token)
+{
+    /// <summary>Most rows one CSV export pages through: 50 of the gateway's largest pages.</summary>
+    public const int MaxExportRows = 50_000;
+
+    public async Task<SearchDecisionsResponse> SearchAsync(SearchDecisionsRequest request) =>
+        await client.SearchDecisionsAsync(request, await token.CallOptionsAsync());
+
+    /// <summary>Every decision the search finds, page after page, up to <see cref="MaxExportRows"/>.</summary>
+    public async IAsyncEnumerable<Decision> SearchAllAsync(SearchDecisionsRequest request)
+    {
+        var page = request.Clone();
+        page.PageSize = 1000;
+        var rows = 0;
+        while (true)
+        {
+            var answer = await client.SearchDecisionsAsync(page, await token.CallOptionsAsync());
+            foreach (var decision in answer.Decisions)
+            {
+                if (++rows > MaxExportRows)
+                {
+                    yield break;
+                }
+                yield return decision;
+            }
+            if (answer.NextAfterSequence == 0)
+            {
+                yield break;
+            }
+            page.AfterSequence = answer.NextAfterSequence;
+        }
+    }
+
+    public async Task<GetSubjectAccessReportResponse> SubjectReportAsync(string subjectPseudonym) =>
+        await client.GetSubjectAccessReportAsync(new GetSubjectAccessReportRequest { SubjectPseudonym = subjectPseudonym, IncludeWithheld = true }, await token.CallOptionsAsync());
+
+    public async Task<VerifyChainResponse> VerifySliceAsync(long fromSequence) =>
+        await client.VerifyChainAsync(new VerifyChainRequest { FromSequence = fromSequence }, await token.CallOptionsAsync(TimeSpan.FromSeconds(30)));
+
+    public static string Csv(IEnumerable<Decision> decisions) => string.Concat(
+        [Dashboard.Csv.Line(["sequence", "time", "partner", "purpose", "method", "outcome", "reason", "grant", "grant version", "legal basis", "subject", "trace", "calls"]),
+         .. decisions.Select(d => Dashboard.Csv.Line([
+            d.Sequence.ToString(System.Globalization.CultureInfo.InvariantCulture), Time(d.Time), d.PartnerId, d.Purpose, d.Method,
+            d.Allowed ? "allowed" : "denied", d.Reason, d.GrantId, d.GrantVersionHash, d.LegalBasis, d.SubjectPseudonym, d.TraceId,
+            d.Count.ToString(System.Globalization.CultureInfo.InvariantCulture)]))]);
+
+    public static string Time(Timestamp? time) => time is null ? "" : time.ToDateTimeOffset().ToString("yyyy-MM-dd HH:mm:ss'Z'", System.Globalization.CultureInfo.InvariantCulture);
+
+    /// <summary>What went wrong, in plain words for an officer.</summary>
+    public static string PlainWords(RpcException refusal) => refusal.StatusCode switch
+    {
+        StatusCode.Unauthenticated => "Your session has ended. Sign in again.",
+        StatusCode.PermissionDenied => "The gateway did not allow this: " + refusal.Status.Detail,
+        StatusCode.ResourceExhausted => "You have read a lot from the audit log in a short time. Wait a moment and try again.",
+        StatusCode.InvalidArgument => "The search could not be made: " + refusal.Status.Detail,
+        StatusCode.Unavailable or StatusCode.DeadlineExceeded => "The gateway's audit log cannot be reached right now. Try again in a moment.",
+        _ => "Something went wrong reading the audit log. Nothing was changed.",
+    };
+}

@@ -1,0 +1,32 @@
+using Chain.Registry.V1;
+using Grpc.Core;
+
+namespace Ketenmesh.OfficerConsole.Dashboard;
+
+/// <summary>
+/// The registry's statistics through the gateway, as the National Rapporteur: with the signed-in researcher's
+/// own token (the partner <c>rapporteur</c>) and the purpose <c>statistics</c>, so the gateway's grant, mask and
+/// audit record apply as to any partner call. The console reads nothing with access of its own.
+/// </summary>
+public sealed class RapporteurStatistics(VictimRegistry.VictimRegistryClient registry, SessionToken token)
+{
+    public async Task<IReadOnlyList<Breakdown>> DashboardAsync(int yearFrom, int yearTo)
+    {
+        var breakdowns = new List<Breakdown>();
+        foreach (var (by, title) in Breakdown.Dashboard)
+        {
+            var answer = await registry.GetStatisticsAsync(Breakdown.Request(yearFrom, yearTo, by), await token.CallOptionsAsync(purpose: "statistics"));
+            breakdowns.Add(Breakdown.From(answer, by, title));
+        }
+        return breakdowns;
+    }
+
+    public static string PlainWords(RpcException refusal) => refusal.StatusCode switch
+    {
+        StatusCode.Unauthenticated => "Your session has ended. Sign in again.",
+        StatusCode.PermissionDenied => "The gateway did not allow the statistics to be read: " + refusal.Status.Detail,
+        StatusCode.InvalidArgument => "These years cannot be shown: " + refusal.Status.Detail,
+        StatusCode.Unavailable or StatusCode.DeadlineExceeded => "The registry cannot be reached right now. Try again in a moment.",
+        _ => "Something went wrong reading the statistics.",
+    };
+}
