@@ -1,0 +1,119 @@
+using System.Net;
+using Ketenmesh.Testing;
+using Microsoft.Playwright;
+
+namespace Ketenmesh.OfficerConsole.Tests;
+
+/// <summary>
+/// The embedded mesh as `./mesh up` runs it, as a real process on free ports (a developer's mesh may hold the
+/// fixed ones), and Debian's chromium driven by Playwright. Never a downloaded browser.
+/// </summary>
+public sealed class ConsoleMesh : IAsyncLifetime
+{
+    /// <summary>Debian's chromium (`./mesh test` installs it).</summary>
+    public const string Chromium = "/usr/bin/chromium";
+
+    readonly string _root = Directory.CreateTempSubdirectory("ketenmesh-console-").FullName;
+    ComponentProcess _mesh = null!;
+    IPlaywright _playwright = null!;
+
+    public string DataDirectory => Path.Combine(_root, "data");
+
+    public Uri Console { get; private set; } = null!;
+
+    public Uri Gateway { get; private set; } = null!;
+
+    public Uri Identity { get; private set; } = null!;
+
+    public IBrowser Browser { get; private set; } = null!;
+
+    public async Task InitializeAsync()
+    {
+        var port = new Dictionary<string, int>();
+        foreach (var name in new[] { "identity", "policy", "signals", "risk", "registry", "shelter", "returns", "gateway", "gateway-tls", "console" })
+        {
+            port[name] = FreePorts.Next();
+        }
+
+        string Address(string name) => $"http://127.0.0.1:{port[name]}";
+        var settings = new Dictionary<string, string?>
+        {
+            ["Mesh:DataDirectory"] = DataDirectory,
+            ["Components:gateway:Service:TlsPort"] = port["gateway-tls"].ToString(),
+            ["Gateway:Authority"] = Address("identity"),
+            ["Gateway:PolicyAddress"] = Address("policy"),
+            ["SharingPolicy:Authority"] = Address("identity"),
+            ["Console:Authority"] = Address("identity"),
+            ["Console:PolicyAddress"] = Address("policy"),
+            ["Console:GatewayAddress"] = Address("gateway"),
+            ["Identity:ConsoleRedirectUri"] = $"{Address("console")}/signin-oidc",
+        };
+        foreach (var name in new[] { "identity", "policy", "signals", "risk", "registry", "shelter", "returns", "gateway", "console" })
+        {
+            settings[$"Components:{name}:Service:Port"] = port[name].ToString();
+        }
+
+        foreach (var service in new[] { "signals", "risk", "registry", "shelter", "returns" })
+        {
+            settings[$"ReverseProxy:Clusters:{service}:Destinations:{service}:Address"] = Address(service);
+        }
+
+        Console = new Uri(Address("console"));
+        Gateway = new Uri(Address("gateway"));
+        Identity = new Uri(Address("identity"));
+        _mesh = ComponentProcess.Start("mesh", "Ketenmesh.Mesh.dll", settings);
+        await _mesh.WaitForAsync("Ready.");
+        // The gateway follows the published policy once it has read it; every test starts from an enforcing gateway.
+        await _mesh.WaitForAsync("Enforcing sharing policy revision");
+
+        _playwright = await Playwright.CreateAsync();
+        Browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
+        {
+            ExecutablePath = Chromium,
+            Headless = true,
+            Args = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+        });
+    }
+
+    /// <summary>What the mesh printed (endpoints, readiness; never payloads).</summary>
+    public string Output => _mesh.Output;
+
+    public string Password(string officer) => File.ReadAllText(Path.Combine(DataDirectory, "officers", $"{officer}.password")).Trim();
+
+    /// <summary>A fresh browser context (no cookies) signed in as <paramref name="officer"/> through the identity's login page.</summary>
+    public async Task<IPage> SignInAsync(string officer)
+    {
+        var context = await Browser.NewContextAsync(new BrowserNewContextOptions { BaseURL = Console.ToString().TrimEnd('/') });
+        var page = await context.NewPageAsync();
+        await page.GotoAsync("/");
+        // The console sent the browser to the identity's login page, which it serves on its own address.
+        Assert.StartsWith(Console.GetLeftPart(UriPartial.Authority) + "/account/login", page.Url);
+        await page.GetByLabel("Officer").FillAsync(officer);
+        await page.GetByLabel("Password").FillAsync(Password(officer));
+        await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
+        await page.WaitForURLAsync(Console.GetLeftPart(UriPartial.Authority) + "/");
+        await Assertions.Expect(page.GetByText($"Signed in as {officer}")).ToBeVisibleAsync();
+        return page;
+    }
+
+    public async Task DisposeAsync()
+    {
+        if (Browser is not null)
+        {
+            await Browser.CloseAsync();
+        }
+
+        _playwright?.Dispose();
+        _mesh?.Dispose();
+        try
+        {
+            Directory.Delete(_root, recursive: true);
+        }
+        catch (IOException)
+        {
+            // A file still held by the stopped process: the temp directory is cleaned up by the OS.
+        }
+    }
+
+    public static HttpClient Http2() => new() { DefaultRequestVersion = HttpVersion.Version20, DefaultVersionPolicy = HttpVersionPolicy.RequestVersionExact };
+}

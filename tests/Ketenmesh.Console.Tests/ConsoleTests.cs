@@ -1,0 +1,194 @@
+using System.Diagnostics;
+using Chain.Risk.V1;
+using Deque.AxeCore.Playwright;
+using Grpc.Core;
+using Grpc.Net.Client;
+using Ketenmesh.Mesh.Demo;
+using Microsoft.Playwright;
+using static Microsoft.Playwright.Assertions;
+
+namespace Ketenmesh.OfficerConsole.Tests;
+
+/// <summary>The privacy officers' console in chromium against a running embedded mesh (issue 14).</summary>
+public sealed class ConsoleTests(ConsoleMesh mesh) : IClassFixture<ConsoleMesh>
+{
+    const string ListRuleSets = "chain.risk.v1.RiskAssessment/ListRuleSets";
+
+    /// <summary>A grant no default policy has: coa may list the risk rule sets, their version and state only.</summary>
+    async Task DraftRuleSetGrantAsync(IPage page, string grantId)
+    {
+        await page.GotoAsync($"/Editor?method={Uri.EscapeDataString(ListRuleSets)}");
+        await page.GetByLabel("Grant id", new() { Exact = true }).FillAsync(grantId);
+        await page.GetByLabel("Partner", new() { Exact = true }).FillAsync("coa");
+        await page.GetByLabel("Purpose", new() { Exact = true }).SelectOptionAsync(new SelectOptionValue { Label = "signalling" });
+        await page.GetByLabel("Legal basis", new() { Exact = true }).FillAsync("Art. 6(1)(e) AVG; convenant mensenhandel");
+        await page.GetByLabel("Covenant reference", new() { Exact = true }).FillAsync("CONV-2026-TEST");
+        // Ticking fields of a repeated, nested message: rule_sets[].version and rule_sets[].state.
+        await page.Locator("#field-rule_sets-version").CheckAsync();
+        await page.Locator("#field-rule_sets-state").CheckAsync();
+        await page.GetByRole(AriaRole.Button, new() { Name = "Save as draft" }).ClickAsync();
+        await Expect(page.GetByRole(AriaRole.Status)).ToContainTextAsync("Drafted version");
+    }
+
+    async Task<ListRuleSetsResponse> ListRuleSetsAsCoaAsync(GrpcChannel gateway, PartnerSession coa) =>
+        await new RiskAssessment.RiskAssessmentClient(gateway).ListRuleSetsAsync(new ListRuleSetsRequest(), coa.For("signalling"));
+
+    [Fact]
+    public async Task Officer_1_drafts_by_ticking_fields_officer_2_approves_and_publishes_and_the_partner_gets_only_the_ticked_fields_within_2_s()
+    {
+        using var http = ConsoleMesh.Http2();
+        var coa = await PartnerSession.SignInAsync(http, mesh.Identity, mesh.DataDirectory, "coa");
+        using var gateway = GrpcChannel.ForAddress(mesh.Gateway);
+        var before = await Assert.ThrowsAsync<RpcException>(() => ListRuleSetsAsCoaAsync(gateway, coa));
+        Assert.Equal(StatusCode.PermissionDenied, before.StatusCode);
+
+        var officer1 = await mesh.SignInAsync("privacy-officer-1");
+        await DraftRuleSetGrantAsync(officer1, "coa-rule-sets");
+        await officer1.Context.CloseAsync();
+
+        var officer2 = await mesh.SignInAsync("privacy-officer-2");
+        await officer2.GotoAsync("/Grant?id=coa-rule-sets");
+        await officer2.Locator("button", new() { HasTextString = "Approve" }).ClickAsync();
+        await Expect(officer2.GetByRole(AriaRole.Status)).ToContainTextAsync("approved by privacy-officer-2 (drafted by privacy-officer-1)");
+        // Whose four eyes: the versions table names both officers.
+        var row = officer2.Locator("tbody tr").First;
+        await Expect(row).ToContainTextAsync("privacy-officer-1");
+        await Expect(row).ToContainTextAsync("privacy-officer-2");
+        await officer2.Locator("button", new() { HasTextString = "Publish" }).ClickAsync();
+        await Expect(officer2.GetByRole(AriaRole.Status)).ToContainTextAsync("Published");
+        var published = Stopwatch.StartNew();
+
+        // The gateway applies a publication within 2 s: poll, no fixed wait.
+        ListRuleSetsResponse? answer = null;
+        while (answer is null)
+        {
+            try
+            {
+                answer = await ListRuleSetsAsCoaAsync(gateway, coa);
+            }
+            catch (RpcException refused) when (refused.StatusCode == StatusCode.PermissionDenied && published.Elapsed < TimeSpan.FromSeconds(2))
+            {
+                await Task.Delay(50);
+            }
+        }
+
+        Assert.True(published.Elapsed < TimeSpan.FromSeconds(2), $"the call succeeded only after {published.Elapsed}");
+        Assert.NotEmpty(answer.RuleSets);
+        Assert.All(answer.RuleSets, set =>
+        {
+            Assert.NotEmpty(set.Version);
+            Assert.NotEqual(RuleSetState.Unspecified, set.State);
+            // Everything not ticked was removed by the gateway.
+            Assert.Empty(set.Rules);
+            Assert.Empty(set.BandThresholds);
+            Assert.Null(set.ActivatedAt);
+            Assert.Empty(set.ChangeNote);
+        });
+        Assert.Empty(answer.NextPageToken);
+        await officer2.Context.CloseAsync();
+    }
+
+    [Fact]
+    public async Task Officer_1_alone_cannot_publish_their_own_draft()
+    {
+        var officer1 = await mesh.SignInAsync("privacy-officer-1");
+        await DraftRuleSetGrantAsync(officer1, "coa-rule-sets-alone");
+        await officer1.GotoAsync("/Grant?id=coa-rule-sets-alone");
+        await officer1.Locator("button", new() { HasTextString = "Publish" }).ClickAsync();
+        await Expect(officer1.GetByRole(AriaRole.Alert)).ToHaveTextAsync("Your draft needs a second officer's approval before it can be published.");
+        // Nor approve it: four eyes.
+        await officer1.Locator("button", new() { HasTextString = "Approve" }).ClickAsync();
+        await Expect(officer1.GetByRole(AriaRole.Alert)).ToContainTextAsync("a second privacy officer must approve it");
+        await Expect(officer1.Locator("tbody tr").First).ToContainTextAsync("draft");
+        await officer1.Context.CloseAsync();
+    }
+
+    [Fact]
+    public async Task The_simulation_shows_the_fields_the_mask_removes()
+    {
+        var officer = await mesh.SignInAsync("privacy-officer-1");
+        await officer.GotoAsync("/Simulate");
+        await officer.GetByLabel("Partner").FillAsync("care");
+        await officer.GetByLabel("Purpose").SelectOptionAsync(new SelectOptionValue { Label = "victim_care" });
+        await officer.GetByLabel("Method").SelectOptionAsync("chain.registry.v1.VictimRegistry/GetRegistration");
+        await officer.GetByRole(AriaRole.Button, new() { Name = "Simulate" }).ClickAsync();
+        await Expect(officer.Locator("#decision")).ToHaveTextAsync("allowed");
+        await Expect(officer.Locator("#reason")).Not.ToBeEmptyAsync();
+        // The default policy gives care the status but not the person's nationalities.
+        await Expect(officer.Locator("tr[data-field='registration.status'] td").Nth(1)).ToHaveTextAsync("kept");
+        await Expect(officer.Locator("tr[data-field='registration.person.nationalities'] td").Nth(1)).ToHaveTextAsync("removed");
+        await Expect(officer.Locator("tr[data-field='registration.person.nationalities'] td.removed")).ToHaveCountAsync(1);
+        // Side by side: the whole sample holds the removed field, the partner's copy does not.
+        await Expect(officer.Locator("section[aria-labelledby='whole-heading'] pre")).ToContainTextAsync("nationalities");
+        await Expect(officer.Locator("section[aria-labelledby='partner-heading'] pre")).Not.ToContainTextAsync("nationalities");
+        await Expect(officer.Locator("section[aria-labelledby='partner-heading'] pre")).ToContainTextAsync("status");
+        await officer.Context.CloseAsync();
+    }
+
+    [Fact]
+    public async Task A_partners_token_gets_nothing_from_the_console()
+    {
+        using var h2 = ConsoleMesh.Http2();
+        var police = await PartnerSession.SignInAsync(h2, mesh.Identity, mesh.DataDirectory, "police");
+        var token = police.For("criminal_investigation").Headers!.GetValue("authorization")!;
+        using var http = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false }) { BaseAddress = mesh.Console };
+        foreach (var path in new[] { "/", "/Matrix", "/Grant?id=police-criminal-investigation", "/Simulate?partner=police&purpose=2&method=chain.registry.v1.VictimRegistry/GetRegistration", "/Editor" })
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, path);
+            request.Headers.TryAddWithoutValidation("Authorization", token);
+            using var response = await http.SendAsync(request);
+            // Sent to sign in as an officer; no page, no policy.
+            Assert.Equal(System.Net.HttpStatusCode.Redirect, response.StatusCode);
+            Assert.Equal("/connect/authorize", response.Headers.Location!.AbsolutePath);
+            Assert.DoesNotContain("police-criminal-investigation", await response.Content.ReadAsStringAsync());
+        }
+
+        // Nor as a cookie: a token is not a session.
+        using var forged = new HttpRequestMessage(HttpMethod.Get, "/");
+        forged.Headers.TryAddWithoutValidation("Cookie", "ketenmesh-console=" + token["Bearer ".Length..]);
+        using var refused = await http.SendAsync(forged);
+        Assert.Equal(System.Net.HttpStatusCode.Redirect, refused.StatusCode);
+    }
+
+    [Fact]
+    public async Task Every_page_labels_its_controls_and_axe_finds_no_serious_or_critical_violation()
+    {
+        var officer = await mesh.SignInAsync("privacy-officer-1");
+        var pages = new (string Path, string Screenshot)[]
+        {
+            ("/", "grants.png"),
+            ("/Matrix", "matrix.png"),
+            ("/Grant?id=care-victim-care", "grant.png"),
+            ($"/Editor?grant=care-victim-care&method={Uri.EscapeDataString("chain.registry.v1.VictimRegistry/GetRegistration")}", "editor.png"),
+            ($"/Simulate?partner=care&purpose=4&method={Uri.EscapeDataString("chain.registry.v1.VictimRegistry/GetRegistration")}", "simulation.png"),
+        };
+        var screenshots = Path.Combine(RepoRoot(), "docs", "console");
+        Directory.CreateDirectory(screenshots);
+        foreach (var (path, screenshot) in pages)
+        {
+            await officer.GotoAsync(path);
+            // Every input, select and textarea has a label (or an aria-label); every button a name.
+            var unlabelled = await officer.EvaluateAsync<string[]>(@"() => [...document.querySelectorAll('input:not([type=hidden]), select, textarea, button')]
+                .filter(e => !(e.labels && e.labels.length) && !e.getAttribute('aria-label') && !(e.tagName === 'BUTTON' && e.textContent.trim()))
+                .map(e => e.outerHTML)");
+            Assert.True(unlabelled.Length == 0, $"{path}: controls without a label: {string.Join(" ", unlabelled)}");
+            var axe = await officer.RunAxe();
+            var serious = axe.Violations.Where(v => v.Impact is "serious" or "critical").Select(v => $"{v.Id} ({v.Impact}): {v.Help}").ToList();
+            Assert.True(serious.Count == 0, $"{path}: {string.Join("; ", serious)}");
+            await officer.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(screenshots, screenshot), FullPage = false });
+        }
+
+        await officer.Context.CloseAsync();
+    }
+
+    static string RepoRoot()
+    {
+        var directory = new DirectoryInfo(AppContext.BaseDirectory);
+        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "Ketenmesh.slnx")))
+        {
+            directory = directory.Parent;
+        }
+
+        return directory?.FullName ?? throw new InvalidOperationException("The tests run inside the repository.");
+    }
+}
