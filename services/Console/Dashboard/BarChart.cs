@@ -31,7 +31,8 @@ public static class BarChart
         var top = (int)Math.Ceiling(max / (double)step) * step;
         var groups = Math.Max(1, breakdown.Years.Count);
         var groupWidth = plotWidth / (double)groups;
-        var barWidth = Math.Max(2, (groupWidth - 12) / Math.Max(1, breakdown.Categories.Count));
+        // At most 48 wide: one category in one year is a bar, not a floor.
+        var barWidth = Math.Clamp((groupWidth - 12) / Math.Max(1, breakdown.Categories.Count), 2, 48);
         var withheld = breakdown.Cells.Values.Count(f => f.IsWithheld);
 
         var svg = new StringBuilder();
@@ -52,7 +53,7 @@ public static class BarChart
         for (var g = 0; g < breakdown.Years.Count; g++)
         {
             var year = breakdown.Years[g];
-            var x0 = Left + g * groupWidth + 6;
+            var x0 = Left + g * groupWidth + (groupWidth - barWidth * breakdown.Categories.Count) / 2;
             for (var c = 0; c < breakdown.Categories.Count; c++)
             {
                 var category = breakdown.Categories[c];

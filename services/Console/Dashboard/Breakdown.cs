@@ -37,14 +37,16 @@ public sealed record Breakdown(string Title, StatisticsDimension By, IReadOnlyLi
         GroupBy = { StatisticsDimension.Year, by },
     };
 
-    public static Breakdown From(GetStatisticsResponse response, StatisticsDimension by, string title)
+    /// <param name="yearFrom">With <paramref name="yearTo"/>: the years asked for, each shown, with true zeros where nobody was registered.</param>
+    public static Breakdown From(GetStatisticsResponse response, StatisticsDimension by, string title, int? yearFrom = null, int? yearTo = null)
     {
         var cells = new Dictionary<(int, string), Figure>();
         foreach (var cell in response.Cells)
         {
             cells[(cell.Year, CategoryOf(cell, by))] = cell.Suppressed ? Figure.Withheld : new Figure(cell.Count);
         }
-        var years = cells.Keys.Select(k => k.Item1).Distinct().Order().ToList();
+        var asked = cells.Count > 0 && yearFrom is { } from && yearTo is { } to && to >= from ? Enumerable.Range(from, to - from + 1) : [];
+        var years = cells.Keys.Select(k => k.Item1).Concat(asked).Distinct().Order().ToList();
         var categories = cells.Keys.Select(k => k.Item2).Distinct().Order(StringComparer.Ordinal).ToList();
         return new Breakdown(title, by, years, categories, cells);
     }

@@ -16,7 +16,7 @@ public sealed class RapporteurStatistics(VictimRegistry.VictimRegistryClient reg
         foreach (var (by, title) in Breakdown.Dashboard)
         {
             var answer = await registry.GetStatisticsAsync(Breakdown.Request(yearFrom, yearTo, by), await token.CallOptionsAsync(purpose: "statistics"));
-            breakdowns.Add(Breakdown.From(answer, by, title));
+            breakdowns.Add(Breakdown.From(answer, by, title, yearFrom, yearTo));
         }
         return breakdowns;
     }

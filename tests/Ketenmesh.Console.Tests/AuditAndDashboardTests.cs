@@ -1,0 +1,180 @@
+using Chain.Common.V1;
+using Chain.Registry.V1;
+using Google.Protobuf;
+using Deque.AxeCore.Playwright;
+using Grpc.Core;
+using Grpc.Net.Client;
+using Ketenmesh.Mesh.Demo;
+using Microsoft.Playwright;
+using static Microsoft.Playwright.Assertions;
+
+namespace Ketenmesh.OfficerConsole.Tests;
+
+/// <summary>The console's audit pages for officers, and the Rapporteur's dashboard for its researcher, in chromium (issue 14).</summary>
+public sealed class AuditAndDashboardTests(ConsoleMesh mesh) : IClassFixture<ConsoleMesh>
+{
+    /// <summary>A fresh browser context signed in as the Rapporteur's researcher: the dashboard asks for their sign-in itself.</summary>
+    async Task<IPage> SignInAsResearcherAsync(string researcher)
+    {
+        var context = await mesh.Browser.NewContextAsync(new BrowserNewContextOptions { BaseURL = mesh.Console.ToString().TrimEnd('/') });
+        var page = await context.NewPageAsync();
+        await page.GotoAsync("/Dashboard");
+        Assert.StartsWith(mesh.Console.GetLeftPart(UriPartial.Authority) + "/account/login", page.Url);
+        await page.GetByLabel("Officer or researcher").FillAsync(researcher);
+        await page.GetByLabel("Password").FillAsync(File.ReadAllText(Path.Combine(mesh.DataDirectory, "researchers", $"{researcher}.password")).Trim());
+        await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
+        await page.WaitForURLAsync(mesh.Console.GetLeftPart(UriPartial.Authority) + "/Dashboard");
+        await Expect(page.GetByText($"Signed in as {researcher} for the National Rapporteur")).ToBeVisibleAsync();
+        return page;
+    }
+
+    static string Screenshot(string name)
+    {
+        var directory = new DirectoryInfo(AppContext.BaseDirectory);
+        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "Ketenmesh.slnx")))
+        {
+            directory = directory.Parent;
+        }
+        var screenshots = Path.Combine(directory!.FullName, "docs", "console");
+        Directory.CreateDirectory(screenshots);
+        return Path.Combine(screenshots, name);
+    }
+
+    async Task<(PartnerSession Police, PartnerSession CoMensha, GrpcChannel Gateway)> PartnersAsync(HttpClient http) =>
+        (await PartnerSession.SignInAsync(http, mesh.Identity, mesh.DataDirectory, "police"),
+         await PartnerSession.SignInAsync(http, mesh.Identity, mesh.DataDirectory, "comensha"),
+         GrpcChannel.ForAddress(mesh.Gateway));
+
+    static async Task<string> RegisterAsync(GrpcChannel gateway, PartnerSession comensha, string requestId) =>
+        (await new VictimRegistry.VictimRegistryClient(gateway).RegisterVictimAsync(new RegisterVictimRequest
+        {
+            ClientRequestId = requestId,
+            InitialStatus = VictimStatus.Possible,
+            // A pseudonymous key of the person, as partners derive them (HMAC of a document number with the chain's key).
+            LinkKeys =
+            {
+                new PersonLinkKey
+                {
+                    Kind = LinkKeyKind.TravelDocument,
+                    KeyedHash = ByteString.CopyFrom(System.Security.Cryptography.HMACSHA256.HashData("console-test-key"u8, System.Text.Encoding.UTF8.GetBytes(requestId))),
+                    KeyId = "console-test",
+                },
+            },
+        }, comensha.For("victim_care"))).Registration.RegistrationId;
+
+    static async Task AssertAccessibleAsync(IPage page)
+    {
+        var axe = await page.RunAxe();
+        var serious = axe.Violations.Where(v => v.Impact is "serious" or "critical").Select(v => $"{v.Id} ({v.Impact}): {v.Help}").ToList();
+        Assert.True(serious.Count == 0, $"{page.Url}: {string.Join("; ", serious)}");
+    }
+
+    [Fact]
+    public async Task An_audit_search_finds_the_partners_call_and_the_csv_export_holds_it()
+    {
+        using var http = ConsoleMesh.Http2();
+        var (police, _, gateway) = await PartnersAsync(http);
+        using var _ = gateway;
+        // A call no other test makes: the police reading a registration that does not exist, under its investigation grant.
+        var missing = "reg-audit-" + Guid.NewGuid().ToString("N")[..12];
+        var notFound = await Assert.ThrowsAsync<RpcException>(async () =>
+            await new VictimRegistry.VictimRegistryClient(gateway).GetRegistrationAsync(new GetRegistrationRequest { RegistrationId = missing }, police.For("criminal_investigation")));
+        Assert.Equal(StatusCode.NotFound, notFound.StatusCode);
+
+        var officer = await mesh.SignInAsync("privacy-officer-1");
+        await officer.GotoAsync("/Audit");
+        await officer.GetByLabel("Partner", new() { Exact = true }).FillAsync("police");
+        await officer.GetByLabel("Purpose", new() { Exact = true }).FillAsync("criminal_investigation");
+        await officer.GetByLabel("Method", new() { Exact = true }).SelectOptionAsync("chain.registry.v1.VictimRegistry/GetRegistration");
+        await officer.GetByLabel("Outcome", new() { Exact = true }).SelectOptionAsync("allowed");
+        await officer.GetByRole(AriaRole.Button, new() { Name = "Search" }).ClickAsync();
+
+        var row = officer.Locator("tbody tr", new() { HasTextString = missing });
+        await Expect(row).ToHaveCountAsync(1);
+        await Expect(row).ToContainTextAsync("police");
+        await Expect(row).ToContainTextAsync("allowed");
+        await AssertAccessibleAsync(officer);
+
+        var download = await officer.RunAndWaitForDownloadAsync(() => officer.GetByRole(AriaRole.Link, new() { Name = "Export every match as CSV" }).ClickAsync());
+        var csv = await File.ReadAllTextAsync((await download.PathAsync())!);
+        Assert.StartsWith("sequence,time,partner,purpose,method,outcome", csv);
+        var line = Assert.Single(csv.Split("\r\n"), l => l.Contains(missing, StringComparison.Ordinal));
+        Assert.Contains(",police,criminal_investigation,chain.registry.v1.VictimRegistry/GetRegistration,allowed,", line);
+        await officer.Context.CloseAsync();
+    }
+
+    [Fact]
+    public async Task The_officer_sees_which_accesses_the_subjects_report_withholds_and_the_csv_says_so()
+    {
+        using var http = ConsoleMesh.Http2();
+        var (police, comensha, gateway) = await PartnersAsync(http);
+        using var _ = gateway;
+        var registration = await RegisterAsync(gateway, comensha, "dsar-" + Guid.NewGuid().ToString("N")[..12]);
+        // The police's read is under an investigation grant (confidential): the person is not shown it until it is released.
+        await new VictimRegistry.VictimRegistryClient(gateway).GetRegistrationAsync(new GetRegistrationRequest { RegistrationId = registration }, police.For("criminal_investigation"));
+
+        var officer = await mesh.SignInAsync("privacy-officer-2");
+        await officer.GotoAsync("/Subject");
+        await officer.GetByLabel("Subject").FillAsync($"registration_id:{registration}");
+        await officer.GetByRole(AriaRole.Button, new() { Name = "Show the report" }).ClickAsync();
+
+        var withheld = officer.Locator("tbody tr", new() { HasTextString = "police" });
+        await Expect(withheld).ToHaveCountAsync(1);
+        await Expect(withheld).ToContainTextAsync("No: withheld (confidential investigation)");
+        await Expect(officer.Locator("tbody tr", new() { HasTextString = "comensha" }).First).ToContainTextAsync("Yes");
+        await Expect(officer.GetByText("1 withheld from the subject")).ToBeVisibleAsync();
+        await AssertAccessibleAsync(officer);
+
+        var download = await officer.RunAndWaitForDownloadAsync(() => officer.GetByRole(AriaRole.Link, new() { Name = "Export as CSV" }).ClickAsync());
+        var csv = await File.ReadAllTextAsync((await download.PathAsync())!);
+        Assert.Contains(",police,criminal_investigation,chain.registry.v1.VictimRegistry/GetRegistration,allowed,no: withheld (confidential investigation)", csv);
+        await officer.Context.CloseAsync();
+    }
+
+    [Fact]
+    public async Task Verifying_the_chain_says_it_is_intact_and_names_the_last_signed_checkpoint()
+    {
+        var officer = await mesh.SignInAsync("privacy-officer-1");
+        await officer.GotoAsync("/Verify");
+        await officer.GetByRole(AriaRole.Button, new() { Name = "Verify the chain" }).ClickAsync();
+
+        await Expect(officer.GetByRole(AriaRole.Status)).ToContainTextAsync("The chain is intact");
+        await Expect(officer.GetByRole(AriaRole.Heading, new() { Name = "Last signed checkpoint" })).ToBeVisibleAsync();
+        await AssertAccessibleAsync(officer);
+        await officer.ScreenshotAsync(new PageScreenshotOptions { Path = Screenshot("verify.png") });
+        await officer.Context.CloseAsync();
+    }
+
+    [Fact]
+    public async Task The_dashboard_shows_a_withheld_cell_as_withheld_never_as_zero()
+    {
+        using var http = ConsoleMesh.Http2();
+        var (_, comensha, gateway) = await PartnersAsync(http);
+        using var _ = gateway;
+        // One person this year: every figure about them is under 5, so withheld.
+        await RegisterAsync(gateway, comensha, "stats-" + Guid.NewGuid().ToString("N")[..12]);
+
+        var researcher = await SignInAsResearcherAsync("rapporteur-researcher-1");
+
+        var forms = researcher.GetByRole(AriaRole.Table, new() { Name = "Form of exploitation by registration year" });
+        var thisYear = forms.Locator("tbody tr", new() { HasTextString = DateTime.UtcNow.Year.ToString(System.Globalization.CultureInfo.InvariantCulture) });
+        await Expect(thisYear.Locator("td.withheld").First).ToHaveTextAsync("withheld");
+        await Expect(thisYear.Locator("td", new() { HasTextString = "0" })).ToHaveCountAsync(0);
+        // The chart says so too, in each withheld bar's own title, and never draws it as a bar of zero.
+        var chart = await researcher.Locator("#chart-form-title").Locator("xpath=..").InnerHTMLAsync();
+        var year = DateTime.UtcNow.Year;
+        Assert.Matches($"<title>{year}, [^<]*: withheld</title>", chart);
+        Assert.DoesNotMatch($"<title>{year}, [^<]*: 0</title>", chart);
+        await AssertAccessibleAsync(researcher);
+        await researcher.ScreenshotAsync(new PageScreenshotOptions { Path = Screenshot("dashboard.png"), FullPage = false });
+
+        // A researcher has no officer's pages; an officer is told the statistics are the Rapporteur's.
+        await researcher.GotoAsync("/Matrix");
+        await Expect(researcher.GetByRole(AriaRole.Heading, new() { Level = 1 })).ToContainTextAsync("privacy officers");
+        await researcher.Context.CloseAsync();
+        var officer = await mesh.SignInAsync("privacy-officer-1");
+        await officer.GotoAsync("/Dashboard");
+        await Expect(officer.GetByRole(AriaRole.Alert)).ToContainTextAsync("The statistics are the National Rapporteur's to read");
+        await officer.Context.CloseAsync();
+    }
+}
