@@ -66,13 +66,13 @@ public static class PartnerClients
     /// The privacy officers' console: a public client (it keeps no secret) that signs an officer in with the
     /// authorization code flow and PKCE, at a loopback redirect URI, for the scope <c>policy_admin</c> only.
     /// </summary>
-    public static OpenIddictApplicationDescriptor DescribeOfficerConsole(string clientId, Uri redirectUri, bool withOpenId = false)
+    public static OpenIddictApplicationDescriptor DescribeOfficerConsole(string clientId, Uri redirectUri, string displayName = "Privacy officers' console")
     {
         var descriptor = new OpenIddictApplicationDescriptor
         {
             ClientId = clientId,
             ClientType = ClientTypes.Public,
-            DisplayName = "Privacy officers' console",
+            DisplayName = displayName,
         };
         descriptor.RedirectUris.Add(redirectUri);
         descriptor.Permissions.Add(Permissions.Endpoints.Authorization);
@@ -80,10 +80,6 @@ public static class PartnerClients
         descriptor.Permissions.Add(Permissions.GrantTypes.AuthorizationCode);
         descriptor.Permissions.Add(Permissions.ResponseTypes.Code);
         descriptor.Permissions.Add(Permissions.Prefixes.Scope + PrivacyOfficers.Scope);
-        if (withOpenId)
-        {
-            descriptor.DisplayName = "Privacy officers' console (services/Console)";
-        }
         descriptor.Requirements.Add(Requirements.Features.ProofKeyForCodeExchange);
         return descriptor;
     }
