@@ -190,7 +190,11 @@ public sealed class ConsoleTests(ConsoleMesh mesh) : IClassFixture<ConsoleMesh>
             ($"/Editor?grant=care-victim-care&method={Uri.EscapeDataString("chain.registry.v1.VictimRegistry/GetRegistration")}", "editor.png"),
             ($"/Simulate?partner=care&purpose=4&method={Uri.EscapeDataString("chain.registry.v1.VictimRegistry/GetRegistration")}", "simulation.png"),
         };
-        var screenshots = Path.Combine(RepoRoot(), "docs", "console");
+        // docs/console's screenshots are refreshed on request (KETENMESH_CONSOLE_SCREENSHOTS=docs/console), so a
+        // test run does not rewrite tracked files; otherwise they go next to the test's output.
+        var screenshots = System.Environment.GetEnvironmentVariable("KETENMESH_CONSOLE_SCREENSHOTS") is { Length: > 0 } asked
+            ? Path.GetFullPath(asked, RepoRoot())
+            : Path.Combine(AppContext.BaseDirectory, "console-screenshots");
         Directory.CreateDirectory(screenshots);
         foreach (var (path, screenshot) in pages)
         {
