@@ -30,6 +30,8 @@ public static class ConsoleHost
             builder.Configuration.AddConfiguration(view);
         }
 
+        // Its data-protection keys (which encrypt the officer's token in the sign-in cookie) live there: owner-only.
+        PrivateDataDirectory.Secure(EndpointOptions.DataDirectoryOf(builder.Configuration));
         builder.Logging.ClearProviders();
         builder.Logging.AddSimpleConsole(o =>
         {
@@ -41,6 +43,8 @@ public static class ConsoleHost
         builder.Logging.AddFilter("System.Net.Http.HttpClient", LogLevel.Warning);
         builder.Logging.AddFilter("Yarp", LogLevel.Warning);
         builder.Logging.AddFilter("Grpc", LogLevel.Warning);
+        // The key ring sits in the owner-only data directory; the warning that it is not encrypted at rest says nothing new.
+        builder.Logging.AddFilter("Microsoft.AspNetCore.DataProtection", LogLevel.Error);
 
         builder.Services.AddChainTelemetry(builder.Configuration, "ketenmesh-console");
         var endpoint = EndpointOptions.For(component, builder.Configuration);

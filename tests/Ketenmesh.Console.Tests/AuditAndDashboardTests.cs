@@ -37,17 +37,7 @@ public sealed class AuditAndDashboardTests(ConsoleMesh mesh) : IClassFixture<Con
         return page;
     }
 
-    static string Screenshot(string name)
-    {
-        var directory = new DirectoryInfo(AppContext.BaseDirectory);
-        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "Ketenmesh.slnx")))
-        {
-            directory = directory.Parent;
-        }
-        var screenshots = Path.Combine(directory!.FullName, "docs", "console");
-        Directory.CreateDirectory(screenshots);
-        return Path.Combine(screenshots, name);
-    }
+    static string Screenshot(string name) => ConsoleMesh.ScreenshotPath(name);
 
     async Task<(PartnerSession Police, PartnerSession CoMensha, GrpcChannel Gateway)> PartnersAsync(HttpClient http) =>
         (await PartnerSession.SignInAsync(http, mesh.Identity, mesh.DataDirectory, "police"),

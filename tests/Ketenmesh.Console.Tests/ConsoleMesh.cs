@@ -115,5 +115,28 @@ public sealed class ConsoleMesh : IAsyncLifetime
         }
     }
 
+    /// <summary>
+    /// Where a screenshot goes: docs/console's are refreshed on request (KETENMESH_CONSOLE_SCREENSHOTS=docs/console), so a
+    /// test run does not rewrite tracked files; otherwise next to the test's output.
+    /// </summary>
+    public static string ScreenshotPath(string name)
+    {
+        var screenshots = Environment.GetEnvironmentVariable("KETENMESH_CONSOLE_SCREENSHOTS") is { Length: > 0 } asked
+            ? Path.GetFullPath(asked, RepoRoot())
+            : Path.Combine(AppContext.BaseDirectory, "console-screenshots");
+        Directory.CreateDirectory(screenshots);
+        return Path.Combine(screenshots, name);
+    }
+
+    public static string RepoRoot()
+    {
+        var directory = new DirectoryInfo(AppContext.BaseDirectory);
+        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "Ketenmesh.slnx")))
+        {
+            directory = directory.Parent;
+        }
+        return directory?.FullName ?? throw new InvalidOperationException("The tests run outside the repository.");
+    }
+
     public static HttpClient Http2() => new() { DefaultRequestVersion = HttpVersion.Version20, DefaultVersionPolicy = HttpVersionPolicy.RequestVersionExact };
 }

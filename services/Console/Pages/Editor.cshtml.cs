@@ -73,6 +73,9 @@ public sealed class EditorModel(PolicyAdmin policy, ProtoComments comments) : Pa
 
     Grant? _existing;
 
+    /// <summary>A field of chain.policy.v1.Grant as its proto comment describes it.</summary>
+    public string Describe(string grantField) => comments.Of($"{Grant.Descriptor.FullName}.{grantField}");
+
     public async Task OnGetAsync()
     {
         await LoadExistingAsync();
@@ -104,6 +107,7 @@ public sealed class EditorModel(PolicyAdmin policy, ProtoComments comments) : Pa
     public async Task OnPostAsync()
     {
         await LoadExistingAsync();
+        // An empty text field binds as null (MVC's ConvertEmptyStringToNull); a grant's strings are empty instead.
         Mask = FieldTree.ToMask(Fields);
         Describe();
         if (MethodCatalog.Chain.Find(Method) is null)
@@ -114,21 +118,25 @@ public sealed class EditorModel(PolicyAdmin policy, ProtoComments comments) : Pa
 
         var grant = new Grant
         {
-            GrantId = GrantId.Trim(),
-            PartnerId = PartnerId.Trim(),
+            GrantId = GrantId?.Trim() ?? "",
+            PartnerId = PartnerId?.Trim() ?? "",
             Purpose = Purpose,
-            LegalBasis = LegalBasis.Trim(),
-            CovenantReference = CovenantReference.Trim(),
+            LegalBasis = LegalBasis?.Trim() ?? "",
+            CovenantReference = CovenantReference?.Trim() ?? "",
             ValidFrom = Timestamp.FromDateTime(DateTime.SpecifyKind(ValidFrom.Date, DateTimeKind.Utc)),
             ValidUntil = ValidUntil is { } until ? Timestamp.FromDateTime(DateTime.SpecifyKind(until.Date, DateTimeKind.Utc)) : null,
             Confidential = Confidential,
             RequireCertificateBinding = RequireCertificateBinding,
         };
-        grant.Methods.AddRange(OtherRules);
         var edited = new MethodRule { Method = Method, ResponseMask = new FieldMask() };
         edited.ResponseMask.Paths.AddRange(Mask);
         edited.RequiredRequestFields.AddRange(RequiredRequestFields.Where(f => RequestFields.Any(r => r.Path == f)));
-        grant.Methods.Add(edited);
+        // The edited method keeps its place among the grant's methods, so a version diff shows only what changed.
+        grant.Methods.AddRange((_existing?.Methods ?? []).Select(m => m.Method == Method ? edited : m));
+        if (!grant.Methods.Contains(edited))
+        {
+            grant.Methods.Add(edited);
+        }
         try
         {
             var drafted = (await policy.Client.DraftGrantAsync(new DraftGrantRequest { Grant = grant }, await policy.AsOfficerAsync())).Version;

@@ -49,7 +49,7 @@ internal sealed class PartnerClientSeeding(IServiceScopeFactory scopes, PartnerC
         await PartnerClients.RegisterAsync(applications, PartnerClients.DescribeOfficerConsole(OfficerConsole.ClientId, OfficerConsole.RedirectUri), cancellationToken);
         // The console component (services/Console): the same officers' sign-in, code returned to the console.
         await PartnerClients.RegisterAsync(applications, PartnerClients.DescribeOfficerConsole(
-            OfficerConsole.ComponentClientId, new Uri(settings.ConsoleRedirectUri), withOpenId: true), cancellationToken);
+            OfficerConsole.ComponentClientId, new Uri(settings.ConsoleRedirectUri), "Privacy officers' console (services/Console)", withStatistics: true), cancellationToken);
         using var gatewayKey = LocalClients.LoadOrCreateKey(dataDirectory, "gateway");
         await PartnerClients.RegisterAsync(applications, PartnerClients.DescribeGateway(LocalClients.GatewayClientId, PartnerClients.KeySet(gatewayKey, LocalClients.GatewayClientId)), cancellationToken);
     }

@@ -65,15 +65,15 @@ public static class PartnerClients
     /// <summary>
     /// The privacy officers' console: a public client (it keeps no secret) that signs an officer in with the
     /// authorization code flow and PKCE, at a loopback redirect URI, for the scope <c>policy_admin</c> only; the
-    /// console component (<paramref name="withOpenId"/>) also signs the Rapporteur's researchers in for <c>statistics</c>.
+    /// console component (<paramref name="withStatistics"/>) also signs the Rapporteur's researchers in for <c>statistics</c>.
     /// </summary>
-    public static OpenIddictApplicationDescriptor DescribeOfficerConsole(string clientId, Uri redirectUri, bool withOpenId = false)
+    public static OpenIddictApplicationDescriptor DescribeOfficerConsole(string clientId, Uri redirectUri, string displayName = "Privacy officers' console", bool withStatistics = false)
     {
         var descriptor = new OpenIddictApplicationDescriptor
         {
             ClientId = clientId,
             ClientType = ClientTypes.Public,
-            DisplayName = "Privacy officers' console",
+            DisplayName = displayName,
         };
         descriptor.RedirectUris.Add(redirectUri);
         descriptor.Permissions.Add(Permissions.Endpoints.Authorization);
@@ -81,9 +81,8 @@ public static class PartnerClients
         descriptor.Permissions.Add(Permissions.GrantTypes.AuthorizationCode);
         descriptor.Permissions.Add(Permissions.ResponseTypes.Code);
         descriptor.Permissions.Add(Permissions.Prefixes.Scope + PrivacyOfficers.Scope);
-        if (withOpenId)
+        if (withStatistics)
         {
-            descriptor.DisplayName = "Privacy officers' console (services/Console)";
             // The console also shows the Rapporteur's researchers the statistics dashboard, with their own token.
             descriptor.Permissions.Add(Permissions.Prefixes.Scope + RapporteurResearchers.Scope);
         }
