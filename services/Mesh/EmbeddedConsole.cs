@@ -1,4 +1,5 @@
 using Ketenmesh.Hosting;
+using Ketenmesh.Identity.Domain;
 using Ketenmesh.OfficerConsole;
 using Microsoft.Extensions.Configuration;
 
@@ -20,12 +21,19 @@ public static class EmbeddedConsole
             .Build();
         await using var console = ConsoleHost.Build([], view);
         var endpoint = EndpointOptions.For(MeshComponents.Console, view);
-        var officers = Path.GetFullPath(Path.Combine(EndpointOptions.DataDirectoryOf(root), "officers"));
+        var data = Path.GetFullPath(EndpointOptions.DataDirectoryOf(root));
+        // A password made by this start (the identity seeds them) is printed this once; later starts say where it is kept.
+        var known = OfficerPasswords.Accounts.Where(account => File.Exists(OfficerPasswords.PathOf(data, account))).ToHashSet();
         mesh.App.Lifetime.ApplicationStarted.Register(() =>
         {
-            System.Console.WriteLine($"  {"console",-16} http://{endpoint.BindAddress}:{endpoint.Port}  (privacy officers: open it in a browser)");
-            System.Console.WriteLine($"  Sign in to the console as privacy-officer-1 or privacy-officer-2; the passwords are in {officers}/<officer>.password");
-            System.Console.WriteLine($"  The Rapporteur's statistics (/Dashboard): rapporteur-researcher-1, password in {Path.Combine(Path.GetDirectoryName(officers)!, "researchers")}/rapporteur-researcher-1.password");
+            System.Console.WriteLine($"  {"console",-16} http://{endpoint.BindAddress}:{endpoint.Port}  (open it in a browser: officers draft, approve and publish grants and read the audit trail; the Rapporteur's researchers read /Dashboard)");
+            foreach (var account in OfficerPasswords.Accounts)
+            {
+                var file = OfficerPasswords.PathOf(data, account);
+                System.Console.WriteLine(!known.Contains(account) && File.Exists(file)
+                    ? $"    sign in as {account,-24} password {File.ReadAllText(file).Trim()}  (shown this once; kept in {file})"
+                    : $"    sign in as {account,-24} password in {file}");
+            }
         });
         try
         {

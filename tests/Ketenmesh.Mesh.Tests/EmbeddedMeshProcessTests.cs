@@ -10,6 +10,7 @@ using Grpc.Core;
 using Ketenmesh.Testing;
 using Grpc.Net.Client;
 using Ketenmesh.Hosting;
+using Ketenmesh.Identity.Domain;
 
 namespace Ketenmesh.Mesh.Tests;
 
@@ -245,6 +246,32 @@ public sealed class EmbeddedMeshProcessTests : IAsyncLifetime
         Assert.True(_process.WaitForExit(TimeSpan.FromSeconds(20)), "the mesh did not stop within 20 s of SIGTERM");
         Assert.Equal(0, _process.ExitCode);
         Assert.True(watch.Elapsed < TimeSpan.FromSeconds(20));
+    }
+
+    [Fact]
+    public async Task The_console_and_each_accounts_password_are_printed_the_first_time_then_only_where_it_is_kept()
+    {
+        Assert.Contains("console          http://127.0.0.1:", Output);
+        foreach (var account in OfficerPasswords.Accounts)
+        {
+            var file = OfficerPasswords.PathOf(_dataDirectory, account);
+            Assert.Contains($"sign in as {account}", Output);
+            Assert.Contains($"password {File.ReadAllText(file).Trim()}  (shown this once; kept in {file})", Output);
+        }
+
+        Assert.Equal(0, Interop.Kill(_process.Id, Interop.SigTerm));
+        Assert.True(_process.WaitForExit(TimeSpan.FromSeconds(20)), "the mesh did not stop within 20 s of SIGTERM");
+        _process.Dispose();
+        await StartAsync();
+
+        // What the second start printed (the output is the current process's).
+        var again = Output;
+        foreach (var account in OfficerPasswords.Accounts)
+        {
+            var file = OfficerPasswords.PathOf(_dataDirectory, account);
+            Assert.Contains($"password in {file}", again);
+            Assert.DoesNotContain(File.ReadAllText(file).Trim(), again);
+        }
     }
 
     [Fact]

@@ -15,11 +15,16 @@ public static class OfficerPasswords
     static string? FolderOf(string account) =>
         PrivacyOfficers.IsOfficer(account) ? "officers" : RapporteurResearchers.IsResearcher(account) ? "researchers" : null;
 
+    /// <summary>Every account the login page knows in the local profile: the officers, then the Rapporteur's researchers.</summary>
+    public static IEnumerable<string> Accounts => PrivacyOfficers.Seeded.Concat(RapporteurResearchers.Seeded);
+
+    /// <summary>Where an account's password is kept.</summary>
+    public static string PathOf(string dataDirectory, string account) =>
+        Path.Combine(dataDirectory, FolderOf(account) ?? throw new ArgumentException($"'{account}' is not a seeded privacy officer or researcher.", nameof(account)), $"{account}.password");
+
     public static string LoadOrCreate(string dataDirectory, string officerId)
     {
-        var folder = FolderOf(officerId)
-            ?? throw new ArgumentException($"'{officerId}' is not a seeded privacy officer or researcher.", nameof(officerId));
-        var path = Path.Combine(dataDirectory, folder, $"{officerId}.password");
+        var path = PathOf(dataDirectory, officerId);
         if (File.Exists(path))
         {
             return File.ReadAllText(path).Trim();

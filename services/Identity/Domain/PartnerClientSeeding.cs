@@ -41,7 +41,7 @@ internal sealed class PartnerClientSeeding(IServiceScopeFactory scopes, PartnerC
             await PartnerClients.RegisterAsync(applications, PartnerClients.Describe(clientId, partner, PartnerClients.KeySet(key, clientId), secret), cancellationToken);
         }
 
-        foreach (var account in PrivacyOfficers.Seeded.Concat(RapporteurResearchers.Seeded))
+        foreach (var account in OfficerPasswords.Accounts)
         {
             OfficerPasswords.LoadOrCreate(dataDirectory, account);
         }
