@@ -179,6 +179,44 @@ public sealed class ConsoleTests(ConsoleMesh mesh) : IClassFixture<ConsoleMesh>
     }
 
     [Fact]
+    public async Task Every_control_of_the_main_pages_is_reached_with_the_tab_key()
+    {
+        var officer = await mesh.SignInAsync("privacy-officer-1");
+        foreach (var path in new[]
+        {
+            "/",
+            $"/Editor?grant=care-victim-care&method={Uri.EscapeDataString("chain.registry.v1.VictimRegistry/GetRegistration")}",
+            $"/Simulate?partner=care&purpose=4&method={Uri.EscapeDataString("chain.registry.v1.VictimRegistry/GetRegistration")}",
+            "/Grant?id=care-victim-care",
+            "/Audit?partner=police",
+            "/Verify",
+        })
+        {
+            await officer.GotoAsync(path);
+            const string Controls = "a[href], input:not([type=hidden]):not(:disabled), select:not(:disabled), textarea:not(:disabled), button:not(:disabled)";
+            var count = await officer.EvaluateAsync<int>($"() => document.querySelectorAll('{Controls}').length");
+            Assert.True(count > 0, $"{path} has no controls");
+            // Tab through the page (other stops, such as a tree's summaries, count too): every control must have had the focus.
+            string[] missed = [];
+            for (var i = 0; i < 2 * count + 10; i++)
+            {
+                await officer.Keyboard.PressAsync("Tab");
+                missed = await officer.EvaluateAsync<string[]>($@"() => {{
+                    document.activeElement && document.activeElement.setAttribute('data-reached', '');
+                    return [...document.querySelectorAll('{Controls}')].filter(e => !e.hasAttribute('data-reached')).map(e => e.outerHTML.slice(0, 120));
+                }}");
+                if (missed.Length == 0)
+                {
+                    break;
+                }
+            }
+            Assert.True(missed.Length == 0, $"{path}: not reached with Tab: {string.Join(" ", missed)}");
+        }
+
+        await officer.Context.CloseAsync();
+    }
+
+    [Fact]
     public async Task Every_page_labels_its_controls_and_axe_finds_no_serious_or_critical_violation()
     {
         var officer = await mesh.SignInAsync("privacy-officer-1");
