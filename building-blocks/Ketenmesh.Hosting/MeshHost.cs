@@ -108,23 +108,7 @@ public static class MeshHost
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
         configure?.Invoke(builder.Configuration);
         PrivateDataDirectory.Secure(EndpointOptions.DataDirectoryOf(builder.Configuration));
-        builder.Logging.ClearProviders();
-        builder.Logging.AddSimpleConsole(o =>
-        {
-            o.SingleLine = true;
-            o.TimestampFormat = "HH:mm:ss ";
-        });
-        // Request logging would print partner metadata; the audit log is the place for who-called-what.
-        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
-        // grpc-dotnet logs every non-OK status at Information; the audit log and the call metrics say that.
-        builder.Logging.AddFilter("Grpc", LogLevel.Warning);
-        builder.Logging.AddFilter("System.Net.Http.HttpClient", LogLevel.Warning);
-        // YARP logs every proxied request at Information; the gateway's own warnings say what matters.
-        builder.Logging.AddFilter("Yarp", LogLevel.Warning);
-        // SQL text may carry personal data in literals, and polls (policy, outbox, watches) would flood the log.
-        builder.Logging.AddFilter("Microsoft.EntityFrameworkCore", LogLevel.Warning);
-        // Every failed probe every 2 s would repeat itself; ReadinessPublisher logs each change once, with its reason.
-        builder.Logging.AddFilter("Microsoft.Extensions.Diagnostics.HealthChecks", LogLevel.Critical);
+        builder.Logging.AddChainLogging();
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(15));
         // Readiness as grpc.health.v1 (the k8s readinessProbe): every check tagged "ready", every 2 s.
         builder.Services.AddHealthChecks();

@@ -32,17 +32,7 @@ public static class ConsoleHost
 
         // Its data-protection keys (which encrypt the officer's token in the sign-in cookie) live there: owner-only.
         PrivateDataDirectory.Secure(EndpointOptions.DataDirectoryOf(builder.Configuration));
-        builder.Logging.ClearProviders();
-        builder.Logging.AddSimpleConsole(o =>
-        {
-            o.SingleLine = true;
-            o.TimestampFormat = "HH:mm:ss ";
-        });
-        // Request logging would print officers' form fields and tokens in query strings.
-        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
-        builder.Logging.AddFilter("System.Net.Http.HttpClient", LogLevel.Warning);
-        builder.Logging.AddFilter("Yarp", LogLevel.Warning);
-        builder.Logging.AddFilter("Grpc", LogLevel.Warning);
+        builder.Logging.AddChainLogging();
         // The key ring sits in the owner-only data directory; the warning that it is not encrypted at rest says nothing new.
         builder.Logging.AddFilter("Microsoft.AspNetCore.DataProtection", LogLevel.Error);
 
