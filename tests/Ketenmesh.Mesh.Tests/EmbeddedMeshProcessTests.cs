@@ -316,12 +316,8 @@ public sealed class EmbeddedMeshProcessTests : IAsyncLifetime
         Assert.Contains("grpc.health.v1.Health", services);
     }
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
+    // The mesh is stopped and started again on the same ports: they must stay out of the OS's ephemeral range (FreePorts).
+    private static int FreePort() => FreePorts.Next();
 }
 
 internal static class Interop
