@@ -4,7 +4,7 @@ using Chain.Audit.V1;
 using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;
 using Ketenmesh.OfficerConsole.Audit;
-using Ketenmesh.Policy;
+using Ketenmesh.OfficerConsole.Grants;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
 
@@ -13,7 +13,7 @@ namespace Ketenmesh.OfficerConsole.Pages;
 /// <summary>Every partner's decisions, searched by partner, purpose, method, outcome and time; a page at a time, or all as CSV.</summary>
 public sealed class AuditModel(AuditTrailAsOfficer trail) : PageModel
 {
-    public IReadOnlyList<string> Methods { get; } = MethodCatalog.Chain.Methods.Select(MethodCatalog.NameOf).Order(StringComparer.Ordinal).ToList();
+    public IReadOnlyList<string> Methods => ChainMethods.Names;
 
     [BindProperty(SupportsGet = true)] public string? Partner { get; set; }
     [BindProperty(SupportsGet = true)] public string? Purpose { get; set; }

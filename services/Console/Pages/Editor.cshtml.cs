@@ -17,7 +17,7 @@ namespace Ketenmesh.OfficerConsole.Pages;
 /// </summary>
 public sealed class EditorModel(PolicyAdmin policy, ProtoComments comments) : PageModel
 {
-    public IReadOnlyList<string> Methods { get; } = MethodCatalog.Chain.Methods.Select(MethodCatalog.NameOf).Order(StringComparer.Ordinal).ToList();
+    public IReadOnlyList<string> Methods => ChainMethods.Names;
 
     [BindProperty(SupportsGet = true, Name = "grant")]
     public string GrantId { get; set; } = "";

@@ -17,7 +17,7 @@ public sealed class SimulateModel(PolicyAdmin policy) : PageModel
 {
     static readonly JsonFormatter Json = new(JsonFormatter.Settings.Default.WithIndentation().WithFormatDefaultValues(false));
 
-    public IReadOnlyList<string> Methods { get; } = MethodCatalog.Chain.Methods.Select(MethodCatalog.NameOf).Order(StringComparer.Ordinal).ToList();
+    public IReadOnlyList<string> Methods => ChainMethods.Names;
 
     public string Partner { get; private set; } = "";
 
