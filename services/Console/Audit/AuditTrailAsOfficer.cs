@@ -58,13 +58,11 @@ public sealed class AuditTrailAsOfficer(AuditTrail.AuditTrailClient client, Sess
     public static string Time(Timestamp? time) => time is null ? "" : time.ToDateTimeOffset().ToString("yyyy-MM-dd HH:mm:ss'Z'", System.Globalization.CultureInfo.InvariantCulture);
 
     /// <summary>What went wrong, in plain words for an officer.</summary>
-    public static string PlainWords(RpcException refusal) => refusal.StatusCode switch
+    public static string PlainWords(RpcException refusal) => OfficerConsole.PlainWords.Of(refusal, "the gateway's audit log", refusal.StatusCode switch
     {
-        StatusCode.Unauthenticated => "Your session has ended. Sign in again.",
         StatusCode.PermissionDenied => "The gateway did not allow this: " + refusal.Status.Detail,
         StatusCode.ResourceExhausted => "You have read a lot from the audit log in a short time. Wait a moment and try again.",
         StatusCode.InvalidArgument => "The search could not be made: " + refusal.Status.Detail,
-        StatusCode.Unavailable or StatusCode.DeadlineExceeded => "The gateway's audit log cannot be reached right now. Try again in a moment.",
-        _ => "Something went wrong reading the audit log. Nothing was changed.",
-    };
+        _ => null,
+    });
 }

@@ -18,12 +18,10 @@ public sealed class RapporteurStatistics(VictimRegistry.VictimRegistryClient reg
             Breakdown.From(await registry.GetStatisticsAsync(Breakdown.Request(yearFrom, yearTo, breakdown.By), options), breakdown.By, breakdown.Title, yearFrom, yearTo)));
     }
 
-    public static string PlainWords(RpcException refusal) => refusal.StatusCode switch
+    public static string PlainWords(RpcException refusal) => OfficerConsole.PlainWords.Of(refusal, "the registry", refusal.StatusCode switch
     {
-        StatusCode.Unauthenticated => "Your session has ended. Sign in again.",
         StatusCode.PermissionDenied => "The gateway did not allow the statistics to be read: " + refusal.Status.Detail,
         StatusCode.InvalidArgument => "These years cannot be shown: " + refusal.Status.Detail,
-        StatusCode.Unavailable or StatusCode.DeadlineExceeded => "The registry cannot be reached right now. Try again in a moment.",
-        _ => "Something went wrong reading the statistics.",
-    };
+        _ => null,
+    });
 }

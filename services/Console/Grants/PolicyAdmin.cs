@@ -21,14 +21,12 @@ public sealed class PolicyAdmin(SharingPolicyAdmin.SharingPolicyAdminClient clie
         (await client.GetGrantAsync(new GetGrantRequest { GrantId = grantId }, await AsOfficerAsync())).Versions;
 
     /// <summary>What went wrong, in plain words for an officer (the service's own sentence, which already names the rule).</summary>
-    public static string PlainWords(RpcException refusal) => refusal.StatusCode switch
+    public static string PlainWords(RpcException refusal) => OfficerConsole.PlainWords.Of(refusal, "the sharing-policy service", refusal.StatusCode switch
     {
-        StatusCode.Unauthenticated => "Your session has ended. Sign in again.",
         StatusCode.PermissionDenied => refusal.Status.Detail.StartsWith("Four eyes", StringComparison.Ordinal)
             ? "You drafted this version yourself: a second privacy officer must approve it."
             : "The sharing-policy service did not allow this: " + refusal.Status.Detail,
-        StatusCode.Unavailable or StatusCode.DeadlineExceeded => "The sharing-policy service cannot be reached right now. Try again in a moment.",
-        StatusCode.Internal or StatusCode.Unknown => "Something went wrong in the sharing-policy service. Nothing was changed.",
+        StatusCode.Unauthenticated or StatusCode.Unavailable or StatusCode.DeadlineExceeded or StatusCode.Internal or StatusCode.Unknown => null,
         _ => refusal.Status.Detail,
-    };
+    });
 }
