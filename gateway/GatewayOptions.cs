@@ -60,6 +60,13 @@ public sealed class GatewayOptions
     /// </summary>
     public TimeSpan MaxTokenLifetime { get; set; } = Security.AccessTokens.MaxLifetime;
 
+    /// <summary>
+    /// How long a client stream the gateway ended because it is stopping is held open for its partner to end its own
+    /// side, which a partner does once it has read the status. Closing the connection sooner can cost the partner that
+    /// status: .NET's HttpClient, for one, then reports the connection closing instead (INTERNAL, not UNAVAILABLE).
+    /// </summary>
+    public TimeSpan StreamEndGrace { get; set; } = TimeSpan.FromSeconds(2);
+
     /// <summary>Largest message the gateway relays either way.</summary>
     public int MaxMessageSize { get; set; } = 16 * 1024 * 1024;
 }

@@ -198,8 +198,10 @@ internal sealed class PartnerAuthentication(RequestDelegate next, CallerAuthenti
 /// declares, a purpose its token carries. One policy snapshot per call, so a publication landing mid-call
 /// cannot mix two policies.
 /// </summary>
-internal sealed class PurposeAuthorization(RequestDelegate next, CurrentPolicy policy, IDecisionAudit audit, IHostApplicationLifetime lifetime)
+internal sealed class PurposeAuthorization(RequestDelegate next, CurrentPolicy policy, IDecisionAudit audit, IHostApplicationLifetime lifetime, IOptions<GatewayOptions> options)
 {
+    private readonly TimeSpan _streamEndGrace = options.Value.StreamEndGrace;
+
     public async Task InvokeAsync(HttpContext http)
     {
         var call = http.Call();
@@ -222,7 +224,42 @@ internal sealed class PurposeAuthorization(RequestDelegate next, CurrentPolicy p
             call.EndsWithHost = lifetime.ApplicationStopping;
         }
         using var stopping = stream ? lifetime.ApplicationStopping.Register(call.Stop) : default;
+        // The partner's own side, before a later step puts the checked stream in its place.
+        var partnerSide = http.Request.BodyReader;
         await next(http);
+        if (method.IsClientStreaming && call.Stopping)
+        {
+            await LetThePartnerReadTheEndAsync(http, partnerSide, call.CallerLeft);
+        }
+    }
+
+    /// <summary>
+    /// The gateway stopped a client stream whose partner may still be sending: its status is sent, but the connection
+    /// closes as soon as the call returns, and a partner that has not read the status by then may hear only that
+    /// (.NET's HttpClient does). A partner ends its side once it has read the status, so the call waits for that
+    /// (its side ending or being reset), for at most <see cref="GatewayOptions.StreamEndGrace"/>.
+    /// </summary>
+    private async Task LetThePartnerReadTheEndAsync(HttpContext http, System.IO.Pipelines.PipeReader partnerSide, CancellationToken partnerLeft)
+    {
+        using var bounded = CancellationTokenSource.CreateLinkedTokenSource(partnerLeft);
+        bounded.CancelAfter(_streamEndGrace);
+        try
+        {
+            await http.Response.CompleteAsync();
+            while (true)
+            {
+                var read = await partnerSide.ReadAsync(bounded.Token);
+                partnerSide.AdvanceTo(read.Buffer.End);
+                if (read.IsCompleted || read.IsCanceled)
+                {
+                    return;
+                }
+            }
+        }
+        catch (Exception e) when (e is OperationCanceledException or IOException or InvalidOperationException or Microsoft.AspNetCore.Connections.ConnectionAbortedException)
+        {
+            // Reset, gone or out of time: the call ends now either way.
+        }
     }
 }
 

@@ -32,6 +32,26 @@ public sealed class GatewayShutdownTests
     }
 
     [Fact]
+    public async Task A_partner_still_sending_that_reads_late_still_hears_unavailable_when_the_gateway_stops()
+    {
+        // The partner's side stays open and it reads only a while after the gateway ended the stream: the gateway holds
+        // the connection until the partner ends its side (Gateway:StreamEndGrace), so the status is there to read, and
+        // not "the server closed the connection", which .NET's client reports for a connection closed under an open stream.
+        var mesh = await GatewayMesh.StartAsync();
+        using var call = mesh.Channel.Intake().SubmitSignalBatch(GatewayMesh.Options(mesh.As("inspectorate", "signalling"), deadline: DateTime.UtcNow.AddMinutes(2)));
+        var item = SignalCalls.Request();
+        await call.RequestStream.WriteAsync(new SubmitSignalBatchRequest { ClientRequestId = item.ClientRequestId, Observation = item.Observation });
+        Assert.True(await call.ResponseStream.MoveNext(CancellationToken.None));
+
+        var stopping = mesh.DisposeAsync().AsTask();
+        await Task.Delay(TimeSpan.FromSeconds(1));
+        var error = await Assert.ThrowsAsync<RpcException>(async () => await call.ResponseStream.MoveNext(CancellationToken.None));
+        await stopping;
+
+        Assert.True(error.StatusCode == StatusCode.Unavailable, $"expected UNAVAILABLE, got {error.Status}");
+    }
+
+    [Fact]
     public void A_stream_is_ended_by_the_gateway_stopping_from_the_moment_the_host_stops_before_its_own_callback_runs()
     {
         // In one host a service's stopping callback may run before the call's own (callbacks run one at a time, last
