@@ -61,9 +61,10 @@ public sealed class GatewayOptions
     public TimeSpan MaxTokenLifetime { get; set; } = Security.AccessTokens.MaxLifetime;
 
     /// <summary>
-    /// How long a client stream the gateway ended because it is stopping is held open for its partner to end its own
-    /// side, which a partner does once it has read the status. Closing the connection sooner can cost the partner that
-    /// status: .NET's HttpClient, for one, then reports the connection closing instead (INTERNAL, not UNAVAILABLE).
+    /// How long a client stream the gateway ended because it is stopping keeps its connection open, for its partner to
+    /// read the status. Closing the connection sooner can cost the partner that status: .NET's HttpClient, for one, then
+    /// reports the connection closing instead (INTERNAL, not UNAVAILABLE). Stopping takes this much longer only while
+    /// such a stream is open.
     /// </summary>
     public TimeSpan StreamEndGrace { get; set; } = TimeSpan.FromSeconds(2);
 

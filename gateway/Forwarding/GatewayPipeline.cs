@@ -224,41 +224,30 @@ internal sealed class PurposeAuthorization(RequestDelegate next, CurrentPolicy p
             call.EndsWithHost = lifetime.ApplicationStopping;
         }
         using var stopping = stream ? lifetime.ApplicationStopping.Register(call.Stop) : default;
-        // The partner's own side, before a later step puts the checked stream in its place.
-        var partnerSide = http.Request.BodyReader;
         await next(http);
         if (method.IsClientStreaming && call.Stopping)
         {
-            await LetThePartnerReadTheEndAsync(http, partnerSide, call.CallerLeft);
+            await LetThePartnerReadTheEndAsync(http, call.CallerLeft);
         }
     }
 
     /// <summary>
-    /// The gateway stopped a client stream whose partner may still be sending: its status is sent, but the connection
-    /// closes as soon as the call returns, and a partner that has not read the status by then may hear only that
-    /// (.NET's HttpClient does). A partner ends its side once it has read the status, so the call waits for that
-    /// (its side ending or being reset), for at most <see cref="GatewayOptions.StreamEndGrace"/>.
+    /// The gateway stopped a client stream whose partner may still be sending. Its status is sent, and the server resets
+    /// the partner's side; but the connection closes as soon as the last call on it returns, and a partner that has not
+    /// read the status by then may hear only that the connection closed (.NET's HttpClient reports exactly that, with
+    /// its request side still open). Nothing comes back from a partner that has read the status, so the call holds its
+    /// connection open for <see cref="GatewayOptions.StreamEndGrace"/>, unless the partner leaves sooner.
     /// </summary>
-    private async Task LetThePartnerReadTheEndAsync(HttpContext http, System.IO.Pipelines.PipeReader partnerSide, CancellationToken partnerLeft)
+    private async Task LetThePartnerReadTheEndAsync(HttpContext http, CancellationToken partnerLeft)
     {
-        using var bounded = CancellationTokenSource.CreateLinkedTokenSource(partnerLeft);
-        bounded.CancelAfter(_streamEndGrace);
         try
         {
             await http.Response.CompleteAsync();
-            while (true)
-            {
-                var read = await partnerSide.ReadAsync(bounded.Token);
-                partnerSide.AdvanceTo(read.Buffer.End);
-                if (read.IsCompleted || read.IsCanceled)
-                {
-                    return;
-                }
-            }
+            await Task.Delay(_streamEndGrace, partnerLeft);
         }
         catch (Exception e) when (e is OperationCanceledException or IOException or InvalidOperationException or Microsoft.AspNetCore.Connections.ConnectionAbortedException)
         {
-            // Reset, gone or out of time: the call ends now either way.
+            // Reset or gone: the call ends now either way.
         }
     }
 }

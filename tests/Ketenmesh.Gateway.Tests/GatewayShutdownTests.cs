@@ -34,9 +34,9 @@ public sealed class GatewayShutdownTests
     [Fact]
     public async Task A_partner_still_sending_that_reads_late_still_hears_unavailable_when_the_gateway_stops()
     {
-        // The partner's side stays open and it reads only a while after the gateway ended the stream: the gateway holds
-        // the connection until the partner ends its side (Gateway:StreamEndGrace), so the status is there to read, and
-        // not "the server closed the connection", which .NET's client reports for a connection closed under an open stream.
+        // The partner's side stays open and it reads only a while after the gateway ended the stream: the gateway keeps
+        // the connection open for Gateway:StreamEndGrace (2 s), so the status is there to read, and not "the server closed
+        // the connection", which .NET's client reports for a connection closed under its open request side.
         var mesh = await GatewayMesh.StartAsync();
         using var call = mesh.Channel.Intake().SubmitSignalBatch(GatewayMesh.Options(mesh.As("inspectorate", "signalling"), deadline: DateTime.UtcNow.AddMinutes(2)));
         var item = SignalCalls.Request();
