@@ -11,11 +11,8 @@ public sealed class GatewayShutdownTests
     [Fact]
     public async Task Stopping_the_gateway_ends_an_open_stream_with_unavailable()
     {
-        var mesh = await GatewayMesh.StartAsync();
-        using var call = mesh.Channel.Intake().SubmitSignalBatch(GatewayMesh.Options(mesh.As("inspectorate", "signalling"), deadline: DateTime.UtcNow.AddMinutes(2)));
-        var item = SignalCalls.Request();
-        await call.RequestStream.WriteAsync(new SubmitSignalBatchRequest { ClientRequestId = item.ClientRequestId, Observation = item.Observation });
-        Assert.True(await call.ResponseStream.MoveNext(CancellationToken.None));
+        var (mesh, call) = await OpenBatchStreamAsync();
+        using var _ = call;
 
         // The partner keeps the stream open; only the mesh stopping can end it.
         var stopping = mesh.DisposeAsync().AsTask();
@@ -37,11 +34,8 @@ public sealed class GatewayShutdownTests
         // The partner's side stays open and it reads only a while after the gateway ended the stream: the gateway keeps
         // the connection open for Gateway:StreamEndGrace (2 s), so the status is there to read, and not "the server closed
         // the connection", which .NET's client reports for a connection closed under its open request side.
-        var mesh = await GatewayMesh.StartAsync();
-        using var call = mesh.Channel.Intake().SubmitSignalBatch(GatewayMesh.Options(mesh.As("inspectorate", "signalling"), deadline: DateTime.UtcNow.AddMinutes(2)));
-        var item = SignalCalls.Request();
-        await call.RequestStream.WriteAsync(new SubmitSignalBatchRequest { ClientRequestId = item.ClientRequestId, Observation = item.Observation });
-        Assert.True(await call.ResponseStream.MoveNext(CancellationToken.None));
+        var (mesh, call) = await OpenBatchStreamAsync();
+        using var _ = call;
 
         var stopping = mesh.DisposeAsync().AsTask();
         await Task.Delay(TimeSpan.FromSeconds(1));
@@ -49,6 +43,17 @@ public sealed class GatewayShutdownTests
         await stopping;
 
         Assert.True(error.StatusCode == StatusCode.Unavailable, $"expected UNAVAILABLE, got {error.Status}");
+    }
+
+    /// <summary>An inspectorate's signal batch through the gateway, one signal sent and answered, its request side left open.</summary>
+    private static async Task<(GatewayMesh Mesh, AsyncDuplexStreamingCall<SubmitSignalBatchRequest, SubmitSignalBatchResponse> Call)> OpenBatchStreamAsync()
+    {
+        var mesh = await GatewayMesh.StartAsync();
+        var call = mesh.Channel.Intake().SubmitSignalBatch(GatewayMesh.Options(mesh.As("inspectorate", "signalling"), deadline: DateTime.UtcNow.AddMinutes(2)));
+        var item = SignalCalls.Request();
+        await call.RequestStream.WriteAsync(new SubmitSignalBatchRequest { ClientRequestId = item.ClientRequestId, Observation = item.Observation });
+        Assert.True(await call.ResponseStream.MoveNext(CancellationToken.None));
+        return (mesh, call);
     }
 
     [Fact]
