@@ -10,7 +10,7 @@ namespace Ketenmesh.Gateway;
 /// audit database: <c>verify</c> recomputes the chain and checks its signed checkpoints (exit 0 intact,
 /// 1 tampered) with the same <see cref="AuditVerifier"/> as the gateway's VerifyChain, and names the last checkpoint; <c>partner</c> lists one partner's own records; <c>subject</c> makes a data-subject
 /// access report; <c>release</c> releases a confidential record for such reports; <c>purge</c> applies
-/// retention. Exit 2 on a usage error. Record text is printed as the reader gives it, control characters
+/// retention; <c>keys</c> prints the checkpoint keys' public halves; <c>rotate-key</c> retires the checkpoint key. Exit 2 on a usage error. Record text is printed as the reader gives it, control characters
 /// replaced (<see cref="AuditReader"/>), and a record that stands for several folded refusals shows its count (×N).
 /// </summary>
 public static class AuditCommand
@@ -21,13 +21,15 @@ public static class AuditCommand
                audit subject <pseudonym>                     data-subject access report, e.g. registration_id:reg-1
                audit release <sequence> <officer> <reason>   release a confidential record for subject reports
                audit purge                                   apply retention (content of old records to tombstones)
+               audit keys                                    the checkpoint keys' public halves (PEM), current and retired
+               audit rotate-key                              retire the checkpoint key (its public half kept) and make a new one
         options: --Database:Provider=Postgres --Database:ConnectionString=... --Audit:KeyFile=...
         """;
 
     public static async Task<int> RunAsync(string[] args, TextWriter output, TextWriter error)
     {
         var positional = args.Where(a => !a.StartsWith("--", StringComparison.Ordinal)).ToList();
-        var valid = (positional.FirstOrDefault(), positional.Count) is ("verify" or "purge", 1) or ("partner" or "subject", 2) or ("release", 4);
+        var valid = (positional.FirstOrDefault(), positional.Count) is ("verify" or "purge" or "keys" or "rotate-key", 1) or ("partner" or "subject", 2) or ("release", 4);
         if (!valid)
         {
             await error.WriteLineAsync(Usage);
@@ -37,6 +39,13 @@ public static class AuditCommand
             .AddEnvironmentVariables()
             .AddCommandLine(args.Where(a => a.StartsWith("--", StringComparison.Ordinal)).ToArray())
             .Build();
+        if (positional[0] == "rotate-key")
+        {
+            // The key file alone: a rotation needs no database, and one that is down must not stop it.
+            var (retired, current) = CheckpointSigner.Rotate(ServiceCollectionExtensions.KeyFile(configuration));
+            await output.WriteLineAsync($"Checkpoint key {retired} retired (its public half kept, so its checkpoints still verify); new key {current}. The gateway signs with it from its next start.");
+            return 0;
+        }
         var services = new ServiceCollection();
         services.AddLogging();
         services.AddAuditLog(configuration);
@@ -90,6 +99,13 @@ public static class AuditCommand
                 await reader.ReleaseAsync(sequence, positional[2], positional[3]);
                 await output.WriteLineAsync($"Record {sequence} released by {positional[2]}.");
                 return 0;
+            case "keys":
+                foreach (var (keyId, current, pem) in services.GetRequiredService<CheckpointSigner>().PublicKeys())
+                {
+                    await output.WriteLineAsync($"{keyId} ({(current ? "current" : "retired")})");
+                    await output.WriteLineAsync(pem);
+                }
+                return 0;
             case "purge":
                 var purged = await services.GetRequiredService<AuditRetention>().PurgeAsync(DateTimeOffset.UtcNow);
                 await output.WriteLineAsync($"{purged} record(s) purged to tombstones.");
@@ -107,7 +123,10 @@ public static class AuditCommand
         {
             await output.WriteLineAsync($"  record {problem.Sequence}: {problem.Kind}: {problem.Detail}");
         }
-        await output.WriteLineAsync(result.Intact ? "The audit log is intact." : $"The audit log has been tampered with: {result.Problems.Count} problem(s).");
+        await output.WriteLineAsync(result.Intact ? "The audit log is intact."
+            : result.Problems.All(p => p.Kind == AuditProblemKind.UnknownCheckpointKey)
+                ? $"The chain is whole, but {result.Problems.Count} checkpoint(s) name a key this log does not hold, so they could not be checked: restore the key's public half to the .retired directory beside Audit:KeyFile."
+                : $"The audit log has been tampered with: {result.Problems.Count} problem(s).");
         return result.Intact ? 0 : 1;
     }
 }

@@ -254,6 +254,7 @@ public sealed class AuditTrailService(
         AuditProblemKind.Reordered => ChainProblemKind.Reordered,
         AuditProblemKind.BadCheckpointSignature => ChainProblemKind.BadCheckpointSignature,
         AuditProblemKind.CheckpointMismatch => ChainProblemKind.CheckpointMismatch,
+        AuditProblemKind.UnknownCheckpointKey => ChainProblemKind.UnknownCheckpointKey,
         _ => ChainProblemKind.Unspecified,
     };
 

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
 using Ketenmesh.Audit.Chain;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Xunit.Abstractions;
 
@@ -153,6 +154,63 @@ public sealed class AuditChainTests(ITestOutputHelper output)
 
         var problem = Assert.Single((await host.VerifyAsync()).Problems);
         Assert.Equal(AuditProblemKind.BadCheckpointSignature, problem.Kind);
+    }
+
+    [Theory]
+    [MemberData(nameof(Providers))]
+    public async Task Checkpoints_signed_before_the_key_was_rotated_still_verify_beside_those_signed_after(string provider)
+    {
+        await using var before = await WrittenAsync(provider, 10);
+        var (retired, current) = CheckpointSigner.Rotate(before.KeyFile);
+        await using var after = await before.StartBesideAsync();
+        for (var n = 11; n <= 20; n++)
+        {
+            await after.Log.AppendAsync(AuditHost.Entry(n));
+        }
+        await after.StopAsync();
+
+        var verification = await after.VerifyAsync();
+
+        Assert.NotEqual(retired, current);
+        Assert.True(verification.Intact, string.Join("; ", verification.Problems));
+        Assert.Equal(2, verification.CheckpointsChecked);
+        var signers = await after.WithScopeAsync(s => s.GetRequiredService<Storage.AuditDbContext>().Checkpoints.Select(c => c.KeyId).ToListAsync());
+        Assert.Equal([retired, current], signers);
+    }
+
+    [Theory]
+    [MemberData(nameof(Providers))]
+    public async Task A_checkpoint_whose_key_was_replaced_instead_of_rotated_is_named_unknown_not_forged(string provider)
+    {
+        await using var before = await WrittenAsync(provider, 10);
+        File.Delete(before.KeyFile);
+        await using var after = await before.StartBesideAsync();
+
+        var problem = Assert.Single((await after.VerifyAsync()).Problems);
+
+        Assert.Equal(AuditProblemKind.UnknownCheckpointKey, problem.Kind);
+        Assert.Equal(10, problem.Sequence);
+    }
+
+    [Fact]
+    public void A_retired_key_file_renamed_to_another_keys_id_vouches_only_for_its_own_key()
+    {
+        var directory = Directory.CreateTempSubdirectory("ketenmesh-keys-").FullName;
+        try
+        {
+            var path = Path.Combine(directory, "audit-checkpoint-key.pkcs8");
+            var (first, _) = CheckpointSigner.Rotate(path);
+            File.Move(Path.Combine(path + ".retired", first + ".pub"), Path.Combine(path + ".retired", "0000000000000000.pub"));
+
+            using var signer = CheckpointSigner.OpenOrCreate(path);
+
+            Assert.Equal([first], signer.RetiredKeyIds);
+            Assert.Equal(CheckpointSignature.UnknownKey, signer.Check("0000000000000000", 1, new byte[32], new byte[64]));
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
     }
 
     [Theory]

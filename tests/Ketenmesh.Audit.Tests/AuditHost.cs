@@ -64,6 +64,9 @@ public sealed class AuditHost : IAsyncDisposable
         return new AuditHost(await StartHostAsync(configuration), directory, database, configuration, ownsStorage: true);
     }
 
+    /// <summary>The checkpoint key file this log signs with (Audit:KeyFile's default in its data directory).</summary>
+    public string KeyFile => Path.Combine(_directory, "audit-checkpoint-key.pkcs8");
+
     /// <summary>A second log writer on this one's database and key, as a second gateway would be.</summary>
     public async Task<AuditHost> StartBesideAsync() =>
         new(await StartHostAsync(_configuration), _directory, _database, _configuration, ownsStorage: false);

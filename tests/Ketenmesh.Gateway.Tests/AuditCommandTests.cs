@@ -99,6 +99,24 @@ public sealed class AuditCommandTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Rotating_the_checkpoint_key_keeps_its_public_half_and_the_log_still_verifies()
+    {
+        var (_, before) = await RunAsync("keys");
+        var current = before.Split('\n')[0].Split(' ')[0];
+
+        var (rotated, said) = await RunAsync("rotate-key");
+        var (_, after) = await RunAsync("keys");
+        var (verified, _) = await RunAsync("verify");
+
+        Assert.Equal(0, rotated);
+        Assert.Contains($"Checkpoint key {current} retired", said);
+        Assert.Contains($"{current} (retired)", after);
+        Assert.DoesNotContain($"{current} (current)", after);
+        Assert.Equal(2, after.Split("-----BEGIN PUBLIC KEY-----").Length - 1);
+        Assert.Equal(0, verified);
+    }
+
+    [Fact]
     public async Task Unknown_command_prints_usage_and_exits_2()
     {
         var (exit, output) = await RunAsync("shred");

@@ -19,6 +19,12 @@ public enum AuditProblemKind
 
     /// <summary>A checkpoint vouches for a different head hash than the chain has at that sequence.</summary>
     CheckpointMismatch = 5,
+
+    /// <summary>
+    /// A checkpoint names a key this log holds neither as current nor as retired (the key file was replaced instead of
+    /// rotated, say): it cannot be checked here, which is not the same as forged.
+    /// </summary>
+    UnknownCheckpointKey = 6,
 }
 
 public sealed record AuditProblem(long Sequence, AuditProblemKind Kind, string Detail);
@@ -33,7 +39,7 @@ public sealed record AuditVerification(long RecordsChecked, long CheckpointsChec
     public bool Intact => Problems.Count == 0;
 }
 
-/// <summary>A signed checkpoint as stored, and whether its signature verifies with the log's checkpoint key.</summary>
+/// <summary>A signed checkpoint as stored, and whether its signature verifies with the key it names (current or retired).</summary>
 public sealed record AuditCheckpoint(long Sequence, DateTimeOffset Time, string HeadHash, string KeyId, bool SignatureVerifies);
 
 /// <summary>
@@ -112,7 +118,13 @@ public sealed class AuditVerifier(AuditDbContext db, CheckpointSigner signer, Ti
             foreach (var checkpoint in checkpoints)
             {
                 checkpointCount++;
-                if (!SignedWithOurKey(checkpoint))
+                var signature = Check(checkpoint);
+                if (signature == CheckpointSignature.UnknownKey)
+                {
+                    problems.Add(new AuditProblem(checkpoint.Sequence, AuditProblemKind.UnknownCheckpointKey,
+                        $"checkpoint signed by key '{checkpoint.KeyId}', which this log holds neither as its key nor as a retired one (Audit:KeyFile and its .retired directory)"));
+                }
+                else if (signature == CheckpointSignature.DoesNotVerify)
                 {
                     problems.Add(new AuditProblem(checkpoint.Sequence, AuditProblemKind.BadCheckpointSignature, $"checkpoint signed by key '{checkpoint.KeyId}' does not verify"));
                 }
@@ -158,9 +170,9 @@ public sealed class AuditVerifier(AuditDbContext db, CheckpointSigner signer, Ti
         var last = await db.Checkpoints.AsNoTracking().OrderByDescending(c => c.Sequence).FirstOrDefaultAsync(cancellationToken);
         return last is null
             ? null
-            : new AuditCheckpoint(last.Sequence, DateTimeOffset.FromUnixTimeMilliseconds(last.CreatedAtMs), Convert.ToHexStringLower(last.Hash), last.KeyId, SignedWithOurKey(last));
+            : new AuditCheckpoint(last.Sequence, DateTimeOffset.FromUnixTimeMilliseconds(last.CreatedAtMs), Convert.ToHexStringLower(last.Hash), last.KeyId, Check(last) == CheckpointSignature.Verifies);
     }
 
-    private bool SignedWithOurKey(AuditCheckpointRow checkpoint) =>
-        checkpoint.KeyId == signer.KeyId && signer.Verify(checkpoint.Sequence, checkpoint.Hash, checkpoint.Signature);
+    private CheckpointSignature Check(AuditCheckpointRow checkpoint) =>
+        signer.Check(checkpoint.KeyId, checkpoint.Sequence, checkpoint.Hash, checkpoint.Signature);
 }
