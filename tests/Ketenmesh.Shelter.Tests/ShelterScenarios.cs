@@ -1201,6 +1201,25 @@ public abstract class ShelterScenarios : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_placement_sent_again_under_its_client_request_id_without_its_arrangement_is_refused_not_taken_for_the_same()
+    {
+        var arrangement = (await Client.Shelter().RequestLargeGroupShelterAsync(
+            LargeGroup("raid-resent", Ahead(TimeSpan.FromHours(1)), TimeSpan.FromDays(5), "GM0114", (ShelterCategory.AdultMen, 2)), As("inspectorate"))).Arrangement;
+        var underGroup = Placement("raid-resent-0", ShelterCategory.AdultMen, "reg-raid-resent-0");
+        underGroup.ArrangementId = arrangement.ArrangementId;
+        var first = (await Client.Shelter().RequestPlacementAsync(underGroup, As("inspectorate"))).Placement;
+
+        var same = (await Client.Shelter().RequestPlacementAsync(underGroup, As("inspectorate"))).Placement;
+        var withoutGroup = underGroup.Clone();
+        withoutGroup.ArrangementId = "";
+        var refused = await Assert.ThrowsAsync<RpcException>(() => Client.Shelter().RequestPlacementAsync(withoutGroup, As("inspectorate")).ResponseAsync);
+
+        Assert.Equal(first.PlacementId, same.PlacementId);
+        Assert.Equal(StatusCode.AlreadyExists, refused.StatusCode);
+        Assert.Contains("client_request_id", refused.Status.Detail);
+    }
+
+    [Fact]
     public async Task People_found_in_a_large_groups_action_are_placed_in_its_held_places_and_ending_it_early_frees_the_rest()
     {
         // Jade's six men's beds are all held for the group: nothing is free for men in Emmen.

@@ -101,6 +101,9 @@ public sealed class PlacementRow
     /// <summary>The PlacementNeeds as requested (protobuf bytes).</summary>
     public required byte[] Needs { get; init; }
 
+    /// <summary>The large-group arrangement it was asked under; null without one (and for requests stored before it was kept).</summary>
+    public string? ArrangementId { get; init; }
+
     public DateTime RequestedAt { get; init; }
 
     public DateTime? HoldExpiresAt { get; set; }

@@ -276,5 +276,11 @@ public static class ShelterSchema
                 UPDATE admission_facts SET closed_at = now() WHERE closed;
                 CREATE INDEX ix_placements_state_ended ON placements (state, ended_at);
                 """),
+        // The arrangement a placement was asked under, so a resubmission under the same client_request_id with another
+        // arrangement (or none) is told apart from the same request sent again.
+        SchemaMigration.Sql(
+            "shelter-0008-placement-arrangement",
+            sqlite: "ALTER TABLE placements ADD COLUMN arrangement_id TEXT NULL;",
+            postgres: "ALTER TABLE placements ADD COLUMN arrangement_id text NULL;"),
     ];
 }
