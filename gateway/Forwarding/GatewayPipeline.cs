@@ -63,12 +63,24 @@ internal static class GatewayPipeline
 /// under; and whatever ends the call early (audit outage, deadline, unreachable service, shutdown) is
 /// answered with a gRPC status, never an HTTP error page.
 /// </summary>
-internal sealed class CallBoundary(RequestDelegate next, IDecisionAudit audit, TimeProvider clock, ILogger<CallBoundary> logger)
+internal sealed class CallBoundary(RequestDelegate next, IDecisionAudit audit, TimeProvider clock, ILogger<CallBoundary> logger, IOptions<GatewayOptions> options)
 {
     private const int MaxMethodLength = 200;
     private const int MaxPurposeLength = 64;
 
+    private readonly TimeSpan _streamEndGrace = options.Value.StreamEndGrace;
+
     public async Task InvokeAsync(HttpContext http)
+    {
+        await DecideAndForwardAsync(http);
+        // Here, after whatever status the call ended with was written (by the relay or by this boundary).
+        if (http.Features.Get<PartnerCall>() is { Stopping: true, Descriptor.IsClientStreaming: true } call)
+        {
+            await LetThePartnerReadTheEndAsync(http, call.CallerLeft);
+        }
+    }
+
+    private async Task DecideAndForwardAsync(HttpContext http)
     {
         if (!await ProtocolGuard.AcceptAsync(http))
         {
@@ -151,6 +163,26 @@ internal sealed class CallBoundary(RequestDelegate next, IDecisionAudit audit, T
         }
     }
 
+    /// <summary>
+    /// The gateway stopped a client stream whose partner may still be sending. Its status is sent, and the server resets
+    /// the partner's side; but the connection closes as soon as the last call on it returns, and a partner that has not
+    /// read the status by then may hear only that the connection closed (.NET's HttpClient reports exactly that, with
+    /// its request side still open). Nothing comes back from a partner that has read the status, so the call holds its
+    /// connection open for <see cref="GatewayOptions.StreamEndGrace"/>, unless the partner leaves sooner.
+    /// </summary>
+    private async Task LetThePartnerReadTheEndAsync(HttpContext http, CancellationToken partnerLeft)
+    {
+        try
+        {
+            await http.Response.CompleteAsync();
+            await Task.Delay(_streamEndGrace, partnerLeft);
+        }
+        catch (Exception e) when (e is OperationCanceledException or IOException or InvalidOperationException or Microsoft.AspNetCore.Connections.ConnectionAbortedException)
+        {
+            // Reset or gone: the call ends now either way.
+        }
+    }
+
     private Status Unreachable(PartnerCall call, IForwarderErrorFeature error)
     {
         var package = call.Descriptor?.File.Package ?? "this method";
@@ -198,10 +230,8 @@ internal sealed class PartnerAuthentication(RequestDelegate next, CallerAuthenti
 /// declares, a purpose its token carries. One policy snapshot per call, so a publication landing mid-call
 /// cannot mix two policies.
 /// </summary>
-internal sealed class PurposeAuthorization(RequestDelegate next, CurrentPolicy policy, IDecisionAudit audit, IHostApplicationLifetime lifetime, IOptions<GatewayOptions> options)
+internal sealed class PurposeAuthorization(RequestDelegate next, CurrentPolicy policy, IDecisionAudit audit, IHostApplicationLifetime lifetime)
 {
-    private readonly TimeSpan _streamEndGrace = options.Value.StreamEndGrace;
-
     public async Task InvokeAsync(HttpContext http)
     {
         var call = http.Call();
@@ -225,30 +255,6 @@ internal sealed class PurposeAuthorization(RequestDelegate next, CurrentPolicy p
         }
         using var stopping = stream ? lifetime.ApplicationStopping.Register(call.Stop) : default;
         await next(http);
-        if (method.IsClientStreaming && call.Stopping)
-        {
-            await LetThePartnerReadTheEndAsync(http, call.CallerLeft);
-        }
-    }
-
-    /// <summary>
-    /// The gateway stopped a client stream whose partner may still be sending. Its status is sent, and the server resets
-    /// the partner's side; but the connection closes as soon as the last call on it returns, and a partner that has not
-    /// read the status by then may hear only that the connection closed (.NET's HttpClient reports exactly that, with
-    /// its request side still open). Nothing comes back from a partner that has read the status, so the call holds its
-    /// connection open for <see cref="GatewayOptions.StreamEndGrace"/>, unless the partner leaves sooner.
-    /// </summary>
-    private async Task LetThePartnerReadTheEndAsync(HttpContext http, CancellationToken partnerLeft)
-    {
-        try
-        {
-            await http.Response.CompleteAsync();
-            await Task.Delay(_streamEndGrace, partnerLeft);
-        }
-        catch (Exception e) when (e is OperationCanceledException or IOException or InvalidOperationException or Microsoft.AspNetCore.Connections.ConnectionAbortedException)
-        {
-            // Reset or gone: the call ends now either way.
-        }
     }
 }
 
