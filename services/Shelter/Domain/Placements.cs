@@ -47,7 +47,7 @@ public sealed class Placements(ShelterDbContext db, CapacityBoard board, BedOffe
         if (await db.Placements.AsNoTracking().FirstOrDefaultAsync(p => p.RequestedBy == partnerId && p.ClientRequestId == request.ClientRequestId, cancellationToken) is { } known)
         {
             return (known.RegistrationId == request.RegistrationId || known.RegistrationId == registrationId) && known.Needs.AsSpan().SequenceEqual(request.Needs.ToByteArray())
-                   && (known.ArrangementId ?? "") == request.ArrangementId
+                   && (known.ArrangementId is null || known.ArrangementId == request.ArrangementId)
                 ? (ToPlacement(known, partnerId), true)
                 : throw new AlreadyExists("client_request_id was already used for a different placement request; use a new id for a new request.");
         }
@@ -101,7 +101,7 @@ public sealed class Placements(ShelterDbContext db, CapacityBoard board, BedOffe
             ClientRequestId = request.ClientRequestId,
             Category = category,
             Needs = request.Needs.ToByteArray(),
-            ArrangementId = request.ArrangementId.Length > 0 ? request.ArrangementId : null,
+            ArrangementId = request.ArrangementId,
             RequestedAt = change.Now,
             Version = 1,
         };

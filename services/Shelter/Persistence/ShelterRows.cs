@@ -101,7 +101,10 @@ public sealed class PlacementRow
     /// <summary>The PlacementNeeds as requested (protobuf bytes).</summary>
     public required byte[] Needs { get; init; }
 
-    /// <summary>The large-group arrangement it was asked under; null without one (and for requests stored before it was kept).</summary>
+    /// <summary>
+    /// The large-group arrangement it was asked under, empty for none; null for a request stored before this was kept,
+    /// whose resubmission is then judged without it rather than refused.
+    /// </summary>
     public string? ArrangementId { get; init; }
 
     public DateTime RequestedAt { get; init; }
