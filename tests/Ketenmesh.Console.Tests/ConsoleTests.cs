@@ -117,6 +117,37 @@ public sealed class ConsoleTests(ConsoleMesh mesh) : IClassFixture<ConsoleMesh>
     }
 
     [Fact]
+    public async Task A_method_added_in_one_draft_leaves_the_grant_when_unticked_in_the_next()
+    {
+        const string GetAssessment = "chain.risk.v1.RiskAssessment/GetAssessment";
+        var officer = await mesh.SignInAsync("privacy-officer-1");
+        await DraftRuleSetGrantAsync(officer, "coa-two-methods");
+        // A second method, added to the grant by drafting it from the grant's latest version.
+        await officer.GotoAsync($"/Editor?grant=coa-two-methods&method={Uri.EscapeDataString(GetAssessment)}");
+        var keep = officer.GetByLabel($"Keep {ListRuleSets}");
+        await Expect(keep).ToBeCheckedAsync();
+        await officer.Locator("ul.tree input").First.CheckAsync();
+        await officer.GetByRole(AriaRole.Button, new() { Name = "Save as draft" }).ClickAsync();
+        await Expect(officer.GetByRole(AriaRole.Status)).ToContainTextAsync("Drafted version");
+
+        // The next version takes ListRuleSets out: unticked, it leaves; GetAssessment stays.
+        await officer.GotoAsync($"/Editor?grant=coa-two-methods&method={Uri.EscapeDataString(GetAssessment)}");
+        await Expect(officer.Locator("ul.tree input").First).ToBeCheckedAsync();
+        await officer.GetByLabel($"Keep {ListRuleSets}").UncheckAsync();
+        await officer.GetByRole(AriaRole.Button, new() { Name = "Save as draft" }).ClickAsync();
+        await Expect(officer.GetByRole(AriaRole.Status)).ToContainTextAsync("Drafted version");
+
+        await officer.GotoAsync("/Grant?id=coa-two-methods");
+        var versions = officer.Locator("tbody tr");
+        await Expect(versions).ToHaveCountAsync(3);
+        await Expect(versions.Nth(1).Locator("td ul li")).ToHaveCountAsync(2);
+        var last = versions.Nth(2).Locator("td ul li");
+        await Expect(last).ToHaveCountAsync(1);
+        await Expect(last).ToContainTextAsync(GetAssessment);
+        await officer.Context.CloseAsync();
+    }
+
+    [Fact]
     public async Task Officer_1_alone_cannot_publish_their_own_draft()
     {
         var officer1 = await mesh.SignInAsync("privacy-officer-1");

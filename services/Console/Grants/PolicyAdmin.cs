@@ -17,8 +17,10 @@ public sealed class PolicyAdmin(SharingPolicyAdmin.SharingPolicyAdminClient clie
     public async Task<IReadOnlyList<GrantVersion>> ListAsync(string partnerId = "", Chain.Common.V1.Purpose purpose = Chain.Common.V1.Purpose.Unspecified) =>
         (await client.ListGrantsAsync(new ListGrantsRequest { PartnerId = partnerId, Purpose = purpose }, await AsOfficerAsync())).Versions;
 
+    /// <summary>A grant's versions oldest first (by when each was drafted; the hash breaks a tie), so the last is the newest.</summary>
     public async Task<IReadOnlyList<GrantVersion>> HistoryAsync(string grantId) =>
-        (await client.GetGrantAsync(new GetGrantRequest { GrantId = grantId }, await AsOfficerAsync())).Versions;
+        (await client.GetGrantAsync(new GetGrantRequest { GrantId = grantId }, await AsOfficerAsync())).Versions
+            .OrderBy(v => v.DraftedAt?.ToDateTimeOffset()).ThenBy(v => v.VersionHash, StringComparer.Ordinal).ToList();
 
     /// <summary>What went wrong, in plain words for an officer (the service's own sentence, which already names the rule).</summary>
     public static string PlainWords(RpcException refusal) => OfficerConsole.PlainWords.Of(refusal, "the sharing-policy service", refusal.StatusCode switch

@@ -12,8 +12,9 @@ namespace Ketenmesh.OfficerConsole.Pages;
 
 /// <summary>
 /// The grant editor: one method at a time, its response message's fields as a tree of checkboxes built from
-/// the proto descriptors, with the protos' comments; the grant's other methods are kept. Saving drafts a new
-/// version under the signed-in officer; a second officer approves it.
+/// the proto descriptors, with the protos' comments; the grant's other methods are kept unless the officer
+/// unticks them, which is how a method leaves a grant. Saving drafts a new version under the signed-in
+/// officer; a second officer approves it.
 /// </summary>
 public sealed class EditorModel(PolicyAdmin policy, ProtoComments comments) : PageModel
 {
@@ -54,6 +55,10 @@ public sealed class EditorModel(PolicyAdmin policy, ProtoComments comments) : Pa
 
     [BindProperty]
     public List<string> Fields { get; set; } = [];
+
+    /// <summary>The grant's other methods the officer keeps in the new version (all of them, until one is unticked).</summary>
+    [BindProperty]
+    public List<string> KeepMethods { get; set; } = [];
 
     public IReadOnlyList<string> Mask { get; private set; } = [];
 
@@ -131,8 +136,11 @@ public sealed class EditorModel(PolicyAdmin policy, ProtoComments comments) : Pa
         var edited = new MethodRule { Method = Method, ResponseMask = new FieldMask() };
         edited.ResponseMask.Paths.AddRange(Mask);
         edited.RequiredRequestFields.AddRange(RequiredRequestFields.Where(f => RequestFields.Any(r => r.Path == f)));
-        // The edited method keeps its place among the grant's methods, so a version diff shows only what changed.
-        grant.Methods.AddRange((_existing?.Methods ?? []).Select(m => m.Method == Method ? edited : m));
+        // The edited method keeps its place among the grant's methods, so a version diff shows only what changed;
+        // another method the officer unticked leaves the grant.
+        grant.Methods.AddRange((_existing?.Methods ?? [])
+            .Where(m => m.Method == Method || KeepMethods.Contains(m.Method))
+            .Select(m => m.Method == Method ? edited : m));
         if (!grant.Methods.Contains(edited))
         {
             grant.Methods.Add(edited);
@@ -159,6 +167,7 @@ public sealed class EditorModel(PolicyAdmin policy, ProtoComments comments) : Pa
         try
         {
             var versions = await policy.HistoryAsync(GrantId.Trim());
+            // The newest version, drafts included: a new draft starts from where the grant's text stands.
             _existing = versions.LastOrDefault()?.Grant;
         }
         catch (RpcException refusal) when (refusal.StatusCode == Grpc.Core.StatusCode.NotFound)

@@ -85,8 +85,8 @@ public sealed class GrantModel(PolicyAdmin policy) : PageModel
     {
         try
         {
-            // Oldest first, as the page says (by when each was drafted; the hash breaks a tie).
-            Versions = (await policy.HistoryAsync(Id)).OrderBy(v => v.DraftedAt?.ToDateTimeOffset()).ThenBy(v => v.VersionHash, StringComparer.Ordinal).ToList();
+            // Oldest first, as the page says.
+            Versions = await policy.HistoryAsync(Id);
         }
         catch (RpcException refusal)
         {
