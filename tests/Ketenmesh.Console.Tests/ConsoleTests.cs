@@ -14,12 +14,12 @@ public sealed class ConsoleTests(ConsoleMesh mesh) : IClassFixture<ConsoleMesh>
 {
     const string ListRuleSets = "chain.risk.v1.RiskAssessment/ListRuleSets";
 
-    /// <summary>A grant no default policy has: coa may list the risk rule sets, their version and state only.</summary>
-    async Task DraftRuleSetGrantAsync(IPage page, string grantId)
+    /// <summary>A grant no default policy has: the partner (coa unless named) may list the risk rule sets, their version and state only.</summary>
+    async Task DraftRuleSetGrantAsync(IPage page, string grantId, string partner = "coa")
     {
         await page.GotoAsync($"/Editor?method={Uri.EscapeDataString(ListRuleSets)}");
         await page.GetByLabel("Grant id", new() { Exact = true }).FillAsync(grantId);
-        await page.GetByLabel("Partner", new() { Exact = true }).FillAsync("coa");
+        await page.GetByLabel("Partner", new() { Exact = true }).FillAsync(partner);
         await page.GetByLabel("Purpose", new() { Exact = true }).SelectOptionAsync(new SelectOptionValue { Label = "signalling" });
         await page.GetByLabel("Legal basis", new() { Exact = true }).FillAsync("Art. 6(1)(e) AVG; convenant mensenhandel");
         await page.GetByLabel("Covenant reference", new() { Exact = true }).FillAsync("CONV-2026-TEST");
@@ -32,6 +32,44 @@ public sealed class ConsoleTests(ConsoleMesh mesh) : IClassFixture<ConsoleMesh>
 
     async Task<ListRuleSetsResponse> ListRuleSetsAsCoaAsync(GrpcChannel gateway, PartnerSession coa) =>
         await new RiskAssessment.RiskAssessmentClient(gateway).ListRuleSetsAsync(new ListRuleSetsRequest(), coa.For("signalling"));
+
+    /// <summary>
+    /// Calls until the partner gets the outcome a publication brings (the answer, or null for PERMISSION_DENIED),
+    /// giving up 2 s after the publication: the gateway applies one within 2 s. Polls, no fixed wait.
+    /// </summary>
+    static async Task<(ListRuleSetsResponse? Answer, TimeSpan After)> AfterPublicationAsync(Stopwatch published, Func<Task<ListRuleSetsResponse>> call, bool refused)
+    {
+        while (true)
+        {
+            ListRuleSetsResponse? answer;
+            try
+            {
+                answer = await call();
+            }
+            catch (RpcException denied) when (denied.StatusCode == StatusCode.PermissionDenied)
+            {
+                answer = null;
+            }
+
+            if ((answer is null) == refused || published.Elapsed >= TimeSpan.FromSeconds(2))
+            {
+                return (answer, published.Elapsed);
+            }
+
+            await Task.Delay(50);
+        }
+    }
+
+    /// <summary>Officer 2 approves the partner's draft and publishes it: the publication's clock starts.</summary>
+    static async Task<Stopwatch> ApproveAndPublishAsync(IPage officer2, string grantId)
+    {
+        await officer2.GotoAsync($"/Grant?id={grantId}");
+        await officer2.Locator("button", new() { HasTextString = "Approve" }).ClickAsync();
+        await Expect(officer2.GetByRole(AriaRole.Status)).ToContainTextAsync("approved by privacy-officer-2 (drafted by privacy-officer-1)");
+        await officer2.Locator("tbody button", new() { HasTextString = "Publish" }).ClickAsync();
+        await Expect(officer2.GetByRole(AriaRole.Status)).ToContainTextAsync("Published");
+        return Stopwatch.StartNew();
+    }
 
     [Fact]
     public async Task Officer_1_drafts_by_ticking_fields_officer_2_approves_and_publishes_and_the_partner_gets_only_the_ticked_fields_within_2_s()
@@ -47,32 +85,14 @@ public sealed class ConsoleTests(ConsoleMesh mesh) : IClassFixture<ConsoleMesh>
         await officer1.Context.CloseAsync();
 
         var officer2 = await mesh.SignInAsync("privacy-officer-2");
-        await officer2.GotoAsync("/Grant?id=coa-rule-sets");
-        await officer2.Locator("button", new() { HasTextString = "Approve" }).ClickAsync();
-        await Expect(officer2.GetByRole(AriaRole.Status)).ToContainTextAsync("approved by privacy-officer-2 (drafted by privacy-officer-1)");
+        var published = await ApproveAndPublishAsync(officer2, "coa-rule-sets");
         // Whose four eyes: the versions table names both officers.
         var row = officer2.Locator("tbody tr").First;
         await Expect(row).ToContainTextAsync("privacy-officer-1");
         await Expect(row).ToContainTextAsync("privacy-officer-2");
-        await officer2.Locator("button", new() { HasTextString = "Publish" }).ClickAsync();
-        await Expect(officer2.GetByRole(AriaRole.Status)).ToContainTextAsync("Published");
-        var published = Stopwatch.StartNew();
 
-        // The gateway applies a publication within 2 s: poll, no fixed wait.
-        ListRuleSetsResponse? answer = null;
-        while (answer is null)
-        {
-            try
-            {
-                answer = await ListRuleSetsAsCoaAsync(gateway, coa);
-            }
-            catch (RpcException refused) when (refused.StatusCode == StatusCode.PermissionDenied && published.Elapsed < TimeSpan.FromSeconds(2))
-            {
-                await Task.Delay(50);
-            }
-        }
-
-        Assert.True(published.Elapsed < TimeSpan.FromSeconds(2), $"the call succeeded only after {published.Elapsed}");
+        var (opened, after) = await AfterPublicationAsync(published, () => ListRuleSetsAsCoaAsync(gateway, coa), refused: false);
+        var answer = opened ?? throw new Xunit.Sdk.XunitException($"still refused {after} after publishing");
         Assert.NotEmpty(answer.RuleSets);
         Assert.All(answer.RuleSets, set =>
         {
@@ -117,6 +137,77 @@ public sealed class ConsoleTests(ConsoleMesh mesh) : IClassFixture<ConsoleMesh>
     }
 
     [Fact]
+    public async Task A_grant_revoked_and_published_in_the_console_refuses_the_partner_again_within_2_s()
+    {
+        using var http = ConsoleMesh.Http2();
+        var municipality = await PartnerSession.SignInAsync(http, mesh.Identity, mesh.DataDirectory, "municipality");
+        using var gateway = GrpcChannel.ForAddress(mesh.Gateway);
+        Task<ListRuleSetsResponse> Call() => ListRuleSetsAsCoaAsync(gateway, municipality);
+        var before = await Assert.ThrowsAsync<RpcException>(Call);
+        Assert.Equal(StatusCode.PermissionDenied, before.StatusCode);
+
+        var officer1 = await mesh.SignInAsync("privacy-officer-1");
+        await DraftRuleSetGrantAsync(officer1, "municipality-rule-sets", "municipality");
+        // The simulation gives the decision and reason the gateway gave the partner's call.
+        await officer1.GotoAsync($"/Simulate?partner=municipality&purpose=1&method={Uri.EscapeDataString(ListRuleSets)}");
+        await Expect(officer1.Locator("#decision")).ToHaveTextAsync("denied");
+        await Expect(officer1.Locator("#reason")).ToHaveTextAsync(before.Status.Detail);
+        await officer1.Context.CloseAsync();
+
+        var officer2 = await mesh.SignInAsync("privacy-officer-2");
+        var (opened, openedAfter) = await AfterPublicationAsync(await ApproveAndPublishAsync(officer2, "municipality-rule-sets"), Call, refused: false);
+        Assert.True(opened is not null, $"still refused {openedAfter} after publishing");
+
+        await officer2.GetByLabel("Reason for revoking municipality-rule-sets").FillAsync("Covenant ended");
+        await officer2.GetByRole(AriaRole.Button, new() { Name = "Revoke the grant" }).ClickAsync();
+        await Expect(officer2.GetByRole(AriaRole.Status)).ToContainTextAsync("is revoked. Publish the policy");
+        // Whose revocation and why, in the versions table.
+        await Expect(officer2.Locator("tbody tr").First).ToContainTextAsync("privacy-officer-2 Covenant ended");
+        await officer2.GetByRole(AriaRole.Button, new() { Name = "Publish the policy" }).ClickAsync();
+        await Expect(officer2.GetByRole(AriaRole.Status)).ToContainTextAsync("Published");
+        var (closed, closedAfter) = await AfterPublicationAsync(Stopwatch.StartNew(), Call, refused: true);
+        Assert.True(closed is null, $"still answered {closedAfter} after publishing the revocation");
+        await officer2.Context.CloseAsync();
+    }
+
+    [Fact]
+    public async Task Everything_else_a_grant_holds_is_saved_by_the_editor_and_shown_again()
+    {
+        var officer = await mesh.SignInAsync("privacy-officer-1");
+        await officer.GotoAsync($"/Editor?method={Uri.EscapeDataString(ListRuleSets)}");
+        await officer.GetByLabel("Grant id", new() { Exact = true }).FillAsync("riec-everything");
+        await officer.GetByLabel("Partner", new() { Exact = true }).FillAsync("riec");
+        await officer.GetByLabel("Purpose", new() { Exact = true }).SelectOptionAsync(new SelectOptionValue { Label = "administrative_enforcement" });
+        await officer.GetByLabel("Legal basis", new() { Exact = true }).FillAsync("Wet Bibob art. 7");
+        await officer.GetByLabel("Covenant reference", new() { Exact = true }).FillAsync("RIEC-convenant 2021");
+        await officer.GetByLabel("Valid from", new() { Exact = true }).FillAsync("2026-01-01");
+        await officer.GetByLabel("Valid until (empty: no end)").FillAsync("2030-12-31");
+        await officer.GetByLabel("Confidential", new() { Exact = true }).CheckAsync();
+        await officer.GetByLabel("Requires a certificate-bound token").CheckAsync();
+        // A request precondition: the partner must say how many rule sets it wants.
+        await officer.Locator("#required-page_size").CheckAsync();
+        await officer.Locator("#field-rule_sets-version").CheckAsync();
+        await officer.GetByRole(AriaRole.Button, new() { Name = "Save as draft" }).ClickAsync();
+        await Expect(officer.GetByRole(AriaRole.Status)).ToContainTextAsync("Drafted version");
+
+        // Opened again, the editor shows what the policy service stored.
+        await officer.GotoAsync($"/Editor?grant=riec-everything&method={Uri.EscapeDataString(ListRuleSets)}");
+        await Expect(officer.GetByLabel("Partner", new() { Exact = true })).ToHaveValueAsync("riec");
+        await Expect(officer.GetByLabel("Purpose", new() { Exact = true })).ToHaveValueAsync("3");
+        await Expect(officer.GetByLabel("Legal basis", new() { Exact = true })).ToHaveValueAsync("Wet Bibob art. 7");
+        await Expect(officer.GetByLabel("Covenant reference", new() { Exact = true })).ToHaveValueAsync("RIEC-convenant 2021");
+        await Expect(officer.GetByLabel("Valid from", new() { Exact = true })).ToHaveValueAsync("2026-01-01");
+        await Expect(officer.GetByLabel("Valid until (empty: no end)")).ToHaveValueAsync("2030-12-31");
+        await Expect(officer.GetByLabel("Confidential", new() { Exact = true })).ToBeCheckedAsync();
+        await Expect(officer.GetByLabel("Requires a certificate-bound token")).ToBeCheckedAsync();
+        await Expect(officer.Locator("#required-page_size")).ToBeCheckedAsync();
+        await Expect(officer.Locator("#required-page_token")).Not.ToBeCheckedAsync();
+        await Expect(officer.Locator("#field-rule_sets-version")).ToBeCheckedAsync();
+        await Expect(officer.Locator("#field-rule_sets-state")).Not.ToBeCheckedAsync();
+        await officer.Context.CloseAsync();
+    }
+
+    [Fact]
     public async Task A_method_added_in_one_draft_leaves_the_grant_when_unticked_in_the_next()
     {
         const string GetAssessment = "chain.risk.v1.RiskAssessment/GetAssessment";
@@ -153,7 +244,7 @@ public sealed class ConsoleTests(ConsoleMesh mesh) : IClassFixture<ConsoleMesh>
         var officer1 = await mesh.SignInAsync("privacy-officer-1");
         await DraftRuleSetGrantAsync(officer1, "coa-rule-sets-alone");
         await officer1.GotoAsync("/Grant?id=coa-rule-sets-alone");
-        await officer1.Locator("button", new() { HasTextString = "Publish" }).ClickAsync();
+        await officer1.Locator("tbody button", new() { HasTextString = "Publish" }).ClickAsync();
         await Expect(officer1.GetByRole(AriaRole.Alert)).ToHaveTextAsync("Your draft needs a second officer's approval before it can be published.");
         // Nor approve it: four eyes.
         await officer1.Locator("button", new() { HasTextString = "Approve" }).ClickAsync();

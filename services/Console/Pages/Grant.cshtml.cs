@@ -40,7 +40,8 @@ public sealed class GrantModel(PolicyAdmin policy) : PageModel
         });
     }
 
-    public async Task OnPostPublishAsync(string version)
+    /// <summary>Publishes the policy: from a version's row, or (no version) from the page's own button, as after a revocation.</summary>
+    public async Task OnPostPublishAsync(string? version)
     {
         await LoadAsync();
         var chosen = Versions.FirstOrDefault(v => v.VersionHash == version);
@@ -63,7 +64,7 @@ public sealed class GrantModel(PolicyAdmin policy) : PageModel
         await Do(async () =>
         {
             await policy.Client.RevokeGrantAsync(new RevokeGrantRequest { GrantId = Id, Reason = reason ?? "" }, await policy.AsOfficerAsync());
-            return $"Grant {Id} is revoked. Publish the policy to withdraw it from the gateway.";
+            return $"Grant {Id} is revoked. Publish the policy to withdraw it from the gateway: until then the gateway still applies it.";
         });
     }
 
