@@ -35,11 +35,23 @@ public sealed class FieldTreeTests
     }
 
     [Fact]
-    public void A_ticked_message_makes_its_ticked_children_redundant_in_the_mask()
+    public void A_ticked_message_keeps_all_its_fields_unless_some_of_them_are_unticked()
     {
-        Assert.Equal(
-            ["registration.person", "registration.status"],
-            FieldTree.ToMask(["registration.status", "registration.person.minor", "registration.person", "", "registration.person.sex"]));
+        var tree = FieldTree.Of(GetRegistrationResponse.Descriptor, Comments);
+        var person = FieldTree.Flatten(tree).Single(n => n.Path == "registration.person");
+        var all = FieldTree.Flatten(person.Children).Select(n => n.Path).ToList();
+        Assert.Contains("registration.person.sex", all);
+        // The message alone, or with every field: the whole message.
+        Assert.Equal(["registration.person", "registration.status"], FieldTree.ToMask(["registration.status", "registration.person"], tree));
+        Assert.Equal(["registration.person"], FieldTree.ToMask([.. all, "registration.person"], tree));
+        // Shown whole and one field unticked: the others, not the message.
+        var unticked = FieldTree.ToMask([.. all.Where(p => p != "registration.person.sex"), "registration.person"], tree);
+        Assert.DoesNotContain("registration.person", unticked);
+        Assert.DoesNotContain("registration.person.sex", unticked);
+        Assert.Contains("registration.person.nationalities", unticked);
+        Assert.All(unticked, p => Assert.StartsWith("registration.person.", p));
+        // A field alone under an unticked message; a path the editor did not show is no field.
+        Assert.Equal(["registration.person.minor"], FieldTree.ToMask(["registration.person.minor", "registration.nothing", ""], tree));
         Assert.True(FieldTree.Keeps(["registration.person"], "registration.person.minor"));
         Assert.False(FieldTree.Keeps(["registration.person"], "registration.personal"));
         Assert.True(FieldTree.Keeps(["*"], "anything"));

@@ -44,11 +44,34 @@ public static class FieldTree
     public static IEnumerable<FieldNode> Flatten(IEnumerable<FieldNode> nodes) =>
         nodes.SelectMany(n => Flatten(n.Children).Prepend(n));
 
-    /// <summary>The ticked paths as a mask: a path under a ticked parent says nothing more and is left out.</summary>
-    public static IReadOnlyList<string> ToMask(IEnumerable<string> ticked)
+    /// <summary>
+    /// The ticked boxes of a tree as a mask. A ticked message keeps the whole message when all of its fields are
+    /// ticked too, or none of them (the officer ticked the message alone); when only some are (the editor shows a
+    /// kept message with every field ticked, and the officer unticked some), it keeps only the ticked ones. A path
+    /// that is not in the tree is not a field the editor showed, and is left out.
+    /// </summary>
+    public static IReadOnlyList<string> ToMask(IEnumerable<string> ticked, IReadOnlyList<FieldNode> tree)
     {
-        var set = ticked.Where(p => !string.IsNullOrWhiteSpace(p)).ToHashSet(StringComparer.Ordinal);
-        return set.Where(p => !set.Any(parent => p.StartsWith(parent + ".", StringComparison.Ordinal))).Order(StringComparer.Ordinal).ToList();
+        var set = ticked.ToHashSet(StringComparer.Ordinal);
+        var mask = new List<string>();
+        void Walk(IEnumerable<FieldNode> nodes)
+        {
+            foreach (var node in nodes)
+            {
+                var below = Flatten(node.Children).Count(d => set.Contains(d.Path));
+                if (set.Contains(node.Path) && (below == 0 || below == Flatten(node.Children).Count()))
+                {
+                    mask.Add(node.Path);
+                }
+                else if (below > 0)
+                {
+                    Walk(node.Children);
+                }
+            }
+        }
+
+        Walk(tree);
+        return mask.Order(StringComparer.Ordinal).ToList();
     }
 
     /// <summary>Whether a mask keeps a path: the path, or one of its parents, is in it ("*" keeps everything).</summary>

@@ -113,8 +113,8 @@ public sealed class EditorModel(PolicyAdmin policy, ProtoComments comments) : Pa
     {
         await LoadExistingAsync();
         // An empty text field binds as null (MVC's ConvertEmptyStringToNull); a grant's strings are empty instead.
-        Mask = FieldTree.ToMask(Fields);
         Describe();
+        Mask = FieldTree.ToMask(Fields, ResponseFields);
         if (MethodCatalog.Chain.Find(Method) is null)
         {
             Problem = "Choose one of the chain's methods.";
