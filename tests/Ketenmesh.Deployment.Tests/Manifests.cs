@@ -32,6 +32,16 @@ public static class Manifests
     public static string? Text(YamlMappingNode node, string key) =>
         node.Children.TryGetValue(new YamlScalarNode(key), out var child) ? (child as YamlScalarNode)?.Value : null;
 
+    /// <summary>
+    /// The settings of <paramref name="component"/> that say where people's browsers reach a component
+    /// (<c>${BROWSER_ADDRESS:...}</c>, such as the console's sign-in redirect): an address the component hands
+    /// out, never one it calls.
+    /// </summary>
+    public static IReadOnlySet<string> BrowserSettings(string component) =>
+        Ketenmesh.Hosting.Deployment.DeploymentTable.Load().Single(c => c.Name == component).Environment
+            .Where(e => Ketenmesh.Hosting.Deployment.DeploymentTarget.PlaceholdersOf(e.Value).Contains("BROWSER_ADDRESS"))
+            .Select(e => e.Key).ToHashSet(StringComparer.Ordinal);
+
     public static bool Has(this YamlMappingNode node, string key) => node.Children.ContainsKey(new YamlScalarNode(key));
 
     /// <summary>A mapping of scalars as a dictionary (environment blocks, ConfigMap data).</summary>

@@ -217,7 +217,8 @@ public sealed class NetworkPolicyTests
             destinations.Add((environment["Messaging__RabbitMq__Host"], new Port(int.Parse(environment["Messaging__RabbitMq__Port"])), "Messaging__RabbitMq__Host"));
         }
 
-        foreach (var (key, value) in environment)
+        var browsers = BrowserSettings(name);
+        foreach (var (key, value) in environment.Where(e => !browsers.Contains(e.Key)))
         {
             if (Uri.TryCreate(value, UriKind.Absolute, out var address) && address.Scheme is "http" or "https" && address.Host != name)
             {

@@ -33,6 +33,33 @@ public sealed class RealMeshTests(RealMeshFixture fixture) : IClassFixture<RealM
     private RealMesh Mesh => fixture.Mesh;
 
     [Fact]
+    public async Task An_officer_signs_in_to_the_console_with_the_password_made_at_first_run_and_sees_the_grants()
+    {
+        // What a browser does, with cookies and redirects: the console sends it to sign in at the identity (through
+        // the console), the login form takes the officer's password from the data directory, the code comes back.
+        var console = Mesh.Address("console");
+        using var browser = new HttpClient(new SocketsHttpHandler { CookieContainer = new System.Net.CookieContainer() }) { BaseAddress = console };
+        var login = await browser.GetAsync("/");
+        var page = await login.Content.ReadAsStringAsync();
+        Assert.Equal("/account/login", login.RequestMessage!.RequestUri!.AbsolutePath);
+        Assert.Equal(console.Authority, login.RequestMessage.RequestUri.Authority);
+        var hidden = System.Text.RegularExpressions.Regex.Matches(page, "<input type=\"hidden\" name=\"([^\"]+)\" value=\"([^\"]*)\">")
+            .ToDictionary(m => m.Groups[1].Value, m => System.Net.WebUtility.HtmlDecode(m.Groups[2].Value));
+        Assert.Contains("returnUrl", hidden.Keys);
+        var password = File.ReadAllText(Path.Combine(Mesh.DataDirectory, "officers", "privacy-officer-1.password")).Trim();
+
+        using var signedIn = await browser.PostAsync("/account/login", new FormUrlEncodedContent(
+            hidden.Append(new("officer", "privacy-officer-1")).Append(new("password", password))));
+
+        var grants = await signedIn.Content.ReadAsStringAsync();
+        Assert.True(signedIn.IsSuccessStatusCode, $"{signedIn.StatusCode} at {signedIn.RequestMessage!.RequestUri}");
+        Assert.Equal("/", signedIn.RequestMessage!.RequestUri!.AbsolutePath);
+        Assert.Contains("privacy-officer-1", grants);
+        // The grants the policy service holds, read with the officer's own token.
+        Assert.Contains("police-criminal-investigation", grants);
+    }
+
+    [Fact]
     public async Task Every_queue_is_consumed_by_one_component_and_every_event_reaches_every_component_that_consumes_it()
     {
         var vhost = Mesh.Profile.Broker.Name;

@@ -49,6 +49,14 @@ public sealed partial record DeploymentTarget
     /// </summary>
     public bool MeshTls { get; init; }
 
+    /// <summary>
+    /// Component to where people's browsers reach it (<c>${BROWSER_ADDRESS:name}</c>, the officers' console);
+    /// by default <see cref="Address"/> when a target sets one (loopback, a test), else <c>http://localhost:port</c>:
+    /// compose publishes the port on the host, and in Kubernetes <c>kubectl port-forward</c> gives the same (a
+    /// cluster behind an ingress sets its own, k8s/README.md).
+    /// </summary>
+    public Func<DeployedComponent, string>? BrowserAddress { get; init; }
+
     /// <summary>Component name to database name; by default <c>ketenmesh_{name}</c>.</summary>
     public Func<string, string>? Database { get; init; }
 
@@ -96,14 +104,17 @@ public sealed partial record DeploymentTarget
         "LOCAL_CLIENTS" => LocalClients ? "true" : "false",
         "OTLP_ENDPOINT" => OtlpEndpoint,
         "ADDRESS" => AddressOf(name, argument, table),
+        "BROWSER_ADDRESS" => (BrowserAddress ?? Address ?? (c => $"http://localhost:{c.Port}"))(ComponentOf(name, argument, table)),
         "MESH_TLS" => MeshTls ? "true" : "false",
         "SERVICE_ADDRESS" => MeshTls ? new UriBuilder(AddressOf(name, argument, table)) { Scheme = Uri.UriSchemeHttps }.Uri.ToString().TrimEnd('/') : AddressOf(name, argument, table),
         _ => throw new FormatException($"${{{name}}} is not a placeholder of deploy/{DeploymentTable.FileName}."),
     };
 
     string AddressOf(string name, string argument, IReadOnlyList<DeployedComponent> table) =>
-        (Address ?? (c => $"http://{c.Name}:{c.Port}"))(
-            table.SingleOrDefault(c => c.Name == argument) ?? throw new FormatException($"${{{name}:{argument}}}: no component {argument} in the table."));
+        (Address ?? (c => $"http://{c.Name}:{c.Port}"))(ComponentOf(name, argument, table));
+
+    static DeployedComponent ComponentOf(string name, string argument, IReadOnlyList<DeployedComponent> table) =>
+        table.SingleOrDefault(c => c.Name == argument) ?? throw new FormatException($"${{{name}:{argument}}}: no component {argument} in the table.");
 
     /// <summary>A placeholder that is per component, such as <c>${RABBITMQ_USER:signals}</c>, must name it.</summary>
     static string Component(string name, string argument) =>

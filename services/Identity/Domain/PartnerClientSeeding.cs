@@ -4,11 +4,12 @@ using OpenIddict.Abstractions;
 namespace Ketenmesh.Identity.Domain;
 
 /// <summary>
-/// At startup (after the schema migrations): registers every scope, and in the local profile
-/// (<c>Identity:LocalClients</c>) one application per seeded partner, <c>{partner}-local</c>, with the key
-/// made at first use in the data directory (and a secret when <c>Identity:AllowClientSecrets</c>), and the
-/// gateway's client <c>ketenmesh-gateway</c> for introspection and revocation, and the privacy officers'
-/// console with the officers' passwords (made at first run into the data directory).
+/// At startup (after the schema migrations): registers every scope; the privacy officers' console
+/// (<c>Identity:ConsoleRedirectUri</c>) with the officers' and researchers' passwords (made at first run into the
+/// data directory), in every profile; and in the local profile (<c>Identity:LocalClients</c>) one application
+/// per seeded partner, <c>{partner}-local</c>, with the key made at first use in the data directory (and a secret
+/// when <c>Identity:AllowClientSecrets</c>), the command line's officers' client and the gateway's client
+/// <c>ketenmesh-gateway</c> for introspection and revocation.
 /// Idempotent: a restart, or a second replica, brings the same rows up to date.
 /// </summary>
 internal sealed class PartnerClientSeeding(IServiceScopeFactory scopes, PartnerCatalog catalog, IdentitySettings settings, IssuerOptions issuer, string dataDirectory) : IHostedService
@@ -27,12 +28,24 @@ internal sealed class PartnerClientSeeding(IServiceScopeFactory scopes, PartnerC
             }
         }
 
+        var applications = scope.ServiceProvider.GetRequiredService<IOpenIddictApplicationManager>();
+        if (!string.IsNullOrWhiteSpace(settings.ConsoleRedirectUri))
+        {
+            foreach (var account in OfficerPasswords.Accounts)
+            {
+                OfficerPasswords.LoadOrCreate(dataDirectory, account);
+            }
+
+            // The console component (services/Console): officers and researchers sign in, the code returned to the console.
+            await PartnerClients.RegisterAsync(applications, PartnerClients.DescribeOfficerConsole(
+                OfficerConsole.ComponentClientId, OfficerConsole.RedirectUrisFor(new Uri(settings.ConsoleRedirectUri)), "Privacy officers' console (services/Console)", withStatistics: true), cancellationToken);
+        }
+
         if (!settings.LocalClients)
         {
             return;
         }
 
-        var applications = scope.ServiceProvider.GetRequiredService<IOpenIddictApplicationManager>();
         foreach (var partner in catalog.All)
         {
             using var key = LocalClients.LoadOrCreateKey(dataDirectory, partner);
@@ -41,15 +54,7 @@ internal sealed class PartnerClientSeeding(IServiceScopeFactory scopes, PartnerC
             await PartnerClients.RegisterAsync(applications, PartnerClients.Describe(clientId, partner, PartnerClients.KeySet(key, clientId), secret), cancellationToken);
         }
 
-        foreach (var account in OfficerPasswords.Accounts)
-        {
-            OfficerPasswords.LoadOrCreate(dataDirectory, account);
-        }
-
-        await PartnerClients.RegisterAsync(applications, PartnerClients.DescribeOfficerConsole(OfficerConsole.ClientId, OfficerConsole.RedirectUri), cancellationToken);
-        // The console component (services/Console): the same officers' sign-in, code returned to the console.
-        await PartnerClients.RegisterAsync(applications, PartnerClients.DescribeOfficerConsole(
-            OfficerConsole.ComponentClientId, new Uri(settings.ConsoleRedirectUri), "Privacy officers' console (services/Console)", withStatistics: true), cancellationToken);
+        await PartnerClients.RegisterAsync(applications, PartnerClients.DescribeOfficerConsole(OfficerConsole.ClientId, [OfficerConsole.RedirectUri]), cancellationToken);
         using var gatewayKey = LocalClients.LoadOrCreateKey(dataDirectory, "gateway");
         await PartnerClients.RegisterAsync(applications, PartnerClients.DescribeGateway(LocalClients.GatewayClientId, PartnerClients.KeySet(gatewayKey, LocalClients.GatewayClientId)), cancellationToken);
     }
@@ -66,4 +71,19 @@ public static class OfficerConsole
     public const string ComponentClientId = "ketenmesh-console";
 
     public static Uri RedirectUri { get; } = new("http://127.0.0.1:8765/callback");
+
+    /// <summary>
+    /// The console's redirect URIs: the configured one, and on loopback its other spelling too (127.0.0.1 and
+    /// localhost), since a newcomer opens either and the browser sends the host it was given.
+    /// </summary>
+    public static IReadOnlyList<Uri> RedirectUrisFor(Uri configured)
+    {
+        string? twin = configured.Host switch
+        {
+            "127.0.0.1" => "localhost",
+            "localhost" => "127.0.0.1",
+            _ => null,
+        };
+        return twin is null ? [configured] : [configured, new UriBuilder(configured) { Host = twin }.Uri];
+    }
 }

@@ -64,10 +64,10 @@ public static class PartnerClients
 
     /// <summary>
     /// The privacy officers' console: a public client (it keeps no secret) that signs an officer in with the
-    /// authorization code flow and PKCE, at a loopback redirect URI, for the scope <c>policy_admin</c> only; the
+    /// authorization code flow and PKCE, at its redirect URIs, for the scope <c>policy_admin</c> only; the
     /// console component (<paramref name="withStatistics"/>) also signs the Rapporteur's researchers in for <c>statistics</c>.
     /// </summary>
-    public static OpenIddictApplicationDescriptor DescribeOfficerConsole(string clientId, Uri redirectUri, string displayName = "Privacy officers' console", bool withStatistics = false)
+    public static OpenIddictApplicationDescriptor DescribeOfficerConsole(string clientId, IEnumerable<Uri> redirectUris, string displayName = "Privacy officers' console", bool withStatistics = false)
     {
         var descriptor = new OpenIddictApplicationDescriptor
         {
@@ -75,7 +75,7 @@ public static class PartnerClients
             ClientType = ClientTypes.Public,
             DisplayName = displayName,
         };
-        descriptor.RedirectUris.Add(redirectUri);
+        descriptor.RedirectUris.UnionWith(redirectUris);
         descriptor.Permissions.Add(Permissions.Endpoints.Authorization);
         descriptor.Permissions.Add(Permissions.Endpoints.Token);
         descriptor.Permissions.Add(Permissions.GrantTypes.AuthorizationCode);
