@@ -208,6 +208,23 @@ public sealed class ConsoleTests(ConsoleMesh mesh) : IClassFixture<ConsoleMesh>
     }
 
     [Fact]
+    public async Task A_draft_that_ends_before_it_begins_is_refused_in_the_editors_words()
+    {
+        var officer = await mesh.SignInAsync("privacy-officer-1");
+        await officer.GotoAsync($"/Editor?method={Uri.EscapeDataString(ListRuleSets)}");
+        await officer.GetByLabel("Grant id", new() { Exact = true }).FillAsync("coa-backwards");
+        await officer.GetByLabel("Partner", new() { Exact = true }).FillAsync("coa");
+        await officer.GetByLabel("Legal basis", new() { Exact = true }).FillAsync("Art. 6(1)(e) AVG");
+        await officer.GetByLabel("Valid from", new() { Exact = true }).FillAsync("2027-06-01");
+        await officer.GetByLabel("Valid until (empty: no end)").FillAsync("2027-01-01");
+        await officer.Locator("#field-rule_sets-version").CheckAsync();
+        await officer.GetByRole(AriaRole.Button, new() { Name = "Save as draft" }).ClickAsync();
+        await Expect(officer.GetByRole(AriaRole.Alert)).ToContainTextAsync("Valid until: must be after valid from");
+        await Expect(officer.GetByRole(AriaRole.Alert)).Not.ToContainTextAsync("grant.valid_until");
+        await officer.Context.CloseAsync();
+    }
+
+    [Fact]
     public async Task A_method_added_in_one_draft_leaves_the_grant_when_unticked_in_the_next()
     {
         const string GetAssessment = "chain.risk.v1.RiskAssessment/GetAssessment";

@@ -153,7 +153,7 @@ public sealed class EditorModel(PolicyAdmin policy, ProtoComments comments) : Pa
         catch (RpcException refusal)
         {
             Problem = refusal.StatusCode == Grpc.Core.StatusCode.InvalidArgument ? "The grant cannot be drafted like this:" : PolicyAdmin.PlainWords(refusal);
-            Violations = refusal.GetRpcStatus()?.GetDetail<BadRequest>()?.FieldViolations.Select(v => $"{v.Field}: {v.Description}").ToList() ?? [refusal.Status.Detail];
+            Violations = refusal.GetRpcStatus()?.GetDetail<BadRequest>()?.FieldViolations.Select(v => GrantText.Violation(grant, v.Field, v.Description)).ToList() ?? [refusal.Status.Detail];
         }
     }
 
