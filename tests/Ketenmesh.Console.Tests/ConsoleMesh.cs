@@ -80,18 +80,22 @@ public sealed class ConsoleMesh : IAsyncLifetime
 
     public string Password(string officer) => File.ReadAllText(Path.Combine(DataDirectory, "officers", $"{officer}.password")).Trim();
 
-    /// <summary>A fresh browser context (no cookies) signed in as <paramref name="officer"/> through the identity's login page.</summary>
-    public async Task<IPage> SignInAsync(string officer)
+    /// <summary>
+    /// A fresh browser context (no cookies) signed in as <paramref name="officer"/> through the identity's login page,
+    /// at the console's address or as <paramref name="console"/> names it (localhost for 127.0.0.1, say).
+    /// </summary>
+    public async Task<IPage> SignInAsync(string officer, Uri? console = null)
     {
-        var context = await Browser.NewContextAsync(new BrowserNewContextOptions { BaseURL = Console.ToString().TrimEnd('/') });
+        var address = console ?? Console;
+        var context = await Browser.NewContextAsync(new BrowserNewContextOptions { BaseURL = address.ToString().TrimEnd('/') });
         var page = await context.NewPageAsync();
         await page.GotoAsync("/");
         // The console sent the browser to the identity's login page, which it serves on its own address.
-        Assert.StartsWith(Console.GetLeftPart(UriPartial.Authority) + "/account/login", page.Url);
+        Assert.StartsWith(address.GetLeftPart(UriPartial.Authority) + "/account/login", page.Url);
         await page.GetByLabel("Officer").FillAsync(officer);
         await page.GetByLabel("Password").FillAsync(Password(officer));
         await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
-        await page.WaitForURLAsync(Console.GetLeftPart(UriPartial.Authority) + "/");
+        await page.WaitForURLAsync(address.GetLeftPart(UriPartial.Authority) + "/");
         await Assertions.Expect(page.GetByText($"Signed in as {officer}")).ToBeVisibleAsync();
         return page;
     }

@@ -225,6 +225,17 @@ public sealed class ConsoleTests(ConsoleMesh mesh) : IClassFixture<ConsoleMesh>
     }
 
     [Fact]
+    public async Task A_newcomer_who_opens_the_console_at_localhost_signs_in_there()
+    {
+        // The mesh prints 127.0.0.1; a newcomer may type localhost, and the browser sends the host it was given.
+        var localhost = new UriBuilder(mesh.Console) { Host = "localhost" }.Uri;
+        var officer = await mesh.SignInAsync("privacy-officer-1", localhost);
+        await Expect(officer.GetByRole(AriaRole.Link, new() { Name = "police-criminal-investigation" }).First).ToBeVisibleAsync();
+        Assert.StartsWith(localhost.GetLeftPart(UriPartial.Authority), officer.Url);
+        await officer.Context.CloseAsync();
+    }
+
+    [Fact]
     public async Task A_method_added_in_one_draft_leaves_the_grant_when_unticked_in_the_next()
     {
         const string GetAssessment = "chain.risk.v1.RiskAssessment/GetAssessment";
