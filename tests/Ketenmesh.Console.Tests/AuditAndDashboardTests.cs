@@ -102,6 +102,108 @@ public sealed class AuditAndDashboardTests(ConsoleMesh mesh) : IClassFixture<Con
         await officer.Context.CloseAsync();
     }
 
+    const string GetRegistration = "chain.registry.v1.VictimRegistry/GetRegistration";
+
+    /// <summary>
+    /// A call no other test makes: <paramref name="partner"/> reading a registration that does not exist under its
+    /// investigation grant (allowed, then NOT_FOUND). Its id, in the record's subject, marks the call's row.
+    /// </summary>
+    static async Task<string> ReadAMissingRegistrationAsync(GrpcChannel gateway, PartnerSession partner)
+    {
+        var missing = "reg-search-" + Guid.NewGuid().ToString("N")[..12];
+        var notFound = await Assert.ThrowsAsync<RpcException>(async () =>
+            await new VictimRegistry.VictimRegistryClient(gateway).GetRegistrationAsync(new GetRegistrationRequest { RegistrationId = missing }, partner.For("criminal_investigation")));
+        Assert.Equal(StatusCode.NotFound, notFound.StatusCode);
+        return missing;
+    }
+
+    /// <summary>The audit page for a search given as its query string; the rows it shows.</summary>
+    static async Task<ILocator> SearchAsync(IPage officer, string query)
+    {
+        await officer.GotoAsync("/Audit?" + query);
+        // The export link is shown only when the search answered: no rows because the search failed would prove nothing.
+        await Expect(officer.GetByRole(AriaRole.Link, new() { Name = "Export every match as CSV" })).ToBeVisibleAsync();
+        return officer.Locator("tbody tr");
+    }
+
+    [Fact]
+    public async Task An_audit_search_for_denied_calls_leaves_out_the_allowed_one()
+    {
+        using var http = ConsoleMesh.Http2();
+        // The prosecution: a partner no other test here calls with, so its rows are this test's.
+        var prosecution = await PartnerSession.SignInAsync(http, mesh.Identity, mesh.DataDirectory, "prosecution");
+        using var gateway = GrpcChannel.ForAddress(mesh.Gateway);
+        var missing = await ReadAMissingRegistrationAsync(gateway, prosecution);
+        // The same method under a purpose the prosecution has no grant for: refused, and on record as denied.
+        var refused = await Assert.ThrowsAsync<RpcException>(async () =>
+            await new VictimRegistry.VictimRegistryClient(gateway).GetRegistrationAsync(new GetRegistrationRequest { RegistrationId = missing }, prosecution.For("victim_care")));
+        Assert.Equal(StatusCode.PermissionDenied, refused.StatusCode);
+
+        var officer = await mesh.SignInAsync("privacy-officer-1");
+        var denied = await SearchAsync(officer, $"partner=prosecution&method={Uri.EscapeDataString(GetRegistration)}&outcome=denied");
+        await Expect(denied.Filter(new() { HasTextString = "victim_care" }).First).ToContainTextAsync("denied");
+        await Expect(denied.Filter(new() { HasTextString = missing })).ToHaveCountAsync(0);
+        Assert.All(await denied.Locator("td:nth-child(6)").AllTextContentsAsync(), outcome => Assert.Equal("denied", outcome));
+
+        // And the other way round: allowed calls only, the refusal left out.
+        var allowed = await SearchAsync(officer, $"partner=prosecution&method={Uri.EscapeDataString(GetRegistration)}&outcome=allowed");
+        await Expect(allowed.Filter(new() { HasTextString = missing })).ToHaveCountAsync(1);
+        await Expect(allowed.Filter(new() { HasTextString = "victim_care" })).ToHaveCountAsync(0);
+        Assert.All(await allowed.Locator("td:nth-child(6)").AllTextContentsAsync(), outcome => Assert.Equal("allowed", outcome));
+        await officer.Context.CloseAsync();
+    }
+
+    [Fact]
+    public async Task An_audit_search_for_another_partner_purpose_or_method_leaves_out_the_call()
+    {
+        using var http = ConsoleMesh.Http2();
+        var (police, _, gateway) = await PartnersAsync(http);
+        using var _ = gateway;
+        var missing = await ReadAMissingRegistrationAsync(gateway, police);
+
+        var officer = await mesh.SignInAsync("privacy-officer-1");
+        var call = new Dictionary<string, string> { ["partner"] = "police", ["purpose"] = "criminal_investigation", ["method"] = GetRegistration };
+        string Query(IReadOnlyDictionary<string, string> filters) => string.Join('&', filters.Select(f => $"{f.Key}={Uri.EscapeDataString(f.Value)}"));
+        // Every filter naming the call finds it: each search below differs from this one in one filter only.
+        await Expect((await SearchAsync(officer, Query(call))).Filter(new() { HasTextString = missing })).ToHaveCountAsync(1);
+        foreach (var (filter, other) in new[] { ("partner", "comensha"), ("purpose", "victim_care"), ("method", "chain.registry.v1.VictimRegistry/FindByLinkKeys") })
+        {
+            var rows = await SearchAsync(officer, Query(new Dictionary<string, string>(call) { [filter] = other }));
+            await Expect(rows.Filter(new() { HasTextString = missing })).ToHaveCountAsync(0);
+        }
+        await officer.Context.CloseAsync();
+    }
+
+    [Fact]
+    public async Task An_audit_search_over_a_past_time_window_leaves_out_the_call_a_window_around_now_finds()
+    {
+        using var http = ConsoleMesh.Http2();
+        var (police, _, gateway) = await PartnersAsync(http);
+        using var _ = gateway;
+        var missing = await ReadAMissingRegistrationAsync(gateway, police);
+        var now = DateTime.UtcNow;
+
+        var officer = await mesh.SignInAsync("privacy-officer-2");
+        async Task<ILocator> SearchBetweenAsync(DateTime from, DateTime until)
+        {
+            // Through the form's own date and time fields, as an officer types them (UTC, to the minute).
+            await officer.GotoAsync("/Audit");
+            await officer.GetByLabel("Partner", new() { Exact = true }).FillAsync("police");
+            await officer.GetByLabel("From (UTC)").FillAsync(from.ToString("yyyy-MM-ddTHH:mm", System.Globalization.CultureInfo.InvariantCulture));
+            await officer.GetByLabel("Until (UTC)").FillAsync(until.ToString("yyyy-MM-ddTHH:mm", System.Globalization.CultureInfo.InvariantCulture));
+            await officer.GetByRole(AriaRole.Button, new() { Name = "Search" }).ClickAsync();
+            await officer.WaitForURLAsync(url => url.Contains("from=" + Uri.EscapeDataString(from.ToString("yyyy-MM-ddTHH:mm", System.Globalization.CultureInfo.InvariantCulture)), StringComparison.Ordinal));
+            await Expect(officer.GetByRole(AriaRole.Link, new() { Name = "Export every match as CSV" })).ToBeVisibleAsync();
+            return officer.Locator("tbody tr", new() { HasTextString = missing });
+        }
+
+        await Expect(await SearchBetweenAsync(now.AddMinutes(-10), now.AddMinutes(10))).ToHaveCountAsync(1);
+        // A window that closed before the call, and one that opens after it.
+        await Expect(await SearchBetweenAsync(now.AddDays(-2), now.AddDays(-1))).ToHaveCountAsync(0);
+        await Expect(await SearchBetweenAsync(now.AddMinutes(10), now.AddMinutes(20))).ToHaveCountAsync(0);
+        await officer.Context.CloseAsync();
+    }
+
     [Fact]
     public async Task The_officer_sees_which_accesses_the_subjects_report_withholds_and_the_csv_says_so()
     {
