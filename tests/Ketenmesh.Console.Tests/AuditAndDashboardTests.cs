@@ -246,6 +246,79 @@ public sealed class AuditAndDashboardTests(ConsoleMesh mesh) : IClassFixture<Con
         await officer.Context.CloseAsync();
     }
 
+    /// <summary>
+    /// Verifies the chain until the page names a signed checkpoint: the gateway signs one after every second record
+    /// (the fixture's setting), and each verification is a record, so a fresh mesh has one by the second or third.
+    /// </summary>
+    static async Task<IPage> UntilACheckpointIsShownAsync(IPage officer)
+    {
+        var started = System.Diagnostics.Stopwatch.StartNew();
+        while (true)
+        {
+            await officer.GotoAsync("/Verify");
+            await officer.GetByRole(AriaRole.Button, new() { Name = "Verify the chain" }).ClickAsync();
+            var none = officer.GetByText("No checkpoint has been signed yet.");
+            var details = officer.Locator("dl");
+            await Expect(none.Or(details)).ToBeVisibleAsync();
+            if (await details.CountAsync() == 1)
+            {
+                return officer;
+            }
+            Assert.True(started.Elapsed < TimeSpan.FromSeconds(30), "No signed checkpoint after 30 s of verifying.");
+        }
+    }
+
+    /// <summary>The id of the key the gateway signs checkpoints with, from its key file in the mesh's data directory.</summary>
+    string GatewayCheckpointKeyId()
+    {
+        using var signer = Ketenmesh.Audit.Chain.CheckpointSigner.OpenOrCreate(Path.Combine(mesh.DataDirectory, "audit-checkpoint-key.pkcs8"));
+        return signer.KeyId;
+    }
+
+    [Fact]
+    public async Task The_verify_page_shows_the_last_signed_checkpoints_record_time_head_hash_and_the_gateways_key()
+    {
+        var officer = await UntilACheckpointIsShownAsync(await mesh.SignInAsync("privacy-officer-2"));
+        var status = await officer.GetByRole(AriaRole.Status).InnerTextAsync();
+        // The page writes counts with group separators ("1,234").
+        var intact = System.Text.RegularExpressions.Regex.Match(status, @"The chain is intact: ([0-9,.]+) records from record 1 on and ([0-9,.]+) signed checkpoints? checked");
+        Assert.True(intact.Success, status);
+        static long Count(string text) => long.Parse(new string([.. text.Where(char.IsAsciiDigit)]), System.Globalization.CultureInfo.InvariantCulture);
+        var records = Count(intact.Groups[1].Value);
+        Assert.True(Count(intact.Groups[2].Value) >= 1, status);
+
+        async Task<string> Detail(string term) => (await officer.Locator($"xpath=//dt[normalize-space()='{term}']/following-sibling::dd[1]").InnerTextAsync()).Trim();
+        var record = long.Parse(await Detail("Record"), System.Globalization.CultureInfo.InvariantCulture);
+        Assert.InRange(record, 1, records);
+        var signedAt = DateTimeOffset.ParseExact(await Detail("Signed at (UTC)"), "yyyy-MM-dd HH:mm:ss'Z'", System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.AssumeUniversal);
+        // Signed by this mesh, started for this test class: minutes ago at most, never in the future.
+        Assert.InRange(signedAt, DateTimeOffset.UtcNow.AddMinutes(-30), DateTimeOffset.UtcNow.AddSeconds(5));
+        Assert.Matches("^[0-9a-f]{64}$", await Detail("Head hash"));
+        Assert.Equal(GatewayCheckpointKeyId(), await Detail("Key"));
+        Assert.Equal("verifies with the gateway's checkpoint key", await Detail("Signature"));
+        await officer.Context.CloseAsync();
+    }
+
+    [Fact]
+    public async Task The_verification_exported_as_csv_says_intact_and_names_the_last_signed_checkpoint()
+    {
+        var officer = await UntilACheckpointIsShownAsync(await mesh.SignInAsync("privacy-officer-1"));
+        var download = await officer.RunAndWaitForDownloadAsync(() => officer.GetByRole(AriaRole.Button, new() { Name = "Verify and export the result as CSV" }).ClickAsync());
+        var lines = (await File.ReadAllTextAsync((await download.PathAsync())!)).Split("\r\n", StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(2, lines.Length);
+        Assert.Equal("verified at,from record,records checked,checkpoints checked,outcome,last checkpoint record,last checkpoint signed at,last checkpoint head hash,last checkpoint key,last checkpoint signature", lines[0]);
+        var fields = lines[1].Split(',');
+        Assert.Equal(10, fields.Length);
+        Assert.Equal("1", fields[1]);
+        Assert.True(long.Parse(fields[2], System.Globalization.CultureInfo.InvariantCulture) >= long.Parse(fields[5], System.Globalization.CultureInfo.InvariantCulture), lines[1]);
+        Assert.True(int.Parse(fields[3], System.Globalization.CultureInfo.InvariantCulture) >= 1, lines[1]);
+        Assert.Equal("intact", fields[4]);
+        Assert.Matches("^[0-9a-f]{64}$", fields[7]);
+        Assert.Equal(GatewayCheckpointKeyId(), fields[8]);
+        Assert.Equal("verifies", fields[9]);
+        await officer.Context.CloseAsync();
+    }
+
     [Fact]
     public async Task The_dashboard_shows_a_withheld_cell_as_withheld_never_as_zero()
     {

@@ -47,6 +47,9 @@ public sealed class ConsoleMesh : IAsyncLifetime
             ["Console:PolicyAddress"] = Address("policy"),
             ["Console:GatewayAddress"] = Address("gateway"),
             ["Identity:ConsoleRedirectUri"] = $"{Address("console")}/signin-oidc",
+            // A signed checkpoint every two records rather than every 1000 (or a minute in), so the verify page has
+            // one to show within a test's few calls.
+            ["Components:gateway:Audit:CheckpointInterval"] = "2",
         };
         foreach (var name in new[] { "identity", "policy", "signals", "risk", "registry", "shelter", "returns", "gateway", "console" })
         {
