@@ -275,6 +275,67 @@ public sealed class ConsoleTests(ConsoleMesh mesh) : IClassFixture<ConsoleMesh>
         await officer.Context.CloseAsync();
     }
 
+    /// <summary>The row of a partner's table on the grants list that links to <paramref name="grantId"/>.</summary>
+    static ILocator GrantRow(IPage page, string partner, string grantId) =>
+        page.GetByRole(AriaRole.Table, new() { Name = $"Grants of {partner} by purpose", Exact = true })
+            .Locator("tbody tr", new() { Has = page.GetByRole(AriaRole.Link, new() { Name = grantId, Exact = true }) });
+
+    [Fact]
+    public async Task The_grants_list_shows_a_seeded_grant_under_its_partner_and_purpose_and_its_filters_leave_out_the_others()
+    {
+        var officer = await mesh.SignInAsync("privacy-officer-2");
+        await officer.GotoAsync("/");
+        // Unfiltered: each seeded grant in its partner's table, on its purpose's row.
+        await Expect(GrantRow(officer, "police", "police-criminal-investigation").Locator("td").First).ToHaveTextAsync("criminal_investigation");
+        await Expect(GrantRow(officer, "care", "care-victim-care").Locator("td").First).ToHaveTextAsync("victim_care");
+
+        // By partner: the police's grants only.
+        await officer.GetByLabel("Partner", new() { Exact = true }).FillAsync("police");
+        await officer.GetByRole(AriaRole.Button, new() { Name = "Show" }).ClickAsync();
+        await officer.WaitForURLAsync(url => url.Contains("partner=police", StringComparison.Ordinal));
+        await Expect(GrantRow(officer, "police", "police-criminal-investigation")).ToHaveCountAsync(1);
+        await Expect(officer.GetByRole(AriaRole.Link, new() { Name = "care-victim-care", Exact = true })).ToHaveCountAsync(0);
+        await Expect(officer.GetByRole(AriaRole.Heading, new() { Level = 2 })).ToHaveTextAsync(["police"]);
+
+        // By purpose: victim care's grants only, of every partner.
+        await officer.GetByLabel("Partner", new() { Exact = true }).FillAsync("");
+        await officer.GetByLabel("Purpose", new() { Exact = true }).SelectOptionAsync(new SelectOptionValue { Label = "victim_care" });
+        await officer.GetByRole(AriaRole.Button, new() { Name = "Show" }).ClickAsync();
+        await officer.WaitForURLAsync(url => url.Contains("purpose=4", StringComparison.Ordinal));
+        await Expect(GrantRow(officer, "care", "care-victim-care")).ToHaveCountAsync(1);
+        await Expect(officer.GetByRole(AriaRole.Link, new() { Name = "police-criminal-investigation", Exact = true })).ToHaveCountAsync(0);
+        Assert.All(await officer.Locator("tbody tr td:first-child").AllTextContentsAsync(), purpose => Assert.Equal("victim_care", purpose));
+        await officer.Context.CloseAsync();
+    }
+
+    [Fact]
+    public async Task The_matrix_cell_of_a_partner_and_purpose_lists_the_methods_its_grant_opens_and_a_cell_without_a_grant_reads_none()
+    {
+        var officer = await mesh.SignInAsync("privacy-officer-2");
+        await officer.GotoAsync("/Matrix");
+        var purposes = (await officer.Locator("thead th").AllTextContentsAsync()).Select(h => h.Trim()).ToList();
+        ILocator Cell(string partner, string purpose)
+        {
+            var column = purposes.IndexOf(purpose);
+            Assert.True(column > 0, $"no column {purpose} in {string.Join(", ", purposes)}");
+            // The row's first cell is its partner's header: the purposes' cells start after it.
+            return officer.GetByRole(AriaRole.Row).Filter(new() { Has = officer.GetByRole(AriaRole.Rowheader, new() { Name = partner, Exact = true }) })
+                .Locator("td").Nth(column - 1);
+        }
+
+        // care-victim-care opens GetRegistration and RequestPlacement; RegisterVictim is CoMensha's in that column, not care's.
+        var care = Cell("care", "victim_care");
+        await Expect(care).ToContainTextAsync("GetRegistration (registry)");
+        await Expect(care).ToContainTextAsync("RequestPlacement (shelter)");
+        await Expect(care).Not.ToContainTextAsync("RegisterVictim");
+        await Expect(Cell("comensha", "victim_care")).ToContainTextAsync("RegisterVictim (registry)");
+        // The police have no victim-care grant: their cell names no method.
+        var none = Cell("police", "victim_care");
+        await Expect(none).ToHaveTextAsync("none");
+        await Expect(none.Locator("li")).ToHaveCountAsync(0);
+        await officer.Context.CloseAsync();
+    }
+
     [Fact]
     public async Task A_partners_token_gets_nothing_from_the_console()
     {
