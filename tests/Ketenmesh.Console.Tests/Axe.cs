@@ -10,6 +10,17 @@ public static class Axe
 {
     static readonly string Script = Path.Combine(ConsoleMesh.RepoRoot(), "tests", "peers", "node_modules", "axe-core", "axe.min.js");
 
+    /// <summary>Every input, select and textarea has a label (or an aria-label), every button a name, and axe finds nothing serious.</summary>
+    public static async Task AssertLabelledAndAccessibleAsync(IPage page, string name)
+    {
+        var unlabelled = await page.EvaluateAsync<string[]>(@"() => [...document.querySelectorAll('input:not([type=hidden]), select, textarea, button')]
+            .filter(e => !(e.labels && e.labels.length) && !e.getAttribute('aria-label') && !(e.tagName === 'BUTTON' && e.textContent.trim()))
+            .map(e => e.outerHTML)");
+        Assert.True(unlabelled.Length == 0, $"{name}: controls without a label: {string.Join(" ", unlabelled)}");
+        var serious = await SeriousViolationsAsync(page);
+        Assert.True(serious.Count == 0, $"{name}: {string.Join("; ", serious)}");
+    }
+
     /// <summary>Every serious or critical violation on the page as it stands, with the elements it was found on.</summary>
     public static async Task<IReadOnlyList<string>> SeriousViolationsAsync(IPage page)
     {

@@ -47,6 +47,9 @@ public sealed class ConsoleMesh : IAsyncLifetime
             ["Console:PolicyAddress"] = Address("policy"),
             ["Console:GatewayAddress"] = Address("gateway"),
             ["Identity:ConsoleRedirectUri"] = $"{Address("console")}/signin-oidc",
+            // A signed checkpoint every two records rather than every 1000 (or a minute in), so the verify page has
+            // one to show within a test's few calls.
+            ["Components:gateway:Audit:CheckpointInterval"] = "2",
         };
         foreach (var name in new[] { "identity", "policy", "signals", "risk", "registry", "shelter", "returns", "gateway", "console" })
         {
@@ -81,22 +84,57 @@ public sealed class ConsoleMesh : IAsyncLifetime
     public string Password(string officer) => File.ReadAllText(Path.Combine(DataDirectory, "officers", $"{officer}.password")).Trim();
 
     /// <summary>
-    /// A fresh browser context (no cookies) signed in as <paramref name="officer"/> through the identity's login page,
-    /// at the console's address or as <paramref name="console"/> names it (localhost for 127.0.0.1, say).
+    /// A fresh browser context (no cookies) on the sign-in page the console sends an officer to when they open
+    /// <paramref name="path"/>, at the console's address or as <paramref name="console"/> names it (localhost for
+    /// 127.0.0.1, say).
     /// </summary>
-    public async Task<IPage> SignInAsync(string officer, Uri? console = null)
+    public async Task<IPage> SignInPageAsync(Uri? console = null, string path = "/")
     {
         var address = console ?? Console;
         var context = await Browser.NewContextAsync(new BrowserNewContextOptions { BaseURL = address.ToString().TrimEnd('/') });
+        // Two test classes each run a mesh and a browser on CI's two cores: a page's first load (Razor compiling, the
+        // identity's first sign-in) can take longer than Playwright's 30 s there. The tests are about what pages
+        // show, not how soon; a page that never comes still fails.
+        context.SetDefaultNavigationTimeout(120_000);
+        context.SetDefaultTimeout(60_000);
         var page = await context.NewPageAsync();
-        await page.GotoAsync("/");
+        await page.GotoAsync(path);
         // The console sent the browser to the identity's login page, which it serves on its own address.
         Assert.StartsWith(address.GetLeftPart(UriPartial.Authority) + "/account/login", page.Url);
+        return page;
+    }
+
+    /// <summary>A fresh browser context (no cookies) signed in as <paramref name="officer"/> through the identity's login page.</summary>
+    public async Task<IPage> SignInAsync(string officer, Uri? console = null)
+    {
+        var address = console ?? Console;
+        var page = await SignInPageAsync(address);
         await page.GetByLabel("Officer").FillAsync(officer);
         await page.GetByLabel("Password").FillAsync(Password(officer));
         await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
         await page.WaitForURLAsync(address.GetLeftPart(UriPartial.Authority) + "/");
         await Assertions.Expect(page.GetByText($"Signed in as {officer}")).ToBeVisibleAsync();
+        return page;
+    }
+
+    /// <summary>A fresh browser context signed in as the Rapporteur's researcher: the dashboard asks for their sign-in itself.</summary>
+    public async Task<IPage> SignInAsResearcherAsync(string researcher)
+    {
+        var page = await SignInPageAsync(path: "/Dashboard");
+        await page.GetByLabel("Officer or researcher").FillAsync(researcher);
+        await page.GetByLabel("Password").FillAsync(File.ReadAllText(Path.Combine(DataDirectory, "researchers", $"{researcher}.password")).Trim());
+        await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
+        try
+        {
+            // The first dashboard of a fresh mesh reads four breakdowns through the gateway: on a loaded CI machine that
+            // takes longer than Playwright's default 30 s. The test is about what it shows, not how soon.
+            await page.WaitForURLAsync(Console.GetLeftPart(UriPartial.Authority) + "/Dashboard", new() { Timeout = 120_000 });
+        }
+        catch (TimeoutException)
+        {
+            Assert.Fail($"The researcher's sign-in ended at {page.Url}, not at the dashboard.");
+        }
+        await Assertions.Expect(page.GetByText($"Signed in as {researcher} for the National Rapporteur")).ToBeVisibleAsync();
         return page;
     }
 

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using Chain.Risk.V1;
-using Deque.AxeCore.Playwright;
 using Grpc.Core;
 using Grpc.Net.Client;
 using Ketenmesh.Mesh.Demo;
@@ -303,6 +302,67 @@ public sealed class ConsoleTests(ConsoleMesh mesh) : IClassFixture<ConsoleMesh>
         await officer.Context.CloseAsync();
     }
 
+    /// <summary>The row of a partner's table on the grants list that links to <paramref name="grantId"/>.</summary>
+    static ILocator GrantRow(IPage page, string partner, string grantId) =>
+        page.GetByRole(AriaRole.Table, new() { Name = $"Grants of {partner} by purpose", Exact = true })
+            .Locator("tbody tr", new() { Has = page.GetByRole(AriaRole.Link, new() { Name = grantId, Exact = true }) });
+
+    [Fact]
+    public async Task The_grants_list_shows_a_seeded_grant_under_its_partner_and_purpose_and_its_filters_leave_out_the_others()
+    {
+        var officer = await mesh.SignInAsync("privacy-officer-2");
+        await officer.GotoAsync("/");
+        // Unfiltered: each seeded grant in its partner's table, on its purpose's row.
+        await Expect(GrantRow(officer, "police", "police-criminal-investigation").Locator("td").First).ToHaveTextAsync("criminal_investigation");
+        await Expect(GrantRow(officer, "care", "care-victim-care").Locator("td").First).ToHaveTextAsync("victim_care");
+
+        // By partner: the police's grants only.
+        await officer.GetByLabel("Partner", new() { Exact = true }).FillAsync("police");
+        await officer.GetByRole(AriaRole.Button, new() { Name = "Show" }).ClickAsync();
+        await officer.WaitForURLAsync(url => url.Contains("partner=police", StringComparison.Ordinal));
+        await Expect(GrantRow(officer, "police", "police-criminal-investigation")).ToHaveCountAsync(1);
+        await Expect(officer.GetByRole(AriaRole.Link, new() { Name = "care-victim-care", Exact = true })).ToHaveCountAsync(0);
+        await Expect(officer.GetByRole(AriaRole.Heading, new() { Level = 2 })).ToHaveTextAsync(["police"]);
+
+        // By purpose: victim care's grants only, of every partner.
+        await officer.GetByLabel("Partner", new() { Exact = true }).FillAsync("");
+        await officer.GetByLabel("Purpose", new() { Exact = true }).SelectOptionAsync(new SelectOptionValue { Label = "victim_care" });
+        await officer.GetByRole(AriaRole.Button, new() { Name = "Show" }).ClickAsync();
+        await officer.WaitForURLAsync(url => url.Contains("purpose=4", StringComparison.Ordinal));
+        await Expect(GrantRow(officer, "care", "care-victim-care")).ToHaveCountAsync(1);
+        await Expect(officer.GetByRole(AriaRole.Link, new() { Name = "police-criminal-investigation", Exact = true })).ToHaveCountAsync(0);
+        Assert.All(await officer.Locator("tbody tr td:first-child").AllTextContentsAsync(), purpose => Assert.Equal("victim_care", purpose));
+        await officer.Context.CloseAsync();
+    }
+
+    [Fact]
+    public async Task The_matrix_cell_of_a_partner_and_purpose_lists_the_methods_its_grant_opens_and_a_cell_without_a_grant_reads_none()
+    {
+        var officer = await mesh.SignInAsync("privacy-officer-2");
+        await officer.GotoAsync("/Matrix");
+        var purposes = (await officer.Locator("thead th").AllTextContentsAsync()).Select(h => h.Trim()).ToList();
+        ILocator Cell(string partner, string purpose)
+        {
+            var column = purposes.IndexOf(purpose);
+            Assert.True(column > 0, $"no column {purpose} in {string.Join(", ", purposes)}");
+            // The row's first cell is its partner's header: the purposes' cells start after it.
+            return officer.GetByRole(AriaRole.Row).Filter(new() { Has = officer.GetByRole(AriaRole.Rowheader, new() { Name = partner, Exact = true }) })
+                .Locator("td").Nth(column - 1);
+        }
+
+        // care-victim-care opens GetRegistration and RequestPlacement; RegisterVictim is CoMensha's in that column, not care's.
+        var care = Cell("care", "victim_care");
+        await Expect(care).ToContainTextAsync("GetRegistration (registry)");
+        await Expect(care).ToContainTextAsync("RequestPlacement (shelter)");
+        await Expect(care).Not.ToContainTextAsync("RegisterVictim");
+        await Expect(Cell("comensha", "victim_care")).ToContainTextAsync("RegisterVictim (registry)");
+        // The police have no victim-care grant: their cell names no method.
+        var none = Cell("police", "victim_care");
+        await Expect(none).ToHaveTextAsync("none");
+        await Expect(none.Locator("li")).ToHaveCountAsync(0);
+        await officer.Context.CloseAsync();
+    }
+
     [Fact]
     public async Task A_partners_token_gets_nothing_from_the_console()
     {
@@ -328,55 +388,108 @@ public sealed class ConsoleTests(ConsoleMesh mesh) : IClassFixture<ConsoleMesh>
         Assert.Equal(System.Net.HttpStatusCode.Redirect, refused.StatusCode);
     }
 
+    const string GetRegistration = "chain.registry.v1.VictimRegistry/GetRegistration";
+
+    /// <summary>Tab through the page (other stops, such as a tree's summaries, count too): every control must have had the focus.</summary>
+    static async Task AssertEveryControlIsReachedWithTabAsync(IPage page, string name)
+    {
+        // With what a page makes focusable itself (the diff, for one, to be scrolled).
+        const string Controls = "a[href], input:not([type=hidden]):not(:disabled), select:not(:disabled), textarea:not(:disabled), button:not(:disabled), [tabindex]:not([tabindex=\"-1\"])";
+        var count = await page.EvaluateAsync<int>($"() => document.querySelectorAll('{Controls}').length");
+        Assert.True(count > 0, $"{name} has no controls");
+        string[] missed = [];
+        for (var i = 0; i < 2 * count + 10; i++)
+        {
+            await page.Keyboard.PressAsync("Tab");
+            missed = await page.EvaluateAsync<string[]>($@"() => {{
+                document.activeElement && document.activeElement.setAttribute('data-reached', '');
+                return [...document.querySelectorAll('{Controls}')].filter(e => !e.hasAttribute('data-reached')).map(e => e.outerHTML.slice(0, 120));
+            }}");
+            if (missed.Length == 0)
+            {
+                break;
+            }
+        }
+        Assert.True(missed.Length == 0, $"{name}: not reached with Tab: {string.Join(" ", missed)}");
+    }
+
+    /// <summary>
+    /// The grant's page with a diff open: a new draft of the seeded grant with one more field ticked, compared with the
+    /// published version, so the diff has an added and a deleted line. Each test drafts on its own grant.
+    /// </summary>
+    static async Task<string> GrantDiffAsync(IPage officer, string grantId)
+    {
+        await officer.GotoAsync($"/Editor?grant={grantId}&method={Uri.EscapeDataString(GetRegistration)}");
+        await officer.Locator("#field-registration-person-sex").CheckAsync();
+        await officer.GetByRole(AriaRole.Button, new() { Name = "Save as draft" }).ClickAsync();
+        await Expect(officer.GetByRole(AriaRole.Status)).ToContainTextAsync("Drafted version");
+        await officer.GotoAsync($"/Grant?id={grantId}");
+        var published = await officer.Locator("#from option", new() { HasTextString = "(published)" }).GetAttributeAsync("value");
+        var draft = await officer.Locator("#to option", new() { HasTextString = "(draft)" }).GetAttributeAsync("value");
+        var path = $"/Grant?id={grantId}&from={published}&to={draft}";
+        await officer.GotoAsync(path);
+        await Expect(officer.Locator("pre .added")).ToHaveCountAsync(1);
+        return path;
+    }
+
+    /// <summary>The researcher's dashboard with someone registered this year, so it holds its charts and tables.</summary>
+    async Task<IPage> ResearchersDashboardAsync()
+    {
+        using var http = ConsoleMesh.Http2();
+        var comensha = await PartnerSession.SignInAsync(http, mesh.Identity, mesh.DataDirectory, "comensha");
+        using (var gateway = GrpcChannel.ForAddress(mesh.Gateway))
+        {
+            await AuditAndDashboardTests.RegisterAsync(gateway, comensha, "a11y-" + Guid.NewGuid().ToString("N")[..12]);
+        }
+        var researcher = await mesh.SignInAsResearcherAsync("rapporteur-researcher-1");
+        await Expect(researcher.Locator("svg[role=img]")).ToHaveCountAsync(4);
+        return researcher;
+    }
+
     [Fact]
     public async Task Every_control_of_the_main_pages_is_reached_with_the_tab_key()
     {
         var officer = await mesh.SignInAsync("privacy-officer-1");
+        var diff = await GrantDiffAsync(officer, "shelters-victim-care");
         foreach (var path in new[]
         {
             "/",
-            $"/Editor?grant=care-victim-care&method={Uri.EscapeDataString("chain.registry.v1.VictimRegistry/GetRegistration")}",
-            $"/Simulate?partner=care&purpose=4&method={Uri.EscapeDataString("chain.registry.v1.VictimRegistry/GetRegistration")}",
+            "/Matrix",
+            $"/Editor?grant=care-victim-care&method={Uri.EscapeDataString(GetRegistration)}",
+            $"/Simulate?partner=care&purpose=4&method={Uri.EscapeDataString(GetRegistration)}",
             "/Grant?id=care-victim-care",
+            diff,
             "/Audit?partner=police",
+            "/Subject?pseudonym=registration_id%3Areg-1",
             "/Verify",
         })
         {
             await officer.GotoAsync(path);
-            const string Controls = "a[href], input:not([type=hidden]):not(:disabled), select:not(:disabled), textarea:not(:disabled), button:not(:disabled)";
-            var count = await officer.EvaluateAsync<int>($"() => document.querySelectorAll('{Controls}').length");
-            Assert.True(count > 0, $"{path} has no controls");
-            // Tab through the page (other stops, such as a tree's summaries, count too): every control must have had the focus.
-            string[] missed = [];
-            for (var i = 0; i < 2 * count + 10; i++)
-            {
-                await officer.Keyboard.PressAsync("Tab");
-                missed = await officer.EvaluateAsync<string[]>($@"() => {{
-                    document.activeElement && document.activeElement.setAttribute('data-reached', '');
-                    return [...document.querySelectorAll('{Controls}')].filter(e => !e.hasAttribute('data-reached')).map(e => e.outerHTML.slice(0, 120));
-                }}");
-                if (missed.Length == 0)
-                {
-                    break;
-                }
-            }
-            Assert.True(missed.Length == 0, $"{path}: not reached with Tab: {string.Join(" ", missed)}");
+            await AssertEveryControlIsReachedWithTabAsync(officer, path);
         }
-
         await officer.Context.CloseAsync();
+
+        // The sign-in page the console sends officers to, and the Rapporteur's dashboard as its researcher sees it.
+        var signIn = await mesh.SignInPageAsync();
+        await AssertEveryControlIsReachedWithTabAsync(signIn, "the sign-in page");
+        await signIn.Context.CloseAsync();
+        var researcher = await ResearchersDashboardAsync();
+        await AssertEveryControlIsReachedWithTabAsync(researcher, "/Dashboard");
+        await researcher.Context.CloseAsync();
     }
 
     [Fact]
     public async Task Every_page_labels_its_controls_and_axe_finds_no_serious_or_critical_violation()
     {
         var officer = await mesh.SignInAsync("privacy-officer-1");
-        var pages = new (string Path, string Screenshot)[]
+        var pages = new (string Path, string? Screenshot)[]
         {
             ("/", "grants.png"),
             ("/Matrix", "matrix.png"),
             ("/Grant?id=care-victim-care", "grant.png"),
-            ($"/Editor?grant=care-victim-care&method={Uri.EscapeDataString("chain.registry.v1.VictimRegistry/GetRegistration")}", "editor.png"),
-            ($"/Simulate?partner=care&purpose=4&method={Uri.EscapeDataString("chain.registry.v1.VictimRegistry/GetRegistration")}", "simulation.png"),
+            (await GrantDiffAsync(officer, "shelter-pmw-victim-care"), null),
+            ($"/Editor?grant=care-victim-care&method={Uri.EscapeDataString(GetRegistration)}", "editor.png"),
+            ($"/Simulate?partner=care&purpose=4&method={Uri.EscapeDataString(GetRegistration)}", "simulation.png"),
             ("/Audit?partner=police", "audit.png"),
             ("/Subject?pseudonym=registration_id%3Areg-1", "subject.png"),
             ("/Verify", "verify-form.png"),
@@ -384,23 +497,26 @@ public sealed class ConsoleTests(ConsoleMesh mesh) : IClassFixture<ConsoleMesh>
         foreach (var (path, screenshot) in pages)
         {
             await officer.GotoAsync(path);
-            // Every input, select and textarea has a label (or an aria-label); every button a name.
-            var unlabelled = await officer.EvaluateAsync<string[]>(@"() => [...document.querySelectorAll('input:not([type=hidden]), select, textarea, button')]
-                .filter(e => !(e.labels && e.labels.length) && !e.getAttribute('aria-label') && !(e.tagName === 'BUTTON' && e.textContent.trim()))
-                .map(e => e.outerHTML)");
-            Assert.True(unlabelled.Length == 0, $"{path}: controls without a label: {string.Join(" ", unlabelled)}");
-            var axe = await officer.RunAxe();
-            var serious = axe.Violations.Where(v => v.Impact is "serious" or "critical").Select(v => $"{v.Id} ({v.Impact}): {v.Help}").ToList();
-            Assert.True(serious.Count == 0, $"{path}: {string.Join("; ", serious)}");
+            await Axe.AssertLabelledAndAccessibleAsync(officer, path);
             if (screenshot == "editor.png")
             {
                 // The field tree, the editor's point, is below the grant's own fields.
                 await officer.Locator("#field-registration-status").ScrollIntoViewIfNeededAsync();
             }
 
-            await officer.ScreenshotAsync(new PageScreenshotOptions { Path = ConsoleMesh.ScreenshotPath(screenshot), FullPage = false });
+            if (screenshot is not null)
+            {
+                await officer.ScreenshotAsync(new PageScreenshotOptions { Path = ConsoleMesh.ScreenshotPath(screenshot), FullPage = false });
+            }
         }
-
         await officer.Context.CloseAsync();
+
+        // Not officers' pages, but the sign-in page they are sent to, and the Rapporteur's dashboard with its charts.
+        var signIn = await mesh.SignInPageAsync();
+        await Axe.AssertLabelledAndAccessibleAsync(signIn, "the sign-in page");
+        await signIn.Context.CloseAsync();
+        var researcher = await ResearchersDashboardAsync();
+        await Axe.AssertLabelledAndAccessibleAsync(researcher, "/Dashboard");
+        await researcher.Context.CloseAsync();
     }
 }

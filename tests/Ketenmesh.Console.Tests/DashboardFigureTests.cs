@@ -63,6 +63,25 @@ public sealed class DashboardFigureTests
     }
 
     [Fact]
+    public void Nationalities_are_told_apart_by_country_code_and_a_person_without_one_counts_as_unknown()
+    {
+        var breakdown = Breakdown.From(Answer(
+            new StatisticsCell { Year = 2025, NationalityCountryCode = "NG", Count = 11 },
+            new StatisticsCell { Year = 2025, NationalityCountryCode = "RO", Count = 0, Suppressed = true },
+            new StatisticsCell { Year = 2025, Count = 6 }),
+            StatisticsDimension.Nationality, "Nationality");
+
+        Assert.Equal(["NG", "RO", "Unknown"], breakdown.Categories);
+        Assert.Equal(11, breakdown.At(2025, "NG").Count);
+        Assert.True(breakdown.At(2025, "RO").IsWithheld);
+        Assert.Equal(6, breakdown.At(2025, "Unknown").Count);
+        Assert.Equal("year,NG,RO,Unknown\r\n2025,11,withheld,6\r\n", breakdown.ToCsv());
+        var svg = BarChart.Svg(breakdown, "nationality");
+        Assert.Contains("<title>2025, RO: withheld</title>", svg);
+        Assert.Contains("<title>2025, Unknown: 6</title>", svg);
+    }
+
+    [Fact]
     public void Bars_are_as_tall_as_their_figures()
     {
         var svg = BarChart.Svg(Breakdown.From(Answer(
