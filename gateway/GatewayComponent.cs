@@ -25,6 +25,8 @@ public sealed class GatewayComponent : IMeshComponent
         services.AddOptions<GatewayOptions>().Bind(configuration.GetSection("Gateway"))
             .Validate(o => o.MaxTokenLifetime > TimeSpan.Zero && o.MaxTokenLifetime <= Security.AccessTokens.MaxLifetime,
                 $"Gateway:MaxTokenLifetime must be positive and at most the chain's ceiling, {Security.AccessTokens.MaxLifetime}.")
+            .Validate(o => o.StreamEndGrace >= TimeSpan.Zero && o.StreamEndGrace <= GatewayOptions.MaxStreamEndGrace,
+                $"Gateway:StreamEndGrace must be from 0 to {GatewayOptions.MaxStreamEndGrace}: a stopping gateway holds an ended stream's connection that long.")
             .ValidateOnStart();
         // Every path that is not one of the gateway's own services is the relay's to decide on, not
         // grpc-dotnet's to answer UNIMPLEMENTED.

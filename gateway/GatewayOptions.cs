@@ -68,6 +68,9 @@ public sealed class GatewayOptions
     /// </summary>
     public TimeSpan StreamEndGrace { get; set; } = TimeSpan.FromSeconds(2);
 
+    /// <summary>The longest <see cref="StreamEndGrace"/>: well inside the host's and Kubernetes' shutdown timeouts (30 s).</summary>
+    public static readonly TimeSpan MaxStreamEndGrace = TimeSpan.FromSeconds(10);
+
     /// <summary>Largest message the gateway relays either way.</summary>
     public int MaxMessageSize { get; set; } = 16 * 1024 * 1024;
 }

@@ -79,9 +79,35 @@ public sealed class ConsoleComponent : IMeshComponent
         services.AddHealthChecks();
     }
 
-    /// <summary>Authentication before the pages; errors as a plain page, never a stack trace.</summary>
+    /// <summary>
+    /// What every answer of the console carries, the identity's sign-in page it fronts included: no other site may
+    /// frame it (a framed console could be clicked into approving or publishing a grant), forms post only to it,
+    /// no referrer leaves it (its addresses name grants and pseudonyms), and no type is sniffed.
+    /// </summary>
+    public static readonly IReadOnlyDictionary<string, string> SecurityHeaders = new Dictionary<string, string>
+    {
+        ["Content-Security-Policy"] = "frame-ancestors 'none'; form-action 'self'; base-uri 'none'; object-src 'none'",
+        ["X-Frame-Options"] = "DENY",
+        ["Referrer-Policy"] = "no-referrer",
+        ["X-Content-Type-Options"] = "nosniff",
+    };
+
+    /// <summary>The security headers first, then authentication before the pages; errors as a plain page, never a stack trace.</summary>
     public static void UsePipeline(WebApplication app)
     {
+        app.Use((http, next) =>
+        {
+            http.Response.OnStarting(() =>
+            {
+                foreach (var (name, value) in SecurityHeaders)
+                {
+                    http.Response.Headers[name] = value;
+                }
+
+                return Task.CompletedTask;
+            });
+            return next(http);
+        });
         app.UseExceptionHandler("/Error");
         app.UseRouting();
         app.UseAuthentication();

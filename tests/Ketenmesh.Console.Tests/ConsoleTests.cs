@@ -388,6 +388,26 @@ public sealed class ConsoleTests(ConsoleMesh mesh) : IClassFixture<ConsoleMesh>
         Assert.Equal(System.Net.HttpStatusCode.Redirect, refused.StatusCode);
     }
 
+    [Fact]
+    public async Task No_other_site_may_frame_the_console_or_its_sign_in_page_and_no_referrer_leaves_it()
+    {
+        using var http = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false }) { BaseAddress = mesh.Console };
+        using var redirect = await http.GetAsync("/Grant?id=police-criminal-investigation");
+        var officer = await mesh.SignInPageAsync();
+        // The sign-in page is the identity's, fronted by the console: it carries the console's headers too.
+        using var signIn = await http.GetAsync(new Uri(officer.Url).PathAndQuery);
+        await officer.Context.CloseAsync();
+        foreach (var response in new[] { redirect, signIn })
+        {
+            Assert.Contains("frame-ancestors 'none'", response.Headers.GetValues("Content-Security-Policy").Single());
+            Assert.Equal("DENY", response.Headers.GetValues("X-Frame-Options").Single());
+            Assert.Equal("no-referrer", response.Headers.GetValues("Referrer-Policy").Single());
+            Assert.Equal("nosniff", response.Headers.GetValues("X-Content-Type-Options").Single());
+        }
+
+        Assert.Equal(System.Net.HttpStatusCode.OK, signIn.StatusCode);
+    }
+
     const string GetRegistration = "chain.registry.v1.VictimRegistry/GetRegistration";
 
     /// <summary>Tab through the page (other stops, such as a tree's summaries, count too): every control must have had the focus.</summary>
