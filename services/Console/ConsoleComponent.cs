@@ -9,6 +9,7 @@ using Ketenmesh.OfficerConsole.Identity;
 using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.AspNetCore.Authentication.OpenIdConnect;
 using Microsoft.AspNetCore.DataProtection;
+using Microsoft.AspNetCore.HttpOverrides;
 
 namespace Ketenmesh.OfficerConsole;
 
@@ -92,9 +93,20 @@ public sealed class ConsoleComponent : IMeshComponent
         ["X-Content-Type-Options"] = "nosniff",
     };
 
-    /// <summary>The security headers first, then authentication before the pages; errors as a plain page, never a stack trace.</summary>
+    /// <summary>
+    /// The scheme the browser used, behind a TLS ingress too; the security headers; then authentication before the
+    /// pages; errors as a plain page, never a stack trace.
+    /// </summary>
     public static void UsePipeline(WebApplication app)
     {
+        // Behind an ingress that ends TLS the console hears http: without the forwarded scheme it would send the
+        // identity an http redirect_uri (refused: the registered one is https) and its form posts would be downgraded.
+        // Only the scheme is taken, from whoever sends it: a caller who lies about it spoils its own sign-in only
+        // (the redirect must still be one the identity registered). The host is never taken from a header.
+        var forwarded = new ForwardedHeadersOptions { ForwardedHeaders = ForwardedHeaders.XForwardedProto };
+        forwarded.KnownIPNetworks.Clear();
+        forwarded.KnownProxies.Clear();
+        app.UseForwardedHeaders(forwarded);
         app.Use((http, next) =>
         {
             http.Response.OnStarting(() =>

@@ -26,7 +26,7 @@ public sealed class IdentitySettings
     /// <c>/signin-oidc</c> as the browser reaches it (deploy/components.ini gives it per target). The console's
     /// client and the officers' and researchers' accounts are registered in every profile, local clients or not:
     /// the console is a public client with no secret, and the accounts' passwords are made at first run into the
-    /// data directory. Empty: no console.
+    /// data directory. Empty: none is registered or made (one registered before stays until it is removed).
     /// </summary>
     public string ConsoleRedirectUri { get; set; } = "http://127.0.0.1:8090/signin-oidc";
 }

@@ -34,24 +34,49 @@ public sealed class FieldTreeTests
         Assert.All(FieldTree.Flatten(FieldTree.Of(GetRegistrationResponse.Descriptor, Comments)), n => Assert.NotEqual("", n.Description));
     }
 
-    [Fact]
-    public void A_ticked_message_keeps_all_its_fields_unless_some_of_them_are_unticked()
+    static readonly IReadOnlyList<FieldNode> Registration = FieldTree.Of(GetRegistrationResponse.Descriptor, Comments);
+
+    static readonly List<string> PersonFields = FieldTree.Flatten(FieldTree.Flatten(Registration).Single(n => n.Path == "registration.person").Children).Select(n => n.Path).ToList();
+
+    /// <summary>The page as it shows <paramref name="mask"/>, then the officer's changes, then the mask saved.</summary>
+    static IReadOnlyList<string> Save(string[] mask, Func<HashSet<string>, IEnumerable<string>> officer)
     {
-        var tree = FieldTree.Of(GetRegistrationResponse.Descriptor, Comments);
-        var person = FieldTree.Flatten(tree).Single(n => n.Path == "registration.person");
-        var all = FieldTree.Flatten(person.Children).Select(n => n.Path).ToList();
-        Assert.Contains("registration.person.sex", all);
-        // The message alone, or with every field: the whole message.
-        Assert.Equal(["registration.person", "registration.status"], FieldTree.ToMask(["registration.status", "registration.person"], tree));
-        Assert.Equal(["registration.person"], FieldTree.ToMask([.. all, "registration.person"], tree));
-        // Shown whole and one field unticked: the others, not the message.
-        var unticked = FieldTree.ToMask([.. all.Where(p => p != "registration.person.sex"), "registration.person"], tree);
-        Assert.DoesNotContain("registration.person", unticked);
-        Assert.DoesNotContain("registration.person.sex", unticked);
-        Assert.Contains("registration.person.nationalities", unticked);
-        Assert.All(unticked, p => Assert.StartsWith("registration.person.", p));
-        // A field alone under an unticked message; a path the editor did not show is no field.
-        Assert.Equal(["registration.person.minor"], FieldTree.ToMask(["registration.person.minor", "registration.nothing", ""], tree));
+        var shown = FieldTree.Shown(mask, Registration).ToList();
+        return FieldTree.ToMask(officer(shown.ToHashSet()), shown, Registration);
+    }
+
+    [Fact]
+    public void Ticking_a_message_lets_all_of_it_through_even_when_one_of_its_fields_was_ticked_before()
+    {
+        Assert.Equal(["registration.person"], Save(["registration.person.minor"], ticks => ticks.Append("registration.person")));
+        Assert.Equal(["registration.person", "registration.status"], Save([], _ => ["registration.status", "registration.person"]));
+    }
+
+    [Fact]
+    public void Unticking_one_field_of_a_message_shown_whole_keeps_its_other_fields()
+    {
+        Assert.Contains("registration.person.sex", PersonFields);
+        var saved = Save(["registration.person"], ticks => ticks.Where(p => p != "registration.person.sex"));
+        Assert.DoesNotContain("registration.person", saved);
+        Assert.DoesNotContain("registration.person.sex", saved);
+        Assert.Contains("registration.person.nationalities", saved);
+        Assert.All(saved, p => Assert.StartsWith("registration.person.", p));
+    }
+
+    [Fact]
+    public void Unticking_a_message_or_every_field_of_it_lets_none_of_it_through()
+    {
+        // The message's box alone unticked, its fields left as they were shown.
+        Assert.Equal(["registration.status"], Save(["registration.person", "registration.status"], ticks => ticks.Where(p => p != "registration.person")));
+        // Every field unticked, the message's box left ticked.
+        Assert.Equal(["registration.status"], Save(["registration.person", "registration.status"], ticks => ticks.Except(PersonFields)));
+    }
+
+    [Fact]
+    public void A_mask_shown_and_saved_unchanged_is_the_same_mask_and_a_path_the_editor_did_not_show_is_no_field()
+    {
+        Assert.Equal(["registration.person", "registration.status"], Save(["registration.status", "registration.person"], ticks => ticks));
+        Assert.Equal(["registration.person.minor"], Save([], _ => ["registration.person.minor", "registration.nothing", ""]));
         Assert.True(FieldTree.Keeps(["registration.person"], "registration.person.minor"));
         Assert.False(FieldTree.Keeps(["registration.person"], "registration.personal"));
         Assert.True(FieldTree.Keeps(["*"], "anything"));

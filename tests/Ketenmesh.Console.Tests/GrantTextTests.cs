@@ -34,6 +34,22 @@ public sealed class GrantTextTests
     }
 
     [Fact]
+    public void A_problem_in_another_grant_is_said_as_the_service_says_it_not_pinned_on_a_method_of_the_draft()
+    {
+        Assert.Equal(
+            "With this draft, grant 'coa-reads' grant.methods[0].response_mask: shows less than a write discloses",
+            GrantText.Violation(TwoMethods, "grant.methods[0].response_mask", "with this draft, grant 'coa-reads' grant.methods[0].response_mask: shows less than a write discloses"));
+    }
+
+    [Fact]
+    public void A_field_name_inside_a_dotted_path_is_left_as_it_is()
+    {
+        Assert.Equal(
+            "Response fields of chain.risk.v1.RiskAssessment/ListRuleSets: registration.valid_until is not a field; valid from is",
+            GrantText.Violation(TwoMethods, "grant.methods[0].response_mask", "registration.valid_until is not a field; valid_from is"));
+    }
+
+    [Fact]
     public void A_field_the_editor_has_no_label_for_keeps_its_own_name()
     {
         Assert.Equal("grant: is required", GrantText.Violation(TwoMethods, "grant", "is required"));

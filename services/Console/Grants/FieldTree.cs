@@ -45,25 +45,34 @@ public static class FieldTree
         nodes.SelectMany(n => Flatten(n.Children).Prepend(n));
 
     /// <summary>
-    /// The ticked boxes of a tree as a mask. A ticked message keeps the whole message when all of its fields are
-    /// ticked too, or none of them (the officer ticked the message alone); when only some are (the editor shows a
-    /// kept message with every field ticked, and the officer unticked some), it keeps only the ticked ones. A path
-    /// that is not in the tree is not a field the editor showed, and is left out.
+    /// The boxes as posted, against how the page showed them (<paramref name="shown"/>: the boxes it rendered ticked),
+    /// as a mask. A box the officer changed decides its whole message: ticked, all of it passes; unticked, none of it.
+    /// A box left as it was defers to the fields below it: a message shown whole passes whole unless one of its
+    /// fields was unticked, and then only its fields still ticked pass. A path not in the tree is no field the editor
+    /// showed, and is left out.
     /// </summary>
-    public static IReadOnlyList<string> ToMask(IEnumerable<string> ticked, IReadOnlyList<FieldNode> tree)
+    public static IReadOnlyList<string> ToMask(IEnumerable<string> ticked, IEnumerable<string> shown, IReadOnlyList<FieldNode> tree)
     {
-        var set = ticked.ToHashSet(StringComparer.Ordinal);
+        var now = ticked.ToHashSet(StringComparer.Ordinal);
+        var before = shown.ToHashSet(StringComparer.Ordinal);
+        bool Changed(FieldNode node) => now.Contains(node.Path) != before.Contains(node.Path);
         var mask = new List<string>();
         void Walk(IEnumerable<FieldNode> nodes)
         {
             foreach (var node in nodes)
             {
-                var below = Flatten(node.Children).Count(d => set.Contains(d.Path));
-                if (set.Contains(node.Path) && (below == 0 || below == Flatten(node.Children).Count()))
+                if (Changed(node))
+                {
+                    if (now.Contains(node.Path))
+                    {
+                        mask.Add(node.Path);
+                    }
+                }
+                else if (now.Contains(node.Path) && !Flatten(node.Children).Any(Changed))
                 {
                     mask.Add(node.Path);
                 }
-                else if (below > 0)
+                else
                 {
                     Walk(node.Children);
                 }
@@ -73,6 +82,10 @@ public static class FieldTree
         Walk(tree);
         return mask.Order(StringComparer.Ordinal).ToList();
     }
+
+    /// <summary>The boxes a page shows ticked for <paramref name="mask"/>: every field it keeps.</summary>
+    public static IEnumerable<string> Shown(IReadOnlyCollection<string> mask, IReadOnlyList<FieldNode> tree) =>
+        Flatten(tree).Where(n => Keeps(mask, n.Path)).Select(n => n.Path);
 
     /// <summary>Whether a mask keeps a path: the path, or one of its parents, is in it ("*" keeps everything).</summary>
     public static bool Keeps(IReadOnlyCollection<string> mask, string path) =>

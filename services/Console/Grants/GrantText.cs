@@ -55,6 +55,13 @@ public static partial class GrantText
     /// </summary>
     public static string Violation(Grant grant, string field, string description)
     {
+        if (description.StartsWith(OtherGrant, StringComparison.Ordinal))
+        {
+            // A problem this draft causes in another of the partner's grants: the field is that grant's, and its
+            // method index is no method of this draft. The service's sentence names the grant; it is said as it is.
+            return "With this draft, grant " + description[OtherGrant.Length..];
+        }
+
         string label;
         if (MethodPath().Match(field) is { Success: true } rule)
         {
@@ -70,12 +77,16 @@ public static partial class GrantText
         return $"{label}: {words}";
     }
 
+    /// <summary>How the policy service begins a problem the draft causes in another grant of the partner.</summary>
+    const string OtherGrant = "with this draft, grant ";
+
     static string LabelOf(string field) => Labels.GetValueOrDefault(field, field);
 
     [GeneratedRegex(@"^grant\.methods\[(?<index>\d+)\]\.(?<field>[a-z_]+)$")]
     private static partial Regex MethodPath();
 
-    [GeneratedRegex(@"\b[a-z]+(_[a-z]+)+\b")]
+    // A field name standing alone: not a segment of a dotted path such as registration.valid_until.
+    [GeneratedRegex(@"(?<![\w.])[a-z]+(_[a-z]+)+(?![\w.])")]
     private static partial Regex FieldName();
 
     public static string Short(string versionHash) => versionHash.Length > 12 ? versionHash[..12] : versionHash;

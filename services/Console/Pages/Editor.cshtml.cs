@@ -56,9 +56,20 @@ public sealed class EditorModel(PolicyAdmin policy, ProtoComments comments) : Pa
     [BindProperty]
     public List<string> Fields { get; set; } = [];
 
-    /// <summary>The grant's other methods the officer keeps in the new version (all of them, until one is unticked).</summary>
+    /// <summary>The boxes of the response tree the page showed ticked: what the officer's ticks are compared with.</summary>
+    [BindProperty]
+    public List<string> ShownFields { get; set; } = [];
+
+    /// <summary>The grant's other methods the page showed, each with a Keep box.</summary>
+    [BindProperty]
+    public List<string> ShownMethods { get; set; } = [];
+
+    /// <summary>The shown methods the officer keeps in the new version (all of them, until one is unticked).</summary>
     [BindProperty]
     public List<string> KeepMethods { get; set; } = [];
+
+    /// <summary>Whether a Keep box is ticked: as posted after a refused draft, else ticked.</summary>
+    public bool Keeps(string method) => !HttpMethods.IsPost(Request.Method) || KeepMethods.Contains(method);
 
     public IReadOnlyList<string> Mask { get; private set; } = [];
 
@@ -114,7 +125,7 @@ public sealed class EditorModel(PolicyAdmin policy, ProtoComments comments) : Pa
         await LoadExistingAsync();
         // An empty text field binds as null (MVC's ConvertEmptyStringToNull); a grant's strings are empty instead.
         Describe();
-        Mask = FieldTree.ToMask(Fields, ResponseFields);
+        Mask = FieldTree.ToMask(Fields, ShownFields, ResponseFields);
         if (MethodCatalog.Chain.Find(Method) is null)
         {
             Problem = "Choose one of the chain's methods.";
@@ -137,9 +148,10 @@ public sealed class EditorModel(PolicyAdmin policy, ProtoComments comments) : Pa
         edited.ResponseMask.Paths.AddRange(Mask);
         edited.RequiredRequestFields.AddRange(RequiredRequestFields.Where(f => RequestFields.Any(r => r.Path == f)));
         // The edited method keeps its place among the grant's methods, so a version diff shows only what changed;
-        // another method the officer unticked leaves the grant.
+        // another method the officer was shown and unticked leaves the grant. One drafted by someone else since the
+        // page was shown stays: nobody here decided about it.
         grant.Methods.AddRange((_existing?.Methods ?? [])
-            .Where(m => m.Method == Method || KeepMethods.Contains(m.Method))
+            .Where(m => m.Method == Method || !ShownMethods.Contains(m.Method) || KeepMethods.Contains(m.Method))
             .Select(m => m.Method == Method ? edited : m));
         if (!grant.Methods.Contains(edited))
         {
