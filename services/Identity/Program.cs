@@ -6,4 +6,9 @@ if (args.FirstOrDefault() == "token")
     return await TokenCommand.RunAsync(args[1..], Console.Out, Console.Error);
 }
 
+if (args.FirstOrDefault() == "client")
+{
+    return await ClientCommand.RunAsync(args[1..], Console.In, Console.Out, Console.Error);
+}
+
 return await MeshHost.Build(new IdentityComponent(), args).RunAsync();
