@@ -379,9 +379,22 @@ public sealed class ConsoleTests(ConsoleMesh mesh) : IClassFixture<ConsoleMesh>
         var police = await PartnerSession.SignInAsync(h2, mesh.Identity, mesh.DataDirectory, "police");
         var token = police.For("criminal_investigation").Headers!.GetValue("authorization")!;
         using var http = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false }) { BaseAddress = mesh.Console };
-        foreach (var path in new[] { "/", "/Matrix", "/Grant?id=police-criminal-investigation", "/Simulate?partner=police&purpose=2&method=chain.registry.v1.VictimRegistry/GetRegistration", "/Editor" })
+        var pages = new[]
         {
-            using var request = new HttpRequestMessage(HttpMethod.Get, path);
+            "/", "/Matrix", "/Grant?id=police-criminal-investigation", "/Simulate?partner=police&purpose=2&method=chain.registry.v1.VictimRegistry/GetRegistration", "/Editor",
+            "/Audit?partner=police", "/Audit?handler=Csv&partner=police", "/Subject?pseudonym=registration_id%3Areg-1", "/Verify", "/Dashboard",
+        };
+        // Reads, and the writes too: publishing, revoking, drafting.
+        var requests = pages.Select(path => (HttpMethod.Get, path)).Concat(
+            [(HttpMethod.Post, "/Grant?handler=Publish&id=police-criminal-investigation"), (HttpMethod.Post, "/Grant?handler=Revoke&id=police-criminal-investigation"), (HttpMethod.Post, "/Editor")]);
+        foreach (var (method, path) in requests)
+        {
+            using var request = new HttpRequestMessage(method, path);
+            if (method == HttpMethod.Post)
+            {
+                request.Content = new FormUrlEncodedContent(new Dictionary<string, string> { ["reason"] = "a partner's try", ["grant"] = "police-criminal-investigation" });
+            }
+
             request.Headers.TryAddWithoutValidation("Authorization", token);
             using var response = await http.SendAsync(request);
             // Sent to sign in as an officer; no page, no policy.
