@@ -17,7 +17,10 @@ public sealed class AuditTrailAsOfficer(AuditTrail.AuditTrailClient client, Sess
     public async Task<SearchDecisionsResponse> SearchAsync(SearchDecisionsRequest request) =>
         await client.SearchDecisionsAsync(request, await token.CallOptionsAsync());
 
-    /// <summary>Every decision the search finds, page after page, up to <see cref="MaxExportRows"/>.</summary>
+    /// <summary>
+    /// Every decision the search finds, page after page, and one more than <see cref="MaxExportRows"/> at most: enough
+    /// for <see cref="CollectAsync"/> to tell an export that is whole from one that would be cut.
+    /// </summary>
     public async IAsyncEnumerable<Decision> SearchAllAsync(SearchDecisionsRequest request)
     {
         var page = request.Clone();
@@ -28,7 +31,7 @@ public sealed class AuditTrailAsOfficer(AuditTrail.AuditTrailClient client, Sess
             var answer = await client.SearchDecisionsAsync(page, await token.CallOptionsAsync());
             foreach (var decision in answer.Decisions)
             {
-                if (++rows > MaxExportRows)
+                if (++rows > MaxExportRows + 1)
                 {
                     yield break;
                 }
@@ -40,6 +43,26 @@ public sealed class AuditTrailAsOfficer(AuditTrail.AuditTrailClient client, Sess
             }
             page.AfterSequence = answer.NextAfterSequence;
         }
+    }
+
+    /// <summary>
+    /// The decisions found, or null when there are more than <paramref name="max"/>: an export is whole or is not
+    /// made, never cut short without a word (an officer would take a cut file for all there is).
+    /// </summary>
+    public static async Task<IReadOnlyList<Decision>?> CollectAsync(IAsyncEnumerable<Decision> found, int max = MaxExportRows)
+    {
+        var decisions = new List<Decision>();
+        await foreach (var decision in found)
+        {
+            if (decisions.Count == max)
+            {
+                return null;
+            }
+
+            decisions.Add(decision);
+        }
+
+        return decisions;
     }
 
     public async Task<GetSubjectAccessReportResponse> SubjectReportAsync(string subjectPseudonym) =>

@@ -51,17 +51,20 @@ public sealed class AuditModel(AuditTrailAsOfficer trail) : PageModel
 
     public async Task<IActionResult> OnGetCsvAsync()
     {
-        var decisions = new List<Decision>();
+        IReadOnlyList<Decision>? decisions;
         try
         {
-            await foreach (var decision in trail.SearchAllAsync(Search()))
-            {
-                decisions.Add(decision);
-            }
+            decisions = await AuditTrailAsOfficer.CollectAsync(trail.SearchAllAsync(Search()));
         }
         catch (RpcException refusal)
         {
             Problem = AuditTrailAsOfficer.PlainWords(refusal);
+            return Page();
+        }
+
+        if (decisions is null)
+        {
+            Problem = $"The search finds more than {AuditTrailAsOfficer.MaxExportRows.ToString("N0", System.Globalization.CultureInfo.InvariantCulture)} decisions, more than one export holds. Narrow it (a shorter time, one partner or method) and export each part.";
             return Page();
         }
         var name = $"ketenmesh-audit-{DateTime.UtcNow:yyyyMMdd-HHmmss}.csv";
