@@ -81,7 +81,8 @@ public sealed class ConsoleMesh : IAsyncLifetime
     /// <summary>What the mesh printed (endpoints, readiness; never payloads).</summary>
     public string Output => _mesh.Output;
 
-    public string Password(string officer) => File.ReadAllText(Path.Combine(DataDirectory, "officers", $"{officer}.password")).Trim();
+    /// <summary>The password the identity made for an officer or researcher, where it keeps it.</summary>
+    public string Password(string account) => File.ReadAllText(Ketenmesh.Identity.Domain.OfficerPasswords.PathOf(DataDirectory, account)).Trim();
 
     /// <summary>
     /// A fresh browser context (no cookies) on the sign-in page the console sends an officer to when they open
@@ -122,7 +123,7 @@ public sealed class ConsoleMesh : IAsyncLifetime
     {
         var page = await SignInPageAsync(path: "/Dashboard");
         await page.GetByLabel("Officer or researcher").FillAsync(researcher);
-        await page.GetByLabel("Password").FillAsync(File.ReadAllText(Path.Combine(DataDirectory, "researchers", $"{researcher}.password")).Trim());
+        await page.GetByLabel("Password").FillAsync(Password(researcher));
         await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
         try
         {

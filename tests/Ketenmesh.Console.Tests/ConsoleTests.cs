@@ -113,7 +113,7 @@ public sealed class ConsoleTests(ConsoleMesh mesh) : IClassFixture<ConsoleMesh>
     public async Task The_diff_between_two_versions_shows_the_field_a_new_version_adds()
     {
         var officer = await mesh.SignInAsync("privacy-officer-1");
-        var method = "chain.registry.v1.VictimRegistry/GetRegistration";
+        var method = GetRegistration;
         // A new version of the seeded grant, starting from it: one more field ticked.
         await officer.GotoAsync($"/Editor?grant=nidos-victim-care&method={Uri.EscapeDataString(method)}");
         await Expect(officer.GetByLabel("Partner", new() { Exact = true })).ToHaveValueAsync("nidos");
@@ -296,7 +296,7 @@ public sealed class ConsoleTests(ConsoleMesh mesh) : IClassFixture<ConsoleMesh>
         await officer.GotoAsync("/Simulate");
         await officer.GetByLabel("Partner").FillAsync("care");
         await officer.GetByLabel("Purpose").SelectOptionAsync(new SelectOptionValue { Label = "victim_care" });
-        await officer.GetByLabel("Method").SelectOptionAsync("chain.registry.v1.VictimRegistry/GetRegistration");
+        await officer.GetByLabel("Method").SelectOptionAsync(GetRegistration);
         await officer.GetByRole(AriaRole.Button, new() { Name = "Simulate" }).ClickAsync();
         await Expect(officer.Locator("#decision")).ToHaveTextAsync("allowed");
         await Expect(officer.Locator("#reason")).Not.ToBeEmptyAsync();

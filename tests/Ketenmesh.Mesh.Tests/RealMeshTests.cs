@@ -46,7 +46,7 @@ public sealed class RealMeshTests(RealMeshFixture fixture) : IClassFixture<RealM
         var hidden = System.Text.RegularExpressions.Regex.Matches(page, "<input type=\"hidden\" name=\"([^\"]+)\" value=\"([^\"]*)\">")
             .ToDictionary(m => m.Groups[1].Value, m => System.Net.WebUtility.HtmlDecode(m.Groups[2].Value));
         Assert.Contains("returnUrl", hidden.Keys);
-        var password = File.ReadAllText(Path.Combine(Mesh.DataDirectory, "officers", "privacy-officer-1.password")).Trim();
+        var password = File.ReadAllText(Ketenmesh.Identity.Domain.OfficerPasswords.PathOf(Mesh.DataDirectory, "privacy-officer-1")).Trim();
 
         using var signedIn = await browser.PostAsync("/account/login", new FormUrlEncodedContent(
             hidden.Append(new("officer", "privacy-officer-1")).Append(new("password", password))));
