@@ -34,6 +34,7 @@ public sealed class GatewayComponent : IMeshComponent
         services.AddSingleton(TimeProvider.System);
         PartnerTokens.Add(services);
         services.AddSingleton<CallerAuthenticator>();
+        services.AddSingleton<GatewaySteps>();
         services.AddRateLimiter(_ => { });
         services.AddSingleton<PartnerRateLimiter>();
         services.AddSingleton<CurrentPolicy>();

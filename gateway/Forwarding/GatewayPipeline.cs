@@ -363,11 +363,13 @@ internal sealed class RequestPreconditions(RequestDelegate next, IDecisionAudit 
 }
 
 /// <summary>On record before the service sees the call: no service acts, and no answer leaves, on an unrecorded decision.</summary>
-internal sealed class AuditBeforeForwarding(RequestDelegate next, IDecisionAudit audit, TransactionTokenIssuer transactionTokens)
+internal sealed class AuditBeforeForwarding(RequestDelegate next, IDecisionAudit audit, TransactionTokenIssuer transactionTokens, GatewaySteps steps, TimeProvider clock)
 {
     public async Task InvokeAsync(HttpContext http)
     {
         var call = http.Call();
+        var recording = clock.GetTimestamp();
+        steps.Measured(GatewaySteps.Decide, clock.GetElapsedTime(call.ArrivedTimestamp, recording));
         // Bounded by Audit:AppendTimeout, and by the call's own deadline when that is sooner.
         var recorded = audit.RecordAsync(call.Decision(call.Arrived, allowed: true, call.Verdict!.Reason, call.Verdict.Grant), call.Deadline.Token);
         try
@@ -381,6 +383,12 @@ internal sealed class AuditBeforeForwarding(RequestDelegate next, IDecisionAudit
         {
             await recorded;
         }
+        var forwarding = clock.GetTimestamp();
+        steps.Measured(GatewaySteps.Record, clock.GetElapsedTime(recording, forwarding));
         await next(http);
+        if (call.Descriptor is { IsServerStreaming: false, IsClientStreaming: false })
+        {
+            steps.Measured(GatewaySteps.Forward, clock.GetElapsedTime(forwarding));
+        }
     }
 }
