@@ -1273,6 +1273,50 @@ public abstract class ShelterScenarios : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_place_held_for_someone_found_in_a_large_groups_action_goes_back_to_the_group_when_the_hold_runs_out()
+    {
+        // Jade's six men's beds are all held for the group, and Den Haag's are full: a man waiting meanwhile waits.
+        var arrangement = (await Client.Shelter().RequestLargeGroupShelterAsync(
+            LargeGroup("raid-unused", Ahead(TimeSpan.FromHours(1)), TimeSpan.FromDays(5), "GM0114", (ShelterCategory.AdultMen, 6)), As("inspectorate"))).Arrangement;
+        await ReportAsync(Client, "shelter-social-den-haag", Beds(ShelterCategory.AdultMen, 12, 12));
+        var request = Placement("raid-unused-0", ShelterCategory.AdultMen, "reg-raid-unused-0");
+        request.ArrangementId = arrangement.ArrangementId;
+        var found = (await Client.Shelter().RequestPlacementAsync(request, As("inspectorate"))).Placement;
+        var waiting = (await Client.Shelter().RequestPlacementAsync(Placement("unused-waiting", ShelterCategory.AdultMen, "reg-unused-waiting"), As("comensha"))).Placement;
+        var taken = (await Client.Shelter().GetLargeGroupArrangementAsync(new GetLargeGroupArrangementRequest { ArrangementId = arrangement.ArrangementId }, As("inspectorate"))).Arrangement;
+
+        // Jade does not confirm in time.
+        Clock.Advance(new PlacementOptions().HoldDuration + TimeSpan.FromMinutes(1));
+        await Eventually.SucceedsAsync(async () =>
+        {
+            var placement = (await Client.Shelter().GetPlacementAsync(new GetPlacementRequest { PlacementId = found.PlacementId }, As("inspectorate"))).Placement;
+            Assert.Equal(PlacementState.Expired, placement.State);
+        });
+        var back = (await Client.Shelter().GetLargeGroupArrangementAsync(new GetLargeGroupArrangementRequest { ArrangementId = arrangement.ArrangementId }, As("inspectorate"))).Arrangement;
+        var men = await BedsAsync("shelter-jade", ShelterCategory.AdultMen);
+        var stillWaiting = (await Client.Shelter().GetPlacementAsync(new GetPlacementRequest { PlacementId = waiting.PlacementId }, As("comensha"))).Placement;
+        var next = Placement("raid-unused-1", ShelterCategory.AdultMen, "reg-raid-unused-1");
+        next.ArrangementId = arrangement.ArrangementId;
+        var nextFound = (await Client.Shelter().RequestPlacementAsync(next, As("inspectorate"))).Placement;
+        var afterNext = (await Client.Shelter().GetLargeGroupArrangementAsync(new GetLargeGroupArrangementRequest { ArrangementId = arrangement.ArrangementId }, As("inspectorate"))).Arrangement;
+
+        Assert.Equal((PlacementState.Held, "shelter-jade"), (found.State, found.ShelterId));
+        Assert.Equal(PlacementState.Waitlisted, waiting.State);
+        Assert.Equal([("shelter-jade", 5)], taken.Allocations.Select(a => (a.ShelterId, a.Places)));
+        // The place is the group's again, and the bed stays reserved: not offered to the man waiting.
+        Assert.Equal([("shelter-jade", 6)], back.Allocations.Select(a => (a.ShelterId, a.Places)));
+        Assert.Equal((6, 0, 6, 0), (men.TotalBeds, men.OccupiedBeds, men.ReservedBeds, men.AvailableBeds));
+        Assert.Equal(PlacementState.Waitlisted, stillWaiting.State);
+        Assert.Equal((PlacementState.Held, "shelter-jade"), (nextFound.State, nextFound.ShelterId));
+        Assert.Equal([("shelter-jade", 5)], afterNext.Allocations.Select(a => (a.ShelterId, a.Places)));
+        await Eventually.SucceedsAsync(() =>
+        {
+            Assert.Contains(Events.Released, e => e.PlacementId == found.PlacementId && e.State == PlacementState.Expired);
+            return Task.CompletedTask;
+        });
+    }
+
+    [Fact]
     public async Task Places_a_large_group_gives_back_go_first_to_whoever_waits_for_that_kind_of_bed()
     {
         await OneAdultMensBedLeftAsync();

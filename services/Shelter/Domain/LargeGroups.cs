@@ -119,6 +119,23 @@ public sealed class LargeGroups(
         return await db.Beds.FirstAsync(b => b.ShelterId == allocation.ShelterId && b.Category == category, cancellationToken);
     }
 
+    /// <summary>
+    /// Gives a place taken by <see cref="TakePlaceAsync"/> back to its arrangement, inside the capacity change that ends the
+    /// hold on it; false when the arrangement no longer holds places (its period or the announcer ended it), and the bed
+    /// then goes back as any other.
+    /// </summary>
+    internal static async Task<bool> ReturnPlaceAsync(ShelterDbContext db, string arrangementId, string shelterId, int category, CancellationToken cancellationToken)
+    {
+        var row = await db.LargeGroups.AsNoTracking().FirstOrDefaultAsync(g => g.ArrangementId == arrangementId, cancellationToken);
+        if (row is null || !IsHolding(row))
+        {
+            return false;
+        }
+        var allocation = await db.LargeGroupAllocations.FirstAsync(a => a.ArrangementId == arrangementId && a.ShelterId == shelterId && a.Category == category, cancellationToken);
+        allocation.Places++;
+        return true;
+    }
+
     private static bool MayUse(string partnerId, LargeGroupRow row) => row.RequestedBy == partnerId || partnerId == Placements.Coordinator;
 
     private static bool IsHolding(LargeGroupRow row) => row.State is (int)LargeGroupState.Arranged or (int)LargeGroupState.PartiallyArranged;

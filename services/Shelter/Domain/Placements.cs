@@ -102,6 +102,7 @@ public sealed class Placements(ShelterDbContext db, CapacityBoard board, BedOffe
             Category = category,
             Needs = request.Needs.ToByteArray(),
             ArrangementId = request.ArrangementId,
+            FromGroupPlace = fromGroup is not null,
             RequestedAt = change.Now,
             Version = 1,
         };
@@ -298,11 +299,16 @@ public sealed class Placements(ShelterDbContext db, CapacityBoard board, BedOffe
     {
         var bed = await db.Beds.FirstAsync(b => b.ShelterId == row.ShelterId && b.Category == row.Category, cancellationToken);
         var shelterId = row.ShelterId!;
+        // A hold on one of a large group's places that ends unused (not confirmed in time, declined, cancelled) gives the
+        // place back to the group while its arrangement holds: the bed stays reserved for the next person found in the
+        // action, instead of going to whoever waits, which the arrangement was made to prevent.
+        var backToGroup = row.State == (int)PlacementState.Held && row.FromGroupPlace
+            && await LargeGroups.ReturnPlaceAsync(db, row.ArrangementId!, shelterId, row.Category, cancellationToken);
         if (row.State == (int)PlacementState.Placed)
         {
             bed.Occupied = Math.Max(0, bed.Occupied - 1);
         }
-        else
+        else if (!backToGroup)
         {
             bed.Held = Math.Max(0, bed.Held - 1);
         }
@@ -330,7 +336,10 @@ public sealed class Placements(ShelterDbContext db, CapacityBoard board, BedOffe
             Category = (ShelterCategory)row.Category,
             State = newState,
         });
-        await offers.OfferToHeadAsync(change, bed, cancellationToken);
+        if (!backToGroup)
+        {
+            await offers.OfferToHeadAsync(change, bed, cancellationToken);
+        }
         change.Record(await db.Shelters.FirstAsync(s => s.ShelterId == row.ShelterId, cancellationToken), await BedsOfAsync(row.ShelterId!, cancellationToken));
     }
 

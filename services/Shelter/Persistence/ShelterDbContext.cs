@@ -82,6 +82,7 @@ public sealed class ShelterDbContext(DbContextOptions<ShelterDbContext> options)
             e.Property(p => p.WaitingList).HasColumnName("waiting_list");
             e.Property(p => p.Needs).HasColumnName("needs");
             e.Property(p => p.ArrangementId).HasColumnName("arrangement_id");
+            e.Property(p => p.FromGroupPlace).HasColumnName("from_group_place");
             e.Property(p => p.RequestedAt).HasColumnName("requested_at");
             e.Property(p => p.HoldExpiresAt).HasColumnName("hold_expires_at");
             e.Property(p => p.PlacedAt).HasColumnName("placed_at");

@@ -107,6 +107,12 @@ public sealed class PlacementRow
     /// </summary>
     public string? ArrangementId { get; init; }
 
+    /// <summary>
+    /// The bed was one of the places its arrangement held (not a free bed matched as for anyone): a hold on it that
+    /// ends unused gives the place back to the group while the arrangement holds (<see cref="Domain.LargeGroups.ReturnPlaceAsync"/>).
+    /// </summary>
+    public bool FromGroupPlace { get; init; }
+
     public DateTime RequestedAt { get; init; }
 
     public DateTime? HoldExpiresAt { get; set; }

@@ -282,5 +282,11 @@ public static class ShelterSchema
             "shelter-0008-placement-arrangement",
             sqlite: "ALTER TABLE placements ADD COLUMN arrangement_id TEXT NULL;",
             postgres: "ALTER TABLE placements ADD COLUMN arrangement_id text NULL;"),
+        // Whether a placement's bed was one of its arrangement's places, so a hold on it that ends unused goes back to the
+        // group; false for every placement before, which is how they were released then.
+        SchemaMigration.Sql(
+            "shelter-0009-placement-group-place",
+            sqlite: "ALTER TABLE placements ADD COLUMN from_group_place INTEGER NOT NULL DEFAULT 0;",
+            postgres: "ALTER TABLE placements ADD COLUMN from_group_place boolean NOT NULL DEFAULT false;"),
     ];
 }
