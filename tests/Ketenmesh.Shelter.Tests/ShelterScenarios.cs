@@ -593,6 +593,31 @@ public abstract class ShelterScenarios : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_request_deciding_while_the_registry_merges_its_registration_ends_up_under_the_survivor()
+    {
+        // Another change holds the capacity turn: the request waits for it, and so does the merge.
+        var holder = Host.Services.CreateAsyncScope();
+        var turn = await holder.ServiceProvider.GetRequiredService<CapacityBoard>().BeginChangeAsync(CancellationToken.None);
+        var request = Client.Shelter().RequestPlacementAsync(Placement("race-1", ShelterCategory.AdultMen, "reg-race-merged"), As("comensha")).ResponseAsync;
+        await Host.PublishAsync(new Chain.Events.V1.RegistrationsMerged
+        {
+            EventId = Guid.NewGuid().ToString(), SurvivingRegistrationId = "reg-race-survivor", MergedRegistrationIds = { "reg-race-merged" },
+        });
+        // Time for the merge to arrive while the request waits (it once committed here, ahead of the request it could not
+        // see yet, which then stored the placement under the merged id for good). Nothing is asserted of this moment.
+        await Task.Delay(TimeSpan.FromSeconds(1));
+        await turn.DisposeAsync();
+        await holder.DisposeAsync();
+        var placed = (await request).Placement;
+
+        await Eventually.SucceedsAsync(async () =>
+        {
+            var now = (await Client.Shelter().GetPlacementAsync(new GetPlacementRequest { PlacementId = placed.PlacementId }, As("comensha"))).Placement;
+            Assert.Equal("reg-race-survivor", now.RegistrationId);
+        }, TimeSpan.FromSeconds(15));
+    }
+
+    [Fact]
     public async Task A_freed_bed_is_held_for_the_head_of_the_matching_waiting_list()
     {
         await OneAdultMensBedLeftAsync();

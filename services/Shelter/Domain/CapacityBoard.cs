@@ -213,6 +213,16 @@ public sealed class CapacityBoard(ShelterDbContext db, EventOutbox<ShelterDbCont
         }
     }
 
+    /// <summary>
+    /// Waits for the capacity turn inside the caller's own transaction (an inbox's) and keeps it until that commits,
+    /// without a capacity change: a merge moving requests to their survivor and a request deciding under a registration
+    /// then come one after the other, so neither is decided under an id the other just changed.
+    /// </summary>
+    internal Task WaitForTurnAsync(CancellationToken cancellationToken) =>
+        // A write that changes nothing: on PostgreSQL it locks the head row as BeginChangeAsync's update does, on SQLite it
+        // takes the write lock; the version, which watchers resume from, stays as it is.
+        db.Database.ExecuteSqlRawAsync("UPDATE capacity_head SET version = version WHERE id = 1", cancellationToken);
+
     internal static IReadOnlyCollection<ShelterCategory> CategoriesOf(ShelterRow shelter) =>
         shelter.Categories.Split(',', StringSplitOptions.RemoveEmptyEntries).Select(c => (ShelterCategory)int.Parse(c, System.Globalization.CultureInfo.InvariantCulture)).ToList();
 

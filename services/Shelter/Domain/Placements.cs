@@ -42,11 +42,11 @@ public sealed class Placements(ShelterDbContext db, CapacityBoard board, BedOffe
         // Read before taking the capacity turn, so a resubmission waits for no one. Two copies racing past this both
         // take their turn; the second's insert breaks the unique (requested_by, client_request_id) index and
         // RequestAsync answers it with what the first stored.
-        // A registration the registry merged into another lives on in the survivor: the request is kept (and decided) there.
-        var registrationId = await SurvivorOfAsync(request.RegistrationId, cancellationToken);
         if (await db.Placements.AsNoTracking().FirstOrDefaultAsync(p => p.RequestedBy == partnerId && p.ClientRequestId == request.ClientRequestId, cancellationToken) is { } known)
         {
-            return (known.RegistrationId == request.RegistrationId || known.RegistrationId == registrationId) && known.Needs.AsSpan().SequenceEqual(request.Needs.ToByteArray())
+            // Stored under the survivor when the registration was merged, before or after it was stored.
+            var storedUnder = await SurvivorOfAsync(request.RegistrationId, cancellationToken);
+            return (known.RegistrationId == request.RegistrationId || known.RegistrationId == storedUnder) && known.Needs.AsSpan().SequenceEqual(request.Needs.ToByteArray())
                    && (known.ArrangementId is null || known.ArrangementId == request.ArrangementId)
                 ? (ToPlacement(known, partnerId), true)
                 : throw new AlreadyExists("client_request_id was already used for a different placement request; use a new id for a new request.");
@@ -55,6 +55,10 @@ public sealed class Placements(ShelterDbContext db, CapacityBoard board, BedOffe
         // The facts are read inside the capacity turn: facts committed meanwhile are then either read here or, when they
         // come after this turn, reconsidered with this request in a turn of their own (ReconsiderAsync), never lost between.
         await using var change = await board.BeginChangeAsync(cancellationToken);
+        // A registration the registry merged into another lives on in the survivor: the request is kept (and decided) there.
+        // Read inside the turn, which a merge waits for too (FollowMergeAsync): a merge committed before it is seen here,
+        // and one after it moves this request with the others.
+        var registrationId = await SurvivorOfAsync(request.RegistrationId, cancellationToken);
         List<CosmIneligibility>? refusedCosm = null;
         var cosmUndecided = false;
         // What the registry told this service of the person: COSM admission is decided on it, and a minor goes to a secured
@@ -486,6 +490,8 @@ public sealed class Placements(ShelterDbContext db, CapacityBoard board, BedOffe
     /// </summary>
     public async Task<string> FollowMergeAsync(RegistrationsMerged merged, CancellationToken cancellationToken)
     {
+        // After any request deciding under one of these ids, and before the next: see TryRequestAsync.
+        await board.WaitForTurnAsync(cancellationToken);
         var survivor = await SurvivorOfAsync(merged.SurvivingRegistrationId, cancellationToken);
         var ids = merged.MergedRegistrationIds.Where(id => id.Length > 0 && id != survivor).Distinct().ToList();
         foreach (var id in ids)
