@@ -328,6 +328,17 @@ public static class GatewayOverhead
             }
         }
         text.AppendLine();
+        foreach (var scenario in scenarios)
+        {
+            // One call at a time the steps add up to the gateway's latency, so each can be set beside what the aim allows.
+            var gateway = results[(scenario.Name, "gateway", oneAtATime.Name)];
+            var bare = results[(scenario.Name, "yarp hop", oneAtATime.Name)];
+            var step = steps.GetValueOrDefault(gateway, []);
+            var (decide, record, forward) = (step.GetValueOrDefault(GatewaySteps.Decide, double.NaN), step.GetValueOrDefault(GatewaySteps.Record, double.NaN), step.GetValueOrDefault(GatewaySteps.Forward, double.NaN));
+            var commit = SingleRecordCommit(commits, scenario.Name, oneAtATime.Name);
+            text.AppendLine(CultureInfo.InvariantCulture, $"- {scenario.Name}, {oneAtATime.Name}: the gateway adds {gateway.P50Milliseconds - bare.P50Milliseconds:N2} ms to the bare hop, where the aim allows one sync ({syncs[gateway].Paced:N2} ms) + 0.20 ms: recording {record:N2} ms (the log's commit {commit:N2} ms, the rest the hand-over to the log's writer and back), deciding {decide:N2} ms, forwarding {forward - bare.P50Milliseconds:+0.00;-0.00} ms beside the bare hop's whole call, and {gateway.P50Milliseconds - decide - record - forward:N2} ms before and after the steps (receiving the call, the answer's end).");
+        }
+        text.AppendLine();
         var probes = string.Join("; ", scenarios.SelectMany(sc => profiles.Select(pr => (sc, pr))).Select(x =>
         {
             var probe = syncs[results[(x.sc.Name, "gateway", x.pr.Name)]];
