@@ -1,3 +1,4 @@
+using Ketenmesh.Identity.Server;
 using Ketenmesh.Identity.Domain;
 
 namespace Ketenmesh.Identity;
@@ -28,6 +29,12 @@ public static class TokenCommand
 
         if (PrivacyOfficers.IsOfficer(positional[0]))
         {
+            if (OfficerPasswords.WasRemoved(provider.GetRequiredService<IdentityDirectory>().Path, positional[0]))
+            {
+                await error.WriteLineAsync($"'{positional[0]}' was removed (Ketenmesh.Identity account remove): no token.");
+                return 2;
+            }
+
             await output.WriteLineAsync(issuer.IssueForOfficer(positional[0]).AccessToken);
             return 0;
         }

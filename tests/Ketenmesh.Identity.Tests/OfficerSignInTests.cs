@@ -111,6 +111,63 @@ public sealed class OfficerSignInTests : IAsyncLifetime
             ["code_verifier"] = verifier ?? "",
         });
 
+    async Task<(int Code, string Output, string Error)> AccountAsync(params string[] args)
+    {
+        using var output = new StringWriter();
+        using var error = new StringWriter();
+        var code = await AccountCommand.RunAsync([.. args, $"--Mesh:DataDirectory={_identity.DataDirectory}"], output, error);
+        return (code, output.ToString(), error.ToString());
+    }
+
+    [Fact]
+    public async Task An_officer_added_from_the_command_line_signs_in_with_the_password_shown_once_and_gets_nothing_once_removed()
+    {
+        var added = await AccountAsync("add", "officer", "j.devries");
+        Assert.Equal((0, ""), (added.Code, added.Error));
+        var password = Regex.Match(added.Output, "shown this once: (\\S+)").Groups[1].Value;
+        Assert.NotEmpty(password);
+        Assert.Contains("j.devries\tofficer", (await AccountAsync("list")).Output);
+
+        var (loginPage, _) = await FollowAsync(await _browser.GetAsync(AuthorizeUrl()));
+        var returnUrl = QueryHelpers.ParseQuery(loginPage.RequestMessage!.RequestUri!.Query)["ReturnUrl"].ToString();
+        var (_, redirect) = await FollowAsync(await SignInAsync("j.devries", password, returnUrl));
+        Assert.NotNull(redirect);
+        var (status, body) = await RedeemAsync(QueryHelpers.ParseQuery(redirect.Query)["code"].ToString(), _verifier);
+        Assert.Equal(HttpStatusCode.OK, status);
+        var token = new JsonWebToken(body.GetProperty("access_token").GetString()!);
+        Assert.Equal(("j.devries", "policy_admin"), (token.Subject, token.GetClaim("scope").Value));
+
+        Assert.Equal(0, (await AccountAsync("remove", "j.devries")).Code);
+        // Its session is still open, but the account is gone: the next authorization sends it to the login page,
+        // where the password it was shown signs in no more.
+        var (again, leftTo) = await FollowAsync(await _browser.GetAsync(AuthorizeUrl()));
+        Assert.Null(leftTo);
+        Assert.Contains("/account/login", again.RequestMessage!.RequestUri!.AbsolutePath);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await SignInAsync("j.devries", password, returnUrl)).StatusCode);
+    }
+
+    [Fact]
+    public async Task An_account_with_a_bad_or_a_partners_or_a_taken_name_is_refused_and_a_removed_seeded_one_is_not_made_again()
+    {
+        Assert.Equal(2, (await AccountAsync("add", "officer", "Jan de Vries")).Code);
+        Assert.Equal(2, (await AccountAsync("add", "officer", "police")).Code);
+        Assert.Equal(2, (await AccountAsync("add", "researcher", "privacy-officer-1")).Code);
+        Assert.Equal(2, (await AccountAsync("add", "auditor", "a.visser")).Code);
+        Assert.Equal(2, (await AccountAsync("remove", "nobody")).Code);
+        Assert.Equal(0, (await AccountAsync("add", "researcher", "a.visser")).Code);
+
+        Assert.Equal(0, (await AccountAsync("remove", "privacy-officer-2")).Code);
+        // What the identity does at every start: the seeded accounts were made at the first, and are not made again.
+        OfficerPasswords.SeedOnce(_identity.DataDirectory);
+
+        var listed = (await AccountAsync("list")).Output;
+        Assert.Contains("a.visser\tresearcher", listed);
+        Assert.Contains("privacy-officer-1\tofficer", listed);
+        Assert.DoesNotContain("privacy-officer-2", listed);
+        Assert.False(OfficerPasswords.IsOfficer(_identity.DataDirectory, "privacy-officer-2"));
+        Assert.True(OfficerPasswords.IsResearcher(_identity.DataDirectory, "a.visser"));
+    }
+
     [Fact]
     public async Task An_officer_who_signs_in_gets_a_policy_admin_token_the_gateway_accepts()
     {

@@ -1,26 +1,55 @@
 using System.Security.Cryptography;
 using System.Text;
+using System.Text.RegularExpressions;
 using Ketenmesh.Persistence;
 using Microsoft.IdentityModel.Tokens;
 
 namespace Ketenmesh.Identity.Domain;
 
-/// <summary>
-/// The passwords of the people who sign in at the login page in the local profile, the seeded privacy officers
-/// and the Rapporteur's researchers: made at first run into the data directory (<c>officers/{officer}.password</c>,
-/// <c>researchers/{researcher}.password</c>, owner-only), never committed, compared by hash in constant time.
-/// </summary>
-public static class OfficerPasswords
+/// <summary>What a person who signs in at the login page may ask for.</summary>
+public enum AccountKind
 {
-    static string? FolderOf(string account) =>
-        PrivacyOfficers.IsOfficer(account) ? "officers" : RapporteurResearchers.IsResearcher(account) ? "researchers" : null;
+    /// <summary>A privacy officer: the policy administration (scope <c>policy_admin</c>).</summary>
+    Officer,
 
-    /// <summary>Every account the login page knows in the local profile: the officers, then the Rapporteur's researchers.</summary>
+    /// <summary>A researcher of the National Rapporteur: the statistics (scope <c>statistics</c>).</summary>
+    Researcher,
+}
+
+/// <summary>
+/// The accounts of the people who sign in at the login page, the privacy officers and the Rapporteur's researchers, kept
+/// in the identity's data directory: an account is its password file (<c>officers/{name}.password</c> or
+/// <c>researchers/{name}.password</c>, owner-only, never committed), compared by hash in constant time. The seeded
+/// accounts are made once, at first run (<see cref="SeedOnce"/>); an operator adds and removes the others with
+/// <c>Ketenmesh.Identity account</c> (AccountCommand), and a removed account, seeded or not, stays removed.
+/// </summary>
+public static partial class OfficerPasswords
+{
+    const string Seeded = "accounts.seeded";
+
+    static string FolderOf(AccountKind kind) => kind == AccountKind.Officer ? "officers" : "researchers";
+
+    /// <summary>The seeded accounts: the officers, then the Rapporteur's researchers.</summary>
     public static IEnumerable<string> Accounts => PrivacyOfficers.Seeded.Concat(RapporteurResearchers.Seeded);
+
+    /// <summary>A name an account may have: lower case letters, digits, '.', '_' and '-', as in a token's subject and a file's name.</summary>
+    public static bool IsName(string account) => AccountName().IsMatch(account);
+
+    public static bool IsOfficer(string dataDirectory, string account) => Exists(dataDirectory, AccountKind.Officer, account);
+
+    public static bool IsResearcher(string dataDirectory, string account) => Exists(dataDirectory, AccountKind.Researcher, account);
+
+    static bool Exists(string dataDirectory, AccountKind kind, string account) =>
+        IsName(account) && File.Exists(Path.Combine(dataDirectory, FolderOf(kind), $"{account}.password"));
+
+    static AccountKind? KindOf(string dataDirectory, string account) =>
+        PrivacyOfficers.IsOfficer(account) || IsOfficer(dataDirectory, account) ? AccountKind.Officer
+        : RapporteurResearchers.IsResearcher(account) || IsResearcher(dataDirectory, account) ? AccountKind.Researcher
+        : null;
 
     /// <summary>Where an account's password is kept.</summary>
     public static string PathOf(string dataDirectory, string account) =>
-        Path.Combine(dataDirectory, FolderOf(account) ?? throw new ArgumentException($"'{account}' is not a seeded privacy officer or researcher.", nameof(account)), $"{account}.password");
+        Path.Combine(dataDirectory, FolderOf(KindOf(dataDirectory, account) ?? throw new ArgumentException($"'{account}' is no account of an officer or researcher.", nameof(account))), $"{account}.password");
 
     public static string LoadOrCreate(string dataDirectory, string officerId)
     {
@@ -30,18 +59,86 @@ public static class OfficerPasswords
             return File.ReadAllText(path).Trim();
         }
 
+        return Create(path);
+    }
+
+    static string Create(string path)
+    {
         var password = Base64UrlEncoder.Encode(RandomNumberGenerator.GetBytes(18));
         OwnerOnlyFile.WriteText(path, password);
         return password;
     }
 
+    /// <summary>Makes the seeded accounts the first time only, so one an operator removed is not made again at the next start.</summary>
+    public static void SeedOnce(string dataDirectory)
+    {
+        var marker = Path.Combine(dataDirectory, Seeded);
+        if (File.Exists(marker))
+        {
+            return;
+        }
+
+        foreach (var account in Accounts)
+        {
+            LoadOrCreate(dataDirectory, account);
+        }
+
+        OwnerOnlyFile.WriteText(marker, "The seeded officers' and researchers' accounts were made; removed ones are not made again.");
+    }
+
+    /// <summary>A seeded account an operator removed after it was made (a script's token for it is refused too).</summary>
+    public static bool WasRemoved(string dataDirectory, string account) =>
+        File.Exists(Path.Combine(dataDirectory, Seeded)) && KindOf(dataDirectory, account) is { } kind && !Exists(dataDirectory, kind, account);
+
+    /// <summary>Adds an account with a generated password, returned to be shown once; null when the name is taken.</summary>
+    public static string? Add(string dataDirectory, AccountKind kind, string account)
+    {
+        if (!IsName(account))
+        {
+            throw new ArgumentException($"'{account}' is not a name an account may have.", nameof(account));
+        }
+
+        return IsOfficer(dataDirectory, account) || IsResearcher(dataDirectory, account)
+            ? null
+            : Create(Path.Combine(dataDirectory, FolderOf(kind), $"{account}.password"));
+    }
+
+    /// <summary>Removes an account: its next sign-in, and its next authorization even with a session open, is refused.</summary>
+    public static bool Remove(string dataDirectory, string account)
+    {
+        var removed = false;
+        foreach (var kind in Enum.GetValues<AccountKind>())
+        {
+            if (Exists(dataDirectory, kind, account))
+            {
+                File.Delete(Path.Combine(dataDirectory, FolderOf(kind), $"{account}.password"));
+                removed = true;
+            }
+        }
+
+        return removed;
+    }
+
+    /// <summary>Every account, by kind and name.</summary>
+    public static IEnumerable<(string Account, AccountKind Kind)> List(string dataDirectory) =>
+        Enum.GetValues<AccountKind>().SelectMany(kind =>
+        {
+            var folder = Path.Combine(dataDirectory, FolderOf(kind));
+            return Directory.Exists(folder)
+                ? Directory.EnumerateFiles(folder, "*.password").Select(Path.GetFileNameWithoutExtension).OfType<string>().Where(IsName).Order(StringComparer.Ordinal).Select(account => (account, kind))
+                : Enumerable.Empty<(string, AccountKind)>();
+        });
+
     /// <summary>True when <paramref name="password"/> is the account's; an unknown account costs the same comparison.</summary>
     public static bool Verify(string dataDirectory, string officerId, string password)
     {
-        var folder = FolderOf(officerId);
-        var path = Path.Combine(dataDirectory, folder ?? "officers", $"{officerId}.password");
-        var known = folder is not null && File.Exists(path);
+        var kind = IsOfficer(dataDirectory, officerId) ? AccountKind.Officer : IsResearcher(dataDirectory, officerId) ? AccountKind.Researcher : (AccountKind?)null;
+        var path = Path.Combine(dataDirectory, FolderOf(kind ?? AccountKind.Officer), $"{(kind is null ? "unknown" : officerId)}.password");
+        var known = kind is not null && File.Exists(path);
         var expected = SHA256.HashData(Encoding.UTF8.GetBytes(known ? File.ReadAllText(path).Trim() : Guid.NewGuid().ToString()));
         return CryptographicOperations.FixedTimeEquals(expected, SHA256.HashData(Encoding.UTF8.GetBytes(password))) && known;
     }
+
+    [GeneratedRegex("^[a-z0-9][a-z0-9._-]{0,63}$")]
+    private static partial Regex AccountName();
 }

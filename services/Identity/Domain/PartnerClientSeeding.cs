@@ -31,10 +31,7 @@ internal sealed class PartnerClientSeeding(IServiceScopeFactory scopes, PartnerC
         var applications = scope.ServiceProvider.GetRequiredService<IOpenIddictApplicationManager>();
         if (!string.IsNullOrWhiteSpace(settings.ConsoleRedirectUri))
         {
-            foreach (var account in OfficerPasswords.Accounts)
-            {
-                OfficerPasswords.LoadOrCreate(dataDirectory, account);
-            }
+            OfficerPasswords.SeedOnce(dataDirectory);
 
             // The console component (services/Console): officers and researchers sign in, the code returned to the console.
             await PartnerClients.RegisterAsync(applications, PartnerClients.DescribeOfficerConsole(

@@ -11,5 +11,7 @@ public static class PrivacyOfficers
 
     public static IReadOnlyList<string> Seeded { get; } = ["privacy-officer-1", "privacy-officer-2"];
 
+    /// <summary>One of the seeded officers, whom scripts and tests get tokens for; whether an account exists now, seeded or
+    /// added, is <see cref="OfficerPasswords.IsOfficer"/>.</summary>
     public static bool IsOfficer(string id) => Seeded.Contains(id);
 }

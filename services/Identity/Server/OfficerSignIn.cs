@@ -40,7 +40,7 @@ internal static class OfficerSignIn
         });
     }
 
-    public static async Task<IResult> AuthorizeAsync(HttpContext http, IssuerOptions options)
+    public static async Task<IResult> AuthorizeAsync(HttpContext http, IssuerOptions options, IdentityDirectory directory)
     {
         var request = http.GetOpenIddictServerRequest()
             ?? throw new InvalidOperationException("The authorization endpoint was reached without OpenIddict's request.");
@@ -57,8 +57,9 @@ internal static class OfficerSignIn
 
         var signedIn = await http.AuthenticateAsync(Scheme);
         var account = signedIn.Succeeded ? signedIn.Principal?.Identity?.Name : null;
-        var officer = account is not null && asksOfficer && PrivacyOfficers.IsOfficer(account);
-        var researcher = account is not null && !officer && asksStatistics && RapporteurResearchers.IsResearcher(account);
+        // The account as it is now, not as it was at sign-in: one removed meanwhile gets nothing, session or not.
+        var officer = account is not null && asksOfficer && OfficerPasswords.IsOfficer(directory.Path, account);
+        var researcher = account is not null && !officer && asksStatistics && OfficerPasswords.IsResearcher(directory.Path, account);
         if (!officer && !researcher)
         {
             // Not signed in, or signed in as someone who cannot have what is asked (an officer asking for the statistics):
