@@ -30,6 +30,10 @@ public static class EmbeddedConsole
             foreach (var account in OfficerPasswords.Accounts)
             {
                 var file = OfficerPasswords.PathOf(data, account);
+                if (!File.Exists(file))
+                {
+                    continue; // the identity made it at its first start; an operator removed it since (account remove)
+                }
                 System.Console.WriteLine(!known.Contains(account) && File.Exists(file)
                     ? $"    sign in as {account,-24} password {File.ReadAllText(file).Trim()}  (shown this once; kept in {file})"
                     : $"    sign in as {account,-24} password in {file}");
