@@ -24,14 +24,8 @@ public static class AccountCommand
 
     public static async Task<int> RunAsync(string[] args, TextWriter output, TextWriter error)
     {
-        var positional = args.Where(a => !a.StartsWith("--", StringComparison.Ordinal)).ToList();
-        var configuration = new ConfigurationBuilder()
-            .AddEnvironmentVariables()
-            .AddCommandLine(args.Where(a => a.StartsWith("--", StringComparison.Ordinal)).ToArray())
-            .Build();
-        var services = new ServiceCollection();
-        new IdentityComponent().AddServices(services, configuration);
-        await using var provider = services.BuildServiceProvider();
+        var (positional, services) = IdentityCommandLine.Open(args);
+        await using var provider = services;
         var directory = provider.GetRequiredService<IdentityDirectory>().Path;
         var catalog = provider.GetRequiredService<PartnerCatalog>();
 

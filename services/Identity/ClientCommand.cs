@@ -32,14 +32,8 @@ public static class ClientCommand
 
     public static async Task<int> RunAsync(string[] args, TextReader input, TextWriter output, TextWriter error)
     {
-        var positional = args.Where(a => !a.StartsWith("--", StringComparison.Ordinal)).ToList();
-        var configuration = new ConfigurationBuilder()
-            .AddEnvironmentVariables()
-            .AddCommandLine(args.Where(a => a.StartsWith("--", StringComparison.Ordinal)).ToArray())
-            .Build();
-        var services = new ServiceCollection();
-        new IdentityComponent().AddServices(services, configuration);
-        await using var provider = services.BuildServiceProvider();
+        var (positional, services) = IdentityCommandLine.Open(args);
+        await using var provider = services;
         await using var scope = provider.CreateAsyncScope();
         var applications = scope.ServiceProvider.GetRequiredService<IOpenIddictApplicationManager>();
         var catalog = provider.GetRequiredService<PartnerCatalog>();
