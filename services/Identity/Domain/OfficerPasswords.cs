@@ -29,6 +29,9 @@ public static partial class OfficerPasswords
 
     static string FolderOf(AccountKind kind) => kind == AccountKind.Officer ? "officers" : "researchers";
 
+    /// <summary>The one file an account is.</summary>
+    static string FileOf(string dataDirectory, AccountKind kind, string account) => Path.Combine(dataDirectory, FolderOf(kind), $"{account}.password");
+
     /// <summary>The seeded accounts: the officers, then the Rapporteur's researchers.</summary>
     public static IEnumerable<string> Accounts => PrivacyOfficers.Seeded.Concat(RapporteurResearchers.Seeded);
 
@@ -40,7 +43,7 @@ public static partial class OfficerPasswords
     public static bool IsResearcher(string dataDirectory, string account) => Exists(dataDirectory, AccountKind.Researcher, account);
 
     static bool Exists(string dataDirectory, AccountKind kind, string account) =>
-        IsName(account) && File.Exists(Path.Combine(dataDirectory, FolderOf(kind), $"{account}.password"));
+        IsName(account) && File.Exists(FileOf(dataDirectory, kind, account));
 
     static AccountKind? KindOf(string dataDirectory, string account) =>
         PrivacyOfficers.IsOfficer(account) || IsOfficer(dataDirectory, account) ? AccountKind.Officer
@@ -49,7 +52,7 @@ public static partial class OfficerPasswords
 
     /// <summary>Where an account's password is kept.</summary>
     public static string PathOf(string dataDirectory, string account) =>
-        Path.Combine(dataDirectory, FolderOf(KindOf(dataDirectory, account) ?? throw new ArgumentException($"'{account}' is no account of an officer or researcher.", nameof(account))), $"{account}.password");
+        FileOf(dataDirectory, KindOf(dataDirectory, account) ?? throw new ArgumentException($"'{account}' is no account of an officer or researcher.", nameof(account)), account);
 
     public static string LoadOrCreate(string dataDirectory, string officerId)
     {
@@ -100,7 +103,7 @@ public static partial class OfficerPasswords
 
         return IsOfficer(dataDirectory, account) || IsResearcher(dataDirectory, account)
             ? null
-            : Create(Path.Combine(dataDirectory, FolderOf(kind), $"{account}.password"));
+            : Create(FileOf(dataDirectory, kind, account));
     }
 
     /// <summary>Removes an account: its next sign-in, and its next authorization even with a session open, is refused.</summary>
@@ -111,7 +114,7 @@ public static partial class OfficerPasswords
         {
             if (Exists(dataDirectory, kind, account))
             {
-                File.Delete(Path.Combine(dataDirectory, FolderOf(kind), $"{account}.password"));
+                File.Delete(FileOf(dataDirectory, kind, account));
                 removed = true;
             }
         }
@@ -133,9 +136,9 @@ public static partial class OfficerPasswords
     public static bool Verify(string dataDirectory, string officerId, string password)
     {
         var kind = IsOfficer(dataDirectory, officerId) ? AccountKind.Officer : IsResearcher(dataDirectory, officerId) ? AccountKind.Researcher : (AccountKind?)null;
-        var path = Path.Combine(dataDirectory, FolderOf(kind ?? AccountKind.Officer), $"{(kind is null ? "unknown" : officerId)}.password");
-        var known = kind is not null && File.Exists(path);
-        var expected = SHA256.HashData(Encoding.UTF8.GetBytes(known ? File.ReadAllText(path).Trim() : Guid.NewGuid().ToString()));
+        var path = kind is { } found ? FileOf(dataDirectory, found, officerId) : null;
+        var known = path is not null && File.Exists(path);
+        var expected = SHA256.HashData(Encoding.UTF8.GetBytes(known ? File.ReadAllText(path!).Trim() : Guid.NewGuid().ToString()));
         return CryptographicOperations.FixedTimeEquals(expected, SHA256.HashData(Encoding.UTF8.GetBytes(password))) && known;
     }
 
