@@ -34,9 +34,11 @@ public static class EmbeddedConsole
                 {
                     continue; // the identity made it at its first start; an operator removed it since (account remove)
                 }
-                System.Console.WriteLine(!known.Contains(account) && File.Exists(file)
-                    ? $"    sign in as {account,-24} password {File.ReadAllText(file).Trim()}  (shown this once; kept in {file})"
-                    : $"    sign in as {account,-24} password in {file}");
+                System.Console.WriteLine(OfficerPasswords.Readable(data, account) is not { } password
+                    ? $"    sign in as {account,-24} (added by an operator: its password was shown when it was added)"
+                    : !known.Contains(account)
+                        ? $"    sign in as {account,-24} password {password}  (shown this once; kept in {file})"
+                        : $"    sign in as {account,-24} password in {file}");
             }
         });
         try

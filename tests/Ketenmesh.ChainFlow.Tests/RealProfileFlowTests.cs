@@ -47,7 +47,7 @@ public sealed class RealProfileFlowTests : IAsyncLifetime
             {
                 if (i == 10)
                 {
-                    Assert.Equal(1, await _profile.Broker.CloseConnectionsOfAsync("risk"));
+                    await _profile.Broker.KillTheConnectionOfAsync("risk");
                 }
                 if (i == 20)
                 {
@@ -61,7 +61,7 @@ public sealed class RealProfileFlowTests : IAsyncLifetime
                 }
                 if (i == 30)
                 {
-                    Assert.Equal(1, await _profile.Broker.CloseConnectionsOfAsync("signals"));
+                    await _profile.Broker.KillTheConnectionOfAsync("signals");
                 }
                 accepted.Add((await signals.Channel.Intake().SubmitSignalAsync(Signal(i, i), inspectorate)).Signal.SignalId);
             }

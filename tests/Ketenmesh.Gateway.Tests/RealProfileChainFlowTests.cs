@@ -77,7 +77,7 @@ public sealed class RealProfileChainFlowTests : IAsyncLifetime
             {
                 if (i == 3)
                 {
-                    Assert.Equal(1, await _profile.Broker.CloseConnectionsOfAsync("risk"));
+                    await _profile.Broker.KillTheConnectionOfAsync("risk");
                 }
                 if (i == 6)
                 {

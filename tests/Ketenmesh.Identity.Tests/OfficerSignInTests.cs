@@ -127,9 +127,14 @@ public sealed class OfficerSignInTests : IAsyncLifetime
         var password = Regex.Match(added.Output, "shown this once: (\\S+)").Groups[1].Value;
         Assert.NotEmpty(password);
         Assert.Contains("j.devries\tofficer", (await AccountAsync("list")).Output);
+        // Shown once means kept nowhere: its file holds a salted hash, not the password.
+        var kept = File.ReadAllText(OfficerPasswords.PathOf(_identity.DataDirectory, "j.devries"));
+        Assert.DoesNotContain(password, kept);
+        Assert.Null(OfficerPasswords.Readable(_identity.DataDirectory, "j.devries"));
 
         var (loginPage, _) = await FollowAsync(await _browser.GetAsync(AuthorizeUrl()));
         var returnUrl = QueryHelpers.ParseQuery(loginPage.RequestMessage!.RequestUri!.Query)["ReturnUrl"].ToString();
+        Assert.Equal(HttpStatusCode.Unauthorized, (await SignInAsync("j.devries", password + "x", returnUrl)).StatusCode);
         var (_, redirect) = await FollowAsync(await SignInAsync("j.devries", password, returnUrl));
         Assert.NotNull(redirect);
         var (status, body) = await RedeemAsync(QueryHelpers.ParseQuery(redirect.Query)["code"].ToString(), _verifier);

@@ -119,6 +119,13 @@ public sealed class TestVirtualHost : IAsyncDisposable
         _users.Add($"{Name}-{user}");
     }
 
+    /// <summary>
+    /// Kills the one connection of a component's user once it has one. A component connects, and reconnects after a
+    /// kill, in its own time: a CI run once found none at the moment of a kill, so the kill waits for it (30 s at most).
+    /// </summary>
+    public Task KillTheConnectionOfAsync(string user) =>
+        Eventually.SucceedsAsync(async () => Xunit.Assert.Equal(1, await CloseConnectionsOfAsync(user)), TimeSpan.FromSeconds(30));
+
     /// <summary>Kills the connections of one user made with <see cref="AddUserAsync"/>, leaving everyone else's.</summary>
     /// <returns>How many were closed.</returns>
     public async Task<int> CloseConnectionsOfAsync(string user)

@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.RegularExpressions;
 using Ketenmesh.Persistence;
+using Microsoft.AspNetCore.Identity;
 using Microsoft.IdentityModel.Tokens;
 
 namespace Ketenmesh.Identity.Domain;
@@ -19,13 +20,23 @@ public enum AccountKind
 /// <summary>
 /// The accounts of the people who sign in at the login page, the privacy officers and the Rapporteur's researchers, kept
 /// in the identity's data directory: an account is its password file (<c>officers/{name}.password</c> or
-/// <c>researchers/{name}.password</c>, owner-only, never committed), compared by hash in constant time. The seeded
-/// accounts are made once, at first run (<see cref="SeedOnce"/>); an operator adds and removes the others with
-/// <c>Ketenmesh.Identity account</c> (AccountCommand), and a removed account, seeded or not, stays removed.
+/// <c>researchers/{name}.password</c>, owner-only, never committed). The seeded accounts are made once, at first run
+/// (<see cref="SeedOnce"/>), and their file keeps the generated password so that <c>./mesh up</c> can show it; an
+/// operator adds and removes the others with <c>Ketenmesh.Identity account</c> (AccountCommand), and their file keeps
+/// only a salted hash (ASP.NET Core Identity's <see cref="PasswordHasher{TUser}"/>), the password being shown once. A
+/// removed account, seeded or not, stays removed.
 /// </summary>
 public static partial class OfficerPasswords
 {
     const string Seeded = "accounts.seeded";
+
+    /// <summary>What an added account's file starts with: the rest is a hash, never a password.</summary>
+    const string HashPrefix = "hash:";
+
+    static readonly PasswordHasher<string> Hasher = new();
+
+    /// <summary>What a password that is not kept as a hash is checked against too, so every sign-in costs one hash.</summary>
+    static readonly Lazy<string> Decoy = new(() => Hasher.HashPassword("decoy", Guid.NewGuid().ToString()));
 
     static string FolderOf(AccountKind kind) => kind == AccountKind.Officer ? "officers" : "researchers";
 
@@ -101,9 +112,21 @@ public static partial class OfficerPasswords
             throw new ArgumentException($"'{account}' is not a name an account may have.", nameof(account));
         }
 
-        return IsOfficer(dataDirectory, account) || IsResearcher(dataDirectory, account)
-            ? null
-            : Create(FileOf(dataDirectory, kind, account));
+        if (IsOfficer(dataDirectory, account) || IsResearcher(dataDirectory, account))
+        {
+            return null;
+        }
+
+        var password = Base64UrlEncoder.Encode(RandomNumberGenerator.GetBytes(18));
+        OwnerOnlyFile.WriteText(FileOf(dataDirectory, kind, account), HashPrefix + Hasher.HashPassword(account, password));
+        return password;
+    }
+
+    /// <summary>A seeded account's password as its file keeps it; null for an added one, whose file keeps only a hash.</summary>
+    public static string? Readable(string dataDirectory, string account)
+    {
+        var text = File.ReadAllText(PathOf(dataDirectory, account)).Trim();
+        return text.StartsWith(HashPrefix, StringComparison.Ordinal) ? null : text;
     }
 
     /// <summary>Removes an account: its next sign-in, and its next authorization even with a session open, is refused.</summary>
@@ -132,14 +155,20 @@ public static partial class OfficerPasswords
                 : Enumerable.Empty<(string, AccountKind)>();
         });
 
-    /// <summary>True when <paramref name="password"/> is the account's; an unknown account costs the same comparison.</summary>
+    /// <summary>
+    /// True when <paramref name="password"/> is the account's. Every attempt costs one hash and one constant-time
+    /// comparison, whether the account is unknown, seeded or added, so the time taken tells none of them apart.
+    /// </summary>
     public static bool Verify(string dataDirectory, string officerId, string password)
     {
         var kind = IsOfficer(dataDirectory, officerId) ? AccountKind.Officer : IsResearcher(dataDirectory, officerId) ? AccountKind.Researcher : (AccountKind?)null;
         var path = kind is { } found ? FileOf(dataDirectory, found, officerId) : null;
-        var known = path is not null && File.Exists(path);
-        var expected = SHA256.HashData(Encoding.UTF8.GetBytes(known ? File.ReadAllText(path!).Trim() : Guid.NewGuid().ToString()));
-        return CryptographicOperations.FixedTimeEquals(expected, SHA256.HashData(Encoding.UTF8.GetBytes(password))) && known;
+        var stored = path is not null && File.Exists(path) ? File.ReadAllText(path).Trim() : null;
+        var hashed = stored is not null && stored.StartsWith(HashPrefix, StringComparison.Ordinal);
+        var hashMatches = Hasher.VerifyHashedPassword(officerId, hashed ? stored![HashPrefix.Length..] : Decoy.Value, password) != PasswordVerificationResult.Failed;
+        var expected = SHA256.HashData(Encoding.UTF8.GetBytes(stored is not null && !hashed ? stored : Guid.NewGuid().ToString()));
+        var plainMatches = CryptographicOperations.FixedTimeEquals(expected, SHA256.HashData(Encoding.UTF8.GetBytes(password)));
+        return stored is not null && (hashed ? hashMatches : plainMatches);
     }
 
     [GeneratedRegex("^[a-z0-9][a-z0-9._-]{0,63}$")]
