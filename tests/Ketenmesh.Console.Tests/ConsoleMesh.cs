@@ -128,15 +128,38 @@ public sealed class ConsoleMesh : IAsyncLifetime
         try
         {
             // The first dashboard of a fresh mesh reads four breakdowns through the gateway: on a loaded CI machine that
-            // takes longer than Playwright's default 30 s. The test is about what it shows, not how soon.
-            await page.WaitForURLAsync(Console.GetLeftPart(UriPartial.Authority) + "/Dashboard", new() { Timeout = 120_000 });
+            // takes longer than Playwright's default 30 s. The test is about what it shows, not how soon. It waits for the
+            // dashboard's answer (commit), not for the page's load event: a CI run once had the dashboard's address
+            // reached and still no load event after 120 s; what the page shows is checked below either way.
+            await page.WaitForURLAsync(Console.GetLeftPart(UriPartial.Authority) + "/Dashboard", new() { Timeout = 120_000, WaitUntil = WaitUntilState.Commit });
         }
         catch (TimeoutException)
         {
-            Assert.Fail($"The researcher's sign-in ended at {page.Url}, not at the dashboard.");
+            Assert.Fail($"The researcher's sign-in ended at {page.Url}, not at the dashboard; the page said: {await ShownTextAsync(page)}");
         }
-        await Assertions.Expect(page.GetByText($"Signed in as {researcher} for the National Rapporteur")).ToBeVisibleAsync();
+        try
+        {
+            await Assertions.Expect(page.GetByText($"Signed in as {researcher} for the National Rapporteur")).ToBeVisibleAsync(new() { Timeout = 120_000 });
+        }
+        catch (PlaywrightException)
+        {
+            Assert.Fail($"The dashboard at {page.Url} does not say who is signed in; it said: {await ShownTextAsync(page)}");
+        }
         return page;
+    }
+
+    /// <summary>What a page shows, in short, for a failure's message: where a sign-in stopped, and why if it says.</summary>
+    static async Task<string> ShownTextAsync(IPage page)
+    {
+        try
+        {
+            var text = await page.Locator("body").InnerTextAsync(new() { Timeout = 5_000 });
+            return text.Length > 600 ? text[..600] + "…" : text;
+        }
+        catch (PlaywrightException e)
+        {
+            return $"(nothing readable: {e.Message.Split('\n')[0]})";
+        }
     }
 
     public async Task DisposeAsync()
