@@ -21,6 +21,7 @@ internal sealed class ChainAppender : IAsyncDisposable
     private readonly DbConnection _connection;
     private readonly bool _postgres;
     private DbCommand? _insertOne;
+    private DbCommand? _claimHead;
     private long _headSequence = -1;
     private byte[] _headHash = [];
 
@@ -114,13 +115,25 @@ internal sealed class ChainAppender : IAsyncDisposable
     /// <summary>Moves the head from where we last saw it to the batch's last record; false when it had moved.</summary>
     private async Task<bool> ClaimHeadAsync(DbTransaction transaction, AuditRecordRow last, CancellationToken cancellationToken)
     {
-        await using var command = _connection.CreateCommand();
-        command.Transaction = transaction;
-        command.CommandText = "UPDATE audit_head SET last_sequence = @next, last_hash = @hash WHERE id = 1 AND last_sequence = @seen";
-        Add(command, "@next", last.Sequence);
-        Add(command, "@hash", last.Hash);
-        Add(command, "@seen", _headSequence);
-        return await command.ExecuteNonQueryAsync(cancellationToken) == 1;
+        // Made once per connection, as the insert is: on SQLite, parsing it again cost 17 µs of every commit's ~60 µs
+        // before the sync (measured in the gateway benchmark's one-call-at-a-time run).
+        if (_claimHead is null)
+        {
+            _claimHead = _connection.CreateCommand();
+            _claimHead.CommandText = "UPDATE audit_head SET last_sequence = @next, last_hash = @hash WHERE id = 1 AND last_sequence = @seen";
+            Add(_claimHead, "@next", last.Sequence);
+            Add(_claimHead, "@hash", last.Hash);
+            Add(_claimHead, "@seen", _headSequence);
+            if (!_postgres)
+            {
+                _claimHead.Prepare();
+            }
+        }
+        _claimHead.Transaction = transaction;
+        _claimHead.Parameters[0].Value = last.Sequence;
+        _claimHead.Parameters[1].Value = last.Hash;
+        _claimHead.Parameters[2].Value = _headSequence;
+        return await _claimHead.ExecuteNonQueryAsync(cancellationToken) == 1;
     }
 
     private async Task InsertAsync(DbTransaction transaction, List<AuditRecordRow> rows, CancellationToken cancellationToken)
@@ -154,6 +167,10 @@ internal sealed class ChainAppender : IAsyncDisposable
         if (_insertOne is not null)
         {
             await _insertOne.DisposeAsync();
+        }
+        if (_claimHead is not null)
+        {
+            await _claimHead.DisposeAsync();
         }
         await _scope.DisposeAsync();
     }
