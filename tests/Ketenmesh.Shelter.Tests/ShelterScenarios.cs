@@ -1363,6 +1363,38 @@ public abstract class ShelterScenarios : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_large_groups_places_go_back_one_each_to_those_waiting_longest_and_the_rest_keep_waiting()
+    {
+        // Two men's beds left, both held for a group; three men then wait for a men's bed, in this order.
+        await ReportAsync(Client, "shelter-social-den-haag", Beds(ShelterCategory.AdultMen, 12, 12));
+        await ReportAsync(Client, "shelter-jade", Beds(ShelterCategory.AdultMen, 2, 0));
+        await Client.Shelter().RequestLargeGroupShelterAsync(
+            LargeGroup("raid-two-places", Ahead(TimeSpan.FromHours(1)), TimeSpan.FromDays(1), "GM0114", (ShelterCategory.AdultMen, 2)), As("inspectorate"));
+        var waiting = new List<Placement>();
+        foreach (var name in new[] { "first", "second", "third" })
+        {
+            waiting.Add((await Client.Shelter().RequestPlacementAsync(Placement($"wait-{name}", ShelterCategory.AdultMen, $"reg-wait-{name}"), As("comensha"))).Placement);
+        }
+        Assert.All(waiting, w => Assert.Equal(PlacementState.Waitlisted, w.State));
+
+        Clock.Advance(TimeSpan.FromDays(1) + TimeSpan.FromHours(2));
+
+        // The group's end offers each freed place in turn, each offer seeing the list as the one before left it.
+        await Eventually.SucceedsAsync(async () =>
+        {
+            var states = new List<(PlacementState, string)>();
+            foreach (var placement in waiting)
+            {
+                var now = (await Client.Shelter().GetPlacementAsync(new GetPlacementRequest { PlacementId = placement.PlacementId }, As("comensha"))).Placement;
+                states.Add((now.State, now.ShelterId));
+            }
+            Assert.Equal([(PlacementState.Held, "shelter-jade"), (PlacementState.Held, "shelter-jade"), (PlacementState.Waitlisted, "")], states);
+        });
+        var men = await BedsAsync("shelter-jade", ShelterCategory.AdultMen);
+        Assert.Equal((2, 0), (men.ReservedBeds, men.AvailableBeds));
+    }
+
+    [Fact]
     public async Task Parallel_large_groups_and_placements_never_hold_more_places_than_are_free()
     {
         var expectedAt = Ahead(TimeSpan.FromDays(1));

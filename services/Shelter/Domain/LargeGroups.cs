@@ -262,11 +262,10 @@ public sealed class LargeGroups(
         {
             var bed = await db.Beds.FirstAsync(b => b.ShelterId == allocation.ShelterId && b.Category == allocation.Category, cancellationToken);
             bed.Held = Math.Max(0, bed.Held - allocation.Places);
-            // Each offer reads the list as the last one left it.
-            await db.SaveChangesAsync(cancellationToken);
+            // Each offer works on the waiting requests as the last one left them (BedOffers keeps them for the change),
+            // and the change saves them all when it commits, as a capacity report's offers are.
             while (await offers.OfferToHeadAsync(change, bed, cancellationToken))
             {
-                await db.SaveChangesAsync(cancellationToken);
             }
         }
         row.State = (int)LargeGroupState.Ended;
