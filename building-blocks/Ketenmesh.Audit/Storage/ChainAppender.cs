@@ -115,25 +115,25 @@ internal sealed class ChainAppender : IAsyncDisposable
     /// <summary>Moves the head from where we last saw it to the batch's last record; false when it had moved.</summary>
     private async Task<bool> ClaimHeadAsync(DbTransaction transaction, AuditRecordRow last, CancellationToken cancellationToken)
     {
-        // Made once per connection, as the insert is: on SQLite, parsing it again cost 17 µs of every commit's ~60 µs
-        // before the sync (measured in the gateway benchmark's one-call-at-a-time run).
-        if (_claimHead is null)
+        // Made once per connection, as the insert is: a reused command keeps its prepared statement, where parsing it
+        // again cost 17 µs of every SQLite commit's ~60 µs before the sync (the gateway benchmark, one call at a time).
+        var claim = _claimHead ??= ClaimHeadCommand();
+        claim.Transaction = transaction;
+        claim.Parameters[0].Value = last.Sequence;
+        claim.Parameters[1].Value = last.Hash;
+        claim.Parameters[2].Value = _headSequence;
+        return await claim.ExecuteNonQueryAsync(cancellationToken) == 1;
+    }
+
+    private DbCommand ClaimHeadCommand()
+    {
+        var command = _connection.CreateCommand();
+        command.CommandText = "UPDATE audit_head SET last_sequence = @next, last_hash = @hash WHERE id = 1 AND last_sequence = @seen";
+        foreach (var name in (string[])["@next", "@hash", "@seen"])
         {
-            _claimHead = _connection.CreateCommand();
-            _claimHead.CommandText = "UPDATE audit_head SET last_sequence = @next, last_hash = @hash WHERE id = 1 AND last_sequence = @seen";
-            Add(_claimHead, "@next", last.Sequence);
-            Add(_claimHead, "@hash", last.Hash);
-            Add(_claimHead, "@seen", _headSequence);
-            if (!_postgres)
-            {
-                _claimHead.Prepare();
-            }
+            Add(command, name);
         }
-        _claimHead.Transaction = transaction;
-        _claimHead.Parameters[0].Value = last.Sequence;
-        _claimHead.Parameters[1].Value = last.Hash;
-        _claimHead.Parameters[2].Value = _headSequence;
-        return await _claimHead.ExecuteNonQueryAsync(cancellationToken) == 1;
+        return command;
     }
 
     private async Task InsertAsync(DbTransaction transaction, List<AuditRecordRow> rows, CancellationToken cancellationToken)
@@ -154,11 +154,10 @@ internal sealed class ChainAppender : IAsyncDisposable
         }
     }
 
-    private static void Add(DbCommand command, string name, object value)
+    private static void Add(DbCommand command, string name)
     {
         var parameter = command.CreateParameter();
         parameter.ParameterName = name;
-        parameter.Value = value;
         command.Parameters.Add(parameter);
     }
 

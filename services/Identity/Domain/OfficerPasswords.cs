@@ -78,10 +78,18 @@ public static partial class OfficerPasswords
 
     static string Create(string path)
     {
-        var password = Base64UrlEncoder.Encode(RandomNumberGenerator.GetBytes(18));
+        var password = NewPassword();
         OwnerOnlyFile.WriteText(path, password);
         return password;
     }
+
+    static string NewPassword() => Base64UrlEncoder.Encode(RandomNumberGenerator.GetBytes(18));
+
+    /// <summary>What an account's file holds (a password, or <see cref="HashPrefix"/> and a hash); null for no account.</summary>
+    static string? Stored(string dataDirectory, string account) =>
+        IsName(account) && Enum.GetValues<AccountKind>().Select(kind => FileOf(dataDirectory, kind, account)).FirstOrDefault(File.Exists) is { } path
+            ? File.ReadAllText(path).Trim()
+            : null;
 
     /// <summary>Makes the seeded accounts the first time only, so one an operator removed is not made again at the next start.</summary>
     public static void SeedOnce(string dataDirectory)
@@ -117,17 +125,14 @@ public static partial class OfficerPasswords
             return null;
         }
 
-        var password = Base64UrlEncoder.Encode(RandomNumberGenerator.GetBytes(18));
+        var password = NewPassword();
         OwnerOnlyFile.WriteText(FileOf(dataDirectory, kind, account), HashPrefix + Hasher.HashPassword(account, password));
         return password;
     }
 
     /// <summary>A seeded account's password as its file keeps it; null for an added one, whose file keeps only a hash.</summary>
-    public static string? Readable(string dataDirectory, string account)
-    {
-        var text = File.ReadAllText(PathOf(dataDirectory, account)).Trim();
-        return text.StartsWith(HashPrefix, StringComparison.Ordinal) ? null : text;
-    }
+    public static string? Readable(string dataDirectory, string account) =>
+        Stored(dataDirectory, account) is { } text && !text.StartsWith(HashPrefix, StringComparison.Ordinal) ? text : null;
 
     /// <summary>Removes an account: its next sign-in, and its next authorization even with a session open, is refused.</summary>
     public static bool Remove(string dataDirectory, string account)
@@ -161,9 +166,7 @@ public static partial class OfficerPasswords
     /// </summary>
     public static bool Verify(string dataDirectory, string officerId, string password)
     {
-        var kind = IsOfficer(dataDirectory, officerId) ? AccountKind.Officer : IsResearcher(dataDirectory, officerId) ? AccountKind.Researcher : (AccountKind?)null;
-        var path = kind is { } found ? FileOf(dataDirectory, found, officerId) : null;
-        var stored = path is not null && File.Exists(path) ? File.ReadAllText(path).Trim() : null;
+        var stored = Stored(dataDirectory, officerId);
         var hashed = stored is not null && stored.StartsWith(HashPrefix, StringComparison.Ordinal);
         var hashMatches = Hasher.VerifyHashedPassword(officerId, hashed ? stored![HashPrefix.Length..] : Decoy.Value, password) != PasswordVerificationResult.Failed;
         var expected = SHA256.HashData(Encoding.UTF8.GetBytes(stored is not null && !hashed ? stored : Guid.NewGuid().ToString()));
