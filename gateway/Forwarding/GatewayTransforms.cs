@@ -48,6 +48,8 @@ internal sealed class GatewayTransforms(IDecisionAudit audit, TimeProvider clock
         var call = context.HttpContext.Call();
         // What the service believes, and all it believes: signed for this service and this method, for seconds.
         TrustedHeaders.Apply(context.HttpContext.Request.Headers, context.ProxyRequest, call.TransactionToken!, call.TraceParent);
+        // gRPC has no query string: the service is asked the method that was decided, and nothing beside it.
+        context.Query.Collection.Clear();
         if (context.ProxyRequest.Content is { } content)
         {
             content.Headers.ContentType = GrpcContentType;

@@ -221,6 +221,9 @@ public sealed class HeaderAndPathAttackTests : IAsyncLifetime
     [InlineData("chain.signals.v1.SignalIntake/List%4DySignals")]
     [InlineData("chain.signals.v1.SignalIntake/./ListMySignals")]
     [InlineData("chain.registry.v1.VictimRegistry/%2E%2E/%2E%2E/chain.signals.v1.SignalIntake/ListMySignals")]
+    // gRPC has no query string; the service is sent the method decided and nothing beside it.
+    [InlineData("chain.signals.v1.SignalIntake/ListMySignals?partner=comensha&purpose=victim_care")]
+    [InlineData("chain.signals.v1.SignalIntake/ListMySignals?")]
     public async Task A_path_that_decodes_to_a_granted_method_is_decided_and_forwarded_as_that_method(string path)
     {
         var result = await _mesh.Raw.CallAsync(path, [[]], _mesh.As("police", "signalling"));
