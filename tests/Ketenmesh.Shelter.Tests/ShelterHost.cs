@@ -65,8 +65,8 @@ public sealed class ShelterEventsProbe(ShelterEvents events)
     }
 }
 
-/// <summary>Counts the reads of the capacity change log (SELECTs from capacity_changes) on the connections of one replica.</summary>
-public sealed class ChangeLogReads : Microsoft.EntityFrameworkCore.Diagnostics.DbCommandInterceptor
+/// <summary>Counts the SELECTs that read <paramref name="table"/> on the connections of one replica.</summary>
+public sealed class TableReads(string table) : Microsoft.EntityFrameworkCore.Diagnostics.DbCommandInterceptor
 {
     private int _count;
 
@@ -89,28 +89,10 @@ public sealed class ChangeLogReads : Microsoft.EntityFrameworkCore.Diagnostics.D
     private void Note(System.Data.Common.DbCommand command)
     {
         var text = command.CommandText.TrimStart();
-        if (text.StartsWith("SELECT", StringComparison.OrdinalIgnoreCase) && text.Contains("capacity_changes", StringComparison.Ordinal))
+        if (text.StartsWith("SELECT", StringComparison.OrdinalIgnoreCase) && text.Contains(table, StringComparison.Ordinal))
         {
             Interlocked.Increment(ref _count);
         }
-    }
-}
-
-/// <summary>Counts the SELECTs that read <paramref name="table"/> on the connections of one replica.</summary>
-public sealed class CommandCounter(string table) : Microsoft.EntityFrameworkCore.Diagnostics.DbCommandInterceptor
-{
-    private int _count;
-
-    public int Count => Volatile.Read(ref _count);
-
-    public override ValueTask<Microsoft.EntityFrameworkCore.Diagnostics.InterceptionResult<System.Data.Common.DbDataReader>> ReaderExecutingAsync(
-        System.Data.Common.DbCommand command, Microsoft.EntityFrameworkCore.Diagnostics.CommandEventData eventData, Microsoft.EntityFrameworkCore.Diagnostics.InterceptionResult<System.Data.Common.DbDataReader> result, CancellationToken cancellationToken = default)
-    {
-        if (command.CommandText.TrimStart().StartsWith("SELECT", StringComparison.OrdinalIgnoreCase) && command.CommandText.Contains(table, StringComparison.Ordinal))
-        {
-            Interlocked.Increment(ref _count);
-        }
-        return ValueTask.FromResult(result);
     }
 }
 

@@ -430,7 +430,7 @@ public abstract class ShelterScenarios : IAsyncLifetime
     [Fact]
     public async Task Beds_a_report_frees_for_several_COSM_waiters_read_their_registry_facts_in_one_query()
     {
-        var factsReads = new CommandCounter("admission_facts");
+        var factsReads = new TableReads("admission_facts");
         var replica = await ShelterHost.StartAsync(DatabaseSettings(), Clock, Events, services => services.ConfigureDbContext<ShelterDbContext>(o => o.AddInterceptors(factsReads)));
         _hosts.Add(replica);
         await ReportAsync(replica.Channel, "shelter-pmw", Beds(ShelterCategory.Cosm, 25, 25));
@@ -919,7 +919,7 @@ public abstract class ShelterScenarios : IAsyncLifetime
     [Fact]
     public async Task A_replica_reads_the_change_log_once_per_change_for_all_its_watches()
     {
-        var reads = new ChangeLogReads();
+        var reads = new TableReads("capacity_changes");
         var settings = DatabaseSettings();
         // Only its own commits wake the replica's reader here, and nothing else reads the log, so every read is counted.
         settings["Shelter:Watch:CatchUpInterval"] = "01:00:00";
