@@ -23,6 +23,9 @@ public static class ChainLogging
         logging.AddFilter("Yarp", LogLevel.Warning);
         // SQL text may carry personal data in literals, and polls (policy, outbox, watches) would flood the log.
         logging.AddFilter("Microsoft.EntityFrameworkCore", LogLevel.Warning);
+        // A failed command is logged at Error with its whole SQL (one huge IN list made a 111 MB line); the failure
+        // itself reaches the call, whose status says it.
+        logging.AddFilter("Microsoft.EntityFrameworkCore.Database.Command", LogLevel.None);
         // Every failed probe every 2 s would repeat itself; ReadinessPublisher logs each change once, with its reason.
         logging.AddFilter("Microsoft.Extensions.Diagnostics.HealthChecks", LogLevel.Critical);
         return logging;

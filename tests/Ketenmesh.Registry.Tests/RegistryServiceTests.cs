@@ -192,6 +192,27 @@ public sealed class RegistryServiceTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_lookup_by_more_link_keys_than_a_person_has_is_invalid_argument_and_the_registry_keeps_serving()
+    {
+        var key = Key();
+        await _host.Channel.Registry().RegisterVictimAsync(new RegisterVictimRequest { ClientRequestId = "keys-1", InitialStatus = VictimStatus.Possible, LinkKeys = { key } }, As("comensha"));
+        FindByLinkKeysRequest Lookup(int keys) => new() { LinkKeys = { Enumerable.Range(0, keys).Select(_ => Key()) } };
+
+        // 20,000 keys built one OR per key into a query that overflowed the stack and took the process down.
+        var flood = await Assert.ThrowsAsync<RpcException>(() => _host.Channel.Registry().FindByLinkKeysAsync(Lookup(20_000), As("police")).ResponseAsync);
+        var oneTooMany = await Assert.ThrowsAsync<RpcException>(() => _host.Channel.Registry().FindByLinkKeysAsync(Lookup(21), As("police")).ResponseAsync);
+        var registering = await Assert.ThrowsAsync<RpcException>(() => _host.Channel.Registry().RegisterVictimAsync(
+            new RegisterVictimRequest { ClientRequestId = "keys-2", InitialStatus = VictimStatus.Possible, LinkKeys = { Lookup(21).LinkKeys } }, As("comensha")).ResponseAsync);
+        var found = await _host.Channel.Registry().FindByLinkKeysAsync(new FindByLinkKeysRequest { LinkKeys = { Lookup(19).LinkKeys, key } }, As("police"));
+
+        Assert.Equal((StatusCode.InvalidArgument, StatusCode.InvalidArgument, StatusCode.InvalidArgument), (flood.StatusCode, oneTooMany.StatusCode, registering.StatusCode));
+        Assert.Contains("link_keys at most 1000 entries, not 20000.", flood.Status.Detail);
+        Assert.Contains("link_keys at most 20 link keys, not 21.", oneTooMany.Status.Detail);
+        Assert.Contains("at most 20 link keys", registering.Status.Detail);
+        Assert.Single(found.Matches);
+    }
+
+    [Fact]
     public async Task Ages_must_make_sense_and_a_minor_at_the_start_of_exploitation_is_registered_as_a_minor()
     {
         RegisterVictimRequest Request(string id, PersonProfile person) => new() { ClientRequestId = id, InitialStatus = VictimStatus.Possible, LinkKeys = { Key() }, Person = person };

@@ -96,6 +96,25 @@ public abstract class ReturnCoordinationTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_D9_signal_with_more_link_keys_than_a_person_has_is_refused_and_none_is_kept()
+    {
+        var keys = Enumerable.Range(0, PersonLinkKeys.MaxPerMessage + 1).Select(i => new PersonLinkKey
+        {
+            Kind = LinkKeyKind.TravelDocument,
+            KeyedHash = ByteString.CopyFrom(System.Security.Cryptography.SHA256.HashData(BitConverter.GetBytes(i))),
+            KeyId = "chain-2026",
+        });
+        var request = new OpenD9SignalRequest { ClientRequestId = Guid.NewGuid().ToString(), RegistrationId = "reg-d9-keys", OpenedOn = Day(Today), SignalId = "sig-1", LinkKeys = { keys } };
+
+        var refusal = await RefusalOf(Client.Returns().OpenD9SignalAsync(request, As("dtv")).ResponseAsync);
+        request.LinkKeys.RemoveAt(0);
+        var opened = (await Client.Returns().OpenD9SignalAsync(request, As("dtv"))).ReturnCase;
+
+        AssertFieldProblem(refusal!, "link_keys");
+        Assert.Equal(PersonLinkKeys.MaxPerMessage, opened.LinkKeys.Count);
+    }
+
+    [Fact]
     public async Task No_departure_is_planned_or_recorded_while_a_D9_suspension_is_open()
     {
         var registrationId = NewRegistration();

@@ -153,6 +153,34 @@ public sealed class SignalIntakeTests : IAsyncLifetime
         Assert.Empty(closed.Signals);
     }
 
+    [Fact]
+    public async Task A_status_filter_of_a_million_entries_is_invalid_argument_and_one_repeating_a_status_is_a_set()
+    {
+        await Client.Intake().SubmitSignalAsync(new SubmitSignalRequest { ClientRequestId = "pol-3", Observation = Observations.PoliceCheck() }, As("police"));
+
+        // Two million entries (2 MB) once took gigabytes and wrote a 111 MB log line with the SQL of their parameters.
+        var flood = await Assert.ThrowsAsync<RpcException>(() => Client.Intake().ListMySignalsAsync(
+            new ListMySignalsRequest { StatusFilter = { Enumerable.Repeat(SignalStatus.Received, 1_000_000) } }, As("police")).ResponseAsync);
+        var repeated = await Client.Intake().ListMySignalsAsync(
+            new ListMySignalsRequest { StatusFilter = { Enumerable.Repeat(SignalStatus.Received, 1_000) } }, As("police"));
+
+        Assert.Equal(StatusCode.InvalidArgument, flood.StatusCode);
+        Assert.Contains("status_filter at most 1000 entries, not 1000000.", flood.Status.Detail);
+        Assert.Single(repeated.Signals);
+    }
+
+    [Fact]
+    public async Task A_list_inside_the_request_is_capped_too_and_named_by_its_path()
+    {
+        var observation = Observations.PoliceCheck();
+        observation.ObservedIndicators.Add(Enumerable.Repeat(Indicator.FreedomNoOwnIdPapers, 1_001));
+
+        var refusal = await Assert.ThrowsAsync<RpcException>(() => Client.Intake().SubmitSignalAsync(new SubmitSignalRequest { ClientRequestId = "pol-4", Observation = observation }, As("police")).ResponseAsync);
+
+        Assert.Equal(StatusCode.InvalidArgument, refusal.StatusCode);
+        Assert.Contains($"observation.observed_indicators at most 1000 entries, not {observation.ObservedIndicators.Count}.", refusal.Status.Detail);
+    }
+
     [Theory]
     [InlineData("not-a-token")]
     [InlineData("MTIzNDU")]

@@ -31,7 +31,7 @@ public sealed class Linkage(RegistryDbContext db, RegistrationStore store, Regis
         {
             problems.Add(("link_keys", "name at least one key or record to link."));
         }
-        problems.AddRange(Registrations.LinkKeyProblems(request.LinkKeys, "link_keys"));
+        problems.AddRange(PersonLinkKeys.Problems(request.LinkKeys, "link_keys"));
         for (var i = 0; i < request.Records.Count; i++)
         {
             var record = request.Records[i];

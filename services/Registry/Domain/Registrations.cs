@@ -32,7 +32,7 @@ public sealed class Registrations(RegistryDbContext db, RegistrationStore store,
         {
             problems.Add(("initial_status", "must be SIGNALLED or POSSIBLE; later statuses are reached with ChangeStatus."));
         }
-        problems.AddRange(LinkKeyProblems(request.LinkKeys, "link_keys"));
+        problems.AddRange(PersonLinkKeys.Problems(request.LinkKeys, "link_keys"));
         problems.AddRange(PersonRules.Problems(request.Person, "person"));
         InvalidRequest.ThrowIfAny(problems);
         MinorRules.ThrowUnlessMayRegister(partnerId, PersonRules.Normalised(request.Person));
@@ -214,19 +214,6 @@ public sealed class Registrations(RegistryDbContext db, RegistrationStore store,
             any = any is null ? body : Expression.OrElse(any, body);
         }
         return Expression.Lambda<Func<LinkKeyRow, bool>>(any!, row);
-    }
-
-    public static IEnumerable<(string Field, string Description)> LinkKeyProblems(IEnumerable<PersonLinkKey> keys, string field)
-    {
-        var i = 0;
-        foreach (var key in keys)
-        {
-            if (key.Kind == LinkKeyKind.Unspecified || key.KeyedHash.Length is < 16 or > 64 || string.IsNullOrWhiteSpace(key.KeyId))
-            {
-                yield return ($"{field}[{i}]", "needs a kind, a keyed hash of 16 to 64 bytes and the key id it was made with; never the attribute itself.");
-            }
-            i++;
-        }
     }
 
     private Registration New(VictimStatus status, PartnerType reporter, ReporterType reporterType, PersonProfile? person, ExploitationProfile? exploitation,

@@ -1,3 +1,4 @@
+using Ketenmesh.Contracts;
 using Chain.Registry.V1;
 using Grpc.Core;
 using Ketenmesh.Hosting;
@@ -34,7 +35,7 @@ public sealed class VictimRegistryService(Registrations registrations, Reflectio
 
     public override async Task<FindByLinkKeysResponse> FindByLinkKeys(FindByLinkKeysRequest request, ServerCallContext context)
     {
-        var problems = Registrations.LinkKeyProblems(request.LinkKeys, "link_keys").ToList();
+        var problems = PersonLinkKeys.Problems(request.LinkKeys, "link_keys").ToList();
         if (request.LinkKeys.Count == 0)
         {
             problems.Add(("link_keys", "name at least one key to look for."));

@@ -41,6 +41,7 @@ public sealed class ReturnCases(ReturnsDbContext db, RegistryKnowledge registry,
             problems.Add(("registration_id", "is required: the residence decision that ends the suspension is recorded on the person's registration."));
         }
         var openedOn = Day(request.OpenedOn, "opened_on", today, problems);
+        problems.AddRange(PersonLinkKeys.Problems(request.LinkKeys, "link_keys"));
         InvalidRequest.ThrowIfAny(problems);
         if (await EarlierAsync(partnerId, request.ClientRequestId, cancellationToken) is { } earlier)
         {

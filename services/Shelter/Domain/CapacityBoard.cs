@@ -120,12 +120,13 @@ public sealed class CapacityBoard(ShelterDbContext db, EventOutbox<ShelterDbCont
         var query = db.Shelters.AsNoTracking();
         if (request.KindFilter.Count > 0)
         {
-            var kinds = request.KindFilter.Select(k => (int)k).ToList();
+            // Each filter is a set: each distinct value once, as each becomes a parameter of the query.
+            var kinds = request.KindFilter.Select(k => (int)k).Distinct().ToList();
             query = query.Where(s => kinds.Contains(s.Kind));
         }
         if (request.MunicipalityCodes.Count > 0)
         {
-            var codes = request.MunicipalityCodes.ToList();
+            var codes = request.MunicipalityCodes.Distinct().ToList();
             query = query.Where(s => codes.Contains(s.MunicipalityCode));
         }
         if (request.PageToken.Length > 0)

@@ -170,7 +170,8 @@ public sealed class SignalIntake(SignalsDbContext db, EventOutbox<SignalsDbConte
         var query = db.Signals.AsNoTracking().Where(s => s.ReporterPartnerId == partnerId);
         if (request.StatusFilter.Count > 0)
         {
-            var statuses = request.StatusFilter.Select(s => (int)s).ToList();
+            // Each distinct status once: the filter is a set, and each entry becomes a parameter of the query.
+            var statuses = request.StatusFilter.Select(s => (int)s).Distinct().ToList();
             query = query.Where(s => statuses.Contains(s.Status));
         }
         if (request.PageToken.Length > 0)

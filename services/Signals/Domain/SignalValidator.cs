@@ -11,7 +11,7 @@ namespace Ketenmesh.Signals.Domain;
 public static partial class SignalValidator
 {
     public const int MaxNoteLength = 4000;
-    public const int MaxLinkKeys = 20;
+    public const int MaxLinkKeys = Ketenmesh.Contracts.PersonLinkKeys.MaxPerMessage;
     public const int MaxIndicators = 60;
 
     /// <summary>HMAC-SHA-256: anything else is not a pseudonymous link key but possibly the identity itself.</summary>
