@@ -20,6 +20,9 @@ public sealed class GatewayComponent : IMeshComponent
     /// <summary>Its health and reflection answer per caller, so the host must not map the plain ones.</summary>
     public bool MapsOwnHealthAndReflection => true;
 
+    /// <summary>Every partner organisation's systems connect here (municipalities alone are over 300).</summary>
+    public int DefaultMaxConnections => 4_000;
+
     public void AddServices(IServiceCollection services, IConfiguration configuration)
     {
         services.AddOptions<GatewayOptions>().Bind(configuration.GetSection("Gateway"))

@@ -27,6 +27,9 @@ public sealed class EndpointOptions
     /// </summary>
     public bool MutualTls { get; init; }
 
+    /// <summary>The most connections it holds at once (<see cref="IMeshComponent.DefaultMaxConnections"/>).</summary>
+    public int MaxConnections { get; init; } = 1_000;
+
     /// <summary>The component's name: whose mesh certificate it serves with.</summary>
     public string Component { get; init; } = "";
 
@@ -40,6 +43,11 @@ public sealed class EndpointOptions
         if (port is < 0 or > 65535)
         {
             throw new InvalidOperationException($"Service:Port {port} for {component.Name} is not a TCP port.");
+        }
+        var maxConnections = section.GetValue<int?>("MaxConnections") ?? component.DefaultMaxConnections;
+        if (maxConnections < 1)
+        {
+            throw new InvalidOperationException($"Service:MaxConnections {maxConnections} for {component.Name} must be at least 1.");
         }
         var tlsPort = section.GetValue<int?>("TlsPort");
         var certificate = section["CertificatePath"];
@@ -62,6 +70,7 @@ public sealed class EndpointOptions
             IsDevelopmentCertificate = development,
             CertificatePassword = section["CertificatePassword"],
             MutualTls = section.GetValue("MutualTls", false),
+            MaxConnections = maxConnections,
             Component = component.Name,
             DataDirectory = DataDirectoryOf(configuration),
         };

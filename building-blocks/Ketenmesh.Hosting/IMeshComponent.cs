@@ -25,4 +25,11 @@ public interface IMeshComponent
 
     /// <summary>True when the component answers health and reflection itself (the gateway answers per caller).</summary>
     bool MapsOwnHealthAndReflection => false;
+
+    /// <summary>
+    /// The most connections it holds open at once unless configured otherwise (<c>Service:MaxConnections</c>).
+    /// Beyond it a new connection is closed at once, so idle connections from anyone cannot use up the
+    /// process's file descriptors (at 20,000 the process died) while the connections it already serves go on.
+    /// </summary>
+    int DefaultMaxConnections => 1_000;
 }

@@ -156,5 +156,6 @@ public static class MeshHost
         }
         // Large raids stream hundreds of signals on one connection; keep many calls in flight per connection.
         kestrel.Limits.Http2.MaxStreamsPerConnection = 1000;
+        kestrel.Limits.MaxConcurrentConnections = endpoint.MaxConnections;
     }
 }

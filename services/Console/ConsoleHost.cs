@@ -39,8 +39,11 @@ public static class ConsoleHost
         builder.Services.AddChainTelemetry(builder.Configuration, "ketenmesh-console");
         var endpoint = EndpointOptions.For(component, builder.Configuration);
         builder.WebHost.ConfigureKestrel(kestrel =>
+        {
             // Browsers speak HTTP/1.1 in cleartext (h2c is for gRPC peers only); TLS comes from the platform in a cluster.
-            kestrel.Listen(IPAddress.Parse(endpoint.BindAddress), endpoint.Port, o => o.Protocols = HttpProtocols.Http1));
+            kestrel.Listen(IPAddress.Parse(endpoint.BindAddress), endpoint.Port, o => o.Protocols = HttpProtocols.Http1);
+            kestrel.Limits.MaxConcurrentConnections = endpoint.MaxConnections;
+        });
         component.AddServices(builder.Services, builder.Configuration);
         var app = builder.Build();
         ConsoleComponent.UsePipeline(app);

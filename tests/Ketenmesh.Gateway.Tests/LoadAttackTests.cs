@@ -73,6 +73,69 @@ public sealed class LoadAttackTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Idle_connections_beyond_the_limit_are_closed_at_once_and_the_partners_already_connected_are_served()
+    {
+        // Care is connected before the flood, as a partner's system keeps its channel open.
+        using var care = new RawGrpc(_mesh.Gateway);
+        var metadata = _mesh.As("care", "victim_care");
+        Assert.Equal((int)StatusCode.OK, (await care.CallAsync(Attacks.GetRegistration, [[]], metadata)).Status);
+        var limit = new Ketenmesh.Gateway.GatewayComponent().DefaultMaxConnections;
+
+        // Idle connections that send nothing, more than the gateway holds (20,000 of them once used up the process's
+        // file descriptors, and it died).
+        var flood = new List<System.Net.Sockets.Socket>();
+        try
+        {
+            for (var i = 0; i < limit + 20; i++)
+            {
+                var socket = new System.Net.Sockets.Socket(System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp);
+                flood.Add(socket);
+                await socket.ConnectAsync(System.Net.IPAddress.Loopback, _mesh.Gateway.Port);
+            }
+
+            Assert.True(await ClosedByTheServerAsync(flood[^1], TimeSpan.FromSeconds(30)), "a connection beyond the limit was held open");
+            var during = await care.CallAsync(Attacks.GetRegistration, [[]], metadata);
+            Assert.True(during.Status == (int)StatusCode.OK, $"care, connected before the flood, got {during.Status} '{during.Message}'");
+        }
+        finally
+        {
+            flood.ForEach(s => s.Dispose());
+        }
+        // Once the flood lets go, a new connection is served again (the gateway counts the closed ones down as it sees them go).
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (true)
+        {
+            try
+            {
+                await _mesh.AssertOthersServedAsync();
+                break;
+            }
+            catch (Exception e) when (e is Xunit.Sdk.XunitException or HttpRequestException or IOException && DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(200);
+            }
+        }
+    }
+
+    /// <summary>True when the server closes the connection (end of stream or reset) before <paramref name="within"/>.</summary>
+    private static async Task<bool> ClosedByTheServerAsync(System.Net.Sockets.Socket socket, TimeSpan within)
+    {
+        using var timeout = new CancellationTokenSource(within);
+        try
+        {
+            return await socket.ReceiveAsync(new byte[64], System.Net.Sockets.SocketFlags.None, timeout.Token) == 0;
+        }
+        catch (System.Net.Sockets.SocketException e) when (e.SocketErrorCode == System.Net.Sockets.SocketError.ConnectionReset)
+        {
+            return true;
+        }
+        catch (OperationCanceledException)
+        {
+            return false;
+        }
+    }
+
+    [Fact]
     public async Task Sixty_four_kib_of_metadata_is_refused_by_the_http2_layer_and_the_gateway_serves_the_next_call()
     {
         var metadata = _mesh.As("police", "signalling");
