@@ -290,10 +290,19 @@ public sealed class OfficerSignInTests : IAsyncLifetime
         Assert.Contains("/account/login", again.RequestMessage!.RequestUri!.AbsolutePath);
     }
 
-    [Fact]
-    public async Task A_login_does_not_send_the_officer_to_another_site()
+    [Theory]
+    [InlineData("https://evil.test/")]
+    [InlineData("//evil.test/")]
+    [InlineData("/\\evil.test/")]
+    // Browsers drop a tab, CR or LF in a URL, so each of these is //evil.test/ to them.
+    [InlineData("/\t/evil.test/")]
+    [InlineData("/\n/evil.test/")]
+    [InlineData("/\r/evil.test/")]
+    public async Task A_login_does_not_send_the_officer_to_another_site(string returnUrl)
     {
-        using var response = await SignInAsync("privacy-officer-1", OfficerPasswords.LoadOrCreate(_identity.DataDirectory, "privacy-officer-1"), "https://evil.test/");
+        using var response = await SignInAsync("privacy-officer-1", OfficerPasswords.LoadOrCreate(_identity.DataDirectory, "privacy-officer-1"), returnUrl);
+
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Null(response.Headers.Location);
     }
 }

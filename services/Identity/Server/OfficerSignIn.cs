@@ -129,8 +129,11 @@ internal static class OfficerSignIn
         return Results.Redirect(returnUrl);
     }
 
-    static bool IsLocal(string url) =>
-        url.StartsWith('/') && !url.StartsWith("//", StringComparison.Ordinal) && !url.StartsWith("/\\", StringComparison.Ordinal);
+    /// <summary>
+    /// A path on this server, as ASP.NET Core's own check has it: not <c>//host</c> or <c>/\\host</c>, and no control
+    /// character anywhere (a browser drops a tab or newline, so <c>/&#9;/host</c> would be <c>//host</c> to it).
+    /// </summary>
+    static bool IsLocal(string url) => url.StartsWith('/') && Microsoft.AspNetCore.Http.HttpResults.RedirectHttpResult.IsLocalUrl(url);
 
     static IResult Page(string returnUrl, AntiforgeryTokenSet antiforgery, string? error, int status = StatusCodes.Status200OK) => Results.Content($$"""
         <!doctype html>
