@@ -278,6 +278,27 @@ public sealed class OfficerSignInTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task An_account_that_failed_five_times_is_refused_for_the_minute_even_with_its_password_and_others_sign_in()
+    {
+        var (loginPage, _) = await FollowAsync(await _browser.GetAsync(AuthorizeUrl()));
+        var returnUrl = QueryHelpers.ParseQuery(loginPage.RequestMessage!.RequestUri!.Query)["ReturnUrl"].ToString();
+        var guesses = new List<HttpStatusCode>();
+        for (var i = 0; i < 5; i++)
+        {
+            using var guess = await SignInAsync("privacy-officer-1", $"guess-{i}", returnUrl);
+            guesses.Add(guess.StatusCode);
+        }
+
+        using var resting = await SignInAsync("privacy-officer-1", OfficerPasswords.LoadOrCreate(_identity.DataDirectory, "privacy-officer-1"), returnUrl);
+        using var other = await SignInAsync("privacy-officer-2", OfficerPasswords.LoadOrCreate(_identity.DataDirectory, "privacy-officer-2"), returnUrl);
+
+        Assert.All(guesses, status => Assert.Equal(HttpStatusCode.Unauthorized, status));
+        Assert.Equal(HttpStatusCode.TooManyRequests, resting.StatusCode);
+        Assert.Contains("try again in a minute", await resting.Content.ReadAsStringAsync());
+        Assert.Equal(HttpStatusCode.Redirect, other.StatusCode);
+    }
+
+    [Fact]
     public async Task A_login_form_posted_from_elsewhere_is_refused()
     {
         var password = OfficerPasswords.LoadOrCreate(_identity.DataDirectory, "privacy-officer-1");

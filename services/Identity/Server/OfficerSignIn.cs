@@ -29,6 +29,7 @@ internal static class OfficerSignIn
     public static void AddCookie(IServiceCollection services)
     {
         services.AddAntiforgery();
+        services.AddSingleton<SignInThrottle>();
         services.AddAuthentication().AddCookie(Scheme, cookie =>
         {
             cookie.LoginPath = LoginPath;
@@ -99,7 +100,7 @@ internal static class OfficerSignIn
     public static IResult LoginPage(HttpContext http, IAntiforgery antiforgery) =>
         Page(http.Request.Query["ReturnUrl"].ToString(), antiforgery.GetAndStoreTokens(http), error: null);
 
-    public static async Task<IResult> LoginAsync(HttpContext http, IdentityDirectory directory, IAntiforgery antiforgery)
+    public static async Task<IResult> LoginAsync(HttpContext http, IdentityDirectory directory, IAntiforgery antiforgery, SignInThrottle throttle, ILogger<SignInThrottle> logger)
     {
         try
         {
@@ -119,9 +120,25 @@ internal static class OfficerSignIn
             return Results.BadRequest("returnUrl must be a path on this server.");
         }
 
-        if (!OfficerPasswords.Verify(directory.Path, officer, form["password"].ToString()))
+        if (throttle.IsResting(officer))
         {
-            return Page(returnUrl, antiforgery.GetAndStoreTokens(http), "Unknown account or wrong password.", StatusCodes.Status401Unauthorized);
+            // Whoever it is: the account is not tried again this minute, so its password cannot be guessed at speed.
+            logger.LogWarning("Refused a sign-in from {Peer} to an account that failed {Failures} times within the minute", http.Connection.RemoteIpAddress, SignInThrottle.FailuresPerAccount);
+            return Page(returnUrl, antiforgery.GetAndStoreTokens(http), "Too many failed sign-ins to this account; try again in a minute.", StatusCodes.Status429TooManyRequests);
+        }
+        using (var turn = await throttle.TurnAsync(http.RequestAborted))
+        {
+            if (!turn.IsAcquired)
+            {
+                return Page(returnUrl, antiforgery.GetAndStoreTokens(http), "Too many sign-ins at once; try again in a moment.", StatusCodes.Status429TooManyRequests);
+            }
+            if (!OfficerPasswords.Verify(directory.Path, officer, form["password"].ToString()))
+            {
+                throttle.Failed(officer);
+                // The address, never the name typed or the password: enough to see a guessing run and where it comes from.
+                logger.LogWarning("A sign-in from {Peer} failed: unknown account or wrong password", http.Connection.RemoteIpAddress);
+                return Page(returnUrl, antiforgery.GetAndStoreTokens(http), "Unknown account or wrong password.", StatusCodes.Status401Unauthorized);
+            }
         }
 
         var identity = new ClaimsIdentity([new Claim(ClaimTypes.Name, officer)], Scheme);
