@@ -38,6 +38,12 @@ public sealed class ConsoleComponent : IMeshComponent
             // The sign-in cookie (and the officer's token in it) survives a restart of the console, not a new data directory.
             .PersistKeysToFileSystem(new DirectoryInfo(Path.Combine(EndpointOptions.DataDirectoryOf(configuration), "console-keys")));
         services.AddAntiforgery(o => o.Cookie.Name = "ketenmesh-console-antiforgery");
+        // Over TLS, browsers are told to come back over TLS only. Every host counts: the console's name is the operator's.
+        services.AddHsts(o =>
+        {
+            o.MaxAge = TimeSpan.FromDays(365);
+            o.ExcludedHosts.Clear();
+        });
         services.AddRazorPages(pages =>
         {
             pages.Conventions.AuthorizeFolder("/", OfficersOnly);
@@ -120,6 +126,7 @@ public sealed class ConsoleComponent : IMeshComponent
             });
             return next(http);
         });
+        app.UseHsts();
         app.UseExceptionHandler("/Error");
         app.UseRouting();
         app.UseAuthentication();

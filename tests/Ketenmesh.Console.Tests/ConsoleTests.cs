@@ -445,6 +445,38 @@ public sealed class ConsoleTests(ConsoleMesh mesh) : IClassFixture<ConsoleMesh>
         Assert.Equal($"https://{mesh.Console.Authority}/signin-oidc", redirect);
     }
 
+    [Fact]
+    public async Task Behind_an_ingress_that_ends_tls_the_identitys_sign_in_cookies_are_secure_and_the_browser_is_told_to_keep_to_tls()
+    {
+        // No cookie jar: one would not hand a Secure cookie back over the test's plain http.
+        using var http = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false, UseCookies = false }) { BaseAddress = mesh.Console };
+        using var page = new HttpRequestMessage(HttpMethod.Get, "/account/login?ReturnUrl=%2Fconnect%2Fauthorize");
+        page.Headers.Add("X-Forwarded-Proto", "https");
+        using var shown = await http.SendAsync(page);
+        var html = await shown.Content.ReadAsStringAsync();
+        var antiforgery = System.Text.RegularExpressions.Regex.Match(html, "name=\"__RequestVerificationToken\" value=\"([^\"]+)\"").Groups[1].Value;
+        using var post = new HttpRequestMessage(HttpMethod.Post, "/account/login")
+        {
+            Content = new FormUrlEncodedContent(new Dictionary<string, string>
+            {
+                ["officer"] = "privacy-officer-1",
+                ["password"] = mesh.Password("privacy-officer-1"),
+                ["returnUrl"] = "/connect/authorize",
+                ["__RequestVerificationToken"] = antiforgery,
+            }),
+        };
+        post.Headers.Add("X-Forwarded-Proto", "https");
+        post.Headers.Add("Cookie", string.Join("; ", shown.Headers.GetValues("Set-Cookie").Select(c => c.Split(';')[0])));
+        using var signedIn = await http.SendAsync(post);
+
+        Assert.Equal(System.Net.HttpStatusCode.OK, shown.StatusCode);
+        Assert.Equal(System.Net.HttpStatusCode.Redirect, signedIn.StatusCode);
+        var cookies = shown.Headers.GetValues("Set-Cookie").Concat(signedIn.Headers.GetValues("Set-Cookie")).ToList();
+        Assert.Contains(cookies, c => c.StartsWith("ketenmesh-officer=", StringComparison.Ordinal));
+        Assert.All(cookies, c => Assert.Contains("; secure", c, StringComparison.OrdinalIgnoreCase));
+        Assert.StartsWith("max-age=31536000", shown.Headers.GetValues("Strict-Transport-Security").Single());
+    }
+
     const string GetRegistration = "chain.registry.v1.VictimRegistry/GetRegistration";
 
     /// <summary>Tab through the page (other stops, such as a tree's summaries, count too): every control must have had the focus.</summary>

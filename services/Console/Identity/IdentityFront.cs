@@ -52,6 +52,17 @@ internal static class IdentityFront
         public override async ValueTask<bool> TransformResponseAsync(HttpContext httpContext, HttpResponseMessage? proxyResponse, CancellationToken cancellationToken)
         {
             var proceed = await Default.TransformResponseAsync(httpContext, proxyResponse, cancellationToken);
+            if (httpContext.Request.IsHttps && httpContext.Response.Headers.SetCookie is { Count: > 0 } cookies
+                && Microsoft.Net.Http.Headers.SetCookieHeaderValue.TryParseStrictList(cookies, out var parsed))
+            {
+                // The identity hears the console over h2c and cannot know that the browser came over TLS, so its sign-in
+                // session and antiforgery cookies would go out without Secure and be sent again over plain http.
+                foreach (var cookie in parsed)
+                {
+                    cookie.Secure = true;
+                }
+                httpContext.Response.Headers.SetCookie = parsed.Select(c => c.ToString()).ToArray();
+            }
             if (proxyResponse?.Headers.Location is { IsAbsoluteUri: true } location
                 && httpContext.RequestServices.GetRequiredService<ConsoleOptions>().Authority is { } identity
                 && Uri.Compare(location, identity, UriComponents.SchemeAndServer, UriFormat.Unescaped, StringComparison.OrdinalIgnoreCase) == 0)
