@@ -255,6 +255,7 @@ public sealed class AuditTrailService(
         AuditProblemKind.BadCheckpointSignature => ChainProblemKind.BadCheckpointSignature,
         AuditProblemKind.CheckpointMismatch => ChainProblemKind.CheckpointMismatch,
         AuditProblemKind.UnknownCheckpointKey => ChainProblemKind.UnknownCheckpointKey,
+        AuditProblemKind.PurgedEarly => ChainProblemKind.PurgedEarly,
         _ => ChainProblemKind.Unspecified,
     };
 

@@ -104,6 +104,25 @@ public sealed class AuditChainTests(ITestOutputHelper output)
 
     [Theory]
     [MemberData(nameof(Providers))]
+    public async Task A_record_emptied_like_a_purge_before_its_retention_ended_is_reported(string provider)
+    {
+        await using var host = await WrittenAsync(provider, 20);
+
+        // What the append-only trigger lets through, as a purge does: the content gone, digest and link kept.
+        await host.TamperAsync("""
+            UPDATE audit_records SET purged_at_ms = 1, time_ms = NULL, partner_id = NULL, purpose = NULL, method = NULL, decision = NULL,
+              reason = NULL, grant_id = NULL, grant_version_hash = NULL, legal_basis = NULL, trace_id = NULL, subject_pseudonym = NULL
+            WHERE sequence = 7
+            """);
+
+        var verification = await host.VerifyAsync();
+        var problem = Assert.Single(verification.Problems);
+        Assert.Equal((7L, AuditProblemKind.PurgedEarly), (problem.Sequence, problem.Kind));
+        Assert.Equal(1, verification.Purged);
+    }
+
+    [Theory]
+    [MemberData(nameof(Providers))]
     public async Task Deleted_record_is_detected_as_missing(string provider)
     {
         await using var host = await WrittenAsync(provider, 20);

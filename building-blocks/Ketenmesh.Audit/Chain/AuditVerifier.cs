@@ -1,5 +1,6 @@
 using Ketenmesh.Audit.Storage;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
 
 namespace Ketenmesh.Audit.Chain;
 
@@ -25,6 +26,12 @@ public enum AuditProblemKind
     /// rotated, say): it cannot be checked here, which is not the same as forged.
     /// </summary>
     UnknownCheckpointKey = 6,
+
+    /// <summary>
+    /// The record's content was removed sooner than any retention allows: a record before it, still whole, is younger
+    /// than the shortest retention, and records are appended in time order. A purge has that shape, so only its age shows it.
+    /// </summary>
+    PurgedEarly = 7,
 }
 
 public sealed record AuditProblem(long Sequence, AuditProblemKind Kind, string Detail);
@@ -51,10 +58,16 @@ public sealed record AuditCheckpoint(long Sequence, DateTimeOffset Time, string 
 /// (the gateway's VerifyChain, which must not hold a gateway for the length of a long chain) that together
 /// find exactly what one pass finds (<c>./mesh audit verify</c>): one implementation for both.
 /// </summary>
-public sealed class AuditVerifier(AuditDbContext db, CheckpointSigner signer, TimeProvider clock)
+public sealed class AuditVerifier(AuditDbContext db, CheckpointSigner signer, TimeProvider clock, IOptions<AuditOptions> options)
 {
     /// <summary>Records read per query: a slice stops between chunks, and a reader is never left half read.</summary>
     private const int Chunk = 2000;
+
+    /// <summary>
+    /// How far a record's time may lie before its predecessor's: records are decided, then appended in order within
+    /// seconds, but gateways' clocks may differ. Generous, as a purge that is early by less than this goes unseen.
+    /// </summary>
+    private static readonly TimeSpan Skew = TimeSpan.FromDays(1);
 
     /// <summary>The whole chain in one pass, however long it takes.</summary>
     public Task<AuditVerification> VerifyAsync(CancellationToken cancellationToken = default) =>
@@ -77,6 +90,12 @@ public sealed class AuditVerifier(AuditDbContext db, CheckpointSigner signer, Ti
             ? CanonicalEntry.Genesis
             : await db.Records.AsNoTracking().Where(r => r.Sequence == fromSequence - 1).Select(r => r.Hash).FirstOrDefaultAsync(cancellationToken);
         long expected = fromSequence, covered = fromSequence - 1, checkedCount = 0, checkpointCount = 0, purged = 0;
+        // A purged record is at least as old as the nearest whole record before it (less the skew); if that one is younger
+        // than the shortest retention, the purge came too soon.
+        var purgeableBeforeMs = (clock.GetUtcNow() - TimeSpan.FromTicks(Math.Min(options.Value.AccessRetention.Ticks, options.Value.ConfidentialRetention.Ticks)) + Skew).ToUnixTimeMilliseconds();
+        var wholeBeforeMs = fromSequence == 1
+            ? null
+            : await db.Records.AsNoTracking().Where(r => r.Sequence < fromSequence && r.PurgedAtMs == null).OrderByDescending(r => r.Sequence).Select(r => r.TimeMs).FirstOrDefaultAsync(cancellationToken);
         var stoppedEarly = false;
         while (true)
         {
@@ -101,10 +120,19 @@ public sealed class AuditVerifier(AuditDbContext db, CheckpointSigner signer, Ti
                 if (entry is null)
                 {
                     purged++;
+                    if (wholeBeforeMs > purgeableBeforeMs)
+                    {
+                        problems.Add(new AuditProblem(row.Sequence, AuditProblemKind.PurgedEarly,
+                            $"the record's content is gone, though a record before it is from {DateTimeOffset.FromUnixTimeMilliseconds(wholeBeforeMs.Value):yyyy-MM-dd}, within every retention"));
+                    }
                 }
                 else if (!CanonicalEntry.Digest(entry).AsSpan().SequenceEqual(row.Digest))
                 {
                     problems.Add(new AuditProblem(row.Sequence, AuditProblemKind.Changed, "the content does not match its digest"));
+                }
+                else
+                {
+                    wholeBeforeMs = row.TimeMs;
                 }
                 if (row.Sequence == expected && previous is not null && !CanonicalEntry.Link(previous, row.Digest).AsSpan().SequenceEqual(row.Hash))
                 {
