@@ -116,7 +116,7 @@ public sealed class AuditLog : IHostedService, IAuditLog
         warmUp.CancelAfter(WarmUpTimeout);
         try
         {
-            _appender = await ChainAppender.OpenAsync(_scopes, warmUp.Token);
+            _appender = await ChainAppender.OpenAsync(_scopes, _signer, warmUp.Token);
         }
         catch (Exception e) when (!cancellationToken.IsCancellationRequested)
         {
@@ -170,7 +170,7 @@ public sealed class AuditLog : IHostedService, IAuditLog
         using var timeout = new CancellationTokenSource(_options.AppendTimeout, _clock);
         try
         {
-            _appender ??= await ChainAppender.OpenAsync(_scopes, timeout.Token);
+            _appender ??= await ChainAppender.OpenAsync(_scopes, _signer, timeout.Token);
             var started = _clock.GetTimestamp();
             var sequences = await _appender.AppendAsync(batch.ConvertAll(p => p.Entry), timeout.Token);
             _metrics.CommitDuration.Record(_clock.GetElapsedTime(started).TotalSeconds, new KeyValuePair<string, object?>(AuditMetrics.RecordsTag, batch.Count));
@@ -260,6 +260,12 @@ public sealed class AuditLog : IHostedService, IAuditLog
                 || now - _lastCheckpointAt >= _options.CheckpointPeriod;
             if (!due || head.LastSequence == _lastCheckpointSequence)
             {
+                return;
+            }
+            if (!_signer.IsSealed(head.LastSequence, head.LastHash, head.LastSeal))
+            {
+                // Not ours, nor another gateway's with this key: a signature now would vouch for what someone else wrote.
+                _logger.LogError("The audit log's head, record {Sequence}, carries no seal of this log's gateways: no checkpoint is signed over it.", head.LastSequence);
                 return;
             }
             db.Checkpoints.Add(new AuditCheckpointRow

@@ -256,6 +256,7 @@ public sealed class AuditTrailService(
         AuditProblemKind.CheckpointMismatch => ChainProblemKind.CheckpointMismatch,
         AuditProblemKind.UnknownCheckpointKey => ChainProblemKind.UnknownCheckpointKey,
         AuditProblemKind.PurgedEarly => ChainProblemKind.PurgedEarly,
+        AuditProblemKind.Unsealed => ChainProblemKind.Unsealed,
         _ => ChainProblemKind.Unspecified,
     };
 

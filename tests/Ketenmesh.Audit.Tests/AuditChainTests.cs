@@ -123,6 +123,41 @@ public sealed class AuditChainTests(ITestOutputHelper output)
 
     [Theory]
     [MemberData(nameof(Providers))]
+    public async Task A_record_written_in_behind_the_gateways_back_is_never_linked_onto_or_signed_and_is_reported(string provider)
+    {
+        await using var host = await AuditHost.StartAsync(provider);
+        for (var n = 1; n <= 5; n++)
+        {
+            await host.Log.AppendAsync(AuditHost.Entry(n));
+        }
+
+        // As someone with write access to the database but not the key could: a record with the right digest and link,
+        // framing the police for a read of a victim's registration, and the head moved onto it.
+        var forged = AuditHost.Entry(6, subject: "registration_id:reg-framed");
+        await host.WithScopeAsync(async s =>
+        {
+            var db = s.GetRequiredService<Storage.AuditDbContext>();
+            var head = await db.Head.SingleAsync();
+            var digest = CanonicalEntry.Digest(forged);
+            var hash = CanonicalEntry.Link(head.LastHash, digest);
+            db.Records.Add(Storage.AuditRecordRow.From(head.LastSequence + 1, forged, digest, hash, seal: null));
+            (head.LastSequence, head.LastHash, head.LastSeal) = (head.LastSequence + 1, hash, null);
+            return await db.SaveChangesAsync();
+        });
+
+        var refused = await Assert.ThrowsAsync<AuditUnavailableException>(() => host.Log.AppendAsync(AuditHost.Entry(7)).AsTask());
+        await host.StopAsync();
+        var verification = await host.VerifyAsync();
+        var lastCheckpoint = await host.WithScopeAsync(s => s.GetRequiredService<Storage.AuditDbContext>().Checkpoints.MaxAsync(c => (long?)c.Sequence));
+
+        Assert.IsType<Storage.UnsealedAuditHeadException>(refused.InnerException);
+        var problem = Assert.Single(verification.Problems);
+        Assert.Equal((6L, AuditProblemKind.Unsealed), (problem.Sequence, problem.Kind));
+        Assert.True(lastCheckpoint is null or < 6, $"a checkpoint was signed at {lastCheckpoint}, over the record written in");
+    }
+
+    [Theory]
+    [MemberData(nameof(Providers))]
     public async Task Deleted_record_is_detected_as_missing(string provider)
     {
         await using var host = await WrittenAsync(provider, 20);

@@ -32,6 +32,12 @@ public enum AuditProblemKind
     /// than the shortest retention, and records are appended in time order. A purge has that shape, so only its age shows it.
     /// </summary>
     PurgedEarly = 7,
+
+    /// <summary>
+    /// A record after the last checkpoint carries no seal of this log's gateways, though records before it do: it was
+    /// written into the database by someone else (the gateways refuse to append after it).
+    /// </summary>
+    Unsealed = 8,
 }
 
 public sealed record AuditProblem(long Sequence, AuditProblemKind Kind, string Detail);
@@ -93,6 +99,10 @@ public sealed class AuditVerifier(AuditDbContext db, CheckpointSigner signer, Ti
         // A purged record is at least as old as the nearest whole record before it (less the skew); if that one is younger
         // than the shortest retention, the purge came too soon.
         var purgeableBeforeMs = (clock.GetUtcNow() - TimeSpan.FromTicks(Math.Min(options.Value.AccessRetention.Ticks, options.Value.ConfidentialRetention.Ticks)) + Skew).ToUnixTimeMilliseconds();
+        // Records up to the newest checkpoint are vouched for by its signature; after it, each must carry the seal of a
+        // gateway of this log, once any record does (records written before seals came have none).
+        var lastCheckpoint = await db.Checkpoints.MaxAsync(c => (long?)c.Sequence, cancellationToken) ?? 0;
+        var sealsBegan = fromSequence > 1 && await db.Records.AnyAsync(r => r.Sequence < fromSequence && r.Seal != null, cancellationToken);
         var wholeBeforeMs = fromSequence == 1
             ? null
             : await db.Records.AsNoTracking().Where(r => r.Sequence < fromSequence && r.PurgedAtMs == null).OrderByDescending(r => r.Sequence).Select(r => r.TimeMs).FirstOrDefaultAsync(cancellationToken);
@@ -133,6 +143,11 @@ public sealed class AuditVerifier(AuditDbContext db, CheckpointSigner signer, Ti
                 else
                 {
                     wholeBeforeMs = row.TimeMs;
+                }
+                sealsBegan |= row.Seal is not null;
+                if (row.Sequence > lastCheckpoint && sealsBegan && !signer.IsSealed(row.Sequence, row.Hash, row.Seal))
+                {
+                    problems.Add(new AuditProblem(row.Sequence, AuditProblemKind.Unsealed, "the record carries no seal of this log's gateways: it was written into the database by someone else"));
                 }
                 if (row.Sequence == expected && previous is not null && !CanonicalEntry.Link(previous, row.Digest).AsSpan().SequenceEqual(row.Hash))
                 {

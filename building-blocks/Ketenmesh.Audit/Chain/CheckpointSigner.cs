@@ -34,12 +34,15 @@ public sealed class CheckpointSigner : IDisposable
 
     private readonly ECDsa _key;
     private readonly IReadOnlyDictionary<string, ECDsa> _retired;
+    private readonly byte[] _sealKey;
 
     private CheckpointSigner(ECDsa key, IReadOnlyDictionary<string, ECDsa> retired)
     {
         _key = key;
         _retired = retired;
         KeyId = IdOf(key);
+        // From the same secret as the signatures, so that gateways sharing the key file share it, and nothing new is kept.
+        _sealKey = HKDF.DeriveKey(HashAlgorithmName.SHA256, key.ExportPkcs8PrivateKey(), 32, info: "ketenmesh audit record seal v1"u8.ToArray());
     }
 
     public string KeyId { get; }
@@ -83,6 +86,17 @@ public sealed class CheckpointSigner : IDisposable
             .Concat(_retired.OrderBy(r => r.Key, StringComparer.Ordinal).Select(r => (r.Key, false, r.Value.ExportSubjectPublicKeyInfoPem())));
 
     public byte[] Sign(long sequence, byte[] hash) => _key.SignData(Payload(sequence, hash), HashAlgorithmName.SHA256);
+
+    /// <summary>
+    /// The seal a gateway puts on each record it appends: an HMAC-SHA-256, under a key derived from the checkpoint key,
+    /// over the record's sequence and chain hash, which covers every record before it. A record put into the database
+    /// behind the gateways' backs has no valid seal, so no gateway links onto it or signs a checkpoint over it.
+    /// </summary>
+    public byte[] Seal(long sequence, byte[] hash) => HMACSHA256.HashData(_sealKey, Payload(sequence, hash));
+
+    /// <summary>True when <paramref name="seal"/> is this log's seal on that record (with the current key).</summary>
+    public bool IsSealed(long sequence, byte[] hash, byte[]? seal) =>
+        seal is { Length: 32 } && CryptographicOperations.FixedTimeEquals(Seal(sequence, hash), seal);
 
     /// <summary>Checks a checkpoint with the key it names, current or retired.</summary>
     public CheckpointSignature Check(string keyId, long sequence, byte[] hash, byte[] signature)

@@ -34,6 +34,7 @@ public sealed class AuditDbContext(DbContextOptions<AuditDbContext> options) : D
             e.Property(r => r.CallCount).HasColumnName("call_count");
             e.Property(r => r.Digest).HasColumnName("digest");
             e.Property(r => r.Hash).HasColumnName("hash");
+            e.Property(r => r.Seal).HasColumnName("seal");
             e.Property(r => r.PurgedAtMs).HasColumnName("purged_at_ms");
         });
         modelBuilder.Entity<AuditHeadRow>(e =>
@@ -43,6 +44,7 @@ public sealed class AuditDbContext(DbContextOptions<AuditDbContext> options) : D
             e.Property(h => h.Id).HasColumnName("id").ValueGeneratedNever();
             e.Property(h => h.LastSequence).HasColumnName("last_sequence");
             e.Property(h => h.LastHash).HasColumnName("last_hash");
+            e.Property(h => h.LastSeal).HasColumnName("last_seal");
         });
         modelBuilder.Entity<AuditCheckpointRow>(e =>
         {

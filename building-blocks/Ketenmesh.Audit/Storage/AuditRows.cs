@@ -24,9 +24,11 @@ internal sealed class AuditRecordRow
     public int CallCount { get; set; } = 1;
     public byte[] Digest { get; set; } = [];
     public byte[] Hash { get; set; } = [];
+    /// <summary>The writing gateway's seal (<see cref="Chain.CheckpointSigner.Seal"/>); null on records written before seals were.</summary>
+    public byte[]? Seal { get; set; }
     public long? PurgedAtMs { get; set; }
 
-    public static AuditRecordRow From(long sequence, AuditEntry entry, byte[] digest, byte[] hash) => new()
+    public static AuditRecordRow From(long sequence, AuditEntry entry, byte[] digest, byte[] hash, byte[]? seal) => new()
     {
         Sequence = sequence,
         TimeMs = entry.Time.ToUnixTimeMilliseconds(),
@@ -44,6 +46,7 @@ internal sealed class AuditRecordRow
         CallCount = entry.Count,
         Digest = digest,
         Hash = hash,
+        Seal = seal,
     };
 
     /// <summary>The entry as stored; null once purged.</summary>
@@ -58,6 +61,8 @@ internal sealed class AuditHeadRow
     public int Id { get; set; } = 1;
     public long LastSequence { get; set; }
     public byte[] LastHash { get; set; } = [];
+    /// <summary>The seal of the record at the head, set with it by the gateway that appended it.</summary>
+    public byte[]? LastSeal { get; set; }
 }
 
 internal sealed class AuditCheckpointRow

@@ -123,5 +123,31 @@ internal static class AuditSchema
                 CREATE INDEX ix_audit_records_purpose ON audit_records (purpose, sequence);
                 CREATE INDEX ix_audit_records_method ON audit_records (method, sequence);
                 """),
+        // Each record carries its gateway's seal (CheckpointSigner.Seal), and the head the seal of its record: a record
+        // put in behind the gateways' backs has none, so none links onto it. A purge keeps the seal, like the hash.
+        SchemaMigration.Sql(
+            "audit-0005-seal",
+            sqlite: """
+                ALTER TABLE audit_records ADD COLUMN seal BLOB NULL;
+                ALTER TABLE audit_head ADD COLUMN last_seal BLOB NULL;
+                DROP TRIGGER audit_records_purge_only;
+                CREATE TRIGGER audit_records_purge_only BEFORE UPDATE ON audit_records
+                WHEN NEW.sequence IS NOT OLD.sequence OR NEW.record_class IS NOT OLD.record_class OR NEW.call_count IS NOT OLD.call_count OR NEW.digest IS NOT OLD.digest
+                  OR NEW.hash IS NOT OLD.hash OR NEW.seal IS NOT OLD.seal OR NEW.purged_at_ms IS NULL OR NEW.time_ms IS NOT NULL OR NEW.partner_id IS NOT NULL OR NEW.purpose IS NOT NULL OR NEW.method IS NOT NULL OR NEW.decision IS NOT NULL OR NEW.reason IS NOT NULL OR NEW.grant_id IS NOT NULL OR NEW.grant_version_hash IS NOT NULL OR NEW.legal_basis IS NOT NULL OR NEW.trace_id IS NOT NULL OR NEW.subject_pseudonym IS NOT NULL
+                BEGIN SELECT RAISE(ABORT, 'audit_records is append-only; only a purge may empty a record'); END;
+                """,
+            postgres: """
+                ALTER TABLE audit_records ADD COLUMN seal bytea NULL;
+                ALTER TABLE audit_head ADD COLUMN last_seal bytea NULL;
+                CREATE OR REPLACE FUNCTION audit_records_purge_only() RETURNS trigger LANGUAGE plpgsql AS $$
+                BEGIN
+                    IF NEW.sequence IS DISTINCT FROM OLD.sequence OR NEW.record_class IS DISTINCT FROM OLD.record_class OR NEW.call_count IS DISTINCT FROM OLD.call_count
+                       OR NEW.digest IS DISTINCT FROM OLD.digest OR NEW.hash IS DISTINCT FROM OLD.hash OR NEW.seal IS DISTINCT FROM OLD.seal OR NEW.purged_at_ms IS NULL
+                       OR NEW.time_ms IS NOT NULL OR NEW.partner_id IS NOT NULL OR NEW.purpose IS NOT NULL OR NEW.method IS NOT NULL OR NEW.decision IS NOT NULL OR NEW.reason IS NOT NULL OR NEW.grant_id IS NOT NULL OR NEW.grant_version_hash IS NOT NULL OR NEW.legal_basis IS NOT NULL OR NEW.trace_id IS NOT NULL OR NEW.subject_pseudonym IS NOT NULL THEN
+                        RAISE EXCEPTION 'audit_records is append-only; only a purge may empty a record';
+                    END IF;
+                    RETURN NEW;
+                END $$;
+                """),
     ];
 }

@@ -20,26 +20,29 @@ internal sealed class ChainAppender : IAsyncDisposable
     private readonly AsyncServiceScope _scope;
     private readonly DbConnection _connection;
     private readonly bool _postgres;
+    private readonly CheckpointSigner _signer;
     private DbCommand? _insertOne;
     private DbCommand? _claimHead;
     private long _headSequence = -1;
     private byte[] _headHash = [];
 
-    private ChainAppender(AsyncServiceScope scope, DbConnection connection, bool postgres)
+    private ChainAppender(AsyncServiceScope scope, DbConnection connection, bool postgres, CheckpointSigner signer)
     {
         _scope = scope;
         _connection = connection;
         _postgres = postgres;
+        _signer = signer;
     }
 
-    public static async Task<ChainAppender> OpenAsync(IServiceScopeFactory scopes, CancellationToken cancellationToken)
+    /// <param name="signer">Seals each record appended, and tells whether the head found in the database was sealed.</param>
+    public static async Task<ChainAppender> OpenAsync(IServiceScopeFactory scopes, CheckpointSigner signer, CancellationToken cancellationToken)
     {
         var scope = scopes.CreateAsyncScope();
         try
         {
             var db = scope.ServiceProvider.GetRequiredService<AuditDbContext>();
             await db.Database.OpenConnectionAsync(cancellationToken);
-            return new ChainAppender(scope, db.Database.GetDbConnection(), db.Database.IsNpgsql());
+            return new ChainAppender(scope, db.Database.GetDbConnection(), db.Database.IsNpgsql(), signer);
         }
         catch
         {
@@ -92,7 +95,7 @@ internal sealed class ChainAppender : IAsyncDisposable
         {
             sequence++;
             hash = CanonicalEntry.Link(hash, digests[i]);
-            rows.Add(AuditRecordRow.From(sequence, entries[i], digests[i], hash));
+            rows.Add(AuditRecordRow.From(sequence, entries[i], digests[i], hash, _signer.Seal(sequence, hash)));
         }
         return rows;
     }
@@ -101,15 +104,57 @@ internal sealed class ChainAppender : IAsyncDisposable
     private async Task ReadHeadAsync(CancellationToken cancellationToken)
     {
         await using var command = _connection.CreateCommand();
-        command.CommandText = "SELECT last_sequence, last_hash FROM audit_head WHERE id = 1";
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        // The first migration seeds this row with the genesis hash; without it there is no chain to extend.
-        if (!await reader.ReadAsync(cancellationToken))
+        command.CommandText = "SELECT last_sequence, last_hash, last_seal FROM audit_head WHERE id = 1";
+        long sequence;
+        byte[] hash;
+        byte[]? seal;
+        await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
         {
-            throw new InvalidOperationException("The audit log has no head row; its schema was not migrated.");
+            // The first migration seeds this row with the genesis hash; without it there is no chain to extend.
+            if (!await reader.ReadAsync(cancellationToken))
+            {
+                throw new InvalidOperationException("The audit log has no head row; its schema was not migrated.");
+            }
+            sequence = reader.GetInt64(0);
+            hash = (byte[])reader.GetValue(1);
+            seal = reader.IsDBNull(2) ? null : (byte[])reader.GetValue(2);
         }
-        _headSequence = reader.GetInt64(0);
-        _headHash = (byte[])reader.GetValue(1);
+        await EnsureAGatewayWroteAsync(sequence, hash, seal, cancellationToken);
+        _headSequence = sequence;
+        _headHash = hash;
+    }
+
+    /// <summary>
+    /// Links onto the head read from the database only when a gateway of this log put it there: its seal verifies,
+    /// or a checkpoint signed at exactly that record vouches for it (a head sealed before the key was rotated), or no
+    /// record carries a seal yet (the first start since seals came). Otherwise a record was written in behind the
+    /// gateways' backs, and sealing ours after it would vouch for it: every append is refused until it is examined.
+    /// </summary>
+    private async Task EnsureAGatewayWroteAsync(long sequence, byte[] hash, byte[]? seal, CancellationToken cancellationToken)
+    {
+        if (sequence == 0 || _signer.IsSealed(sequence, hash, seal))
+        {
+            return;
+        }
+        await using var command = _connection.CreateCommand();
+        command.CommandText = "SELECT hash, key_id, signature FROM audit_checkpoints WHERE sequence = @sequence";
+        Add(command, "@sequence");
+        command.Parameters[0].Value = sequence;
+        await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
+        {
+            if (await reader.ReadAsync(cancellationToken) && ((byte[])reader.GetValue(0)).AsSpan().SequenceEqual(hash)
+                && _signer.Check(reader.GetString(1), sequence, hash, (byte[])reader.GetValue(2)) == CheckpointSignature.Verifies)
+            {
+                return;
+            }
+        }
+        command.Parameters.Clear();
+        command.CommandText = "SELECT COUNT(*) FROM (SELECT 1 FROM audit_records WHERE seal IS NOT NULL LIMIT 1) AS sealed";
+        if (Convert.ToInt64(await command.ExecuteScalarAsync(cancellationToken), System.Globalization.CultureInfo.InvariantCulture) == 0)
+        {
+            return;
+        }
+        throw new UnsealedAuditHeadException(sequence);
     }
 
     /// <summary>Moves the head from where we last saw it to the batch's last record; false when it had moved.</summary>
@@ -122,14 +167,15 @@ internal sealed class ChainAppender : IAsyncDisposable
         claim.Parameters[0].Value = last.Sequence;
         claim.Parameters[1].Value = last.Hash;
         claim.Parameters[2].Value = _headSequence;
+        claim.Parameters[3].Value = last.Seal;
         return await claim.ExecuteNonQueryAsync(cancellationToken) == 1;
     }
 
     private DbCommand ClaimHeadCommand()
     {
         var command = _connection.CreateCommand();
-        command.CommandText = "UPDATE audit_head SET last_sequence = @next, last_hash = @hash WHERE id = 1 AND last_sequence = @seen";
-        foreach (var name in (string[])["@next", "@hash", "@seen"])
+        command.CommandText = "UPDATE audit_head SET last_sequence = @next, last_hash = @hash, last_seal = @seal WHERE id = 1 AND last_sequence = @seen";
+        foreach (var name in (string[])["@next", "@hash", "@seen", "@seal"])
         {
             Add(command, name);
         }
@@ -173,4 +219,12 @@ internal sealed class ChainAppender : IAsyncDisposable
         }
         await _scope.DisposeAsync();
     }
+}
+
+/// <summary>The chain's head in the database carries no seal of this log's gateways: someone else wrote it.</summary>
+public sealed class UnsealedAuditHeadException(long sequence) : InvalidOperationException(
+    $"The audit log's head, record {sequence}, was not written by a gateway of this log (no seal of its key, no checkpoint over it): " +
+    "nothing is appended after it until it is examined (./mesh audit verify) and the record is dealt with.")
+{
+    public long Sequence { get; } = sequence;
 }

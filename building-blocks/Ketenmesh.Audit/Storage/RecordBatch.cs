@@ -14,7 +14,7 @@ internal static class RecordBatch
     private static readonly string[] Columns =
     [
         "sequence", "time_ms", "partner_id", "purpose", "method", "decision", "reason", "grant_id",
-        "grant_version_hash", "legal_basis", "trace_id", "subject_pseudonym", "record_class", "call_count", "digest", "hash",
+        "grant_version_hash", "legal_basis", "trace_id", "subject_pseudonym", "record_class", "call_count", "digest", "hash", "seal",
     ];
 
     /// <summary>Multi-row INSERTs: one round trip per 200 records.</summary>
@@ -73,6 +73,6 @@ internal static class RecordBatch
     [
         row.Sequence, row.TimeMs, row.PartnerId, row.Purpose, row.Method, row.Decision,
         row.Reason, row.GrantId, row.GrantVersionHash, row.LegalBasis, row.TraceId,
-        row.SubjectPseudonym, row.RecordClass, row.CallCount, row.Digest, row.Hash,
+        row.SubjectPseudonym, row.RecordClass, row.CallCount, row.Digest, row.Hash, row.Seal,
     ];
 }
