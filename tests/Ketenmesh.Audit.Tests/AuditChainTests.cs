@@ -234,6 +234,26 @@ public sealed class AuditChainTests(ITestOutputHelper output)
 
     [Theory]
     [MemberData(nameof(Providers))]
+    public async Task Records_sealed_before_a_rotation_and_under_no_checkpoint_yet_are_still_the_gateways_own(string provider)
+    {
+        await using var before = await AuditHost.StartAsync(provider);
+        for (var n = 1; n <= 5; n++)
+        {
+            await before.Log.AppendAsync(AuditHost.Entry(n));
+        }
+        CheckpointSigner.Rotate(before.KeyFile);
+
+        // A gateway started on the new key finds a head sealed with the old one, and no checkpoint over it.
+        await using var after = await before.StartBesideAsync();
+        var sequence = await after.Log.AppendAsync(AuditHost.Entry(6));
+        var verification = await after.VerifyAsync();
+
+        Assert.Equal(6, sequence);
+        Assert.True(verification.Intact, string.Join("; ", verification.Problems));
+    }
+
+    [Theory]
+    [MemberData(nameof(Providers))]
     public async Task A_checkpoint_whose_key_was_replaced_instead_of_rotated_is_named_unknown_not_forged(string provider)
     {
         await using var before = await WrittenAsync(provider, 10);

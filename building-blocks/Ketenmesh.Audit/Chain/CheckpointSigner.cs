@@ -31,19 +31,25 @@ public sealed class CheckpointSigner : IDisposable
 {
     private const string RetiredSuffix = ".retired";
     private const string PublicKeyExtension = ".pub";
+    private const string SealKeyExtension = ".seal";
 
     private readonly ECDsa _key;
     private readonly IReadOnlyDictionary<string, ECDsa> _retired;
     private readonly byte[] _sealKey;
+    private readonly IReadOnlyList<byte[]> _retiredSealKeys;
 
-    private CheckpointSigner(ECDsa key, IReadOnlyDictionary<string, ECDsa> retired)
+    private CheckpointSigner(ECDsa key, IReadOnlyDictionary<string, ECDsa> retired, IReadOnlyList<byte[]> retiredSealKeys)
     {
         _key = key;
         _retired = retired;
+        _retiredSealKeys = retiredSealKeys;
         KeyId = IdOf(key);
-        // From the same secret as the signatures, so that gateways sharing the key file share it, and nothing new is kept.
-        _sealKey = HKDF.DeriveKey(HashAlgorithmName.SHA256, key.ExportPkcs8PrivateKey(), 32, info: "ketenmesh audit record seal v1"u8.ToArray());
+        _sealKey = SealKeyOf(key);
     }
+
+    // From the same secret as the signatures, so that gateways sharing the key file share it, and nothing new is kept.
+    private static byte[] SealKeyOf(ECDsa key) =>
+        HKDF.DeriveKey(HashAlgorithmName.SHA256, key.ExportPkcs8PrivateKey(), 32, info: "ketenmesh audit record seal v1"u8.ToArray());
 
     public string KeyId { get; }
 
@@ -61,7 +67,7 @@ public sealed class CheckpointSigner : IDisposable
         {
             OwnerOnlyFile.WriteText(path, Convert.ToBase64String(key.ExportPkcs8PrivateKey()));
         }
-        return new CheckpointSigner(key, LoadRetired(path));
+        return new CheckpointSigner(key, LoadRetired(path), LoadRetiredSealKeys(path));
     }
 
     /// <summary>
@@ -75,6 +81,9 @@ public sealed class CheckpointSigner : IDisposable
         Directory.CreateDirectory(Path.GetDirectoryName(retired)!);
         // Kept first: were the new key written and this not, the old checkpoints would be unverifiable.
         File.WriteAllText(retired, Convert.ToBase64String(old._key.ExportSubjectPublicKeyInfo()));
+        // Its seal key too, owner-only (a secret, unlike the public half): records sealed before the rotation and not yet
+        // under a checkpoint must still be told from records someone else wrote.
+        OwnerOnlyFile.WriteText(Path.ChangeExtension(retired, SealKeyExtension), Convert.ToBase64String(old._sealKey));
         using var next = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         OwnerOnlyFile.WriteText(path, Convert.ToBase64String(next.ExportPkcs8PrivateKey()));
         return (old.KeyId, IdOf(next));
@@ -94,9 +103,17 @@ public sealed class CheckpointSigner : IDisposable
     /// </summary>
     public byte[] Seal(long sequence, byte[] hash) => HMACSHA256.HashData(_sealKey, Payload(sequence, hash));
 
-    /// <summary>True when <paramref name="seal"/> is this log's seal on that record (with the current key).</summary>
-    public bool IsSealed(long sequence, byte[] hash, byte[]? seal) =>
-        seal is { Length: 32 } && CryptographicOperations.FixedTimeEquals(Seal(sequence, hash), seal);
+    /// <summary>True when <paramref name="seal"/> is this log's seal on that record, with the current key or a retired one.</summary>
+    public bool IsSealed(long sequence, byte[] hash, byte[]? seal)
+    {
+        if (seal is not { Length: 32 })
+        {
+            return false;
+        }
+        var payload = Payload(sequence, hash);
+        return CryptographicOperations.FixedTimeEquals(HMACSHA256.HashData(_sealKey, payload), seal)
+            || _retiredSealKeys.Any(key => CryptographicOperations.FixedTimeEquals(HMACSHA256.HashData(key, payload), seal));
+    }
 
     /// <summary>Checks a checkpoint with the key it names, current or retired.</summary>
     public CheckpointSignature Check(string keyId, long sequence, byte[] hash, byte[] signature)
@@ -125,6 +142,14 @@ public sealed class CheckpointSigner : IDisposable
             retired[IdOf(key)] = key;
         }
         return retired;
+    }
+
+    private static IReadOnlyList<byte[]> LoadRetiredSealKeys(string path)
+    {
+        var directory = path + RetiredSuffix;
+        return Directory.Exists(directory)
+            ? Directory.EnumerateFiles(directory, "*" + SealKeyExtension).Select(file => Convert.FromBase64String(File.ReadAllText(file))).ToList()
+            : [];
     }
 
     private static string RetiredPath(string path, string keyId) => Path.Combine(path + RetiredSuffix, keyId + PublicKeyExtension);
