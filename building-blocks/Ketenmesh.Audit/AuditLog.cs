@@ -262,7 +262,8 @@ public sealed class AuditLog : IHostedService, IAuditLog
             {
                 return;
             }
-            if (!_signer.IsSealed(head.LastSequence, head.LastHash, head.LastSeal))
+            await db.Database.OpenConnectionAsync(timeout.Token);
+            if (!await HeadTrust.IsTrustedAsync(db.Database.GetDbConnection(), _signer, head.LastSequence, head.LastHash, head.LastSeal, timeout.Token))
             {
                 // Not ours, nor another gateway's with this key: a signature now would vouch for what someone else wrote.
                 _logger.LogError("The audit log's head, record {Sequence}, carries no seal of this log's gateways: no checkpoint is signed over it.", head.LastSequence);

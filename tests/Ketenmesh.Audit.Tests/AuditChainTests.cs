@@ -125,7 +125,8 @@ public sealed class AuditChainTests(ITestOutputHelper output)
     [MemberData(nameof(Providers))]
     public async Task A_record_written_in_behind_the_gateways_back_is_never_linked_onto_or_signed_and_is_reported(string provider)
     {
-        await using var host = await AuditHost.StartAsync(provider);
+        // Checkpoints come every two records here, so the log is one this gateway has signed, as any is after its first minute.
+        await using var host = await AuditHost.StartAsync(provider, new() { ["Audit:CheckpointInterval"] = "2" });
         for (var n = 1; n <= 5; n++)
         {
             await host.Log.AppendAsync(AuditHost.Entry(n));
@@ -133,17 +134,7 @@ public sealed class AuditChainTests(ITestOutputHelper output)
 
         // As someone with write access to the database but not the key could: a record with the right digest and link,
         // framing the police for a read of a victim's registration, and the head moved onto it.
-        var forged = AuditHost.Entry(6, subject: "registration_id:reg-framed");
-        await host.WithScopeAsync(async s =>
-        {
-            var db = s.GetRequiredService<Storage.AuditDbContext>();
-            var head = await db.Head.SingleAsync();
-            var digest = CanonicalEntry.Digest(forged);
-            var hash = CanonicalEntry.Link(head.LastHash, digest);
-            db.Records.Add(Storage.AuditRecordRow.From(head.LastSequence + 1, forged, digest, hash, seal: null));
-            (head.LastSequence, head.LastHash, head.LastSeal) = (head.LastSequence + 1, hash, null);
-            return await db.SaveChangesAsync();
-        });
+        await WriteInAsync(host, AuditHost.Entry(6, subject: "registration_id:reg-framed"), seal: null);
 
         var refused = await Assert.ThrowsAsync<AuditUnavailableException>(() => host.Log.AppendAsync(AuditHost.Entry(7)).AsTask());
         await host.StopAsync();
@@ -155,6 +146,77 @@ public sealed class AuditChainTests(ITestOutputHelper output)
         Assert.Equal((6L, AuditProblemKind.Unsealed), (problem.Sequence, problem.Kind));
         Assert.True(lastCheckpoint is null or < 6, $"a checkpoint was signed at {lastCheckpoint}, over the record written in");
     }
+
+    [Theory]
+    [MemberData(nameof(Providers))]
+    public async Task A_checkpoint_row_inserted_past_the_chains_end_neither_hides_a_record_written_in_nor_goes_unreported(string provider)
+    {
+        await using var host = await AuditHost.StartAsync(provider);
+        for (var n = 1; n <= 5; n++)
+        {
+            await host.Log.AppendAsync(AuditHost.Entry(n));
+        }
+        await host.StopAsync();
+        await WriteInAsync(host, AuditHost.Entry(6, subject: "registration_id:reg-framed"), seal: null);
+        // Inserting is what the append-only triggers allow, with no key needed for a row that does not verify.
+        var zero = provider == "Postgres" ? "'\\x00'::bytea" : "x'00'";
+        await host.EditAsync($"INSERT INTO audit_checkpoints (sequence, hash, created_at_ms, key_id, signature) VALUES (1000000000000, {zero}, 0, 'junk', {zero})");
+
+        var whole = await host.VerifyAsync();
+        var sliced = await host.WithScopeAsync(s => s.GetRequiredService<AuditVerifier>().VerifySliceAsync(1, 100, Timeout.InfiniteTimeSpan));
+
+        foreach (var verification in new[] { whole, sliced })
+        {
+            Assert.Contains(verification.Problems, p => (p.Sequence, p.Kind) == (6, AuditProblemKind.Unsealed));
+            Assert.Contains(verification.Problems, p => (p.Sequence, p.Kind) == (1_000_000_000_000, AuditProblemKind.UnknownCheckpointKey));
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Providers))]
+    public async Task A_retired_keys_seal_counts_no_more_once_the_current_key_has_checkpointed(string provider)
+    {
+        await using var before = await AuditHost.StartAsync(provider);
+        await before.Log.AppendAsync(AuditHost.Entry(1));
+        await before.StopAsync();
+        var (retired, _) = CheckpointSigner.Rotate(before.KeyFile);
+        await using (var after = await before.StartBesideAsync())
+        {
+            await after.Log.AppendAsync(AuditHost.Entry(2));
+        }
+
+        // Whoever kept the retired key's seal key (or the key itself) seals a record after the current key's checkpoint.
+        var oldSealKey = Convert.FromBase64String(await File.ReadAllTextAsync(Path.Combine(before.KeyFile + ".retired", retired + ".seal")));
+        await WriteInAsync(before, AuditHost.Entry(3, subject: "registration_id:reg-framed"), seal: (sequence, hash) =>
+        {
+            var payload = new byte[8 + hash.Length];
+            System.Buffers.Binary.BinaryPrimitives.WriteInt64BigEndian(payload, sequence);
+            hash.CopyTo(payload, 8);
+            return System.Security.Cryptography.HMACSHA256.HashData(oldSealKey, payload);
+        });
+        await using var later = await before.StartBesideAsync();
+
+        var refused = await Assert.ThrowsAsync<AuditUnavailableException>(() => later.Log.AppendAsync(AuditHost.Entry(4)).AsTask());
+        var verification = await later.VerifyAsync();
+
+        Assert.IsType<Storage.UnsealedAuditHeadException>(refused.InnerException);
+        var problem = Assert.Single(verification.Problems);
+        Assert.Equal((3L, AuditProblemKind.Unsealed), (problem.Sequence, problem.Kind));
+    }
+
+    /// <summary>A record with the right digest and link put in as someone with write access to the database could, and the head moved onto it.</summary>
+    private static Task<int> WriteInAsync(AuditHost host, AuditEntry entry, Func<long, byte[], byte[]>? seal) => host.WithScopeAsync(async s =>
+    {
+        var db = s.GetRequiredService<Storage.AuditDbContext>();
+        var head = await db.Head.SingleAsync();
+        var digest = CanonicalEntry.Digest(entry);
+        var hash = CanonicalEntry.Link(head.LastHash, digest);
+        var sequence = head.LastSequence + 1;
+        var sealed_ = seal?.Invoke(sequence, hash);
+        db.Records.Add(Storage.AuditRecordRow.From(sequence, entry, digest, hash, sealed_));
+        (head.LastSequence, head.LastHash, head.LastSeal) = (sequence, hash, sealed_);
+        return await db.SaveChangesAsync();
+    });
 
     [Theory]
     [MemberData(nameof(Providers))]
@@ -260,10 +322,14 @@ public sealed class AuditChainTests(ITestOutputHelper output)
         File.Delete(before.KeyFile);
         await using var after = await before.StartBesideAsync();
 
-        var problem = Assert.Single((await after.VerifyAsync()).Problems);
+        // A data directory made anew beside a database that stayed: the gateway goes on with the chain it finds.
+        var next = await after.Log.AppendAsync(AuditHost.Entry(11));
+        var problems = (await after.VerifyAsync()).Problems;
 
-        Assert.Equal(AuditProblemKind.UnknownCheckpointKey, problem.Kind);
-        Assert.Equal(10, problem.Sequence);
+        Assert.Equal(11, next);
+        // The records its checkpoint vouched for carry seals of the lost key too: unproven, one finding for the run.
+        Assert.Equal([(1L, AuditProblemKind.Unsealed), (10L, AuditProblemKind.UnknownCheckpointKey)], problems.Select(p => (p.Sequence, p.Kind)));
+        Assert.Contains("records 1..10", problems[0].Detail);
     }
 
     [Fact]

@@ -299,6 +299,24 @@ public sealed class OfficerSignInTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Guesses_sent_at_once_get_no_more_than_five_tries_at_an_account()
+    {
+        var (loginPage, _) = await FollowAsync(await _browser.GetAsync(AuthorizeUrl()));
+        var returnUrl = QueryHelpers.ParseQuery(loginPage.RequestMessage!.RequestUri!.Query)["ReturnUrl"].ToString();
+        // The login page once first, so that every guess below carries the same antiforgery cookie.
+        (await _browser.GetAsync("/account/login?ReturnUrl=" + Uri.EscapeDataString(returnUrl))).Dispose();
+
+        var answers = await Task.WhenAll(Enumerable.Range(0, 12).Select(async i =>
+        {
+            using var guess = await SignInAsync("privacy-officer-1", $"guess-{i}", returnUrl);
+            return guess.StatusCode;
+        }));
+
+        Assert.Equal(5, answers.Count(a => a == HttpStatusCode.Unauthorized));
+        Assert.Equal(7, answers.Count(a => a == HttpStatusCode.TooManyRequests));
+    }
+
+    [Fact]
     public async Task A_login_form_posted_from_elsewhere_is_refused()
     {
         var password = OfficerPasswords.LoadOrCreate(_identity.DataDirectory, "privacy-officer-1");

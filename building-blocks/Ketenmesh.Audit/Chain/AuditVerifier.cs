@@ -75,6 +75,9 @@ public sealed class AuditVerifier(AuditDbContext db, CheckpointSigner signer, Ti
     /// </summary>
     private static readonly TimeSpan Skew = TimeSpan.FromDays(1);
 
+    /// <summary>How far back a slice looks for the whole record before its first one.</summary>
+    private const long LookBack = 10_000;
+
     /// <summary>The whole chain in one pass, however long it takes.</summary>
     public Task<AuditVerification> VerifyAsync(CancellationToken cancellationToken = default) =>
         VerifySliceAsync(1, long.MaxValue, Timeout.InfiniteTimeSpan, cancellationToken);
@@ -99,14 +102,32 @@ public sealed class AuditVerifier(AuditDbContext db, CheckpointSigner signer, Ti
         // A purged record is at least as old as the nearest whole record before it (less the skew); if that one is younger
         // than the shortest retention, the purge came too soon.
         var purgeableBeforeMs = (clock.GetUtcNow() - TimeSpan.FromTicks(Math.Min(options.Value.AccessRetention.Ticks, options.Value.ConfidentialRetention.Ticks)) + Skew).ToUnixTimeMilliseconds();
-        // Records up to the newest checkpoint are vouched for by its signature; after it, each must carry the seal of a
-        // gateway of this log, once any record does (records written before seals came have none).
-        var lastCheckpoint = await db.Checkpoints.MaxAsync(c => (long?)c.Sequence, cancellationToken) ?? 0;
-        var sealsBegan = fromSequence > 1 && await db.Records.AnyAsync(r => r.Sequence < fromSequence && r.Seal != null, cancellationToken);
+        // Records up to the newest checkpoint that verifies and fits the chain are vouched for by its signature (a row
+        // anyone may insert vouches for nothing); after it, each must carry the seal of a gateway of this log, once any
+        // record does (records written before seals came have none), and a retired key's seal only before the current
+        // key's first checkpoint.
+        var lastCheckpoint = await LastSoundCheckpointAsync(cancellationToken);
+        await db.Database.OpenConnectionAsync(cancellationToken);
+        var currentKeySince = await HeadTrust.FirstCheckpointOfCurrentKeyAsync(db.Database.GetDbConnection(), signer, cancellationToken);
+        var sealsBegan = fromSequence > lastCheckpoint + 1
+            && await db.Records.AnyAsync(r => r.Sequence >= lastCheckpoint && r.Sequence < fromSequence && r.Seal != null, cancellationToken);
+        // Looked for a bounded way back: far into a purged past, no whole record is near, and none is needed.
         var wholeBeforeMs = fromSequence == 1
             ? null
-            : await db.Records.AsNoTracking().Where(r => r.Sequence < fromSequence && r.PurgedAtMs == null).OrderByDescending(r => r.Sequence).Select(r => r.TimeMs).FirstOrDefaultAsync(cancellationToken);
+            : await db.Records.AsNoTracking().Where(r => r.Sequence < fromSequence && r.Sequence >= fromSequence - LookBack && r.PurgedAtMs == null)
+                .OrderByDescending(r => r.Sequence).Select(r => r.TimeMs).FirstOrDefaultAsync(cancellationToken);
         var stoppedEarly = false;
+        (long First, long Last)? unsealed = null;
+        void ReportUnsealed()
+        {
+            if (unsealed is { } run)
+            {
+                problems.Add(new AuditProblem(run.First, AuditProblemKind.Unsealed, run.First == run.Last
+                    ? "the record carries no seal of a key this log holds: it was written into the database by someone else"
+                    : $"records {run.First}..{run.Last} carry no seal of a key this log holds: written into the database by someone else, or under a key file replaced instead of rotated"));
+                unsealed = null;
+            }
+        }
         while (true)
         {
             if (checkedCount > 0 && budget != Timeout.InfiniteTimeSpan && clock.GetElapsedTime(started) >= budget)
@@ -145,9 +166,20 @@ public sealed class AuditVerifier(AuditDbContext db, CheckpointSigner signer, Ti
                     wholeBeforeMs = row.TimeMs;
                 }
                 sealsBegan |= row.Seal is not null;
-                if (row.Sequence > lastCheckpoint && sealsBegan && !signer.IsSealed(row.Sequence, row.Hash, row.Seal))
+                if (row.Sequence > lastCheckpoint && sealsBegan && signer.SealOf(row.Sequence, row.Hash, row.Seal) is var sealedBy
+                    && !(sealedBy == SealedBy.CurrentKey || sealedBy == SealedBy.RetiredKey && (currentKeySince is null || row.Sequence <= currentKeySince)))
                 {
-                    problems.Add(new AuditProblem(row.Sequence, AuditProblemKind.Unsealed, "the record carries no seal of this log's gateways: it was written into the database by someone else"));
+                    // One problem per run of such records, as for missing ones: a key file replaced instead of rotated leaves
+                    // every record after the last checkpoint it can check unproven, and that is one finding, not thousands.
+                    if (unsealed is { } run && run.Last == row.Sequence - 1)
+                    {
+                        unsealed = (run.First, row.Sequence);
+                    }
+                    else
+                    {
+                        ReportUnsealed();
+                        unsealed = (row.Sequence, row.Sequence);
+                    }
                 }
                 if (row.Sequence == expected && previous is not null && !CanonicalEntry.Link(previous, row.Digest).AsSpan().SequenceEqual(row.Hash))
                 {
@@ -161,24 +193,7 @@ public sealed class AuditVerifier(AuditDbContext db, CheckpointSigner signer, Ti
             foreach (var checkpoint in checkpoints)
             {
                 checkpointCount++;
-                var signature = Check(checkpoint);
-                if (signature == CheckpointSignature.UnknownKey)
-                {
-                    problems.Add(new AuditProblem(checkpoint.Sequence, AuditProblemKind.UnknownCheckpointKey,
-                        $"checkpoint signed by key '{checkpoint.KeyId}', which this log holds neither as its key nor as a retired one (Audit:KeyFile and its .retired directory)"));
-                }
-                else if (signature == CheckpointSignature.DoesNotVerify)
-                {
-                    problems.Add(new AuditProblem(checkpoint.Sequence, AuditProblemKind.BadCheckpointSignature, $"checkpoint signed by key '{checkpoint.KeyId}' does not verify"));
-                }
-                else if (!hashes.TryGetValue(checkpoint.Sequence, out var hash))
-                {
-                    problems.Add(new AuditProblem(checkpoint.Sequence, AuditProblemKind.Missing, $"the checkpoint vouches for record {checkpoint.Sequence}, which is gone"));
-                }
-                else if (!hash.AsSpan().SequenceEqual(checkpoint.Hash))
-                {
-                    problems.Add(new AuditProblem(checkpoint.Sequence, AuditProblemKind.CheckpointMismatch, "the chain at this record differs from what the checkpoint signed"));
-                }
+                Judge(checkpoint, hashes, problems);
             }
             covered = chunkEnd;
             if (rows.Count < Chunk)
@@ -186,6 +201,7 @@ public sealed class AuditVerifier(AuditDbContext db, CheckpointSigner signer, Ti
                 break;
             }
         }
+        ReportUnsealed();
         long next;
         if (stoppedEarly)
         {
@@ -203,8 +219,60 @@ public sealed class AuditVerifier(AuditDbContext db, CheckpointSigner signer, Ti
         else
         {
             next = 0;
+            if (to != long.MaxValue)
+            {
+                // The chain ends inside this slice: a checkpoint past its end vouches for records that are gone.
+                var beyond = await db.Checkpoints.AsNoTracking().Where(c => c.Sequence > to).OrderBy(c => c.Sequence).ToListAsync(cancellationToken);
+                foreach (var checkpoint in beyond)
+                {
+                    checkpointCount++;
+                    Judge(checkpoint, [], problems);
+                }
+            }
         }
         return new AuditVerification(checkedCount, checkpointCount, purged, problems.OrderBy(p => p.Sequence).ToList(), fromSequence, next);
+    }
+
+    /// <summary>A checkpoint against the chain's hashes around it: its key, its signature, then the record it vouches for.</summary>
+    private void Judge(AuditCheckpointRow checkpoint, Dictionary<long, byte[]> hashes, List<AuditProblem> problems)
+    {
+        var signature = Check(checkpoint);
+        if (signature == CheckpointSignature.UnknownKey)
+        {
+            problems.Add(new AuditProblem(checkpoint.Sequence, AuditProblemKind.UnknownCheckpointKey,
+                $"checkpoint signed by key '{checkpoint.KeyId}', which this log holds neither as its key nor as a retired one (Audit:KeyFile and its .retired directory)"));
+        }
+        else if (signature == CheckpointSignature.DoesNotVerify)
+        {
+            problems.Add(new AuditProblem(checkpoint.Sequence, AuditProblemKind.BadCheckpointSignature, $"checkpoint signed by key '{checkpoint.KeyId}' does not verify"));
+        }
+        else if (!hashes.TryGetValue(checkpoint.Sequence, out var hash))
+        {
+            problems.Add(new AuditProblem(checkpoint.Sequence, AuditProblemKind.Missing, $"the checkpoint vouches for record {checkpoint.Sequence}, which is gone"));
+        }
+        else if (!hash.AsSpan().SequenceEqual(checkpoint.Hash))
+        {
+            problems.Add(new AuditProblem(checkpoint.Sequence, AuditProblemKind.CheckpointMismatch, "the chain at this record differs from what the checkpoint signed"));
+        }
+    }
+
+    /// <summary>The newest checkpoint whose signature verifies and whose record is in the chain with that hash; 0 if none.</summary>
+    private async Task<long> LastSoundCheckpointAsync(CancellationToken cancellationToken)
+    {
+        var candidates = await db.Checkpoints.AsNoTracking().OrderByDescending(c => c.Sequence).Take(100).ToListAsync(cancellationToken);
+        foreach (var checkpoint in candidates)
+        {
+            if (Check(checkpoint) != CheckpointSignature.Verifies)
+            {
+                continue;
+            }
+            var hash = await db.Records.AsNoTracking().Where(r => r.Sequence == checkpoint.Sequence).Select(r => r.Hash).FirstOrDefaultAsync(cancellationToken);
+            if (hash is not null && hash.AsSpan().SequenceEqual(checkpoint.Hash))
+            {
+                return checkpoint.Sequence;
+            }
+        }
+        return 0;
     }
 
     /// <summary>The newest signed checkpoint, or null before the first.</summary>

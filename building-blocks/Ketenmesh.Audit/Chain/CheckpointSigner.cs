@@ -4,6 +4,14 @@ using Ketenmesh.Persistence;
 
 namespace Ketenmesh.Audit.Chain;
 
+/// <summary>Which of the log's keys sealed a record.</summary>
+public enum SealedBy
+{
+    None,
+    CurrentKey,
+    RetiredKey,
+}
+
 /// <summary>How a checkpoint's signature fares against the log's keys.</summary>
 public enum CheckpointSignature
 {
@@ -47,9 +55,10 @@ public sealed class CheckpointSigner : IDisposable
         _sealKey = SealKeyOf(key);
     }
 
-    // From the same secret as the signatures, so that gateways sharing the key file share it, and nothing new is kept.
+    // From the same secret as the signatures (its private scalar, not an encoding of it that a platform might vary), so
+    // that gateways sharing the key file share it, and nothing new is kept.
     private static byte[] SealKeyOf(ECDsa key) =>
-        HKDF.DeriveKey(HashAlgorithmName.SHA256, key.ExportPkcs8PrivateKey(), 32, info: "ketenmesh audit record seal v1"u8.ToArray());
+        HKDF.DeriveKey(HashAlgorithmName.SHA256, key.ExportParameters(includePrivateParameters: true).D!, 32, info: "ketenmesh audit record seal v1"u8.ToArray());
 
     public string KeyId { get; }
 
@@ -103,16 +112,23 @@ public sealed class CheckpointSigner : IDisposable
     /// </summary>
     public byte[] Seal(long sequence, byte[] hash) => HMACSHA256.HashData(_sealKey, Payload(sequence, hash));
 
-    /// <summary>True when <paramref name="seal"/> is this log's seal on that record, with the current key or a retired one.</summary>
-    public bool IsSealed(long sequence, byte[] hash, byte[]? seal)
+    /// <summary>
+    /// Whose seal <paramref name="seal"/> is on that record: the current key's, a retired key's, or none of this log's.
+    /// A retired key's seal counts only before the current key's first checkpoint (<see cref="Storage.HeadTrust"/>):
+    /// a seal key kept after a rotation must not seal anything new.
+    /// </summary>
+    public SealedBy SealOf(long sequence, byte[] hash, byte[]? seal)
     {
         if (seal is not { Length: 32 })
         {
-            return false;
+            return SealedBy.None;
         }
         var payload = Payload(sequence, hash);
-        return CryptographicOperations.FixedTimeEquals(HMACSHA256.HashData(_sealKey, payload), seal)
-            || _retiredSealKeys.Any(key => CryptographicOperations.FixedTimeEquals(HMACSHA256.HashData(key, payload), seal));
+        if (CryptographicOperations.FixedTimeEquals(HMACSHA256.HashData(_sealKey, payload), seal))
+        {
+            return SealedBy.CurrentKey;
+        }
+        return _retiredSealKeys.Any(key => CryptographicOperations.FixedTimeEquals(HMACSHA256.HashData(key, payload), seal)) ? SealedBy.RetiredKey : SealedBy.None;
     }
 
     /// <summary>Checks a checkpoint with the key it names, current or retired.</summary>

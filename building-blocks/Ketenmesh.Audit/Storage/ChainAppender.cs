@@ -125,36 +125,16 @@ internal sealed class ChainAppender : IAsyncDisposable
     }
 
     /// <summary>
-    /// Links onto the head read from the database only when a gateway of this log put it there: its seal verifies,
-    /// or a checkpoint signed at exactly that record vouches for it (a head sealed before the key was rotated), or no
-    /// record carries a seal yet (the first start since seals came). Otherwise a record was written in behind the
-    /// gateways' backs, and sealing ours after it would vouch for it: every append is refused until it is examined.
+    /// Links onto the head read from the database only when a gateway of this log put it there (<see cref="HeadTrust"/>).
+    /// Otherwise a record was written in behind the gateways' backs, and sealing ours after it would vouch for it: every
+    /// append is refused until it is examined.
     /// </summary>
     private async Task EnsureAGatewayWroteAsync(long sequence, byte[] hash, byte[]? seal, CancellationToken cancellationToken)
     {
-        if (sequence == 0 || _signer.IsSealed(sequence, hash, seal))
+        if (!await HeadTrust.IsTrustedAsync(_connection, _signer, sequence, hash, seal, cancellationToken))
         {
-            return;
+            throw new UnsealedAuditHeadException(sequence);
         }
-        await using var command = _connection.CreateCommand();
-        command.CommandText = "SELECT hash, key_id, signature FROM audit_checkpoints WHERE sequence = @sequence";
-        Add(command, "@sequence");
-        command.Parameters[0].Value = sequence;
-        await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
-        {
-            if (await reader.ReadAsync(cancellationToken) && ((byte[])reader.GetValue(0)).AsSpan().SequenceEqual(hash)
-                && _signer.Check(reader.GetString(1), sequence, hash, (byte[])reader.GetValue(2)) == CheckpointSignature.Verifies)
-            {
-                return;
-            }
-        }
-        command.Parameters.Clear();
-        command.CommandText = "SELECT COUNT(*) FROM (SELECT 1 FROM audit_records WHERE seal IS NOT NULL LIMIT 1) AS sealed";
-        if (Convert.ToInt64(await command.ExecuteScalarAsync(cancellationToken), System.Globalization.CultureInfo.InvariantCulture) == 0)
-        {
-            return;
-        }
-        throw new UnsealedAuditHeadException(sequence);
     }
 
     /// <summary>Moves the head from where we last saw it to the batch's last record; false when it had moved.</summary>

@@ -120,25 +120,26 @@ internal static class OfficerSignIn
             return Results.BadRequest("returnUrl must be a path on this server.");
         }
 
-        if (throttle.IsResting(officer))
+        if (!throttle.TryBegin(officer))
         {
-            // Whoever it is: the account is not tried again this minute, so its password cannot be guessed at speed.
-            logger.LogWarning("Refused a sign-in from {Peer} to an account that failed {Failures} times within the minute", http.Connection.RemoteIpAddress, SignInThrottle.FailuresPerAccount);
+            // Whoever it is: the account is not tried again this minute, so its password cannot be guessed at speed. Not
+            // logged: each failure that used up its attempts was, and a refusal costs its sender nothing to repeat.
             return Page(returnUrl, antiforgery.GetAndStoreTokens(http), "Too many failed sign-ins to this account; try again in a minute.", StatusCodes.Status429TooManyRequests);
         }
         using (var turn = await throttle.TurnAsync(http.RequestAborted))
         {
             if (!turn.IsAcquired)
             {
+                throttle.GiveBack(officer);
                 return Page(returnUrl, antiforgery.GetAndStoreTokens(http), "Too many sign-ins at once; try again in a moment.", StatusCodes.Status429TooManyRequests);
             }
             if (!OfficerPasswords.Verify(directory.Path, officer, form["password"].ToString()))
             {
-                throttle.Failed(officer);
                 // The address, never the name typed or the password: enough to see a guessing run and where it comes from.
                 logger.LogWarning("A sign-in from {Peer} failed: unknown account or wrong password", http.Connection.RemoteIpAddress);
                 return Page(returnUrl, antiforgery.GetAndStoreTokens(http), "Unknown account or wrong password.", StatusCodes.Status401Unauthorized);
             }
+            throttle.GiveBack(officer);
         }
 
         var identity = new ClaimsIdentity([new Claim(ClaimTypes.Name, officer)], Scheme);
