@@ -107,8 +107,8 @@ public sealed class AuditVerifier(AuditDbContext db, CheckpointSigner signer, Ti
         // record does (records written before seals came have none), and a retired key's seal only before the current
         // key's first checkpoint.
         var lastCheckpoint = await LastSoundCheckpointAsync(cancellationToken);
-        await db.Database.OpenConnectionAsync(cancellationToken);
-        var currentKeySince = await HeadTrust.FirstCheckpointOfCurrentKeyAsync(db.Database.GetDbConnection(), signer, cancellationToken);
+        // Looked up only when a retired key's seal is met (around a rotation): every other slice does without it.
+        (bool Known, long? Since) currentKey = default;
         var sealsBegan = fromSequence > lastCheckpoint + 1
             && await db.Records.AnyAsync(r => r.Sequence >= lastCheckpoint && r.Sequence < fromSequence && r.Seal != null, cancellationToken);
         // Looked for a bounded way back: far into a purged past, no whole record is near, and none is needed.
@@ -117,6 +117,15 @@ public sealed class AuditVerifier(AuditDbContext db, CheckpointSigner signer, Ti
             : await db.Records.AsNoTracking().Where(r => r.Sequence < fromSequence && r.Sequence >= fromSequence - LookBack && r.PurgedAtMs == null)
                 .OrderByDescending(r => r.Sequence).Select(r => r.TimeMs).FirstOrDefaultAsync(cancellationToken);
         var stoppedEarly = false;
+        async Task<long?> CurrentKeySinceAsync()
+        {
+            if (!currentKey.Known)
+            {
+                await db.Database.OpenConnectionAsync(cancellationToken);
+                currentKey = (true, await HeadTrust.FirstCheckpointOfCurrentKeyAsync(db.Database.GetDbConnection(), signer, cancellationToken));
+            }
+            return currentKey.Since;
+        }
         (long First, long Last)? unsealed = null;
         void ReportUnsealed()
         {
@@ -166,8 +175,8 @@ public sealed class AuditVerifier(AuditDbContext db, CheckpointSigner signer, Ti
                     wholeBeforeMs = row.TimeMs;
                 }
                 sealsBegan |= row.Seal is not null;
-                if (row.Sequence > lastCheckpoint && sealsBegan && signer.SealOf(row.Sequence, row.Hash, row.Seal) is var sealedBy
-                    && !(sealedBy == SealedBy.CurrentKey || sealedBy == SealedBy.RetiredKey && (currentKeySince is null || row.Sequence <= currentKeySince)))
+                if (row.Sequence > lastCheckpoint && sealsBegan && signer.SealOf(row.Sequence, row.Hash, row.Seal) is var sealedBy && sealedBy != SealedBy.CurrentKey
+                    && !(sealedBy == SealedBy.RetiredKey && await CurrentKeySinceAsync() is var since && (since is null || row.Sequence <= since)))
                 {
                     // One problem per run of such records, as for missing ones: a key file replaced instead of rotated leaves
                     // every record after the last checkpoint it can check unproven, and that is one finding, not thousands.

@@ -157,7 +157,7 @@ internal sealed class ChainAppender : IAsyncDisposable
         command.CommandText = "UPDATE audit_head SET last_sequence = @next, last_hash = @hash, last_seal = @seal WHERE id = 1 AND last_sequence = @seen";
         foreach (var name in (string[])["@next", "@hash", "@seen", "@seal"])
         {
-            Add(command, name);
+            command.AddParameter(name);
         }
         return command;
     }
@@ -178,13 +178,6 @@ internal sealed class ChainAppender : IAsyncDisposable
             RecordBatch.Bind(insert, row);
             await insert.ExecuteNonQueryAsync(cancellationToken);
         }
-    }
-
-    private static void Add(DbCommand command, string name)
-    {
-        var parameter = command.CreateParameter();
-        parameter.ParameterName = name;
-        command.Parameters.Add(parameter);
     }
 
     public async ValueTask DisposeAsync()

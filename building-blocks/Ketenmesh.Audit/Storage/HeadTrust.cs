@@ -29,7 +29,7 @@ internal static class HeadTrust
         }
         await using var command = connection.CreateCommand();
         command.CommandText = "SELECT hash, key_id, signature FROM audit_checkpoints WHERE sequence = @sequence";
-        Add(command, "@sequence", sequence);
+        command.AddParameter("@sequence", sequence);
         await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
         {
             if (await reader.ReadAsync(cancellationToken) && ((byte[])reader.GetValue(0)).AsSpan().SequenceEqual(hash)
@@ -70,7 +70,7 @@ internal static class HeadTrust
     {
         await using var command = connection.CreateCommand();
         command.CommandText = "SELECT sequence, hash, signature FROM audit_checkpoints WHERE key_id = @key ORDER BY sequence";
-        Add(command, "@key", signer.KeyId);
+        command.AddParameter("@key", signer.KeyId);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
         {
@@ -81,13 +81,5 @@ internal static class HeadTrust
             }
         }
         return null;
-    }
-
-    private static void Add(DbCommand command, string name, object value)
-    {
-        var parameter = command.CreateParameter();
-        parameter.ParameterName = name;
-        parameter.Value = value;
-        command.Parameters.Add(parameter);
     }
 }

@@ -34,10 +34,7 @@ internal static class RecordBatch
                 {
                     var name = $"@p{r}_{c}";
                     sql.Append(c == 0 ? name : ", " + name);
-                    var parameter = command.CreateParameter();
-                    parameter.ParameterName = name;
-                    parameter.Value = values[c] ?? DBNull.Value;
-                    command.Parameters.Add(parameter);
+                    command.AddParameter(name, values[c] ?? DBNull.Value);
                 }
                 sql.Append(')');
             }
@@ -53,9 +50,7 @@ internal static class RecordBatch
         command.CommandText = $"INSERT INTO audit_records ({string.Join(", ", Columns)}) VALUES ({string.Join(", ", Columns.Select((_, c) => $"@p{c}"))})";
         for (var c = 0; c < Columns.Length; c++)
         {
-            var parameter = command.CreateParameter();
-            parameter.ParameterName = $"@p{c}";
-            command.Parameters.Add(parameter);
+            command.AddParameter($"@p{c}");
         }
         return command;
     }
